@@ -1,0 +1,78 @@
+"""What a source emits: watch events and stream health. Nothing else crosses into the store.
+
+A live cluster (the watch engine) and a recording (replay) both produce exactly these records, so
+the store, the model and every view cannot tell the two apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    """The type of a watch event, as the Kubernetes API names it."""
+
+    ADDED = "ADDED"
+    MODIFIED = "MODIFIED"
+    DELETED = "DELETED"
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEvent:
+    """One change to one object, as received."""
+
+    resource: str
+    """The watched resource as `plural.group` (`pods` for the core group), e.g. `helmreleases.helm.toolkit.fluxcd.io`."""
+    type: EventType
+    obj: dict
+    """The object, already slimmed (see `sovwatch.store.slimming`); never mutated after creation."""
+    received_at: float
+    """Wall-clock time (epoch seconds) when the event was received."""
+
+
+class HealthState(StrEnum):
+    """Where a resource's stream is; the views show it, `--once` waits on it."""
+
+    CONNECTING = "connecting"
+    """First list not finished yet."""
+    LIVE = "live"
+    """Listed and watching; what the store holds for this resource is current."""
+    RECONNECTING = "reconnecting"
+    """Lost the stream; retrying (see `attempt`). The last known objects stay."""
+    STALE = "stale"
+    """No bytes for longer than the inactivity timeout; reconnecting, data may be old."""
+    FORBIDDEN = "forbidden"
+    """403: this resource cannot be read with these credentials; the rest keep running."""
+    ABSENT = "absent"
+    """The API group is not served (CRD not installed yet); re-checked until it appears."""
+    ERROR = "error"
+    """Any other failure; `detail` says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHealth:
+    """The health of one resource's stream, emitted whenever it changes."""
+
+    resource: str
+    state: HealthState
+    since: float
+    """Wall-clock time of the transition into `state`."""
+    attempt: int = 0
+    """Reconnect attempt number while reconnecting."""
+    detail: str = ""
+    """One line for the operator: the error, the API version being watched, the 403 message."""
+
+    @property
+    def settled(self) -> bool:
+        """True once the stream has listed, or is known not to be able to (for `--once`)."""
+        return self.state in (
+            HealthState.LIVE,
+            HealthState.FORBIDDEN,
+            HealthState.ABSENT,
+            HealthState.ERROR,
+        )
+
+
+SourceItem = WatchEvent | StreamHealth
+"""Everything a source yields."""

@@ -1,0 +1,112 @@
+"""The store: the current truth about every watched object, slim and keyed.
+
+Sources feed it `WatchEvent`s and `StreamHealth` records; the model reads it. Objects are keyed by
+kind, namespace and name (so core/v1 and events.k8s.io/v1 Events about the same object collapse to
+one entry). Events are kept in a bounded window. The store remembers which objects changed since the
+last `drain_changes()`, so the model and views can do work proportional to what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sovwatch.sources.events import EventType, SourceItem, StreamHealth, WatchEvent
+
+ObjectKey = tuple[str, str, str]
+"""(kind, namespace, name); namespace is "" for cluster-scoped objects."""
+
+
+def object_key(obj: dict) -> ObjectKey:
+    meta = obj.get("metadata") or {}
+    return (obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", ""))
+
+
+def involved_key(event: dict) -> ObjectKey:
+    """The object an Event is about, from core/v1 `involvedObject` or events.k8s.io/v1 `regarding`."""
+    ref = event.get("regarding") or event.get("involvedObject") or {}
+    return (ref.get("kind", ""), ref.get("namespace", ""), ref.get("name", ""))
+
+
+@dataclass
+class Store:
+    """Current objects, stream health and a change set."""
+
+    max_events: int = 20_000
+    """How many Events are kept; the oldest are forgotten first."""
+    revision: int = 0
+    """Incremented by every applied item."""
+    health: dict[str, StreamHealth] = field(default_factory=dict)
+    """Latest health per resource (`plural.group`)."""
+    first_seen: dict[ObjectKey, float] = field(default_factory=dict)
+    """When each object was first received (kept after deletion, for the timeline)."""
+    _objects: dict[str, dict[str, dict[str, dict]]] = field(default_factory=dict)
+    _events_by_object: dict[ObjectKey, dict[ObjectKey, dict]] = field(default_factory=dict)
+    _event_order: dict[ObjectKey, None] = field(default_factory=dict)
+    _changed: set[ObjectKey] = field(default_factory=set)
+
+    def apply(self, item: SourceItem) -> None:
+        """Fold one source item into the store."""
+        self.revision += 1
+        if isinstance(item, StreamHealth):
+            self.health[item.resource] = item
+            return
+        self._apply_event(item)
+
+    def _apply_event(self, event: WatchEvent) -> None:
+        key = object_key(event.obj)
+        kind, namespace, name = key
+        bucket = self._objects.setdefault(kind, {}).setdefault(namespace, {})
+        old = bucket.get(name)
+        if kind == "Event" and old is not None:
+            self._events_by_object.get(involved_key(old), {}).pop(key, None)
+        if event.type is EventType.DELETED:
+            bucket.pop(name, None)
+            self._event_order.pop(key, None)
+        else:
+            bucket[name] = event.obj
+            self.first_seen.setdefault(key, event.received_at)
+            if kind == "Event":
+                self._events_by_object.setdefault(involved_key(event.obj), {})[key] = event.obj
+                self._event_order.pop(key, None)
+                self._event_order[key] = None
+                self._evict_events()
+        self._changed.add(key)
+
+    def _evict_events(self) -> None:
+        while len(self._event_order) > self.max_events:
+            kind, namespace, name = next(iter(self._event_order))
+            del self._event_order[(kind, namespace, name)]
+            obj = self._objects[kind][namespace].pop(name, None)
+            if obj is not None:
+                self._events_by_object.get(involved_key(obj), {}).pop((kind, namespace, name), None)
+            self.first_seen.pop((kind, namespace, name), None)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, kind: str, namespace: str, name: str) -> dict | None:
+        return self._objects.get(kind, {}).get(namespace, {}).get(name)
+
+    def objects(self, kind: str) -> Iterator[dict]:
+        """Every stored object of a kind, namespace by namespace."""
+        for bucket in self._objects.get(kind, {}).values():
+            yield from bucket.values()
+
+    def in_namespace(self, kind: str, namespace: str) -> dict[str, dict]:
+        """Objects of a kind in one namespace, by name (a live view: do not modify)."""
+        return self._objects.get(kind, {}).get(namespace, {})
+
+    def count(self, kind: str) -> int:
+        return sum(len(b) for b in self._objects.get(kind, {}).values())
+
+    def kinds(self) -> list[str]:
+        return [k for k, by_ns in self._objects.items() if any(by_ns.values())]
+
+    def events_for(self, kind: str, namespace: str, name: str) -> list[dict]:
+        """Events whose involvedObject/regarding is this object."""
+        return list(self._events_by_object.get((kind, namespace, name), {}).values())
+
+    def drain_changes(self) -> set[ObjectKey]:
+        """Keys of objects added, modified or deleted since the previous call."""
+        changed, self._changed = self._changed, set()
+        return changed
