@@ -388,7 +388,7 @@ class Emulator:
             now=self.store.clock(),
         )
         return web.Response(
-            text=json.dumps(table), headers={"Content-Type": tables.TABLE_CONTENT_TYPE}
+            body=json.dumps(table).encode(), headers={"Content-Type": tables.TABLE_CONTENT_TYPE}
         )
 
     async def _watch(
