@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sovwatch.model.conditions import one_line
 from sovwatch.model.events import EventRecord
 from sovwatch.model.states import State, Verdict, severity
-from sovwatch.model.times import parse_time
+from sovwatch.model.times import format_time, parse_time
 
 ObjectKey = tuple[str, str, str]
 SELECTED_NODE = "volume.kubernetes.io/selected-node"
@@ -66,12 +66,11 @@ def classify_volume_attachment(va: dict, *, now: float, stuck_after: float) -> V
         )
     deleted = parse_time(meta.get("deletionTimestamp"))
     if deleted is not None and st.get("attached"):
-        age = now - deleted
-        if age >= stuck_after:
+        if now - deleted >= stuck_after:
             return Verdict(
                 State.FAILED,
                 "StuckDetaching",
-                f"volume {pv} still attached to node {node} {int(age)}s after the VolumeAttachment was deleted",
+                f"volume {pv} still attached to node {node}; detaching since {format_time(deleted)}",
             )
         return Verdict(State.PROGRESSING, "Detaching", f"detaching volume {pv} from node {node}")
     if st.get("attachError"):
