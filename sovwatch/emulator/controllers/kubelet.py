@@ -215,7 +215,13 @@ class Kubelet:
         if not run.node:
             pinned = [storage.pinned_node(pvc) for _, pvc in run.claims]
             pinned = [n for n in pinned if n]
-            run.node = pinned[0] if pinned else self.sim.rng.choice(self.sim.scenario.cluster.nodes)
+            held = set().union(*(storage.held_nodes(pvc) for _, pvc in run.claims))
+            nodes = [n for n in self.sim.scenario.cluster.nodes if n not in held]
+            run.node = (
+                pinned[0]
+                if pinned
+                else self.sim.rng.choice(nodes or self.sim.scenario.cluster.nodes)
+            )
         unbound = [pvc for _, pvc in run.claims if not storage.is_bound(pvc)]
         if unbound:
             run.waiting_for = set(unbound)

@@ -87,7 +87,8 @@ class Sim:
     # -- store -------------------------------------------------------------------------------------
 
     def get(self, resource: str, namespace: str, name: str) -> dict | None:
-        return self.store.get(resource, namespace, name)
+        """The stored object, read-only (not a copy: never mutate it)."""
+        return self.store.peek(resource, namespace, name)
 
     def apply(self, obj: dict) -> dict:
         """Create or update `obj`, writing nothing when nothing changed (as a no-op patch)."""
@@ -104,13 +105,13 @@ class Sim:
         self, resource: str, namespace: str, name: str, mutate: Callable[[dict], None]
     ) -> dict | None:
         """Read, change and write one object; None (and no write) if it does not exist."""
-        obj = self.store.get(resource, namespace, name)
-        if obj is None:
+        before = self.store.peek(resource, namespace, name)
+        if before is None:
             return None
-        before = copy.deepcopy(obj)
+        obj = copy.deepcopy(before)
         mutate(obj)
         if _comparable(obj) == _comparable(before):
-            return obj
+            return before
         return self.store.put(obj)
 
     def delete(self, resource: str, namespace: str, name: str) -> dict | None:

@@ -71,6 +71,14 @@ class Storage:
         c = self._find(pvc)
         return c.node if c is not None and c.bound and not c.sc.attach else ""
 
+    def held_nodes(self, pvc: str) -> set[str]:
+        """Nodes where an old attachment still holds the volume (the scheduler does not know
+        about attachments, but a pod recreated after a node problem lands elsewhere)."""
+        c = self._find(pvc)
+        if c is None or not c.stale_attachment or c.claim.multi_attach is None:
+            return set()
+        return {c.claim.multi_attach.node}
+
     def volume_name(self, pvc: str) -> str:
         c = self._find(pvc)
         return c.volume if c is not None else ""
