@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from kube_helpers import FAST, ca_cluster, exec_user, kubeconfig_doc, open_client
 
 from sovwatch.emulator.server import Emulator
@@ -159,3 +160,21 @@ async def test_no_current_context(write):
     del doc["current-context"]
     with pytest.raises(errors.FatalError, match="has no current-context .available: sovereign"):
         await config.load_connection((write(doc),), settings=FAST)
+
+
+async def test_a_server_that_is_not_kubernetes(write):
+    async def not_found(request: web.Request) -> web.Response:
+        return web.Response(status=404, text="<h1>Not Found</h1>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", not_found)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        with pytest.raises(errors.FatalError, match="does not answer like a Kubernetes API server"):
+            await open_client(write(kubeconfig_doc(url, {"token": "t"})))
+    finally:
+        await runner.cleanup()

@@ -56,4 +56,7 @@ async def test_a_forbidden_and_an_absent_resource_do_not_hold_up_the_others(emul
     assert h.state("pods") is HealthState.FORBIDDEN
     assert h.state(HR) is HealthState.ABSENT
     assert h.state("deployments.apps") is HealthState.LIVE
-    assert len([r for r in requests_for(emulator, "deployments.apps") if r.watch]) == 1
+    deployment_watches = lambda: [r for r in requests_for(emulator, "deployments.apps") if r.watch]  # noqa: E731
+    await h.until(lambda: deployment_watches(), "the deployments watch")
+    assert len(deployment_watches()) == 1
+    assert [r.status for r in requests_for(emulator, "pods")] == [403]
