@@ -189,3 +189,17 @@ async def test_two_megabyte_object_passes(flux_emulator, harness):
     stored = h.store.get("HelmRelease", "flux-system", "kube-prometheus-stack")
     assert len(stored["metadata"]["annotations"]["sovereign.example/dashboards"]) == 2 * 1024**2
     h.assert_matches_truth([HR])
+
+
+async def test_credentials_revoked_while_running_is_an_error_not_a_crash(flux_emulator, harness):
+    h = await harness(flux_emulator).start([PODS])
+    await h.until_all_live([PODS])
+    valid = set(flux_emulator.tokens)
+    flux_emulator.tokens = set()
+    flux_emulator.faults.close_watches(PODS)
+    error = await h.until_state(PODS, HealthState.ERROR)
+    assert error.detail.startswith("401 Unauthorized")
+    flux_emulator.tokens = valid
+    await h.until_state(PODS, HealthState.LIVE)
+    await h.put_and_see(pod("web-0"))
+    h.assert_matches_truth([PODS])
