@@ -58,7 +58,9 @@ class NdjsonView:
     def _write(self, records: list[dict]) -> None:
         if records:
             self._out.write(
-                "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
+                "".join(
+                    json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records
+                )
             )
             self._out.flush()
 

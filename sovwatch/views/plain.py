@@ -75,13 +75,17 @@ def progress_text(progress: dict) -> str:
 def root_cause_text(release: dict) -> str:
     """Why a release is not ready, down to what blocks it: `<- bp-loki <- pod/loki/loki-0 ...`."""
     cause = release.get("rootCause")
-    blocked = [b if isinstance(b, str) else b.get("name", "") for b in release.get("blockedBy") or ()]
+    blocked = [
+        b if isinstance(b, str) else b.get("name", "") for b in release.get("blockedBy") or ()
+    ]
     parts = [f"<- {name}" for name in blocked]
     if cause:
         who = subject(cause.get("kind", ""), cause.get("namespace", ""), cause.get("name", ""))
         if not blocked or who != blocked[-1]:
             parts.append(f"<- {who}")
-        parts.append(f"{cause.get('state', '')}{because(cause.get('reason', ''), cause.get('message', ''))}")
+        parts.append(
+            f"{cause.get('state', '')}{because(cause.get('reason', ''), cause.get('message', ''))}"
+        )
     return " ".join(parts)
 
 
@@ -127,7 +131,9 @@ class PlainView:
             return
         attempt = f" (attempt {health.attempt})" if health.attempt else ""
         detail = f": {one_line(health.detail)}" if health.detail else ""
-        self._write([f"{clock(health.since)} stream {health.resource} {health.state}{attempt}{detail}"])
+        self._write(
+            [f"{clock(health.since)} stream {health.resource} {health.state}{attempt}{detail}"]
+        )
 
     def synced(self, snapshot: dict, initial: list[Transition], ts: float) -> None:
         """Every stream has listed: say what is there now."""
@@ -147,7 +153,9 @@ class PlainView:
     def finished(self, snapshot: dict, *, code: int, why: str, ts: float) -> None:
         outcome = snapshot.get("outcome", "")
         progress = progress_text(snapshot.get("progress") or {})
-        tail = f"{clock(ts)} outcome {outcome} (exit {code}): {progress}" + (f"; {why}" if why else "")
+        tail = f"{clock(ts)} outcome {outcome} (exit {code}): {progress}" + (
+            f"; {why}" if why else ""
+        )
         self._write(self.table(snapshot) + [tail])
 
     # -- the summary table -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
 from sovwatch.sources.recording import SCHEMA, Recorder, RecordingError, RecordingReader
 
-T0 = 1_764_245_071.0  # 2026-11-27T12:04:31Z
+T0 = 1_795_781_071.0  # 2026-11-27T12:04:31Z
 
 HR_LOKI = {
     "apiVersion": "helm.toolkit.fluxcd.io/v2",
@@ -168,7 +168,7 @@ def test_corrupt_line_in_the_middle_stops_there(tmp_path: Path):
     path = tmp_path / "corrupt.ndjson"
     _record(path, _items())
     lines = path.read_text().splitlines(keepends=True)
-    lines[3] = '{"t": 1764245071.3, "event": "ADDED", "resource": "pods", "obj\n'
+    lines[3] = '{"t": 1795781071.3, "event": "ADDED", "resource": "pods", "obj\n'
     path.write_text("".join(lines))
     with RecordingReader(path) as reader:
         assert list(reader) == _items()[:2]

@@ -10,7 +10,7 @@ from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchE
 from sovwatch.sources.recording import Recorder, RecordingReader
 from sovwatch.sources.replay import ReplayControl, replay
 
-T0 = 1_764_245_071.0
+T0 = 1_795_781_071.0
 
 
 def _pod(name: str, phase: str) -> dict:
