@@ -385,11 +385,10 @@ class Emulator:
             include_object=request.query.get("includeObject", "Metadata"),
             resource_version=resource_version,
             continue_token=continue_token,
+            now=self.store.clock(),
         )
         return web.Response(
-            text=json.dumps(table),
-            content_type="application/json",
-            headers={"Content-Type": tables.TABLE_CONTENT_TYPE},
+            text=json.dumps(table), headers={"Content-Type": tables.TABLE_CONTENT_TYPE}
         )
 
     async def _watch(
@@ -420,6 +419,7 @@ class Emulator:
                 include_object=query.get("includeObject", "Metadata"),
                 resource_version=shaped["metadata"].get("resourceVersion"),
                 column_definitions=not columns_sent,
+                now=self.store.clock(),
             )
             columns_sent = True
             return table
