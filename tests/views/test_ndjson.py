@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from snapshots import T0, cilium, grafana_blocked, loki, pod_object, snapshot
+from view_snapshots import T0, cilium, grafana_blocked, loki, pod_object, snapshot
 
 from sovwatch.sources.events import HealthState, StreamHealth
 from sovwatch.views.ndjson import NdjsonView

@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from snapshots import T0, cilium, grafana_blocked, loki, pod_object, snapshot
+from view_snapshots import T0, cilium, grafana_blocked, loki, pod_object, snapshot
 
 from sovwatch.sources.events import HealthState, StreamHealth
 from sovwatch.views.plain import PlainView
