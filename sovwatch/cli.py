@@ -82,6 +82,11 @@ def _port(text: str) -> int:
     return int(text)
 
 
+class StartupError(Exception):
+    """Found after parsing, before anything runs (a scenario that does not exist, a port in use);
+    `str()` is the one line to print before exiting 2."""
+
+
 @dataclass(frozen=True)
 class Invocation:
     """Everything the command line asked for, validated."""
@@ -289,13 +294,19 @@ def sim_parser() -> argparse.ArgumentParser:
         "  sovwatch sim --write-kubeconfig /tmp/sim.yaml\n"
         "  kubectl --kubeconfig /tmp/sim.yaml get hr -A -w\n"
         "  sovwatch --kubeconfig /tmp/sim.yaml\n"
-        "  sovwatch sim --scenario stuck --speed 20 --port 6443 --tls --write-kubeconfig sim.yaml",
+        "  sovwatch sim --scenario stuck --speed 20 --port 6443 --write-kubeconfig sim.yaml\n"
+        "  sovwatch sim --no-tls --port 8080   (plain HTTP: sovwatch and curl, not kubectl)",
     )
     _add_scenario_flags(parser, default_speed="default 1")
     parser.add_argument(
         "--port", type=_port, default=0, metavar="P", help="port (default: any free)"
     )
-    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a generated CA")
+    parser.add_argument(
+        "--tls",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve HTTPS with a generated CA (default; kubectl sends no token over plain HTTP)",
+    )
     parser.add_argument(
         "--write-kubeconfig",
         type=Path,

@@ -19,7 +19,7 @@ from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 from pathlib import Path
 
-from sovwatch.cli import Invocation
+from sovwatch.cli import Invocation, StartupError
 from sovwatch.exitcodes import ExitCode
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.sources.events import SourceItem
@@ -27,10 +27,6 @@ from sovwatch.sources.recording import Recorder, RecordingError, RecordingReader
 from sovwatch.sources.replay import ReplayControl, replay
 
 SourceFactory = Callable[[], AsyncIterator[SourceItem]]
-
-
-class UsageError(Exception):
-    """A problem the operator must fix before sovwatch can run; `str()` is the one line to print."""
 
 
 @dataclass
@@ -212,7 +208,7 @@ def run(invocation: Invocation) -> int:
         return demo.run_sim(invocation)
     try:
         return asyncio.run(_main(invocation))
-    except (FatalError, RecordingError, UsageError, OSError) as err:
+    except (FatalError, RecordingError, StartupError, OSError) as err:
         diagnose(str(err))
         return ExitCode.USAGE
     except KeyboardInterrupt:
