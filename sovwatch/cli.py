@@ -9,6 +9,7 @@ stay instant.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -50,10 +51,10 @@ def parse_duration(text: str) -> float:
     )
 
 
-def _replay_speed(text: str) -> float | None:
-    """A playback speed factor; `instant` (or `max`) plays without waiting."""
+def _replay_speed(text: str) -> float:
+    """A playback speed factor; `instant` (or `max`) plays without waiting (infinite speed)."""
     if text.lower() in ("instant", "max"):
-        return None
+        return math.inf
     return _speed(text)
 
 
@@ -113,7 +114,8 @@ class Invocation:
     file: Path | None = None
     """The recording to replay."""
     speed: float | None = 1.0
-    """Playback or scenario speed factor; None means as fast as possible (replay only)."""
+    """Playback or scenario speed factor; `math.inf` replays without waiting; None (demo only)
+    plays the scenario in about two minutes."""
     scenario: str | None = None
     seed: int = 0
     port: int = 0

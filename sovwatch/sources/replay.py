@@ -11,11 +11,15 @@ anything about files.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Iterable
 
 from sovwatch.sources.events import SourceItem, StreamHealth
 from sovwatch.sources.recording import Damage
+
+INSTANT = math.inf
+"""The speed of a replay that does not wait at all (`--speed instant`)."""
 
 _YIELD_EVERY = 256
 """At instant speed, give the event loop a turn this often so a TUI stays responsive."""
@@ -29,7 +33,7 @@ def item_time(item: SourceItem) -> float:
 class ReplayControl:
     """Pause, step and speed of a replay, and its clock in recording time."""
 
-    def __init__(self, *, speed: float | None = 1.0, paused: bool = False):
+    def __init__(self, *, speed: float = 1.0, paused: bool = False):
         self._speed = speed
         self._paused = paused
         self._steps = 0
@@ -46,15 +50,15 @@ class ReplayControl:
     # -- what the TUI drives ---------------------------------------------------------------------
 
     @property
-    def speed(self) -> float | None:
-        """Speed factor; None plays without waiting."""
+    def speed(self) -> float:
+        """Speed factor; `INSTANT` (infinity) plays without waiting."""
         return self._speed
 
     @property
     def paused(self) -> bool:
         return self._paused
 
-    def set_speed(self, speed: float | None) -> None:
+    def set_speed(self, speed: float) -> None:
         self._rebase()
         self._speed = speed
         self._changed.set()
@@ -83,7 +87,7 @@ class ReplayControl:
         """The recording's time at this moment of playback (0.0 before the first item)."""
         if self._base_t is None:
             return 0.0
-        if self._paused or self.finished or self._speed is None:
+        if self._paused or self.finished or self._speed == INSTANT:
             return self._base_t
         return self._base_t + (time.monotonic() - self._base_wall) * self._speed
 
@@ -106,7 +110,7 @@ class ReplayControl:
                     return
                 await self._changed.wait()
                 continue
-            if self._speed is None:
+            if self._speed == INSTANT:
                 return
             delay = (t - self.now()) / self._speed
             if delay <= 0:
@@ -119,7 +123,7 @@ class ReplayControl:
     def _played(self, t: float) -> None:
         self.played += 1
         now = self.now()
-        if t > now or self._paused or self._speed is None:
+        if t > now or self._paused or self._speed == INSTANT:
             # anchor the clock on the item just played; never backwards (health times can lag)
             self._base_t, self._base_wall = max(t, now), time.monotonic()
 
@@ -145,6 +149,6 @@ async def replay(
         await control._wait_until(t)
         yield item
         control._played(t)
-        if control.speed is None and control.played % _YIELD_EVERY == 0:
+        if control.speed == INSTANT and control.played % _YIELD_EVERY == 0:
             await asyncio.sleep(0)
     control._finish(getattr(items, "damage", None))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 import pytest
 
@@ -114,7 +115,7 @@ def test_subcommand_flags():
     assert (replay.command, str(replay.file), replay.speed, replay.output) == (
         "replay",
         "r.ndjson",
-        None,
+        math.inf,
         "json",
     )
     demo = parse(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
 from sovwatch.sources.recording import Recorder, RecordingReader
-from sovwatch.sources.replay import ReplayControl, replay
+from sovwatch.sources.replay import INSTANT, ReplayControl, replay
 
 T0 = 1_795_781_071.0
 
@@ -37,7 +37,7 @@ async def _collect(source, out: list) -> None:
 
 
 async def test_instant_replay_emits_everything_in_order_with_original_times():
-    control = ReplayControl(speed=None)
+    control = ReplayControl(speed=INSTANT)
     out: list = []
     await _collect(replay(ITEMS, control=control), out)
     assert out == ITEMS
@@ -59,7 +59,7 @@ async def test_paced_replay_follows_recording_time():
 
 
 async def test_pause_holds_step_releases_one_resume_plays_on():
-    control = ReplayControl(speed=None, paused=True)
+    control = ReplayControl(speed=INSTANT, paused=True)
     out: list = []
     task = asyncio.create_task(_collect(replay(ITEMS, control=control), out))
     await asyncio.sleep(0.05)
@@ -86,7 +86,7 @@ async def test_speed_change_applies_to_a_wait_in_progress():
     task = asyncio.create_task(_collect(replay(slow, control=control), out))
     await asyncio.sleep(0.05)
     assert out == slow[:1]  # the next item is a minute away at 1x
-    control.set_speed(None)
+    control.set_speed(INSTANT)
     await asyncio.wait_for(task, 2)
     assert out == slow
 
@@ -97,7 +97,7 @@ async def test_damaged_recording_reports_where_it_broke(tmp_path: Path):
         for item in ITEMS:
             rec.write(item)
     path.write_text(path.read_text()[:-10])
-    control = ReplayControl(speed=None)
+    control = ReplayControl(speed=INSTANT)
     out: list = []
     with RecordingReader(path) as reader:
         await _collect(replay(reader, control=control), out)
