@@ -152,13 +152,23 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
 
 async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
     from sovwatch.views.tui.app import SovwatchApp
+    from sovwatch.views.tui.options import TuiSettings
 
     app = SovwatchApp(
         session.source,
-        cluster={"context": session.context, "server": session.server},
+        cluster={
+            "context": session.context,
+            "server": session.server,
+            "warnings": session.warnings,
+        },
+        settings=TuiSettings(ascii=invocation.ascii or None, expect=invocation.expect),
         replay_control=session.replay_control,
+        snapshotter=evaluator(invocation, session),
+        clock=session.clock,
     )
     await app.run_async()
+    for warning in session.warnings:  # the alternate screen is gone: say it again where it stays
+        diagnose(f"warning: {warning}")
     return ExitCode(app.return_code or 0)
 
 
