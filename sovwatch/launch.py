@@ -10,6 +10,7 @@ Imports of aiohttp, textual and the emulator happen inside the path that needs t
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import signal
 import sys
@@ -25,6 +26,7 @@ from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.sources.events import SourceItem
 from sovwatch.sources.recording import Recorder, RecordingError, RecordingReader
 from sovwatch.sources.replay import ReplayControl, replay
+from sovwatch.store.store import Store
 
 SourceFactory = Callable[[], AsyncIterator[SourceItem]]
 
@@ -108,20 +110,28 @@ async def replay_session(invocation: Invocation, stack: AsyncExitStack) -> Sessi
 # -- model -------------------------------------------------------------------------------------
 
 
-def evaluator(invocation: Invocation, session: Session) -> Callable:
-    """(store, now) -> snapshot document, with the flags that shape the outcome."""
-    from sovwatch.model import snapshot as model
+def evaluator(invocation: Invocation, session: Session) -> Callable[[Store, float], dict]:
+    """(store, now) -> snapshot document, kept incrementally: each call folds in only what changed
+    in that store since the previous call. One evaluator per store."""
+    from sovwatch.model.rollout import Rollout
+    from sovwatch.model.settings import ModelSettings
+    from sovwatch.model.snapshot import ClusterInfo, snapshot_of
 
-    cluster = {"context": session.context, "server": session.server}
-    rules = model.OutcomeRules(
-        started=session.started,
-        timeout=invocation.timeout or None,
-        first_seen_timeout=invocation.first_seen_timeout or None,
-        expected=invocation.expect,
+    rollout = Rollout(
+        settings=ModelSettings(
+            expect=invocation.expect,
+            timeout=invocation.timeout or math.inf,
+            first_seen_timeout=invocation.first_seen_timeout or math.inf,
+        ),
+        started_at=session.started,
     )
-    return lambda store, now: model.build_snapshot(
-        store, cluster=cluster, now=now, rules=rules
-    ).to_dict()
+    cluster = ClusterInfo(context=session.context, server=session.server)
+
+    def evaluate(store: Store, now: float) -> dict:
+        rollout.update(store, store.drain_changes(), now)
+        return snapshot_of(rollout, store, now=now, cluster=cluster).to_dict()
+
+    return evaluate
 
 
 # -- views -------------------------------------------------------------------------------------

@@ -73,20 +73,19 @@ def progress_text(progress: dict) -> str:
 
 
 def root_cause_text(release: dict) -> str:
-    """Why a release is not ready, down to what blocks it: `<- bp-loki <- pod/loki/loki-0 ...`."""
+    """Why a release is not ready, down to what blocks it, in ASCII and without the release's own
+    name: `<- bp-loki <- pod loki/loki-0 ContainerCreating <- Multi-Attach error ...`."""
     cause = release.get("rootCause")
-    blocked = [
-        b if isinstance(b, str) else b.get("name", "") for b in release.get("blockedBy") or ()
-    ]
-    parts = [f"<- {name}" for name in blocked]
-    if cause:
-        who = subject(cause.get("kind", ""), cause.get("namespace", ""), cause.get("name", ""))
-        if not blocked or who != blocked[-1]:
-            parts.append(f"<- {who}")
-        parts.append(
-            f"{cause.get('state', '')}{because(cause.get('reason', ''), cause.get('message', ''))}"
-        )
-    return " ".join(parts)
+    if not cause:
+        return ""
+    chain = cause.get("chain") or (
+        f"{subject(cause.get('kind', ''), cause.get('namespace', ''), cause.get('name', ''))} "
+        f"{cause.get('state', '')}{because(cause.get('reason', ''), cause.get('message', ''))}"
+    )
+    steps = chain.split(" \u2190 ")
+    if steps[0] == release.get("name"):
+        steps[0] = ""
+    return " <- ".join(steps).strip()
 
 
 class PlainView:

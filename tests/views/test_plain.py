@@ -70,10 +70,17 @@ def test_blocked_release_names_its_root_cause_and_the_verdict_is_last():
     _play(PlainView(out), [final], code=3, why="timed out after 45m")
     lines = out.getvalue().splitlines()
     grafana = next(line for line in lines if line.startswith("bp-grafana"))
-    assert (
-        "<- bp-loki <- pod/loki/loki-0 progressing (FailedAttachVolume: Multi-Attach error"
-        in grafana
-    )
+    assert grafana.split()[4:11] == [
+        "<-",
+        "bp-loki",
+        "<-",
+        "pod",
+        "loki/loki-0",
+        "ContainerCreating",
+        "<-",
+    ]
+    assert "Multi-Attach error for volume" in grafana
+    assert grafana.isascii()
     assert lines[-1] == (
         "12:05:31 outcome in-progress (exit 3): 1/38 ready (3 seen; 1 waiting, 1 progressing); "
         "timed out after 45m"

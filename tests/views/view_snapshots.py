@@ -36,8 +36,8 @@ def release(
         "message": message,
         "since": "2026-11-27T12:04:31Z",
         "chart": {"name": name.removeprefix("bp-"), "version": "1.0.0"},
-        "dependsOn": list(blocked_by),
-        "blockedBy": list(blocked_by),
+        "dependsOn": [f"flux-system/{b}" for b in blocked_by],
+        "blockedBy": [f"flux-system/{b}" for b in blocked_by],
         "rootCause": root_cause,
         "workloads": {"state": state, "ready": ready, "total": total},
         "pods": [],
@@ -156,5 +156,6 @@ def grafana_blocked() -> dict:
             "state": "progressing",
             "reason": "FailedAttachVolume",
             "message": MSG_MULTI_ATTACH,
+            "chain": f"bp-grafana \u2190 bp-loki \u2190 pod loki/loki-0 ContainerCreating \u2190 {MSG_MULTI_ATTACH}",
         },
     )
