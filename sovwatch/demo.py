@@ -58,11 +58,20 @@ async def _serve(invocation: Invocation, stack: AsyncExitStack, *, default_speed
     return emulator, scenario, speed
 
 
-async def start_demo_cluster(invocation: Invocation, stack: AsyncExitStack) -> Path:
-    """Start the emulator with the scenario; returns the path of a private kubeconfig for it."""
-    emulator, _, _ = await _serve(invocation, stack, default_speed=None)
+async def start_demo_cluster(invocation: Invocation, stack: AsyncExitStack) -> tuple[Path, float]:
+    """Start the emulator with the scenario; returns a private kubeconfig for it and the speed."""
+    emulator, _, speed = await _serve(invocation, stack, default_speed=None)
     directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="sovwatch-demo-"))
-    return emulator.write_kubeconfig(Path(directory) / "kubeconfig", context=DEMO_CONTEXT)
+    path = emulator.write_kubeconfig(Path(directory) / "kubeconfig", context=DEMO_CONTEXT)
+    return path, speed
+
+
+def watch_settings(speed: float):
+    """Engine timings for a cluster running `speed` times faster than real time: a missing Flux
+    API group is re-checked as often in scenario time as it would be against a real cluster."""
+    from sovwatch.settings import WatchSettings
+
+    return WatchSettings(absent_recheck=max(0.1, WatchSettings().absent_recheck / speed))
 
 
 async def _sim(invocation: Invocation) -> None:

@@ -47,7 +47,7 @@ class HeadlessView(Protocol):
     def synced(self, snapshot: dict, initial: list[Transition], ts: float) -> None: ...
     def changed(self, snapshot: dict, transitions: list[Transition], ts: float) -> None: ...
     def once(self, snapshot: dict) -> None: ...
-    def finished(self, snapshot: dict, *, code: int, why: str, ts: float) -> None: ...
+    def finished(self, snapshot: dict, *, outcome: str, code: int, why: str, ts: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -74,18 +74,19 @@ def _names(releases: list[dict], limit: int = 5) -> str:
 
 
 def explain(snapshot: dict, code: ExitCode) -> str:
-    """One line saying why the run ended with `code`."""
+    """One line saying why the run ended with `code` (the summary table has the root causes)."""
     releases = snapshot.get("releases") or []
-    bad = [r for r in releases if r.get("state") in changes.BAD]
     if code is ExitCode.READY:
         return ""
     if code is ExitCode.FLUX_NOT_RECONCILING:
         return (
-            "no HelmRelease appeared; is the bootstrap Kustomization reconciling? (flux get ks -A)"
+            "no HelmRelease is being reconciled; check the bootstrap Kustomization (flux get ks -A)"
         )
-    if bad:
-        return "not ready: " + _names(bad)
+    bad = [r for r in releases if r.get("state") in changes.BAD]
     pending = [r for r in releases if r.get("state") != "ready"]
+    if bad:
+        blocked = len(pending) - len(bad)
+        return f"{_names(bad)}" + (f"; {blocked} more not ready" if blocked else "")
     return "not ready: " + _names(pending) if pending else ""
 
 
@@ -221,16 +222,20 @@ class HeadlessRunner:
         self._check_done(snapshot, now)
 
     def _check_done(self, snapshot: dict, now: float) -> None:
+        """End the run when the outcome is decided, a release has stalled (no retries left: the
+        rollout cannot finish without a human), or with `fail_fast` any release fails."""
         if not self._options.exit_on_done:
             return
-        code = OUTCOME_CODES.get(snapshot.get("outcome", ""))
-        if code is None and self._options.fail_fast:
-            failing = [r for r in snapshot.get("releases") or () if r.get("state") in changes.BAD]
-            if failing:
-                self._conclude(snapshot, now, ExitCode.FAILED, "fail-fast: " + _names(failing))
-                return
+        outcome = snapshot.get("outcome", "")
+        code = OUTCOME_CODES.get(outcome)
         if code is not None:
-            self._conclude(snapshot, now, code, explain(snapshot, code))
+            self._conclude(snapshot, now, code, outcome, explain(snapshot, code))
+            return
+        give_up = ("stalled",) if not self._options.fail_fast else tuple(changes.BAD)
+        if any(r.get("state") in give_up for r in snapshot.get("releases") or ()):
+            self._conclude(
+                snapshot, now, ExitCode.FAILED, "failed", explain(snapshot, ExitCode.FAILED)
+            )
 
     def _source_ended(self) -> None:
         if self._ended:
@@ -249,14 +254,16 @@ class HeadlessRunner:
             self._finish(ExitCode.READY, "")
 
     def _finish(self, code: ExitCode, why: str) -> None:
+        """End without a decided outcome (source ended, interrupted): report the model's word."""
         snapshot, now = self._snapshot()
         extra = explain(snapshot, code) if code is not ExitCode.READY else ""
-        self._conclude(snapshot, now, code, "; ".join(p for p in (why, extra) if p))
+        why = "; ".join(p for p in (why, extra) if p)
+        self._conclude(snapshot, now, code, snapshot.get("outcome", ""), why)
 
-    def _conclude(self, snapshot: dict, now: float, code: ExitCode, why: str) -> None:
+    def _conclude(self, snapshot: dict, now: float, code: ExitCode, outcome: str, why: str) -> None:
         if self._ended:
             return
-        self._view.finished(snapshot, code=code, why=why, ts=now)
+        self._view.finished(snapshot, outcome=outcome, code=code, why=why, ts=now)
         self._resolve(code)
 
     def _resolve(self, code: ExitCode) -> None:

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sovwatch.cli import Invocation, StartupError
 from sovwatch.exitcodes import ExitCode
@@ -27,6 +28,12 @@ from sovwatch.sources.events import SourceItem
 from sovwatch.sources.recording import Recorder, RecordingError, RecordingReader
 from sovwatch.sources.replay import ReplayControl, replay
 from sovwatch.store.store import Store
+
+if TYPE_CHECKING:
+    from sovwatch.settings import WatchSettings
+
+SIGPIPE_EXIT = 128 + signal.SIGPIPE
+"""What a shell reports for a program whose reader went away."""
 
 SourceFactory = Callable[[], AsyncIterator[SourceItem]]
 
@@ -69,20 +76,18 @@ def recorded(source: SourceFactory, path: Path, *, context: str, server: str) ->
 
 
 async def live_session(
-    invocation: Invocation, *, kubeconfig: str | None = None, context: str | None = None
+    invocation: Invocation, *, kubeconfig: str | None = None, settings: WatchSettings | None = None
 ) -> Session:
     """Connect to the cluster the kubeconfig names and prove it is usable (FatalError if not)."""
     from sovwatch.kube import api, config
     from sovwatch.settings import WatchSettings
     from sovwatch.sources import live
 
-    settings = WatchSettings()
+    settings = settings or WatchSettings()
     paths = config.locate_kubeconfig(
         kubeconfig or invocation.kubeconfig, os.environ.get("KUBECONFIG"), Path.home()
     )
-    connection = await config.load_connection(
-        paths, context=context or invocation.context, settings=settings
-    )
+    connection = await config.load_connection(paths, context=invocation.context, settings=settings)
     client = await api.connect(connection, settings=settings)
     return Session(
         source=lambda: live.stream(client, settings=settings, namespace=invocation.namespace),
@@ -191,8 +196,10 @@ async def _open_session(invocation: Invocation, stack: AsyncExitStack) -> Sessio
     if invocation.command == "demo":
         from sovwatch import demo
 
-        kubeconfig = await demo.start_demo_cluster(invocation, stack)
-        return await live_session(invocation, kubeconfig=str(kubeconfig))
+        kubeconfig, speed = await demo.start_demo_cluster(invocation, stack)
+        return await live_session(
+            invocation, kubeconfig=str(kubeconfig), settings=demo.watch_settings(speed)
+        )
     return await live_session(invocation)
 
 
@@ -228,6 +235,10 @@ def run(invocation: Invocation) -> int:
         return demo.run_sim(invocation)
     try:
         return asyncio.run(_main(invocation))
+    except BrokenPipeError:
+        # whoever read stdout (`| head`) has gone: stop quietly, as `kubectl ... | head` does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return SIGPIPE_EXIT
     except (FatalError, RecordingError, StartupError, OSError) as err:
         diagnose(str(err))
         return ExitCode.USAGE

@@ -77,14 +77,14 @@ class NdjsonView:
     def once(self, snapshot: dict) -> None:
         self._write([snapshot])
 
-    def finished(self, snapshot: dict, *, code: int, why: str, ts: float) -> None:
+    def finished(self, snapshot: dict, *, outcome: str, code: int, why: str, ts: float) -> None:
         self._write(
             [
                 {"type": "snapshot", "ts": format_time(ts), "snapshot": snapshot},
                 {
                     "type": "outcome",
                     "ts": format_time(ts),
-                    "outcome": snapshot.get("outcome"),
+                    "outcome": outcome,
                     "exitCode": int(code),
                     "why": why,
                     "progress": snapshot.get("progress"),

@@ -149,8 +149,7 @@ class PlainView:
     def once(self, snapshot: dict) -> None:
         self._write(self.table(snapshot))
 
-    def finished(self, snapshot: dict, *, code: int, why: str, ts: float) -> None:
-        outcome = snapshot.get("outcome", "")
+    def finished(self, snapshot: dict, *, outcome: str, code: int, why: str, ts: float) -> None:
         progress = progress_text(snapshot.get("progress") or {})
         tail = f"{clock(ts)} outcome {outcome} (exit {code}): {progress}" + (
             f"; {why}" if why else ""

@@ -42,7 +42,7 @@ def test_a_rollout_as_records():
         synced=True,
     )
     view.changed(final, diff(second, final, ts=T0 + 120), T0 + 120)
-    view.finished(final, code=0, why="", ts=T0 + 121)
+    view.finished(final, outcome="ready", code=0, why="", ts=T0 + 121)
 
     records = _records(out.getvalue())
     for record in records:

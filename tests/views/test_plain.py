@@ -30,7 +30,13 @@ def _play(view: PlainView, snapshots: list[dict], *, code: int = 0, why: str = "
     view.synced(first, diff(None, first, ts=T0), T0)
     for i, (before, after) in enumerate(zip(snapshots, snapshots[1:], strict=False), start=1):
         view.changed(after, diff(before, after, ts=T0 + 60 * i), T0 + 60 * i)
-    view.finished(snapshots[-1], code=code, why=why, ts=T0 + 60 * len(snapshots))
+    view.finished(
+        snapshots[-1],
+        outcome=snapshots[-1]["outcome"],
+        code=code,
+        why=why,
+        ts=T0 + 60 * len(snapshots),
+    )
 
 
 GOLDEN = """\
