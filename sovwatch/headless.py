@@ -82,7 +82,10 @@ def explain(snapshot: dict, code: ExitCode) -> str:
         return (
             "no HelmRelease is being reconciled; check the bootstrap Kustomization (flux get ks -A)"
         )
-    bad = [r for r in releases if r.get("state") in changes.BAD]
+    bad = sorted(
+        (r for r in releases if r.get("state") in changes.BAD),
+        key=lambda r: r.get("state") != "stalled",
+    )
     pending = [r for r in releases if r.get("state") != "ready"]
     if bad:
         blocked = len(pending) - len(bad)
@@ -112,6 +115,7 @@ class HeadlessRunner:
         self._last: dict | None = None
         self._last_t = float("-inf")
         self._last_rev = -1
+        self._latest = float("-inf")
         self._started = time.monotonic()
         self._done: asyncio.Future[ExitCode] | None = None
 
@@ -149,10 +153,10 @@ class HeadlessRunner:
         return self._done is not None and self._done.done()
 
     def _on_item(self, item: SourceItem) -> None:
-        if self._synced and self._due(item_time(item)):
-            self._evaluate()
-            if self._ended:
-                return
+        """Apply every item received (so a recording holds exactly what the run saw), then run
+        the model if enough source time has passed since it last ran."""
+        t = item_time(item)
+        self._latest = max(self._latest, t)
         before = self.store.health.get(item.resource) if isinstance(item, StreamHealth) else None
         self.store.apply(item)
         if isinstance(item, StreamHealth):
@@ -164,6 +168,9 @@ class HeadlessRunner:
                 self._view.stream(item, synced=self._synced)
             if not self._synced and self._all_settled():
                 self._sync()
+                return
+        if self._synced and self._due(self._now()):
+            self._evaluate()
 
     def _all_settled(self) -> bool:
         health = self.store.health
@@ -181,8 +188,8 @@ class HeadlessRunner:
                 if time.monotonic() - self._started >= self._options.sync_timeout:
                     self._warn_unsynced()
                     self._sync()
-            elif self._due(self._clock()) or (
-                self._options.exit_on_done and self._clock() - self._last_t >= self._options.tick
+            elif self._due(self._now()) or (
+                self._options.exit_on_done and self._now() - self._last_t >= self._options.tick
             ):
                 self._evaluate()
 
@@ -198,8 +205,13 @@ class HeadlessRunner:
 
     # -- the model and the view ------------------------------------------------------------------
 
+    def _now(self) -> float:
+        """Source time: the clock, but never before the newest item applied (an instant replay's
+        clock only moves when the next item is asked for)."""
+        return max(self._clock(), self._latest)
+
     def _snapshot(self) -> tuple[dict, float]:
-        now = self._clock()
+        now = self._now()
         snapshot = self._evaluate_fn(self.store, now)
         self._last_t, self._last_rev = now, self.store.revision
         return snapshot, now
