@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import ROOT, env, sovwatch
 
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+from sovwatch.emulator.scenario import ScenarioRunner, load_scenario, shipped_scenarios
 from sovwatch.kube.resources import WATCHED
 from sovwatch.model.snapshot import ClusterInfo, build_snapshot
 from sovwatch.sources.events import EventType, WatchEvent
@@ -105,6 +105,20 @@ async def test_json_demo_records_and_replays_to_the_same_final_snapshot(tmp_path
     replayed = await sovwatch("replay", str(recording), "--speed", "instant", "-o", "json")
     assert replayed.code == 0, replayed.err
     assert _timeless(_final_snapshot(replayed.records())) == _timeless(final)
+
+
+@pytest.mark.skipif("bootstrap-kit" not in shipped_scenarios(), reason="scenario not shipped yet")
+async def test_default_demo_at_100x_exits_0_with_every_release_ready():
+    """What the README promises: the default scenario, 38 releases, done in under half a minute."""
+    result = await sovwatch("demo", "-o", "plain", "--speed", "100", "--exit-on-done", timeout=90)
+    assert result.code == 0, result.err
+    kit = sorted(r.name for r in load_scenario("bootstrap-kit").releases)
+    rows = [line.split() for line in result.out.splitlines() if line.startswith("bp-")]
+    assert sorted(row[0] for row in rows) == kit
+    assert {row[1] for row in rows} == {"ready"}
+    assert result.out.splitlines()[-1].endswith(
+        f"outcome ready (exit 0): {len(kit)}/{len(kit)} ready"
+    )
 
 
 # -- exit codes ------------------------------------------------------------------------------------
