@@ -14,13 +14,13 @@ Run: PYTHONPATH=. python bench/model_cost.py
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "model"))
-
-from model_builders import (  # noqa: E402
+from sovwatch.model.rollout import Rollout  # noqa: E402
+from sovwatch.model.snapshot import snapshot_of  # noqa: E402
+from sovwatch.sources.events import EventType, WatchEvent  # noqa: E402
+from sovwatch.store.store import Store  # noqa: E402
+from tests.model.model_builders import (
     T0_EPOCH,
     container_status,
     event,
@@ -31,11 +31,6 @@ from model_builders import (  # noqa: E402
     volume_attachment,
     workload,
 )
-
-from sovwatch.model.rollout import Rollout  # noqa: E402
-from sovwatch.model.snapshot import snapshot_of  # noqa: E402
-from sovwatch.sources.events import EventType, WatchEvent  # noqa: E402
-from sovwatch.store.store import Store  # noqa: E402
 
 PODS_PER_RELEASE = 17
 REPEATS = 300

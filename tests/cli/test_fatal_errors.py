@@ -6,7 +6,8 @@ import socket
 from pathlib import Path
 
 import yaml
-from cli_helpers import sovwatch
+
+from tests.cli.cli_helpers import sovwatch
 
 
 def _assert_one_line(result, *fragments: str) -> None:

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_helpers import ROOT, env, sovwatch
 
 from sovwatch.emulator.scenario import ScenarioRunner, load_scenario, shipped_scenarios
 from sovwatch.kube.resources import WATCHED
@@ -25,6 +24,7 @@ from sovwatch.model.snapshot import ClusterInfo, build_snapshot
 from sovwatch.sources.events import EventType, WatchEvent
 from sovwatch.sources.slimming import slim
 from sovwatch.store.store import Store
+from tests.cli.cli_helpers import ROOT, env, sovwatch
 
 TINY = sorted(r.name for r in load_scenario("tiny").releases)
 LINE = re.compile(r"^\d\d:\d\d:\d\d (\S+) ")

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import ROOT, env
+
+from tests.cli.cli_helpers import ROOT, env
 
 
 async def _start_sim(*args: str) -> tuple[asyncio.subprocess.Process, list[str]]:

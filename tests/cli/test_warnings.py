@@ -7,7 +7,8 @@ import json
 
 import pytest
 import yaml
-from cli_helpers import sovwatch
+
+from tests.cli.cli_helpers import sovwatch
 
 
 @pytest.mark.parametrize("output", ["plain", "json"])

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kube_helpers import ConnectProxy
+
+from tests.kube.kube_helpers import ConnectProxy
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from kube_helpers import FAST, ca_cluster, exec_user, kubeconfig_doc, open_client
 
 from sovwatch.emulator.server import Emulator
 from sovwatch.kube import config, errors
+from tests.kube.kube_helpers import FAST, ca_cluster, exec_user, kubeconfig_doc, open_client
 
 
 async def _can_list_pods(client) -> None:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from kube_helpers import FAST, ca_cluster, exec_user, kubeconfig_doc, open_client
 
 from sovwatch.emulator.server import Emulator
 from sovwatch.kube import config, errors
+from tests.kube.kube_helpers import FAST, ca_cluster, exec_user, kubeconfig_doc, open_client
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from model_builders import cond, helmchart, helmrepository, kustomization
 
 from sovwatch.model.flux_sources import classify_source, upstream_of
 from sovwatch.model.kustomization import (
@@ -12,6 +11,7 @@ from sovwatch.model.kustomization import (
     parse_inventory_id,
 )
 from sovwatch.model.states import State
+from tests.model.model_builders import cond, helmchart, helmrepository, kustomization
 
 GHCR = (
     "failed to get authentication secret 'flux-system/ghcr-pull': secrets \"ghcr-pull\" not found"

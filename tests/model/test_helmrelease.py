@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from model_builders import cond, helmrelease, hr_install_failed, hr_installing, hr_ready, hr_waiting
 
 from sovwatch.model.helmrelease import (
     chart_label,
@@ -14,6 +13,14 @@ from sovwatch.model.helmrelease import (
     source_of,
 )
 from sovwatch.model.states import State
+from tests.model.model_builders import (
+    cond,
+    helmrelease,
+    hr_install_failed,
+    hr_installing,
+    hr_ready,
+    hr_waiting,
+)
 
 V2BETA1 = "helm.toolkit.fluxcd.io/v2beta1"
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import random
 
 import pytest
-from model_builders import (
+
+from sovwatch.model.rollout import Rollout
+from sovwatch.model.settings import ModelSettings
+from sovwatch.model.snapshot import build_snapshot, snapshot_of
+from sovwatch.sources.events import EventType, WatchEvent
+from sovwatch.store.store import Store, object_key
+from tests.model.model_builders import (
     T0_EPOCH,
     cond,
     container_status,
@@ -24,12 +30,6 @@ from model_builders import (
     waiting,
     workload,
 )
-
-from sovwatch.model.rollout import Rollout
-from sovwatch.model.settings import ModelSettings
-from sovwatch.model.snapshot import build_snapshot, snapshot_of
-from sovwatch.sources.events import EventType, WatchEvent
-from sovwatch.store.store import Store, object_key
 
 NAMES = [f"bp-{n}" for n in ("a", "b", "c", "d", "e", "f")]
 SETTINGS = ModelSettings(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from model_builders import (
+
+from sovwatch.model.snapshot import build_snapshot
+from sovwatch.model.states import State
+from tests.model.model_builders import (
     T0_EPOCH,
     container_status,
     hr_ready,
@@ -14,9 +17,6 @@ from model_builders import (
     waiting,
     workload,
 )
-
-from sovwatch.model.snapshot import build_snapshot
-from sovwatch.model.states import State
 
 
 def _release(*objects, name="bp-grafana"):

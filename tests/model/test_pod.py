@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from model_builders import (
+
+from sovwatch.model.events import normalized_for
+from sovwatch.model.pod import assess_pod
+from sovwatch.model.states import State
+from tests.model.model_builders import (
     container_status,
     event,
     event_v1,
@@ -13,10 +17,6 @@ from model_builders import (
     ts,
     waiting,
 )
-
-from sovwatch.model.events import normalized_for
-from sovwatch.model.pod import assess_pod
-from sovwatch.model.states import State
 
 LOKI = ("Pod", "loki", "loki-0")
 PVC_MSG = (

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from model_builders import (
+
+from sovwatch.model.outcome import Outcome, decide_outcome
+from sovwatch.model.progress import expected_releases, summarize
+from sovwatch.model.settings import ModelSettings
+from sovwatch.model.snapshot import build_snapshot
+from sovwatch.model.states import State
+from tests.model.model_builders import (
     T0_EPOCH,
     helmrelease,
     hr_install_failed,
@@ -13,12 +19,6 @@ from model_builders import (
     kustomization,
     store_of,
 )
-
-from sovwatch.model.outcome import Outcome, decide_outcome
-from sovwatch.model.progress import expected_releases, summarize
-from sovwatch.model.settings import ModelSettings
-from sovwatch.model.snapshot import build_snapshot
-from sovwatch.model.states import State
 
 SETTINGS = ModelSettings(timeout=3600, first_seen_timeout=900)
 

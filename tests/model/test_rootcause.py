@@ -3,7 +3,9 @@ its pod, probe or volume. Cycles and missing dependencies end the walk."""
 
 from __future__ import annotations
 
-from model_builders import (
+from sovwatch.model.snapshot import build_snapshot
+from sovwatch.model.states import State
+from tests.model.model_builders import (
     T0_EPOCH,
     cond,
     container_status,
@@ -23,9 +25,6 @@ from model_builders import (
     waiting,
     workload,
 )
-
-from sovwatch.model.snapshot import build_snapshot
-from sovwatch.model.states import State
 
 MULTI = (
     'Multi-Attach error for volume "pvc-storage-loki-0" Volume is already used by pod(s) loki-0-old'

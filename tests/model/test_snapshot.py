@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
-from model_builders import (
+from sovwatch.model.snapshot import SCHEMA, ClusterInfo, build_snapshot
+from sovwatch.model.states import State
+from sovwatch.model.timeline import Timeline
+from sovwatch.sources.events import HealthState, StreamHealth
+from tests.model.model_builders import (
     T0_EPOCH,
     container_status,
     event,
@@ -18,11 +22,6 @@ from model_builders import (
     waiting,
     workload,
 )
-
-from sovwatch.model.snapshot import SCHEMA, ClusterInfo, build_snapshot
-from sovwatch.model.states import State
-from sovwatch.model.timeline import Timeline
-from sovwatch.sources.events import HealthState, StreamHealth
 
 MULTI = (
     'Multi-Attach error for volume "pvc-storage-loki-0" Volume is already used by pod(s) loki-0-old'

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from engine_harness import Harness
-from engine_objects import install_flux_crds
 
 from sovwatch.emulator.server import Emulator
+from tests.sources.engine_harness import Harness
+from tests.sources.engine_objects import install_flux_crds
 
 
 @pytest.fixture

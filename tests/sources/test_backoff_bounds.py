@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-from engine_harness import FAST, Harness, requests_for
-from engine_objects import HR, install_flux_crds, namespace, pod
-
 from sovwatch.emulator.server import Emulator
 from sovwatch.settings import WatchSettings
 from sovwatch.sources.events import HealthState
+from tests.sources.engine_harness import FAST, Harness, requests_for
+from tests.sources.engine_objects import HR, install_flux_crds, namespace, pod
 
 PODS = "pods"
 

@@ -10,8 +10,12 @@ import asyncio
 import dataclasses
 
 import pytest
-from engine_harness import FAST, requests_for
-from engine_objects import (
+
+from sovwatch.emulator.server import Emulator
+from sovwatch.kube.resources import WATCHED
+from sovwatch.sources.events import EventType, HealthState
+from tests.sources.engine_harness import FAST, requests_for
+from tests.sources.engine_objects import (
     HR,
     deployment,
     helmrelease,
@@ -21,10 +25,6 @@ from engine_objects import (
     pvc,
     warning_event,
 )
-
-from sovwatch.emulator.server import Emulator
-from sovwatch.kube.resources import WATCHED
-from sovwatch.sources.events import EventType, HealthState
 
 
 def _populate(emu: Emulator) -> None:

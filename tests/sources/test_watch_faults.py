@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from engine_harness import FAST, requests_for
-from engine_objects import HR, helmrelease, namespace, pod, pvc
-
 from sovwatch.emulator.server import Emulator
 from sovwatch.sources.events import EventType, HealthState
+from tests.sources.engine_harness import FAST, requests_for
+from tests.sources.engine_objects import HR, helmrelease, namespace, pod, pvc
 
 PODS = "pods"
 PVCS = "persistentvolumeclaims"

@@ -5,11 +5,10 @@ from __future__ import annotations
 import io
 import json
 
-from view_snapshots import T0, cilium, grafana_blocked, loki, pod_object, snapshot
-
 from sovwatch.sources.events import HealthState, StreamHealth
 from sovwatch.views.ndjson import NdjsonView
 from sovwatch.views.transitions import diff
+from tests.views.view_snapshots import T0, cilium, grafana_blocked, loki, pod_object, snapshot
 
 FIELDS = {
     "snapshot": {"type", "ts", "snapshot"},

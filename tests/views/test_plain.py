@@ -7,11 +7,11 @@ import re
 import time
 
 import pytest
-from view_snapshots import T0, cilium, grafana_blocked, loki, pod_object, snapshot
 
 from sovwatch.sources.events import HealthState, StreamHealth
 from sovwatch.views.plain import PlainView
 from sovwatch.views.transitions import diff
+from tests.views.view_snapshots import T0, cilium, grafana_blocked, loki, pod_object, snapshot
 
 LINE = re.compile(r"^\d\d:\d\d:\d\d \S+ ")
 
