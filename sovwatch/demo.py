@@ -13,6 +13,8 @@ import contextlib
 import signal
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -34,7 +36,13 @@ def _load(name: str | None):
         raise StartupError(str(err)) from err
 
 
-async def _serve(invocation: Invocation, stack: AsyncExitStack, *, default_speed: float | None):
+async def _serve(
+    invocation: Invocation,
+    stack: AsyncExitStack,
+    *,
+    default_speed: float | None,
+    started: float | None = None,
+):
     """Start the emulator and the scenario; both stop when `stack` closes."""
     from sovwatch.emulator.scenario import ScenarioRunner
     from sovwatch.emulator.server import Emulator
@@ -46,7 +54,9 @@ async def _serve(invocation: Invocation, stack: AsyncExitStack, *, default_speed
         await stack.enter_async_context(emulator)
     except OSError as err:
         raise StartupError(f"cannot listen on 127.0.0.1:{invocation.port}: {err.strerror}") from err
-    runner = ScenarioRunner(emulator.store, scenario, seed=invocation.seed, speed=speed)
+    runner = ScenarioRunner(
+        emulator.store, scenario, seed=invocation.seed, speed=speed, start=started or time.time()
+    )
     task = asyncio.create_task(runner.run(), name="sovwatch-scenario")
 
     async def stop() -> None:
@@ -58,12 +68,22 @@ async def _serve(invocation: Invocation, stack: AsyncExitStack, *, default_speed
     return emulator, scenario, speed
 
 
-async def start_demo_cluster(invocation: Invocation, stack: AsyncExitStack) -> tuple[Path, float]:
-    """Start the emulator with the scenario; returns a private kubeconfig for it and the speed."""
-    emulator, _, speed = await _serve(invocation, stack, default_speed=None)
+def scenario_clock(started: float, speed: float) -> Callable[[], float]:
+    """The scenario's own time, running smoothly between its steps: object timestamps are
+    `started + simulated seconds`, and simulated seconds run `speed` times faster than real ones."""
+    return lambda: started + (time.time() - started) * speed
+
+
+async def start_demo_cluster(
+    invocation: Invocation, stack: AsyncExitStack
+) -> tuple[Path, float, Callable[[], float]]:
+    """Start the emulator with the scenario; returns a private kubeconfig for it, the speed and
+    the scenario's clock (the demo's "now", so ages and durations read in scenario time)."""
+    started = time.time()
+    emulator, _, speed = await _serve(invocation, stack, default_speed=None, started=started)
     directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="sovwatch-demo-"))
     path = emulator.write_kubeconfig(Path(directory) / "kubeconfig", context=DEMO_CONTEXT)
-    return path, speed
+    return path, speed, scenario_clock(started, speed)
 
 
 def watch_settings(speed: float):

@@ -48,6 +48,8 @@ class Session:
     started: float
     """When the watch (or the recording) began: the origin of `--timeout`."""
     clock: Callable[[], float] = time.time
+    time_scale: float = 1.0
+    """Seconds of `clock` per wall-clock second (the demo's speed): rate limits stay in real time."""
     replay_control: ReplayControl | None = None
     warnings: tuple[str, ...] = ()
 
@@ -76,9 +78,17 @@ def recorded(source: SourceFactory, path: Path, *, context: str, server: str) ->
 
 
 async def live_session(
-    invocation: Invocation, *, kubeconfig: str | None = None, settings: WatchSettings | None = None
+    invocation: Invocation,
+    *,
+    kubeconfig: str | None = None,
+    settings: WatchSettings | None = None,
+    clock: Callable[[], float] = time.time,
+    time_scale: float = 1.0,
 ) -> Session:
-    """Connect to the cluster the kubeconfig names and prove it is usable (FatalError if not)."""
+    """Connect to the cluster the kubeconfig names and prove it is usable (FatalError if not).
+
+    `clock` stamps received events and is the model's "now"; the demo passes the scenario's clock
+    so durations tell the scenario's story at any speed."""
     from sovwatch.kube import api, config
     from sovwatch.settings import WatchSettings
     from sovwatch.sources import live
@@ -90,10 +100,14 @@ async def live_session(
     connection = await config.load_connection(paths, context=invocation.context, settings=settings)
     client = await api.connect(connection, settings=settings)
     return Session(
-        source=lambda: live.stream(client, settings=settings, namespace=invocation.namespace),
+        source=lambda: live.stream(
+            client, settings=settings, namespace=invocation.namespace, clock=clock
+        ),
         context=connection.context,
         server=connection.server,
-        started=time.time(),
+        started=clock(),
+        clock=clock,
+        time_scale=time_scale,
         warnings=connection.warnings,
     )
 
@@ -159,6 +173,7 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
             once=invocation.once,
             exit_on_done=invocation.exit_on_done,
             fail_fast=invocation.fail_fast,
+            interval=HeadlessOptions.interval * session.time_scale,
         ),
     )
     async with aclosing(session.source()) as items:
@@ -196,9 +211,13 @@ async def _open_session(invocation: Invocation, stack: AsyncExitStack) -> Sessio
     if invocation.command == "demo":
         from sovwatch import demo
 
-        kubeconfig, speed = await demo.start_demo_cluster(invocation, stack)
+        kubeconfig, speed, clock = await demo.start_demo_cluster(invocation, stack)
         return await live_session(
-            invocation, kubeconfig=str(kubeconfig), settings=demo.watch_settings(speed)
+            invocation,
+            kubeconfig=str(kubeconfig),
+            settings=demo.watch_settings(speed),
+            clock=clock,
+            time_scale=speed,
         )
     return await live_session(invocation)
 
