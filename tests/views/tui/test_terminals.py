@@ -34,7 +34,8 @@ async def test_80x24_keeps_every_essential(make_app):
         assert len(rows) == 20
         for row in rows:  # state glyph + word, and the full name, on every row
             words = row.split()
-            assert words[1] in STATE_WORDS and words[2] in NAMES, row
+            assert words[1] in STATE_WORDS, row
+            assert words[2] in NAMES, row
         assert "CrashLoopBackOff external-d" in rows[0]
         assert "ArtifactFailed: failed to p" in rows[1]
         assert "? Help" in lines[-1]
