@@ -198,6 +198,10 @@ class Change:
     """ADDED, MODIFIED or DELETED."""
     obj: dict
     """A private deep copy of the object as it was after (or, for DELETED, at) this change."""
+    prev: dict | None = None
+    """For MODIFIED, the object before the change (never mutated): a filtered watch turns a change
+    that makes an object start or stop matching into ADDED or DELETED, as the apiserver's watch
+    cache does."""
 
 
 def _now_rfc3339(clock: Callable[[], float]) -> str:
@@ -323,7 +327,7 @@ class ObjectStore:
         self._rv += 1
         meta["resourceVersion"] = str(self._rv)
         bucket[(namespace, meta["name"])] = obj
-        self._record(Change(self._rv, rt.key, change_type, copy.deepcopy(obj)))
+        self._record(Change(self._rv, rt.key, change_type, copy.deepcopy(obj), prev=old))
         return copy.deepcopy(obj)
 
     def delete(self, resource: str, namespace: str, name: str) -> dict | None:
