@@ -1,107 +1,142 @@
-"""Calm, exact updates: only changed cells are written, rows are keyed, order moves in place, the
-screen is quiet when nothing changes, and a lost stream shows as stale with the data kept."""
+"""Calm, exact updates through the real store and model: only changed cells are written, rows are
+keyed, order moves in place, the screen is quiet when nothing changes, and a lost stream shows as
+stale with the data kept."""
 
 from __future__ import annotations
 
+import copy
+
+from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
 from sovwatch.views.tui.widgets.release_table import ReleaseTable
 from sovwatch.views.tui.widgets.rollout_header import RolloutHeader
 from tests.views.tui import screen
+from tests.views.tui.conftest import AT, START, items_of, played, settle
+
+HR = "helmreleases.helm.toolkit.fluxcd.io"
 
 
 def table(app) -> ReleaseTable:
     return app.main.query_one(ReleaseTable)
 
 
-def release(doc: dict, name: str) -> dict:
-    return next(r for r in doc["releases"] if r["name"] == name)
+def helmrelease(app, name: str) -> dict:
+    return copy.deepcopy(app.store.get("HelmRelease", "flux-system", name))
 
 
-async def test_state_change_reaches_only_its_cells(make_app, pinned):
-    app = make_app()
+def feed(app, *items) -> None:
+    for item in items:
+        app.store.apply(item)
+    app.flush()
+
+
+def cells(app) -> dict[str, list[str]]:
+    t = table(app)
+    return {row.key.value: [str(c) for c in t.get_row(row.key)] for row in t.ordered_rows}
+
+
+async def test_suspending_a_release_rewrites_only_its_cells(fed_app):
+    app = fed_app()
     async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        before, writes = cells(app), table(app).writes
+        tempo = helmrelease(app, "bp-tempo")
+        tempo["spec"]["suspend"] = True
+        tempo["metadata"]["generation"] += 1
+        feed(app, WatchEvent(HR, EventType.MODIFIED, tempo, START + AT))
         await pilot.pause()
-        t = table(app)
-        rows_before = {row.key.value for row in t.ordered_rows}
-        writes = t.writes
-        mimir = release(pinned.document, "bp-mimir")
-        mimir.update(
-            state="ready",
-            reason="InstallSucceeded",
-            since=pinned.now,
-            workloads={"state": "ready", "ready": 2, "total": 2},
+        after = cells(app)
+        changed = {k for k in before if before[k] != after[k]}
+        assert changed == {"flux-system/bp-tempo"}
+        assert after["flux-system/bp-tempo"][0] == "‖ suspended"
+        diff = sum(
+            a != b
+            for a, b in zip(
+                before["flux-system/bp-tempo"], after["flux-system/bp-tempo"], strict=True
+            )
         )
-        app.show_snapshot(pinned.document, now=pinned.now)
+        assert table(app).writes - writes == diff
+        line = next(line for line in screen.lines(app) if "bp-tempo" in line)
+        assert "‖ suspended" in line
+
+
+async def test_scenario_progress_reaches_the_right_cell(fed_app):
+    app = fed_app()
+    later = START + 3000
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        rows = [row.key.value for row in table(app).ordered_rows]
+        assert cells(app)["flux-system/bp-spire"][0] == "◐ progressing"
+        app.clock = lambda: later
+        feed(app, *items_of(played(3000), later, event=EventType.MODIFIED))
         await pilot.pause()
-        # state, in-state time and pods changed; nothing else was written
-        assert t.writes - writes == 3
-        assert {row.key.value for row in t.ordered_rows} == rows_before
-        cells = [str(c) for c in t.get_row("flux-system/bp-mimir")]
-        assert cells[0] == "✔ ready"
-        assert "2/2" in cells
-        assert "<1m" in cells
-        line = next(line for line in screen.lines(app) if "bp-mimir" in line)
-        assert "✔ ready" in line
-        assert "2/2" in line
+        assert cells(app)["flux-system/bp-spire"][0] == "⊘ stalled"
+        assert [row.key.value for row in table(app).ordered_rows] == rows
+        spire = next(line for line in screen.lines(app) if "bp-spire" in line)
+        assert "⊘ stalled" in spire
 
 
-async def test_nothing_written_when_nothing_changes(make_app, pinned):
-    app = make_app()
+async def test_nothing_written_when_nothing_changes(fed_app):
+    app = fed_app()
+    now = [START + AT]
+    app.clock = lambda: now[0]
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await settle(pilot, app)
         t, header = table(app), app.main.query_one(RolloutHeader)
-        writes, repaints, flushes = t.writes, header.repaints, app.flushes
+        state = (t.writes, header.repaints, app.flushes)
         for _ in range(5):  # same store revision, same second: nothing to do
             app.flush()
         await pilot.pause()
-        assert (t.writes, header.repaints, app.flushes) == (writes, repaints, flushes)
-        pinned.now += 1  # one second later only the header's clock moves
+        assert (t.writes, header.repaints, app.flushes) == state
+        now[0] += 1  # a second later only the header's clock moves
         app.flush()
         await pilot.pause()
-        assert t.writes == writes
-        assert header.repaints == repaints + 1
-        assert "elapsed 14:08" in screen.text(app)
-        pinned.now += 60  # a minute later the "in state" ages move too, and only they
+        assert t.writes == state[0]
+        assert header.repaints == state[1] + 1
+        assert "elapsed 10:01" in screen.text(app)
+        now[0] += 60  # a minute later the "in state" ages move too, and nothing else
         app.flush()
         await pilot.pause()
-        assert 0 < t.writes - writes <= len(pinned.document["releases"])
+        assert 0 < t.writes - state[0] <= t.row_count
 
 
-async def test_releases_appear_disappear_and_reorder_in_place(make_app, pinned):
-    app = make_app()
+async def test_releases_appear_disappear_and_reorder_in_place(fed_app):
+    app = fed_app()
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("down", "down", "down", "down")
+        selected = table(app).selected_key
+        velero = helmrelease(app, "bp-tempo")
+        velero["metadata"]["name"] = "bp-velero"
+        reloader = helmrelease(app, "bp-reloader")
+        vpa = helmrelease(app, "bp-vpa")  # now waits for bp-flux: wave 0 -> wave 3
+        vpa["spec"]["dependsOn"] = [{"name": "bp-flux"}]
+        feed(
+            app,
+            WatchEvent(HR, EventType.ADDED, velero, START + AT),
+            WatchEvent(HR, EventType.DELETED, reloader, START + AT),
+            WatchEvent(HR, EventType.MODIFIED, vpa, START + AT),
+        )
         await pilot.pause()
-        t = table(app)
-        await pilot.press("down", "down")
-        selected = t.selected_key
-        doc = pinned.document
-        # a late release in wave 0 and a removed one
-        new = dict(release(doc, "bp-vpa"), name="bp-metrics-server", wave=0)
-        doc["releases"].insert(0, new)
-        doc["releases"].remove(release(doc, "bp-trivy"))
-        # dependency order changed: kyverno now waits for flux (wave 3)
-        release(doc, "bp-kyverno")["wave"] = 3
-        app.show_snapshot(doc, now=pinned.now)
-        await pilot.pause()
-        keys = [row.key.value for row in t.ordered_rows]
-        assert "flux-system/bp-metrics-server" in keys[:4]
-        assert "flux-system/bp-trivy" not in keys
-        assert keys.index("flux-system/bp-kyverno") > keys.index("flux-system/bp-flux")
-        assert t.selected_key == selected  # the cursor stays on the same release
+        keys = [row.key.value.split("/")[1] for row in table(app).ordered_rows]
+        assert "bp-velero" in keys
+        assert "bp-reloader" not in keys
+        assert keys.index("bp-vpa") > keys.index("bp-flux")
+        assert table(app).selected_key == selected  # the cursor stays on the same release
 
 
-async def test_lost_stream_marks_stale_and_keeps_the_rows(make_app, pinned):
-    app = make_app()
+async def test_lost_stream_marks_stale_and_recovers(fed_app):
+    app = fed_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await settle(pilot, app)
         rows = table(app).row_count
-        stream = pinned.document["streams"][2]
-        stream.update(
-            state="reconnecting",
-            since=pinned.now - 12,
+        lost = StreamHealth(
+            "pods",
+            HealthState.RECONNECTING,
+            since=START + AT - 12,
             attempt=3,
             detail="Cannot connect to host 203.0.113.10:6443",
         )
-        app.show_snapshot(pinned.document, now=pinned.now)
+        feed(app, lost)
         await pilot.pause()
         first = screen.lines(app)[0]
         assert "STALE" in first
@@ -110,13 +145,10 @@ async def test_lost_stream_marks_stale_and_keeps_the_rows(make_app, pinned):
         assert table(app).row_count == rows
         await pilot.press("s")
         await pilot.pause()
-        text = screen.text(app)
-        assert "attempt 3" in text
-        assert "Cannot connect to host 203.0.113.10:6443" in text
+        assert "Cannot connect to host 203.0.113.10:6443" in screen.text(app)
         await pilot.press("escape")
-        stream.update(state="live", since=pinned.now, attempt=0, detail="")
-        app.show_snapshot(pinned.document, now=pinned.now)
+        feed(app, StreamHealth("pods", HealthState.LIVE, since=START + AT))
         await pilot.pause()
         assert "STALE" not in screen.lines(app)[0]
-        assert "live" in screen.lines(app)[0]
+        assert screen.lines(app)[0].rstrip().endswith("live")
         assert not app.main.has_class("stale")
