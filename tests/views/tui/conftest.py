@@ -85,7 +85,7 @@ async def settle(pilot, app: SovwatchApp) -> None:
     """Wait until the source's items are in the store and a flush has shown them."""
     for _ in range(200):
         await pilot.pause()
-        if app.workers and all(w.is_finished for w in app.workers):
+        if app.store.revision and not any(not w.is_finished for w in app.workers):
             break
     app.flush()
     await pilot.pause()
