@@ -117,3 +117,4 @@ class _Line:
 
     def __rich_console__(self, console, options):
         yield from self.segments
+        yield Segment.line()
