@@ -57,6 +57,7 @@ def test_signal_restores_the_terminal(sig):
         proc.send_signal(sig)
         rest = read_until(master, b"\x1b[?1049l", 10)
         assert proc.wait(timeout=10) == 130
+        rest += read_until(master, b"<end of output>", 0.5)
         assert b"\x1b[?1049l" in rest  # and gave it back
         assert b"\x1b[?25h" in rest  # cursor visible again
         assert b"Traceback" not in screen + rest
