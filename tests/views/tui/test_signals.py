@@ -1,0 +1,68 @@
+"""SIGTERM, SIGHUP (an SSH drop) and SIGINT end the app cleanly in a real terminal: the alternate
+screen is left, the cursor shown again, mouse and raw modes undone, and the exit code is 130."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+DEMO = ROOT / "bench" / "tui_demo.py"
+
+
+def read_until(fd: int, needle: bytes, seconds: float) -> bytes:
+    out = b""
+    deadline = time.monotonic() + seconds
+    while needle not in out and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                break
+    return out
+
+
+@pytest.mark.parametrize(
+    "sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name
+)
+def test_signal_restores_the_terminal(sig):
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm"}
+    proc = subprocess.Popen(
+        [sys.executable, str(DEMO), "--at", "600", "--seconds", "60"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+        close_fds=True,
+    )
+    os.close(slave)
+    try:
+        screen = read_until(master, b"Blocked by", 30)
+        assert b"Blocked by" in screen, screen[-500:]
+        assert b"\x1b[?1049h" in screen  # the app took the alternate screen
+        proc.send_signal(sig)
+        rest = read_until(master, b"\x1b[?1049l", 10)
+        assert proc.wait(timeout=10) == 130
+        rest += read_until(master, b"<end of output>", 0.5)
+        assert b"\x1b[?1049l" in rest  # and gave it back
+        assert b"\x1b[?25h" in rest  # cursor visible again
+        assert b"Traceback" not in screen + rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
