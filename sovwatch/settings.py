@@ -62,6 +62,11 @@ class WatchSettings:
     """Re-run an exec credential plugin this many seconds before its credential expires, so a
     request never goes out with a token that expires in flight."""
 
+    exec_timeout: float = 120.0
+    """Seconds an exec credential plugin may take. Long enough for a browser login (kubelogin,
+    cloud SSO) to finish; short enough that a plugin stuck waiting for input it can never get
+    (sovwatch gives it no terminal) becomes a clear message instead of a silent hang."""
+
     read_bufsize: int = 2 * 1024 * 1024
     """aiohttp's read buffer per response (its default of 64 KiB caps a line at 512 KiB, measured:
     a HelmRelease with large annotations overflows it). 2 MiB is what kubernetes.aio uses."""

@@ -15,6 +15,7 @@ import os
 import ssl
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -22,9 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 from kubernetes.aio.config.config_exception import ConfigException
 from kubernetes.aio.config.dateutil import parse_rfc3339
-from kubernetes.aio.config.exec_provider import ExecProvider
-from kubernetes.aio.config.kube_config import KubeConfigLoader, KubeConfigMerger
+from kubernetes.aio.config.kube_config import FileOrData, KubeConfigLoader, KubeConfigMerger
 
+from sovwatch.kube import exec_plugin
 from sovwatch.kube.errors import FatalError
 from sovwatch.settings import WatchSettings
 
@@ -87,16 +88,46 @@ class _Collected:
 
 
 class _Loader(KubeConfigLoader):
-    """The kubernetes loader, except that exec plugin failures raise instead of being logged."""
+    """The kubernetes loader, with sovwatch's own exec plugin runner (see `exec_plugin`)."""
 
-    exec_status: dict | None = None
+    def __init__(
+        self, *args, environ: Mapping[str, str] | None, exec_timeout: float, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.exec_status: dict | None = None
+        self._environ = environ
+        self._exec_timeout = exec_timeout
 
     async def load_from_exec_plugin(self) -> bool:
-        self.exec_status = await ExecProvider(self._user["exec"]).run()
+        plugin = exec_plugin.ExecConfig.from_kubeconfig(self._user["exec"].value)
+        self.exec_status = await exec_plugin.run(
+            plugin,
+            cluster=self.exec_cluster_info() if plugin.provide_cluster_info else None,
+            environ=exec_plugin.plugin_environment(self._environ),
+            within=self._exec_timeout,
+        )
         token = self.exec_status.get("token")
         if token:
             self.token = f"Bearer {token}"
         return True
+
+    def exec_cluster_info(self) -> dict:
+        """`spec.cluster` for a plugin with `provideClusterInfo: true`, as client-go fills it:
+        the CA always as data, the plugin's own settings from the reserved cluster extension."""
+        cluster = self._cluster
+        info: dict = {"server": str(cluster["server"])}
+        for key in ("tls-server-name", "insecure-skip-tls-verify", "proxy-url"):
+            if cluster.safe_get(key):
+                info[key] = cluster.value[key]
+        ca = FileOrData(
+            cluster, "certificate-authority", file_base_path=self._get_base_path(cluster.path)
+        ).as_data()
+        if ca:
+            info["certificate-authority-data"] = ca
+        for extension in cluster.safe_get("extensions") or ():
+            if extension.get("name") == exec_plugin.CLUSTER_CONFIG_EXTENSION:
+                info["config"] = extension.get("extension")
+        return info
 
     # The loader keeps its selection in private attributes; read them in one place.
     @property
@@ -168,7 +199,7 @@ class Credentials:
             expires = None
             if status.get("expirationTimestamp"):
                 expires = parse_rfc3339(status["expirationTimestamp"]).timestamp()
-        except (ConfigException, OSError, ValueError) as e:
+        except (ConfigException, exec_plugin.ExecPluginError, OSError, ValueError) as e:
             raise FatalError(self._explain(e)) from e
         authorization = collected.api_key.get("BearerToken")
         return Material(
@@ -214,25 +245,11 @@ class Credentials:
 
     def _explain(self, error: Exception) -> str:
         """One line for a loader failure: which file, plugin or field, and what to do."""
-        exec_config = (self._loader.user.safe_get("exec") if self._loader.user else None) or {}
-        command = exec_config.get("command")
-        # asyncio's subprocess spawn raises without a filename; a missing tokenFile names itself.
-        launch_failed = command and getattr(error, "filename", None) in (None, command)
-        if isinstance(error, FileNotFoundError) and launch_failed:
-            hint = exec_config.get("installHint") or "install it or fix users[].user.exec"
-            return (
-                f"exec credential plugin {command!r} ({self._where}) was not found: "
-                f"{' '.join(str(hint).split())}"
-            )
-        if isinstance(error, PermissionError) and launch_failed:
-            return f"exec credential plugin {command!r} ({self._where}) is not executable"
+        if isinstance(error, exec_plugin.ExecPluginError):
+            exec_config = self._loader.user.safe_get("exec") or {}
+            command = exec_config.get("command") or "?"
+            return f"exec credential plugin {command!r} ({self._where}) {error}"
         message = " ".join(str(error).split())
-        if message.startswith("exec:"):
-            detail = message.removeprefix("exec:").strip()[:300]
-            return (
-                f"exec credential plugin {command!r} ({self._where}) failed: {detail}; "
-                "run it by hand to see why (are you logged in?)"
-            )
         if message.startswith("File does not exists:"):
             missing = message.split(":", 1)[1].strip()
             return (
@@ -281,11 +298,17 @@ class Connection:
 
 
 async def load_connection(
-    paths: tuple[Path, ...], *, context: str | None = None, settings: WatchSettings
+    paths: tuple[Path, ...],
+    *,
+    context: str | None = None,
+    settings: WatchSettings,
+    environ: Mapping[str, str] | None = None,
 ) -> Connection:
     """Parse and merge `paths`, select `context` (default: current-context) and load credentials.
 
-    Runs an exec plugin if the user has one. Raises `FatalError` with one line for the operator.
+    Runs an exec plugin if the user has one. `environ` is the environment sovwatch runs in (the
+    CLI passes `os.environ`): an exec plugin inherits it. None lets a plugin inherit the process
+    environment. Raises `FatalError` with one line for the operator.
     """
     described = os.pathsep.join(str(p) for p in paths)
     documents = [_read_yaml(path) for path in paths]
@@ -298,7 +321,13 @@ async def load_connection(
     merged.value["current-context"] = current
     name = _context_name(merged, context, described)
     try:
-        loader = _Loader(config_dict=merged, active_context=name, config_base_path=None)
+        loader = _Loader(
+            config_dict=merged,
+            active_context=name,
+            config_base_path=None,
+            environ=environ,
+            exec_timeout=settings.exec_timeout,
+        )
         cluster_name = loader.context_entry["cluster"]
         cluster = loader.cluster
         user_name = loader.context_entry.safe_get("user") or ""

@@ -37,13 +37,18 @@ def kubeconfig_doc(
     }
 
 
-def exec_user(state: Path, mode: str, *, lifetime: float = 3600.0, api_version: str = "v1") -> dict:
+def exec_user(
+    state: Path, mode: str, *, lifetime: float = 3600.0, api_version: str = "v1", **exec_fields
+) -> dict:
+    """A user whose credential comes from fake_exec_plugin.py; `exec_fields` are added to (or
+    override) its exec section (`interactiveMode`, `provideClusterInfo`, `env`)."""
     return {
         "exec": {
             "apiVersion": f"client.authentication.k8s.io/{api_version}",
             "command": sys.executable,
             "args": [str(PLUGIN), str(state), mode, str(lifetime)],
             "interactiveMode": "Never",
+            **exec_fields,
         }
     }
 
@@ -53,10 +58,15 @@ def ca_cluster(emu: Emulator) -> dict:
 
 
 async def open_client(
-    *paths: Path, context: str | None = None, settings: WatchSettings = FAST
+    *paths: Path,
+    context: str | None = None,
+    settings: WatchSettings = FAST,
+    environ: dict[str, str] | None = None,
 ) -> api.ApiClient:
     """load_connection + connect, as the CLI does; raises FatalError."""
-    connection = await config.load_connection(tuple(paths), context=context, settings=settings)
+    connection = await config.load_connection(
+        tuple(paths), context=context, settings=settings, environ=environ
+    )
     return await api.connect(connection, settings=settings)
 
 

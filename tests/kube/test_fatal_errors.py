@@ -88,7 +88,7 @@ CASES = {
     ),
     "exec-plugin-fails": Case(
         lambda emu, tmp, write: ((write(kubeconfig_doc(emu.url, exec_user(tmp, "fail"))),), None),
-        ("exec credential plugin", "failed", "process returned 1", "not logged in"),
+        ("exec credential plugin", "failed with exit status 1", "not logged in"),
     ),
     "connection-refused": Case(
         lambda emu, tmp, write: (
