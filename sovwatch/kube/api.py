@@ -180,7 +180,10 @@ def _transport_error(error: BaseException, connection: Connection) -> errors.Tra
         return errors.TransportError(f"TLS handshake with {server} failed: {reason}", kind="tls")
     if isinstance(error, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
         proxy = redact_url(connection.proxy or "")
-        return errors.TransportError(f"proxy {proxy} failed: {_one_line(error)}", kind="proxy")
+        return errors.TransportError(
+            f"proxy {proxy} (from {connection.proxy_origin}) failed: {_one_line(error)}",
+            kind="proxy",
+        )
     if isinstance(error, aiohttp.ClientConnectorError):
         if isinstance(error.os_error, ConnectionRefusedError):
             reason = "connection refused"
@@ -276,7 +279,8 @@ _ADVICE = {
     "dns": "check the server address in the kubeconfig and your DNS/VPN",
     "refused": "is the API server running and reachable from here (VPN, firewall, port)?",
     "tls": "check certificate-authority in the kubeconfig (or that this is the right server)",
-    "proxy": "check proxy-url in the kubeconfig and that the proxy is running",
+    "proxy": "check the proxy setting named above (or add the server to NO_PROXY) and that the "
+    "proxy is running",
     "timeout": "the server is unreachable or overloaded; check the address and your network",
     "lost": "the connection broke; check the server address and any proxy in between",
 }

@@ -27,6 +27,7 @@ from kubernetes.aio.config.kube_config import FileOrData, KubeConfigLoader, Kube
 
 from sovwatch.kube import exec_plugin
 from sovwatch.kube.errors import FatalError
+from sovwatch.kube.proxy import proxy_from_environment
 from sovwatch.settings import WatchSettings
 
 _SUPPORTED_PROXY_SCHEMES = ("http", "https")
@@ -285,7 +286,10 @@ class Connection:
     """The kubeconfig file(s), for messages."""
     credentials: Credentials
     proxy: str | None = None
-    """http(s) proxy URL (`proxy-url`); aiohttp tunnels https through it with CONNECT."""
+    """http(s) proxy URL (`proxy-url`, else HTTPS_PROXY/HTTP_PROXY unless NO_PROXY excludes the
+    server); aiohttp tunnels https through it with CONNECT."""
+    proxy_origin: str = ""
+    """Where `proxy` came from, for messages: `proxy-url in the kubeconfig` or the variable name."""
     tls_server_name: str | None = None
     """Name to verify the server certificate against instead of the URL's host."""
     warnings: tuple[str, ...] = ()
@@ -307,8 +311,9 @@ async def load_connection(
     """Parse and merge `paths`, select `context` (default: current-context) and load credentials.
 
     Runs an exec plugin if the user has one. `environ` is the environment sovwatch runs in (the
-    CLI passes `os.environ`): an exec plugin inherits it. None lets a plugin inherit the process
-    environment. Raises `FatalError` with one line for the operator.
+    CLI passes `os.environ`): HTTPS_PROXY/HTTP_PROXY/NO_PROXY are read from it when the cluster
+    has no proxy-url, and an exec plugin inherits it. None means no proxy variables and a plugin
+    inheriting the process environment. Raises `FatalError` with one line for the operator.
     """
     described = os.pathsep.join(str(p) for p in paths)
     documents = [_read_yaml(path) for path in paths]
@@ -341,12 +346,16 @@ async def load_connection(
             f"server {server!r} of cluster {cluster_name!r} in {described} is not an "
             "http(s) URL: fix clusters[].cluster.server"
         )
-    proxy = cluster.safe_get("proxy-url")
+    proxy, proxy_origin = _choose_proxy(cluster, server, environ or {})
     if proxy and urlsplit(proxy).scheme not in _SUPPORTED_PROXY_SCHEMES:
+        named = (
+            f"proxy-url {redact_url(proxy)} of cluster {cluster_name!r} in {described}"
+            if proxy_origin == _KUBECONFIG_PROXY
+            else f"{proxy_origin}={redact_url(proxy)}"
+        )
         raise FatalError(
-            f"proxy-url {redact_url(proxy)} of cluster {cluster_name!r} in {described} is not "
-            "supported: sovwatch can use http:// and https:// proxies only (for SOCKS, run an "
-            "HTTP proxy or an SSH tunnel in front of it)"
+            f"{named} is not supported: sovwatch can use http:// and https:// proxies only (for "
+            "SOCKS, run an HTTP proxy or an SSH tunnel in front of it)"
         )
     credentials = Credentials(loader, https=scheme == "https", where=where, settings=settings)
     await credentials.current()
@@ -363,10 +372,25 @@ async def load_connection(
         user=user_name,
         kubeconfig=described,
         credentials=credentials,
-        proxy=proxy or None,
+        proxy=proxy,
+        proxy_origin=proxy_origin,
         tls_server_name=cluster.safe_get("tls-server-name") or None,
         warnings=warnings,
     )
+
+
+_KUBECONFIG_PROXY = "proxy-url in the kubeconfig"
+
+
+def _choose_proxy(cluster, server: str, environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """(proxy URL or None, where it came from): the kubeconfig's proxy-url, else the environment."""
+    configured = cluster.safe_get("proxy-url")
+    if configured:
+        return str(configured), _KUBECONFIG_PROXY
+    chosen = proxy_from_environment(server, environ)
+    if chosen is None:
+        return None, ""
+    return chosen.url, chosen.variable
 
 
 def redact_url(url: str) -> str:

@@ -71,9 +71,15 @@ async def open_client(
 
 
 class ConnectProxy:
-    """A loopback HTTP proxy that only tunnels (CONNECT), recording each tunnel's target."""
+    """A loopback HTTP proxy that only tunnels (CONNECT), recording each tunnel's target.
 
-    def __init__(self) -> None:
+    Like a corporate proxy, it resolves names the client cannot: `hosts` maps such names (under
+    `.invalid`, which no DNS resolves) to 127.0.0.1, so a request that reaches the emulator by
+    such a name provably went through the proxy.
+    """
+
+    def __init__(self, hosts: dict[str, str] | None = None) -> None:
+        self.hosts = dict(hosts or {})
         self.tunnels: list[str] = []
         self.url = ""
         self._server: asyncio.Server | None = None
@@ -97,10 +103,11 @@ class ConnectProxy:
             head = await reader.readuntil(b"\r\n\r\n")
             method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
             host, _, port = target.rpartition(":")
-            if method != "CONNECT" or host not in ("127.0.0.1", "localhost"):
+            address = self.hosts.get(host, host)
+            if method != "CONNECT" or address not in ("127.0.0.1", "localhost"):
                 writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
                 return
-            up_reader, up_writer = await asyncio.open_connection(host, int(port))
+            up_reader, up_writer = await asyncio.open_connection(address, int(port))
             self.tunnels.append(target)
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
