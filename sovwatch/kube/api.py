@@ -77,7 +77,7 @@ class ApiClient:
             try:
                 body = await response.read()
             except (aiohttp.ClientError, TimeoutError) as e:
-                raise _transport_error(e, self.connection) from e
+                raise _transport_error(e, self) from e
         try:
             data = json.loads(body)
         except ValueError as e:
@@ -161,11 +161,12 @@ class ApiClient:
                 timeout=client_timeout,
             )
         except (aiohttp.ClientError, TimeoutError) as e:
-            raise _transport_error(e, self.connection) from e
+            raise _transport_error(e, self) from e
 
 
-def _transport_error(error: BaseException, connection: Connection) -> errors.TransportError:
+def _transport_error(error: BaseException, client: ApiClient) -> errors.TransportError:
     """One line saying what failed on the way to the server."""
+    connection = client.connection
     server = connection.server
     host = urlsplit(server).netloc
     if isinstance(error, aiohttp.ClientConnectorDNSError):
@@ -190,6 +191,13 @@ def _transport_error(error: BaseException, connection: Connection) -> errors.Tra
         else:
             reason = error.os_error.strerror or _one_line(error.os_error)
         return errors.TransportError(f"cannot connect to {host}: {reason}", kind="refused")
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        # Covers name resolution too: a resolver that hangs instead of failing ends up here.
+        return errors.TransportError(
+            f"cannot connect to {host}: no answer within {client.settings.connect_timeout:g} s "
+            "(name lookup, TCP connect or TLS handshake)",
+            kind="connect-timeout",
+        )
     if isinstance(error, TimeoutError):
         return errors.TransportError(f"{server} did not answer in time", kind="timeout")
     return errors.TransportError(f"connection to {host} lost: {_one_line(error)}")
@@ -220,7 +228,7 @@ class LineStream:
                     f"a watch line is longer than {settings.max_line_bytes} bytes"
                 ) from e
             except aiohttp.ClientError as e:
-                raise _transport_error(e, self._client.connection) from e
+                raise _transport_error(e, self._client) from e
             except TimeoutError as e:
                 raise errors.InactivityError(settings.inactivity_timeout, self.last_activity) from e
             if not line:
@@ -281,6 +289,8 @@ _ADVICE = {
     "tls": "check certificate-authority in the kubeconfig (or that this is the right server)",
     "proxy": "check the proxy setting named above (or add the server to NO_PROXY) and that the "
     "proxy is running",
+    "connect-timeout": "check the server address in the kubeconfig, your DNS and VPN, and that "
+    "nothing between here and the server drops the connection",
     "timeout": "the server is unreachable or overloaded; check the address and your network",
     "lost": "the connection broke; check the server address and any proxy in between",
 }

@@ -30,7 +30,8 @@ class TransportError(KubeError):
     def __init__(self, message: str, *, kind: str = "lost") -> None:
         super().__init__(message)
         self.kind = kind
-        """What failed: `dns`, `refused`, `tls`, `proxy`, `timeout` or `lost` (mid-request)."""
+        """What failed: `dns`, `refused`, `tls`, `proxy`, `connect-timeout` (no answer while
+        connecting), `timeout` (no answer to a request) or `lost` (mid-request)."""
 
 
 class InactivityError(TransportError):
