@@ -209,13 +209,20 @@ async def test_crd_appearing_mid_run_goes_from_absent_to_live(emulator: Emulator
     h.assert_matches_truth([HR, "pods"])
 
 
-async def test_crd_removed_deletes_its_objects_and_goes_absent(flux_emulator, harness):
+async def test_crd_deleted_mid_run_deletes_its_objects_goes_absent_and_comes_back(
+    flux_emulator, harness
+):
     flux_emulator.store.put(helmrelease("cert-manager"))
     h = await harness(flux_emulator).start([HR])
     await h.until_state(HR, HealthState.LIVE)
-    assert h.store.count("HelmRelease") == 1
     flux_emulator.store.delete("customresourcedefinitions.apiextensions.k8s.io", "", HR)
-    await h.until_state(HR, HealthState.ABSENT)
+    absent = await h.until_state(HR, HealthState.ABSENT)
+    assert "not served" in absent.detail
+    deleted = [e for e in h.events(HR) if e.type is EventType.DELETED]
+    assert [e.obj["metadata"]["name"] for e in deleted] == ["cert-manager"]
+    assert deleted[0].obj["status"]["conditions"][0]["reason"] == "InstallSucceeded"
     assert h.store.count("HelmRelease") == 0
     install_flux_crds(flux_emulator.store, only=HR)
     await h.until_state(HR, HealthState.LIVE)
+    await h.put_and_see(helmrelease("cert-manager"))
+    h.assert_matches_truth([HR])
