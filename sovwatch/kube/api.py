@@ -23,7 +23,8 @@ from yarl import URL
 
 from sovwatch import __version__
 from sovwatch.kube import errors
-from sovwatch.kube.config import Connection, Material, redact_url
+from sovwatch.kube.config import Connection, redact_url
+from sovwatch.kube.credentials import Material
 from sovwatch.settings import WatchSettings
 
 logger = logging.getLogger(__name__)
