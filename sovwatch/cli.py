@@ -121,6 +121,8 @@ class Invocation:
     port: int = 0
     tls: bool = False
     write_kubeconfig: Path | None = None
+    verbosity: int = 0
+    log_file: Path | None = None
 
 
 # -- parsers -----------------------------------------------------------------------------------
@@ -145,6 +147,19 @@ def _add_view_flags(parser: argparse.ArgumentParser) -> None:
         "json (NDJSON records)",
     )
     group.add_argument("--ascii", action="store_true", help="ASCII glyphs only")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log more (-v info, -vv debug); headless logs go to stderr",
+    )
+    group.add_argument(
+        "--log-file",
+        type=Path,
+        metavar="FILE",
+        help="append logs to FILE (0600; the TUI logs nowhere else), secrets redacted",
+    )
     group.add_argument(
         "--no-color", dest="color", action="store_const", const="never", help="no colour"
     )
@@ -396,6 +411,8 @@ def parse(
         speed=getattr(args, "speed", 1.0),
         scenario=getattr(args, "scenario", None),
         seed=getattr(args, "seed", 0),
+        verbosity=args.verbose,
+        log_file=args.log_file,
     )
 
 

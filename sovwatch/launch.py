@@ -97,7 +97,9 @@ async def live_session(
     paths = config.locate_kubeconfig(
         kubeconfig or invocation.kubeconfig, os.environ.get("KUBECONFIG"), Path.home()
     )
-    connection = await config.load_connection(paths, context=invocation.context, settings=settings)
+    connection = await config.load_connection(
+        paths, context=invocation.context, settings=settings, environ=os.environ
+    )
     client = await api.connect(connection, settings=settings)
     return Session(
         source=lambda: live.stream(
@@ -246,8 +248,18 @@ async def _main(invocation: Invocation) -> ExitCode:
 
 def run(invocation: Invocation) -> int:
     """Run what the command line asked for; returns the process exit code."""
+    from sovwatch import logs
     from sovwatch.kube.errors import FatalError
 
+    try:
+        logs.configure(
+            verbosity=invocation.verbosity,
+            log_file=invocation.log_file,
+            to_stderr=invocation.output != "tui",
+        )
+    except logs.LogSetupError as err:
+        diagnose(str(err))
+        return ExitCode.USAGE
     if invocation.command == "sim":
         from sovwatch import demo
 

@@ -49,6 +49,11 @@ class WatchSettings:
     """Ceiling of the backoff: during a long outage each stream tries about twice a minute, so
     15 streams cost the server one request every two seconds and recovery is seen within 30 s."""
 
+    retry_after_max: float = 120.0
+    """Longest wait a `Retry-After` header (429, or 5xx from a load balancer) can impose. The
+    apiserver asks for a second or so; a proxy's HTTP-date far in the future must not freeze a
+    stream for hours."""
+
     forbidden_recheck: float = 60.0
     """Seconds between re-checks of a resource that answered 403. RBAC changes are rare and
     deliberate; once a minute notices a fix without spamming the audit log."""
@@ -61,6 +66,11 @@ class WatchSettings:
     credential_refresh_skew: float = 10.0
     """Re-run an exec credential plugin this many seconds before its credential expires, so a
     request never goes out with a token that expires in flight."""
+
+    exec_timeout: float = 120.0
+    """Seconds an exec credential plugin may take. Long enough for a browser login (kubelogin,
+    cloud SSO) to finish; short enough that a plugin stuck waiting for input it can never get
+    (sovwatch gives it no terminal) becomes a clear message instead of a silent hang."""
 
     read_bufsize: int = 2 * 1024 * 1024
     """aiohttp's read buffer per response (its default of 64 KiB caps a line at 512 KiB, measured:

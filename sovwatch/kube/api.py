@@ -23,7 +23,8 @@ from yarl import URL
 
 from sovwatch import __version__
 from sovwatch.kube import errors
-from sovwatch.kube.config import Connection, Material, redact_url
+from sovwatch.kube.config import Connection, redact_url
+from sovwatch.kube.credentials import Material
 from sovwatch.settings import WatchSettings
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class ApiClient:
             try:
                 body = await response.read()
             except (aiohttp.ClientError, TimeoutError) as e:
-                raise _transport_error(e, self.connection) from e
+                raise _transport_error(e, self) from e
         try:
             data = json.loads(body)
         except ValueError as e:
@@ -161,11 +162,12 @@ class ApiClient:
                 timeout=client_timeout,
             )
         except (aiohttp.ClientError, TimeoutError) as e:
-            raise _transport_error(e, self.connection) from e
+            raise _transport_error(e, self) from e
 
 
-def _transport_error(error: BaseException, connection: Connection) -> errors.TransportError:
+def _transport_error(error: BaseException, client: ApiClient) -> errors.TransportError:
     """One line saying what failed on the way to the server."""
+    connection = client.connection
     server = connection.server
     host = urlsplit(server).netloc
     if isinstance(error, aiohttp.ClientConnectorDNSError):
@@ -180,13 +182,23 @@ def _transport_error(error: BaseException, connection: Connection) -> errors.Tra
         return errors.TransportError(f"TLS handshake with {server} failed: {reason}", kind="tls")
     if isinstance(error, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
         proxy = redact_url(connection.proxy or "")
-        return errors.TransportError(f"proxy {proxy} failed: {_one_line(error)}", kind="proxy")
+        return errors.TransportError(
+            f"proxy {proxy} (from {connection.proxy_origin}) failed: {_one_line(error)}",
+            kind="proxy",
+        )
     if isinstance(error, aiohttp.ClientConnectorError):
         if isinstance(error.os_error, ConnectionRefusedError):
             reason = "connection refused"
         else:
             reason = error.os_error.strerror or _one_line(error.os_error)
         return errors.TransportError(f"cannot connect to {host}: {reason}", kind="refused")
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        # Covers name resolution too: a resolver that hangs instead of failing ends up here.
+        return errors.TransportError(
+            f"cannot connect to {host}: no answer within {client.settings.connect_timeout:g} s "
+            "(name lookup, TCP connect or TLS handshake)",
+            kind="connect-timeout",
+        )
     if isinstance(error, TimeoutError):
         return errors.TransportError(f"{server} did not answer in time", kind="timeout")
     return errors.TransportError(f"connection to {host} lost: {_one_line(error)}")
@@ -217,7 +229,7 @@ class LineStream:
                     f"a watch line is longer than {settings.max_line_bytes} bytes"
                 ) from e
             except aiohttp.ClientError as e:
-                raise _transport_error(e, self._client.connection) from e
+                raise _transport_error(e, self._client) from e
             except TimeoutError as e:
                 raise errors.InactivityError(settings.inactivity_timeout, self.last_activity) from e
             if not line:
@@ -276,7 +288,10 @@ _ADVICE = {
     "dns": "check the server address in the kubeconfig and your DNS/VPN",
     "refused": "is the API server running and reachable from here (VPN, firewall, port)?",
     "tls": "check certificate-authority in the kubeconfig (or that this is the right server)",
-    "proxy": "check proxy-url in the kubeconfig and that the proxy is running",
+    "proxy": "check the proxy setting named above (or add the server to NO_PROXY) and that the "
+    "proxy is running",
+    "connect-timeout": "check the server address in the kubeconfig, your DNS and VPN, and that "
+    "nothing between here and the server drops the connection",
     "timeout": "the server is unreachable or overloaded; check the address and your network",
     "lost": "the connection broke; check the server address and any proxy in between",
 }

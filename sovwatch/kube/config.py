@@ -1,31 +1,26 @@
-"""kubeconfig → `Connection`: where the API server is and how to authenticate to it.
+"""kubeconfig → `Connection`: where the API server is, through which proxy, and with which credentials.
 
-Parsing, merging (`KUBECONFIG=a:b`), context selection, `*-data` fields, tokenFile and exec plugins
-are the official `kubernetes` package's loader (its asyncio variant, whose exec plugin runs with
-stderr captured, so nothing a plugin prints can land on the TUI). sovwatch adds what the loader does
-not do: it raises on a failing exec plugin (the loader only logs it, which surfaces much later as a
-puzzling 401), refreshes exec credentials when they expire, reloads everything on a 401, turns the
-loader's material into an `ssl.SSLContext`, and explains every problem in one line.
+Parsing and merging (`KUBECONFIG=a:b`) are the official `kubernetes` package's; sovwatch adds
+kubectl's rules where the package differs (the first file's current-context wins), picks the proxy as
+kubectl does (`proxy-url`, else HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the environment the CLI passes),
+loads the credentials (`credentials.Credentials`) and explains every problem in one line.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import ssl
-import tempfile
-import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 from kubernetes.aio.config.config_exception import ConfigException
-from kubernetes.aio.config.dateutil import parse_rfc3339
-from kubernetes.aio.config.exec_provider import ExecProvider
-from kubernetes.aio.config.kube_config import KubeConfigLoader, KubeConfigMerger
+from kubernetes.aio.config.kube_config import KubeConfigMerger
 
+from sovwatch.kube.credentials import Credentials, Loader
 from sovwatch.kube.errors import FatalError
+from sovwatch.kube.proxy import proxy_from_environment
 from sovwatch.settings import WatchSettings
 
 _SUPPORTED_PROXY_SCHEMES = ("http", "https")
@@ -63,198 +58,6 @@ def locate_kubeconfig(flag: str | None, env: str | None, home: Path) -> tuple[Pa
     return (default,)
 
 
-@dataclass(frozen=True, slots=True)
-class Material:
-    """What one request needs from the credentials right now."""
-
-    authorization: str | None
-    """The Authorization header value (`Bearer …` or `Basic …`), or None (client cert / none)."""
-    ssl: ssl.SSLContext | None
-    """TLS settings for an https server (CA, client certificate, verification); None for http."""
-    expires: float | None
-    """Epoch seconds when an exec plugin's credential expires; None if it does not."""
-
-
-class _Collected:
-    """Receives the loader's output (it duck-types a `kubernetes` client Configuration)."""
-
-    def __init__(self) -> None:
-        self.api_key: dict[str, str] = {}
-        self.ssl_ca_cert: str | None = None
-        self.cert_file: str | None = None
-        self.key_file: str | None = None
-        self.verify_ssl = True
-
-
-class _Loader(KubeConfigLoader):
-    """The kubernetes loader, except that exec plugin failures raise instead of being logged."""
-
-    exec_status: dict | None = None
-
-    async def load_from_exec_plugin(self) -> bool:
-        self.exec_status = await ExecProvider(self._user["exec"]).run()
-        token = self.exec_status.get("token")
-        if token:
-            self.token = f"Bearer {token}"
-        return True
-
-    # The loader keeps its selection in private attributes; read them in one place.
-    @property
-    def user(self):
-        return self._user
-
-    @property
-    def cluster(self):
-        return self._cluster
-
-    @property
-    def context_entry(self):
-        return self._current_context["context"]
-
-    def set_config(self, collected: _Collected) -> None:
-        self._set_config(collected)
-
-
-class Credentials:
-    """The current authentication material for one context, refreshed and reloaded on demand.
-
-    Safe to share between concurrent requests: refreshes are serialised, and a 401 seen by many
-    streams at once reloads only once (`reload` is a no-op if someone else already reloaded).
-    """
-
-    def __init__(self, loader: _Loader, *, https: bool, where: str, settings: WatchSettings):
-        self._loader = loader
-        self._https = https
-        self._where = where
-        self._settings = settings
-        self._lock = asyncio.Lock()
-        self._material: Material | None = None
-        self._ssl_cache: tuple[tuple, ssl.SSLContext] | None = None
-
-    async def current(self) -> Material:
-        """The material to use now, re-running an exec plugin whose credential is about to expire."""
-        material = self._material
-        if material is None or self._expiring(material):
-            async with self._lock:
-                if self._material is None:
-                    self._material = await self._load(full=True)
-                elif self._expiring(self._material):
-                    self._material = await self._load(full=False)
-                material = self._material
-        return material
-
-    async def reload(self, rejected: Material) -> Material:
-        """Load everything again (tokenFile re-read, exec plugin re-run) after a 401 with `rejected`."""
-        async with self._lock:
-            if self._material is rejected or self._material is None:
-                self._material = await self._load(full=True)
-            return self._material
-
-    def _expiring(self, material: Material) -> bool:
-        return (
-            material.expires is not None
-            and time.time() >= material.expires - self._settings.credential_refresh_skew
-        )
-
-    async def _load(self, *, full: bool) -> Material:
-        collected = _Collected()
-        try:
-            if full:
-                await self._loader.load_and_set(collected)
-            else:
-                await self._loader.load_from_exec_plugin()
-                self._loader.set_config(collected)
-            status = self._loader.exec_status or {}
-            expires = None
-            if status.get("expirationTimestamp"):
-                expires = parse_rfc3339(status["expirationTimestamp"]).timestamp()
-        except (ConfigException, OSError, ValueError) as e:
-            raise FatalError(self._explain(e)) from e
-        authorization = collected.api_key.get("BearerToken")
-        return Material(
-            # A tokenFile is read verbatim: drop its trailing newline, as kubectl does.
-            authorization=authorization.strip() if authorization else None,
-            ssl=self._ssl_context(collected, status) if self._https else None,
-            expires=expires,
-        )
-
-    def _ssl_context(self, collected: _Collected, exec_status: dict) -> ssl.SSLContext:
-        exec_cert = (exec_status.get("clientCertificateData"), exec_status.get("clientKeyData"))
-        key = (
-            collected.ssl_ca_cert,
-            collected.cert_file,
-            collected.key_file,
-            collected.verify_ssl,
-            exec_cert,
-        )
-        if self._ssl_cache and self._ssl_cache[0] == key:
-            return self._ssl_cache[1]
-        try:
-            context = ssl.create_default_context(cafile=collected.ssl_ca_cert)
-        except (ssl.SSLError, OSError) as e:
-            raise FatalError(
-                f"certificate-authority {collected.ssl_ca_cert} ({self._where}) could not be "
-                f"loaded ({e}): it must be a PEM CA certificate"
-            ) from e
-        if not collected.verify_ssl:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        try:
-            if exec_cert[0] and exec_cert[1]:
-                _load_pem_chain(context, exec_cert[0], exec_cert[1])
-            elif collected.cert_file:
-                context.load_cert_chain(collected.cert_file, collected.key_file)
-        except (ssl.SSLError, OSError) as e:
-            raise FatalError(
-                f"client certificate/key ({self._where}) could not be loaded ({e}): "
-                "check client-certificate and client-key"
-            ) from e
-        self._ssl_cache = (key, context)
-        return context
-
-    def _explain(self, error: Exception) -> str:
-        """One line for a loader failure: which file, plugin or field, and what to do."""
-        exec_config = (self._loader.user.safe_get("exec") if self._loader.user else None) or {}
-        command = exec_config.get("command")
-        # asyncio's subprocess spawn raises without a filename; a missing tokenFile names itself.
-        launch_failed = command and getattr(error, "filename", None) in (None, command)
-        if isinstance(error, FileNotFoundError) and launch_failed:
-            hint = exec_config.get("installHint") or "install it or fix users[].user.exec"
-            return (
-                f"exec credential plugin {command!r} ({self._where}) was not found: "
-                f"{' '.join(str(hint).split())}"
-            )
-        if isinstance(error, PermissionError) and launch_failed:
-            return f"exec credential plugin {command!r} ({self._where}) is not executable"
-        message = " ".join(str(error).split())
-        if message.startswith("exec:"):
-            detail = message.removeprefix("exec:").strip()[:300]
-            return (
-                f"exec credential plugin {command!r} ({self._where}) failed: {detail}; "
-                "run it by hand to see why (are you logged in?)"
-            )
-        if message.startswith("File does not exists:"):
-            missing = message.split(":", 1)[1].strip()
-            return (
-                f"file {missing} named in the kubeconfig does not exist ({self._where}): "
-                "fix the path (certificate-authority, client-certificate or client-key)"
-            )
-        if isinstance(error, OSError) and error.filename:
-            return f"cannot read {error.filename} ({self._where}): {error.strerror}"
-        return f"cannot load credentials ({self._where}): {message}"
-
-
-def _load_pem_chain(context: ssl.SSLContext, cert_pem: str, key_pem: str) -> None:
-    """Load an exec plugin's PEM certificate and key (ssl only reads files: use a private,
-    immediately deleted temporary directory so the key never lingers on disk)."""
-    with tempfile.TemporaryDirectory(prefix="sovwatch-") as tmp:
-        cert_path, key_path = Path(tmp, "cert.pem"), Path(tmp, "key.pem")
-        cert_path.write_text(cert_pem)
-        key_path.touch(mode=0o600)
-        key_path.write_text(key_pem)
-        context.load_cert_chain(cert_path, key_path)
-
-
 @dataclass(frozen=True)
 class Connection:
     """One cluster as the kubeconfig describes it."""
@@ -268,7 +71,10 @@ class Connection:
     """The kubeconfig file(s), for messages."""
     credentials: Credentials
     proxy: str | None = None
-    """http(s) proxy URL (`proxy-url`); aiohttp tunnels https through it with CONNECT."""
+    """http(s) proxy URL (`proxy-url`, else HTTPS_PROXY/HTTP_PROXY unless NO_PROXY excludes the
+    server); aiohttp tunnels https through it with CONNECT."""
+    proxy_origin: str = ""
+    """Where `proxy` came from, for messages: `proxy-url in the kubeconfig` or the variable name."""
     tls_server_name: str | None = None
     """Name to verify the server certificate against instead of the URL's host."""
     warnings: tuple[str, ...] = ()
@@ -281,11 +87,18 @@ class Connection:
 
 
 async def load_connection(
-    paths: tuple[Path, ...], *, context: str | None = None, settings: WatchSettings
+    paths: tuple[Path, ...],
+    *,
+    context: str | None = None,
+    settings: WatchSettings,
+    environ: Mapping[str, str] | None = None,
 ) -> Connection:
     """Parse and merge `paths`, select `context` (default: current-context) and load credentials.
 
-    Runs an exec plugin if the user has one. Raises `FatalError` with one line for the operator.
+    Runs an exec plugin if the user has one. `environ` is the environment sovwatch runs in (the
+    CLI passes `os.environ`): HTTPS_PROXY/HTTP_PROXY/NO_PROXY are read from it when the cluster
+    has no proxy-url, and an exec plugin inherits it. None means no proxy variables and a plugin
+    inheriting the process environment. Raises `FatalError` with one line for the operator.
     """
     described = os.pathsep.join(str(p) for p in paths)
     documents = [_read_yaml(path) for path in paths]
@@ -298,7 +111,13 @@ async def load_connection(
     merged.value["current-context"] = current
     name = _context_name(merged, context, described)
     try:
-        loader = _Loader(config_dict=merged, active_context=name, config_base_path=None)
+        loader = Loader(
+            config_dict=merged,
+            active_context=name,
+            config_base_path=None,
+            environ=environ,
+            exec_timeout=settings.exec_timeout,
+        )
         cluster_name = loader.context_entry["cluster"]
         cluster = loader.cluster
         user_name = loader.context_entry.safe_get("user") or ""
@@ -312,12 +131,16 @@ async def load_connection(
             f"server {server!r} of cluster {cluster_name!r} in {described} is not an "
             "http(s) URL: fix clusters[].cluster.server"
         )
-    proxy = cluster.safe_get("proxy-url")
+    proxy, proxy_origin = _choose_proxy(cluster, server, environ or {})
     if proxy and urlsplit(proxy).scheme not in _SUPPORTED_PROXY_SCHEMES:
+        named = (
+            f"proxy-url {redact_url(proxy)} of cluster {cluster_name!r} in {described}"
+            if proxy_origin == _KUBECONFIG_PROXY
+            else f"{proxy_origin}={redact_url(proxy)}"
+        )
         raise FatalError(
-            f"proxy-url {redact_url(proxy)} of cluster {cluster_name!r} in {described} is not "
-            "supported: sovwatch can use http:// and https:// proxies only (for SOCKS, run an "
-            "HTTP proxy or an SSH tunnel in front of it)"
+            f"{named} is not supported: sovwatch can use http:// and https:// proxies only (for "
+            "SOCKS, run an HTTP proxy or an SSH tunnel in front of it)"
         )
     credentials = Credentials(loader, https=scheme == "https", where=where, settings=settings)
     await credentials.current()
@@ -334,10 +157,25 @@ async def load_connection(
         user=user_name,
         kubeconfig=described,
         credentials=credentials,
-        proxy=proxy or None,
+        proxy=proxy,
+        proxy_origin=proxy_origin,
         tls_server_name=cluster.safe_get("tls-server-name") or None,
         warnings=warnings,
     )
+
+
+_KUBECONFIG_PROXY = "proxy-url in the kubeconfig"
+
+
+def _choose_proxy(cluster, server: str, environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """(proxy URL or None, where it came from): the kubeconfig's proxy-url, else the environment."""
+    configured = cluster.safe_get("proxy-url")
+    if configured:
+        return str(configured), _KUBECONFIG_PROXY
+    chosen = proxy_from_environment(server, environ)
+    if chosen is None:
+        return None, ""
+    return chosen.url, chosen.variable
 
 
 def redact_url(url: str) -> str:

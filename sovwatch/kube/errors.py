@@ -13,7 +13,10 @@ characters so a misbehaving proxy's HTML page (or a secret in an echo) cannot fl
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
+import time
 
 
 class FatalError(Exception):
@@ -30,7 +33,8 @@ class TransportError(KubeError):
     def __init__(self, message: str, *, kind: str = "lost") -> None:
         super().__init__(message)
         self.kind = kind
-        """What failed: `dns`, `refused`, `tls`, `proxy`, `timeout` or `lost` (mid-request)."""
+        """What failed: `dns`, `refused`, `tls`, `proxy`, `connect-timeout` (no answer while
+        connecting), `timeout` (no answer to a request) or `lost` (mid-request)."""
 
 
 class InactivityError(TransportError):
@@ -141,12 +145,20 @@ def _status_text(body: bytes | dict | None) -> tuple[str, str]:
     return "", ""
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (the API server only sends the delta-seconds form)."""
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds (what the API server sends) or an
+    HTTP-date (what a load balancer or proxy in front of it may send), counted from `now`
+    (default: the current time). None if absent or unreadable; never negative."""
     if not value:
         return None
     try:
-        seconds = float(value)
+        return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
-    return max(0.0, seconds)
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive parse means "-0000"
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))

@@ -143,12 +143,8 @@ async def watch_forever(
                 since=e.last_activity,
             )
             delay = settings.backoff(state.failures - 1)
-        except errors.APITooManyRequestsError as e:
-            state.failures += 1
-            delay = max(settings.backoff(state.failures), e.retry_after or 0.0)
-            health = state.transition(
-                HealthState.RECONNECTING, detail=f"{e}; retrying in {delay:.1f} s"
-            )
+        except (errors.APITooManyRequestsError, errors.APIServerError) as e:
+            health, delay = _retry(state, settings, str(e), retry_after=e.retry_after)
         except errors.MalformedLineError as e:
             health, delay = _retry(
                 state, settings, f"{e}; re-watching from resourceVersion {state.resource_version}"
@@ -174,10 +170,18 @@ def _retry(
     settings: WatchSettings,
     detail: str,
     health: HealthState = HealthState.RECONNECTING,
+    *,
+    retry_after: float | None = None,
 ) -> tuple[StreamHealth | None, float]:
-    """Count a failure: the health record to emit (if it changed) and the backoff delay."""
+    """Count a failure: the health record to emit (if it changed) and the delay before the next
+    attempt: the backoff, or longer if the server sent Retry-After (with 429 or 5xx, as client-go
+    honours it), capped so a bogus header cannot freeze the stream."""
     state.failures += 1
-    return state.transition(health, detail=detail), settings.backoff(state.failures)
+    delay = settings.backoff(state.failures)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, settings.retry_after_max))
+        detail = f"{detail}; retrying in {delay:.1f} s"
+    return state.transition(health, detail=detail), delay
 
 
 async def list_then_watch(
@@ -217,9 +221,14 @@ async def list_then_watch(
                 delivered = True
                 state.failures = 0
                 obj = event["object"]
-                state.resource_version = listing.resource_version(obj) or state.resource_version
+                rv = listing.resource_version(obj)
                 if event["type"] == "BOOKMARK":
+                    # A lagging apiserver behind a load balancer can send a bookmark from the
+                    # past; resuming from it would replay (or 410 on) changes already seen.
+                    if rv and not _older(rv, state.resource_version):
+                        state.resource_version = rv
                     continue
+                state.resource_version = rv or state.resource_version
                 if event["type"] not in EventType.__members__:
                     logger.warning(
                         "%s: skipped a watch event of type %r", resource.key, event["type"]
@@ -230,6 +239,12 @@ async def list_then_watch(
                 yield state.event(EventType(event["type"]), slim(obj))
         if not delivered:
             return
+
+
+def _older(rv: str, than: str | None) -> bool:
+    """True if `rv` is known to be older than `than`. resourceVersions are opaque to clients,
+    but every apiserver hands out etcd revisions (decimal integers); anything else is trusted."""
+    return bool(than) and rv.isdigit() and than.isdigit() and int(rv) < int(than)
 
 
 async def watch_once(

@@ -37,13 +37,18 @@ def kubeconfig_doc(
     }
 
 
-def exec_user(state: Path, mode: str, *, lifetime: float = 3600.0, api_version: str = "v1") -> dict:
+def exec_user(
+    state: Path, mode: str, *, lifetime: float = 3600.0, api_version: str = "v1", **exec_fields
+) -> dict:
+    """A user whose credential comes from fake_exec_plugin.py; `exec_fields` are added to (or
+    override) its exec section (`interactiveMode`, `provideClusterInfo`, `env`)."""
     return {
         "exec": {
             "apiVersion": f"client.authentication.k8s.io/{api_version}",
             "command": sys.executable,
             "args": [str(PLUGIN), str(state), mode, str(lifetime)],
             "interactiveMode": "Never",
+            **exec_fields,
         }
     }
 
@@ -53,17 +58,28 @@ def ca_cluster(emu: Emulator) -> dict:
 
 
 async def open_client(
-    *paths: Path, context: str | None = None, settings: WatchSettings = FAST
+    *paths: Path,
+    context: str | None = None,
+    settings: WatchSettings = FAST,
+    environ: dict[str, str] | None = None,
 ) -> api.ApiClient:
     """load_connection + connect, as the CLI does; raises FatalError."""
-    connection = await config.load_connection(tuple(paths), context=context, settings=settings)
+    connection = await config.load_connection(
+        tuple(paths), context=context, settings=settings, environ=environ
+    )
     return await api.connect(connection, settings=settings)
 
 
 class ConnectProxy:
-    """A loopback HTTP proxy that only tunnels (CONNECT), recording each tunnel's target."""
+    """A loopback HTTP proxy that only tunnels (CONNECT), recording each tunnel's target.
 
-    def __init__(self) -> None:
+    Like a corporate proxy, it resolves names the client cannot: `hosts` maps such names (under
+    `.invalid`, which no DNS resolves) to 127.0.0.1, so a request that reaches the emulator by
+    such a name provably went through the proxy.
+    """
+
+    def __init__(self, hosts: dict[str, str] | None = None) -> None:
+        self.hosts = dict(hosts or {})
         self.tunnels: list[str] = []
         self.url = ""
         self._server: asyncio.Server | None = None
@@ -87,10 +103,11 @@ class ConnectProxy:
             head = await reader.readuntil(b"\r\n\r\n")
             method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
             host, _, port = target.rpartition(":")
-            if method != "CONNECT" or host not in ("127.0.0.1", "localhost"):
+            address = self.hosts.get(host, host)
+            if method != "CONNECT" or address not in ("127.0.0.1", "localhost"):
                 writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
                 return
-            up_reader, up_writer = await asyncio.open_connection(host, int(port))
+            up_reader, up_writer = await asyncio.open_connection(address, int(port))
             self.tunnels.append(target)
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))

@@ -76,3 +76,21 @@ def test_non_status_body_is_cut_short_to_one_line():
 )
 def test_retry_after(header, seconds):
     assert errors.api_error(429, b"", retry_after=header).retry_after == seconds
+
+
+NOW = 1_767_225_600.0  # Thu, 01 Jan 2026 00:00:00 GMT
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("Thu, 01 Jan 2026 00:00:30 GMT", 30.0),
+        ("Thursday, 01-Jan-26 00:00:30 GMT", 30.0),  # RFC 850, still to be accepted
+        ("Thu Jan  1 00:00:30 2026", 30.0),  # asctime
+        ("Wed, 31 Dec 2025 23:59:00 GMT", 0.0),  # in the past: retry now
+        ("Thu, 32 Jan 2026 00:00:30 GMT", None),
+    ],
+    ids=["imf-fixdate", "rfc850", "asctime", "past", "invalid"],
+)
+def test_retry_after_as_an_http_date(header, seconds):
+    assert errors.parse_retry_after(header, now=NOW) == seconds

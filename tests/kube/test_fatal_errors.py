@@ -7,6 +7,8 @@ multi-line text or a credential.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import re
 import socket
 from collections.abc import Callable
@@ -88,7 +90,7 @@ CASES = {
     ),
     "exec-plugin-fails": Case(
         lambda emu, tmp, write: ((write(kubeconfig_doc(emu.url, exec_user(tmp, "fail"))),), None),
-        ("exec credential plugin", "failed", "process returned 1", "not logged in"),
+        ("exec credential plugin", "failed with exit status 1", "not logged in"),
     ),
     "connection-refused": Case(
         lambda emu, tmp, write: (
@@ -96,6 +98,19 @@ CASES = {
             None,
         ),
         ("connection refused", "context 'sovereign'", "{tmp}/config", "is the API server running"),
+    ),
+    "dns-failure": Case(
+        # RFC 6761: no name under .invalid resolves, so this fails without any network.
+        lambda emu, tmp, write: (
+            (write(kubeconfig_doc("https://api.sovereign.invalid:6443", {"token": "t"})),),
+            None,
+        ),
+        (
+            "cannot resolve api.sovereign.invalid:6443",
+            "server https://api.sovereign.invalid:6443",
+            "{tmp}/config",
+            "your DNS/VPN",
+        ),
     ),
     "tls-verification": Case(
         lambda emu, tmp, write: _token(emu, tmp, write),  # no CA: the emulator's is unknown
@@ -160,6 +175,34 @@ async def test_no_current_context(write):
     del doc["current-context"]
     with pytest.raises(errors.FatalError, match="has no current-context .available: sovereign"):
         await config.load_connection((write(doc),), settings=FAST)
+
+
+async def test_a_server_that_never_answers_times_out_with_a_clear_line(write):
+    """A listener that accepts and then says nothing (a black-holed TLS handshake, or a resolver
+    that hangs instead of failing) ends at the connect timeout, not never."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def black_hole(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(black_hole, "127.0.0.1", 0)
+    url = f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    settings = dataclasses.replace(FAST, connect_timeout=0.5)
+    try:
+        with pytest.raises(errors.FatalError) as caught:
+            await asyncio.wait_for(
+                open_client(write(kubeconfig_doc(url, {"token": "t"})), settings=settings), 5
+            )
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    message = str(caught.value)
+    assert accepted, "the client never reached the listener"
+    assert f"cannot connect to 127.0.0.1:{url.rsplit(':', 1)[1]}: no answer within 0.5 s" in message
+    assert "your DNS and VPN" in message
+    assert "\n" not in message
 
 
 async def test_a_server_that_is_not_kubernetes(write):

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from sovwatch.emulator.kubeconfigs import write_private
 from sovwatch.emulator.server import Emulator
 from tests.sources.engine_harness import Harness
 from tests.sources.engine_objects import install_flux_crds
+from tests.sources.fault_front import FaultFront
 
 
 @pytest.fixture
@@ -24,11 +26,22 @@ async def harness(tmp_path: Path) -> AsyncIterator[Callable[[Emulator], Harness]
     """`harness(emu)` → an unstarted Harness authenticated to `emu`; all are stopped at teardown."""
     made: list[Harness] = []
 
-    def make(emu: Emulator, **kubeconfig: object) -> Harness:
-        path = emu.write_kubeconfig(tmp_path / f"kubeconfig-{len(made)}", **kubeconfig)
+    def make(emu: Emulator, *, via: FaultFront | None = None, **kubeconfig: object) -> Harness:
+        """`via`: reach the emulator through a FaultFront (the emulator stays the truth)."""
+        document = emu.kubeconfig(**kubeconfig)
+        if via is not None:
+            document["clusters"][0]["cluster"]["server"] = via.url
+        path = write_private(tmp_path / f"kubeconfig-{len(made)}", document)
         made.append(Harness(emu, path))
         return made[-1]
 
     yield make
     for h in made:
         await h.stop()
+
+
+@pytest.fixture
+async def front(flux_emulator: Emulator) -> AsyncIterator[FaultFront]:
+    """A FaultFront before `flux_emulator`."""
+    async with FaultFront(flux_emulator) as f:
+        yield f

@@ -131,3 +131,70 @@ def deployment(name: str, namespace: str = "cert-manager") -> dict:
 def namespace(name: str) -> dict:
     """A Namespace: not watched by sovwatch, so writing one only moves the resourceVersion."""
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def _ready(reason: str, message: str) -> dict:
+    return {
+        "conditions": [{"type": "Ready", "status": "True", "reason": reason, "message": message}],
+        "observedGeneration": 1,
+    }
+
+
+def kustomization(name: str, version: str = "v1", namespace: str = "flux-system") -> dict:
+    return {
+        "apiVersion": f"kustomize.toolkit.fluxcd.io/{version}",
+        "kind": "Kustomization",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "interval": "10m",
+            "path": f"./clusters/sovereign/{name}",
+            "prune": True,
+            "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+        },
+        "status": _ready(
+            "ReconciliationSucceeded",
+            "Applied revision: main@sha1:4b1e7c2d9a0f3e5b6c8d7a1f2e3b4c5d6e7f8a9b",
+        ),
+    }
+
+
+def source(kind: str, name: str, version: str = "v1", namespace: str = "flux-system") -> dict:
+    """A Flux source object (HelmRepository, OCIRepository, HelmChart, GitRepository), Ready."""
+    spec, ready = {
+        "HelmRepository": (
+            {"interval": "1h", "url": "https://charts.jetstack.io"},
+            _ready("Succeeded", "stored artifact: revision 'sha256:3f1c9e2a7b'"),
+        ),
+        "OCIRepository": (
+            {
+                "interval": "10m",
+                "url": "oci://ghcr.io/sovereign/manifests",
+                "ref": {"tag": "v1.4.0"},
+            },
+            _ready("Succeeded", "stored artifact for digest 'v1.4.0@sha256:9a8b7c6d5e'"),
+        ),
+        "HelmChart": (
+            {
+                "chart": name,
+                "version": "1.16.2",
+                "sourceRef": {"kind": "HelmRepository", "name": "jetstack"},
+                "interval": "10m",
+            },
+            _ready("ChartPullSucceeded", f"pulled '{name}' chart with version '1.16.2'"),
+        ),
+        "GitRepository": (
+            {
+                "interval": "1m",
+                "url": "ssh://git@git.sovereign.example/fleet.git",
+                "ref": {"branch": "main"},
+            },
+            _ready("Succeeded", "stored artifact for revision 'main@sha1:4b1e7c2d9a'"),
+        ),
+    }[kind]
+    return {
+        "apiVersion": f"source.toolkit.fluxcd.io/{version}",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+        "status": ready,
+    }

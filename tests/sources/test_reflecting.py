@@ -14,15 +14,17 @@ import pytest
 from sovwatch.emulator.server import Emulator
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources.events import EventType, HealthState
-from tests.sources.engine_harness import FAST, requests_for
+from tests.sources.engine_harness import BY_KEY, FAST, requests_for
 from tests.sources.engine_objects import (
     HR,
     deployment,
     helmrelease,
     install_flux_crds,
+    kustomization,
     namespace,
     pod,
     pvc,
+    source,
     warning_event,
 )
 
@@ -137,23 +139,63 @@ async def test_watch_resumes_from_the_bookmark_resource_version(flux_emulator, h
     assert len([r for r in requests_for(flux_emulator, "pods") if not r.watch]) == 1
 
 
-@pytest.mark.parametrize(
-    ("served", "expected"),
-    [(("v2", "v2beta2"), "v2"), (("v2beta2",), "v2beta2"), (("v2beta1",), "v2beta1")],
-    ids=["v2", "v2beta2-only", "v2beta1-only"],
-)
-async def test_helmrelease_version_preference(emulator: Emulator, harness, served, expected):
-    install_flux_crds(emulator.store, only=HR, served=served)
-    hr = helmrelease("cert-manager")
-    hr["apiVersion"] = f"helm.toolkit.fluxcd.io/{served[0]}"
-    emulator.store.put(hr)
-    h = await harness(emulator).start([HR])
-    live = await h.until_state(HR, HealthState.LIVE)
-    assert live.detail == f"helm.toolkit.fluxcd.io/{expected}"
-    assert {r.path for r in requests_for(emulator, HR)} == {
-        f"/apis/helm.toolkit.fluxcd.io/{expected}/helmreleases"
+def _flux_object(key: str, version: str, name: str) -> dict:
+    kind = BY_KEY[key].kind
+    if kind == "HelmRelease":
+        obj = helmrelease(name)
+        obj["apiVersion"] = f"helm.toolkit.fluxcd.io/{version}"
+        return obj
+    if kind == "Kustomization":
+        return kustomization(name, version)
+    return source(kind, name, version)
+
+
+KS = "kustomizations.kustomize.toolkit.fluxcd.io"
+SOURCES = [
+    f"{plural}.source.toolkit.fluxcd.io"
+    for plural in ("helmrepositories", "ocirepositories", "helmcharts", "gitrepositories")
+]
+VERSIONS = {
+    "hr-v2": (HR, ("v2", "v2beta2"), "v2"),
+    "hr-v2beta2-only": (HR, ("v2beta2",), "v2beta2"),
+    "hr-v2beta1-only": (HR, ("v2beta1",), "v2beta1"),
+    "ks-v1": (KS, ("v1", "v1beta2"), "v1"),
+    "ks-v1beta2-only": (KS, ("v1beta2",), "v1beta2"),
+    **{f"{key.split('.')[0]}-v1": (key, ("v1", "v1beta2"), "v1") for key in SOURCES},
+    **{f"{key.split('.')[0]}-v1beta2-only": (key, ("v1beta2",), "v1beta2") for key in SOURCES},
+}
+
+
+@pytest.mark.parametrize(("key", "served", "expected"), VERSIONS.values(), ids=VERSIONS)
+async def test_flux_version_preference(emulator: Emulator, harness, key, served, expected):
+    """The most preferred served version is watched; objects flow through it."""
+    install_flux_crds(emulator.store, only=key, served=served)
+    emulator.store.put(_flux_object(key, served[0], "cert-manager"))
+    h = await harness(emulator).start([key])
+    live = await h.until_state(key, HealthState.LIVE)
+    resource = BY_KEY[key]
+    assert live.detail == resource.api_version(expected)
+    await h.put_and_see(_flux_object(key, served[0], "ingress-nginx"))  # over the watch
+    assert {r.path for r in requests_for(emulator, key)} == {
+        f"/apis/{resource.group}/{expected}/{resource.plural}"
     }
-    h.assert_matches_truth([HR])
+    assert {e.obj["apiVersion"] for e in h.events(key)} == {resource.api_version(expected)}
+    h.assert_matches_truth([key])
+
+
+async def test_each_source_kind_gets_its_own_version(emulator: Emulator, harness):
+    """Within one group, HelmRepository served at v1 and OCIRepository only at v1beta2 (as in
+    Flux 2.2): each is watched at the version that serves it."""
+    helmrepos, ocirepos = SOURCES[0], SOURCES[1]
+    install_flux_crds(emulator.store, only=helmrepos, served=("v1", "v1beta2"))
+    install_flux_crds(emulator.store, only=ocirepos, served=("v1beta2",))
+    h = await harness(emulator).start([helmrepos, ocirepos])
+    await h.until_all_live([helmrepos, ocirepos])
+    assert h.store.health[helmrepos].detail == "source.toolkit.fluxcd.io/v1"
+    assert h.store.health[ocirepos].detail == "source.toolkit.fluxcd.io/v1beta2"
+    await h.put_and_see(source("HelmRepository", "jetstack"))
+    await h.put_and_see(source("OCIRepository", "sovereign-manifests", "v1beta2"))
+    h.assert_matches_truth([helmrepos, ocirepos])
 
 
 async def test_crd_appearing_mid_run_goes_from_absent_to_live(emulator: Emulator, harness):
@@ -167,13 +209,20 @@ async def test_crd_appearing_mid_run_goes_from_absent_to_live(emulator: Emulator
     h.assert_matches_truth([HR, "pods"])
 
 
-async def test_crd_removed_deletes_its_objects_and_goes_absent(flux_emulator, harness):
+async def test_crd_deleted_mid_run_deletes_its_objects_goes_absent_and_comes_back(
+    flux_emulator, harness
+):
     flux_emulator.store.put(helmrelease("cert-manager"))
     h = await harness(flux_emulator).start([HR])
     await h.until_state(HR, HealthState.LIVE)
-    assert h.store.count("HelmRelease") == 1
     flux_emulator.store.delete("customresourcedefinitions.apiextensions.k8s.io", "", HR)
-    await h.until_state(HR, HealthState.ABSENT)
+    absent = await h.until_state(HR, HealthState.ABSENT)
+    assert "not served" in absent.detail
+    deleted = [e for e in h.events(HR) if e.type is EventType.DELETED]
+    assert [e.obj["metadata"]["name"] for e in deleted] == ["cert-manager"]
+    assert deleted[0].obj["status"]["conditions"][0]["reason"] == "InstallSucceeded"
     assert h.store.count("HelmRelease") == 0
     install_flux_crds(flux_emulator.store, only=HR)
     await h.until_state(HR, HealthState.LIVE)
+    await h.put_and_see(helmrelease("cert-manager"))
+    h.assert_matches_truth([HR])
