@@ -23,6 +23,7 @@ from sovwatch.emulator.controllers.flux import Flux
 from sovwatch.emulator.controllers.helm import HelmController
 from sovwatch.emulator.controllers.kubelet import Kubelet
 from sovwatch.emulator.controllers.sim import Sim
+from sovwatch.emulator.controllers.source import SourceController
 from sovwatch.emulator.controllers.storage import Storage
 from sovwatch.emulator.controllers.workloads import Workloads
 from sovwatch.emulator.objects import ObjectStore
@@ -51,6 +52,7 @@ class ScenarioRunner:
         self.speed = speed
         self.sim = Sim(store, scenario, seed=seed, start=time.time() if start is None else start)
         self.sim.events = EventRecorder(self.sim)
+        self.sim.source = SourceController(self.sim)
         self.sim.flux = Flux(self.sim)
         self.sim.helm = HelmController(self.sim)
         self.sim.workloads = Workloads(self.sim)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
+FLUX_NS = "flux-system"
+"""Where Flux and its kit live."""
+
 
 def rfc3339(epoch: float) -> str:
     """Second-precision UTC time, as Kubernetes writes metav1.Time."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sovwatch.emulator.controllers.common import (
+    FLUX_NS,
     delete_condition,
     digest,
     get_condition,
@@ -24,7 +25,8 @@ from sovwatch.emulator.controllers.common import (
     is_ready,
     set_condition,
 )
-from sovwatch.emulator.controllers.flux import FLUX_NS, HELMCHART, HR, chart_name
+from sovwatch.emulator.controllers.flux import HR
+from sovwatch.emulator.controllers.source import HELMCHART, chart_name
 from sovwatch.emulator.scenario_schema import Release
 
 if TYPE_CHECKING:
@@ -138,7 +140,7 @@ class HelmController:
             self._periodic(release)
             return
         if state.phase == "new":
-            self.sim.flux.ensure_chart(release)
+            self.sim.source.ensure_chart(release)
 
         def prerequisites(obj: dict, st: dict, now: str) -> None:
             if FINALIZER not in obj["metadata"].setdefault("finalizers", []):

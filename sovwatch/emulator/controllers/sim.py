@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sovwatch.emulator.controllers.flux import Flux
     from sovwatch.emulator.controllers.helm import HelmController
     from sovwatch.emulator.controllers.kubelet import Kubelet
+    from sovwatch.emulator.controllers.source import SourceController
     from sovwatch.emulator.controllers.storage import Storage
     from sovwatch.emulator.controllers.workloads import Workloads
 
@@ -49,6 +50,7 @@ class Sim:
         # Wired by the runner; typed here so controllers can reach each other.
         self.events: EventRecorder
         self.flux: Flux
+        self.source: SourceController
         self.helm: HelmController
         self.workloads: Workloads
         self.kubelet: Kubelet
