@@ -168,12 +168,9 @@ class Kubelet:
         was_ready = run.ready
         run.ready = run.sandbox and all(c.ready for c in run.containers if not c.spec.init)
 
-        def write(obj: dict) -> None:
-            if run.scheduled:
-                obj["spec"]["nodeName"] = run.node
-            pod_status(obj, run, self.sim.timestamp())
-
-        pod = self.sim.update(PODS, run.release.target_namespace, run.name, write)
+        spec = {"nodeName": run.node} if run.scheduled else {}
+        status = pod_status(run, self.sim.timestamp())
+        pod = self.sim.set_status(PODS, run.release.target_namespace, run.name, status, **spec)
         if run.ready != was_ready:
             run.on_change()
         return pod

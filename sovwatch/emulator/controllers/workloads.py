@@ -9,6 +9,7 @@ StatefulSets are OrderedReady: pod N+1 is created once pod N is Ready.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,39 @@ def helm_labels(release: Release, workload: Workload) -> dict[str, str]:
         "app.kubernetes.io/version": release.version,
         "helm.sh/chart": f"{release.chart}-{release.version}",
     }
+
+
+def deployment_conditions(old: list[dict], available: bool, rs: str, now: str) -> list[dict]:
+    """Available and Progressing as the deployment controller writes them; lastTransitionTime
+    moves only when the status does, lastUpdateTime only when the reason does too."""
+    conditions = [
+        {
+            "type": "Available",
+            "status": "True" if available else "False",
+            "reason": "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
+            "message": "Deployment has minimum availability."
+            if available
+            else "Deployment does not have minimum availability.",
+            "lastUpdateTime": now,
+            "lastTransitionTime": now,
+        },
+        {
+            "type": "Progressing",
+            "status": "True",
+            "reason": "NewReplicaSetAvailable" if available else "ReplicaSetUpdated",
+            "message": f'ReplicaSet "{rs}" has successfully progressed.'
+            if available
+            else f'ReplicaSet "{rs}" is progressing.',
+            "lastUpdateTime": now,
+            "lastTransitionTime": now,
+        },
+    ]
+    for cond, previous in zip(conditions, old, strict=False):
+        if previous["status"] == cond["status"]:
+            cond["lastTransitionTime"] = previous["lastTransitionTime"]
+            if previous["reason"] == cond["reason"]:
+                cond["lastUpdateTime"] = previous["lastUpdateTime"]
+    return conditions
 
 
 class Workloads:
@@ -287,118 +321,76 @@ class Workloads:
         return len(run.pods), ready
 
     def _update_status(self, run: Running) -> None:
+        """The controller's status: replica counts from the kubelet's view of the pods."""
         ns, workload = run.release.target_namespace, run.workload
         created, ready = self._counts(run)
-        now = self.sim.timestamp()
-
-        def counts(obj: dict, extra: dict) -> None:
-            st = {"observedGeneration": obj["metadata"]["generation"], **extra}
-            obj["status"] = {k: v for k, v in st.items() if v != 0 or k in ("replicas",)}
-
         if workload.kind == "DaemonSet":
             nodes = len(self.sim.scenario.cluster.nodes)
-            self.sim.update(
-                RESOURCE["DaemonSet"],
-                ns,
-                workload.name,
-                lambda o: counts(
-                    o,
-                    {
-                        "currentNumberScheduled": created,
-                        "desiredNumberScheduled": nodes,
-                        "numberMisscheduled": 0,
-                        "numberReady": ready,
-                        "numberAvailable": ready,
-                        "numberUnavailable": nodes - ready,
-                        "updatedNumberScheduled": created,
-                    },
-                ),
-            )
+            counts = {
+                "currentNumberScheduled": created,
+                "desiredNumberScheduled": nodes,
+                "numberMisscheduled": 0,
+                "numberReady": ready,
+                "numberAvailable": ready,
+                "numberUnavailable": nodes - ready,
+                "updatedNumberScheduled": created,
+            }
+            self._write_status("DaemonSet", ns, workload.name, counts)
             return
         if workload.kind == "StatefulSet":
             rev = f"{workload.name}-{run.revision}"
-            self.sim.update(
-                RESOURCE["StatefulSet"],
-                ns,
-                workload.name,
-                lambda o: counts(
-                    o,
-                    {
-                        "replicas": created,
-                        "readyReplicas": ready,
-                        "currentReplicas": created,
-                        "updatedReplicas": created,
-                        "availableReplicas": ready,
-                        "currentRevision": rev,
-                        "updateRevision": rev,
-                        "collisionCount": 0,
-                    },
-                ),
-            )
+            counts = {
+                "replicas": created,
+                "readyReplicas": ready,
+                "currentReplicas": created,
+                "updatedReplicas": created,
+                "availableReplicas": ready,
+                "currentRevision": rev,
+                "updateRevision": rev,
+                "collisionCount": 0,
+            }
+            self._write_status("StatefulSet", ns, workload.name, counts)
             return
-        self.sim.update(
-            RESOURCE["ReplicaSet"],
+        counts = {
+            "replicas": created,
+            "fullyLabeledReplicas": created,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+        }
+        self._write_status("ReplicaSet", ns, run.owner_name, counts)
+        counts = {
+            "replicas": created,
+            "updatedReplicas": created,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "unavailableReplicas": workload.replicas - ready,
+        }
+        available = ready >= workload.replicas
+        self._write_status(
+            "Deployment",
             ns,
-            run.owner_name,
-            lambda o: counts(
-                o,
-                {
-                    "replicas": created,
-                    "fullyLabeledReplicas": created,
-                    "readyReplicas": ready,
-                    "availableReplicas": ready,
-                },
-            ),
+            workload.name,
+            counts,
+            lambda old: deployment_conditions(old, available, run.owner_name, self.sim.timestamp()),
         )
 
-        def deployment(obj: dict) -> None:
-            counts(
-                obj,
-                {
-                    "replicas": created,
-                    "updatedReplicas": created,
-                    "readyReplicas": ready,
-                    "availableReplicas": ready,
-                    "unavailableReplicas": workload.replicas - ready,
-                },
-            )
-            available = ready >= workload.replicas
-            obj["status"]["conditions"] = [
-                {
-                    "type": "Available",
-                    "status": "True" if available else "False",
-                    "reason": "MinimumReplicasAvailable"
-                    if available
-                    else "MinimumReplicasUnavailable",
-                    "message": "Deployment has minimum availability."
-                    if available
-                    else "Deployment does not have minimum availability.",
-                    "lastUpdateTime": now,
-                    "lastTransitionTime": now,
-                },
-                {
-                    "type": "Progressing",
-                    "status": "True",
-                    "reason": "NewReplicaSetAvailable" if available else "ReplicaSetUpdated",
-                    "message": f'ReplicaSet "{run.owner_name}" has successfully progressed.'
-                    if available
-                    else f'ReplicaSet "{run.owner_name}" is progressing.',
-                    "lastUpdateTime": now,
-                    "lastTransitionTime": now,
-                },
-            ]
-            old = self.sim.get(RESOURCE["Deployment"], ns, workload.name) or {}
-            for cond, previous in zip(
-                obj["status"]["conditions"],
-                old.get("status", {}).get("conditions", []),
-                strict=False,
-            ):
-                if previous["status"] == cond["status"]:
-                    cond["lastTransitionTime"] = previous["lastTransitionTime"]
-                    if previous["reason"] == cond["reason"]:
-                        cond["lastUpdateTime"] = previous["lastUpdateTime"]
-
-        self.sim.update(RESOURCE["Deployment"], ns, workload.name, deployment)
+    def _write_status(
+        self,
+        kind: str,
+        namespace: str,
+        name: str,
+        counts: dict,
+        conditions: Callable[[list[dict]], list[dict]] | None = None,
+    ) -> None:
+        """Write a workload status; zero counts are omitted, as the apps/v1 types' omitempty does."""
+        obj = self.sim.get(RESOURCE[kind], namespace, name)
+        if obj is None:
+            return
+        st = {"observedGeneration": obj["metadata"]["generation"], **counts}
+        status = {k: v for k, v in st.items() if v != 0 or k == "replicas"}
+        if conditions is not None:
+            status["conditions"] = conditions(obj.get("status", {}).get("conditions", []))
+        self.sim.set_status(RESOURCE[kind], namespace, name, status)
 
     # -- queries -------------------------------------------------------------------------------------
 
