@@ -236,13 +236,14 @@ class HelmController:
         state = self._states[release.key]
         if state.phase != "installing":
             return
+        deadline = state.attempt_started + release.timeout
         if self.sim.workloads.release_ready(release):
             self._install_succeeded(release)
-        elif self.sim.now - state.attempt_started >= release.timeout:
+        elif self.sim.now >= deadline:
             self._install_failed(release, "context deadline exceeded")
         else:
-            remaining = release.timeout - (self.sim.now - state.attempt_started)
-            self.sim.after(min(WAIT_POLL, remaining), self._wait, release)
+            # At the deadline exactly: `now + remaining` can round back to `now` and spin.
+            self.sim.at(min(self.sim.now + WAIT_POLL, deadline), self._wait, release)
 
     def _config_digest(self, release: Release) -> str:
         return f"sha256:{digest(release.name, 'values')}"

@@ -168,9 +168,11 @@ class Kubelet:
         was_ready = run.ready
         run.ready = run.sandbox and all(c.ready for c in run.containers if not c.spec.init)
 
-        spec = {"nodeName": run.node} if run.scheduled else {}
         status = pod_status(run, self.sim.timestamp())
-        pod = self.sim.set_status(PODS, run.release.target_namespace, run.name, status, **spec)
+        spec = {"nodeName": run.node} if run.scheduled else None
+        pod = self.sim.patch(
+            PODS, run.release.target_namespace, run.name, {"status": status}, spec=spec
+        )
         if run.ready != was_ready:
             run.on_change()
         return pod

@@ -136,20 +136,23 @@ class Sim:
             return before
         return self.store.put(obj, owned=True)
 
-    def set_status(
-        self, resource: str, namespace: str, name: str, status: dict, **spec: Any
+    def patch(
+        self, resource: str, namespace: str, name: str, fields: dict, *, spec: dict | None = None
     ) -> dict | None:
-        """Replace one object's `status` (and set top-level `spec` fields), sharing everything
-        else with the stored version: the cheap write for controllers that recompute a whole
-        status (the kubelet, the apps/v1 controllers). None if the object does not exist; nothing
-        is written when nothing changed. The store takes ownership of `status`."""
+        """Replace top-level fields of one object (`status`, an Event's `count`) and set top-level
+        `spec` fields, sharing everything else with the stored version: the cheap write for
+        controllers that recompute a whole status (the kubelet, the apps/v1 controllers). None if
+        the object does not exist; nothing is written when nothing changed. The store takes
+        ownership of the values."""
         before = self.store.peek(resource, namespace, name)
         if before is None:
             return None
         old_spec = before.get("spec", {})
-        if before.get("status") == status and all(old_spec.get(k) == v for k, v in spec.items()):
+        if all(before.get(k) == v for k, v in fields.items()) and all(
+            old_spec.get(k) == v for k, v in (spec or {}).items()
+        ):
             return before
-        obj = {**before, "metadata": dict(before["metadata"]), "status": status}
+        obj = {**before, "metadata": dict(before["metadata"]), **fields}
         if spec:
             obj["spec"] = {**old_spec, **spec}
         return self.store.put(obj, owned=True)

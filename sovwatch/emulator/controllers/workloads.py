@@ -390,7 +390,7 @@ class Workloads:
         status = {k: v for k, v in st.items() if v != 0 or k == "replicas"}
         if conditions is not None:
             status["conditions"] = conditions(obj.get("status", {}).get("conditions", []))
-        self.sim.set_status(RESOURCE[kind], namespace, name, status)
+        self.sim.patch(RESOURCE[kind], namespace, name, {"status": status})
 
     # -- queries -------------------------------------------------------------------------------------
 
