@@ -11,6 +11,7 @@ are Ready or its timeout passes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sovwatch.emulator.controllers.common import (
@@ -22,7 +23,7 @@ from sovwatch.emulator.controllers.common import (
 )
 from sovwatch.emulator.controllers.source import GIT
 from sovwatch.emulator.objects import CATALOGUE, crd_object
-from sovwatch.emulator.scenario_schema import Repository
+from sovwatch.emulator.scenario_schema import Release, Repository
 
 if TYPE_CHECKING:
     from sovwatch.emulator.controllers.sim import Sim
@@ -37,6 +38,7 @@ class Flux:
     def __init__(self, sim: Sim) -> None:
         self.sim = sim
         self._health_started = 0.0
+        self._applied: set[tuple[str, str]] = set()
 
     @property
     def revision(self) -> str:
@@ -46,6 +48,11 @@ class Flux:
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.sim.at(0.0, self._namespace, ns, False)
         self.sim.at(self.sim.scenario.cluster.flux_crds_at, self._install_flux)
+        for release in self.sim.scenario.releases:
+            for upgrade in release.upgrades:
+                self.sim.at(
+                    upgrade.at, self._apply_upgrade, replace(release, version=upgrade.version)
+                )
 
     def _namespace(self, name: str, labelled: bool) -> None:
         labels = {"kubernetes.io/metadata.name": name}
@@ -164,6 +171,7 @@ class Flux:
             )
         for release in scenario.releases:
             self.sim.helm.apply_release(release)
+            self._applied.add(release.key)
             entries.append(
                 {
                     "id": f"{release.namespace}_{release.name}_helm.toolkit.fluxcd.io_HelmRelease",
@@ -261,6 +269,11 @@ class Flux:
 
         self._update_ks(health)
         self._health_check()
+
+    def _apply_upgrade(self, release: Release) -> None:
+        """A new chart version reached Git: the kit's next apply carries the new spec."""
+        if release.key in self._applied:
+            self.sim.helm.apply_release(release)
 
     def _apply_repository(self, repo: Repository) -> None:
         spec: dict = {"interval": "15m0s", "type": repo.type, "url": repo.url}

@@ -128,6 +128,16 @@ class SourceController:
         )
         self.sim.after(self.sim.jitter(1.0), self._reconcile_chart, release)
 
+    def update_chart(self, release: Release) -> None:
+        """helm-controller updates the HelmChart template for a new chart version."""
+        ns, name = release.repository.namespace, chart_name(release)
+
+        def version(obj: dict) -> None:
+            obj["spec"]["version"] = release.version
+
+        if self.sim.update(HELMCHART, ns, name, version) is not None:
+            self.sim.after(self.sim.jitter(1.0), self._reconcile_chart, release)
+
     def _reconcile_chart(self, release: Release) -> None:
         name = chart_name(release)
         ns = release.repository.namespace
