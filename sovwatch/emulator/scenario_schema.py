@@ -185,6 +185,9 @@ class Release:
     install_failures: ActionFailures | None = None
     workloads: tuple[Workload, ...] = ()
     upgrades: tuple[Upgrade, ...] = ()
+    flux_component: bool = False
+    """One of Flux's own controllers (`flux install` manifests, not a Helm release); not settable
+    from a scenario file."""
 
     @property
     def key(self) -> tuple[str, str]:

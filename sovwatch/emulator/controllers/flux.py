@@ -2,7 +2,8 @@
 `source.py`).
 
 The story of a real bootstrap's first minutes: no Flux API groups at all, then the Flux CRDs appear
-(`flux install`), cloud-init applies the GitRepository `openova` and the Kustomization
+(`flux install`) with Flux's four controller Deployments in flux-system (pods labelled
+`app=helm-controller` and so on), cloud-init applies the GitRepository `openova` and the Kustomization
 `bootstrap-kit`, the source-controller fetches the repository, and the kustomize-controller applies
 the kit in one go (Namespaces, HelmRepositories, HelmReleases), records them in
 `status.inventory` and, because the kit has `wait: true`, health-checks the HelmReleases until all
@@ -23,7 +24,7 @@ from sovwatch.emulator.controllers.common import (
 )
 from sovwatch.emulator.controllers.source import GIT
 from sovwatch.emulator.objects import CATALOGUE, crd_object
-from sovwatch.emulator.scenario_schema import Release, Repository
+from sovwatch.emulator.scenario_schema import Container, Probe, Release, Repository, Workload
 
 if TYPE_CHECKING:
     from sovwatch.emulator.controllers.sim import Sim
@@ -32,6 +33,38 @@ KS = "kustomizations.kustomize.toolkit.fluxcd.io"
 HR = "helmreleases.helm.toolkit.fluxcd.io"
 KUSTOMIZE_CONTROLLER = "kustomize-controller"
 HEALTH_POLL = 5.0
+FLUX_VERSION = "v2.4.0"
+
+
+def _controller(name: str, version: str) -> Release:
+    """One of `flux install`'s controller Deployments, as a Release the workload controllers run."""
+    container = Container(
+        name="manager",
+        image=f"ghcr.io/fluxcd/{name}:{version}",
+        ready_after=8.0,
+        readiness=Probe(path="/readyz", port=9440),
+        liveness=Probe(path="/healthz", port=9440),
+    )
+    return Release(
+        name=name,
+        namespace=FLUX_NS,
+        target_namespace=FLUX_NS,
+        release_name=name,
+        chart="",
+        version=FLUX_VERSION,
+        repository=Repository(name=""),
+        workloads=(Workload(kind="Deployment", name=name, containers=(container,)),),
+        flux_component=True,
+    )
+
+
+FLUX_CONTROLLERS = (
+    _controller("helm-controller", "v1.1.0"),
+    _controller("kustomize-controller", "v1.4.0"),
+    _controller("notification-controller", "v1.4.0"),
+    _controller("source-controller", "v1.4.1"),
+)
+"""Flux's own controllers in flux-system (pods labelled app=helm-controller and so on)."""
 
 
 class Flux:
@@ -78,6 +111,8 @@ class Flux:
         for rt in CATALOGUE:
             if rt.crd:
                 self.sim.apply(crd_object(rt, rt.versions))
+        for component in FLUX_CONTROLLERS:
+            self.sim.after(self.sim.jitter(1.0), self.sim.workloads.install, component)
         cluster = self.sim.scenario.cluster
         self.sim.after(2.0, self._apply_sync_objects)
         self.sim.after(2.0 + cluster.git_ready_after, self._git_ready)

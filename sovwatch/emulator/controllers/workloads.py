@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sovwatch.emulator.controllers.common import short_hash
+from sovwatch.emulator.controllers.common import FLUX_NS, short_hash
 from sovwatch.emulator.scenario_schema import Release, Workload
 
 if TYPE_CHECKING:
@@ -47,6 +47,8 @@ class Running:
 
 
 def selector_labels(release: Release, workload: Workload) -> dict[str, str]:
+    if release.flux_component:
+        return {"app": workload.name}
     labels = {
         "app.kubernetes.io/name": workload.name,
         "app.kubernetes.io/instance": release.release_name,
@@ -57,6 +59,9 @@ def selector_labels(release: Release, workload: Workload) -> dict[str, str]:
 
 
 def helm_labels(release: Release, workload: Workload) -> dict[str, str]:
+    """The pod template's labels (Flux's own controllers: just `app`)."""
+    if release.flux_component:
+        return selector_labels(release, workload)
     return {
         **selector_labels(release, workload),
         "app.kubernetes.io/managed-by": "Helm",
@@ -98,12 +103,27 @@ def deployment_conditions(old: list[dict], available: bool, rs: str, now: str) -
     return conditions
 
 
+def flux_labels(release: Release, workload: Workload) -> dict[str, str]:
+    """The labels `flux install` puts on its controller Deployments."""
+    return {
+        "app.kubernetes.io/component": workload.name,
+        "app.kubernetes.io/instance": FLUX_NS,
+        "app.kubernetes.io/part-of": "flux",
+        "app.kubernetes.io/version": release.version,
+        "control-plane": "controller",
+        "kustomize.toolkit.fluxcd.io/name": FLUX_NS,
+        "kustomize.toolkit.fluxcd.io/namespace": FLUX_NS,
+    }
+
+
 class Workloads:
     def __init__(self, sim: Sim) -> None:
         self.sim = sim
         self._running: dict[tuple[str, str], list[Running]] = {}
 
     def _meta(self, release: Release, name: str, labels: dict[str, str]) -> dict:
+        if release.flux_component:
+            return {"name": name, "namespace": release.target_namespace, "labels": labels}
         return {
             "name": name,
             "namespace": release.target_namespace,
@@ -153,7 +173,11 @@ class Workloads:
                 {
                     "apiVersion": "apps/v1",
                     "kind": workload.kind,
-                    "metadata": self._meta(release, workload.name, labels),
+                    "metadata": self._meta(
+                        release,
+                        workload.name,
+                        flux_labels(release, workload) if release.flux_component else labels,
+                    ),
                     "spec": spec,
                     "status": {"observedGeneration": 1},
                 }
@@ -174,7 +198,7 @@ class Workloads:
         name = f"{workload.name}-{revision}"
         labels = {**helm_labels(release, workload), "pod-template-hash": revision}
         meta = self._meta(release, name, labels)
-        meta["annotations"].update(
+        meta.setdefault("annotations", {}).update(
             {
                 "deployment.kubernetes.io/revision": "1",
                 "deployment.kubernetes.io/desired-replicas": str(workload.replicas),
