@@ -15,10 +15,11 @@ import yaml
 from sovwatch.emulator.scenario_schema import (
     FOREVER,
     SHIPPED_DIR,
+    ActionFailures,
+    AttachError,
     Cluster,
     Container,
     CrashLoop,
-    InstallFailures,
     MultiAttach,
     Probe,
     Release,
@@ -27,6 +28,7 @@ from sovwatch.emulator.scenario_schema import (
     ScenarioError,
     Secret,
     StorageClass,
+    Upgrade,
     VolumeClaim,
     Workload,
     _Fields,
@@ -221,16 +223,10 @@ def _release(f: _Fields, default_repo: Repository) -> Release:
         secret_ref=repo.str("secretRef", default_repo.secret_ref),
     )
     repo.done()
-    failures = None
-    if f.has("installFailures"):
-        ff = _Fields(f.raw("installFailures"), f.at("installFailures"))
-        after = ff.duration("after", -1.0)
-        failures = InstallFailures(
-            attempts=ff.int("attempts", 1),
-            error=ff.str("error", "context deadline exceeded"),
-            after=None if after < 0 else after,
-        )
-        ff.done()
+    failures = _failures(f, "installFailures")
+    upgrades = tuple(
+        _upgrade(_Fields(item, f.at(f"upgrades[{i}]"))) for i, item in enumerate(f.list("upgrades"))
+    )
     workloads = tuple(
         _workload(_Fields(item, f.at(f"workloads[{i}]")), release_name, version)
         for i, item in enumerate(f.list("workloads"))
@@ -253,14 +249,39 @@ def _release(f: _Fields, default_repo: Repository) -> Release:
         ),
         disable_wait=f.bool("disableWait", True),
         timeout=f.duration("timeout", 300.0),
-        retries=f.int("retries", 3),
+        retries=f.int("retries", 3, minimum=-1),
         interval=f.duration("interval", 900.0),
         install_duration=f.duration("installDuration", 15.0),
         install_failures=failures,
         workloads=workloads,
+        upgrades=upgrades,
     )
     f.done()
     return release
+
+
+def _failures(f: _Fields, key: str) -> ActionFailures | None:
+    if not f.has(key):
+        return None
+    ff = _Fields(f.raw(key), f.at(key))
+    after = ff.duration("after", -1.0)
+    failures = ActionFailures(
+        attempts=ff.int("attempts", 1),
+        error=ff.str("error", "context deadline exceeded"),
+        after=None if after < 0 else after,
+    )
+    ff.done()
+    return failures
+
+
+def _upgrade(f: _Fields) -> Upgrade:
+    if not f.has("at"):
+        raise ScenarioError(f"{f.at('at')}: required (when the new version is applied, e.g. 20m)")
+    upgrade = Upgrade(
+        at=f.duration("at", 0.0), version=f.str("version"), failures=_failures(f, "failures")
+    )
+    f.done()
+    return upgrade
 
 
 def _workload(f: _Fields, release_name: str, version: str) -> Workload:
@@ -354,6 +375,15 @@ def _claim(f: _Fields) -> VolumeClaim:
             lasts=mf.duration("for", FOREVER, forever=True),
         )
         mf.done()
+    attach_error = None
+    if f.has("attachError"):
+        raw = f.raw("attachError")
+        af = _Fields({"message": raw} if isinstance(raw, str) else raw, f.at("attachError"))
+        attach_error = AttachError(
+            message=af.str("message", AttachError.message),
+            lasts=af.duration("for", FOREVER, forever=True),
+        )
+        af.done()
     claim = VolumeClaim(
         name=f.str("name", "data"),
         storage_class=f.str("storageClass", "local-path"),
@@ -361,6 +391,7 @@ def _claim(f: _Fields) -> VolumeClaim:
         provisioning_fails_for=f.duration("provisioningFailsFor", 0.0, forever=True),
         failed_mount_for=f.duration("failedMountFor", 0.0, forever=True),
         multi_attach=multi,
+        attach_error=attach_error,
     )
     f.done()
     return claim

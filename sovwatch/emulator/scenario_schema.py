@@ -105,6 +105,19 @@ class MultiAttach:
 
 
 @dataclass(frozen=True)
+class AttachError:
+    """The CSI driver fails ControllerPublishVolume: the VolumeAttachment gets
+    `status.attachError` and the pod a `FailedAttachVolume` event, until `lasts` has passed
+    since the claim was created."""
+
+    message: str = (
+        "rpc error: code = Internal desc = failed to attach volume: "
+        "cannot perform operation because server is locked (locked)"
+    )
+    lasts: float = FOREVER
+
+
+@dataclass(frozen=True)
 class VolumeClaim:
     name: str
     storage_class: str = "local-path"
@@ -112,6 +125,7 @@ class VolumeClaim:
     provisioning_fails_for: float = 0.0
     failed_mount_for: float = 0.0
     multi_attach: MultiAttach | None = None
+    attach_error: AttachError | None = None
 
 
 @dataclass(frozen=True)
@@ -125,12 +139,22 @@ class Workload:
 
 
 @dataclass(frozen=True)
-class InstallFailures:
+class ActionFailures:
     attempts: int
-    """The first `attempts` installs fail; a value above the retries stalls the release."""
+    """The first `attempts` installs (or upgrades) fail; more than the retries stalls the release."""
     error: str = "context deadline exceeded"
     after: float | None = None
     """Time into the attempt when it fails; defaults to the release timeout."""
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """A new chart version committed to Git: the kustomize-controller applies the new spec at `at`
+    (simulated seconds since the start) and helm-controller upgrades the release."""
+
+    at: float
+    version: str
+    failures: ActionFailures | None = None
 
 
 @dataclass(frozen=True)
@@ -155,10 +179,15 @@ class Release:
     disable_wait: bool = True
     timeout: float = 300.0
     retries: int = 3
+    """install/upgrade.remediation.retries; negative: retry for ever."""
     interval: float = 900.0
     install_duration: float = 15.0
-    install_failures: InstallFailures | None = None
+    install_failures: ActionFailures | None = None
     workloads: tuple[Workload, ...] = ()
+    upgrades: tuple[Upgrade, ...] = ()
+    flux_component: bool = False
+    """One of Flux's own controllers (`flux install` manifests, not a Helm release); not settable
+    from a scenario file."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -268,10 +297,12 @@ class _Fields:
             raise ScenarioError(f"{self.at(key)}: expected a string, got {value!r}")
         return str(value)
 
-    def int(self, key: str, default: int) -> int:
+    def int(self, key: str, default: int, *, minimum: int = 0) -> int:
         value = self.raw(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ScenarioError(f"{self.at(key)}: expected a whole number >= 0, got {value!r}")
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise ScenarioError(
+                f"{self.at(key)}: expected a whole number >= {minimum}, got {value!r}"
+            )
         return value
 
     def bool(self, key: str, default: bool) -> bool:

@@ -160,3 +160,42 @@ def test_flux_groups_absent_at_first(kit):
     hr = kit.hr("bp-cilium")
     assert hr["metadata"]["creationTimestamp"] > "2023-11-14T22:18:"  # START + 5m + apply delay
     assert START == 1_700_000_000.0
+
+
+def test_flux_controllers_run_in_flux_system(kit):
+    """`flux install` brings its four controllers up with the CRDs; they are not Helm releases."""
+    deployments = {
+        d["metadata"]["name"]: d
+        for d in kit.store.list("deployments.apps", "flux-system")[0]
+        if "helm.toolkit.fluxcd.io/name" not in d["metadata"]["labels"]
+    }
+    assert sorted(deployments) == [
+        "helm-controller",
+        "kustomize-controller",
+        "notification-controller",
+        "source-controller",
+    ]
+    helm = deployments["helm-controller"]
+    assert helm["metadata"]["labels"]["app.kubernetes.io/part-of"] == "flux"
+    assert helm["metadata"]["labels"]["control-plane"] == "controller"
+    assert helm["spec"]["selector"] == {"matchLabels": {"app": "helm-controller"}}
+    [pod] = [
+        p
+        for p in kit.store.list("pods", "flux-system")[0]
+        if p["metadata"]["labels"].get("app") == "helm-controller"
+    ]
+    assert pod["metadata"]["name"].startswith("helm-controller-")
+    assert set(pod["metadata"]["labels"]) == {"app", "pod-template-hash"}
+    assert pod["metadata"]["ownerReferences"][0]["kind"] == "ReplicaSet"
+    assert pod["spec"]["containers"][0]["image"] == "ghcr.io/fluxcd/helm-controller:v1.1.0"
+    assert get_condition(pod, "Ready")["status"] == "True"
+    created = [
+        when
+        for when, c in kit.changes
+        if c.resource == "pods"
+        and c.type == "ADDED"
+        and c.obj["metadata"]["namespace"] == "flux-system"
+        and "app" in c.obj["metadata"]["labels"]
+    ]
+    assert len(created) == 4
+    assert 300.0 <= min(created) < 310.0  # with the Flux CRDs at minute 5

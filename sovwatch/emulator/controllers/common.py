@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import UTC, datetime
+
+FLUX_NS = "flux-system"
+"""Where Flux and its kit live."""
 
 
 def rfc3339(epoch: float) -> str:
     """Second-precision UTC time, as Kubernetes writes metav1.Time."""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _rfc3339_second(int(epoch))
+
+
+@functools.lru_cache(maxsize=256)
+def _rfc3339_second(second: int) -> str:
+    # Cached: a scenario stamps thousands of writes within the same simulated second.
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rfc3339_micro(epoch: float) -> str:
@@ -16,19 +26,28 @@ def rfc3339_micro(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@functools.lru_cache(maxsize=4096)
 def digest(*parts: object) -> str:
-    """A stable sha256 hex digest of the parts, for artifact digests and config digests."""
+    """A stable sha256 hex digest of the parts, for artifact digests and config digests (cached:
+    pod statuses recompute container and image IDs on every write)."""
     return hashlib.sha256("\x00".join(str(p) for p in parts).encode()).hexdigest()
+
+
+_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet of k8s.io/apimachinery/pkg/util/rand
+_PAIRS = tuple(b + a for a in _ALPHABET for b in _ALPHABET)
+"""Two suffix characters per base-27 digit pair, so a 16-character name takes 8 divisions."""
 
 
 def short_hash(*parts: object, length: int = 5) -> str:
     """A stable lowercase alphanumeric suffix, like the ones controllers append to pod names."""
-    alphabet = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet of k8s.io/apimachinery/pkg/util/rand
-    number = int(digest(*parts), 16)
+    data = "\x00".join(str(p) for p in parts).encode()
+    number = int.from_bytes(hashlib.sha256(data).digest(), "big")
     out = []
-    for _ in range(length):
-        number, index = divmod(number, len(alphabet))
-        out.append(alphabet[index])
+    for _ in range(length // 2):
+        number, index = divmod(number, len(_PAIRS))
+        out.append(_PAIRS[index])
+    if length % 2:
+        out.append(_ALPHABET[number % len(_ALPHABET)])
     return "".join(out)
 
 

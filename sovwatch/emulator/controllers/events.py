@@ -1,7 +1,8 @@
 """core/v1 Events as client-go's event recorder writes them: aggregated, counted, spam-filtered.
 
-A repeated event (same object, type, reason, message and source) bumps `count` and `lastTimestamp`
-on the existing Event instead of creating a new one. Like client-go's EventSourceObjectSpamFilter,
+Events are named as client-go names them (`<object name>.<hex UnixNano>`). A repeated event (same
+object, type, reason, message and source) bumps `count` and `lastTimestamp` on the existing Event
+instead of creating a new one. Like client-go's EventSourceObjectSpamFilter,
 each source and object get a burst of 25 events and then one more per five minutes, which is why a
 crash loop's BackOff count grows quickly at first and slowly later.
 """
@@ -31,6 +32,14 @@ class EventRecorder:
         self.sim = sim
         self._names: dict[tuple, tuple[str, str]] = {}
         self._buckets: dict[tuple, _Bucket] = {}
+        self._last_nano = 0
+
+    def _unix_nano(self) -> int:
+        """The event time in nanoseconds, unique per recorder: client-go names an Event
+        `<object name>.<hex UnixNano>`."""
+        nano = round((self.sim.start + self.sim.now) * 1e6) * 1000
+        self._last_nano = max(nano, self._last_nano + 1)
+        return self._last_nano
 
     def _allow(self, key: tuple) -> bool:
         bucket = self._buckets.setdefault(key, _Bucket(SPAM_BURST, self.sim.now))
@@ -65,14 +74,13 @@ class EventRecorder:
         now = self.sim.timestamp()
         existing = self._names.get(key)
         if existing is not None:
-
-            def bump(event: dict) -> None:
-                event["count"] = event.get("count", 1) + 1
-                event["lastTimestamp"] = now
-
-            if self.sim.update("events", *existing, bump) is not None:
+            event = self.sim.get("events", *existing)
+            if event is not None:
+                self.sim.patch(
+                    "events", *existing, {"count": event["count"] + 1, "lastTimestamp": now}
+                )
                 return
-        name = f"{meta['name']}.{short_hash(uid, reason, message, self.sim.now, length=16)}"
+        name = f"{meta['name']}.{self._unix_nano():x}"
         involved_ref = {
             "apiVersion": involved["apiVersion"],
             "kind": involved["kind"],

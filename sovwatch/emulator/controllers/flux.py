@@ -1,7 +1,9 @@
-"""Flux itself: cloud-init's install, the kustomize-controller and the source-controller.
+"""Flux itself: cloud-init's install and the kustomize-controller (the source-controller is in
+`source.py`).
 
 The story of a real bootstrap's first minutes: no Flux API groups at all, then the Flux CRDs appear
-(`flux install`), cloud-init applies the GitRepository `openova` and the Kustomization
+(`flux install`) with Flux's four controller Deployments in flux-system (pods labelled
+`app=helm-controller` and so on), cloud-init applies the GitRepository `openova` and the Kustomization
 `bootstrap-kit`, the source-controller fetches the repository, and the kustomize-controller applies
 the kit in one go (Namespaces, HelmRepositories, HelmReleases), records them in
 `status.inventory` and, because the kit has `wait: true`, health-checks the HelmReleases until all
@@ -10,49 +12,80 @@ are Ready or its timeout passes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sovwatch.emulator.controllers.common import (
+    FLUX_NS,
     delete_condition,
-    digest,
     go_duration,
     is_ready,
     set_condition,
 )
+from sovwatch.emulator.controllers.source import GIT
 from sovwatch.emulator.objects import CATALOGUE, crd_object
-from sovwatch.emulator.scenario_schema import Release, Repository
+from sovwatch.emulator.scenario_schema import Container, Probe, Release, Repository, Workload
 
 if TYPE_CHECKING:
     from sovwatch.emulator.controllers.sim import Sim
 
 KS = "kustomizations.kustomize.toolkit.fluxcd.io"
-GIT = "gitrepositories.source.toolkit.fluxcd.io"
-HELMREPO = "helmrepositories.source.toolkit.fluxcd.io"
-HELMCHART = "helmcharts.source.toolkit.fluxcd.io"
 HR = "helmreleases.helm.toolkit.fluxcd.io"
-FLUX_NS = "flux-system"
-SOURCE_CONTROLLER = "source-controller"
 KUSTOMIZE_CONTROLLER = "kustomize-controller"
 HEALTH_POLL = 5.0
+FLUX_VERSION = "v2.4.0"
 
 
-def chart_name(release: Release) -> str:
-    """The HelmChart helm-controller creates for a release: `<namespace>-<name>`."""
-    return f"{release.namespace}-{release.name}"
+def _controller(name: str, version: str) -> Release:
+    """One of `flux install`'s controller Deployments, as a Release the workload controllers run."""
+    container = Container(
+        name="manager",
+        image=f"ghcr.io/fluxcd/{name}:{version}",
+        ready_after=8.0,
+        readiness=Probe(path="/readyz", port=9440),
+        liveness=Probe(path="/healthz", port=9440),
+    )
+    return Release(
+        name=name,
+        namespace=FLUX_NS,
+        target_namespace=FLUX_NS,
+        release_name=name,
+        chart="",
+        version=FLUX_VERSION,
+        repository=Repository(name=""),
+        workloads=(Workload(kind="Deployment", name=name, containers=(container,)),),
+        flux_component=True,
+    )
+
+
+FLUX_CONTROLLERS = (
+    _controller("helm-controller", "v1.1.0"),
+    _controller("kustomize-controller", "v1.4.0"),
+    _controller("notification-controller", "v1.4.0"),
+    _controller("source-controller", "v1.4.1"),
+)
+"""Flux's own controllers in flux-system (pods labelled app=helm-controller and so on)."""
 
 
 class Flux:
     def __init__(self, sim: Sim) -> None:
         self.sim = sim
-        cluster = sim.scenario.cluster
-        self.revision = f"main@sha1:{digest(cluster.git_url, sim.scenario.name)[:40]}"
         self._health_started = 0.0
-        self._chart_attempts: dict[str, int] = {}
+        self._applied: set[tuple[str, str]] = set()
+
+    @property
+    def revision(self) -> str:
+        return self.sim.source.revision
 
     def start(self) -> None:
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.sim.at(0.0, self._namespace, ns, False)
         self.sim.at(self.sim.scenario.cluster.flux_crds_at, self._install_flux)
+        for release in self.sim.scenario.releases:
+            for upgrade in release.upgrades:
+                self.sim.at(
+                    upgrade.at, self._apply_upgrade, replace(release, version=upgrade.version)
+                )
 
     def _namespace(self, name: str, labelled: bool) -> None:
         labels = {"kubernetes.io/metadata.name": name}
@@ -78,6 +111,8 @@ class Flux:
         for rt in CATALOGUE:
             if rt.crd:
                 self.sim.apply(crd_object(rt, rt.versions))
+        for component in FLUX_CONTROLLERS:
+            self.sim.after(self.sim.jitter(1.0), self.sim.workloads.install, component)
         cluster = self.sim.scenario.cluster
         self.sim.after(2.0, self._apply_sync_objects)
         self.sim.after(2.0 + cluster.git_ready_after, self._git_ready)
@@ -132,29 +167,8 @@ class Flux:
         )
 
     def _git_ready(self) -> None:
-        cluster = self.sim.scenario.cluster
-        sha = self.revision.rpartition(":")[2]
-
-        def ready(obj: dict) -> None:
-            now = self.sim.timestamp()
-            st = obj.setdefault("status", {})
-            msg = f"stored artifact for revision '{self.revision}'"
-            set_condition(st, "Ready", "True", "Succeeded", msg, now, observed_generation=1)
-            set_condition(
-                st, "ArtifactInStorage", "True", "Succeeded", msg, now, observed_generation=1
-            )
-            st["observedGeneration"] = obj["metadata"]["generation"]
-            st["artifact"] = {
-                "digest": f"sha256:{digest(sha)}",
-                "lastUpdateTime": now,
-                "path": f"gitrepository/{FLUX_NS}/{cluster.git_name}/{sha}.tar.gz",
-                "revision": self.revision,
-                "size": 1482911,
-                "url": f"http://source-controller.{FLUX_NS}.svc.cluster.local./gitrepository/{FLUX_NS}/{cluster.git_name}/{sha}.tar.gz",
-            }
-
-        self.sim.update(GIT, FLUX_NS, cluster.git_name, ready)
-        self.sim.after(cluster.kustomization_apply_after, self._apply_kit)
+        self.sim.source.reconcile_git()
+        self.sim.after(self.sim.scenario.cluster.kustomization_apply_after, self._apply_kit)
 
     # -- kustomize-controller ----------------------------------------------------------------------
 
@@ -192,6 +206,7 @@ class Flux:
             )
         for release in scenario.releases:
             self.sim.helm.apply_release(release)
+            self._applied.add(release.key)
             entries.append(
                 {
                     "id": f"{release.namespace}_{release.name}_helm.toolkit.fluxcd.io_HelmRelease",
@@ -290,7 +305,10 @@ class Flux:
         self._update_ks(health)
         self._health_check()
 
-    # -- source-controller -------------------------------------------------------------------------
+    def _apply_upgrade(self, release: Release) -> None:
+        """A new chart version reached Git: the kit's next apply carries the new spec."""
+        if release.key in self._applied:
+            self.sim.helm.apply_release(release)
 
     def _apply_repository(self, repo: Repository) -> None:
         spec: dict = {"interval": "15m0s", "type": repo.type, "url": repo.url}
@@ -311,133 +329,4 @@ class Flux:
                 "spec": spec,
             }
         )
-        # An OCI HelmRepository is a static object since source-controller v1.2: it gets no status.
-        if repo.type != "oci":
-            self.sim.after(self.sim.jitter(2.0), self._reconcile_repository, repo)
-
-    def _auth_error(self, repo: Repository) -> str | None:
-        if repo.secret_ref and not self.sim.secret_exists(repo.namespace, repo.secret_ref):
-            return (
-                f"failed to get authentication secret '{repo.namespace}/{repo.secret_ref}': "
-                f'secrets "{repo.secret_ref}" not found'
-            )
-        return None
-
-    def _reconcile_repository(self, repo: Repository) -> None:
-        error = self._auth_error(repo)
-
-        def status(obj: dict) -> None:
-            st = obj.setdefault("status", {})
-            now = self.sim.timestamp()
-            if error:
-                set_condition(st, "Ready", "False", "AuthenticationFailed", error, now)
-                set_condition(st, "FetchFailed", "True", "AuthenticationFailed", error, now)
-                return
-            rev = f"sha256:{digest(repo.url)}"
-            msg = f"stored artifact: revision '{rev}'"
-            delete_condition(st, "FetchFailed")
-            set_condition(st, "Ready", "True", "Succeeded", msg, now, observed_generation=1)
-            set_condition(
-                st, "ArtifactInStorage", "True", "Succeeded", msg, now, observed_generation=1
-            )
-            st["observedGeneration"] = obj["metadata"]["generation"]
-
-        obj = self.sim.update(HELMREPO, repo.namespace, repo.name, status)
-        if error and obj is not None:
-            self.sim.events.record(
-                obj, "Warning", "AuthenticationFailed", error, component=SOURCE_CONTROLLER
-            )
-            self.sim.after(60.0, self._reconcile_repository, repo)
-
-    def ensure_chart(self, release: Release) -> None:
-        """helm-controller's HelmChart template for `release`, reconciled by the source-controller."""
-        name = chart_name(release)
-        if self.sim.get(HELMCHART, release.repository.namespace, name) is not None:
-            return
-        self.sim.apply(
-            {
-                "apiVersion": "source.toolkit.fluxcd.io/v1",
-                "kind": "HelmChart",
-                "metadata": {
-                    "name": name,
-                    "namespace": release.repository.namespace,
-                    "labels": {
-                        "helm.toolkit.fluxcd.io/name": release.name,
-                        "helm.toolkit.fluxcd.io/namespace": release.namespace,
-                    },
-                },
-                "spec": {
-                    "chart": release.chart,
-                    "version": release.version,
-                    "sourceRef": {"kind": "HelmRepository", "name": release.repository.name},
-                    "interval": "15m0s",
-                    "reconcileStrategy": "ChartVersion",
-                },
-            }
-        )
-        self.sim.after(self.sim.jitter(1.0), self._reconcile_chart, release)
-
-    def _reconcile_chart(self, release: Release) -> None:
-        name = chart_name(release)
-        ns = release.repository.namespace
-        error = self._auth_error(release.repository)
-        attempt = self._chart_attempts.get(name, 0) + 1
-        self._chart_attempts[name] = attempt
-
-        def status(obj: dict) -> None:
-            st = obj.setdefault("status", {})
-            now = self.sim.timestamp()
-            if error:
-                set_condition(st, "Reconciling", "True", "ProgressingWithRetry", error, now)
-                set_condition(st, "Ready", "False", "AuthenticationFailed", error, now)
-                set_condition(st, "FetchFailed", "True", "AuthenticationFailed", error, now)
-                return
-            gen = obj["metadata"]["generation"]
-            msg = f"pulled '{release.chart}' chart with version '{release.version}'"
-            delete_condition(st, "FetchFailed")
-            delete_condition(st, "Reconciling")
-            set_condition(
-                st, "Ready", "True", "ChartPullSucceeded", msg, now, observed_generation=gen
-            )
-            set_condition(
-                st,
-                "ArtifactInStorage",
-                "True",
-                "ChartPullSucceeded",
-                msg,
-                now,
-                observed_generation=gen,
-            )
-            path = f"helmchart/{ns}/{name}/{release.chart}-{release.version}.tgz"
-            st.update(
-                observedGeneration=gen,
-                observedChartName=release.chart,
-                url=f"http://source-controller.{FLUX_NS}.svc.cluster.local./helmchart/{ns}/{name}/latest.tar.gz",
-                artifact={
-                    "digest": f"sha256:{digest(release.chart, release.version)}",
-                    "lastUpdateTime": now,
-                    "path": path,
-                    "revision": release.version,
-                    "size": 20000 + int(digest(name)[:4], 16),
-                    "url": f"http://source-controller.{FLUX_NS}.svc.cluster.local./{path}",
-                },
-            )
-
-        obj = self.sim.update(HELMCHART, ns, name, status)
-        if obj is None:
-            return
-        if error:
-            self.sim.events.record(
-                obj, "Warning", "AuthenticationFailed", error, component=SOURCE_CONTROLLER
-            )
-            # controller-runtime's exponential backoff, capped so a stuck chart keeps retrying visibly.
-            self.sim.after(min(5.0 * 2 ** (attempt - 1), 600.0), self._reconcile_chart, release)
-            return
-        self.sim.events.record(
-            obj,
-            "Normal",
-            "ChartPullSucceeded",
-            f"pulled '{release.chart}' chart with version '{release.version}'",
-            component=SOURCE_CONTROLLER,
-        )
-        self.sim.helm.chart_ready(release)
+        self.sim.source.repository_applied(repo)

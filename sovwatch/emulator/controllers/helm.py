@@ -18,13 +18,20 @@ from typing import TYPE_CHECKING
 
 from sovwatch.emulator.controllers.common import (
     delete_condition,
-    digest,
     get_condition,
     go_duration,
     is_ready,
     set_condition,
 )
-from sovwatch.emulator.controllers.flux import FLUX_NS, HELMCHART, HR, chart_name
+from sovwatch.emulator.controllers.flux import HR
+from sovwatch.emulator.controllers.helm_objects import (
+    config_digest,
+    helmrelease,
+    helmrelease_spec,
+    snapshot,
+)
+from sovwatch.emulator.controllers.helm_upgrade import HelmUpgrades
+from sovwatch.emulator.controllers.source import HELMCHART, chart_name
 from sovwatch.emulator.scenario_schema import Release
 
 if TYPE_CHECKING:
@@ -40,78 +47,71 @@ FINALIZER = "finalizers.fluxcd.io"
 class _State:
     release: Release
     phase: str = "new"
-    """new, waiting, installing, remediating, ready or stalled."""
+    """new, waiting, installing, upgrading, remediating, ready or stalled."""
     attempts: int = 0
     attempt_started: float = 0.0
     next_at: float | None = None
     """When the next reconcile is queued (an earlier trigger replaces it)."""
+    revision: int = 0
+    """The Helm release version last written (0: not installed)."""
+    first_deployed: float = 0.0
+    upgrade_failures: int = 0
+    """`status.upgradeFailures`, reset by a new generation."""
 
 
 class HelmController:
     def __init__(self, sim: Sim) -> None:
         self.sim = sim
         self._states: dict[tuple[str, str], _State] = {}
+        self.upgrades = HelmUpgrades(sim, self)
+
+    def state(self, release: Release) -> _State:
+        return self._states[release.key]
+
+    def snapshot(self, release: Release, status: str, *, version: int = 1) -> dict:
+        """A history entry for the attempt under way (deployed at its start)."""
+        state = self._states[release.key]
+        started = state.attempt_started
+        first = state.first_deployed if version > 1 else started
+        return snapshot(
+            release,
+            status,
+            started,
+            self.sim.timestamp(first - self.sim.now),
+            version=version,
+            last=self.sim.timestamp(started - self.sim.now),
+        )
 
     # -- entry points --------------------------------------------------------------------------------
 
     def apply_release(self, release: Release) -> None:
-        """The kustomize-controller applied this HelmRelease."""
-        spec: dict = {
-            "interval": go_duration(release.interval),
-            "releaseName": release.release_name,
-            "targetNamespace": release.target_namespace,
-            "chart": {
-                "spec": {
-                    "chart": release.chart,
-                    "version": release.version,
-                    "sourceRef": {
-                        "kind": "HelmRepository",
-                        "name": release.repository.name,
-                        "namespace": release.repository.namespace,
-                    },
-                }
-            },
-            "install": {"remediation": {"retries": release.retries}},
-            "upgrade": {"remediation": {"retries": release.retries}},
-        }
-        if release.disable_wait:
-            spec["install"]["disableWait"] = True
-            spec["upgrade"]["disableWait"] = True
-        if release.timeout != 300.0:
-            spec["timeout"] = go_duration(release.timeout)
-        if release.depends_on:
-            spec["dependsOn"] = [
-                {"name": name, **({"namespace": ns} if ns != release.namespace else {})}
-                for ns, name in release.depends_on
-            ]
-        cluster = self.sim.scenario.cluster
-        self.sim.apply(
-            {
-                "apiVersion": "helm.toolkit.fluxcd.io/v2",
-                "kind": "HelmRelease",
-                "metadata": {
-                    "name": release.name,
-                    "namespace": release.namespace,
-                    "labels": {
-                        "kustomize.toolkit.fluxcd.io/name": cluster.kustomization_name,
-                        "kustomize.toolkit.fluxcd.io/namespace": FLUX_NS,
-                    },
-                },
-                "spec": spec,
-            }
-        )
-        self._states[release.key] = _State(release)
-        self._requeue(release, self.sim.jitter(1.5, 0.5))
+        """The kustomize-controller applied this HelmRelease: created, or a new spec for an
+        installed one (generation + 1), which the HelmRelease watch turns into a reconcile."""
+        state = self._states.get(release.key)
+        if state is None:
+            kustomization = self.sim.scenario.cluster.kustomization_name
+            self.sim.apply(helmrelease(release, kustomization))
+            self._states[release.key] = _State(release)
+            self.requeue(release, self.sim.jitter(1.5, 0.5))
+            return
+        spec = helmrelease_spec(release)
+        self.sim.update(HR, release.namespace, release.name, lambda o: o.update(spec=spec))
+        state.release = release
+        state.attempts = 0
+        self.sim.source.update_chart(release)
+        if state.phase in ("ready", "stalled"):
+            state.phase = "waiting"
+        self.requeue(release, self.sim.jitter(1.0))
 
     def chart_ready(self, release: Release) -> None:
         """The source-controller made the chart artifact; the HelmChart watch triggers a reconcile."""
         state = self._states.get(release.key)
         if state is not None and state.phase in ("new", "waiting"):
-            self._requeue(release, 0.5)
+            self.requeue(release, 0.5)
 
     # -- the reconcile loop ------------------------------------------------------------------------
 
-    def _requeue(self, release: Release, delay: float) -> None:
+    def requeue(self, release: Release, delay: float) -> None:
         state = self._states[release.key]
         when = self.sim.now + delay
         if state.next_at is not None and state.next_at <= when:
@@ -123,7 +123,7 @@ class HelmController:
         if self._states[release.key].next_at == when:
             self._reconcile(release)
 
-    def _status(self, release: Release, mutate) -> dict | None:
+    def status(self, release: Release, mutate) -> dict | None:
         def change(obj: dict) -> None:
             mutate(obj, obj.setdefault("status", {}), self.sim.timestamp())
 
@@ -131,37 +131,38 @@ class HelmController:
 
     def _reconcile(self, release: Release) -> None:
         state = self._states[release.key]
+        release = state.release  # the spec may have changed since this was queued
         state.next_at = None
-        if state.phase in ("installing", "remediating", "stalled"):
+        if state.phase in ("installing", "upgrading", "remediating", "stalled"):
             return
         if state.phase == "ready":
             self._periodic(release)
             return
         if state.phase == "new":
-            self.sim.flux.ensure_chart(release)
+            self.sim.source.ensure_chart(release)
 
         def prerequisites(obj: dict, st: dict, now: str) -> None:
             if FINALIZER not in obj["metadata"].setdefault("finalizers", []):
                 obj["metadata"]["finalizers"].append(FINALIZER)
             set_condition(st, "Reconciling", "True", "Progressing", "Fulfilling prerequisites", now)
 
-        hr = self._status(release, prerequisites)
+        hr = self.status(release, prerequisites)
         state.phase = "waiting"
         for ns, name in release.depends_on:
             if not is_ready(self.sim.get(HR, ns, name)):
                 msg = f"dependency '{ns}/{name}' is not ready"
-                hr = self._status(
+                hr = self.status(
                     release,
                     lambda o, st, now, m=msg: set_condition(
                         st, "Ready", "False", "DependencyNotReady", m, now
                     ),
                 )
                 self.sim.events.record(hr, "Normal", "DependencyNotReady", msg, component=COMPONENT)
-                self._requeue(release, REQUEUE_DEPENDENCY)
+                self.requeue(release, REQUEUE_DEPENDENCY)
                 return
         ready = get_condition(hr, "Ready")
         if ready is not None and ready["reason"] == "DependencyNotReady":
-            self._status(
+            self.status(
                 release,
                 lambda o, st, now: set_condition(
                     st, "Ready", "Unknown", "Progressing", "reconciliation in progress", now
@@ -170,28 +171,31 @@ class HelmController:
         chart = chart_name(release)
         if not is_ready(self.sim.get(HELMCHART, release.repository.namespace, chart)):
             msg = f"HelmChart '{release.repository.namespace}/{chart}' is not ready"
-            self._status(
+            self.status(
                 release,
                 lambda o, st, now: set_condition(
                     st, "Ready", "False", "HelmChartNotReady", msg, now
                 ),
             )
-            self._requeue(release, release.interval)
+            self.requeue(release, release.interval)
             return
-        self._install(release)
+        if state.revision:
+            self.upgrades.upgrade(release)
+        else:
+            self._install(release)
 
     def _periodic(self, release: Release) -> None:
         """An in-sync reconcile at spec.interval: Reconciling flickers, nothing else changes."""
-        self._status(
+        self.status(
             release,
             lambda o, st, now: set_condition(
                 st, "Reconciling", "True", "Progressing", "Fulfilling prerequisites", now
             ),
         )
         self.sim.after(
-            0.5, self._status, release, lambda o, st, now: delete_condition(st, "Reconciling")
+            0.5, self.status, release, lambda o, st, now: delete_condition(st, "Reconciling")
         )
-        self._requeue(release, self.sim.jitter(release.interval, 0.05))
+        self.requeue(release, self.sim.jitter(release.interval, 0.05))
 
     # -- install -------------------------------------------------------------------------------------
 
@@ -211,12 +215,12 @@ class HelmController:
                 storageNamespace=release.namespace,
                 lastAttemptedGeneration=obj["metadata"]["generation"],
                 lastAttemptedRevision=release.version,
-                lastAttemptedConfigDigest=self._config_digest(release),
+                lastAttemptedConfigDigest=config_digest(release),
                 lastAttemptedReleaseAction="install",
                 history=[],
             )
 
-        self._status(release, start)
+        self.status(release, start)
         self.sim.after(self.sim.jitter(2.0), self.sim.workloads.install, release)
         failures = release.install_failures
         if failures is not None and state.attempts <= failures.attempts:
@@ -234,39 +238,21 @@ class HelmController:
         state = self._states[release.key]
         if state.phase != "installing":
             return
+        deadline = state.attempt_started + release.timeout
         if self.sim.workloads.release_ready(release):
             self._install_succeeded(release)
-        elif self.sim.now - state.attempt_started >= release.timeout:
+        elif self.sim.now >= deadline:
             self._install_failed(release, "context deadline exceeded")
         else:
-            remaining = release.timeout - (self.sim.now - state.attempt_started)
-            self.sim.after(min(WAIT_POLL, remaining), self._wait, release)
-
-    def _config_digest(self, release: Release) -> str:
-        return f"sha256:{digest(release.name, 'values')}"
-
-    def _snapshot(self, release: Release, status: str, started: float) -> dict:
-        first = self.sim.timestamp(started - self.sim.now)
-        return {
-            "name": release.release_name,
-            "namespace": release.target_namespace,
-            "version": 1,
-            "status": status,
-            "chartName": release.chart,
-            "chartVersion": release.version,
-            "appVersion": release.version,
-            "configDigest": self._config_digest(release),
-            "digest": f"sha256:{digest(release.name, status, started)}",
-            "firstDeployed": first,
-            "lastDeployed": first,
-            "ociDigest": f"sha256:{digest(release.chart, release.version, 'oci')}",
-        }
+            # At the deadline exactly: `now + remaining` can round back to `now` and spin.
+            self.sim.at(min(self.sim.now + WAIT_POLL, deadline), self._wait, release)
 
     def _install_succeeded(self, release: Release) -> None:
         state = self._states[release.key]
         if state.phase != "installing":
             return
         state.phase = "ready"
+        state.revision, state.first_deployed = 1, state.attempt_started
         msg = f"Helm install succeeded for release {release.target_namespace}/{release.release_name}.v1 with chart {release.chart}@{release.version}"
 
         def done(obj: dict, st: dict, now: str) -> None:
@@ -279,13 +265,13 @@ class HelmController:
             )
             delete_condition(st, "Reconciling")
             delete_condition(st, "Stalled")
-            st["history"] = [self._snapshot(release, "deployed", state.attempt_started)]
+            st["history"] = [self.snapshot(release, "deployed")]
             st["observedGeneration"] = gen
             st["lastAttemptedReleaseActionDuration"] = go_duration(
                 self.sim.now - state.attempt_started
             )
 
-        hr = self._status(release, done)
+        hr = self.status(release, done)
         self.sim.events.record(
             hr,
             "Normal",
@@ -294,7 +280,7 @@ class HelmController:
             component=COMPONENT,
             annotations={"helm.toolkit.fluxcd.io/revision": release.version},
         )
-        self._requeue(release, self.sim.jitter(release.interval, 0.05))
+        self.requeue(release, self.sim.jitter(release.interval, 0.05))
 
     def _install_failed(self, release: Release, error: str) -> None:
         state = self._states[release.key]
@@ -320,14 +306,14 @@ class HelmController:
                 f"Running 'uninstall' action with timeout of {go_duration(release.timeout)}",
                 now,
             )
-            st["history"] = [self._snapshot(release, "failed", state.attempt_started)]
+            st["history"] = [self.snapshot(release, "failed")]
             st["failures"] = st.get("failures", 0) + 1
             st["installFailures"] = st.get("installFailures", 0) + 1
             st["lastAttemptedReleaseActionDuration"] = go_duration(
                 self.sim.now - state.attempt_started
             )
 
-        hr = self._status(release, failed)
+        hr = self.status(release, failed)
         self.sim.events.record(
             hr,
             "Warning",
@@ -338,7 +324,7 @@ class HelmController:
         )
         if release.retries == 0:
             # No retries: the last failure is not remediated, the release stalls as it is.
-            self._stall(release)
+            self.stall(release)
             return
         self.sim.after(self.sim.jitter(3.0), self._uninstalled, release)
 
@@ -349,7 +335,7 @@ class HelmController:
             f"Helm uninstall remediation for release {release.target_namespace}/{release.release_name}.v1 "
             f"with chart {release.chart}@{release.version} succeeded"
         )
-        exhausted = state.attempts > release.retries
+        exhausted = 0 <= release.retries < state.attempts
 
         def remediated(obj: dict, st: dict, now: str) -> None:
             gen = obj["metadata"]["generation"]
@@ -365,18 +351,21 @@ class HelmController:
             if not exhausted:
                 set_condition(st, "Reconciling", "True", "ProgressingWithRetry", msg, now)
 
-        hr = self._status(release, remediated)
+        hr = self.status(release, remediated)
         self.sim.events.record(hr, "Normal", "UninstallSucceeded", msg, component=COMPONENT)
         if exhausted:
-            self._stall(release)
+            self.stall(release)
             return
         state.phase = "waiting"
-        self._requeue(release, self.sim.jitter(2.0))
+        self.requeue(release, self.sim.jitter(2.0))
 
-    def _stall(self, release: Release) -> None:
+    def stall(self, release: Release) -> None:
         state = self._states[release.key]
         state.phase = "stalled"
-        msg = f"Failed to install after {state.attempts} attempt(s)"
+        action, attempts = (
+            ("upgrade", state.upgrade_failures) if state.revision else ("install", state.attempts)
+        )
+        msg = f"Failed to {action} after {attempts} attempt(s)"
 
         def stalled(obj: dict, st: dict, now: str) -> None:
             gen = obj["metadata"]["generation"]
@@ -386,4 +375,4 @@ class HelmController:
             delete_condition(st, "Reconciling")
             st["observedGeneration"] = gen
 
-        self._status(release, stalled)
+        self.status(release, stalled)

@@ -1,12 +1,11 @@
-"""The scheduler and the kubelet: pods from Pending to Running and Ready, or stuck on the way.
+"""The scheduler and the kubelet: pods from Pending to a started sandbox, or stuck on the way.
 
 Scheduling waits for PVCs (unbound Immediate claims give `FailedScheduling`; WaitForFirstConsumer
 claims are provisioned for the chosen node first). On the node the kubelet waits for attached
-volumes (`FailedMount` every 2 minutes while it cannot), pulls images (`ErrImagePull` then
-`ImagePullBackOff`), resolves env Secrets (`CreateContainerConfigError`), runs init containers in
-order, then starts the containers and probes them: readiness failures (`Unhealthy`, container
-ready=false), liveness kills (`Killing`, restarts) and crashes (`CrashLoopBackOff` with the
-kubelet's 10s..5m back-off). Messages are the kubelet's own.
+volumes (`FailedMount` every 2 minutes while it cannot), mounts them, starts the pod sandbox and
+hands the containers to the container runtime (`containers.py`). The kubelet owns each pod's
+status: every change in its runtime state is written back through `sync`. Messages are the
+kubelet's own.
 """
 
 from __future__ import annotations
@@ -14,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sovwatch.emulator.controllers.common import digest, go_duration, short_hash
+from sovwatch.emulator.controllers.common import digest, short_hash
+from sovwatch.emulator.controllers.containers import ContainerRuntime
 from sovwatch.emulator.controllers.pods import ContainerRun, PodRun, pod_spec, pod_status
 from sovwatch.emulator.scenario_schema import Release, VolumeClaim, Workload
 
@@ -28,17 +28,13 @@ MOUNT_TIMEOUT = 123.0
 """The kubelet gives up waiting for volumes after 2m3s and reports FailedMount."""
 
 
-def backoff(restarts: int) -> float:
-    """The kubelet's crash and image-pull back-off: 10s doubling up to 5m."""
-    return min(10.0 * 2 ** max(restarts - 1, 0), 300.0)
-
-
 class Kubelet:
     def __init__(self, sim: Sim) -> None:
         self.sim = sim
         self._pods: dict[tuple[str, str], PodRun] = {}
         self._waiting: dict[tuple[str, str], list[PodRun]] = {}
         """Pods waiting for a PVC to be bound, by (namespace, claim)."""
+        self.containers = ContainerRuntime(sim, self)
 
     pod_spec = staticmethod(pod_spec)
 
@@ -140,17 +136,17 @@ class Kubelet:
         )
         for c in run.containers:
             if c.running and pod is not None:
-                self._event(run, pod, "Normal", "Killing", f"Stopping container {c.spec.name}", c)
+                self.event(run, pod, "Normal", "Killing", f"Stopping container {c.spec.name}", c)
         self.sim.after(self.sim.jitter(3.0), self.sim.delete, PODS, namespace, name)
         for _, pvc in run.claims:
             self.sim.storage.detach(pvc, run)
 
     # -- helpers -------------------------------------------------------------------------------------
 
-    def _pod(self, run: PodRun) -> dict | None:
+    def pod(self, run: PodRun) -> dict | None:
         return self.sim.get(PODS, run.release.target_namespace, run.name)
 
-    def _event(
+    def event(
         self,
         run: PodRun,
         pod: dict,
@@ -167,22 +163,21 @@ class Kubelet:
             pod, type_, reason, message, component=KUBELET, host=run.node, field_path=field_path
         )
 
-    def _sync(self, run: PodRun) -> dict | None:
+    def sync(self, run: PodRun) -> dict | None:
         """Write the pod's status from the runtime state; tell the workload when readiness changed."""
         was_ready = run.ready
         run.ready = run.sandbox and all(c.ready for c in run.containers if not c.spec.init)
 
-        def write(obj: dict) -> None:
-            if run.scheduled:
-                obj["spec"]["nodeName"] = run.node
-            pod_status(obj, run, self.sim.timestamp())
-
-        pod = self.sim.update(PODS, run.release.target_namespace, run.name, write)
+        status = pod_status(run, self.sim.timestamp())
+        spec = {"nodeName": run.node} if run.scheduled else None
+        pod = self.sim.patch(
+            PODS, run.release.target_namespace, run.name, {"status": status}, spec=spec
+        )
         if run.ready != was_ready:
             run.on_change()
         return pod
 
-    def _later(self, run: PodRun, delay: float, fn: Callable[..., None], *args) -> None:
+    def later(self, run: PodRun, delay: float, fn: Callable[..., None], *args) -> None:
         epoch = run.epoch
 
         def guarded() -> None:
@@ -200,7 +195,7 @@ class Kubelet:
             for claim, pvc in run.claims
             if storage.immediate(claim) and not storage.is_bound(run.release.target_namespace, pvc)
         ]
-        pod = self._pod(run)
+        pod = self.pod(run)
         if pod is None:
             return
         if unbound_immediate:
@@ -210,10 +205,10 @@ class Kubelet:
                 f"preemption: 0/{nodes} nodes are available: {nodes} Preemption is not helpful for scheduling."
             )
             run.unschedulable = msg
-            self._sync(run)
+            self.sync(run)
             self.sim.events.record(pod, "Warning", "FailedScheduling", msg, component=SCHEDULER)
             self._wait_for(run, unbound_immediate)
-            self._later(run, 60.0, self._schedule, run)
+            self.later(run, 60.0, self._schedule, run)
             return
         if not run.node:
             pinned = [
@@ -251,12 +246,12 @@ class Kubelet:
         for run in self._waiting.pop((namespace, pvc), []):
             run.waiting_for.discard(pvc)
             if not run.waiting_for and not run.scheduled and not run.terminating:
-                self._later(run, 0.5, self._schedule, run)
+                self.later(run, 0.5, self._schedule, run)
 
     def _bind(self, run: PodRun) -> None:
         run.scheduled = True
         run.unschedulable = ""
-        pod = self._sync(run)
+        pod = self.sync(run)
         ns = run.release.target_namespace
         self.sim.events.record(
             pod,
@@ -269,232 +264,39 @@ class Kubelet:
         run.volume_wait_started = self.sim.now
         for _, pvc in run.claims:
             self.sim.storage.attach(pvc, run)
-        self._later(run, MOUNT_TIMEOUT, self._mount_timeout, run)
+        self.later(run, MOUNT_TIMEOUT, self._mount_timeout, run)
         if not run.claims:
-            self._later(run, self.sim.jitter(1.0), self._mount, run)
+            self.later(run, self.sim.jitter(1.0), self._mount, run)
 
     def volume_attached(self, run: PodRun, pvc: str) -> None:
         run.unattached.discard(pvc)
         if not run.unattached and not run.terminating:
-            self._later(run, self.sim.jitter(1.5), self._mount, run)
+            self.later(run, self.sim.jitter(1.5), self._mount, run)
 
     def _mount_timeout(self, run: PodRun) -> None:
         if run.sandbox or run.mounted:
             return
-        pod = self._pod(run)
+        pod = self.pod(run)
         names = sorted(c.name for c, pvc in run.claims if pvc in run.unattached or not run.mounted)
         unattached = sorted(c.name for c, pvc in run.claims if pvc in run.unattached)
         msg = (
             f"Unable to attach or mount volumes: unmounted volumes=[{' '.join(names)}], "
             f"unattached volumes=[{' '.join(unattached + [run.token_volume])}]: timed out waiting for the condition"
         )
-        self._event(run, pod, "Warning", "FailedMount", msg)
-        self._later(run, MOUNT_TIMEOUT, self._mount_timeout, run)
+        self.event(run, pod, "Warning", "FailedMount", msg)
+        self.later(run, MOUNT_TIMEOUT, self._mount_timeout, run)
 
     def _mount(self, run: PodRun) -> None:
         for claim, pvc in run.claims:
             if self.sim.now - run.volume_wait_started < claim.failed_mount_for:
                 pv = self.sim.storage.volume_name(run.release.target_namespace, pvc)
                 msg = f'MountVolume.SetUp failed for volume "{pv}" : mount failed: exit status 32'
-                self._event(run, self._pod(run), "Warning", "FailedMount", msg)
-                self._later(run, 30.0, self._mount, run)
+                self.event(run, self.pod(run), "Warning", "FailedMount", msg)
+                self.later(run, 30.0, self._mount, run)
                 return
         run.mounted = True
         run.sandbox = True
         run.ip = f"10.42.{int(digest(run.node)[:2], 16) % 8}.{int(digest(run.name, run.uid)[:2], 16) % 250 + 2}"
         run.started_at = self.sim.timestamp()
-        self._sync(run)
-        self._next_containers(run)
-
-    # -- containers ----------------------------------------------------------------------------------
-
-    def _next_containers(self, run: PodRun) -> None:
-        """Start the next init container, or every app container once the init containers are done."""
-        for c in run.containers:
-            if c.spec.init and not c.done:
-                if not c.started_once and not c.busy:
-                    self._pull(run, c)
-                return
-        for c in run.containers:
-            if not c.spec.init and not c.started_once and not c.busy:
-                self._pull(run, c)
-
-    def _pull(self, run: PodRun, c: ContainerRun) -> None:
-        c.busy = True
-        pod = self._pod(run)
-        image = c.spec.image
-        if c.first_pull is None:
-            c.first_pull = self.sim.now
-        if c.pulled:
-            self._event(
-                run,
-                pod,
-                "Normal",
-                "Pulled",
-                f'Container image "{image}" already present on machine',
-                c,
-            )
-            self._create(run, c)
-            return
-        self._event(run, pod, "Normal", "Pulling", f'Pulling image "{image}"', c)
-        c.pull_started = self.sim.now
-        self._later(run, self.sim.jitter(c.spec.pull_duration), self._pulled, run, c)
-
-    def _pulled(self, run: PodRun, c: ContainerRun) -> None:
-        pod, image = self._pod(run), c.spec.image
-        if self.sim.now - c.first_pull < c.spec.image_pull_fails_for:
-            c.pull_failures += 1
-            error = (
-                f'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": '
-                f'failed to resolve reference "{image}": {image}: not found'
-            )
-            self._event(
-                run, pod, "Warning", "Failed", f'Failed to pull image "{image}": {error}', c
-            )
-            self._event(run, pod, "Warning", "Failed", "Error: ErrImagePull", c)
-            c.waiting("ErrImagePull", error)
-            self._sync(run)
-            self._later(run, 2.0, self._pull_backoff, run, c)
-            return
-        took = self.sim.now - c.pull_started
-        c.pulled = True
-        self._event(
-            run,
-            pod,
-            "Normal",
-            "Pulled",
-            f'Successfully pulled image "{image}" in {took:.3f}s ({took:.3f}s including waiting). Image size: {40_000_000 + int(digest(image)[:6], 16)} bytes.',
-            c,
-        )
-        self._create(run, c)
-
-    def _pull_backoff(self, run: PodRun, c: ContainerRun) -> None:
-        pod, image = self._pod(run), c.spec.image
-        msg = f'Back-off pulling image "{image}"'
-        self._event(run, pod, "Normal", "BackOff", msg, c)
-        self._event(run, pod, "Warning", "Failed", "Error: ImagePullBackOff", c)
-        c.waiting("ImagePullBackOff", msg)
-        self._sync(run)
-        c.busy = False
-        self._later(run, backoff(c.pull_failures), self._pull, run, c)
-
-    def _create(self, run: PodRun, c: ContainerRun) -> None:
-        pod, ns = self._pod(run), run.release.target_namespace
-        secret = c.spec.missing_secret
-        if secret and not self.sim.secret_exists(ns, secret):
-            self._event(run, pod, "Warning", "Failed", f'Error: secret "{secret}" not found', c)
-            c.waiting("CreateContainerConfigError", f'secret "{secret}" not found')
-            self._sync(run)
-            self._later(run, self.sim.jitter(15.0, 0.3), self._create, run, c)
-            return
-        self._event(run, pod, "Normal", "Created", f"Created container {c.spec.name}", c)
-        self._event(run, pod, "Normal", "Started", f"Started container {c.spec.name}", c)
-        c.start(self.sim.timestamp())
-        self._sync(run)
-        spec = c.spec
-        if spec.crash_loop is not None and c.restarts < spec.crash_loop.recover_after:
-            self._later(run, spec.crash_loop.run_for, self._crashed, run, c)
-        elif spec.init:
-            self._later(run, spec.ready_after, self._init_done, run, c)
-        elif c.liveness_left > 0:
-            probe = spec.liveness
-            for k in range(1, probe.failure_threshold + 1):
-                self._later(
-                    run,
-                    spec.ready_after + k * probe.period,
-                    self._probe_failed,
-                    run,
-                    c,
-                    "Liveness",
-                    500,
-                )
-            self._later(
-                run,
-                spec.ready_after + probe.failure_threshold * probe.period + 0.5,
-                self._liveness_kill,
-                run,
-                c,
-            )
-        else:
-            self._warm_up(run, c)
-
-    def _warm_up(self, run: PodRun, c: ContainerRun) -> None:
-        spec = c.spec
-        if spec.readiness is None:
-            self._later(run, 0.5, self._ready, run, c)
-            return
-        if spec.startup is not None and spec.ready_after > 2 * spec.startup.period:
-            self._later(run, spec.startup.period, self._probe_failed, run, c, "Startup", 503)
-        fails_until = spec.ready_after + (
-            spec.readiness_fails_for if not c.readiness_failed_once else 0.0
-        )
-        t = spec.ready_after
-        while t < fails_until and t - spec.ready_after < 3600:
-            self._later(run, t, self._probe_failed, run, c, "Readiness", 503)
-            t += spec.readiness.period
-        c.readiness_failed_once = True
-        if fails_until < float("inf"):
-            self._later(run, fails_until + 0.5, self._ready, run, c)
-
-    def _probe_failed(self, run: PodRun, c: ContainerRun, kind: str, code: int) -> None:
-        self._event(
-            run,
-            self._pod(run),
-            "Warning",
-            "Unhealthy",
-            f"{kind} probe failed: HTTP probe failed with statuscode: {code}",
-            c,
-        )
-
-    def _ready(self, run: PodRun, c: ContainerRun) -> None:
-        c.ready = True
-        self._sync(run)
-
-    def _init_done(self, run: PodRun, c: ContainerRun) -> None:
-        c.finish(self.sim.timestamp(), 0, "Completed")
-        self._sync(run)
-        self._next_containers(run)
-
-    def _restart_later(self, run: PodRun, c: ContainerRun, delay: float) -> None:
-        c.busy = False
-        c.started_once = False
-        self._later(run, delay, self._restart, run, c)
-
-    def _restart(self, run: PodRun, c: ContainerRun) -> None:
-        if not c.started_once and not c.busy:
-            self._pull(run, c)
-
-    def _crashed(self, run: PodRun, c: ContainerRun) -> None:
-        c.finish(self.sim.timestamp(), c.spec.crash_loop.exit_code, "Error")
-        c.restarts += 1
-        delay = backoff(c.restarts)
-        pod_ref = f"{run.name}_{run.release.target_namespace}({run.uid})"
-        c.waiting(
-            "CrashLoopBackOff",
-            f"back-off {go_duration(delay)} restarting failed container={c.spec.name} pod={pod_ref}",
-        )
-        self._sync(run)
-        self._event(
-            run,
-            self._pod(run),
-            "Warning",
-            "BackOff",
-            f"Back-off restarting failed container {c.spec.name} in pod {pod_ref}",
-            c,
-        )
-        self._restart_later(run, c, delay)
-
-    def _liveness_kill(self, run: PodRun, c: ContainerRun) -> None:
-        self._event(
-            run,
-            self._pod(run),
-            "Normal",
-            "Killing",
-            f"Container {c.spec.name} failed liveness probe, will be restarted",
-            c,
-        )
-        c.finish(self.sim.timestamp(), 137, "Error")
-        c.restarts += 1
-        c.liveness_left -= 1
-        self._sync(run)
-        self._restart_later(run, c, 1.0)
+        self.sync(run)
+        self.containers.start(run)

@@ -198,16 +198,15 @@ def _condition(
     return cond
 
 
-def pod_status(obj: dict, run: PodRun, now: str) -> None:
-    """Rewrite `obj['status']` from the pod's runtime state."""
+def pod_status(run: PodRun, now: str) -> dict:
+    """The pod's status from its runtime state."""
     if not run.scheduled:
         status = {"phase": "Pending", "qosClass": "Burstable"}
         if run.unschedulable:
             status["conditions"] = [
                 _condition(run, "PodScheduled", False, now, "Unschedulable", run.unschedulable)
             ]
-        obj["status"] = status
-        return
+        return status
     inits = [c for c in run.containers if c.spec.init]
     apps = [c for c in run.containers if not c.spec.init]
     initialized = all(c.done for c in inits)
@@ -270,4 +269,4 @@ def pod_status(obj: dict, run: PodRun, now: str) -> None:
         status["initContainerStatuses"] = [_container_status(c, run) for c in inits]
     if run.sandbox:
         status.update(podIP=run.ip, podIPs=[{"ip": run.ip}], startTime=run.started_at)
-    obj["status"] = status
+    return status

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sovwatch.emulator.controllers.flux import Flux
     from sovwatch.emulator.controllers.helm import HelmController
     from sovwatch.emulator.controllers.kubelet import Kubelet
+    from sovwatch.emulator.controllers.source import SourceController
     from sovwatch.emulator.controllers.storage import Storage
     from sovwatch.emulator.controllers.workloads import Workloads
 
@@ -32,6 +33,20 @@ _BOOKKEEPING = ("resourceVersion", "managedFields", "uid", "creationTimestamp", 
 def _comparable(obj: dict) -> dict:
     meta = {k: v for k, v in obj.get("metadata", {}).items() if k not in _BOOKKEEPING}
     return {**obj, "metadata": meta, "apiVersion": None}
+
+
+def _writable(obj: dict) -> dict:
+    """A copy of a stored object for `Sim.update`: deep except `spec` (one level) and
+    `metadata.managedFields` (shared: the store replaces it on every write)."""
+    copy = {}
+    for key, value in obj.items():
+        if key == "spec":
+            copy[key] = dict(value)
+        elif key == "metadata":
+            copy[key] = {k: v if k == "managedFields" else json_copy(v) for k, v in value.items()}
+        else:
+            copy[key] = json_copy(value)
+    return copy
 
 
 class Sim:
@@ -49,6 +64,7 @@ class Sim:
         # Wired by the runner; typed here so controllers can reach each other.
         self.events: EventRecorder
         self.flux: Flux
+        self.source: SourceController
         self.helm: HelmController
         self.workloads: Workloads
         self.kubelet: Kubelet
@@ -92,10 +108,11 @@ class Sim:
     def apply(self, obj: dict) -> dict:
         """Create or update `obj`, writing nothing when nothing changed (as a no-op patch).
 
-        The store takes ownership of `obj`: don't touch it afterwards."""
+        The store takes ownership of `obj`: don't touch it afterwards. Returns the stored object
+        (read-only)."""
         rt = resource_type_for(obj["apiVersion"], obj["kind"])
         meta = obj["metadata"]
-        current = self.store.get(
+        current = self.store.peek(
             rt.key, meta.get("namespace", "") if rt.namespaced else "", meta["name"]
         )
         if current is not None and _comparable(current) == _comparable(obj):
@@ -105,14 +122,39 @@ class Sim:
     def update(
         self, resource: str, namespace: str, name: str, mutate: Callable[[dict], None]
     ) -> dict | None:
-        """Read, change and write one object; None (and no write) if it does not exist."""
+        """Read, change and write one object; None (and no write) if it does not exist.
+
+        `mutate` gets a copy to change in place, except that `spec` is copied only one level deep
+        (a chart's pod template is big and never changes): set top-level spec fields, never change
+        nested ones. Nothing is written when `mutate` changed nothing."""
         before = self.store.peek(resource, namespace, name)
         if before is None:
             return None
-        obj = json_copy(before)
+        obj = _writable(before)
         mutate(obj)
         if _comparable(obj) == _comparable(before):
             return before
+        return self.store.put(obj, owned=True)
+
+    def patch(
+        self, resource: str, namespace: str, name: str, fields: dict, *, spec: dict | None = None
+    ) -> dict | None:
+        """Replace top-level fields of one object (`status`, an Event's `count`) and set top-level
+        `spec` fields, sharing everything else with the stored version: the cheap write for
+        controllers that recompute a whole status (the kubelet, the apps/v1 controllers). None if
+        the object does not exist; nothing is written when nothing changed. The store takes
+        ownership of the values."""
+        before = self.store.peek(resource, namespace, name)
+        if before is None:
+            return None
+        old_spec = before.get("spec", {})
+        if all(before.get(k) == v for k, v in fields.items()) and all(
+            old_spec.get(k) == v for k, v in (spec or {}).items()
+        ):
+            return before
+        obj = {**before, "metadata": dict(before["metadata"]), **fields}
+        if spec:
+            obj["spec"] = {**old_spec, **spec}
         return self.store.put(obj, owned=True)
 
     def delete(self, resource: str, namespace: str, name: str) -> dict | None:

@@ -6,7 +6,9 @@ persistentvolume-controller then reports `ExternalProvisioning`, the provisioner
 and `ProvisioningSucceeded` (or `ProvisioningFailed` while a scenario says so), and the claim becomes
 Bound to `pvc-<uid>`. CSI volumes (hcloud-volumes) must also be attached to the pod's node through a
 VolumeAttachment; an old attachment still held on another node gives the attach-detach
-controller's `Multi-Attach error` until it is released.
+controller's `Multi-Attach error` until it is released, and a failing CSI attach shows as the
+VolumeAttachment's `status.attachError` with `FailedAttachVolume` "AttachVolume.Attach failed for
+volume ..." on the pod.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ VA = "volumeattachments.storage.k8s.io"
 PV_CONTROLLER = "persistentvolume-controller"
 ATTACH_DETACH = "attachdetach-controller"
 MULTI_ATTACH_RETRY = 30.0
+ATTACH_BACKOFF = 4.0
+ATTACH_BACKOFF_MAX = 122.0
+"""The attach-detach controller's exponential back-off tops out at 2m2s."""
 
 
 @dataclass
@@ -40,6 +45,7 @@ class _Claim:
     volume: str = ""
     node: str = ""
     stale_attachment: str = ""
+    attach_failures: int = 0
 
 
 class Storage:
@@ -301,11 +307,20 @@ class Storage:
             )
             self.sim.after(MULTI_ATTACH_RETRY, self._try_attach, state, run)
             return
-        self.sim.apply(self._attachment(state, run.node, attached=False))
+        attachment = self._attachment(state, run.node, attached=False)
+        current = self.sim.get(VA, "", attachment["metadata"]["name"])
+        if current is not None and "attachError" in current["status"]:
+            # A retry keeps the last error until the attacher reports something new.
+            attachment["status"]["attachError"] = current["status"]["attachError"]
+        self.sim.apply(attachment)
         self.sim.after(self.sim.jitter(4.0), self._attached, state, run)
 
     def _attached(self, state: _Claim, run: PodRun) -> None:
         if run.terminating:
+            return
+        failure = state.claim.attach_error
+        if failure is not None and self.sim.now - state.created < failure.lasts:
+            self._attach_failed(state, run, failure.message)
             return
         self.sim.apply(self._attachment(state, run.node, attached=True))
         pod = self.sim.get("pods", run.release.target_namespace, run.name)
@@ -317,6 +332,24 @@ class Storage:
             component=ATTACH_DETACH,
         )
         self.sim.kubelet.volume_attached(run, state.name)
+
+    def _attach_failed(self, state: _Claim, run: PodRun, message: str) -> None:
+        """The external attacher records the CSI error on the VolumeAttachment; the attach-detach
+        controller's attach operation fails with it and retries with exponential back-off."""
+        attachment = self._attachment(state, run.node, attached=False)
+        attachment["status"]["attachError"] = {"time": self.sim.timestamp(), "message": message}
+        self.sim.apply(attachment)
+        pod = self.sim.get("pods", run.release.target_namespace, run.name)
+        self.sim.events.record(
+            pod,
+            "Warning",
+            "FailedAttachVolume",
+            f'AttachVolume.Attach failed for volume "{state.volume}" : {message}',
+            component=ATTACH_DETACH,
+        )
+        state.attach_failures += 1
+        delay = min(ATTACH_BACKOFF * 2 ** (state.attach_failures - 1), ATTACH_BACKOFF_MAX)
+        self.sim.after(delay, self._try_attach, state, run)
 
     def detach(self, pvc: str, run: PodRun) -> None:
         state = self._claims.get((run.release.target_namespace, pvc))

@@ -9,10 +9,17 @@ StatefulSets are OrderedReady: pod N+1 is created once pod N is Ready.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sovwatch.emulator.controllers.common import short_hash
+from sovwatch.emulator.controllers.workload_shapes import (
+    deployment_conditions,
+    flux_labels,
+    helm_labels,
+    selector_labels,
+)
 from sovwatch.emulator.scenario_schema import Release, Workload
 
 if TYPE_CHECKING:
@@ -45,31 +52,14 @@ class Running:
     pods: list[str] = field(default_factory=list)
 
 
-def selector_labels(release: Release, workload: Workload) -> dict[str, str]:
-    labels = {
-        "app.kubernetes.io/name": workload.name,
-        "app.kubernetes.io/instance": release.release_name,
-    }
-    if workload.component:
-        labels["app.kubernetes.io/component"] = workload.component
-    return labels
-
-
-def helm_labels(release: Release, workload: Workload) -> dict[str, str]:
-    return {
-        **selector_labels(release, workload),
-        "app.kubernetes.io/managed-by": "Helm",
-        "app.kubernetes.io/version": release.version,
-        "helm.sh/chart": f"{release.chart}-{release.version}",
-    }
-
-
 class Workloads:
     def __init__(self, sim: Sim) -> None:
         self.sim = sim
         self._running: dict[tuple[str, str], list[Running]] = {}
 
     def _meta(self, release: Release, name: str, labels: dict[str, str]) -> dict:
+        if release.flux_component:
+            return {"name": name, "namespace": release.target_namespace, "labels": labels}
         return {
             "name": name,
             "namespace": release.target_namespace,
@@ -119,7 +109,11 @@ class Workloads:
                 {
                     "apiVersion": "apps/v1",
                     "kind": workload.kind,
-                    "metadata": self._meta(release, workload.name, labels),
+                    "metadata": self._meta(
+                        release,
+                        workload.name,
+                        flux_labels(release, workload) if release.flux_component else labels,
+                    ),
                     "spec": spec,
                     "status": {"observedGeneration": 1},
                 }
@@ -140,7 +134,7 @@ class Workloads:
         name = f"{workload.name}-{revision}"
         labels = {**helm_labels(release, workload), "pod-template-hash": revision}
         meta = self._meta(release, name, labels)
-        meta["annotations"].update(
+        meta.setdefault("annotations", {}).update(
             {
                 "deployment.kubernetes.io/revision": "1",
                 "deployment.kubernetes.io/desired-replicas": str(workload.replicas),
@@ -287,118 +281,76 @@ class Workloads:
         return len(run.pods), ready
 
     def _update_status(self, run: Running) -> None:
+        """The controller's status: replica counts from the kubelet's view of the pods."""
         ns, workload = run.release.target_namespace, run.workload
         created, ready = self._counts(run)
-        now = self.sim.timestamp()
-
-        def counts(obj: dict, extra: dict) -> None:
-            st = {"observedGeneration": obj["metadata"]["generation"], **extra}
-            obj["status"] = {k: v for k, v in st.items() if v != 0 or k in ("replicas",)}
-
         if workload.kind == "DaemonSet":
             nodes = len(self.sim.scenario.cluster.nodes)
-            self.sim.update(
-                RESOURCE["DaemonSet"],
-                ns,
-                workload.name,
-                lambda o: counts(
-                    o,
-                    {
-                        "currentNumberScheduled": created,
-                        "desiredNumberScheduled": nodes,
-                        "numberMisscheduled": 0,
-                        "numberReady": ready,
-                        "numberAvailable": ready,
-                        "numberUnavailable": nodes - ready,
-                        "updatedNumberScheduled": created,
-                    },
-                ),
-            )
+            counts = {
+                "currentNumberScheduled": created,
+                "desiredNumberScheduled": nodes,
+                "numberMisscheduled": 0,
+                "numberReady": ready,
+                "numberAvailable": ready,
+                "numberUnavailable": nodes - ready,
+                "updatedNumberScheduled": created,
+            }
+            self._write_status("DaemonSet", ns, workload.name, counts)
             return
         if workload.kind == "StatefulSet":
             rev = f"{workload.name}-{run.revision}"
-            self.sim.update(
-                RESOURCE["StatefulSet"],
-                ns,
-                workload.name,
-                lambda o: counts(
-                    o,
-                    {
-                        "replicas": created,
-                        "readyReplicas": ready,
-                        "currentReplicas": created,
-                        "updatedReplicas": created,
-                        "availableReplicas": ready,
-                        "currentRevision": rev,
-                        "updateRevision": rev,
-                        "collisionCount": 0,
-                    },
-                ),
-            )
+            counts = {
+                "replicas": created,
+                "readyReplicas": ready,
+                "currentReplicas": created,
+                "updatedReplicas": created,
+                "availableReplicas": ready,
+                "currentRevision": rev,
+                "updateRevision": rev,
+                "collisionCount": 0,
+            }
+            self._write_status("StatefulSet", ns, workload.name, counts)
             return
-        self.sim.update(
-            RESOURCE["ReplicaSet"],
+        counts = {
+            "replicas": created,
+            "fullyLabeledReplicas": created,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+        }
+        self._write_status("ReplicaSet", ns, run.owner_name, counts)
+        counts = {
+            "replicas": created,
+            "updatedReplicas": created,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "unavailableReplicas": workload.replicas - ready,
+        }
+        available = ready >= workload.replicas
+        self._write_status(
+            "Deployment",
             ns,
-            run.owner_name,
-            lambda o: counts(
-                o,
-                {
-                    "replicas": created,
-                    "fullyLabeledReplicas": created,
-                    "readyReplicas": ready,
-                    "availableReplicas": ready,
-                },
-            ),
+            workload.name,
+            counts,
+            lambda old: deployment_conditions(old, available, run.owner_name, self.sim.timestamp()),
         )
 
-        def deployment(obj: dict) -> None:
-            counts(
-                obj,
-                {
-                    "replicas": created,
-                    "updatedReplicas": created,
-                    "readyReplicas": ready,
-                    "availableReplicas": ready,
-                    "unavailableReplicas": workload.replicas - ready,
-                },
-            )
-            available = ready >= workload.replicas
-            obj["status"]["conditions"] = [
-                {
-                    "type": "Available",
-                    "status": "True" if available else "False",
-                    "reason": "MinimumReplicasAvailable"
-                    if available
-                    else "MinimumReplicasUnavailable",
-                    "message": "Deployment has minimum availability."
-                    if available
-                    else "Deployment does not have minimum availability.",
-                    "lastUpdateTime": now,
-                    "lastTransitionTime": now,
-                },
-                {
-                    "type": "Progressing",
-                    "status": "True",
-                    "reason": "NewReplicaSetAvailable" if available else "ReplicaSetUpdated",
-                    "message": f'ReplicaSet "{run.owner_name}" has successfully progressed.'
-                    if available
-                    else f'ReplicaSet "{run.owner_name}" is progressing.',
-                    "lastUpdateTime": now,
-                    "lastTransitionTime": now,
-                },
-            ]
-            old = self.sim.get(RESOURCE["Deployment"], ns, workload.name) or {}
-            for cond, previous in zip(
-                obj["status"]["conditions"],
-                old.get("status", {}).get("conditions", []),
-                strict=False,
-            ):
-                if previous["status"] == cond["status"]:
-                    cond["lastTransitionTime"] = previous["lastTransitionTime"]
-                    if previous["reason"] == cond["reason"]:
-                        cond["lastUpdateTime"] = previous["lastUpdateTime"]
-
-        self.sim.update(RESOURCE["Deployment"], ns, workload.name, deployment)
+    def _write_status(
+        self,
+        kind: str,
+        namespace: str,
+        name: str,
+        counts: dict,
+        conditions: Callable[[list[dict]], list[dict]] | None = None,
+    ) -> None:
+        """Write a workload status; zero counts are omitted, as the apps/v1 types' omitempty does."""
+        obj = self.sim.get(RESOURCE[kind], namespace, name)
+        if obj is None:
+            return
+        st = {"observedGeneration": obj["metadata"]["generation"], **counts}
+        status = {k: v for k, v in st.items() if v != 0 or k == "replicas"}
+        if conditions is not None:
+            status["conditions"] = conditions(obj.get("status", {}).get("conditions", []))
+        self.sim.patch(RESOURCE[kind], namespace, name, {"status": status})
 
     # -- queries -------------------------------------------------------------------------------------
 
