@@ -197,6 +197,7 @@ async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
         replay_control=session.replay_control,
         snapshotter=evaluator(invocation, session),
         clock=session.clock,
+        started_at=session.started,
     )
     await app.run_async()
     for warning in session.warnings:  # the alternate screen is gone: say it again where it stays
