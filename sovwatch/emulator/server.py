@@ -274,7 +274,7 @@ class Emulator:
             )
         document = self._discovery(segments)
         if document is not None:
-            return web.json_response(document)
+            return status.json_response(document)
         target = discovery.resolve(self.store, segments)
         if target is None or (target.name and target.rt.namespaced and target.namespace is None):
             return status.not_found_path()
@@ -332,7 +332,7 @@ class Emulator:
             return self._table_response(
                 request, rt, [shaped], shaped["metadata"]["resourceVersion"], None
             )
-        return web.json_response(shaped)
+        return status.json_response(shaped)
 
     def _list(self, request: web.Request, target: discovery.Target, filt: Filter) -> web.Response:
         rt = target.rt
@@ -362,7 +362,7 @@ class Emulator:
         shaped = [self._shape(rt, target.version, o) for o in items]
         if tables.wants_table(request.headers.get("Accept", "")):
             return self._table_response(request, rt, shaped, str(rv), metadata.get("continue"))
-        return web.json_response(
+        return status.json_response(
             {
                 "kind": f"{rt.kind}List",
                 "apiVersion": rt.api_version(target.version),
@@ -387,9 +387,7 @@ class Emulator:
             continue_token=continue_token,
             now=self.store.clock(),
         )
-        return web.Response(
-            text=json.dumps(table), headers={"Content-Type": tables.TABLE_CONTENT_TYPE}
-        )
+        return status.json_response(table, content_type=tables.TABLE_CONTENT_TYPE)
 
     async def _watch(
         self, request: web.Request, target: discovery.Target, filt: Filter
@@ -462,7 +460,7 @@ class Emulator:
                 result = getattr(self.faults, name)(**body)
         except (TypeError, ValueError, KeyError) as exc:
             return status.bad_request(f"fault {name}: {exc}")
-        return web.json_response({"result": result})
+        return status.json_response({"result": result})
 
     async def _restart_soon(self) -> None:
         await asyncio.sleep(0.05)  # let the control request's answer leave first

@@ -42,6 +42,22 @@ def status(
     return body
 
 
+def json_response(
+    document: dict,
+    *,
+    code: int = 200,
+    headers: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> web.Response:
+    """JSON with the Content-Type exactly as the apiserver sends it (no charset parameter:
+    client-go fails to decode a 401 body that has one and prints a generic message instead)."""
+    return web.Response(
+        status=code,
+        body=json.dumps(document).encode(),
+        headers={**(headers or {}), "Content-Type": content_type},
+    )
+
+
 def status_response(
     code: int,
     message: str,
@@ -50,11 +66,8 @@ def status_response(
     details: dict | None = None,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
-    return web.Response(
-        status=code,
-        text=json.dumps(status(code, message, reason=reason, details=details)),
-        content_type="application/json",
-        headers=headers,
+    return json_response(
+        status(code, message, reason=reason, details=details), code=code, headers=headers
     )
 
 

@@ -58,6 +58,11 @@ class ApiClient:
             )
         return self._session
 
+    @property
+    def closed(self) -> bool:
+        """True once `close()` ran (or before the first request opened the session)."""
+        return self._session is None or self._session.closed
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
