@@ -1,43 +1,412 @@
-"""Command line: flags, subcommands and wiring. The only place that reads the environment.
+"""Command line: flags, subcommands and validation. The only place that reads the environment.
 
-Heavy imports (aiohttp, textual, the emulator) are deferred into the subcommand that needs them, so
-`sovwatch --version` and `--help` stay instant.
+kubectl-like flags turn into one frozen `Invocation`; `main` hands it to the launcher. Bad input ends
+here with argparse's usage line plus one sentence saying what is wrong, and exit code 2. Heavy
+imports (aiohttp, textual, the emulator) are deferred into the launcher, so `--help` and `--version`
+stay instant.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import re
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 from sovwatch import __version__
 from sovwatch.exitcodes import ExitCode
 
+SUBCOMMANDS = ("demo", "sim", "replay")
+OUTPUTS = ("tui", "plain", "json")
+DEFAULT_TIMEOUT = 60 * 60.0
+DEFAULT_FIRST_SEEN_TIMEOUT = 15 * 60.0
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="sovwatch",
-        description="Watch a Flux-based Kubernetes Sovereign bootstrap itself, live. Read-only.",
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from a Go-style duration: `45m`, `90s`, `1h30m`, `1.5h`, `500ms`; `0` means none.
+
+    Raises:
+        argparse.ArgumentTypeError: with a sentence that says what a valid value looks like.
+    """
+    value = text.strip()
+    if value == "0":
+        return 0.0
+    pos, total = 0, 0.0
+    for match in _DURATION_PART.finditer(value):
+        if match.start() != pos:
+            break
+        number, unit = float(match.group(1)), match.group(2)
+        total += number * {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}[unit]
+        pos = match.end()
+    if value and pos == len(value):
+        return total
+    hint = f"; did you mean {value}s or {value}m?" if value.replace(".", "", 1).isdigit() else ""
+    raise argparse.ArgumentTypeError(
+        f"invalid duration {text!r}: use a number with a unit, like 90s, 45m or 1h30m{hint}"
     )
+
+
+def _replay_speed(text: str) -> float:
+    """A playback speed factor; `instant` (or `max`) plays without waiting (infinite speed)."""
+    if text.lower() in ("instant", "max"):
+        return math.inf
+    return _speed(text)
+
+
+def _speed(text: str) -> float:
+    """A speed factor above 0 (`10`, `0.5`, `100x`)."""
+    try:
+        value = float(text.rstrip("xX"))
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"invalid speed {text!r}: use a factor above 0 like 1, 10 or 0.5"
+        )
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: use a whole number of 1 or more")
+    return int(text)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: use 0 (any free port) to 65535")
+    return int(text)
+
+
+class StartupError(Exception):
+    """Found after parsing, before anything runs (a scenario that does not exist, a port in use);
+    `str()` is the one line to print before exiting 2."""
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Everything the command line asked for, validated."""
+
+    command: str
+    """`watch`, `demo`, `sim` or `replay`."""
+    output: str = "plain"
+    """`tui`, `plain` or `json`, after applying the TTY default."""
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    once: bool = False
+    exit_on_done: bool = False
+    fail_fast: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds until the outcome becomes `timeout`; 0 disables it."""
+    first_seen_timeout: float = DEFAULT_FIRST_SEEN_TIMEOUT
+    """Seconds without any HelmRelease before the outcome becomes `flux-not-reconciling`; 0 disables."""
+    expect: int | None = None
+    record: Path | None = None
+    ascii: bool = False
+    color: bool = False
+    """Colour (ANSI) in plain output; the TUI decides its own colours."""
+    file: Path | None = None
+    """The recording to replay."""
+    speed: float | None = 1.0
+    """Playback or scenario speed factor; `math.inf` replays without waiting; None (demo only)
+    plays the scenario in about two minutes."""
+    scenario: str | None = None
+    seed: int = 0
+    port: int = 0
+    tls: bool = False
+    write_kubeconfig: Path | None = None
+
+
+# -- parsers -----------------------------------------------------------------------------------
+
+
+def _parser(prog: str, description: str, examples: str) -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        epilog="examples:\n" + examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def _add_view_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "-o",
+        "--output",
+        choices=OUTPUTS,
+        help="tui (default on a terminal), plain (default otherwise: one line per change), "
+        "json (NDJSON records)",
+    )
+    group.add_argument("--ascii", action="store_true", help="ASCII glyphs only")
+    group.add_argument(
+        "--no-color", dest="color", action="store_const", const="never", help="no colour"
+    )
+    group.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour in plain output: auto (never unless forced), always, never",
+    )
+
+
+def _add_wait_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("waiting (exit codes: 0 ready, 1 failed, 3 timeout, ...)")
+    group.add_argument(
+        "--once", action="store_true", help="print one snapshot once every stream has listed, exit"
+    )
+    group.add_argument(
+        "--exit-on-done",
+        action="store_true",
+        help="exit when the rollout is ready, failed or timed out",
+    )
+    group.add_argument(
+        "--fail-fast", action="store_true", help="with --exit-on-done: exit 1 on the first failure"
+    )
+    group.add_argument(
+        "--timeout",
+        type=parse_duration,
+        default=DEFAULT_TIMEOUT,
+        metavar="DURATION",
+        help="give up after this long (default 60m; 0 = never), e.g. 45m, 1h30m",
+    )
+    group.add_argument(
+        "--first-seen-timeout",
+        type=parse_duration,
+        default=DEFAULT_FIRST_SEEN_TIMEOUT,
+        metavar="DURATION",
+        help="flux is not reconciling if no HelmRelease appears within this (default 15m)",
+    )
+    group.add_argument(
+        "--expect",
+        type=_count,
+        metavar="N",
+        help="the rollout has N HelmReleases (default: "
+        "from the bootstrap Kustomization's inventory, else what has been seen)",
+    )
+
+
+def _add_record_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="append every watch event to FILE (JSON lines; gzip when it ends in .gz)",
+    )
+
+
+def _add_scenario_flags(parser: argparse.ArgumentParser, *, default_speed: str) -> None:
+    parser.add_argument(
+        "--scenario",
+        metavar="NAME|FILE",
+        help="bootstrap-kit (default), stuck, large, or a scenario YAML file",
+    )
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        metavar="X",
+        help=f"play the scenario X times faster ({default_speed})",
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+
+
+def watch_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "sovwatch",
+        "Watch a Flux-based Kubernetes Sovereign bootstrap itself, live. Read-only.\n\n"
+        "commands (sovwatch COMMAND --help for each):\n"
+        "  demo     watch the built-in simulated Sovereign (no cluster needed)\n"
+        "  replay   play a recording made with --record\n"
+        "  sim      run the Kubernetes API emulator with a scenario",
+        "  sovwatch demo\n"
+        "  sovwatch --kubeconfig sov.yaml\n"
+        "  sovwatch --context sov-prod -o plain --exit-on-done --timeout 45m\n"
+        "  sovwatch --once -o json | jq '.progress'\n"
+        "  sovwatch --record bootstrap.ndjson.gz\n"
+        "  kubectl sovwatch --context sov-prod   (as a kubectl plugin)",
+    )
+    parser.usage = "sovwatch [flags]\n       sovwatch {demo,replay,sim} [flags]"
     parser.add_argument("--version", action="version", version=f"sovwatch {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser(
-        "demo",
-        help="watch the built-in simulated Sovereign (no cluster needed)",
-        description="Start the built-in API emulator with a bootstrap scenario and watch it.",
+    group = parser.add_argument_group("cluster")
+    group.add_argument(
+        "--kubeconfig", metavar="PATH", help="kubeconfig file (default $KUBECONFIG, ~/.kube/config)"
     )
-    sub.add_parser(
-        "sim",
-        help="run the Kubernetes API emulator with a scenario",
-        description="Run the Kubernetes API emulator standalone.",
+    group.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current)")
+    group.add_argument(
+        "-n", "--namespace", metavar="NS", help="watch namespaced kinds in NS only (default: all)"
+    )
+    _add_view_flags(parser)
+    _add_wait_flags(parser)
+    _add_record_flag(parser)
+    return parser
+
+
+def demo_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "sovwatch demo",
+        "Start the built-in Kubernetes API emulator on 127.0.0.1 with a bootstrap scenario and watch\n"
+        "it through the real watch path. No kubeconfig or network needed.",
+        "  sovwatch demo\n"
+        "  sovwatch demo --scenario stuck\n"
+        "  sovwatch demo -o plain --speed 100 --exit-on-done\n"
+        "  sovwatch demo --seed 7 --record demo.ndjson.gz",
+    )
+    _add_scenario_flags(parser, default_speed="default: the scenario in about two minutes")
+    _add_view_flags(parser)
+    _add_wait_flags(parser)
+    _add_record_flag(parser)
+    return parser
+
+
+def replay_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "sovwatch replay",
+        "Play a recording made with --record through the same model into any view.",
+        "  sovwatch replay bootstrap.ndjson.gz\n"
+        "  sovwatch replay bootstrap.ndjson.gz --speed 10\n"
+        "  sovwatch replay bootstrap.ndjson.gz --speed instant -o json\n"
+        "  sovwatch replay bootstrap.ndjson.gz --once -o json   (the final snapshot)",
+    )
+    parser.add_argument(
+        "file", type=Path, metavar="FILE", help="a recording (.ndjson or .ndjson.gz)"
+    )
+    parser.add_argument(
+        "--speed",
+        type=_replay_speed,
+        default=1.0,
+        metavar="X",
+        help="X times real time (default 1), or 'instant'",
+    )
+    _add_view_flags(parser)
+    _add_wait_flags(parser)
+    return parser
+
+
+def sim_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "sovwatch sim",
+        "Run the Kubernetes API emulator standalone on 127.0.0.1 with a scenario until Ctrl-C.\n"
+        "It prints its URL and writes a kubeconfig that kubectl and sovwatch can use.",
+        "  sovwatch sim --write-kubeconfig /tmp/sim.yaml\n"
+        "  kubectl --kubeconfig /tmp/sim.yaml get hr -A -w\n"
+        "  sovwatch --kubeconfig /tmp/sim.yaml\n"
+        "  sovwatch sim --scenario stuck --speed 20 --port 6443 --write-kubeconfig sim.yaml\n"
+        "  sovwatch sim --no-tls --port 8080   (plain HTTP: sovwatch and curl, not kubectl)",
+    )
+    _add_scenario_flags(parser, default_speed="default 1")
+    parser.add_argument(
+        "--port", type=_port, default=0, metavar="P", help="port (default: any free)"
+    )
+    parser.add_argument(
+        "--tls",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve HTTPS with a generated CA (default; kubectl sends no token over plain HTTP)",
+    )
+    parser.add_argument(
+        "--write-kubeconfig",
+        type=Path,
+        metavar="PATH",
+        help="write a kubeconfig for the emulator here (default: a temporary file)",
     )
     return parser
 
 
+_PARSERS = {"watch": watch_parser, "demo": demo_parser, "replay": replay_parser, "sim": sim_parser}
+
+
+# -- validation --------------------------------------------------------------------------------
+
+
+def _default_output(args: argparse.Namespace, *, stdout_is_tty: bool) -> str:
+    if args.output:
+        return args.output
+    if stdout_is_tty and not (args.once or args.exit_on_done or args.fail_fast):
+        return "tui"
+    return "plain"
+
+
+def _wants_color(args: argparse.Namespace, *, environ: dict[str, str]) -> bool:
+    """Colour in plain output only when forced: `--color always` (and not `NO_COLOR`)."""
+    return args.color == "always" and not environ.get("NO_COLOR")
+
+
+def _check_conflicts(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, output: str
+) -> None:
+    if args.fail_fast:
+        args.exit_on_done = True
+    if args.once and args.exit_on_done:
+        parser.error(
+            "--once prints one snapshot and exits; it cannot be combined with --exit-on-done/--fail-fast"
+        )
+    if output == "tui" and args.once:
+        parser.error("--once prints a snapshot; use it with -o plain or -o json, not -o tui")
+    if output == "tui" and args.exit_on_done:
+        parser.error("--exit-on-done is for scripts; use it with -o plain or -o json, not -o tui")
+
+
+def parse(
+    argv: list[str], *, stdout_is_tty: bool, environ: dict[str, str] | None = None
+) -> Invocation:
+    """Parse and validate a command line.
+
+    Raises:
+        SystemExit: on `--help`/`--version` (code 0) or bad input (code 2, after printing usage).
+    """
+    environ = dict(os.environ) if environ is None else environ
+    command = argv[0] if argv and argv[0] in SUBCOMMANDS else "watch"
+    rest = argv[1:] if command != "watch" else argv
+    parser = _PARSERS[command]()
+    args = parser.parse_args(rest)
+    if command == "sim":
+        return Invocation(
+            command="sim",
+            scenario=args.scenario,
+            speed=args.speed or 1.0,
+            seed=args.seed,
+            port=args.port,
+            tls=args.tls,
+            write_kubeconfig=args.write_kubeconfig,
+        )
+    output = _default_output(args, stdout_is_tty=stdout_is_tty)
+    _check_conflicts(parser, args, output)
+    return Invocation(
+        command=command,
+        output=output,
+        kubeconfig=getattr(args, "kubeconfig", None),
+        context=getattr(args, "context", None),
+        namespace=getattr(args, "namespace", None),
+        once=args.once,
+        exit_on_done=args.exit_on_done,
+        fail_fast=args.fail_fast,
+        timeout=args.timeout,
+        first_seen_timeout=args.first_seen_timeout,
+        expect=args.expect,
+        record=getattr(args, "record", None),
+        ascii=args.ascii,
+        color=_wants_color(args, environ=environ),
+        file=getattr(args, "file", None),
+        speed=getattr(args, "speed", 1.0),
+        scenario=getattr(args, "scenario", None),
+        seed=getattr(args, "seed", 0),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return ExitCode.USAGE
-    print(f"sovwatch {args.command}: not implemented yet", file=sys.stderr)
-    return ExitCode.USAGE
+    """Entry point of `sovwatch`, `python -m sovwatch` and `kubectl-sovwatch`; returns the exit code."""
+    try:
+        invocation = parse(
+            sys.argv[1:] if argv is None else argv, stdout_is_tty=sys.stdout.isatty()
+        )
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else ExitCode.USAGE
+    from sovwatch import launch
+
+    return launch.run(invocation)

@@ -256,6 +256,11 @@ class ObjectStore:
         obj = self._objects.get(resource, {}).get((namespace, name))
         return copy.deepcopy(obj) if obj is not None else None
 
+    def peek(self, resource: str, namespace: str, name: str) -> dict | None:
+        """The stored object itself, not a copy: for in-process readers that never mutate it
+        (the scenario engine reads thousands of objects per simulated minute)."""
+        return self._objects.get(resource, {}).get((namespace, name))
+
     def list(self, resource: str, namespace: str | None = None) -> tuple[list[dict], int]:
         """Deep copies of the objects (all namespaces when `namespace` is None) and the store RV."""
         bucket = self._objects.get(resource, {})

@@ -6,6 +6,7 @@ Words follow the Kubernetes and Flux APIs: a verdict's `reason` is the API's own
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -36,3 +37,36 @@ class Verdict:
     state: State
     reason: str
     message: str = ""
+
+
+_SEVERITY = {
+    State.READY: 0,
+    State.SUSPENDED: 1,
+    State.UNKNOWN: 2,
+    State.WAITING: 3,
+    State.PROGRESSING: 4,
+    State.FAILED: 5,
+    State.STALLED: 6,
+}
+
+
+def severity(state: State) -> int:
+    """How much a state needs attention: ready lowest, stalled highest.
+
+    Progressing ranks above waiting because a waiting object is explained by something else, while
+    a progressing one is the thing to watch.
+    """
+    return _SEVERITY[state]
+
+
+def worst(verdicts: Iterable[Verdict]) -> Verdict | None:
+    """The verdict that needs most attention (the first one among equals), None for no verdicts."""
+    found: Verdict | None = None
+    for verdict in verdicts:
+        if found is None or severity(verdict.state) > severity(found.state):
+            found = verdict
+    return found
+
+
+BAD_STATES = frozenset({State.FAILED, State.STALLED})
+"""States that are a problem in themselves (not just not finished)."""

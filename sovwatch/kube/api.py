@@ -1,0 +1,272 @@
+"""HTTP to one API server: JSON requests, line streams, and the pre-flight check.
+
+One `ApiClient` (one aiohttp session) per cluster. Every request takes its credentials from the
+connection just before it goes out (so an expiring exec credential is refreshed first), reloads them
+once on a 401 and retries, and turns every failure into a `sovwatch.kube.errors` exception: nothing
+above this module sees aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp.http_exceptions import LineTooLong
+from yarl import URL
+
+from sovwatch import __version__
+from sovwatch.kube import errors
+from sovwatch.kube.config import Connection, Material, redact_url
+from sovwatch.settings import WatchSettings
+
+logger = logging.getLogger(__name__)
+
+Params = Mapping[str, str | int]
+
+
+class ApiClient:
+    """Requests to one cluster over one aiohttp session; use `async with` or `close()`."""
+
+    def __init__(self, connection: Connection, *, settings: WatchSettings) -> None:
+        self.connection = connection
+        self.settings = settings
+        self.server_version: str = ""
+        """`gitVersion` from /version, filled in by `connect`."""
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> ApiClient:
+        self._open_session()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                read_bufsize=self.settings.read_bufsize,
+                headers={"Accept": "application/json", "User-Agent": f"sovwatch/{__version__}"},
+                timeout=self._stream_timeout(),
+                trust_env=False,
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def get_json(self, path: str, params: Params | None = None) -> dict:
+        """GET `path` and decode the JSON object it answers."""
+        timeout = aiohttp.ClientTimeout(
+            total=self.settings.request_timeout, connect=self.settings.connect_timeout
+        )
+        async with self._response(path, params, client_timeout=timeout) as response:
+            try:
+                body = await response.read()
+            except (aiohttp.ClientError, TimeoutError) as e:
+                raise _transport_error(e, self.connection) from e
+        try:
+            data = json.loads(body)
+        except ValueError as e:
+            raise errors.BadResponseError(f"GET {path}: the answer is not JSON") from e
+        if not isinstance(data, dict):
+            raise errors.BadResponseError(f"GET {path}: expected a JSON object")
+        return data
+
+    @asynccontextmanager
+    async def open_stream(
+        self, path: str, params: Params | None = None
+    ) -> AsyncIterator[LineStream]:
+        """GET `path` as a stream (a watch); entering means the server answered 2xx.
+
+        Raises `InactivityError` if the answer does not start within
+        `settings.inactivity_timeout`. Leaving the block drops the connection.
+        """
+        inactivity = self.settings.inactivity_timeout
+        opened_at = time.time()
+        async with AsyncExitStack() as stack:
+            try:
+                async with asyncio.timeout(inactivity):
+                    response = await stack.enter_async_context(
+                        self._response(path, params, client_timeout=self._stream_timeout())
+                    )
+            except TimeoutError as e:
+                raise errors.InactivityError(inactivity, opened_at) from e
+            # An abandoned watch must drop its connection, not wait to drain it.
+            stack.callback(response.close)
+            yield LineStream(response, client=self)
+
+    def _stream_timeout(self) -> aiohttp.ClientTimeout:
+        # Watches are long; their liveness is the inactivity timer's job, not aiohttp's.
+        return aiohttp.ClientTimeout(total=None, connect=self.settings.connect_timeout)
+
+    @asynccontextmanager
+    async def _response(
+        self, path: str, params: Params | None, *, client_timeout: aiohttp.ClientTimeout
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """An open 2xx response; errors raised as `errors.APIError`/`errors.TransportError`."""
+        credentials = self.connection.credentials
+        material = await credentials.current()
+        response = await self._send(path, params, material, client_timeout)
+        if response.status == 401:
+            # tokenFile rotated, exec credential revoked early: reload once before giving up.
+            response.release()
+            material = await credentials.reload(material)
+            response = await self._send(path, params, material, client_timeout)
+        try:
+            if response.status >= 400:
+                try:
+                    body = await response.content.read(64 * 1024)
+                except (aiohttp.ClientError, TimeoutError):
+                    body = b""
+                raise errors.api_error(
+                    response.status, body, retry_after=response.headers.get("Retry-After")
+                )
+            yield response
+        finally:
+            response.release()
+
+    async def _send(
+        self,
+        path: str,
+        params: Params | None,
+        material: Material,
+        client_timeout: aiohttp.ClientTimeout,
+    ) -> aiohttp.ClientResponse:
+        session = self._open_session()
+        headers = {"Authorization": material.authorization} if material.authorization else {}
+        ssl_arg: ssl.SSLContext | bool = material.ssl if material.ssl is not None else True
+        url = URL(self.connection.server + path)
+        try:
+            return await session.get(
+                url,
+                params=dict(params) if params else None,
+                headers=headers,
+                ssl=ssl_arg,
+                proxy=self.connection.proxy,
+                server_hostname=self.connection.tls_server_name,
+                timeout=client_timeout,
+            )
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise _transport_error(e, self.connection) from e
+
+
+def _transport_error(error: BaseException, connection: Connection) -> errors.TransportError:
+    """One line saying what failed on the way to the server."""
+    server = connection.server
+    host = urlsplit(server).netloc
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return errors.TransportError(f"cannot resolve {host}", kind="dns")
+    if isinstance(error, aiohttp.ClientConnectorCertificateError):
+        reason = getattr(error.certificate_error, "verify_message", "") or str(
+            error.certificate_error
+        )
+        return errors.TransportError(f"TLS verification of {server} failed: {reason}", kind="tls")
+    if isinstance(error, aiohttp.ClientSSLError):
+        reason = getattr(error.os_error, "reason", None) or error.os_error
+        return errors.TransportError(f"TLS handshake with {server} failed: {reason}", kind="tls")
+    if isinstance(error, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
+        proxy = redact_url(connection.proxy or "")
+        return errors.TransportError(f"proxy {proxy} failed: {_one_line(error)}", kind="proxy")
+    if isinstance(error, aiohttp.ClientConnectorError):
+        if isinstance(error.os_error, ConnectionRefusedError):
+            reason = "connection refused"
+        else:
+            reason = error.os_error.strerror or _one_line(error.os_error)
+        return errors.TransportError(f"cannot connect to {host}: {reason}", kind="refused")
+    if isinstance(error, TimeoutError):
+        return errors.TransportError(f"{server} did not answer in time", kind="timeout")
+    return errors.TransportError(f"connection to {host} lost: {_one_line(error)}")
+
+
+class LineStream:
+    """The non-empty lines of a streamed response, each read under the inactivity timer."""
+
+    def __init__(self, response: aiohttp.ClientResponse, *, client: ApiClient) -> None:
+        self._response = response
+        self._client = client
+        self.last_activity = time.time()
+        """Wall-clock time the last bytes arrived."""
+
+    def __aiter__(self) -> LineStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        settings = self._client.settings
+        while True:
+            try:
+                async with asyncio.timeout(settings.inactivity_timeout):
+                    line = await self._response.content.readline(
+                        max_line_length=settings.max_line_bytes
+                    )
+            except LineTooLong as e:
+                raise errors.TransportError(
+                    f"a watch line is longer than {settings.max_line_bytes} bytes"
+                ) from e
+            except aiohttp.ClientError as e:
+                raise _transport_error(e, self._client.connection) from e
+            except TimeoutError as e:
+                raise errors.InactivityError(settings.inactivity_timeout, self.last_activity) from e
+            if not line:
+                raise StopAsyncIteration
+            self.last_activity = time.time()
+            line = line.strip()
+            if line:
+                return line
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
+async def connect(connection: Connection, *, settings: WatchSettings) -> ApiClient:
+    """Open a client and prove the server is usable before anything is watched.
+
+    GET /version (its answer is kept for the views; a server that hides it is fine) and GET /api
+    (discovery needs an authenticated user, so a rejected credential shows here). Raises
+    `FatalError` with one line for DNS, refused connections, TLS verification and a 401 that a
+    credential reload did not fix. A busy server (429/5xx) is not fatal: the watches retry.
+    """
+    client = ApiClient(connection, settings=settings)
+    usable = False
+    try:
+        try:
+            version = await client.get_json("/version")
+            client.server_version = str(version.get("gitVersion", ""))
+        except (errors.APIForbiddenError, errors.APINotFoundError, errors.BadResponseError):
+            pass
+        await client.get_json("/api")
+        usable = True
+    except errors.TransportError as e:
+        raise errors.FatalError(f"{e} ({connection.where}): {_ADVICE[e.kind]}") from e
+    except errors.APIUnauthorizedError as e:
+        raise errors.FatalError(
+            f"the server rejected the credentials of user {connection.user!r} even after "
+            f"reloading them ({e}; {connection.where}): log in again or refresh the token"
+        ) from e
+    except (errors.APITooManyRequestsError, errors.APIServerError) as e:
+        logger.warning("pre-flight: %s; the watches will retry", e)
+        usable = True
+    finally:
+        if not usable:
+            await client.close()
+    return client
+
+
+_ADVICE = {
+    "dns": "check the server address in the kubeconfig and your DNS/VPN",
+    "refused": "is the API server running and reachable from here (VPN, firewall, port)?",
+    "tls": "check certificate-authority in the kubeconfig (or that this is the right server)",
+    "proxy": "check proxy-url in the kubeconfig and that the proxy is running",
+    "timeout": "the server is unreachable or overloaded; check the address and your network",
+    "lost": "the connection broke; check the server address and any proxy in between",
+}

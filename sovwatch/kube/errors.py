@@ -1,0 +1,152 @@
+"""The watch engine's own exceptions: nothing above `sovwatch.kube` sees an aiohttp exception.
+
+Two families:
+- `FatalError`: the cluster cannot be used at all (bad kubeconfig, unknown context, plugin missing,
+  DNS, refused, TLS, credentials rejected). Raised only before anything is watched; `str()` is one
+  line naming the file/context/server and what to do, which the CLI prints before exiting 2.
+- `KubeError` and its children: a request or a stream failed while running. The reflector turns
+  them into stream health and retries; they are never fatal.
+
+API error messages come from the server's `Status` object only; any other body is cut to 200
+characters so a misbehaving proxy's HTML page (or a secret in an echo) cannot flood a log line.
+"""
+
+from __future__ import annotations
+
+import json
+
+
+class FatalError(Exception):
+    """The cluster cannot be used; `str(error)` is the single line to show the operator."""
+
+
+class KubeError(Exception):
+    """A request or stream failed; recoverable by retrying."""
+
+
+class TransportError(KubeError):
+    """No HTTP answer: connection refused or reset, DNS, TLS, timeout, a broken chunked stream."""
+
+    def __init__(self, message: str, *, kind: str = "lost") -> None:
+        super().__init__(message)
+        self.kind = kind
+        """What failed: `dns`, `refused`, `tls`, `proxy`, `timeout` or `lost` (mid-request)."""
+
+
+class InactivityError(TransportError):
+    """The stream sent no bytes for longer than the inactivity timeout: it is dead."""
+
+    def __init__(self, seconds: float, last_activity: float) -> None:
+        super().__init__(f"no data for {seconds:g} s", kind="timeout")
+        self.last_activity = last_activity
+        """Wall-clock time of the last byte received (the data is current up to then)."""
+
+
+class BadResponseError(KubeError):
+    """The server answered 200 with something that is not the JSON it should be."""
+
+
+class MalformedLineError(BadResponseError):
+    """The watch stream carried a line that is not a JSON watch event."""
+
+    def __init__(self, line: bytes) -> None:
+        preview = line[:60].decode("utf-8", "replace")
+        super().__init__(f"malformed watch line ({len(line)} bytes, not JSON): {preview!r}")
+
+
+class APIError(KubeError):
+    """The server answered with an error status (HTTP, or an in-stream watch ERROR event)."""
+
+    status: int = 0
+
+    def __init__(
+        self, status: int, reason: str, message: str, *, retry_after: float | None = None
+    ) -> None:
+        super().__init__(f"{status} {reason}: {message}" if message else f"{status} {reason}")
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.retry_after = retry_after
+        """Seconds the server asked us to wait (Retry-After header), if any."""
+
+
+class APIUnauthorizedError(APIError):
+    """401: the credentials were rejected (after one reload)."""
+
+
+class APIForbiddenError(APIError):
+    """403: these credentials may not read this resource."""
+
+
+class APINotFoundError(APIError):
+    """404: the resource (or its API group/version) is not served."""
+
+
+class APIGoneError(APIError):
+    """410: the resourceVersion or continue token is too old; list again."""
+
+
+class APITooManyRequestsError(APIError):
+    """429: the server (API priority and fairness) asks us to slow down; see `retry_after`."""
+
+
+class APIServerError(APIError):
+    """5xx: the server failed; retry with backoff."""
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    401: APIUnauthorizedError,
+    403: APIForbiddenError,
+    404: APINotFoundError,
+    410: APIGoneError,
+    429: APITooManyRequestsError,
+}
+
+
+def api_error(
+    status: int, body: bytes | dict | None, *, retry_after: str | None = None
+) -> APIError:
+    """The exception for an error answer: HTTP status plus body (or an in-stream Status dict)."""
+    reason, message = _status_text(body)
+    cls = _BY_STATUS.get(status) or (APIServerError if status >= 500 else APIError)
+    return cls(
+        status,
+        reason or _DEFAULT_REASONS.get(status, "Error"),
+        message,
+        retry_after=parse_retry_after(retry_after),
+    )
+
+
+_DEFAULT_REASONS = {
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    410: "Expired",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+}
+
+
+def _status_text(body: bytes | dict | None) -> tuple[str, str]:
+    """(reason, message) from a `kind: Status` body; otherwise ("", the body cut short)."""
+    if isinstance(body, bytes | bytearray):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            text = body[:200].decode("utf-8", "replace").strip().replace("\n", " ")
+            return "", text
+    if isinstance(body, dict) and body.get("kind") == "Status":
+        return str(body.get("reason") or ""), str(body.get("message") or "")
+    return "", ""
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (the API server only sends the delta-seconds form)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return max(0.0, seconds)

@@ -1,0 +1,246 @@
+"""Wiring: from a validated `Invocation` to a running source, model and view, and an exit code.
+
+The three ways to get events (a cluster, the built-in demo, a recording) end in the same place: a
+source factory plus the cluster it describes, handed to the TUI or to the headless loop. Fatal
+problems (kubeconfig, context, credentials, a server that cannot be reached, a file that is not a
+recording) are printed as one line on stderr and end with exit code 2 before anything is shown.
+Imports of aiohttp, textual and the emulator happen inside the path that needs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, aclosing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sovwatch.cli import Invocation, StartupError
+from sovwatch.exitcodes import ExitCode
+from sovwatch.headless import HeadlessOptions, HeadlessRunner
+from sovwatch.sources.events import SourceItem
+from sovwatch.sources.recording import Recorder, RecordingError, RecordingReader
+from sovwatch.sources.replay import ReplayControl, replay
+from sovwatch.store.store import Store
+
+if TYPE_CHECKING:
+    from sovwatch.settings import WatchSettings
+
+SIGPIPE_EXIT = 128 + signal.SIGPIPE
+"""What a shell reports for a program whose reader went away."""
+
+SourceFactory = Callable[[], AsyncIterator[SourceItem]]
+
+
+@dataclass
+class Session:
+    """What a view needs to run: where the items come from and what they describe."""
+
+    source: SourceFactory
+    context: str
+    server: str
+    started: float
+    """When the watch (or the recording) began: the origin of `--timeout`."""
+    clock: Callable[[], float] = time.time
+    replay_control: ReplayControl | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def diagnose(message: str) -> None:
+    print(f"sovwatch: {message}", file=sys.stderr, flush=True)
+
+
+def recorded(source: SourceFactory, path: Path, *, context: str, server: str) -> SourceFactory:
+    """The same source, with every item also appended to a recording at `path`."""
+    recorder = Recorder(path, context=context, server=server)
+
+    async def items() -> AsyncIterator[SourceItem]:
+        try:
+            async with aclosing(source()) as inner:
+                async for item in inner:
+                    recorder.write(item)
+                    yield item
+        finally:
+            recorder.close()
+
+    return items
+
+
+# -- sources -----------------------------------------------------------------------------------
+
+
+async def live_session(
+    invocation: Invocation, *, kubeconfig: str | None = None, settings: WatchSettings | None = None
+) -> Session:
+    """Connect to the cluster the kubeconfig names and prove it is usable (FatalError if not)."""
+    from sovwatch.kube import api, config
+    from sovwatch.settings import WatchSettings
+    from sovwatch.sources import live
+
+    settings = settings or WatchSettings()
+    paths = config.locate_kubeconfig(
+        kubeconfig or invocation.kubeconfig, os.environ.get("KUBECONFIG"), Path.home()
+    )
+    connection = await config.load_connection(paths, context=invocation.context, settings=settings)
+    client = await api.connect(connection, settings=settings)
+    return Session(
+        source=lambda: live.stream(client, settings=settings, namespace=invocation.namespace),
+        context=connection.context,
+        server=connection.server,
+        started=time.time(),
+        warnings=connection.warnings,
+    )
+
+
+async def replay_session(invocation: Invocation, stack: AsyncExitStack) -> Session:
+    assert invocation.file is not None
+    reader = stack.enter_context(RecordingReader(invocation.file))
+    control = ReplayControl(speed=invocation.speed)
+    return Session(
+        source=lambda: replay(reader, control=control),
+        context=reader.header.context,
+        server=reader.header.server,
+        started=reader.header.started,
+        clock=control.now,
+        replay_control=control,
+    )
+
+
+# -- model -------------------------------------------------------------------------------------
+
+
+def evaluator(invocation: Invocation, session: Session) -> Callable[[Store, float], dict]:
+    """(store, now) -> snapshot document, kept incrementally: each call folds in only what changed
+    in that store since the previous call. One evaluator per store."""
+    from sovwatch.model.rollout import Rollout
+    from sovwatch.model.settings import ModelSettings
+    from sovwatch.model.snapshot import ClusterInfo, snapshot_of
+
+    rollout = Rollout(
+        settings=ModelSettings(
+            expect=invocation.expect,
+            timeout=invocation.timeout or math.inf,
+            first_seen_timeout=invocation.first_seen_timeout or math.inf,
+        ),
+        started_at=session.started,
+    )
+    cluster = ClusterInfo(context=session.context, server=session.server)
+
+    def evaluate(store: Store, now: float) -> dict:
+        rollout.update(store, store.drain_changes(), now)
+        return snapshot_of(rollout, store, now=now, cluster=cluster).to_dict()
+
+    return evaluate
+
+
+# -- views -------------------------------------------------------------------------------------
+
+
+async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
+    from sovwatch.views.ndjson import NdjsonView
+    from sovwatch.views.plain import PlainView
+
+    view = (
+        NdjsonView(sys.stdout)
+        if invocation.output == "json"
+        else PlainView(sys.stdout, color=invocation.color)
+    )
+    runner = HeadlessRunner(
+        view=view,
+        evaluate=evaluator(invocation, session),
+        clock=session.clock,
+        options=HeadlessOptions(
+            once=invocation.once,
+            exit_on_done=invocation.exit_on_done,
+            fail_fast=invocation.fail_fast,
+        ),
+    )
+    async with aclosing(session.source()) as items:
+        return await runner.run(items)
+
+
+async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
+    from sovwatch.views.tui.app import SovwatchApp
+    from sovwatch.views.tui.options import TuiSettings
+
+    app = SovwatchApp(
+        session.source,
+        cluster={
+            "context": session.context,
+            "server": session.server,
+            "warnings": session.warnings,
+        },
+        settings=TuiSettings(ascii=invocation.ascii or None, expect=invocation.expect),
+        replay_control=session.replay_control,
+        snapshotter=evaluator(invocation, session),
+        clock=session.clock,
+    )
+    await app.run_async()
+    for warning in session.warnings:  # the alternate screen is gone: say it again where it stays
+        diagnose(f"warning: {warning}")
+    return ExitCode(app.return_code or 0)
+
+
+# -- the whole run -----------------------------------------------------------------------------
+
+
+async def _open_session(invocation: Invocation, stack: AsyncExitStack) -> Session:
+    if invocation.command == "replay":
+        return await replay_session(invocation, stack)
+    if invocation.command == "demo":
+        from sovwatch import demo
+
+        kubeconfig, speed = await demo.start_demo_cluster(invocation, stack)
+        return await live_session(
+            invocation, kubeconfig=str(kubeconfig), settings=demo.watch_settings(speed)
+        )
+    return await live_session(invocation)
+
+
+async def _main(invocation: Invocation) -> ExitCode:
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, task.cancel)  # an SSH drop ends like Ctrl-C
+    async with AsyncExitStack() as stack:
+        session = await _open_session(invocation, stack)
+        for warning in session.warnings:
+            diagnose(f"warning: {warning}")
+        if invocation.record is not None:
+            session.source = recorded(
+                session.source, invocation.record, context=session.context, server=session.server
+            )
+        if invocation.output == "tui":
+            return await run_tui(invocation, session)
+        code = await run_headless(invocation, session)
+        control = session.replay_control
+        if control is not None and control.damage is not None and invocation.file is not None:
+            diagnose(control.damage.describe(invocation.file))
+        return code
+
+
+def run(invocation: Invocation) -> int:
+    """Run what the command line asked for; returns the process exit code."""
+    from sovwatch.kube.errors import FatalError
+
+    if invocation.command == "sim":
+        from sovwatch import demo
+
+        return demo.run_sim(invocation)
+    try:
+        return asyncio.run(_main(invocation))
+    except BrokenPipeError:
+        # whoever read stdout (`| head`) has gone: stop quietly, as `kubectl ... | head` does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return SIGPIPE_EXIT
+    except (FatalError, RecordingError, StartupError, OSError) as err:
+        diagnose(str(err))
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED

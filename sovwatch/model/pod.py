@@ -1,0 +1,297 @@
+"""Pod health: one verdict, a kubectl-style status word, containers with their probes.
+
+Pure function of the pod and the events about it. The ladder (first match wins):
+terminating → Succeeded (ready: a finished Job pod) → Failed phase → not scheduled (Unschedulable,
+with the scheduler's why, e.g. "pod has unbound immediate PersistentVolumeClaims") → init containers
+(`Init:CrashLoopBackOff`, `Init:ImagePullBackOff`, `Init:Error`, `Init:1/2`) → app containers waiting
+(CrashLoopBackOff, ImagePullBackOff/ErrImagePull, CreateContainerConfigError, ...; ContainerCreating
+is failed when volume attach/mount warnings explain it, progressing otherwise) → running (ready, or
+progressing while not ready, failed when a liveness/startup probe is killing it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sovwatch.model import probes
+from sovwatch.model.conditions import one_line
+from sovwatch.model.events import EventRecord
+from sovwatch.model.states import State, Verdict
+from sovwatch.model.times import parse_time
+
+ObjectKey = tuple[str, str, str]
+
+FAILED_WAITING = frozenset(
+    {
+        "CrashLoopBackOff",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+        "ErrImageNeverPull",
+        "PreCreateHookError",
+        "PostStartHookError",
+    }
+)
+"""Waiting reasons the kubelet keeps retrying: failed (retries remain)."""
+STALLED_WAITING = frozenset({"InvalidImageName"})
+"""Waiting reasons that cannot resolve without a spec change."""
+VOLUME_EVENT_REASONS = ("FailedAttachVolume", "FailedMount")
+MULTI_ATTACH = "Multi-Attach error"
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerHealth:
+    name: str
+    init: bool
+    ready: bool
+    restarts: int
+    status: str
+    """"Running", "Completed", or the waiting/terminated reason."""
+    probes: dict[str, probes.ProbeStatus]
+
+
+@dataclass(frozen=True, slots=True)
+class PodHealth:
+    key: ObjectKey
+    verdict: Verdict
+    status: str
+    """What `kubectl get pods` would show in STATUS (ContainerCreating, Init:CrashLoopBackOff, ...)."""
+    ready: int
+    total: int
+    restarts: int
+    containers: tuple[ContainerHealth, ...]
+    node: str
+    claims: tuple[str, ...]
+    """Names of the PVCs the pod mounts."""
+    volume_event: EventRecord | None
+    """The latest FailedAttachVolume/FailedMount warning while the pod waits for its volumes."""
+
+    @property
+    def probes(self) -> dict[str, probes.ProbeStatus]:
+        """Per probe kind, the worst state across the pod's app containers."""
+        app = [c for c in self.containers if not c.init]
+        return {k: probes.worst(c.probes[k] for c in app) for k in probes.PROBE_KINDS}
+
+
+def claims_of(pod: dict) -> tuple[str, ...]:
+    """PVC names from `spec.volumes[].persistentVolumeClaim.claimName`."""
+    return tuple(
+        v["persistentVolumeClaim"]["claimName"]
+        for v in (pod.get("spec") or {}).get("volumes") or ()
+        if (v.get("persistentVolumeClaim") or {}).get("claimName")
+    )
+
+
+def assess_pod(pod: dict, events: Iterable[EventRecord]) -> PodHealth:
+    """Health of one pod from the object and the (normalised) events about it."""
+    events = list(events)
+    meta = pod.get("metadata") or {}
+    spec = pod.get("spec") or {}
+    st = pod.get("status") or {}
+    failures = probes.probe_failures(events)
+    init_h = _containers(
+        spec.get("initContainers") or (), st.get("initContainerStatuses") or (), True, failures
+    )
+    app_h = _containers(
+        spec.get("containers") or (), st.get("containerStatuses") or (), False, failures
+    )
+    volume_event = _volume_event(events)
+    verdict, status = _ladder(pod, init_h, app_h, events, volume_event)
+    return PodHealth(
+        key=("Pod", meta.get("namespace", ""), meta.get("name", "")),
+        verdict=verdict,
+        status=status,
+        ready=sum(1 for c in app_h if c.ready),
+        total=len(app_h),
+        restarts=sum(c.restarts for c in app_h) + sum(c.restarts for c in init_h),
+        containers=init_h + app_h,
+        node=str(spec.get("nodeName") or ""),
+        claims=claims_of(pod),
+        volume_event=volume_event
+        if status == "ContainerCreating" or verdict.reason in VOLUME_EVENT_REASONS
+        else None,
+    )
+
+
+def _containers(specs, statuses, init: bool, failures) -> tuple[ContainerHealth, ...]:
+    by_name = {s.get("name"): s for s in statuses}
+    out = []
+    for c in specs:
+        name = c.get("name", "")
+        s = by_name.get(name) or {}
+        state = s.get("state") or {}
+        last = s.get("lastState") or {}
+        started_at = parse_time((state.get("running") or {}).get("startedAt")) or parse_time(
+            (last.get("terminated") or {}).get("startedAt")
+        )
+        container_probes = {
+            kind: probes.assess(
+                kind,
+                configured=bool(c.get(f"{kind}Probe")),
+                status=s,
+                started_at=started_at,
+                failures=failures.get((name, kind), []),
+            )
+            for kind in probes.PROBE_KINDS
+        }
+        out.append(
+            ContainerHealth(
+                name=name,
+                init=init,
+                ready=bool(s.get("ready")),
+                restarts=int(s.get("restartCount") or 0),
+                status=_container_status(state),
+                probes=container_probes,
+            )
+        )
+    return tuple(out)
+
+
+def _container_status(state: dict) -> str:
+    if "running" in state:
+        return "Running"
+    if "waiting" in state:
+        return str(state["waiting"].get("reason") or "Waiting")
+    if "terminated" in state:
+        t = state["terminated"]
+        return "Completed" if t.get("exitCode") == 0 else str(t.get("reason") or "Error")
+    return "Pending"
+
+
+def _volume_event(events: list[EventRecord]) -> EventRecord | None:
+    """Latest volume warning; a Multi-Attach error wins because it names the holder."""
+    candidates = [e for e in events if e.is_warning and e.reason in VOLUME_EVENT_REASONS]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda e: (MULTI_ATTACH in e.message, e.last or 0.0))
+
+
+def _ladder(pod, init_h, app_h, events, volume_event) -> tuple[Verdict, str]:
+    meta = pod.get("metadata") or {}
+    st = pod.get("status") or {}
+    phase = st.get("phase") or "Pending"
+    if meta.get("deletionTimestamp"):
+        return Verdict(State.PROGRESSING, "Terminating", "pod is being deleted"), "Terminating"
+    if phase == "Succeeded":
+        return Verdict(State.READY, "Completed", "all containers exited successfully"), "Completed"
+    if phase == "Failed":
+        reason = str(st.get("reason") or "Failed")
+        return Verdict(State.FAILED, reason, one_line(str(st.get("message") or ""))), reason
+    scheduled = next(
+        (c for c in st.get("conditions") or () if c.get("type") == "PodScheduled"), None
+    )
+    if scheduled is not None and scheduled.get("status") == "False":
+        reason = str(scheduled.get("reason") or "Unschedulable")
+        msg = one_line(str(scheduled.get("message") or "")) or _latest_message(
+            events, "FailedScheduling"
+        )
+        claims = claims_of(pod)
+        if "PersistentVolumeClaim" in msg and claims:
+            msg = f"{msg} (claims: {', '.join(claims)})"
+        return Verdict(State.FAILED, reason, msg), "Pending"
+    if not (pod.get("spec") or {}).get("nodeName") and phase == "Pending":
+        return Verdict(State.PROGRESSING, "Pending", "waiting to be scheduled"), "Pending"
+    statuses = {s.get("name"): s for s in st.get("initContainerStatuses") or ()}
+    for index, c in enumerate(init_h):
+        s = statuses.get(c.name) or {}
+        state = s.get("state") or {}
+        if "terminated" in state and state["terminated"].get("exitCode") == 0:
+            continue
+        problem = _container_problem(c, s, f"init container {c.name}")
+        if problem is not None:
+            return Verdict(
+                problem.state, f"Init:{problem.reason}", problem.message
+            ), f"Init:{problem.reason}"
+        return Verdict(
+            State.PROGRESSING, "PodInitializing", f"init container {c.name} running"
+        ), f"Init:{index}/{len(init_h)}"
+    app_statuses = {s.get("name"): s for s in st.get("containerStatuses") or ()}
+    problems = [
+        p
+        for c in app_h
+        if (p := _container_problem(c, app_statuses.get(c.name) or {}, f"container {c.name}"))
+        is not None
+    ]
+    if problems:
+        top = max(problems, key=lambda v: v.state is State.STALLED)
+        return top, top.reason
+    if any(c.status == "ContainerCreating" for c in app_h) or (
+        phase == "Pending" and not app_statuses
+    ):
+        if volume_event is not None:
+            return Verdict(
+                State.FAILED, volume_event.reason, volume_event.message
+            ), "ContainerCreating"
+        return Verdict(
+            State.PROGRESSING, "ContainerCreating", "creating containers"
+        ), "ContainerCreating"
+    if app_h and all(c.ready for c in app_h):
+        return Verdict(
+            State.READY, "Running", f"{len(app_h)}/{len(app_h)} containers ready"
+        ), "Running"
+    return _not_ready(app_h), "Running" if phase == "Running" else phase
+
+
+def _container_problem(c: ContainerHealth, status: dict, what: str) -> Verdict | None:
+    """A waiting/terminated container that the kubelet is failing to run, None otherwise."""
+    state = status.get("state") or {}
+    waiting = state.get("waiting") or {}
+    reason = str(waiting.get("reason") or "")
+    if reason in FAILED_WAITING or reason in STALLED_WAITING:
+        detail = one_line(str(waiting.get("message") or ""))
+        last = (status.get("lastState") or {}).get("terminated")
+        if reason == "CrashLoopBackOff" and last:
+            detail = f"{what} exited {last.get('exitCode')} ({last.get('reason', 'Error')}), restarted {c.restarts} times"
+            if last.get("message"):
+                detail += f": {one_line(str(last['message']))}"
+            killer = [
+                p for k, p in c.probes.items() if k != "readiness" and p.state == probes.FAILING
+            ]
+            if killer:
+                detail += f"; {killer[0].last_message}"
+        elif detail:
+            detail = f"{what}: {detail}"
+        else:
+            detail = f"{what} {reason}"
+        state_ = State.STALLED if reason in STALLED_WAITING else State.FAILED
+        return Verdict(state_, reason, detail)
+    term = state.get("terminated")
+    if c.init and term and term.get("exitCode") not in (0, None):
+        return Verdict(
+            State.FAILED,
+            str(term.get("reason") or "Error"),
+            f"{what} exited {term.get('exitCode')}",
+        )
+    return None
+
+
+def _not_ready(app_h: tuple[ContainerHealth, ...]) -> Verdict:
+    ready = sum(1 for c in app_h if c.ready)
+    for c in app_h:
+        for kind in ("liveness", "startup"):
+            p = c.probes[kind]
+            if p.state == probes.FAILING and c.restarts:
+                return Verdict(
+                    State.FAILED,
+                    "Unhealthy",
+                    f"container {c.name}: {p.last_message} ({p.failures}×)",
+                )
+    for c in app_h:
+        p = c.probes["readiness"]
+        if p.state == probes.FAILING:
+            return Verdict(
+                State.PROGRESSING,
+                "Unhealthy",
+                f"container {c.name}: {p.last_message} ({p.failures}×)",
+            )
+    return Verdict(
+        State.PROGRESSING, "ContainersNotReady", f"{ready}/{len(app_h)} containers ready"
+    )
+
+
+def _latest_message(events: list[EventRecord], reason: str) -> str:
+    matching = [e for e in events if e.reason == reason]
+    return max(matching, key=lambda e: e.last or 0.0).message if matching else ""

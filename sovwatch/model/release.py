@@ -1,0 +1,121 @@
+"""One release's picture: the HelmRelease's own verdict, its workloads, pods and volumes, combined.
+
+The combination rule (why "released" is not "ready"): with `install.disableWait` helm-controller
+sets Ready=True as soon as the manifests are applied, so
+- while the HelmRelease is not ready, the release's state is the HelmRelease's (waiting, failed, ...);
+- once it is ready, the workloads decide: ready when every expected pod is ready (or completed),
+  failed/stalled when a pod or workload is (crash loop, image pull, Multi-Attach, ...), progressing
+  while pods are still starting. The message reads "released · 2/3 pods ready".
+Progress counts a release as ready only by this combined state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sovwatch.model import conditions
+from sovwatch.model.helmrelease import chart_label, dependencies, source_of
+from sovwatch.model.pod import PodHealth
+from sovwatch.model.states import BAD_STATES, State, Verdict, severity
+from sovwatch.model.times import parse_time
+from sovwatch.model.volumes import VolumeHealth
+from sovwatch.model.workloads import desired_pods
+
+Key = tuple[str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadSummary:
+    state: State
+    ready: int
+    """Pods ready (running and ready, or completed)."""
+    total: int
+    """Pods expected: the workloads' desired replicas, or the pods seen if more."""
+
+    def to_dict(self) -> dict:
+        return {"state": str(self.state), "ready": self.ready, "total": self.total}
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseCore:
+    key: Key
+    helm: Verdict
+    """The HelmRelease's own verdict (helm-controller's view)."""
+    verdict: Verdict
+    """The release's state under the combination rule."""
+    since: float | None
+    chart: str
+    depends_on: tuple[Key, ...]
+    source: Key | None
+    workloads: WorkloadSummary
+    pods: tuple[PodHealth, ...]
+    volumes: tuple[VolumeHealth, ...]
+    reconciled: bool
+    """helm-controller has written any status (used to tell "Flux not reconciling")."""
+
+
+def summarize_workloads(
+    workloads: Iterable[tuple[dict, Verdict]], pods: Iterable[PodHealth]
+) -> tuple[WorkloadSummary, Verdict | None]:
+    """Pod counts and the worst problem (a failed/stalled pod or workload) among them."""
+    pods = [p for p in pods if p.status != "Terminating"]
+    workloads = list(workloads)
+    ready = sum(1 for p in pods if p.verdict.state is State.READY)
+    total = max(sum(desired_pods(obj) for obj, _ in workloads), len(pods))
+    problems = [p.verdict for p in pods if p.verdict.state in BAD_STATES]
+    problems += [v for _, v in workloads if v.state in BAD_STATES]
+    worst = max(problems, key=lambda v: severity(v.state), default=None)
+    if worst is not None:
+        state = worst.state
+    elif ready >= total and all(v.state is State.READY for _, v in workloads):
+        state = State.READY
+    else:
+        state = State.PROGRESSING
+    return WorkloadSummary(state, ready, total), worst
+
+
+def assemble_release(
+    hr: dict,
+    helm: Verdict,
+    *,
+    workloads: Iterable[tuple[dict, Verdict]],
+    pods: Iterable[PodHealth],
+    volumes: Iterable[VolumeHealth],
+) -> ReleaseCore:
+    meta = hr.get("metadata") or {}
+    pods = tuple(sorted(pods, key=lambda p: p.key))
+    summary, problem = summarize_workloads(workloads, pods)
+    ready_cond = conditions.find(hr, conditions.READY)
+    since = parse_time((ready_cond or {}).get("lastTransitionTime")) or parse_time(
+        meta.get("creationTimestamp")
+    )
+    return ReleaseCore(
+        key=("HelmRelease", meta.get("namespace", ""), meta.get("name", "")),
+        helm=helm,
+        verdict=combine(helm, summary, problem, pods),
+        since=since,
+        chart=chart_label(hr),
+        depends_on=tuple(("HelmRelease", ns, name) for ns, name in dependencies(hr)),
+        source=source_of(hr),
+        workloads=summary,
+        pods=pods,
+        volumes=tuple(sorted(volumes, key=lambda v: v.key)),
+        reconciled=bool((hr.get("status") or {}).get("conditions")),
+    )
+
+
+def combine(
+    helm: Verdict, summary: WorkloadSummary, problem: Verdict | None, pods: tuple[PodHealth, ...]
+) -> Verdict:
+    """The combination rule from the module docstring."""
+    if helm.state is not State.READY:
+        return helm
+    counts = f"released · {summary.ready}/{summary.total} pods ready"
+    if problem is not None:
+        culprit = next((p for p in pods if p.verdict is problem), None)
+        where = f"pod {culprit.key[2]}: " if culprit else ""
+        return Verdict(problem.state, problem.reason, f"{counts} · {where}{problem.message}")
+    if summary.state is State.READY:
+        return Verdict(State.READY, helm.reason, counts if summary.total else "released · no pods")
+    return Verdict(State.PROGRESSING, "WorkloadsNotReady", counts)

@@ -1,0 +1,259 @@
+"""The `sovwatch.snapshot/v1` contract: one frozen picture that every view and output reads.
+
+JSON shape (documented in the README; field names are the contract):
+    schema, cluster {context, server}, observedAt, outcome, eta, progress {ready, total, expected,
+    expectedSource, failed, stalled, waiting, progressing, suspended, unknown},
+    graph {waves, criticalPath, cycles, missing}, streams [{resource, state, since, detail}],
+    releases [{namespace, name, state, reason, message, since, chart, dependsOn, blockedBy,
+    rootCause {kind, namespace, name, state, reason, message, chain} | null, helm {state, reason,
+    message}, wave, workloads {state, ready, total}, timeline {firstSeen, started, ready,
+    durationSeconds} | null, pods [{namespace, name, state, reason, status, message, ready,
+    containers, restarts, probes {readiness, liveness, startup: {state, failures, lastMessage}}}],
+    volumes [{namespace, name, phase, attach, state, reason, message, consumers}]}],
+    objects [{kind, apiVersion, namespace, name, state, reason, message}] (every watched object
+    except Events), events [{namespace, involvedObject {kind, namespace, name}, type, reason,
+    message, count, firstSeen, lastSeen, source}] (recent warnings, newest first).
+Times are RFC 3339 UTC strings; `eta` is seconds or null.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from sovwatch.model.events import EventRecord, dedupe, ordered
+from sovwatch.model.pod import PodHealth
+from sovwatch.model.probes import PROBE_KINDS
+from sovwatch.model.progress import Progress
+from sovwatch.model.release import ReleaseCore, WorkloadSummary
+from sovwatch.model.rollout import ObjectRow, Rollout
+from sovwatch.model.rootcause import RootCause
+from sovwatch.model.settings import ModelSettings
+from sovwatch.model.states import Verdict
+from sovwatch.model.timeline import ReleaseTimes, Timeline
+from sovwatch.model.times import format_time
+from sovwatch.model.volumes import VolumeHealth
+from sovwatch.store.store import Store, object_key
+
+SCHEMA = "sovwatch.snapshot/v1"
+Key = tuple[str, str, str]
+
+
+def _ref(key: Key) -> str:
+    return f"{key[1]}/{key[2]}"
+
+
+def _verdict(v: Verdict) -> dict:
+    return {"state": str(v.state), "reason": v.reason, "message": v.message}
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterInfo:
+    context: str = ""
+    server: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseView:
+    core: ReleaseCore
+    blocked_by: tuple[Key, ...]
+    root_cause: RootCause | None
+    wave: int | None
+    timeline: ReleaseTimes | None
+
+    def to_dict(self) -> dict:
+        c = self.core
+        return {
+            "namespace": c.key[1],
+            "name": c.key[2],
+            **_verdict(c.verdict),
+            "since": format_time(c.since),
+            "chart": c.chart,
+            "dependsOn": [_ref(k) for k in c.depends_on],
+            "blockedBy": [_ref(k) for k in self.blocked_by],
+            "rootCause": self.root_cause.to_dict() if self.root_cause else None,
+            "helm": _verdict(c.helm),
+            "wave": self.wave,
+            "workloads": c.workloads.to_dict(),
+            "timeline": self.timeline.to_dict() if self.timeline else None,
+            "pods": [_pod(p) for p in c.pods],
+            "volumes": [_volume(v) for v in c.volumes],
+        }
+
+
+def _pod(p: PodHealth) -> dict:
+    probes = p.probes
+    return {
+        "namespace": p.key[1],
+        "name": p.key[2],
+        **_verdict(p.verdict),
+        "status": p.status,
+        "ready": p.ready,
+        "containers": p.total,
+        "restarts": p.restarts,
+        "probes": {k: probes[k].to_dict() for k in PROBE_KINDS},
+    }
+
+
+def _volume(v: VolumeHealth) -> dict:
+    return {
+        "namespace": v.key[1],
+        "name": v.key[2],
+        "phase": v.phase,
+        "attach": v.attach,
+        **_verdict(v.verdict),
+        "consumers": list(v.consumers),
+    }
+
+
+def _object(row: ObjectRow) -> dict:
+    return {
+        "kind": row.kind,
+        "apiVersion": row.api_version,
+        "namespace": row.namespace,
+        "name": row.name,
+        **_verdict(row.verdict),
+    }
+
+
+def _event(e: EventRecord) -> dict:
+    kind, ns, name = e.involved
+    return {
+        "namespace": ns,
+        "involvedObject": {"kind": kind, "namespace": ns, "name": name},
+        "type": e.type,
+        "reason": e.reason,
+        "message": e.message,
+        "count": e.count,
+        "firstSeen": format_time(e.first),
+        "lastSeen": format_time(e.last),
+        "source": e.source,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    cluster: ClusterInfo
+    observed_at: float
+    outcome: str
+    eta: float | None
+    progress: Progress
+    waves: tuple[tuple[Key, ...], ...]
+    critical_path: tuple[Key, ...]
+    cycles: tuple[tuple[Key, ...], ...]
+    missing: tuple[tuple[Key, Key], ...]
+    streams: tuple[dict, ...]
+    releases: tuple[ReleaseView, ...]
+    objects: tuple[ObjectRow, ...]
+    events: tuple[EventRecord, ...]
+    schema: str = SCHEMA
+
+    def release(self, namespace: str, name: str) -> ReleaseView | None:
+        return next((r for r in self.releases if r.core.key[1:] == (namespace, name)), None)
+
+    def to_dict(self) -> dict:
+        return {
+            "schema": self.schema,
+            "cluster": {"context": self.cluster.context, "server": self.cluster.server},
+            "observedAt": format_time(self.observed_at),
+            "outcome": self.outcome,
+            "eta": self.eta,
+            "progress": self.progress.to_dict(),
+            "graph": {
+                "waves": [[_ref(k) for k in wave] for wave in self.waves],
+                "criticalPath": [_ref(k) for k in self.critical_path],
+                "cycles": [[_ref(k) for k in c] for c in self.cycles],
+                "missing": [{"release": _ref(r), "dependency": _ref(d)} for r, d in self.missing],
+            },
+            "streams": [dict(s) for s in self.streams],
+            "releases": [r.to_dict() for r in self.releases],
+            "objects": [_object(o) for o in self.objects],
+            "events": [_event(e) for e in self.events],
+        }
+
+
+def snapshot_of(
+    rollout: Rollout, store: Store, *, now: float, cluster: ClusterInfo | None = None
+) -> Snapshot:
+    """Assemble the snapshot from a rollout's cached picture (no classification happens here)."""
+    report = rollout.graph_report
+    deps = {k: r.depends_on for k, r in rollout.releases.items()}
+    states = {k: r.verdict.state for k, r in rollout.releases.items()}
+    eta, path = rollout.timeline.eta(
+        deps, states, now, min_finished=rollout.settings.eta_min_finished, report=report
+    )
+    releases = tuple(
+        ReleaseView(
+            core,
+            rollout.blocked.get(key, ()),
+            rollout.root_causes.get(key),
+            report.waves.get(key),
+            copy.copy(rollout.timeline.releases.get(key)),
+        )
+        for key, core in sorted(
+            rollout.releases.items(), key=lambda kv: (_wave_order(report.waves.get(kv[0])), kv[0])
+        )
+    )
+    warnings = ordered(e for e in dedupe(rollout.events.values()) if e.is_warning)
+    streams = tuple(
+        {
+            "resource": h.resource,
+            "state": str(h.state),
+            "since": format_time(h.since),
+            "detail": h.detail,
+        }
+        for _, h in sorted(store.health.items())
+    )
+    return Snapshot(
+        cluster=cluster or ClusterInfo(),
+        observed_at=now,
+        outcome=str(rollout.outcome),
+        eta=eta,
+        progress=rollout.progress,
+        waves=tuple(tuple(w) for w in report.by_wave()),
+        critical_path=path,
+        cycles=report.cycles,
+        missing=report.missing,
+        streams=streams,
+        releases=releases,
+        objects=tuple(row for _, row in sorted(rollout.objects.items())),
+        events=tuple(warnings[: rollout.settings.recent_events]),
+    )
+
+
+def _wave_order(wave: int | None) -> int:
+    return 1_000_000 if wave is None else wave
+
+
+def build_snapshot(
+    store: Store,
+    *,
+    now: float,
+    settings: ModelSettings | None = None,
+    cluster: ClusterInfo | None = None,
+    started_at: float | None = None,
+    timeline: Timeline | None = None,
+) -> Snapshot:
+    """The full recomputation: every stored object classified and joined from scratch.
+
+    `timeline` (e.g. a live Rollout's) is copied, never modified.
+    """
+    rollout = Rollout(
+        settings=settings or ModelSettings(),
+        started_at=started_at,
+        timeline=copy.deepcopy(timeline) if timeline is not None else Timeline(),
+    )
+    keys = [object_key(obj) for kind in store.kinds() for obj in store.objects(kind)]
+    rollout.update(store, keys, now)
+    return snapshot_of(rollout, store, now=now, cluster=cluster)
+
+
+__all__ = [
+    "SCHEMA",
+    "ClusterInfo",
+    "ReleaseView",
+    "Snapshot",
+    "WorkloadSummary",
+    "build_snapshot",
+    "snapshot_of",
+]

@@ -1,0 +1,87 @@
+"""Every timeout, interval and backoff of the watch engine, in one frozen record.
+
+The engine never reads a module global or the environment for these: `cli.py` builds one
+`WatchSettings` and every function below it takes it as the keyword-only `settings=` argument, so a
+test can run the whole engine with second-scale (or smaller) timings.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSettings:
+    """Timings and sizes of the watch engine; the defaults suit a real API server."""
+
+    connect_timeout: float = 10.0
+    """Seconds to open a TCP (and TLS) connection. An API server answers in milliseconds; ten
+    seconds covers a slow VPN or proxy without making a dead address look alive for long."""
+
+    request_timeout: float = 60.0
+    """Seconds for a whole non-streaming request (discovery, one list page). A 500-item page of
+    Events is a few hundred KB; a minute only runs out when the server is not answering."""
+
+    list_page_size: int = 500
+    """`limit` for paginated lists: kubectl's value, small enough that one page never times out,
+    large enough that 20 000 Events take 40 requests, not thousands."""
+
+    watch_timeout_min: int = 300
+    watch_timeout_max: int = 600
+    """Each watch asks the server to end it after a random `timeoutSeconds` in this range (5-10
+    minutes, as client-go's reflector does), so watches spread out instead of reconnecting in
+    lockstep, and a proxy that silently drops long connections is routed around regularly."""
+
+    inactivity_timeout: float = 70.0
+    """No bytes for this long means the stream is dead: show it stale and reconnect. The API server
+    sends a BOOKMARK about every 60 s to a watch that asked for them, so 70 s of silence cannot be
+    a quiet resource (kopf uses the same value)."""
+
+    backoff_base: float = 0.5
+    """First delay of the jittered exponential backoff after a failed or fruitless attempt; it
+    doubles per consecutive failure. Half a second keeps a routine 410 relist quick."""
+
+    backoff_max: float = 30.0
+    """Ceiling of the backoff: during a long outage each stream tries about twice a minute, so
+    15 streams cost the server one request every two seconds and recovery is seen within 30 s."""
+
+    forbidden_recheck: float = 60.0
+    """Seconds between re-checks of a resource that answered 403. RBAC changes are rare and
+    deliberate; once a minute notices a fix without spamming the audit log."""
+
+    absent_recheck: float = 10.0
+    """Seconds between discovery re-checks of an API group that is not served yet. Flux installs
+    its CRDs in the first minutes of a bootstrap; ten seconds shows it promptly at the cost of one
+    small discovery request per missing resource."""
+
+    credential_refresh_skew: float = 10.0
+    """Re-run an exec credential plugin this many seconds before its credential expires, so a
+    request never goes out with a token that expires in flight."""
+
+    read_bufsize: int = 2 * 1024 * 1024
+    """aiohttp's read buffer per response (its default of 64 KiB caps a line at 512 KiB, measured:
+    a HelmRelease with large annotations overflows it). 2 MiB is what kubernetes.aio uses."""
+
+    max_line_bytes: int = 16 * 1024 * 1024
+    """Longest watch line accepted. etcd stores objects up to 1.5 MiB by default; a line is one
+    object plus a few bytes of envelope, so 16 MiB only trips on a server that is broken."""
+
+    buffer_items: int = 10_000
+    """Items the merged live stream buffers before the watches wait for the consumer; bounds
+    memory if the UI stalls while a large list arrives."""
+
+    def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Delay before attempt `attempt` (1-based): base·2^(n-1), capped, with half of it jittered.
+
+        Equal jitter keeps a floor of half the nominal delay (so a storm is bounded) while spreading
+        out reflectors that failed together.
+        """
+        if attempt <= 0:
+            return 0.0
+        nominal = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        return nominal / 2 + (rng or random).uniform(0, nominal / 2)
+
+    def watch_timeout(self, rng: random.Random | None = None) -> int:
+        """A random `timeoutSeconds` for the next watch request."""
+        return (rng or random).randint(self.watch_timeout_min, self.watch_timeout_max)

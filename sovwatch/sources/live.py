@@ -1,0 +1,68 @@
+"""The live source: every watched resource's reflector, merged into one stream of `SourceItem`s.
+
+Each reflector runs as its own task and feeds a bounded queue, so one slow or failing resource never
+holds up another. The stream owns the `ApiClient` it is given: closing the stream (leaving
+`contextlib.aclosing`, or `aclose()`) cancels every reflector, waits for them, and closes the
+client's session, so no task or socket outlives it.
+
+Typical use (the CLI does this after `api.connect` succeeded)::
+
+    async with contextlib.aclosing(live.stream(client, settings=settings)) as items:
+        async for item in items:
+            store.apply(item)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
+
+from sovwatch.kube.api import ApiClient
+from sovwatch.kube.resources import WATCHED, WatchedResource
+from sovwatch.settings import WatchSettings
+from sovwatch.sources import watching
+from sovwatch.sources.events import SourceItem
+
+
+async def stream(
+    client: ApiClient,
+    *,
+    settings: WatchSettings,
+    namespace: str | None = None,
+    resources: Sequence[WatchedResource] = WATCHED,
+    clock: watching.Clock = time.time,
+) -> AsyncIterator[SourceItem]:
+    """Events and stream health of every resource, in arrival order, until closed.
+
+    Args:
+        client: an open client (from `sovwatch.kube.api.connect`); closed when the stream is.
+        settings: timeouts and backoffs.
+        namespace: watch namespaced resources in this namespace only (default: all).
+        resources: what to watch (default: everything sovwatch shows).
+        clock: wall clock for `received_at` and health times.
+    """
+    queue: asyncio.Queue[SourceItem] = asyncio.Queue(maxsize=settings.buffer_items)
+
+    async def pump(resource: WatchedResource) -> None:
+        async with aclosing(
+            watching.watch_forever(
+                client, resource, namespace=namespace, settings=settings, clock=clock
+            )
+        ) as items:
+            async for item in items:
+                await queue.put(item)
+
+    tasks = [
+        asyncio.create_task(pump(resource), name=f"sovwatch-watch-{resource.key}")
+        for resource in resources
+    ]
+    try:
+        while True:
+            yield await queue.get()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await client.close()

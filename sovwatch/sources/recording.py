@@ -1,0 +1,242 @@
+"""The recording format: what a watch received, one JSON line per item, replayable later.
+
+A recording is a stream of source items, not of snapshots, so replay feeds the very same store and
+model as the live run. Line 1 is a header::
+
+    {"schema": "sovwatch.recording/v1", "sovwatch": "0.1.0", "context": "...", "server": "...",
+     "started": 1764240000.0}
+
+then one line per item, with its receive time `t` (epoch seconds)::
+
+    {"t": 1764240001.2, "event": "ADDED", "resource": "pods", "object": {...}}
+    {"t": 1764240001.3, "stream": "pods", "state": "live", "since": ..., "attempt": 0, "detail": ""}
+
+The writer flushes every line (through gzip's sync flush when the name ends in `.gz`), so an SSH drop
+loses nothing already received, and creates the file with mode 0600. Objects are slimmed again
+before writing, so Secret payloads and pod env values cannot end up in a recording whatever the
+source. The reader plays every valid line of a truncated or corrupt file and says where it broke.
+Older schemas are upgraded line by line by the small pure functions in `_MIGRATIONS`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from sovwatch import __version__
+from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
+from sovwatch.sources.slimming import slim
+
+SCHEMA = "sovwatch.recording/v1"
+
+_MIGRATIONS: dict[str, Callable[[dict], tuple[str, dict]]] = {}
+"""schema → function turning one line of that schema into (next schema, line). None needed yet."""
+
+
+class RecordingError(Exception):
+    """The file cannot be read as a recording at all (missing, not a recording, unknown schema)."""
+
+
+@dataclass(frozen=True)
+class Header:
+    """Where and when a recording was taken."""
+
+    schema: str
+    version: str
+    """The sovwatch version that wrote it."""
+    context: str
+    server: str
+    started: float
+    """Epoch seconds when recording began."""
+
+
+@dataclass(frozen=True)
+class Damage:
+    """Where a recording stops being readable; everything before it was played."""
+
+    line: int
+    """1-based line number of the first unreadable line."""
+    reason: str
+
+    def describe(self, path: Path) -> str:
+        return f"{path}: recording is damaged at line {self.line} ({self.reason}); played what came before it"
+
+
+def _create_private(path: Path) -> IO[str]:
+    """Open `path` for writing as a new, empty file readable only by its owner."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT keeps an existing file's mode; recordings are private
+    os.close(fd)
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "wt", encoding="utf-8")
+    return open(path, "w", encoding="utf-8")  # noqa: SIM115 - the Recorder closes it
+
+
+def encode_item(item: SourceItem) -> dict:
+    """One source item as a recording line (objects slimmed again on the way out)."""
+    if isinstance(item, StreamHealth):
+        return {
+            "t": item.since,
+            "stream": item.resource,
+            "state": item.state.value,
+            "since": item.since,
+            "attempt": item.attempt,
+            "detail": item.detail,
+        }
+    return {
+        "t": item.received_at,
+        "event": item.type.value,
+        "resource": item.resource,
+        "object": slim(item.obj),
+    }
+
+
+def decode_item(line: dict) -> SourceItem:
+    """A recording line back into the source item it was written from.
+
+    Raises:
+        KeyError, ValueError, TypeError: when the line is not a valid item.
+    """
+    if "stream" in line:
+        return StreamHealth(
+            resource=str(line["stream"]),
+            state=HealthState(line["state"]),
+            since=float(line["since"]),
+            attempt=int(line.get("attempt", 0)),
+            detail=str(line.get("detail", "")),
+        )
+    obj = line["object"]
+    if not isinstance(obj, dict):
+        raise TypeError("object is not a JSON object")
+    return WatchEvent(
+        resource=str(line["resource"]),
+        type=EventType(line["event"]),
+        obj=obj,
+        received_at=float(line["t"]),
+    )
+
+
+class Recorder:
+    """Writes a recording as items arrive. Use as a context manager, or call `close()`."""
+
+    def __init__(self, path: Path, *, context: str, server: str, started: float | None = None):
+        self.path = path
+        self._file = _create_private(path)
+        header = {
+            "schema": SCHEMA,
+            "sovwatch": __version__,
+            "context": context,
+            "server": server,
+            "started": time.time() if started is None else started,
+        }
+        self._write(header)
+
+    def _write(self, line: dict) -> None:
+        self._file.write(json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n")
+        self._file.flush()
+
+    def write(self, item: SourceItem) -> None:
+        if isinstance(item, WatchEvent) and item.obj.get("kind") == "Secret":
+            return  # never watched; refused here too so no source can leak one into a file
+        self._write(encode_item(item))
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _migrate(line: dict, schema: str) -> dict:
+    while schema != SCHEMA:
+        migration = _MIGRATIONS.get(schema)
+        if migration is None:
+            raise RecordingError(
+                f"unknown recording schema {schema!r}; this sovwatch reads {SCHEMA} "
+                "(was it written by a newer sovwatch?)"
+            )
+        schema, line = migration(line)
+    return line
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8")  # noqa: SIM115 - the reader closes it
+    return open(path, encoding="utf-8")  # noqa: SIM115 - the reader closes it
+
+
+class RecordingReader:
+    """Reads a recording: `header` right away, then items by iterating; `damage` after that."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.damage: Damage | None = None
+        try:
+            self._file = _open_text(path)
+        except OSError as err:
+            raise RecordingError(f"cannot open recording {path}: {err.strerror or err}") from err
+        self._line_no = 0
+        try:
+            first = self._next_line()
+            raw = json.loads(first) if first is not None else None
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as err:
+            self.close()
+            raise RecordingError(f"{path} is not a sovwatch recording ({err})") from err
+        if not isinstance(raw, dict) or "schema" not in raw:
+            self.close()
+            raise RecordingError(f"{path} is not a sovwatch recording (no header line)")
+        self._schema = str(raw["schema"])
+        head = _migrate(raw, self._schema)
+        self.header = Header(
+            schema=SCHEMA,
+            version=str(head.get("sovwatch", "")),
+            context=str(head.get("context", "")),
+            server=str(head.get("server", "")),
+            started=float(head.get("started", 0.0)),
+        )
+
+    def _next_line(self) -> str | None:
+        line = self._file.readline()
+        if not line:
+            return None
+        self._line_no += 1
+        return line
+
+    def __iter__(self) -> Iterator[SourceItem]:
+        while True:
+            try:
+                text = self._next_line()
+            except (OSError, EOFError, zlib.error, UnicodeDecodeError) as err:
+                self.damage = Damage(self._line_no + 1, f"unreadable: {err}")
+                return
+            if text is None:
+                return
+            if not text.endswith("\n"):
+                self.damage = Damage(self._line_no, "line cut off")
+                return
+            if not text.strip():
+                continue
+            try:
+                yield decode_item(_migrate(json.loads(text), self._schema))
+            except (ValueError, KeyError, TypeError) as err:
+                self.damage = Damage(self._line_no, f"not a valid item: {err}")
+                return
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> RecordingReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,263 @@
+"""The reflector: one resource listed, then watched forever, with its health reported.
+
+Three async generators, one per level, modelled on kopf's watch loop:
+
+- `watch_forever` never ends. It finds the served API version, runs `list_then_watch`, and turns
+  every failure into stream health plus a jittered backoff (honouring Retry-After), then goes again.
+- `list_then_watch` lists when it has no resourceVersion to resume from, diffs the list against what
+  it had (so a relist after 410 Gone reports deletions and changes from the gap), then re-watches
+  from the last resourceVersion each time the server ends a watch.
+- `watch_once` is one watch request: bookmarks asked for, a random `timeoutSeconds`, the inactivity
+  timer on every read; an in-stream ERROR becomes an exception (410 → `APIGoneError`).
+
+A watch that delivers events resets the failure count; one that ends without a single event (or
+fails) counts as a failure, so a server that answers and hangs up at once, or a 410 storm, is paced
+by the backoff instead of spinning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from dataclasses import dataclass, field
+
+from sovwatch.kube import discovery, errors
+from sovwatch.kube.api import ApiClient
+from sovwatch.kube.resources import WatchedResource
+from sovwatch.settings import WatchSettings
+from sovwatch.sources import listing
+from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
+from sovwatch.sources.slimming import slim
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+class Marker(enum.Enum):
+    OPENED = "opened"
+    """The watch request was answered 2xx: the stream is up (before any event arrives)."""
+
+
+@dataclass
+class Reflection:
+    """What one reflector knows: the objects it has emitted, where to resume, how it is doing."""
+
+    resource: WatchedResource
+    clock: Clock
+    version: str | None = None
+    """The API version being watched, once discovery found one."""
+    resource_version: str | None = None
+    """Where the next watch resumes; None means list first."""
+    objects: dict[listing.ObjectKey, dict] = field(default_factory=dict)
+    """Slim objects by (namespace, name), exactly as last emitted."""
+    failures: int = 0
+    """Consecutive attempts without a single event: drives the backoff and `attempt`."""
+    health: StreamHealth | None = None
+
+    def event(self, type_: EventType, obj: dict) -> WatchEvent:
+        """Remember a change and make the event for it."""
+        key = listing.object_key(obj)
+        if type_ is EventType.DELETED:
+            self.objects.pop(key, None)
+        else:
+            self.objects[key] = obj
+        return WatchEvent(self.resource.key, type_, obj, self.clock())
+
+    def transition(
+        self, state: HealthState, *, detail: str = "", since: float | None = None
+    ) -> StreamHealth | None:
+        """The health record for entering `state`, or None if nothing changed."""
+        attempt = self.failures if state in (HealthState.RECONNECTING, HealthState.STALE) else 0
+        old = self.health
+        if old and (old.state, old.attempt, old.detail) == (state, attempt, detail):
+            return None
+        self.health = StreamHealth(
+            self.resource.key, state, since if since is not None else self.clock(), attempt, detail
+        )
+        return self.health
+
+    def live_detail(self) -> str:
+        return self.resource.api_version(self.version or "")
+
+
+async def watch_forever(
+    client: ApiClient,
+    resource: WatchedResource,
+    *,
+    namespace: str | None = None,
+    settings: WatchSettings,
+    clock: Clock = time.time,
+) -> AsyncIterator[SourceItem]:
+    """Events and health of `resource`, forever; nothing escapes but cancellation."""
+    state = Reflection(resource, clock)
+    yield state.transition(HealthState.CONNECTING)
+    while True:
+        health: StreamHealth | None = None
+        delay = 0.0
+        try:
+            if state.version is None:
+                state.version = await discovery.served_version(client, resource)
+            if state.version is None:
+                # The group is not served (CRD not installed yet, or removed with its objects).
+                for type_, obj in listing.diff(state.objects, ()):
+                    yield state.event(type_, obj)
+                state.resource_version = None
+                health = state.transition(
+                    HealthState.ABSENT, detail=f"{resource.key} is not served (CRD not installed)"
+                )
+                delay = settings.absent_recheck
+            else:
+                async for item in list_then_watch(
+                    client, state, namespace=namespace, settings=settings
+                ):
+                    yield item
+                state.failures += 1  # the server ended a watch before sending anything
+                delay = settings.backoff(state.failures)
+        except errors.APIGoneError:
+            # History compacted past our resourceVersion: list again and diff.
+            state.resource_version = None
+            health, delay = _retry(state, settings, "resourceVersion expired (410 Gone): relisting")
+        except errors.APINotFoundError:
+            # The version we watched went away (CRD deleted or upgraded): discover again.
+            state.version = state.resource_version = None
+            health, delay = _retry(state, settings, f"{resource.key} no longer served")
+        except errors.APIForbiddenError as e:
+            scope = f"in namespace {namespace}" if namespace and resource.namespaced else ""
+            health = state.transition(
+                HealthState.FORBIDDEN,
+                detail=" ".join(f"cannot read {resource.key} {scope}".split())
+                + f": {e.message or e.reason}",
+            )
+            delay = settings.forbidden_recheck
+        except errors.InactivityError as e:
+            state.failures += 1
+            health = state.transition(
+                HealthState.STALE,
+                detail=f"no data for {settings.inactivity_timeout:g} s: reconnecting",
+                since=e.last_activity,
+            )
+            delay = settings.backoff(state.failures - 1)
+        except errors.APITooManyRequestsError as e:
+            state.failures += 1
+            delay = max(settings.backoff(state.failures), e.retry_after or 0.0)
+            health = state.transition(
+                HealthState.RECONNECTING, detail=f"{e}; retrying in {delay:.1f} s"
+            )
+        except errors.MalformedLineError as e:
+            health, delay = _retry(
+                state, settings, f"{e}; re-watching from resourceVersion {state.resource_version}"
+            )
+        except errors.APIUnauthorizedError as e:
+            state.failures += 1
+            health = state.transition(HealthState.ERROR, detail=str(e))
+            delay = settings.backoff(state.failures)
+        except errors.KubeError as e:
+            health, delay = _retry(state, settings, str(e))
+        except errors.FatalError as e:  # credentials could not be refreshed
+            state.failures += 1
+            health = state.transition(HealthState.ERROR, detail=str(e))
+            delay = settings.backoff(state.failures)
+        except Exception as e:  # a bug must not silently end this stream
+            logger.exception("watching %s failed", resource.key)
+            state.failures += 1
+            health = state.transition(
+                HealthState.ERROR, detail=f"internal error: {type(e).__name__}: {e}"
+            )
+            delay = settings.backoff(state.failures)
+        if health is not None:
+            yield health
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+def _retry(
+    state: Reflection, settings: WatchSettings, detail: str
+) -> tuple[StreamHealth | None, float]:
+    state.failures += 1
+    return state.transition(HealthState.RECONNECTING, detail=detail), settings.backoff(
+        state.failures
+    )
+
+
+async def list_then_watch(
+    client: ApiClient,
+    state: Reflection,
+    *,
+    namespace: str | None,
+    settings: WatchSettings,
+) -> AsyncIterator[SourceItem]:
+    """List if there is nowhere to resume from, then watch until a watch ends with no events.
+
+    Returns normally only when the server ended a watch that delivered nothing; raises the
+    `sovwatch.kube.errors` exception of any failure, `APIGoneError` meaning "list again".
+    """
+    resource, version = state.resource, state.version
+    assert version is not None
+    if state.resource_version is None:
+        items, rv = await listing.list_objs(
+            client, resource, version, namespace=namespace, settings=settings
+        )
+        for type_, obj in listing.diff(state.objects, [slim(item) for item in items]):
+            yield state.event(type_, obj)
+        state.resource_version = rv
+        if health := state.transition(HealthState.LIVE, detail=state.live_detail()):
+            yield health
+    path = resource.collection_path(version, namespace)
+    while True:
+        delivered = False
+        async with aclosing(
+            watch_once(client, path, resource_version=state.resource_version, settings=settings)
+        ) as events:
+            async for event in events:
+                if event is Marker.OPENED:
+                    if health := state.transition(HealthState.LIVE, detail=state.live_detail()):
+                        yield health
+                    continue
+                delivered = True
+                state.failures = 0
+                obj = event["object"]
+                state.resource_version = listing.resource_version(obj) or state.resource_version
+                if event["type"] == "BOOKMARK":
+                    continue
+                if event["type"] not in EventType.__members__:
+                    logger.warning(
+                        "%s: skipped a watch event of type %r", resource.key, event["type"]
+                    )
+                    continue
+                obj.setdefault("kind", resource.kind)
+                obj.setdefault("apiVersion", resource.api_version(version))
+                yield state.event(EventType(event["type"]), slim(obj))
+        if not delivered:
+            return
+
+
+async def watch_once(
+    client: ApiClient, path: str, *, resource_version: str | None, settings: WatchSettings
+) -> AsyncIterator[dict | Marker]:
+    """One watch request: `Marker.OPENED`, then the raw events (`type`, `object`) until it ends."""
+    params: dict[str, str | int] = {
+        "watch": "true",
+        "allowWatchBookmarks": "true",
+        "timeoutSeconds": settings.watch_timeout(),
+    }
+    if resource_version:
+        params["resourceVersion"] = resource_version
+    async with client.open_stream(path, params) as lines:
+        yield Marker.OPENED
+        async for line in lines:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                raise errors.MalformedLineError(line) from None
+            if not isinstance(event, dict) or not isinstance(event.get("object"), dict):
+                raise errors.MalformedLineError(line)
+            if event.get("type") == "ERROR":
+                status = event["object"]
+                raise errors.api_error(int(status.get("code") or 500), status)
+            yield event

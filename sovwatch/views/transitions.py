@@ -1,0 +1,85 @@
+"""Transitions: what changed state between two snapshots, as records the headless views print.
+
+Both headless views report changes, not states, so they share one definition of a change: an object
+whose `state` differs between two `sovwatch.snapshot/v1` documents (or that appeared or went away).
+HelmReleases are read from `releases` (the rollout's own view of them), every other kind from
+`objects`. Events are not objects with a state and never make transitions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HELMRELEASE = "HelmRelease"
+FLUX_KINDS = frozenset(
+    {HELMRELEASE, "Kustomization", "HelmChart", "HelmRepository", "OCIRepository", "GitRepository"}
+)
+BAD = frozenset({"failed", "stalled"})
+"""States that are a problem in themselves (the model's `BAD_STATES`, as snapshot words)."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One object moving from one state to another."""
+
+    kind: str
+    namespace: str
+    name: str
+    before: str | None
+    """The previous state; None when the object is new."""
+    after: str | None
+    """The new state; None when the object is gone."""
+    reason: str
+    message: str
+    ts: float
+    """When the change was seen (epoch seconds, in the source's time)."""
+
+
+Key = tuple[str, str, str]
+
+
+def states_of(snapshot: dict) -> dict[Key, dict]:
+    """Every object with a state in a snapshot, keyed by (kind, namespace, name)."""
+    found: dict[Key, dict] = {}
+    for release in snapshot.get("releases", ()):
+        found[(HELMRELEASE, release.get("namespace", ""), release.get("name", ""))] = release
+    for obj in snapshot.get("objects", ()):
+        kind = obj.get("kind", "")
+        if kind in (HELMRELEASE, "Event") or not obj.get("state"):
+            continue
+        found[(kind, obj.get("namespace", ""), obj.get("name", ""))] = obj
+    return found
+
+
+def diff(before: dict | None, after: dict, *, ts: float) -> list[Transition]:
+    """State changes from `before` (None: nothing seen yet) to `after`, in `after`'s order."""
+    old = states_of(before) if before is not None else {}
+    new = states_of(after)
+    changes = [
+        Transition(
+            kind=key[0],
+            namespace=key[1],
+            name=key[2],
+            before=old[key]["state"] if key in old else None,
+            after=entry["state"],
+            reason=entry.get("reason") or "",
+            message=entry.get("message") or "",
+            ts=ts,
+        )
+        for key, entry in new.items()
+        if key not in old or old[key]["state"] != entry["state"]
+    ]
+    changes.extend(
+        Transition(key[0], key[1], key[2], entry["state"], None, "Deleted", "", ts)
+        for key, entry in old.items()
+        if key not in new
+    )
+    return changes
+
+
+def is_rollout_level(transition: Transition) -> bool:
+    """Whether a line-per-change log should show it: every Flux object's change, and any other
+    object going into or out of a failure (a pod starting to crash-loop, a PVC failing to bind)."""
+    if transition.kind in FLUX_KINDS:
+        return True
+    return transition.before in BAD or transition.after in BAD

@@ -1,0 +1,203 @@
+"""SovwatchApp: the Textual app. It composes the screens and wires the source to them.
+
+Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
+
+    app = SovwatchApp(source_factory, cluster={"context": ..., "server": ...},
+                      settings=TuiSettings(ascii=..., expect=..., refresh_hz=4.0),
+                      replay_control=None)
+    app.run()          # returns when the user quits or a signal arrives
+    sys.exit(app.return_code or 0)   # 130 after Ctrl-C, SIGINT, SIGTERM or SIGHUP
+
+- `source_factory()` returns an async iterator of `SourceItem` (`WatchEvent | StreamHealth`). The app
+  runs it in one worker (`group="source"`, `exit_on_error=False`) on its own event loop; the worker
+  only applies items to a `Store`. It never touches a widget.
+- A `set_interval` flush at `settings.refresh_hz` (2-4 Hz) asks the model for a snapshot when the
+  store's revision moved, and updates the visible widgets inside `batch_update()`, writing only cells
+  whose value changed. Between changes only the header's elapsed clock moves, once per second.
+- If the source fails, the header says so and the last known state stays on screen, marked stale.
+- Fatal start-up errors are the CLI's to print before the app is created.
+- `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from sovwatch.exitcodes import ExitCode
+from sovwatch.store.store import Store
+from sovwatch.views.tui import glyphs as glyph_sets
+from sovwatch.views.tui.options import ReplayControl, TuiSettings
+from sovwatch.views.tui.palette import Palette
+from sovwatch.views.tui.screens.help import HelpScreen, describe
+from sovwatch.views.tui.screens.main import MainScreen
+
+SourceFactory = Callable[[], AsyncIterator[Any]]
+Snapshotter = Callable[[Store, float], dict]
+"""Store and wall-clock time to the `sovwatch.snapshot/v1` document the views read."""
+SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+class SovwatchApp(App[None]):
+    """The rollout, live, on one screen."""
+
+    CSS_PATH = "sovwatch.tcss"
+    TITLE = "sovwatch"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "interrupt", "Quit (exit code 130)", show=False, priority=True),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("space", "pause", "Pause/resume replay"),
+        Binding("full_stop", "step", "Step one event", key_display="."),
+    ]
+
+    def __init__(
+        self,
+        source_factory: SourceFactory,
+        *,
+        cluster: dict,
+        settings: Any = None,
+        replay_control: ReplayControl | None = None,
+        snapshotter: Snapshotter | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """
+        Args:
+            source_factory: returns the async iterator of source items to watch.
+            cluster: `context` and `server` for the header.
+            settings: `TuiSettings` or any object with the same attributes.
+            replay_control: given in replay mode; pause/step/speed.
+            snapshotter: the model entry point (defaults to the rollout model); tests may pin it.
+            clock: wall-clock source; tests pin it to make screens reproducible.
+        """
+        super().__init__()
+        self.source_factory = source_factory
+        self.cluster = cluster
+        self.settings = settings or TuiSettings()
+        self.replay_control = replay_control
+        self.clock = clock
+        self.store = Store()
+        self.glyphs = glyph_sets.pick(getattr(self.settings, "ascii", None))
+        self.snapshotter = snapshotter or self._model_snapshotter()
+        self.palette = Palette.from_variables(self.get_css_variables())
+        self.main = MainScreen(
+            glyphs=self.glyphs, failed_first=getattr(self.settings, "failed_first", False)
+        )
+        self.source_error = ""
+        self.flushes = 0
+        """Flushes that rendered a new snapshot (tests and the bench read it)."""
+        self._shown_revision = -1
+        self._shown_second = -1
+        self._shown_mode = ""
+
+    def _model_snapshotter(self) -> Snapshotter:
+        from sovwatch.model.snapshot import snapshot_document
+
+        expect = getattr(self.settings, "expect", None)
+        return lambda store, now: snapshot_document(
+            store, cluster=self.cluster, expect=expect, now=now
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.set_class(self.no_color, "no-color")
+        self.set_class(self.glyphs is glyph_sets.ASCII, "ascii")
+        self.palette = Palette.from_variables(self.get_css_variables())
+        self.push_screen(self.main)
+        self.run_worker(self._consume, group="source", exit_on_error=False)
+        hz = max(float(getattr(self.settings, "refresh_hz", 4.0)), 0.5)
+        self.set_interval(1 / hz, self.flush)
+        self.call_after_refresh(self.flush)
+        if not self.is_headless:
+            loop = asyncio.get_running_loop()
+            for sig in SIGNALS:
+                loop.add_signal_handler(sig, self.action_interrupt)
+
+    def on_unmount(self) -> None:
+        if not self.is_headless:
+            loop = asyncio.get_running_loop()
+            for sig in SIGNALS:
+                loop.remove_signal_handler(sig)
+
+    async def _consume(self) -> None:
+        async for item in self.source_factory():
+            self.store.apply(item)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "source":
+            return
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.source_error = " ".join(f"{type(error).__name__}: {error}".split())[:200]
+            self._shown_revision = -1
+        elif event.state is WorkerState.SUCCESS and self.replay_control is not None:
+            self._shown_mode = ""
+
+    # -- the flush ---------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Apply what changed since the last flush; otherwise just move the clock once a second."""
+        now = self.clock()
+        mode = self._mode()
+        if self.store.revision != self._shown_revision or mode != self._shown_mode:
+            snapshot = self.snapshotter(self.store, now)
+            self._shown_revision, self._shown_mode = self.store.revision, mode
+            self.show_snapshot(snapshot, now=now)
+        elif int(now) != self._shown_second and self.main.snapshot:
+            with self.batch_update():
+                self.main.now = now
+                if int(now) // 60 != self._shown_second // 60:
+                    self.main.rerender()
+                else:
+                    self.main.refresh_header()
+        self._shown_second = int(now)
+
+    def show_snapshot(self, snapshot: dict, *, now: float) -> None:
+        """Render one snapshot document now (the flush's last step; tests call it directly)."""
+        with self.batch_update():
+            self.main.show(snapshot, now=now, mode=self._mode(), source_error=self.source_error)
+        self.flushes += 1
+
+    def _mode(self) -> str:
+        control = self.replay_control
+        if control is None:
+            return ""
+        return f"{'PAUSED' if control.paused else 'REPLAY'} {control.speed:g}x"
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("pause", "step"):
+            return self.replay_control is not None
+        return True
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        usable = [
+            b
+            for b in (*self.main.BINDINGS, *self.BINDINGS)
+            if isinstance(b, Binding) and self.check_action(b.action, ())
+        ]
+        self.push_screen(HelpScreen(describe(usable)))
+
+    def action_interrupt(self) -> None:
+        self.exit(return_code=ExitCode.INTERRUPTED)
+
+    def action_pause(self) -> None:
+        if self.replay_control is not None:
+            self.replay_control.toggle_pause()
+            self.flush()
+
+    def action_step(self) -> None:
+        if self.replay_control is not None:
+            self.replay_control.step()

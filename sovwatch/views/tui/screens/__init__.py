@@ -1,0 +1,1 @@
+"""The app's screens: the main rollout screen and the help and stream-health dialogs."""

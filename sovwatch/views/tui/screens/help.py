@@ -1,0 +1,57 @@
+"""`?`: every key the main screen answers to, generated from the bindings themselves."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+EXTRA = (("up down j k", "Move the selection"), ("pgup pgdn home end", "Page, first, last"))
+"""Cursor keys, which the tables handle themselves."""
+
+
+def key_lines(bindings: list[tuple[str, str]]) -> Content:
+    width = max((len(k) for k, _ in bindings), default=4) + 2
+    return Content("\n").join(
+        Content.assemble((key.ljust(width), "bold $text-accent"), text) for key, text in bindings
+    )
+
+
+class HelpScreen(ModalScreen[None]):
+    """A list of keys; any of esc, q or ? closes it."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close", show=False),
+    ]
+
+    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._bindings = [*EXTRA, *bindings]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box"):
+            yield Static(Content.assemble(("Keys", "bold underline")), markup=False)
+            yield Static(key_lines(self._bindings), id="help-keys", markup=False)
+
+    def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
+
+
+def describe(bindings: list[Binding]) -> list[tuple[str, str]]:
+    """(keys, description) for every described binding; keys sharing an action share a line."""
+    keys: dict[str, list[str]] = {}
+    text: dict[str, str] = {}
+    for binding in bindings:
+        if not binding.description:
+            continue
+        for key in binding.key.split(","):
+            keys.setdefault(binding.action, []).append(_pretty(key))
+        text.setdefault(binding.action, binding.description)
+    return [(" ".join(keys[action]), text[action]) for action in keys]
+
+
+def _pretty(key: str) -> str:
+    return {"slash": "/", "question_mark": "?", "full_stop": ".", "ctrl+c": "ctrl+c"}.get(key, key)

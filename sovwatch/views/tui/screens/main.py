@@ -1,0 +1,226 @@
+"""The main screen: header, then the releases (with a detail or events pane), the graph or the
+timeline, then the filter bar and the footer.
+
+Only what is visible is updated on a flush; switching view or pane renders the latest snapshot at
+once, so hidden views cost nothing while they are hidden.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer
+
+from sovwatch.views.tui import detail_content, graph_content
+from sovwatch.views.tui.glyphs import Glyphs
+from sovwatch.views.tui.palette import Palette
+from sovwatch.views.tui.screens.streams import StreamsScreen, stream_lines
+from sovwatch.views.tui.viewmodel import (
+    arrange,
+    event_rows,
+    header_info,
+    release_key,
+    release_rows,
+    timeline_rows,
+)
+from sovwatch.views.tui.widgets.calm_static import CalmStatic
+from sovwatch.views.tui.widgets.events_table import EventsTable
+from sovwatch.views.tui.widgets.filter_bar import FilterBar
+from sovwatch.views.tui.widgets.release_table import ReleaseTable
+from sovwatch.views.tui.widgets.rollout_header import RolloutHeader
+from sovwatch.views.tui.widgets.timeline_table import TimelineTable
+
+
+class MainScreen(Screen[None]):
+    """Everything about the rollout on one screen."""
+
+    BINDINGS = [
+        Binding("enter", "toggle_pane('detail')", "Details", key_display="enter"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("f", "failures", "Failures"),
+        Binding("e", "toggle_pane('events')", "Events"),
+        Binding("g", "view('graph')", "Graph"),
+        Binding("t", "view('timeline')", "Timeline"),
+        Binding("o", "order", "Order: waves / failed first", show=False),
+        Binding("s", "streams", "Stream health details", show=False),
+        Binding("escape", "back", "Close pane, view or filter", show=False),
+    ]
+
+    def __init__(self, *, glyphs: Glyphs, failed_first: bool = False) -> None:
+        super().__init__()
+        self.glyphs = glyphs
+        self.failed_first = failed_first
+        self.failures_only = False
+        self.query_text = ""
+        self.view = "releases"
+        self.pane = ""
+        self.snapshot: dict = {}
+        self.now = 0.0
+        self.mode = ""
+        self.source_error = ""
+
+    def compose(self) -> ComposeResult:
+        g = self.glyphs
+        yield RolloutHeader(glyphs=g, id="header")
+        with ContentSwitcher(initial="releases", id="views"):
+            with Vertical(id="releases"):
+                yield ReleaseTable(glyphs=g, id="release-table")
+                with ContentSwitcher(id="pane", classes="hidden"):
+                    with VerticalScroll(id="detail"):
+                        yield CalmStatic(id="detail-text")
+                    yield EventsTable(glyphs=g, id="events")
+            with VerticalScroll(id="graph"):
+                yield CalmStatic(id="graph-text")
+            with Vertical(id="timeline"):
+                yield CalmStatic(id="critical-path")
+                yield TimelineTable(glyphs=g, id="timeline-table")
+        yield FilterBar(id="filter")
+        yield Footer(compact=True)
+
+    @property
+    def palette(self) -> Palette:
+        return self.app.palette  # type: ignore[attr-defined]
+
+    # -- data --------------------------------------------------------------------------------
+
+    def show(self, snapshot: dict, *, now: float, mode: str = "", source_error: str = "") -> None:
+        """Render `snapshot` into whatever is visible."""
+        self.snapshot, self.now, self.mode, self.source_error = snapshot, now, mode, source_error
+        self.refresh_header()
+        if self.view == "releases":
+            self._show_releases()
+        elif self.view == "graph":
+            width = self.query_one("#graph").size.width or self.app.size.width
+            self.query_one("#graph-text", CalmStatic).show(
+                graph_content.render(snapshot, width=width - 1, glyphs=self.glyphs)
+            )
+        else:
+            self._show_timeline()
+
+    def refresh_header(self) -> None:
+        info = header_info(self.snapshot)
+        self.set_class(info.stale or bool(self.source_error), "stale")
+        self.query_one(RolloutHeader).show_info(
+            info, now=self.now, mode=self.mode, source_error=self.source_error
+        )
+
+    def _show_releases(self) -> None:
+        rows = release_rows(self.snapshot, self.glyphs)
+        shown = arrange(
+            rows,
+            query=self.query_text,
+            failures_only=self.failures_only,
+            failed_first=self.failed_first,
+        )
+        table = self.query_one(ReleaseTable)
+        table.show(shown, sizing=rows, now=self.now, palette=self.palette)
+        if self.pane == "detail":
+            self._show_detail()
+        elif self.pane == "events":
+            self.query_one(EventsTable).show(
+                event_rows(self.snapshot), now=self.now, palette=self.palette
+            )
+
+    def _show_detail(self) -> None:
+        releases = {release_key(r): r for r in self.snapshot.get("releases") or []}
+        key = self.query_one(ReleaseTable).selected_key
+        text = self.query_one("#detail-text", CalmStatic)
+        if key in releases:
+            text.show(
+                detail_content.render(releases[key], releases, now=self.now, glyphs=self.glyphs)
+            )
+
+    def _show_timeline(self) -> None:
+        rows = timeline_rows(self.snapshot, now=self.now)
+        path = [k.rsplit("/", 1)[-1] for k in self.snapshot.get("criticalPath") or []]
+        line = self.glyphs.then.join(path) if path else "not known yet"
+        self.query_one("#critical-path", CalmStatic).show(
+            Content.assemble((f"{self.glyphs.critical} critical path: ", "bold"), line)
+        )
+        self.query_one(TimelineTable).show(rows, palette=self.palette)
+
+    def rerender(self) -> None:
+        if self.snapshot:
+            self.show(self.snapshot, now=self.now, mode=self.mode, source_error=self.source_error)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.rerender)
+
+    @on(DataTable.RowHighlighted, "#release-table")
+    def _highlighted(self) -> None:
+        if self.pane == "detail":
+            self._show_detail()
+
+    @on(DataTable.RowSelected, "#release-table")
+    def _selected(self) -> None:
+        self.action_toggle_pane("detail")
+
+    @on(FilterBar.Changed)
+    def _filter_changed(self, event: FilterBar.Changed) -> None:
+        self.query_text = event.query
+        self.rerender()
+
+    @on(FilterBar.Done)
+    def _filter_done(self, event: FilterBar.Done) -> None:
+        self.query_text = event.query
+        self.query_one(FilterBar).remove_class("shown")
+        self.query_one(ReleaseTable).focus()
+        self.rerender()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_toggle_pane(self, pane: str) -> None:
+        self._set_view("releases")
+        self.pane = "" if self.pane == pane else pane
+        switcher = self.query_one("#pane", ContentSwitcher)
+        switcher.set_class(not self.pane, "hidden")
+        if self.pane:
+            switcher.current = self.pane
+        self.rerender()
+
+    def action_view(self, view: str) -> None:
+        self._set_view("releases" if self.view == view else view)
+        self.rerender()
+
+    def _set_view(self, view: str) -> None:
+        self.view = view
+        self.query_one("#views", ContentSwitcher).current = view
+        focus = {"releases": "#release-table", "graph": "#graph", "timeline": "#timeline-table"}
+        self.query_one(focus[view]).focus()
+
+    def action_filter(self) -> None:
+        self._set_view("releases")
+        bar = self.query_one(FilterBar)
+        bar.add_class("shown")
+        bar.focus()
+
+    def action_failures(self) -> None:
+        self.failures_only = not self.failures_only
+        self.rerender()
+
+    def action_order(self) -> None:
+        self.failed_first = not self.failed_first
+        self.rerender()
+
+    def action_streams(self) -> None:
+        info = header_info(self.snapshot)
+        self.app.push_screen(
+            StreamsScreen(stream_lines(info, now=self.now, source_error=self.source_error))
+        )
+
+    def action_back(self) -> None:
+        if self.view != "releases":
+            self._set_view("releases")
+        elif self.pane:
+            self.action_toggle_pane(self.pane)
+            return
+        elif self.query_text or self.failures_only:
+            self.query_text, self.failures_only = "", False
+            self.query_one(FilterBar).value = ""
+        self.rerender()

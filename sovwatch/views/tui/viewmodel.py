@@ -1,0 +1,330 @@
+"""The one place that reads the model's snapshot and turns it into what the widgets display.
+
+Widgets never classify, join or order anything themselves: the model decides states, root causes,
+waves and the critical path; this module only picks fields and formats them (durations, counts,
+"2/3", "← bp-loki: Multi-Attach data-loki-0"). Durations in tables have minute granularity so that a
+calm rollout changes a row at most once a minute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sovwatch.model.states import State
+from sovwatch.views.tui.glyphs import Glyphs
+
+FAILING = frozenset({State.FAILED, State.STALLED})
+"""States the `f` toggle keeps and failed-first sorts to the top."""
+EXPLAINED = frozenset({State.WAITING, State.FAILED, State.STALLED, State.PROGRESSING})
+"""States whose rows show a short root cause."""
+
+
+def epoch(value: object) -> float | None:
+    """Seconds since the epoch from a snapshot timestamp (a number or an RFC 3339 string)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def age(seconds: float | None) -> str:
+    """A calm duration for tables: "<1m", "7m", "1h05m"; changes at most once a minute."""
+    if seconds is None:
+        return ""
+    minutes = int(max(seconds, 0) // 60)
+    if minutes == 0:
+        return "<1m"
+    if minutes < 60:
+        return f"{minutes}m"
+    return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def clock(seconds: float | None) -> str:
+    """An elapsed-time clock: "4:07", "1:02:03"."""
+    if seconds is None:
+        return "-"
+    total = int(max(seconds, 0))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def truncate(text: str, width: int, glyphs: Glyphs) -> str:
+    """Cut `text` to `width` cells, marking the cut."""
+    if width <= 0:
+        return ""
+    return text if len(text) <= width else text[: width - 1] + glyphs.ellipsis
+
+
+def release_key(release: dict) -> str:
+    return f"{release.get('namespace', '')}/{release.get('name', '')}"
+
+
+def state_of(obj: dict) -> State:
+    try:
+        return State(obj.get("state") or State.UNKNOWN)
+    except ValueError:
+        return State.UNKNOWN
+
+
+@dataclass(frozen=True)
+class ReleaseRow:
+    """One release as the table shows it (the cells, before styling)."""
+
+    key: str
+    """`namespace/name`, the table's row key."""
+    name: str
+    state: State
+    chart: str
+    since: float | None
+    wave: int
+    workloads: str
+    probes: str
+    volumes: str
+    cause: str
+
+
+def workloads_text(release: dict, glyphs: Glyphs) -> str:
+    workloads = release.get("workloads") or {}
+    total = workloads.get("total") or 0
+    return f"{workloads.get('ready', 0)}/{total}" if total else glyphs.dash
+
+
+def probes_text(release: dict, glyphs: Glyphs) -> str:
+    """ "ok" when every probe that exists passes, "2 fail" when two are failing, "?" while unknown."""
+    states = [
+        value
+        for pod in release.get("pods") or []
+        for value in (pod.get("probes") or {}).values()
+        if value and value != "none"
+    ]
+    if not states:
+        return glyphs.dash
+    failing = states.count("failing")
+    if failing:
+        return f"{failing} fail"
+    return "?" if "unknown" in states else "ok"
+
+
+def volumes_text(release: dict, glyphs: Glyphs) -> str:
+    """ "2/2" bound, with " err" when a volume is failed or stalled (provisioning, attach, mount)."""
+    volumes = release.get("volumes") or []
+    if not volumes:
+        return glyphs.dash
+    ready = sum(1 for v in volumes if state_of(v) is State.READY)
+    broken = any(state_of(v) in FAILING for v in volumes)
+    return f"{ready}/{len(volumes)}" + (" err" if broken else "")
+
+
+def cause_text(release: dict, glyphs: Glyphs) -> str:
+    """The short root cause for rows that are not simply fine."""
+    state = state_of(release)
+    if state not in EXPLAINED:
+        return ""
+    cause = release.get("rootCause") or {}
+    if cause.get("kind") == "HelmRelease" and cause.get("name") == release.get("name"):
+        return ": ".join(p for p in (cause.get("reason", ""), cause.get("message", "")) if p)
+    what = " ".join(p for p in (cause.get("reason", ""), cause.get("name", "")) if p)
+    blockers = release.get("blockedBy") or []
+    if blockers:
+        culprit = blockers[-1].rsplit("/", 1)[-1]
+        return (
+            f"{glyphs.blocked_by} {culprit}: {what}" if what else f"{glyphs.blocked_by} {culprit}"
+        )
+    if what:
+        return what
+    return release.get("reason", "") if state is not State.PROGRESSING else ""
+
+
+def chart_text(release: dict) -> str:
+    chart = release.get("chart") or ""
+    if isinstance(chart, dict):
+        name, version = chart.get("name", ""), chart.get("version", "")
+        return f"{name}@{version}" if version else name
+    return str(chart)
+
+
+def release_rows(snapshot: dict, glyphs: Glyphs) -> list[ReleaseRow]:
+    """Every release in the snapshot, in the model's order."""
+    return [
+        ReleaseRow(
+            key=release_key(r),
+            name=r.get("name", ""),
+            state=state_of(r),
+            chart=chart_text(r),
+            since=epoch(r.get("since")),
+            wave=int(r.get("wave") or 0),
+            workloads=workloads_text(r, glyphs),
+            probes=probes_text(r, glyphs),
+            volumes=volumes_text(r, glyphs),
+            cause=cause_text(r, glyphs),
+        )
+        for r in snapshot.get("releases") or []
+    ]
+
+
+def arrange(
+    rows: list[ReleaseRow],
+    *,
+    query: str = "",
+    failures_only: bool = False,
+    failed_first: bool = False,
+) -> list[ReleaseRow]:
+    """The rows to show, in display order: dependency waves (stable within a wave), optionally
+    failed/stalled first; filtered by a name substring or an exact state word."""
+    needle = query.strip().lower()
+    shown = [
+        row
+        for row in rows
+        if (not failures_only or row.state in FAILING)
+        and (not needle or needle in row.name.lower() or needle == row.state.value)
+    ]
+    if failed_first:
+        return sorted(shown, key=lambda row: (row.state not in FAILING, row.wave))
+    return sorted(shown, key=lambda row: row.wave)
+
+
+HEALTH_SEVERITY = {
+    "live": 0,
+    "absent": 0,
+    "connecting": 1,
+    "reconnecting": 2,
+    "stale": 3,
+    "forbidden": 4,
+    "error": 5,
+}
+"""How much each stream state worries the badge; `absent` (CRD not installed yet) is normal."""
+UNSETTLED = frozenset({"reconnecting", "stale", "error"})
+"""Stream states in which what the store holds may be out of date."""
+
+
+@dataclass(frozen=True)
+class StreamRow:
+    resource: str
+    state: str
+    since: float | None
+    attempt: int = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class HeaderInfo:
+    """What the header line shows, from the snapshot."""
+
+    context: str
+    server: str
+    outcome: str
+    ready: int
+    total: int
+    expected: int | None
+    expected_from: str
+    started_at: float | None
+    eta_seconds: float | None
+    streams: tuple[StreamRow, ...]
+
+    @property
+    def worst_stream(self) -> StreamRow | None:
+        """The stream the badge talks about: the most worrying one."""
+        return max(self.streams, key=lambda s: HEALTH_SEVERITY.get(s.state, 5), default=None)
+
+    @property
+    def stale(self) -> bool:
+        """True while some stream has lost its connection: shown data may be old."""
+        return any(s.state in UNSETTLED for s in self.streams)
+
+
+def header_info(snapshot: dict) -> HeaderInfo:
+    cluster = snapshot.get("cluster") or {}
+    progress = snapshot.get("progress") or {}
+    return HeaderInfo(
+        context=cluster.get("context", ""),
+        server=cluster.get("server", ""),
+        outcome=str(snapshot.get("outcome") or "in-progress"),
+        ready=int(progress.get("ready") or 0),
+        total=int(progress.get("total") or 0),
+        expected=progress.get("expected"),
+        expected_from=str(progress.get("expectedFrom") or ""),
+        started_at=epoch(snapshot.get("startedAt")),
+        eta_seconds=progress.get("etaSeconds"),
+        streams=tuple(
+            StreamRow(
+                resource=s.get("resource", ""),
+                state=str(s.get("state", "")),
+                since=epoch(s.get("since")),
+                attempt=int(s.get("attempt") or 0),
+                detail=s.get("detail") or "",
+            )
+            for s in snapshot.get("streams") or []
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class EventRow:
+    key: str
+    warning: bool
+    count: int
+    last_seen: float | None
+    object: str
+    reason: str
+    message: str
+
+
+def event_rows(snapshot: dict) -> list[EventRow]:
+    """Recent events as the model ranked them (warnings first, deduplicated); one row per key."""
+    rows: dict[str, EventRow] = {}
+    for e in snapshot.get("events") or []:
+        obj = f"{e.get('kind', '').lower()}/{e.get('namespace', '')}/{e.get('name', '')}"
+        key = e.get("key") or f"{obj}/{e.get('reason', '')}/{e.get('message', '')}"
+        rows.setdefault(
+            key,
+            EventRow(
+                key=key,
+                warning=e.get("type") == "Warning",
+                count=int(e.get("count") or 1),
+                last_seen=epoch(e.get("lastSeen")),
+                object=obj,
+                reason=e.get("reason", ""),
+                message=" ".join(str(e.get("message", "")).split()),
+            ),
+        )
+    return list(rows.values())
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    key: str
+    name: str
+    state: State
+    wave: int
+    started: float | None
+    """Seconds after the rollout started."""
+    took: float | None
+    """Seconds from start to ready, or so far while not ready."""
+    critical: bool
+
+
+def timeline_rows(snapshot: dict, *, now: float) -> list[TimelineRow]:
+    """Per-release durations, slowest first (releases that have not started last)."""
+    started_at = epoch(snapshot.get("startedAt"))
+    critical = set(snapshot.get("criticalPath") or [])
+    releases = {release_key(r): r for r in snapshot.get("releases") or []}
+    rows = []
+    for entry in snapshot.get("timeline") or []:
+        key = release_key(entry)
+        release = releases.get(key, {})
+        start, ready = epoch(entry.get("started")), epoch(entry.get("ready"))
+        rows.append(
+            TimelineRow(
+                key=key,
+                name=entry.get("name", ""),
+                state=state_of(release),
+                wave=int(release.get("wave") or 0),
+                started=start - started_at if start is not None and started_at else None,
+                took=((ready or now) - start) if start is not None else None,
+                critical=key in critical,
+            )
+        )
+    return sorted(rows, key=lambda r: (r.took is None, -(r.took or 0), r.wave))

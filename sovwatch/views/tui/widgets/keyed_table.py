@@ -1,0 +1,106 @@
+"""A DataTable kept in step with a list of keyed rows, touching only what changed.
+
+Measured (shared/research/tech.md 3.4): every `update_cell` invalidates the table's render caches and
+`clear()` + `add_rows` per update costs a full repaint, so `sync()` compares before it writes:
+rows that disappeared are removed, new rows are added, and only cells whose value differs are
+updated. When the wanted order differs from the shown order (dependency waves shift rarely), the rows
+are re-sorted in place with one `sort()` call and the cursor stays on the same release; the table is
+never rebuilt for data. It is rebuilt only when its columns change (a resize across a layout step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+Cells = tuple[Text, ...]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    """Content width in cells; it includes the one-cell gap to the next column."""
+
+
+class KeyedTable(DataTable):
+    """A DataTable synced from `(key, cells)` rows with minimal writes."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(
+            id=id, classes=classes, cursor_type="row", cell_padding=0, zebra_stripes=False
+        )
+        self._columns: tuple[Column, ...] = ()
+        self._shown: dict[str, Cells] = {}
+        """What each row currently displays, by row key (the objects the table holds)."""
+        self.writes = 0
+        """Cells added or updated so far; tests and the bench use it to prove calm updates."""
+
+    @property
+    def layout_columns(self) -> tuple[Column, ...]:
+        return self._columns
+
+    @property
+    def selected_key(self) -> str | None:
+        """The row key under the cursor, if any."""
+        if not self.row_count:
+            return None
+        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+
+    def set_columns(self, columns: Sequence[Column]) -> bool:
+        """Replace the columns if they differ; returns True when the table was rebuilt (empty)."""
+        columns = tuple(columns)
+        if columns == self._columns:
+            return False
+        self.clear(columns=True)
+        for column in columns:
+            self.add_column(column.label, width=column.width, key=column.key)
+        self._columns = columns
+        self._shown = {}
+        return True
+
+    def sync(self, rows: Sequence[tuple[str, Cells]]) -> None:
+        """Make the table show exactly `rows`, in this order."""
+        wanted = dict(rows)
+        selected = self.selected_key
+        for key in [k for k in self._shown if k not in wanted]:
+            self.remove_row(key)
+            del self._shown[key]
+        for key, cells in rows:
+            old = self._shown.get(key)
+            if old is None:
+                self.add_row(*cells, key=key)
+                self.writes += len(cells)
+                self._shown[key] = cells
+                continue
+            kept = []
+            for column, before, after in zip(self._columns, old, cells, strict=True):
+                if before == after:
+                    kept.append(before)
+                else:
+                    self.update_cell(key, column.key, after)
+                    self.writes += 1
+                    kept.append(after)
+            self._shown[key] = tuple(kept)
+        order = [key for key, _ in rows]
+        if [row.key.value for row in self.ordered_rows] != order:
+            self._reorder(order)
+        if selected in wanted and self.selected_key != selected:
+            self.move_cursor(row=self.get_row_index(selected), scroll=False)
+
+    def _reorder(self, order: list[str]) -> None:
+        # DataTable.sort() hands the key function a row's cell objects, not its key. `_shown`
+        # holds the very objects the table holds, and cells are built per row, so the id() of a
+        # row's first cell identifies the row.
+        position = {id(self._shown[key][0]): index for index, key in enumerate(order)}
+        self.sort(self._columns[0].key, key=lambda cell: position[id(cell)])

@@ -1,0 +1,112 @@
+"""The releases table: one row per HelmRelease, in dependency order.
+
+Columns adapt to the width: state, name, time in state, workloads and root cause are always there;
+probes, volumes and chart@version join, in that order, while the cause column keeps at least
+`CAUSE_MIN` cells. A resize across such a step rebuilds the columns once; data updates never do.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.binding import Binding
+
+from sovwatch.views.tui.glyphs import Glyphs
+from sovwatch.views.tui.palette import Palette
+from sovwatch.views.tui.viewmodel import ReleaseRow, age, truncate
+from sovwatch.views.tui.widgets.keyed_table import Column, KeyedTable
+
+STATE_WIDTH = 14
+"""Glyph, space, the longest state word ("progressing") and the gap."""
+CAUSE_MIN = 36
+SCROLLBAR = 1
+OPTIONAL = ("probes", "volumes", "chart")
+"""Columns shown when there is room, in order of priority."""
+
+
+def layout(width: int, rows: Sequence[ReleaseRow]) -> tuple[Column, ...]:
+    """The columns for a table `width` cells wide, sized for `rows`."""
+    name_width = min(max((len(r.name) for r in rows), default=7), 28) + 1
+    chart_width = min(max((len(r.chart) for r in rows), default=5), 32) + 1
+    candidates = {
+        "probes": Column("probes", "Probes", 8),
+        "volumes": Column("volumes", "Volumes", 8),
+        "chart": Column("chart", "Chart", chart_width),
+    }
+    fixed = STATE_WIDTH + name_width + 9 + 6 + SCROLLBAR
+    room = width - fixed
+    shown = set()
+    for key in OPTIONAL:
+        if room - candidates[key].width >= CAUSE_MIN:
+            shown.add(key)
+            room -= candidates[key].width
+    columns = [Column("state", "State", STATE_WIDTH), Column("name", "Release", name_width)]
+    if "chart" in shown:
+        columns.append(candidates["chart"])
+    columns += [Column("age", "In state", 9), Column("pods", "Pods", 6)]
+    columns += [candidates[k] for k in ("probes", "volumes") if k in shown]
+    columns.append(Column("cause", "Blocked by / cause", max(room, 10)))
+    return tuple(columns)
+
+
+def cells(
+    row: ReleaseRow, columns: Sequence[Column], *, now: float, glyphs: Glyphs, palette: Palette
+) -> tuple[Text, ...]:
+    """The styled cells of one row for the given columns (fresh objects per call)."""
+    style = palette.state[row.state]
+    values = {
+        "state": Text(f"{glyphs.state[row.state]} {row.state.value}", style=style),
+        "name": Text(row.name),
+        "chart": Text(row.chart, style=palette.muted),
+        "age": Text(age(now - row.since) if row.since is not None else glyphs.dash),
+        "pods": Text(row.workloads),
+        "probes": Text(row.probes, style=style if "fail" in row.probes else ""),
+        "volumes": Text(row.volumes, style=style if "err" in row.volumes else ""),
+    }
+    by_key = {c.key: c for c in columns}
+    cause_width = by_key["cause"].width - 1 if "cause" in by_key else 0
+    values["cause"] = Text(truncate(row.cause, cause_width, glyphs), style=style)
+    return tuple(values[c.key] for c in columns)
+
+
+class ReleaseTable(KeyedTable):
+    """The releases, one keyed row each (`namespace/name`)."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Details")]
+
+    def __init__(self, *, glyphs: Glyphs, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.glyphs = glyphs
+        self._rows: list[ReleaseRow] = []
+        self._sizing: list[ReleaseRow] = []
+        self._now = time.time()
+
+    def show(
+        self,
+        rows: Sequence[ReleaseRow],
+        *,
+        sizing: Sequence[ReleaseRow],
+        now: float,
+        palette: Palette,
+    ) -> None:
+        """Display `rows` in this order (already filtered and arranged); columns are sized for
+        `sizing` (every release) so that filtering does not change them."""
+        self._rows, self._sizing, self._now = list(rows), list(sizing), now
+        self._render(palette)
+
+    def relayout(self, palette: Palette) -> None:
+        """Re-fit the columns to the current width (on resize)."""
+        self._render(palette)
+
+    def _render(self, palette: Palette) -> None:
+        width = self.size.width or self.app.size.width
+        self.set_columns(layout(width, self._sizing))
+        columns = self.layout_columns
+        self.sync(
+            [
+                (row.key, cells(row, columns, now=self._now, glyphs=self.glyphs, palette=palette))
+                for row in self._rows
+            ]
+        )

@@ -1,0 +1,64 @@
+"""Headless paths never load textual; the model never loads I/O libraries; --help loads nothing heavy.
+
+Checked in a fresh interpreter (the test process itself has imported everything), as harlequin does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sovwatch.model
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HEADLESS = [
+    "sovwatch.cli",
+    "sovwatch.launch",
+    "sovwatch.headless",
+    "sovwatch.views.plain",
+    "sovwatch.views.ndjson",
+    "sovwatch.views.transitions",
+    "sovwatch.sources.recording",
+    "sovwatch.sources.replay",
+    "sovwatch.sources.live",
+    "sovwatch.store.store",
+]
+MODEL = [f"sovwatch.model.{m.name}" for m in pkgutil.iter_modules(sovwatch.model.__path__)]
+
+
+def _loaded_after_import(modules: list[str], suspects: list[str]) -> list[str]:
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        f"print(json.dumps(sorted({{s for s in {suspects!r} if s in sys.modules}})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize(
+    ("modules", "forbidden"),
+    [
+        (HEADLESS, ["textual", "rich"]),
+        (MODEL, ["textual", "rich", "aiohttp", "yaml", "kubernetes", "asyncio"]),
+        (["sovwatch.cli"], ["textual", "aiohttp", "kubernetes", "yaml", "sovwatch.emulator"]),
+    ],
+    ids=["headless-no-textual", "model-pure", "cli-light"],
+)
+def test_imports_stay_out(modules: list[str], forbidden: list[str]):
+    assert modules
+    assert _loaded_after_import(modules, forbidden) == []

@@ -1,0 +1,104 @@
+"""NDJSON records: every line parses, carries a `type`, and the fields the README promises."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from view_snapshots import T0, cilium, grafana_blocked, loki, pod_object, snapshot
+
+from sovwatch.sources.events import HealthState, StreamHealth
+from sovwatch.views.ndjson import NdjsonView
+from sovwatch.views.transitions import diff
+
+FIELDS = {
+    "snapshot": {"type", "ts", "snapshot"},
+    "transition": {"type", "ts", "kind", "namespace", "name", "from", "to", "reason", "message"},
+    "stream": {"type", "ts", "resource", "state", "since", "attempt", "detail"},
+    "outcome": {"type", "ts", "outcome", "exitCode", "why", "progress"},
+}
+
+
+def _records(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_a_rollout_as_records():
+    first = snapshot([cilium("progressing"), loki("waiting")])
+    second = snapshot(
+        [cilium(), loki("progressing")],
+        objects=[
+            pod_object("loki", "loki-0", "failed", "CrashLoopBackOff", "back-off 10s restarting")
+        ],
+    )
+    final = snapshot([cilium(), loki("ready")], outcome="ready")
+    out = io.StringIO()
+    view = NdjsonView(out)
+    view.stream(StreamHealth("pods", HealthState.CONNECTING, T0 - 1), synced=False)
+    view.synced(first, diff(None, first, ts=T0), T0)
+    view.changed(second, diff(first, second, ts=T0 + 60), T0 + 60)
+    view.stream(
+        StreamHealth("pods", HealthState.RECONNECTING, T0 + 70, attempt=1, detail="EOF"),
+        synced=True,
+    )
+    view.changed(final, diff(second, final, ts=T0 + 120), T0 + 120)
+    view.finished(final, outcome="ready", code=0, why="", ts=T0 + 121)
+
+    records = _records(out.getvalue())
+    for record in records:
+        assert set(record) == FIELDS[record["type"]]
+    assert [r["type"] for r in records] == [
+        "stream", "snapshot", "transition", "transition", "transition", "stream",
+        "transition", "transition", "snapshot", "outcome",
+    ]  # fmt: skip
+    assert records[1]["snapshot"] == first
+    assert records[2] == {
+        "type": "transition",
+        "ts": "2026-11-27T12:05:31Z",
+        "kind": "HelmRelease",
+        "namespace": "flux-system",
+        "name": "bp-cilium",
+        "from": "progressing",
+        "to": "ready",
+        "reason": "InstallSucceeded",
+        "message": "Helm install succeeded for release kube-system/cilium.v1 with chart cilium@1.16.5",
+    }
+    pod = records[4]
+    assert (pod["kind"], pod["from"], pod["to"], pod["reason"]) == (
+        "Pod",
+        None,
+        "failed",
+        "CrashLoopBackOff",
+    )
+    gone = records[7]
+    assert (gone["name"], gone["from"], gone["to"]) == ("loki-0", "failed", None)
+    assert records[5]["attempt"] == 1
+    assert records[5]["since"] == "2026-11-27T12:05:41Z"
+    assert records[-1] == {
+        "type": "outcome",
+        "ts": "2026-11-27T12:06:32Z",
+        "outcome": "ready",
+        "exitCode": 0,
+        "why": "",
+        "progress": final["progress"],
+    }
+
+
+def test_once_is_the_bare_snapshot_document():
+    doc = snapshot([cilium(), grafana_blocked()])
+    out = io.StringIO()
+    NdjsonView(out).once(doc)
+    assert out.getvalue().count("\n") == 1
+    parsed = json.loads(out.getvalue())
+    assert parsed == doc
+    assert parsed["schema"] == "sovwatch.snapshot/v1"
+
+
+def test_text_from_the_cluster_survives_unicode_and_quotes():
+    weird = {**loki("waiting"), "message": 'chart "loki" — retries ∞ \n second line'}
+    before = snapshot([cilium("progressing")])
+    after = snapshot([cilium("progressing"), weird])
+    out = io.StringIO()
+    NdjsonView(out).changed(after, diff(before, after, ts=T0), T0)
+    (record,) = _records(out.getvalue())
+    assert record["message"] == weird["message"]
