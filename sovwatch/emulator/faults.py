@@ -43,7 +43,9 @@ class Faults:
         return self._signal(MALFORMED, resource)
 
     def stall(self, resource: str | None = None) -> None:
-        """Keep matching streams open but send nothing on them (bookmarks included) until unstall."""
+        """Keep matching streams open but send nothing on them until `unstall`: no events, no
+        bookmarks, and no end at `timeoutSeconds` either, like a black-holed connection. Only the
+        client's own timeout (or close_watches/stop) ends it."""
         self._stalled.add(self._key(resource))
 
     def unstall(self) -> None:

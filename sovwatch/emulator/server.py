@@ -24,10 +24,6 @@ Control endpoint for out-of-process tests and soak scripts (same auth as the API
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
-import json
 import secrets
 import tempfile
 import time
@@ -38,8 +34,9 @@ from typing import Any
 from aiohttp import web
 
 from sovwatch.emulator import discovery, kubeconfigs, status, tables
-from sovwatch.emulator.eventsview import to_events_v1
+from sovwatch.emulator.control import Control
 from sovwatch.emulator.faults import Faults
+from sovwatch.emulator.listing import paginate, shape, watch_encoder
 from sovwatch.emulator.objects import Change, ObjectStore, ResourceType
 from sovwatch.emulator.selectors import (
     Filter,
@@ -54,16 +51,6 @@ TOKEN_USER = "sovwatch-sim-admin"
 """The user a bearer token authenticates as (shown in 403 messages)."""
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-_FAULT_NAMES = {
-    "close_watches",
-    "malformed_line",
-    "stall",
-    "unstall",
-    "compact",
-    "forbid",
-    "allow",
-    "fail_next",
-}
 
 
 @dataclass
@@ -117,7 +104,7 @@ class Emulator:
         self._streams: set[WatchStream] = set()
         self.faults = Faults(self.store, self._streams)
         self._runner: web.AppRunner | None = None
-        self._background: set[asyncio.Task] = set()
+        self._control = Control(self.faults, self.restart)
         self._ca: CertificateAuthority | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
         self.ca_pem: bytes | None = None
@@ -182,6 +169,10 @@ class Emulator:
         if self._tmp is not None:
             self._tmp.cleanup()
 
+    def open_watches(self) -> list[str]:
+        """The resource keys of the watch streams open right now, one entry per stream."""
+        return sorted(stream.rt.key for stream in self._streams)
+
     def _on_change(self, change: Change) -> None:
         """A CRD change may stop serving a resource: its open watches end, as on a real apiserver."""
         if change.resource != "customresourcedefinitions.apiextensions.k8s.io":
@@ -241,7 +232,10 @@ class Emulator:
             del self.request_log[: len(self.request_log) // 2]
         response: web.StreamResponse | None = None
         try:
-            response = await self._route(request, record)
+            try:
+                response = await self._route(request, record)
+            except status.StatusError as exc:
+                response = exc.response()
             return response
         finally:
             record.status = response.status if response is not None else 500
@@ -253,7 +247,7 @@ class Emulator:
             return status.unauthorized()
         segments = [s for s in request.path.split("/") if s]
         if segments[:2] == ["_sim", "faults"] and len(segments) == 3:
-            return await self._fault_request(request, segments[2])
+            return await self._control.handle(request, segments[2])
         if failure := self.faults.take_failure():
             headers = {}
             if failure.retry_after is not None:
@@ -315,53 +309,33 @@ class Emulator:
 
     # -- list, get, watch ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _shape(rt: ResourceType, version: str, obj: dict) -> dict:
-        """A stored object as the requested group/version serves it (never mutates `obj`)."""
-        if rt.view_of:
-            return to_events_v1(obj)
-        return {**obj, "kind": rt.kind, "apiVersion": rt.api_version(version)}
-
     def _get(self, request: web.Request, target: discovery.Target) -> web.Response:
         rt = target.rt
         obj = self.store.get(rt.view_of or rt.key, target.namespace or "", target.name or "")
         if obj is None:
             return status.not_found(rt, target.name or "")
-        shaped = self._shape(rt, target.version, obj)
+        shaped = shape(rt, target.version, obj)
         if tables.wants_table(request.headers.get("Accept", "")):
             return self._table_response(
-                request, rt, [shaped], shaped["metadata"]["resourceVersion"], None
+                request, rt, [shaped], shaped["metadata"]["resourceVersion"]
             )
         return status.json_response(shaped)
 
     def _list(self, request: web.Request, target: discovery.Target, filt: Filter) -> web.Response:
         rt = target.rt
         items, rv = self.store.list(rt.view_of or rt.key, target.namespace)
-        items = [o for o in items if filt.matches(o)]
-        if token := request.query.get("continue"):
-            try:
-                rv, start = _decode_continue(token)
-            except ValueError:
-                return status.bad_request(f"continue key is not valid: {token}")
-            if rv < self.store.oldest_resource_version:
-                return status.status_response(
-                    410,
-                    "The provided continue parameter is too old to display a consistent list "
-                    "result. You can start a new list without the continue parameter, or use the "
-                    "continue value from the response to the next list request.",
-                    reason="Expired",
-                    details={},
-                )
-            items = [o for o in items if _sort_key(o) > start]
-        metadata: dict = {"resourceVersion": str(rv)}
-        limit = request.query.get("limit", "")
-        if limit.isdigit() and 0 < int(limit) < len(items):
-            items, rest = items[: int(limit)], len(items) - int(limit)
-            metadata["continue"] = _encode_continue(rv, _sort_key(items[-1]))
-            metadata["remainingItemCount"] = rest
-        shaped = [self._shape(rt, target.version, o) for o in items]
+        items, metadata = paginate(
+            [o for o in items if filt.matches(o)],
+            rv,
+            limit=request.query.get("limit"),
+            token=request.query.get("continue"),
+            oldest_rv=self.store.oldest_resource_version,
+        )
+        shaped = [shape(rt, target.version, o) for o in items]
         if tables.wants_table(request.headers.get("Accept", "")):
-            return self._table_response(request, rt, shaped, str(rv), metadata.get("continue"))
+            return self._table_response(
+                request, rt, shaped, metadata["resourceVersion"], metadata.get("continue")
+            )
         return status.json_response(
             {
                 "kind": f"{rt.kind}List",
@@ -377,7 +351,7 @@ class Emulator:
         rt: ResourceType,
         objects: list[dict],
         resource_version: str,
-        continue_token: str | None,
+        continue_token: str | None = None,
     ) -> web.Response:
         table = tables.to_table(
             rt,
@@ -404,24 +378,13 @@ class Emulator:
             return status.bad_request(f'timeoutSeconds: Invalid value: "{query["timeoutSeconds"]}"')
         rt, version = target.rt, target.version
         as_table = tables.wants_table(request.headers.get("Accept", ""))
-        columns_sent = False
-
-        def encode(event_type: str, obj: dict) -> dict:
-            nonlocal columns_sent
-            shaped = self._shape(rt, version, obj)
-            if not as_table:
-                return shaped
-            table = tables.to_table(
-                rt,
-                [shaped],
-                include_object=query.get("includeObject", "Metadata"),
-                resource_version=shaped["metadata"].get("resourceVersion"),
-                column_definitions=not columns_sent,
-                now=self.store.clock(),
-            )
-            columns_sent = True
-            return table
-
+        encode = watch_encoder(
+            rt,
+            version,
+            as_table=as_table,
+            include_object=query.get("includeObject", "Metadata"),
+            clock=self.store.clock,
+        )
         watch = WatchRequest(
             rt=rt,
             version=version,
@@ -441,45 +404,3 @@ class Emulator:
             streams=self._streams,
             is_stalled=self.faults.is_stalled,
         )
-
-    # -- control -----------------------------------------------------------------------------------
-
-    async def _fault_request(self, request: web.Request, name: str) -> web.Response:
-        if request.method != "POST" or name not in _FAULT_NAMES | {"restart"}:
-            return status.not_found_path()
-        try:
-            body = await request.json() if request.can_read_body else {}
-            if not isinstance(body, dict):
-                raise TypeError("the body must be a JSON object of keyword arguments")
-            if name == "restart":
-                task = asyncio.get_running_loop().create_task(self._restart_soon())
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
-                result = None
-            else:
-                result = getattr(self.faults, name)(**body)
-        except (TypeError, ValueError, KeyError) as exc:
-            return status.bad_request(f"fault {name}: {exc}")
-        return status.json_response({"result": result})
-
-    async def _restart_soon(self) -> None:
-        await asyncio.sleep(0.05)  # let the control request's answer leave first
-        await self.restart()
-
-
-def _sort_key(obj: dict) -> str:
-    meta = obj["metadata"]
-    return f"{meta.get('namespace', '')}/{meta['name']}"
-
-
-def _encode_continue(rv: int, start: str) -> str:
-    raw = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": start}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode_continue(token: str) -> tuple[int, str]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(data["rv"]), str(data["start"])
-    except (binascii.Error, json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise ValueError(token) from exc

@@ -71,6 +71,19 @@ def status_response(
     )
 
 
+class StatusError(Exception):
+    """Raised where a request turns out to be invalid; the server answers with this Status."""
+
+    def __init__(
+        self, code: int, message: str, *, reason: str | None = None, details: dict | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code, self.message, self.reason, self.details = code, message, reason, details
+
+    def response(self) -> web.Response:
+        return status_response(self.code, self.message, reason=self.reason, details=self.details)
+
+
 def resource_details(rt: ResourceType, name: str | None = None) -> dict:
     """The `details` of a Status about one resource (or one named object of it)."""
     details: dict = {}

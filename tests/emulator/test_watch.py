@@ -3,6 +3,8 @@ timeouts, boolean query values, selector transitions, the events view, CRD remov
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from sovwatch.emulator.objects import Change
@@ -216,3 +218,18 @@ def test_change_prev_is_the_object_before(emulator):
     emulator.store.put(pod("web-0", ready=False))
     assert seen[0].prev is None
     assert seen[1].prev["status"]["containerStatuses"][0]["ready"] is True
+
+
+async def test_client_disconnect_releases_the_stream(emulator, api):
+    async with api.get("/api/v1/pods", params={"watch": "true"}):
+        for _ in range(50):
+            if emulator.open_watches():
+                break
+            await asyncio.sleep(0.01)
+        assert emulator.open_watches() == ["pods"]
+    for _ in range(100):  # the server notices the closed connection and drops the subscription
+        if not emulator.open_watches():
+            break
+        await asyncio.sleep(0.02)
+    assert emulator.open_watches() == []
+    assert not emulator.store._subscribers.get("pods")
