@@ -29,6 +29,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
@@ -38,6 +39,7 @@ from sovwatch.views.tui.options import ReplayControl, TuiSettings
 from sovwatch.views.tui.palette import Palette
 from sovwatch.views.tui.screens.help import HelpScreen, describe
 from sovwatch.views.tui.screens.main import MainScreen
+from sovwatch.views.tui.widgets.ascii_scrollbar import AsciiScrollBarRender
 
 SourceFactory = Callable[[], AsyncIterator[Any]]
 Snapshotter = Callable[[Store, float], dict]
@@ -111,7 +113,10 @@ class SovwatchApp(App[None]):
     def on_mount(self) -> None:
         self.set_class(self.no_color, "no-color")
         self.set_class(self.glyphs is glyph_sets.ASCII, "ascii")
-        self.palette = Palette.from_variables(self.get_css_variables())
+        if self.no_color:
+            self.palette = Palette.monochrome()
+        if self.glyphs is glyph_sets.ASCII:
+            ScrollBar.renderer = AsciiScrollBarRender
         self.push_screen(self.main)
         self.run_worker(self._consume, group="source", exit_on_error=False)
         hz = max(float(getattr(self.settings, "refresh_hz", 4.0)), 0.5)
@@ -123,6 +128,7 @@ class SovwatchApp(App[None]):
                 loop.add_signal_handler(sig, self.action_interrupt)
 
     def on_unmount(self) -> None:
+        ScrollBar.renderer = ScrollBarRender
         if not self.is_headless:
             loop = asyncio.get_running_loop()
             for sig in SIGNALS:
@@ -172,6 +178,12 @@ class SovwatchApp(App[None]):
         if control is None:
             return ""
         return f"{'PAUSED' if control.paused else 'REPLAY'} {control.speed:g}x"
+
+    def get_key_display(self, binding: Binding) -> str:
+        shown = super().get_key_display(binding)
+        if self.glyphs is glyph_sets.ASCII and not shown.isascii():
+            return binding.key.split(",")[0]
+        return shown
 
     # -- actions -----------------------------------------------------------------------------
 

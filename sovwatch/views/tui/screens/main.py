@@ -161,13 +161,13 @@ class MainScreen(Screen[None]):
     def _selected(self) -> None:
         self.action_toggle_pane("detail")
 
-    @on(FilterBar.Changed)
-    def _filter_changed(self, event: FilterBar.Changed) -> None:
+    @on(FilterBar.Typed)
+    def _filter_typed(self, event: FilterBar.Typed) -> None:
         self.query_text = event.query
         self.rerender()
 
-    @on(FilterBar.Done)
-    def _filter_done(self, event: FilterBar.Done) -> None:
+    @on(FilterBar.Closed)
+    def _filter_closed(self, event: FilterBar.Closed) -> None:
         self.query_text = event.query
         self.query_one(FilterBar).remove_class("shown")
         self.query_one(ReleaseTable).focus()

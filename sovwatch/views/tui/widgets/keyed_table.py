@@ -34,6 +34,8 @@ class KeyedTable(DataTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
+        Binding("home", "scroll_top", "First", show=False),
+        Binding("end", "scroll_bottom", "Last", show=False),
     ]
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
