@@ -160,10 +160,11 @@ class HeadlessRunner:
         before = self.store.health.get(item.resource) if isinstance(item, StreamHealth) else None
         self.store.apply(item)
         if isinstance(item, StreamHealth):
-            if before is None or (before.state, before.attempt, before.detail) != (
-                item.state,
-                item.attempt,
-                item.detail,
+            # --once prints exactly one document (its snapshot lists the streams)
+            if not self._options.once and (
+                before is None
+                or (before.state, before.attempt, before.detail)
+                != (item.state, item.attempt, item.detail)
             ):
                 self._view.stream(item, synced=self._synced)
             if not self._synced and self._all_settled():
