@@ -223,6 +223,8 @@ class HeaderInfo:
     started_at: float | None
     eta_seconds: float | None
     streams: tuple[StreamRow, ...]
+    warnings: tuple[str, ...] = ()
+    """Connection warnings from the snapshot's cluster (insecure-skip-tls-verify)."""
 
     @property
     def worst_stream(self) -> StreamRow | None:
@@ -258,6 +260,7 @@ def header_info(snapshot: dict) -> HeaderInfo:
             )
             for s in snapshot.get("streams") or []
         ),
+        warnings=tuple(cluster.get("warnings") or ()),
     )
 
 

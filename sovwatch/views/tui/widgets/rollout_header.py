@@ -1,6 +1,7 @@
 """The two header lines: where we are watching, and how far the rollout is.
 
-Line 1: context, server and one stream-health badge (details behind `s`). Line 2: outcome, "31/38
+Line 1: context, server, a warning when the server's identity is not verified
+(insecure-skip-tls-verify), and one stream-health badge (details behind `s`). Line 2: outcome, "31/38
 ready" with a bar and where the expected count came from, elapsed time and ETA. Only the elapsed
 clock changes every second; everything else changes only when the snapshot does.
 """
@@ -80,6 +81,10 @@ class RolloutHeader(CalmStatic):
             right = Content.assemble((mode, "reverse"), " ", right)
         if info.stale or source_error:
             right = Content.assemble(("STALE ", "bold $text-warning"), right)
+        if info.warnings:
+            insecure = any("insecure-skip-tls-verify" in w for w in info.warnings)
+            label = "! INSECURE TLS " if insecure else "! WARNING "
+            right = Content.assemble((label, "bold $text-error"), right)
         left = Content.assemble(
             ("sovwatch ", "bold"), (info.context or "-", "bold $text-accent"), " ", info.server
         )
