@@ -157,7 +157,10 @@ def _pods(release: dict, glyphs: Glyphs) -> list[Content]:
                 f"  restarts {pod.get('restarts', 0)}",
             )
         )
-        for container in pod.get("containers") or [{**pod, "name": ""}]:
+        # the snapshot contract gives `containers` as a count and the probes per pod; a list of
+        # per-container dicts is shown one by one
+        containers = pod.get("containers")
+        for container in containers if isinstance(containers, list) else [{**pod, "name": ""}]:
             out += _probes(container)
     return out
 
@@ -167,14 +170,18 @@ def _probes(container: dict) -> list[Content]:
     if not probes:
         return []
     parts: list[str | tuple[str, str]] = [f"    {container.get('name') or 'probes'}:"]
+    last = container.get("lastProbeFailure") or ""
     for kind in ("readiness", "liveness", "startup"):
         value = probes.get(kind, "none")
+        if isinstance(value, dict):  # the snapshot contract: {state, failures, lastMessage}
+            last = last or value.get("lastMessage") or ""
+            value = str(value.get("state") or "none")
         parts += [f" {kind} ", (value, PROBE_STYLE.get(value, "dim"))]
-    if container.get("waiting"):
+    if isinstance(container.get("waiting"), str):
         parts.append(("  waiting " + container["waiting"], "$text-warning"))
     out = [Content.assemble(*parts)]
-    if container.get("lastProbeFailure"):
-        out.append(Content.assemble(("      last: " + container["lastProbeFailure"], "dim")))
+    if last:
+        out.append(Content.assemble(("      last: " + last, "dim")))
     return out
 
 
