@@ -66,7 +66,11 @@ def pod(name: str, namespace: str, *, env: dict[str, str] | None = None) -> dict
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"app": namespace}},
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app": namespace, "app.kubernetes.io/instance": namespace},
+        },
         "spec": {
             "nodeName": "sov-worker-1",
             "containers": [
