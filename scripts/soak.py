@@ -41,6 +41,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scripts.soak_faults import FaultRain  # noqa: E402
+from scripts.soak_truth import (  # noqa: E402
+    comparable,
+    differences,
+    epoch,
+    fingerprint_of_store,
+    recorded_store,
+    snapshot_of_store,
+    truth_store,
+)
 from sovwatch.settings import WatchSettings  # noqa: E402
 
 SOAK_SETTINGS = WatchSettings(
@@ -59,27 +69,6 @@ bookmark every second, so 3 s of silence is a dead stream)."""
 
 BOOKMARK_INTERVAL = 1.0
 METRICS_PREFIX = "soak-metrics "
-FLUX_CRDS = (
-    "helmreleases.helm.toolkit.fluxcd.io",
-    "kustomizations.kustomize.toolkit.fluxcd.io",
-    "helmrepositories.source.toolkit.fluxcd.io",
-    "helmcharts.source.toolkit.fluxcd.io",
-    "ocirepositories.source.toolkit.fluxcd.io",
-    "gitrepositories.source.toolkit.fluxcd.io",
-)
-FAULTS = (
-    "close_watches",
-    "compact",
-    "stall",
-    "forbid",
-    "burst_429",
-    "burst_500",
-    "malformed_line",
-    "restart",
-    "crd_flap",
-)
-
-
 # -- the sovwatch side -------------------------------------------------------------------------
 
 
@@ -162,177 +151,6 @@ class Run:
                 self.complaints.append(line.rstrip())
 
 
-class FaultRain:
-    """Draws and applies faults; remembers what must be undone."""
-
-    def __init__(self, emu, store, scenario_task_factory, rng: random.Random, log) -> None:
-        self.emu, self.store, self.rng, self.log = emu, store, rng, log
-        self._restart_scenario = scenario_task_factory
-        self.undo: dict[asyncio.Task, object] = {}
-        """Pending undo tasks and the coroutine function each will run."""
-        self.counts: dict[str, int] = dict.fromkeys(FAULTS, 0)
-        self._crd_down = False
-
-    def _later(self, delay: float, coro_fn) -> None:
-        """Undo a fault after `delay` seconds (or at `settle()`, whichever comes first)."""
-
-        async def run() -> None:
-            await asyncio.sleep(delay)
-            self.undo.pop(task, None)
-            await coro_fn()
-
-        task = asyncio.create_task(run())
-        self.undo[task] = coro_fn
-
-    async def one(self) -> str:
-        from sovwatch.kube.resources import WATCHED
-
-        name = self.rng.choice(FAULTS)
-        if name == "crd_flap" and self._crd_down:
-            name = "close_watches"  # one CRD away at a time: the scenario is paused meanwhile
-        resource = self.rng.choice(WATCHED).key
-        faults = self.emu.faults
-        if name == "close_watches":
-            faults.close_watches(self.rng.choice([None, resource]))
-        elif name == "compact":
-            faults.compact()
-            faults.close_watches()  # resuming from the compacted history must get 410
-        elif name == "stall":
-            faults.stall(resource)
-            self._later(SOAK_SETTINGS.inactivity_timeout + 1.5, self._unstall)
-        elif name == "forbid":
-            faults.forbid(resource)
-            self._later(2.0, lambda r=resource: self._allow(r))
-        elif name in ("burst_429", "burst_500"):
-            status = int(name[-3:])
-            faults.fail_next(self.rng.randint(2, 8), status=status, retry_after=0.5)
-        elif name == "malformed_line":
-            faults.malformed_line(self.rng.choice([None, resource]))
-        elif name == "restart":
-            await self.emu.restart()
-        elif name == "crd_flap":
-            resource = self.rng.choice(FLUX_CRDS)
-            await self._crd_flap(resource)
-        self.counts[name] += 1
-        self.log(f"fault {name} {resource if name in ('stall', 'forbid', 'crd_flap') else ''}")
-        return name
-
-    async def _unstall(self) -> None:
-        self.emu.faults.unstall()
-
-    async def _allow(self, resource: str) -> None:
-        self.emu.faults.allow(resource)
-
-    async def _crd_flap(self, key: str) -> None:
-        """Remove a Flux CRD (its objects go with it), then put it and its objects back. The
-        scenario is paused meanwhile: its controllers cannot write kinds that are not served."""
-        crds = "customresourcedefinitions.apiextensions.k8s.io"
-        crd = self.store.get(crds, "", key)
-        if crd is None:  # Flux is not installed yet: nothing to flap
-            return
-        pause = self._restart_scenario(None)
-        self._crd_down = True
-        objects, _ = self.store.list(key)
-        self.store.delete(crds, "", key)
-
-        async def restore() -> None:
-            self.store.put(crd)
-            for obj in objects:
-                obj["metadata"].pop("resourceVersion", None)
-                self.store.put(obj)
-            self._crd_down = False
-            self._restart_scenario(pause)
-
-        self._later(2.0, restore)
-
-    async def settle(self) -> None:
-        """Undo everything still pending now."""
-        pending, self.undo = self.undo, {}
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for undo in pending.values():
-            await undo()
-        self.emu.faults.unstall()
-        from sovwatch.kube.resources import WATCHED
-
-        for resource in WATCHED:
-            self.emu.faults.allow(resource.key)
-
-
-# -- comparisons -------------------------------------------------------------------------------
-
-
-def fingerprint_of_store(store) -> dict[tuple, str]:
-    return {
-        (kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]): obj["metadata"].get(
-            "resourceVersion", ""
-        )
-        for kind in store.kinds()
-        for obj in store.objects(kind)
-    }
-
-
-def truth_store(emulator_store):
-    """A sovwatch Store holding exactly the emulator's watched objects, slimmed as the engine does."""
-    from sovwatch.kube.resources import WATCHED
-    from sovwatch.sources.events import EventType, WatchEvent
-    from sovwatch.sources.slimming import slim
-    from sovwatch.store.store import Store
-
-    store = Store()
-    for resource in WATCHED:
-        objects, _ = emulator_store.list(resource.key)
-        for obj in objects:
-            store.apply(WatchEvent(resource.key, EventType.ADDED, slim(obj), time.time()))
-    return store
-
-
-def recorded_store(path: Path):
-    from sovwatch.sources.recording import RecordingReader
-    from sovwatch.store.store import Store
-
-    store = Store()
-    with RecordingReader(path) as reader:
-        for item in reader:
-            store.apply(item)
-    return store
-
-
-def comparable(snapshot: dict) -> dict:
-    """The parts of a snapshot that say what the cluster is, not when it was looked at."""
-    progress = {k: v for k, v in snapshot["progress"].items() if "eta" not in k.lower()}
-    return {
-        "outcome": snapshot["outcome"],
-        "progress": progress,
-        "graph": snapshot["graph"],
-        "releases": [
-            (r["namespace"], r["name"], r["state"], r["reason"], r["message"])
-            for r in snapshot["releases"]
-        ],
-        "objects": [
-            (o["kind"], o["namespace"], o["name"], o["state"], o["reason"], o["message"])
-            for o in snapshot["objects"]
-        ],
-    }
-
-
-def snapshot_of_store(store, now: float) -> dict:
-    from sovwatch.model.snapshot import build_snapshot
-
-    return build_snapshot(store, now=now).to_dict()
-
-
-def _epoch(stamp: str) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-
-
-def _differences(a: dict, b: dict) -> list[str]:
-    return [k for k in a if a[k] != b.get(k)]
-
-
 # -- the soak ----------------------------------------------------------------------------------
 
 
@@ -412,7 +230,10 @@ async def soak(
         )  # fmt: skip
         run = Run(proc)
         readers = [asyncio.create_task(run.read_stdout()), asyncio.create_task(run.read_stderr())]
-        rain = FaultRain(emu, store, restart_scenario, rng, log)
+        rain = FaultRain(
+            emu, store, restart_scenario, rng, log,
+            stall_for=SOAK_SETTINGS.inactivity_timeout + 1.5,
+        )  # fmt: skip
         try:
             await asyncio.wait_for(run.synced.wait(), 120)
             log(f"synced after {time.monotonic() - started:.1f} s; faults for {seconds:g} s")
@@ -494,12 +315,12 @@ def _check_snapshots(run: Run, store, record: Path) -> list[str]:
     final = run.snapshot
     if final is None:
         return ["no final snapshot"]
-    now = _epoch(final["observedAt"])
+    now = epoch(final["observedAt"])
     truth = comparable(snapshot_of_store(truth_store(store), now))
     live = comparable(final)
     if live != truth:
         failures.append(
-            f"final snapshot differs from the emulator's truth in {_differences(live, truth)}"
+            f"final snapshot differs from the emulator's truth in {differences(live, truth)}"
         )
     replay = subprocess.run(
         [sys.executable, "-m", "sovwatch", "replay", str(record), "--speed", "instant", "-o", "json"],
@@ -514,7 +335,7 @@ def _check_snapshots(run: Run, store, record: Path) -> list[str]:
         failures.append(f"replay failed ({replay.returncode}): {replay.stderr[-300:]}")
     elif comparable(snapshots[-1]) != live:
         failures.append(
-            f"the replay's snapshot differs in {_differences(comparable(snapshots[-1]), live)}"
+            f"the replay's snapshot differs in {differences(comparable(snapshots[-1]), live)}"
         )
     return failures
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.soak import FAULTS, soak
+from scripts.soak import soak
+from scripts.soak_faults import FAULTS
 
 
 async def test_short_fault_soak_ends_on_the_truth(tmp_path: Path):
