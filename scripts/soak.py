@@ -43,11 +43,11 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.soak_faults import FaultRain  # noqa: E402
 from scripts.soak_truth import (  # noqa: E402
+    RecordingTail,
     comparable,
     differences,
     epoch,
     fingerprint_of_store,
-    recorded_store,
     snapshot_of_store,
     truth_store,
 )
@@ -207,7 +207,7 @@ async def soak(
     started = time.monotonic()
     async with Emulator(store, bookmark_interval=BOOKMARK_INTERVAL) as emu:
         kubeconfig = emu.write_kubeconfig(workdir / "kubeconfig", context="soak")
-        record = workdir / "soak.ndjson.gz"
+        record = workdir / "soak.ndjson"  # plain, so the convergence check can tail it
         scenario_task: list[asyncio.Task | None] = [asyncio.create_task(runner.run())]
 
         def restart_scenario(paused):
@@ -292,12 +292,13 @@ async def soak(
 async def _converge(run: Run, store, record: Path, *, within: float) -> str:
     """Wait until every stream is live and the recorded store equals the emulator's; "" if so."""
     truth = fingerprint_of_store(truth_store(store))
+    tail = RecordingTail(record)
     deadline = time.monotonic() + within
     why = ""
     while time.monotonic() < deadline:
         await asyncio.sleep(0.5)
         not_live = {r: s for r, s in run.streams.items() if s != "live"}
-        seen = fingerprint_of_store(recorded_store(record))
+        seen = fingerprint_of_store(tail.catch_up())
         if not not_live and seen == truth:
             return ""
         missing = len(truth.keys() - seen.keys())

@@ -37,6 +37,36 @@ def truth_store(emulator_store):
     return store
 
 
+class RecordingTail:
+    """A sovwatch store that follows a growing plain (not gzip) recording: each `catch_up()`
+    applies the complete lines written since the last one, so polling a long run stays cheap."""
+
+    def __init__(self, path: Path) -> None:
+        from sovwatch.store.store import Store
+
+        self.path = path
+        self.store = Store()
+        self._offset = 0
+        self._header_seen = False
+
+    def catch_up(self):
+        import json
+
+        from sovwatch.sources.recording import decode_item
+
+        with self.path.open("rb") as f:
+            f.seek(self._offset)
+            data = f.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        for line in complete.splitlines():
+            if not self._header_seen:
+                self._header_seen = True
+                continue
+            self.store.apply(decode_item(json.loads(line)))
+        return self.store
+
+
 def recorded_store(path: Path):
     from sovwatch.sources.recording import RecordingReader
     from sovwatch.store.store import Store
