@@ -67,17 +67,6 @@ class RecordingTail:
         return self.store
 
 
-def recorded_store(path: Path):
-    from sovwatch.sources.recording import RecordingReader
-    from sovwatch.store.store import Store
-
-    store = Store()
-    with RecordingReader(path) as reader:
-        for item in reader:
-            store.apply(item)
-    return store
-
-
 def comparable(snapshot: dict) -> dict:
     """The parts of a snapshot that say what the cluster is, not when it was looked at."""
     progress = {k: v for k, v in snapshot["progress"].items() if "eta" not in k.lower()}
