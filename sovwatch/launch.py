@@ -74,6 +74,21 @@ def recorded(source: SourceFactory, path: Path, *, context: str, server: str) ->
     return items
 
 
+def check_writable(path: Path) -> None:
+    """Fail now, before connecting, if a recording cannot be created at `path` (nothing is left
+    behind: a file created by the check is removed again)."""
+    existed = path.exists()
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError as err:
+        raise StartupError(
+            f"cannot write the recording {path}: {err.strerror or err}; "
+            "pass --record a path in a writable directory"
+        ) from err
+    if not existed:
+        path.unlink()
+
+
 # -- sources -----------------------------------------------------------------------------------
 
 
@@ -146,7 +161,7 @@ def evaluator(invocation: Invocation, session: Session) -> Callable[[Store, floa
         ),
         started_at=session.started,
     )
-    cluster = ClusterInfo(context=session.context, server=session.server)
+    cluster = ClusterInfo(context=session.context, server=session.server, warnings=session.warnings)
 
     def evaluate(store: Store, now: float) -> dict:
         rollout.update(store, store.drain_changes(), now)
@@ -230,6 +245,8 @@ async def _main(invocation: Invocation) -> ExitCode:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, task.cancel)  # an SSH drop ends like Ctrl-C
+    if invocation.record is not None:
+        check_writable(invocation.record)
     async with AsyncExitStack() as stack:
         session = await _open_session(invocation, stack)
         for warning in session.warnings:

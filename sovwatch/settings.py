@@ -23,6 +23,11 @@ class WatchSettings:
     """Seconds for a whole non-streaming request (discovery, one list page). A 500-item page of
     Events is a few hundred KB; a minute only runs out when the server is not answering."""
 
+    preflight_timeout: float = 15.0
+    """Seconds for each start-up check (GET /version, GET /api). An API server answers them in
+    milliseconds; a server that accepts connections and never answers must end sovwatch with a
+    clear message, not leave it hanging for the full `request_timeout`."""
+
     list_page_size: int = 500
     """`limit` for paginated lists: kubectl's value, small enough that one page never times out,
     large enough that 20 000 Events take 40 requests, not thousands."""

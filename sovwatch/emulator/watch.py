@@ -143,7 +143,12 @@ async def serve_watch(
                 wake_at = min(deadline, next_bookmark) if watch.bookmarks else deadline
                 wait = max(0.0, wake_at - loop.time())
             try:
-                item = await asyncio.wait_for(queue.get(), wait)
+                # never wait_for(get(), 0) on a busy queue: with a bookmark due it times out before
+                # the get can run, every time (a live-lock that froze busy watches)
+                if queue.empty():
+                    item = await asyncio.wait_for(queue.get(), wait)
+                else:
+                    item = queue.get_nowait()
             except TimeoutError:
                 continue
             if item is CLOSE:
@@ -154,6 +159,8 @@ async def serve_watch(
             elif isinstance(item, Change) and (event := _filtered(item, watch.filt)):
                 pending.append(event)
         await resp.write_eof()
+        return resp
+    except ConnectionResetError:  # the client went away mid-write: the watch is simply over
         return resp
     finally:
         store.unsubscribe(watch.source, queue)

@@ -69,10 +69,13 @@ class ApiClient:
             await self._session.close()
             self._session = None
 
-    async def get_json(self, path: str, params: Params | None = None) -> dict:
-        """GET `path` and decode the JSON object it answers."""
+    async def get_json(
+        self, path: str, params: Params | None = None, *, seconds: float | None = None
+    ) -> dict:
+        """GET `path` and decode the JSON object it answers (within `seconds`, default
+        `settings.request_timeout`)."""
         timeout = aiohttp.ClientTimeout(
-            total=self.settings.request_timeout, connect=self.settings.connect_timeout
+            total=seconds or self.settings.request_timeout, connect=self.settings.connect_timeout
         )
         async with self._response(path, params, client_timeout=timeout) as response:
             try:
@@ -255,13 +258,16 @@ async def connect(connection: Connection, *, settings: WatchSettings) -> ApiClie
     """
     client = ApiClient(connection, settings=settings)
     usable = False
+    timeout = settings.preflight_timeout
     try:
         try:
-            version = await client.get_json("/version")
+            version = await client.get_json("/version", seconds=timeout)
             client.server_version = str(version.get("gitVersion", ""))
         except (errors.APIForbiddenError, errors.APINotFoundError, errors.BadResponseError):
             pass
-        await client.get_json("/api")
+        api = await client.get_json("/api", seconds=timeout)
+        if api.get("kind") != "APIVersions":
+            raise errors.BadResponseError(f"GET /api answered a {api.get('kind') or 'JSON object'}")
         usable = True
     except errors.TransportError as e:
         raise errors.FatalError(f"{e} ({connection.where}): {_ADVICE[e.kind]}") from e
@@ -273,10 +279,15 @@ async def connect(connection: Connection, *, settings: WatchSettings) -> ApiClie
     except (errors.APITooManyRequestsError, errors.APIServerError) as e:
         logger.warning("pre-flight: %s; the watches will retry", e)
         usable = True
+    except errors.APIForbiddenError as e:
+        raise errors.FatalError(
+            f"user {connection.user!r} may not read the API at all ({e}; {connection.where}): "
+            "ask for read access or pick another --context"
+        ) from e
     except (errors.APIError, errors.BadResponseError) as e:
         raise errors.FatalError(
-            f"{connection.server} does not answer like a Kubernetes API server (GET /api: {e}; "
-            f"context {connection.context!r} in {connection.kubeconfig}): check the server URL"
+            f"{connection.server} does not answer like a Kubernetes API server ({e}; "
+            f"{connection.where}): check the server URL (and any proxy in front of it)"
         ) from e
     finally:
         if not usable:
@@ -287,7 +298,8 @@ async def connect(connection: Connection, *, settings: WatchSettings) -> ApiClie
 _ADVICE = {
     "dns": "check the server address in the kubeconfig and your DNS/VPN",
     "refused": "is the API server running and reachable from here (VPN, firewall, port)?",
-    "tls": "check certificate-authority in the kubeconfig (or that this is the right server)",
+    "tls": "check certificate-authority (and tls-server-name) in the kubeconfig, or that this is "
+    "the right server",
     "proxy": "check the proxy setting named above (or add the server to NO_PROXY) and that the "
     "proxy is running",
     "connect-timeout": "check the server address in the kubeconfig, your DNS and VPN, and that "

@@ -8,6 +8,8 @@ loads the credentials (`credentials.Credentials`) and explains every problem in 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +37,11 @@ def locate_kubeconfig(flag: str | None, env: str | None, home: Path) -> tuple[Pa
     """
     if flag:
         path = Path(flag).expanduser()
+        if path.is_dir():
+            raise FatalError(
+                f"kubeconfig {path} (from --kubeconfig) is a directory, not a file: "
+                "point --kubeconfig at the kubeconfig file itself"
+            )
         if not path.is_file():
             raise FatalError(
                 f"kubeconfig {path} (from --kubeconfig) does not exist: check the path"
@@ -110,6 +117,7 @@ async def load_connection(
     current = next((d["current-context"] for d in documents if d.get("current-context")), None)
     merged.value["current-context"] = current
     name = _context_name(merged, context, described)
+    _check_context(merged.value, name, described)
     try:
         loader = Loader(
             config_dict=merged,
@@ -193,18 +201,84 @@ def _read_yaml(path: Path) -> dict:
         text = path.read_text()
     except OSError as e:
         raise FatalError(f"cannot read kubeconfig {path}: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        raise FatalError(
+            f"kubeconfig {path} is not a text file (byte {e.start} is not UTF-8): "
+            "fix the file or point --kubeconfig elsewhere"
+        ) from e
+    if not text.strip():
+        raise FatalError(
+            f"kubeconfig {path} is empty: write a kubeconfig into it (kubectl config view --raw) "
+            "or point --kubeconfig elsewhere"
+        )
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise FatalError(f"kubeconfig {path} is not valid YAML{where}: fix the file") from e
-    if not isinstance(data, dict):
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if (
+        not isinstance(data, dict)
+        or kind not in (None, "Config")
+        or not any(section in data for section in ("clusters", "contexts", "users"))
+    ):
+        what = f" (it holds a {kind})" if isinstance(kind, str) else ""
         raise FatalError(
-            f"kubeconfig {path} is not a kubeconfig (expected a mapping with clusters, contexts "
-            "and users): fix the file or point --kubeconfig elsewhere"
+            f"kubeconfig {path} is not a kubeconfig{what}: expected kind Config with clusters, "
+            "contexts and users; fix the file or point --kubeconfig elsewhere"
         )
     return data
+
+
+_DATA_FIELDS = {
+    "clusters": ("certificate-authority-data",),
+    "users": ("client-certificate-data", "client-key-data"),
+}
+_SUPPORTED_AUTH_PROVIDERS = ("oidc",)
+
+
+def _check_context(config: dict, name: str, described: str) -> None:
+    """What the loader would report late or not at all, as one line: a context naming a cluster or
+    user that does not exist (client-go refuses it too), a `*-data` field that is not base64, and
+    an auth-provider other than oidc (kubectl 1.26 removed gcp and azure)."""
+
+    def entries(section: str) -> list[dict]:  # the merger wraps list items in ConfigNodes
+        items = [getattr(i, "value", i) for i in config.get(section) or []]
+        return [i for i in items if isinstance(i, dict)]
+
+    entry = next(c for c in entries("contexts") if c.get("name") == name)
+    refs = entry.get("context") or {}
+    for field, section in (("cluster", "clusters"), ("user", "users")):
+        wanted = refs.get(field)
+        if field == "user" and not wanted:
+            continue  # no user: anonymous, as kubectl allows
+        found = [item for item in entries(section) if item.get("name") == wanted]
+        if not found:
+            names = ", ".join(str(i.get("name")) for i in entries(section)) or "none"
+            raise FatalError(
+                f"context {name!r} in {described} names {field} {wanted!r}, which is not in its "
+                f"{section} (defined: {names}): fix contexts[].context.{field}"
+            )
+        body = found[0].get(field) or {}
+        for data_field in _DATA_FIELDS[section]:
+            value = body.get(data_field)
+            if value is None:
+                continue
+            try:
+                base64.b64decode("".join(str(value).split()), validate=True)
+            except binascii.Error as e:
+                raise FatalError(
+                    f"{data_field} of {field} {wanted!r} in {described} is not valid base64 "
+                    f"({e}): it must be the base64 of the PEM file (base64 -w0 FILE)"
+                ) from e
+        provider = (body.get("auth-provider") or {}).get("name") if field == "user" else None
+        if provider is not None and provider not in _SUPPORTED_AUTH_PROVIDERS:
+            raise FatalError(
+                f"auth-provider {provider!r} of user {wanted!r} in {described} is not supported "
+                "(kubectl 1.26 removed it too): use an exec credential plugin instead, e.g. "
+                "gke-gcloud-auth-plugin or kubelogin"
+            )
 
 
 def _context_name(merged, requested: str | None, described: str) -> str:

@@ -133,9 +133,14 @@ def _status(stdout: bytes, api_version: str) -> dict:
     try:
         answer = json.loads(stdout)
     except ValueError as e:
-        raise ExecPluginError("printed something that is not an ExecCredential (not JSON)") from e
+        raise ExecPluginError(
+            "printed something that is not an ExecCredential (not JSON); "
+            "run it by hand to see what it prints"
+        ) from e
     if not isinstance(answer, dict) or not isinstance(answer.get("status"), dict):
-        raise ExecPluginError("printed an ExecCredential without a status")
+        raise ExecPluginError(
+            "printed an ExecCredential without a status; run it by hand to see what it prints"
+        )
     if answer.get("apiVersion") != api_version:
         raise ExecPluginError(
             f"answered in {answer.get('apiVersion')!r}, but the kubeconfig asks for "

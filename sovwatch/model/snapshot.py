@@ -1,7 +1,7 @@
 """The `sovwatch.snapshot/v1` contract: one frozen picture that every view and output reads.
 
 JSON shape (documented in the README; field names are the contract):
-    schema, cluster {context, server}, observedAt, outcome, eta, progress {ready, total, expected,
+    schema, cluster {context, server, warnings}, observedAt, outcome, eta, progress {ready, total, expected,
     expectedSource, failed, stalled, waiting, progressing, suspended, unknown},
     graph {waves, criticalPath, cycles, missing}, streams [{resource, state, since, detail}],
     releases [{namespace, name, state, reason, message, since, chart, dependsOn, blockedBy,
@@ -51,6 +51,8 @@ def _verdict(v: Verdict) -> dict:
 class ClusterInfo:
     context: str = ""
     server: str = ""
+    warnings: tuple[str, ...] = ()
+    """Things about the connection the operator must see (insecure-skip-tls-verify), one line each."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +156,11 @@ class Snapshot:
     def to_dict(self) -> dict:
         return {
             "schema": self.schema,
-            "cluster": {"context": self.cluster.context, "server": self.cluster.server},
+            "cluster": {
+                "context": self.cluster.context,
+                "server": self.cluster.server,
+                "warnings": list(self.cluster.warnings),
+            },
             "observedAt": format_time(self.observed_at),
             "outcome": self.outcome,
             "eta": self.eta,

@@ -1,7 +1,8 @@
 """The live source: every watched resource's reflector, merged into one stream of `SourceItem`s.
 
 Each reflector runs as its own task and feeds a bounded queue, so one slow or failing resource never
-holds up another. The stream owns the `ApiClient` it is given: closing the stream (leaving
+holds up another. If the first answer of every stream is 403 Forbidden, there is nothing to show:
+the stream raises `FatalError` (a start-up problem, like a rejected token). The stream owns the `ApiClient` it is given: closing the stream (leaving
 `contextlib.aclosing`, or `aclose()`) cancels every reflector, waits for them, and closes the
 client's session, so no task or socket outlives it.
 
@@ -19,11 +20,12 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 
+from sovwatch.kube import errors
 from sovwatch.kube.api import ApiClient
 from sovwatch.kube.resources import WATCHED, WatchedResource
 from sovwatch.settings import WatchSettings
 from sovwatch.sources import watching
-from sovwatch.sources.events import SourceItem
+from sovwatch.sources.events import HealthState, SourceItem, StreamHealth
 
 
 async def stream(
@@ -58,11 +60,32 @@ async def stream(
         asyncio.create_task(pump(resource), name=f"sovwatch-watch-{resource.key}")
         for resource in resources
     ]
+    first: dict[str, HealthState] | None = {}
+    """Each stream's first settled state, until every stream has one."""
     try:
         while True:
-            yield await queue.get()
+            item = await queue.get()
+            if first is not None and isinstance(item, StreamHealth) and item.settled:
+                first.setdefault(item.resource, item.state)
+                if len(first) == len(resources):
+                    if set(first.values()) == {HealthState.FORBIDDEN}:
+                        raise errors.FatalError(_nothing_readable(client, namespace))
+                    first = None
+            yield item
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await client.close()
+
+
+def _nothing_readable(client: ApiClient, namespace: str | None) -> str:
+    """The line for credentials that may read none of the watched resources (403 on all)."""
+    connection = client.connection
+    scope = f"in namespace {namespace}" if namespace else "in any namespace"
+    return (
+        f"user {connection.user!r} may not read anything sovwatch watches {scope} (403 Forbidden "
+        f"on every resource; {connection.where}): ask for read access (list and watch) or pick "
+        "another --context"
+        + ("" if namespace else ", or pass -n NAMESPACE if you may read one namespace only")
+    )

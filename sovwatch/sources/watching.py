@@ -109,7 +109,9 @@ async def watch_forever(
                     yield state.event(type_, obj)
                 state.resource_version = None
                 health = state.transition(
-                    HealthState.ABSENT, detail=f"{resource.key} is not served (CRD not installed)"
+                    HealthState.ABSENT,
+                    detail=f"{resource.key} is not served in {' or '.join(resource.versions)} "
+                    "(CRD not installed yet, or only a newer version this sovwatch does not know)",
                 )
                 delay = settings.absent_recheck
             else:

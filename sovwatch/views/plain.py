@@ -8,6 +8,7 @@ by the cluster is passed through as it is). What is printed:
     12:04:31 pod/loki/loki-0 progressing -> failed (CrashLoopBackOff: back-off 40s restarting ...)
     12:04:32 progress 12/38 ready (1 failed, 20 waiting, 5 progressing)
     12:04:40 stream pods reconnecting (attempt 2): server closed the connection
+    12:04:02 warning: insecure-skip-tls-verify is set for cluster 'sov' in ...: the server's ...
     12:30:02 outcome ready (exit 0): 38/38 ready
 
 A HelmRelease in flux-system is named by its name alone (that is how the bootstrap-kit refers to
@@ -88,6 +89,10 @@ def root_cause_text(release: dict) -> str:
     return " <- ".join(steps).strip()
 
 
+def _warnings(snapshot: dict) -> list[str]:
+    return [" ".join(w.split()) for w in (snapshot.get("cluster") or {}).get("warnings") or ()]
+
+
 class PlainView:
     """Writes the plain log to `out`, flushing after every write so a CI log streams."""
 
@@ -139,6 +144,7 @@ class PlainView:
         streams = snapshot.get("streams") or ()
         live = sum(1 for s in streams if s.get("state") == HealthState.LIVE)
         lines = [f"{clock(ts)} synced: {live}/{len(streams)} streams live"]
+        lines += [f"{clock(ts)} warning: {w}" for w in _warnings(snapshot)]
         lines += [self._transition(t) for t in initial if is_rollout_level(t)]
         self._write(lines + self._progress_line(snapshot, ts))
 
@@ -186,4 +192,5 @@ class PlainView:
         for stream in snapshot.get("streams") or ():
             if stream.get("state") != HealthState.LIVE:
                 lines.append(f"stream {stream.get('resource')} {stream.get('state')}")
+        lines += [f"warning: {w}" for w in _warnings(snapshot)]
         return lines

@@ -70,7 +70,11 @@ def _snapshot():
 def test_every_contract_field_is_present():
     doc = json.loads(json.dumps(_snapshot().to_dict()))
     assert doc["schema"] == SCHEMA == "sovwatch.snapshot/v1"
-    assert doc["cluster"] == {"context": "sov-admin@omantel", "server": "https://10.0.0.1:6443"}
+    assert doc["cluster"] == {
+        "context": "sov-admin@omantel",
+        "server": "https://10.0.0.1:6443",
+        "warnings": [],
+    }
     assert doc["observedAt"] == "2026-04-30T10:02:00Z"
     assert doc["outcome"] == "in-progress"
     assert {"ready", "total", "expected", "failed", "waiting", "progressing"} <= doc[

@@ -254,6 +254,8 @@ class HeaderInfo:
     started_at: float | None
     eta_seconds: float | None
     streams: tuple[StreamRow, ...]
+    warnings: tuple[str, ...] = ()
+    """Connection warnings from the snapshot's cluster (insecure-skip-tls-verify)."""
 
     @property
     def worst_stream(self) -> StreamRow | None:
@@ -290,6 +292,7 @@ def header_info(snapshot: dict, *, started_at: float | None = None) -> HeaderInf
             )
             for s in snapshot.get("streams") or []
         ),
+        warnings=tuple(cluster.get("warnings") or ()),
     )
 
 

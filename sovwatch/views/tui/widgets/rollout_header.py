@@ -1,6 +1,7 @@
 """The two header lines: where we are watching, and how far the rollout is.
 
-Line 1: context, server and one stream-health badge (details behind `s`). Line 2: outcome, "31/38
+Line 1: context, server, a warning when the server's identity is not verified
+(insecure-skip-tls-verify), and one stream-health badge (details behind `s`). Line 2: outcome, "31/38
 ready" with a bar and where the expected count came from, then elapsed time and ETA. The clock is
 its own small widget, so the once-a-second tick repaints a dozen cells, not two whole lines
 (measured: 552 bytes/s for the whole header against the clock alone).
@@ -107,6 +108,10 @@ class RolloutHeader(Vertical):
             right = Content.assemble((mode, "reverse"), " ", right)
         if info.stale or source_error:
             right = Content.assemble(("STALE ", "bold $text-warning"), right)
+        if info.warnings:
+            insecure = any("insecure-skip-tls-verify" in w for w in info.warnings)
+            label = "! INSECURE TLS " if insecure else "! WARNING "
+            right = Content.assemble((label, "bold $text-error"), right)
         left = Content.assemble(
             ("sovwatch ", "bold"), (info.context or "-", "bold $text-accent"), " ", info.server
         )

@@ -1,0 +1,110 @@
+"""The emulator on its own thread and event loop, so the benchmark's main thread can spawn and
+measure peer processes (kubectl, watch, sovwatch) while the emulator serves them.
+
+    with EmulatorHost() as host:
+        host.call(populate, host.store, KIT)      # runs on the emulator's loop
+        kubeconfig = host.kubeconfig(tmp / "kc")   # HTTPS + token: kubectl sends tokens only over TLS
+        ...
+        requests = host.requests_between(t0, t1)
+
+The emulator's own CPU is spent in this process; every measured consumer runs in a child process,
+so the two never mix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sovwatch.emulator.objects import ObjectStore
+from sovwatch.emulator.server import Emulator, RequestRecord
+
+T = TypeVar("T")
+
+
+@dataclass
+class BenchStore(ObjectStore):
+    """An ObjectStore whose `list` can hand out the stored objects instead of deep copies.
+
+    The emulator deep-copies every object of a resource for each list page, so one
+    `kubectl get pods -A` of 5,000 pods (ten pages of 500) costs it about 20 s of CPU here, and
+    the benchmark would time the emulator rather than the clients. A real apiserver serves lists
+    from its watch cache in well under a second. The server only reads what it lists (`shape`
+    builds new dicts), so once a population is in place `shared_lists = True` is safe; it stays
+    off while a scenario plays, since its controllers may edit what they read.
+    """
+
+    shared_lists: bool = False
+
+    def list(self, resource: str, namespace: str | None = None) -> tuple[list[dict], int]:
+        if not self.shared_lists:
+            return super().list(resource, namespace)
+        bucket = self._objects.get(resource, {})
+        items = [
+            obj for (ns, _), obj in sorted(bucket.items()) if namespace is None or ns == namespace
+        ]
+        return items, self._rv
+
+
+class EmulatorHost:
+    def __init__(self, *, history_limit: int = 50_000, bookmark_interval: float = 60.0) -> None:
+        self.store = BenchStore(history_limit=history_limit)
+        self.emulator = Emulator(self.store, tls=True, bookmark_interval=bookmark_interval)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="emulator", daemon=True)
+
+    def __enter__(self) -> EmulatorHost:
+        self._thread.start()
+        self.run(self.emulator.start())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.run(self.emulator.__aexit__(None, None, None), timeout=10)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=5)
+            self.loop.close()
+
+    def run(self, coro: Coroutine[Any, Any, T], *, timeout: float | None = None) -> T:
+        """Run a coroutine on the emulator's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Call a plain function on the emulator's loop (the store is single-threaded)."""
+
+        async def call() -> T:
+            return fn(*args)
+
+        return self.run(call())
+
+    def kubeconfig(self, path: Path, *, auth: str = "token") -> Path:
+        return self.emulator.write_kubeconfig(path, auth=auth)
+
+    def open_watches(self) -> list[str]:
+        return self.call(self.emulator.open_watches)
+
+    def requests_between(self, start: float, end: float) -> list[RequestRecord]:
+        """Requests that arrived in [start, end) (wall-clock `time.time()` seconds)."""
+        return self.call(lambda: [r for r in self.emulator.request_log if start <= r.time < end])
+
+    def put_many(self, make: Callable[[], dict], n: int) -> float:
+        """Put `n` objects from `make()` as fast as the loop allows; returns the seconds taken.
+
+        Yields to the loop after every put so watch streams write as they go, as an apiserver
+        streams a burst rather than buffering it.
+        """
+
+        async def churn() -> float:
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            for _ in range(n):
+                self.store.put(make())
+                await asyncio.sleep(0)
+            return loop.time() - start
+
+        return self.run(churn())

@@ -1,0 +1,147 @@
+"""Benchmark 1, ingest cost: CPU seconds per 10,000 watch events (pod and HelmRelease MODIFIED,
+emitted by the emulator as fast as it can) for each consumer of the same stream.
+
+Each consumer runs alone in a child process against the same emulator: start it, wait until its
+pod and HelmRelease watches are open and it has gone quiet (initial list done), read its CPU, play
+N changes, wait until it is quiet again, read its CPU. The difference, less its idle CPU rate over
+the same time (the TUI's clock), is the ingest cost. kubectl needs two processes to see both
+resources (`get pods -A -w` and `get hr -A -w`); their CPU is summed.
+
+    python -m bench.ingest [--smoke]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import procs, subjects
+from bench.host import EmulatorHost
+from bench.population import HR_KEY, KIT, SMOKE, Churn, Size, populate
+from bench.results import BenchResult, Measurement, Target
+from bench.run_one import main_for
+
+FULL_EVENTS = 10_000
+SMOKE_EVENTS = 500
+IDLE_SAMPLE = 2.0
+
+
+@dataclass(frozen=True)
+class Ingest:
+    cpu: float
+    idle_rate: float
+    seconds: float
+    events: int
+
+    def per_10k(self) -> float:
+        return max(self.cpu - self.idle_rate * self.seconds, 0.0) / self.events * 10_000
+
+
+def _watch_counts(host: EmulatorHost) -> Counter:
+    return Counter(host.open_watches())
+
+
+def measure(
+    host: EmulatorHost, churn: Churn, argvs: list[list[str]], *, events: int, env=None
+) -> Ingest:
+    """Ingest cost of the processes started from `argvs`, consuming `events` changes."""
+    before = _watch_counts(host)
+    children = [
+        procs.spawn(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        for argv in argvs
+    ]
+    pids = [c.pid for c in children]
+    try:
+
+        def watching() -> bool:
+            for c in children:
+                if c.poll() is not None:
+                    raise RuntimeError(f"{c.args[:4]} exited: {c.stderr.read().decode()[-400:]}")
+            now = _watch_counts(host)
+            return now["pods"] > before["pods"] and now[HR_KEY] > before[HR_KEY]
+
+        procs.wait_until(watching, timeout=60, what="the consumer's pod and HelmRelease watches")
+        procs.wait_quiescent(pids, timeout=120)
+        idle0, t_idle = sum(procs.tree_cpu_seconds(p) for p in pids), time.monotonic()
+        time.sleep(IDLE_SAMPLE)
+        cpu0 = sum(procs.tree_cpu_seconds(p) for p in pids)
+        idle_rate = (cpu0 - idle0) / (time.monotonic() - t_idle)
+        start = time.monotonic()
+        host.put_many(churn.next_object, events)
+        cpu1 = procs.wait_quiescent(pids, timeout=300)
+        return Ingest(cpu1 - cpu0, idle_rate, time.monotonic() - start, events)
+    finally:
+        for c in children:
+            procs.stop(c)
+            if c.stderr:
+                c.stderr.close()
+
+
+def run(*, smoke: bool = False) -> BenchResult:
+    size: Size = SMOKE if smoke else KIT
+    events = SMOKE_EVENTS if smoke else FULL_EVENTS
+    measurements = []
+    with EmulatorHost() as host, tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        tmpdir = Path(tmp)
+        host.call(populate, host.store, size)
+        kubeconfig = host.kubeconfig(tmpdir / "kubeconfig")
+        churn = Churn(size)
+
+        def kubectl(resource: str) -> list[str]:
+            cache = tmpdir / f"cache-{resource}"
+            return procs.kubectl(kubeconfig, cache, "get", resource, "-A", "-w", "-o", "json")
+
+        peer = measure(host, churn, [kubectl("pods"), kubectl("hr")], events=events)
+        measurements.append(_row(subjects.KUBECTL_WATCH, peer))
+
+        missing = subjects.missing_headless()
+        if missing:
+            measurements.append(Measurement(subjects.SOVWATCH_JSON, None, missing))
+        else:
+            argv = subjects.sovwatch(kubeconfig, "-o", "json")
+            got = measure(host, churn, [argv], events=events, env=procs.python_env())
+            measurements.append(_row(subjects.SOVWATCH_JSON, got))
+
+        missing = subjects.missing_tui()
+        if missing:
+            measurements.append(Measurement(subjects.SOVWATCH_TUI, None, missing))
+        else:
+            argv = subjects.tui_host(kubeconfig)
+            got = measure(host, churn, [argv], events=events, env=procs.python_env())
+            measurements.append(_row(subjects.SOVWATCH_TUI, got))
+    return BenchResult(
+        name="ingest",
+        title="Ingest cost: CPU per 10,000 watch events (3 pod : 1 HelmRelease MODIFIED)",
+        unit="CPU s / 10k events",
+        peer=subjects.KUBECTL_WATCH,
+        measurements=tuple(measurements),
+        targets=(
+            Target("sovwatch headless <= kubectl", subjects.SOVWATCH_JSON, ratio=1.0),
+            Target("TUI within 2x kubectl", subjects.SOVWATCH_TUI, ratio=2.0),
+        ),
+        notes=(
+            f"{events} events on {size.releases} releases / {size.pods} pods; each consumer alone",
+        ),
+    )
+
+
+def _row(subject: str, got: Ingest) -> Measurement:
+    return Measurement(
+        subject,
+        got.per_10k(),
+        f"{got.cpu:.2f} CPU s for {got.events} events in {got.seconds:.1f} s",
+        extra={
+            "cpu_seconds": got.cpu,
+            "idle_cpu_rate": got.idle_rate,
+            "seconds": got.seconds,
+            "events": got.events,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main_for(run)

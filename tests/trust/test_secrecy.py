@@ -1,0 +1,179 @@
+"""Secrets never leak: a canary planted in every secret-bearing place shows up in no output.
+
+The canary sits in the bearer token, a client key (the kubeconfig carries a token and a client
+certificate, as `kubectl config view --raw` often shows), a pod's and a Deployment's env values and
+a HelmRelease's `spec.values` password. sovwatch then runs every way an operator can run it, over
+the real watch path against the emulator: plain, json, `--record` (and the replay of that
+recording), and the TUI (its screenshots, main screen and detail pane). The canary must appear in
+none of them, nor on stderr, nor in any log record; and sovwatch must never ask for a Secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import logging
+import secrets
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sovwatch import launch
+from sovwatch.cli import Invocation
+from sovwatch.emulator.server import Emulator
+from sovwatch.views.tui.app import SovwatchApp
+from sovwatch.views.tui.options import TuiSettings
+from tests.trust.trust_helpers import sovwatch
+from tests.trust.trust_objects import helmrelease, install_flux_crds, pod
+
+CANARY = f"canary{secrets.token_hex(8)}"
+
+
+def _deployment(name: str, namespace: str, env: dict[str, str]) -> dict:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": name,
+                            "image": f"quay.io/keycloak/{name}:26.0",
+                            "env": [{"name": k, "value": v} for k, v in env.items()],
+                            "args": ["start", f"--db-password={CANARY}-args"],
+                        }
+                    ]
+                },
+            },
+        },
+        "status": {"replicas": 1, "readyReplicas": 0},
+    }
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path):
+    """(emulator, kubeconfig path, the client key's base64) with the canary planted everywhere."""
+    async with Emulator(tls=True, token=f"{CANARY}-token") as emu:
+        install_flux_crds(emu.store)
+        emu.store.put(helmrelease("bp-keycloak", values={"adminPassword": f"{CANARY}-values"}))
+        emu.store.put(pod("keycloak-0", "keycloak", env={"KC_DB_PASSWORD": f"{CANARY}-env"}))
+        emu.store.put(_deployment("keycloak", "keycloak", {"KC_BOOTSTRAP_ADMIN": f"{CANARY}-d"}))
+        doc = emu.kubeconfig(auth="cert", context="sov")
+        doc["users"][0]["user"]["token"] = emu.token
+        path = tmp_path / "kubeconfig"
+        path.write_text(yaml.safe_dump(doc))
+        yield emu, path, doc["users"][0]["user"]["client-key-data"]
+
+
+def _secrets_in(text: str, key_b64: str) -> list[str]:
+    """Which secrets `text` holds: the canary, or any 40-character piece of the client key (PEM
+    body or its base64 in the kubeconfig)."""
+    key_pem_body = "".join(base64.b64decode(key_b64).decode().splitlines()[1:-1])
+    pieces = [key_b64[i : i + 40] for i in range(0, len(key_b64) - 40, 40)]
+    pieces += [key_pem_body[i : i + 40] for i in range(0, len(key_pem_body) - 40, 40)]
+    found = [CANARY] if CANARY in text else []
+    return found + [p for p in pieces if p in text]
+
+
+async def test_no_secret_in_plain_json_record_or_replay(cluster, tmp_path: Path):
+    emu, kubeconfig, key_b64 = cluster
+    recording = tmp_path / "run.ndjson.gz"
+    base = ("--kubeconfig", str(kubeconfig), "--once")
+    plain = await sovwatch(*base, "-o", "plain", "--record", str(recording))
+    json_ = await sovwatch(*base, "-o", "json")
+    replayed = await sovwatch(
+        "replay", str(recording), "--speed", "instant", "--once", "-o", "json"
+    )
+    recorded = gzip.decompress(recording.read_bytes()).decode()
+    for result in (plain, json_, replayed):
+        assert result.code == 0, result
+        assert "bp-keycloak" in result.out  # the runs saw the objects the canary hides in
+        assert _secrets_in(result.out + result.err, key_b64) == [], result.args
+    assert "keycloak-0" in recorded
+    assert "KC_DB_PASSWORD" in recorded  # env names are kept, values are not
+    assert _secrets_in(recorded, key_b64) == []
+    assert recording.stat().st_mode & 0o777 == 0o600
+    assert not [r.path for r in emu.request_log if "secrets" in r.path.split("/")]
+
+
+async def test_no_secret_in_the_tui_or_the_logs(cluster, tmp_path: Path, caplog):
+    emu, kubeconfig, key_b64 = cluster
+    caplog.set_level(logging.DEBUG)
+    invocation = Invocation(command="watch", output="tui", kubeconfig=str(kubeconfig))
+    session = await launch.live_session(invocation)
+    app = SovwatchApp(
+        session.source,
+        cluster={"context": session.context, "server": session.server},
+        settings=TuiSettings(ascii=True),
+        snapshotter=launch.evaluator(invocation, session),
+        clock=session.clock,
+    )
+    shots = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.1)
+            if "bp-keycloak" in app.export_screenshot():
+                break
+        shots.append(app.export_screenshot())
+        await pilot.press("enter")  # the detail pane of the release: pods, containers, events
+        await pilot.pause(0.3)
+        shots.append(app.export_screenshot())
+        await pilot.press("q")
+    assert "bp-keycloak" in shots[0]
+    assert "keycloak-0" in shots[1]
+    for shot in shots:
+        assert _secrets_in(shot, key_b64) == []
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert _secrets_in(logged, key_b64) == []
+    assert not [r.path for r in emu.request_log if "secrets" in r.path.split("/")]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "sovereign.example"])
+def test_the_emulator_binds_loopback_only(host: str):
+    with pytest.raises(ValueError, match="loopback only"):
+        Emulator(host=host)
+
+
+async def test_insecure_skip_tls_verify_is_a_warning_in_every_mode(tmp_path: Path):
+    async with Emulator(tls=True) as emu:
+        install_flux_crds(emu.store)
+        emu.store.put(helmrelease("bp-cilium"))
+        doc = emu.kubeconfig(context="sov")
+        cluster = doc["clusters"][0]["cluster"]
+        del cluster["certificate-authority-data"]
+        cluster["insecure-skip-tls-verify"] = True
+        path = tmp_path / "insecure"
+        path.write_text(yaml.safe_dump(doc))
+        base = ("--kubeconfig", str(path), "--once")
+        plain = await sovwatch(*base, "-o", "plain")
+        json_ = await sovwatch(*base, "-o", "json")
+        invocation = Invocation(command="watch", output="tui", kubeconfig=str(path))
+        session = await launch.live_session(invocation)
+        app = SovwatchApp(
+            session.source,
+            cluster={"context": session.context, "server": session.server},
+            settings=TuiSettings(ascii=True),
+            snapshotter=launch.evaluator(invocation, session),
+            clock=session.clock,
+        )
+        async with app.run_test(size=(120, 30)) as pilot:
+            for _ in range(100):
+                await pilot.pause(0.1)
+                if "bp-cilium" in app.export_screenshot():
+                    break
+            header = app.export_screenshot()
+            await pilot.press("q")
+    warning = "insecure-skip-tls-verify is set for cluster 'sov'"
+    assert plain.code == json_.code == 0
+    assert warning in plain.err
+    assert warning in json_.err
+    assert f"warning: {warning}" in plain.out
+    (snapshot,) = json_.records()
+    assert any(warning in w for w in snapshot["cluster"]["warnings"])
+    assert "INSECURE&#160;TLS" in header or "INSECURE TLS" in header
