@@ -15,19 +15,19 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench import procs, subjects
 from bench.host import EmulatorHost
-from bench.population import HR_KEY, KIT, SMOKE, Churn, Size, populate
+from bench.population import KIT, SMOKE, Churn, Size, populate
 from bench.results import BenchResult, Measurement, Target
 from bench.run_one import main_for
 
 FULL_EVENTS = 10_000
 SMOKE_EVENTS = 500
 IDLE_SAMPLE = 2.0
+HR_WATCH_PATH = "/apis/helm.toolkit.fluxcd.io/v2/helmreleases"
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,11 @@ class Ingest:
         return max(self.cpu - self.idle_rate * self.seconds, 0.0) / self.events * 10_000
 
 
-def _watch_counts(host: EmulatorHost) -> Counter:
-    return Counter(host.open_watches())
-
-
 def measure(
     host: EmulatorHost, churn: Churn, argvs: list[list[str]], *, events: int, env=None
 ) -> Ingest:
     """Ingest cost of the processes started from `argvs`, consuming `events` changes."""
-    before = _watch_counts(host)
+    spawned = time.time()
     children = [
         procs.spawn(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         for argv in argvs
@@ -61,8 +57,8 @@ def measure(
             for c in children:
                 if c.poll() is not None:
                     raise RuntimeError(f"{c.args[:4]} exited: {c.stderr.read().decode()[-400:]}")
-            now = _watch_counts(host)
-            return now["pods"] > before["pods"] and now[HR_KEY] > before[HR_KEY]
+            paths = {r.path for r in host.requests_between(spawned, time.time()) if r.watch}
+            return {"/api/v1/pods", HR_WATCH_PATH} <= paths
 
         procs.wait_until(watching, timeout=60, what="the consumer's pod and HelmRelease watches")
         procs.wait_quiescent(pids, timeout=120)
