@@ -22,26 +22,25 @@ from pathlib import Path
 
 from bench import procs, subjects
 from bench.host import EmulatorHost
-from bench.population import KIT, SMOKE, Churn, populate
+from bench.population import KIT, SMOKE, Churn, populate, shipped
 from bench.results import BenchResult, Measurement, Target
 from bench.run_one import main_for
 
 WATCH = "watch -n2 kubectl get hr -A"
 TUI = "sovwatch TUI"
 SCENARIO = "bootstrap-kit"
+HR_PATH = "/apis/helm.toolkit.fluxcd.io/v2/helmreleases"
 COLUMNS, ROWS = 120, 40
 CHURN_PER_SECOND = 20.0
+FIRST_PAINT = 2.0
+"""Seconds after a client's first watch (or list) before its bytes count."""
 
 
 def _player(host: EmulatorHost, *, window: float, smoke: bool):
     """(description, start coroutine factory): what plays into the store during the window."""
-    try:
-        from sovwatch.emulator.scenario import ScenarioRunner, load_scenario, shipped_scenarios
-    except ImportError:
-        shipped = []
-    else:
-        shipped = shipped_scenarios()
-    if SCENARIO in shipped and not smoke:
+    if shipped(SCENARIO) and not smoke:
+        from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+
         scenario = load_scenario(SCENARIO)
         speed = scenario.duration / window
         runner = host.call(lambda: ScenarioRunner(host.store, scenario, seed=0, speed=speed))
@@ -61,7 +60,7 @@ def _player(host: EmulatorHost, *, window: float, smoke: bool):
 
 
 def run(*, smoke: bool = False) -> BenchResult:
-    window, idle = (4.0, 3.0) if smoke else (60.0, 30.0)
+    window, idle = (2.0, 1.0) if smoke else (60.0, 30.0)
     missing = subjects.missing_tui()
     with ExitStack() as stack:
         tmpdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-tty-")))
@@ -75,16 +74,19 @@ def run(*, smoke: bool = False) -> BenchResult:
             env = {**procs.python_env(), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
             argv = subjects.sovwatch(kubeconfig)
             terms[TUI] = procs.PtyProcess(argv, COLUMNS, ROWS, env=env)
+        spawned = time.time()
         for term in terms.values():
             term.start()
             stack.callback(term.close)
-        _pump_all(terms, 5.0 if not smoke else 3.0)  # start-up and first full paint: not counted
+        _pump_all(terms, 0.5)
+        _wait_for_clients(host, terms, spawned)
+        _pump_all(terms, FIRST_PAINT)  # the first full paint is not counted
         playing = asyncio.run_coroutine_threadsafe(play(), host.loop)
         busy = _pump_all(terms, window)
         playing.cancel()
         with contextlib.suppress(Exception):
             playing.result(5)
-        _pump_all(terms, 2.0)  # the last changes reach the screen
+        _pump_all(terms, FIRST_PAINT)  # the last changes reach the screen
         quiet = _pump_all(terms, idle)
     measurements = []
     for name in (TUI, WATCH):
@@ -117,6 +119,19 @@ def run(*, smoke: bool = False) -> BenchResult:
         notes=(f"{played}, {window:.0f} s; idle {idle:.0f} s",),
     )
     return result
+
+
+def _wait_for_clients(host: EmulatorHost, terms: dict[str, procs.PtyProcess], since: float):
+    """Until `watch` has listed HelmReleases and sovwatch is watching pods (terminals drained)."""
+
+    def ready() -> bool:
+        _pump_all(terms, 0.05)
+        requests = host.requests_between(since, time.time())
+        listed = any(r.path == HR_PATH and not r.watch for r in requests)
+        watching = TUI not in terms or any(r.path == "/api/v1/pods" and r.watch for r in requests)
+        return listed and watching
+
+    procs.wait_until(ready, timeout=60, what="both clients to reach the emulator")
 
 
 def _pump_all(terms: dict[str, procs.PtyProcess], seconds: float) -> dict[str, int]:

@@ -27,6 +27,7 @@ from bench.run_one import main_for
 FULL_EVENTS = 10_000
 SMOKE_EVENTS = 500
 IDLE_SAMPLE = 2.0
+SMOKE_IDLE_SAMPLE = 0.5
 HR_WATCH_PATH = "/apis/helm.toolkit.fluxcd.io/v2/helmreleases"
 
 
@@ -42,7 +43,13 @@ class Ingest:
 
 
 def measure(
-    host: EmulatorHost, churn: Churn, argvs: list[list[str]], *, events: int, env=None
+    host: EmulatorHost,
+    churn: Churn,
+    argvs: list[list[str]],
+    *,
+    events: int,
+    idle_sample: float = IDLE_SAMPLE,
+    env=None,
 ) -> Ingest:
     """Ingest cost of the processes started from `argvs`, consuming `events` changes."""
     spawned = time.time()
@@ -63,7 +70,7 @@ def measure(
         procs.wait_until(watching, timeout=60, what="the consumer's pod and HelmRelease watches")
         procs.wait_quiescent(pids, timeout=120)
         idle0, t_idle = sum(procs.tree_cpu_seconds(p) for p in pids), time.monotonic()
-        time.sleep(IDLE_SAMPLE)
+        time.sleep(idle_sample)
         cpu0 = sum(procs.tree_cpu_seconds(p) for p in pids)
         idle_rate = (cpu0 - idle0) / (time.monotonic() - t_idle)
         start = time.monotonic()
@@ -80,6 +87,7 @@ def measure(
 def run(*, smoke: bool = False) -> BenchResult:
     size: Size = SMOKE if smoke else KIT
     events = SMOKE_EVENTS if smoke else FULL_EVENTS
+    idle = SMOKE_IDLE_SAMPLE if smoke else IDLE_SAMPLE
     measurements = []
     with EmulatorHost() as host, tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         tmpdir = Path(tmp)
@@ -91,7 +99,9 @@ def run(*, smoke: bool = False) -> BenchResult:
             cache = tmpdir / f"cache-{resource}"
             return procs.kubectl(kubeconfig, cache, "get", resource, "-A", "-w", "-o", "json")
 
-        peer = measure(host, churn, [kubectl("pods"), kubectl("hr")], events=events)
+        peer = measure(
+            host, churn, [kubectl("pods"), kubectl("hr")], events=events, idle_sample=idle
+        )
         measurements.append(_row(subjects.KUBECTL_WATCH, peer))
 
         missing = subjects.missing_headless()
@@ -99,15 +109,19 @@ def run(*, smoke: bool = False) -> BenchResult:
             measurements.append(Measurement(subjects.SOVWATCH_JSON, None, missing))
         else:
             argv = subjects.sovwatch(kubeconfig, "-o", "json")
-            got = measure(host, churn, [argv], events=events, env=procs.python_env())
+            got = measure(
+                host, churn, [argv], events=events, idle_sample=idle, env=procs.python_env()
+            )
             measurements.append(_row(subjects.SOVWATCH_JSON, got))
 
         missing = subjects.missing_tui()
         if missing:
             measurements.append(Measurement(subjects.SOVWATCH_TUI, None, missing))
         else:
-            argv = subjects.tui_host(kubeconfig)
-            got = measure(host, churn, [argv], events=events, env=procs.python_env())
+            argv = subjects.app_host(kubeconfig)
+            got = measure(
+                host, churn, [argv], events=events, idle_sample=idle, env=procs.python_env()
+            )
             measurements.append(_row(subjects.SOVWATCH_TUI, got))
     return BenchResult(
         name="ingest",

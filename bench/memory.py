@@ -89,7 +89,7 @@ def run(*, smoke: bool = False) -> BenchResult:
         if missing:
             measurements.append(Measurement(SOVWATCH_TUI, None, missing))
         else:
-            argv = subjects.tui_host(kubeconfig)
+            argv = subjects.app_host(kubeconfig)
             measurements.append(Measurement(SOVWATCH_TUI, _peak(argv, host, ready=_watching(host))))
     return BenchResult(
         name="memory",

@@ -322,6 +322,15 @@ class Churn:
         return pod(i, i % self.size.releases, ready=cycle % 2 == 1, restarts=cycle + 1)
 
 
+def shipped(scenario: str) -> bool:
+    """Whether this tree has the scenario engine and ships `scenario`."""
+    try:
+        from sovwatch.emulator.scenario import shipped_scenarios
+    except ImportError:  # the scenario branch is not merged
+        return False
+    return scenario in shipped_scenarios()
+
+
 def populate_large(store: ObjectStore, size: Size | None = None, *, events: int = 0) -> str:
     """The `large` cluster (or `size` of it), plus `events` Kubernetes Events; returns what it is.
 
@@ -329,17 +338,13 @@ def populate_large(store: ObjectStore, size: Size | None = None, *, events: int 
     match `sovwatch demo --scenario large`; otherwise generates the same object counts here.
     """
     if size is None:
-        try:
+        if shipped("large"):
             from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
 
-            scenario = load_scenario("large")
-        except (ImportError, LookupError, ValueError, OSError):
-            pass  # not merged yet (or no `large`): the generated population below
-        else:
-            ScenarioRunner(store, scenario, seed=0).run_to_end()
+            ScenarioRunner(store, load_scenario("large"), seed=0).run_to_end()
             add_events(store, events)
-            releases = len(store.list(HR_KEY)[0])
-            return f"scenario large: {releases} releases, {len(store.list('pods')[0])} pods, +{events} events"
+            releases, pods = len(store.list(HR_KEY)[0]), len(store.list("pods")[0])
+            return f"scenario large: {releases} releases, {pods} pods, {events} events"
         size = LARGE
     populate(store, Size(size.releases, size.pods, events))
     return f"generated: {size.releases} releases, {size.pods} pods, {events} events"

@@ -1,7 +1,7 @@
 """The real sovwatch app under `App.run_test` (headless: no terminal), connected to a cluster the
 way `sovwatch --kubeconfig K` connects: the live watch path, the incremental model, the app.
 
-    python -m bench.tui_host --kubeconfig K [--size 160x50]
+    python -m bench.app_host --kubeconfig K [--size 160x50]
 
 It runs until SIGTERM. The ingest and memory benchmarks start it as a child so its CPU and peak
 RSS are its own; the latency benchmark uses `open_app` in-process.
