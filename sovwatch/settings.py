@@ -28,10 +28,13 @@ class WatchSettings:
     large enough that 20 000 Events take 40 requests, not thousands."""
 
     watch_timeout_min: int = 300
+    """Shortest `timeoutSeconds` a watch asks for. Each watch asks the server to end it after a
+    random time between this and `watch_timeout_max` (5-10 minutes, as client-go's reflector
+    does), so watches spread out instead of reconnecting in lockstep, and a proxy that silently
+    drops long connections is routed around regularly."""
+
     watch_timeout_max: int = 600
-    """Each watch asks the server to end it after a random `timeoutSeconds` in this range (5-10
-    minutes, as client-go's reflector does), so watches spread out instead of reconnecting in
-    lockstep, and a proxy that silently drops long connections is routed around regularly."""
+    """Longest `timeoutSeconds` a watch asks for (see `watch_timeout_min`)."""
 
     inactivity_timeout: float = 70.0
     """No bytes for this long means the stream is dead: show it stale and reconnect. The API server

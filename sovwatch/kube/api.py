@@ -58,6 +58,11 @@ class ApiClient:
             )
         return self._session
 
+    @property
+    def closed(self) -> bool:
+        """True once `close()` ran (or before the first request opened the session)."""
+        return self._session is None or self._session.closed
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -256,6 +261,11 @@ async def connect(connection: Connection, *, settings: WatchSettings) -> ApiClie
     except (errors.APITooManyRequestsError, errors.APIServerError) as e:
         logger.warning("pre-flight: %s; the watches will retry", e)
         usable = True
+    except (errors.APIError, errors.BadResponseError) as e:
+        raise errors.FatalError(
+            f"{connection.server} does not answer like a Kubernetes API server (GET /api: {e}; "
+            f"context {connection.context!r} in {connection.kubeconfig}): check the server URL"
+        ) from e
     finally:
         if not usable:
             await client.close()

@@ -164,12 +164,12 @@ class Credentials:
             else:
                 await self._loader.load_from_exec_plugin()
                 self._loader.set_config(collected)
-        except (ConfigException, OSError) as e:
+            status = self._loader.exec_status or {}
+            expires = None
+            if status.get("expirationTimestamp"):
+                expires = parse_rfc3339(status["expirationTimestamp"]).timestamp()
+        except (ConfigException, OSError, ValueError) as e:
             raise FatalError(self._explain(e)) from e
-        status = self._loader.exec_status or {}
-        expires = None
-        if status.get("expirationTimestamp"):
-            expires = parse_rfc3339(status["expirationTimestamp"]).timestamp()
         authorization = collected.api_key.get("BearerToken")
         return Material(
             # A tokenFile is read verbatim: drop its trailing newline, as kubectl does.
@@ -214,15 +214,17 @@ class Credentials:
 
     def _explain(self, error: Exception) -> str:
         """One line for a loader failure: which file, plugin or field, and what to do."""
-        exec_config = self._loader.user.safe_get("exec") if self._loader.user else None
-        command = exec_config.safe_get("command") if exec_config else None
-        if isinstance(error, FileNotFoundError) and command and error.filename == command:
-            hint = exec_config.safe_get("installHint") or "install it or fix users[].user.exec"
+        exec_config = (self._loader.user.safe_get("exec") if self._loader.user else None) or {}
+        command = exec_config.get("command")
+        # asyncio's subprocess spawn raises without a filename; a missing tokenFile names itself.
+        launch_failed = command and getattr(error, "filename", None) in (None, command)
+        if isinstance(error, FileNotFoundError) and launch_failed:
+            hint = exec_config.get("installHint") or "install it or fix users[].user.exec"
             return (
                 f"exec credential plugin {command!r} ({self._where}) was not found: "
                 f"{' '.join(str(hint).split())}"
             )
-        if isinstance(error, PermissionError) and command and error.filename == command:
+        if isinstance(error, PermissionError) and launch_failed:
             return f"exec credential plugin {command!r} ({self._where}) is not executable"
         message = " ".join(str(error).split())
         if message.startswith("exec:"):
@@ -286,12 +288,14 @@ async def load_connection(
     Runs an exec plugin if the user has one. Raises `FatalError` with one line for the operator.
     """
     described = os.pathsep.join(str(p) for p in paths)
-    for path in paths:
-        _check_yaml(path)
+    documents = [_read_yaml(path) for path in paths]
     try:
         merged = KubeConfigMerger(described).config
     except (ConfigException, KeyError, TypeError, AttributeError) as e:
         raise FatalError(f"kubeconfig {described} is malformed ({e}): fix the file") from e
+    # kubectl's rule is "the first file that sets a value wins"; the loader lets the last win.
+    current = next((d["current-context"] for d in documents if d.get("current-context")), None)
+    merged.value["current-context"] = current
     name = _context_name(merged, context, described)
     try:
         loader = _Loader(config_dict=merged, active_context=name, config_base_path=None)
@@ -345,8 +349,8 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _check_yaml(path: Path) -> None:
-    """Fail with the file name and position if `path` is not a YAML mapping."""
+def _read_yaml(path: Path) -> dict:
+    """The YAML mapping in `path`; fails with the file name and position if it is not one."""
     try:
         text = path.read_text()
     except OSError as e:
@@ -362,6 +366,7 @@ def _check_yaml(path: Path) -> None:
             f"kubeconfig {path} is not a kubeconfig (expected a mapping with clusters, contexts "
             "and users): fix the file or point --kubeconfig elsewhere"
         )
+    return data
 
 
 def _context_name(merged, requested: str | None, described: str) -> str:

@@ -154,22 +154,15 @@ async def watch_forever(
                 state, settings, f"{e}; re-watching from resourceVersion {state.resource_version}"
             )
         except errors.APIUnauthorizedError as e:
-            state.failures += 1
-            health = state.transition(HealthState.ERROR, detail=str(e))
-            delay = settings.backoff(state.failures)
+            health, delay = _retry(state, settings, str(e), HealthState.ERROR)
         except errors.KubeError as e:
             health, delay = _retry(state, settings, str(e))
         except errors.FatalError as e:  # credentials could not be refreshed
-            state.failures += 1
-            health = state.transition(HealthState.ERROR, detail=str(e))
-            delay = settings.backoff(state.failures)
+            health, delay = _retry(state, settings, str(e), HealthState.ERROR)
         except Exception as e:  # a bug must not silently end this stream
             logger.exception("watching %s failed", resource.key)
-            state.failures += 1
-            health = state.transition(
-                HealthState.ERROR, detail=f"internal error: {type(e).__name__}: {e}"
-            )
-            delay = settings.backoff(state.failures)
+            detail = f"internal error: {type(e).__name__}: {e}"
+            health, delay = _retry(state, settings, detail, HealthState.ERROR)
         if health is not None:
             yield health
         if delay > 0:
@@ -177,12 +170,14 @@ async def watch_forever(
 
 
 def _retry(
-    state: Reflection, settings: WatchSettings, detail: str
+    state: Reflection,
+    settings: WatchSettings,
+    detail: str,
+    health: HealthState = HealthState.RECONNECTING,
 ) -> tuple[StreamHealth | None, float]:
+    """Count a failure: the health record to emit (if it changed) and the backoff delay."""
     state.failures += 1
-    return state.transition(HealthState.RECONNECTING, detail=detail), settings.backoff(
-        state.failures
-    )
+    return state.transition(health, detail=detail), settings.backoff(state.failures)
 
 
 async def list_then_watch(

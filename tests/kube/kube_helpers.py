@@ -1,0 +1,112 @@
+"""Helpers for the connection tests: kubeconfigs, exec plugin configs, a loopback CONNECT proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+
+from sovwatch.emulator.server import Emulator
+from sovwatch.kube import api, config
+from sovwatch.settings import WatchSettings
+
+PLUGIN = Path(__file__).with_name("fake_exec_plugin.py")
+
+FAST = WatchSettings(
+    connect_timeout=2.0,
+    request_timeout=5.0,
+    inactivity_timeout=2.0,
+    backoff_base=0.05,
+    backoff_max=0.4,
+    credential_refresh_skew=0.0,
+)
+
+
+def kubeconfig_doc(
+    server: str, user: dict, *, cluster: dict | None = None, name: str = "sovereign"
+) -> dict:
+    """A one-context kubeconfig, as `kubectl config view --raw` prints it."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": server, **(cluster or {})}}],
+        "users": [{"name": f"{name}-admin", "user": user}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": f"{name}-admin"}}],
+        "current-context": name,
+    }
+
+
+def exec_user(state: Path, mode: str, *, lifetime: float = 3600.0, api_version: str = "v1") -> dict:
+    return {
+        "exec": {
+            "apiVersion": f"client.authentication.k8s.io/{api_version}",
+            "command": sys.executable,
+            "args": [str(PLUGIN), str(state), mode, str(lifetime)],
+            "interactiveMode": "Never",
+        }
+    }
+
+
+def ca_cluster(emu: Emulator) -> dict:
+    return {"certificate-authority": str(emu.ca_path)}
+
+
+async def open_client(
+    *paths: Path, context: str | None = None, settings: WatchSettings = FAST
+) -> api.ApiClient:
+    """load_connection + connect, as the CLI does; raises FatalError."""
+    connection = await config.load_connection(tuple(paths), context=context, settings=settings)
+    return await api.connect(connection, settings=settings)
+
+
+class ConnectProxy:
+    """A loopback HTTP proxy that only tunnels (CONNECT), recording each tunnel's target."""
+
+    def __init__(self) -> None:
+        self.tunnels: list[str] = []
+        self.url = ""
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._tasks.add(asyncio.current_task())
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+            host, _, port = target.rpartition(":")
+            if method != "CONNECT" or host not in ("127.0.0.1", "localhost"):
+                writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                return
+            up_reader, up_writer = await asyncio.open_connection(host, int(port))
+            self.tunnels.append(target)
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            writer.close()
