@@ -8,6 +8,8 @@ sources); HelmRelease adds its own rules on top in `helmrelease.py`.
 
 from __future__ import annotations
 
+import re
+
 from sovwatch.model.states import State, Verdict
 
 READY = "Ready"
@@ -19,11 +21,17 @@ DEPENDENCY_NOT_READY = "DependencyNotReady"
 SOURCE_NOT_READY_REASONS = frozenset(
     {
         "SourceNotReady",  # helm-controller v1: "HelmChart 'ns/name' is not ready: ..."
+        "HelmChartNotReady",  # helm-controller v0.37 (v2beta2): "HelmChart 'ns/name' is not ready"
         "ArtifactFailed",  # helm-controller v2beta1 / kustomize-controller: source has no artifact yet
         "SourceUnavailable",  # source-controller HelmChart: "failed to get source: ..."
     }
 )
 """Ready=False reasons that mean "my source has no usable artifact yet": waiting, not failed."""
+_WAITING_MESSAGE = re.compile(
+    r"^(?:dependency '[^']+' is not ready"
+    r"|(?:HelmChart|OCIRepository|HelmRepository|GitRepository|Bucket) '[^']+' is not ready)"
+)
+"""Messages that say "waiting on something else" whatever the reason (helmwatch matched these too)."""
 
 
 def find(obj: dict, type_: str) -> dict | None:
@@ -120,6 +128,6 @@ def classify_flux_object(obj: dict) -> Verdict:
         return Verdict(State.PROGRESSING, ready_reason or "Progressing", one_line(msg))
     if ready_reason == DEPENDENCY_NOT_READY:
         return Verdict(State.WAITING, ready_reason, ready_message)
-    if ready_reason in SOURCE_NOT_READY_REASONS:
+    if ready_reason in SOURCE_NOT_READY_REASONS or _WAITING_MESSAGE.match(ready_message):
         return Verdict(State.WAITING, ready_reason, ready_message)
     return Verdict(State.FAILED, ready_reason or "NotReady", ready_message)

@@ -102,8 +102,19 @@ def dedupe(records: Iterable[EventRecord]) -> list[EventRecord]:
 
 
 def ordered(records: Iterable[EventRecord]) -> list[EventRecord]:
-    """Warnings first, then most recent first (ties by reason for a stable order)."""
-    return sorted(records, key=lambda r: (not r.is_warning, -(r.last or 0.0), r.reason, r.message))
+    """Warnings first, then most recent first (ties broken by content, so the order is total)."""
+    return sorted(
+        records,
+        key=lambda r: (
+            not r.is_warning,
+            -(r.last or 0.0),
+            r.reason,
+            r.message,
+            r.involved,
+            r.field_path,
+            -r.count,
+        ),
+    )
 
 
 def normalized_for(raw_events: Iterable[dict]) -> list[EventRecord]:

@@ -232,7 +232,7 @@ def _ladder(pod, init_h, app_h, events, volume_event) -> tuple[Verdict, str]:
         return Verdict(
             State.READY, "Running", f"{len(app_h)}/{len(app_h)} containers ready"
         ), "Running"
-    return _not_ready(app_h), "Running" if phase == "Running" else phase
+    return _not_ready(app_h, app_statuses), "Running" if phase == "Running" else phase
 
 
 def _container_problem(c: ContainerHealth, status: dict, what: str) -> Verdict | None:
@@ -268,8 +268,15 @@ def _container_problem(c: ContainerHealth, status: dict, what: str) -> Verdict |
     return None
 
 
-def _not_ready(app_h: tuple[ContainerHealth, ...]) -> Verdict:
+def _not_ready(app_h: tuple[ContainerHealth, ...], statuses: dict) -> Verdict:
     ready = sum(1 for c in app_h if c.ready)
+    for c in app_h:
+        last = ((statuses.get(c.name) or {}).get("lastState") or {}).get("terminated") or {}
+        if not c.ready and c.restarts and last.get("exitCode") not in (0, None):
+            detail = f"container {c.name} restarted {c.restarts} times, last exit {last['exitCode']} ({last.get('reason', 'Error')})"
+            if last.get("message"):
+                detail += f": {one_line(str(last['message']))}"
+            return Verdict(State.FAILED, str(last.get("reason") or "Error"), detail)
     for c in app_h:
         for kind in ("liveness", "startup"):
             p = c.probes[kind]

@@ -100,7 +100,9 @@ def find_root_cause(
     walked = [key]
     core = start
     while True:
-        if core.helm.state is State.WAITING and core.helm.reason == DEPENDENCY_NOT_READY:
+        if core.helm.state is State.WAITING and (
+            core.helm.reason == DEPENDENCY_NOT_READY or core.helm.message.startswith("dependency '")
+        ):
             blockers = blocked_by(core, release)
             if not blockers:
                 return _done(

@@ -1,9 +1,11 @@
 """Timeline: when each release was first seen, started, became ready; durations and an ETA.
 
 A small accumulator fed with (release states, now) after each model update; still pure (no I/O, no
-clock of its own). "Started" is the first time a release left waiting/unknown (helm-controller began
-acting on it); "ready" is when it last became ready (cleared if it stops being ready). Releases that
-were already ready when the watch began have no start and no duration.
+clock of its own). "Started" is the first time a release was seen being worked on (progressing,
+failed, stalled, suspended: helm-controller began acting on it); "ready" is when it last became ready
+after that (cleared if it stops being ready). Releases that were already ready when first seen, or
+went from waiting to ready between two updates, have no start and no duration. Observing the same
+states again is a no-op, so feeding only the releases that changed is enough.
 
 ETA: once `eta_min_finished` releases have a duration, each unfinished release is expected to take
 the median duration (minus what it has already spent, if started); the ETA is the heaviest dependency
@@ -21,7 +23,8 @@ from sovwatch.model.states import State
 from sovwatch.model.times import format_time
 
 Key = tuple[str, str, str]
-_NOT_STARTED = (State.WAITING, State.UNKNOWN)
+_NOT_STARTED = (State.WAITING, State.UNKNOWN, State.READY)
+"""States that do not start a release's clock: it has to be seen working (progressing, failing) first."""
 
 
 @dataclass

@@ -1,0 +1,195 @@
+"""The sovwatch.snapshot/v1 contract: every field the issue lists, with exactly those JSON names."""
+
+from __future__ import annotations
+
+import json
+
+from model_builders import (
+    T0_EPOCH,
+    container_status,
+    event,
+    hr_ready,
+    hr_waiting,
+    kustomization,
+    pod,
+    pvc,
+    store_of,
+    volume_attachment,
+    waiting,
+    workload,
+)
+
+from sovwatch.model.snapshot import SCHEMA, ClusterInfo, build_snapshot
+from sovwatch.model.states import State
+from sovwatch.model.timeline import Timeline
+from sovwatch.sources.events import HealthState, StreamHealth
+
+MULTI = (
+    'Multi-Attach error for volume "pvc-storage-loki-0" Volume is already used by pod(s) loki-0-old'
+)
+
+
+def _snapshot():
+    store = store_of(
+        hr_ready("bp-seaweedfs"),
+        hr_ready("bp-loki", depends_on=["bp-seaweedfs"]),
+        hr_waiting("bp-grafana", "bp-loki"),
+        workload("StatefulSet", "loki", "loki", release="loki"),
+        pod(
+            "loki-0",
+            "loki",
+            release="loki",
+            phase="Pending",
+            claims=["storage-loki-0"],
+            statuses=[container_status("loki", ready=False, state=waiting("ContainerCreating"))],
+        ),
+        pvc("storage-loki-0", "loki"),
+        volume_attachment("pvc-storage-loki-0", "sov-worker-2"),
+        event(
+            ("Pod", "loki", "loki-0"),
+            "FailedAttachVolume",
+            MULTI,
+            component="attachdetach-controller",
+        ),
+        kustomization(releases=["bp-seaweedfs", "bp-loki", "bp-grafana"]),
+    )
+    store.apply(StreamHealth("pods", HealthState.LIVE, T0_EPOCH))
+    store.apply(
+        StreamHealth(
+            "helmreleases.helm.toolkit.fluxcd.io",
+            HealthState.RECONNECTING,
+            T0_EPOCH + 5,
+            attempt=2,
+            detail="connection reset",
+        )
+    )
+    return build_snapshot(
+        store, now=T0_EPOCH + 120, cluster=ClusterInfo("sov-admin@omantel", "https://10.0.0.1:6443")
+    )
+
+
+def test_every_contract_field_is_present():
+    doc = json.loads(json.dumps(_snapshot().to_dict()))
+    assert doc["schema"] == SCHEMA == "sovwatch.snapshot/v1"
+    assert doc["cluster"] == {"context": "sov-admin@omantel", "server": "https://10.0.0.1:6443"}
+    assert doc["observedAt"] == "2026-04-30T10:02:00Z"
+    assert doc["outcome"] == "in-progress"
+    assert {"ready", "total", "expected", "failed", "waiting", "progressing"} <= doc[
+        "progress"
+    ].keys()
+    assert doc["streams"][0] == {
+        "resource": "helmreleases.helm.toolkit.fluxcd.io",
+        "state": "reconnecting",
+        "since": "2026-04-30T10:00:05Z",
+        "detail": "connection reset",
+    }
+    release_keys = {
+        "namespace",
+        "name",
+        "state",
+        "reason",
+        "message",
+        "since",
+        "chart",
+        "dependsOn",
+        "blockedBy",
+        "rootCause",
+        "workloads",
+        "pods",
+        "volumes",
+    }
+    for release in doc["releases"]:
+        assert release_keys <= release.keys()
+        assert release["workloads"].keys() >= {"state", "ready", "total"}
+    loki = next(r for r in doc["releases"] if r["name"] == "bp-loki")
+    assert loki["rootCause"].keys() >= {"kind", "namespace", "name", "state", "reason", "message"}
+    assert loki["pods"][0].keys() >= {
+        "namespace",
+        "name",
+        "state",
+        "reason",
+        "ready",
+        "restarts",
+        "probes",
+    }
+    assert loki["pods"][0]["probes"].keys() == {"readiness", "liveness", "startup"}
+    assert loki["volumes"][0].keys() >= {
+        "namespace",
+        "name",
+        "phase",
+        "attach",
+        "state",
+        "reason",
+        "message",
+    }
+    assert loki["volumes"][0]["attach"] == "multi-attach"
+    grafana = next(r for r in doc["releases"] if r["name"] == "bp-grafana")
+    assert grafana["dependsOn"] == ["flux-system/bp-loki"]
+    assert (
+        grafana["blockedBy"] == []
+    )  # bp-loki's HelmRelease is Ready=True: Flux lets grafana start
+    for obj in doc["objects"]:
+        assert obj.keys() >= {
+            "kind",
+            "apiVersion",
+            "namespace",
+            "name",
+            "state",
+            "reason",
+            "message",
+        }
+    assert {o["kind"] for o in doc["objects"]} >= {
+        "HelmRelease",
+        "Pod",
+        "PersistentVolumeClaim",
+        "VolumeAttachment",
+        "StatefulSet",
+        "Kustomization",
+    }
+    assert doc["events"][0]["reason"] == "FailedAttachVolume"
+    assert doc["events"][0]["involvedObject"] == {
+        "kind": "Pod",
+        "namespace": "loki",
+        "name": "loki-0",
+    }
+
+
+def test_releases_in_wave_order_and_graph():
+    doc = _snapshot().to_dict()
+    assert [r["name"] for r in doc["releases"]] == ["bp-seaweedfs", "bp-loki", "bp-grafana"]
+    assert doc["graph"]["waves"] == [
+        ["flux-system/bp-seaweedfs"],
+        ["flux-system/bp-loki"],
+        ["flux-system/bp-grafana"],
+    ]
+
+
+def test_no_secrets_in_the_snapshot():
+    text = json.dumps(_snapshot().to_dict())
+    assert "hunter2" not in text
+    assert "s3cr3t" not in text
+
+
+def test_timeline_and_eta():
+    key = ("HelmRelease", "flux-system", "bp-x")
+    t = Timeline()
+    t.observe([(key, State.WAITING, 100.0)], now=100)
+    t.observe([(key, State.PROGRESSING, 100.0)], now=130)
+    t.observe([(key, State.READY, 100.0)], now=190)
+    times = t.releases[key]
+    assert (times.first_seen, times.started, times.ready, times.duration) == (100.0, 130, 190, 60)
+    ready_at_start = ("HelmRelease", "flux-system", "bp-y")
+    t.observe([(ready_at_start, State.READY, 50.0)], now=200)
+    assert t.releases[ready_at_start].duration is None
+    keys = [("HelmRelease", "flux-system", f"bp-{i}") for i in range(5)]
+    for k in keys[:3]:
+        t.observe([(k, State.PROGRESSING, 0.0)], now=200)
+        t.observe([(k, State.READY, 0.0)], now=260)
+    deps = {keys[3]: (), keys[4]: (keys[3],), key: ()}
+    eta, path = t.eta(
+        deps, {keys[3]: State.WAITING, keys[4]: State.WAITING}, now=300, min_finished=3
+    )
+    assert path == (keys[3], keys[4])
+    assert eta == 120.0
+    eta, _ = t.eta(deps, {}, now=300, min_finished=10)
+    assert eta is None

@@ -1,0 +1,167 @@
+"""The model over the emulator's `stuck` scenario names the right root cause for every blocked release.
+
+The scenario (sovwatch/emulator/scenarios/stuck.yaml) has three independent root causes: a
+Multi-Attach volume under bp-loki, a crash-looping spire-controller-manager under bp-spire (stalled
+after its retries, around minute 45), and a missing `ghcr-pull` secret behind bp-keycloak's HelmChart.
+It is played instantly (simulated time), its objects fed to a Store exactly as the watch engine would
+(slimmed WatchEvents), and the model's snapshot is checked release by release.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sovwatch.emulator.objects import CATALOGUE, ObjectStore
+from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+from sovwatch.model.rollout import Rollout
+from sovwatch.model.snapshot import build_snapshot, snapshot_of
+from sovwatch.model.states import State
+from sovwatch.sources.events import EventType, WatchEvent
+from sovwatch.sources.slimming import slim
+from sovwatch.store.store import Store
+
+START = 1_777_543_200.0
+KEYCLOAK_CHART = ("HelmChart", "flux-system", "flux-system-bp-keycloak")
+LOKI_CLAIM = ("PersistentVolumeClaim", "loki", "storage-loki-0")
+BLOCKED = {
+    "bp-grafana",
+    "bp-keycloak",
+    "bp-gitea",
+    "bp-catalyst-platform",
+    "bp-nats-jetstream",
+    "bp-openbao",
+    "bp-external-secrets",
+}
+
+
+def _store_at(sim_seconds: float) -> Store:
+    objects = ObjectStore()
+    ScenarioRunner(objects, load_scenario("stuck"), seed=0, start=START).run_until(sim_seconds)
+    store = Store()
+    for rt in CATALOGUE:
+        if rt.view_of or rt.kind in ("Namespace", "CustomResourceDefinition"):
+            continue
+        for obj in objects.list(rt.key)[0]:
+            store.apply(WatchEvent(rt.key, EventType.ADDED, slim(obj), START + sim_seconds))
+    return store
+
+
+@pytest.fixture(scope="module")
+def at_ten_minutes():
+    return build_snapshot(_store_at(600), now=START + 600, started_at=START)
+
+
+def _cause(snapshot, name):
+    view = snapshot.release("flux-system", name)
+    assert view is not None, name
+    assert view.root_cause is not None, name
+    return view.root_cause
+
+
+def test_exactly_the_blocked_releases_are_waiting(at_ten_minutes):
+    waiting = {
+        r.core.key[2] for r in at_ten_minutes.releases if r.core.verdict.state is State.WAITING
+    }
+    assert waiting == BLOCKED
+    assert at_ten_minutes.outcome == "in-progress"
+
+
+def test_grafana_blocked_by_loki_multi_attach(at_ten_minutes):
+    rc = _cause(at_ten_minutes, "bp-grafana")
+    assert rc.chain[:3] == ("bp-grafana", "bp-loki", "pod loki/loki-0 ContainerCreating")
+    assert (rc.cause.kind, rc.cause.namespace, rc.cause.name) == LOKI_CLAIM
+    assert rc.cause.reason == "Multi-Attach"
+    assert rc.cause.message.startswith("Multi-Attach error for volume ")
+    assert rc.cause.message.endswith("Volume is already used by pod(s) loki-0")
+    loki = at_ten_minutes.release("flux-system", "bp-loki")
+    assert loki.core.volumes[0].attach == "multi-attach"
+
+
+@pytest.mark.parametrize("name", ["bp-keycloak", "bp-gitea", "bp-catalyst-platform"])
+def test_keycloak_chain_blocked_by_missing_pull_secret(at_ten_minutes, name):
+    rc = _cause(at_ten_minutes, name)
+    assert (rc.cause.kind, rc.cause.namespace, rc.cause.name) == KEYCLOAK_CHART
+    assert rc.cause.state is State.FAILED
+    assert "ghcr-pull" in rc.cause.message
+    assert rc.chain[-3] == "bp-keycloak"
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("bp-nats-jetstream", ("bp-nats-jetstream", "bp-spire")),
+        ("bp-openbao", ("bp-openbao", "bp-spire")),
+        ("bp-external-secrets", ("bp-external-secrets", "bp-openbao", "bp-spire")),
+    ],
+)
+def test_spire_dependants_blocked_by_crash_looping_container(at_ten_minutes, name, path):
+    rc = _cause(at_ten_minutes, name)
+    assert rc.chain[: len(path)] == path
+    assert rc.chain[len(path)] == "pod spire-system/spire-server-0 Running"
+    assert (rc.cause.kind, rc.cause.namespace, rc.cause.name) == (
+        "Pod",
+        "spire-system",
+        "spire-server-0",
+    )
+    assert rc.cause.state is State.FAILED
+    assert "spire-controller-manager" in rc.cause.message
+
+
+def test_noise_is_not_blocking(at_ten_minutes):
+    """disableWait releases with broken pods are failed themselves but block nobody."""
+    for name, reason in [
+        ("bp-powerdns", "CreateContainerConfigError"),
+        ("bp-external-dns", "CrashLoopBackOff"),
+        ("bp-vpa", "ImagePullBackOff"),
+        ("bp-mimir", "Unschedulable"),
+    ]:
+        view = at_ten_minutes.release("flux-system", name)
+        assert view.core.helm.state is State.READY
+        assert (view.core.verdict.state, view.core.verdict.reason) == (State.FAILED, reason)
+
+
+def test_streamed_rollout_to_the_end():
+    """Every change streamed through the incremental Rollout; at minute 60 spire is stalled, its
+    dependants name it, the rollout has timed out, and incremental agrees with full recomputation."""
+    objects = ObjectStore()
+    runner = ScenarioRunner(objects, load_scenario("stuck"), seed=0, start=START)
+    store = Store()
+    views = {rt.key for rt in CATALOGUE if rt.view_of}
+    objects.listeners.append(
+        lambda change: (
+            change.resource in views
+            or store.apply(
+                WatchEvent(
+                    change.resource,
+                    EventType(change.type),
+                    slim(change.obj),
+                    START + runner.sim_time,
+                )
+            )
+        )
+    )
+    rollout = Rollout(started_at=START)
+    for t in range(30, 3601, 30):
+        runner.run_until(t)
+        rollout.update(store, store.drain_changes(), START + t)
+    now = START + 3600
+    incremental = snapshot_of(rollout, store, now=now)
+    full = build_snapshot(store, now=now, started_at=START, timeline=rollout.timeline)
+    assert incremental.to_dict() == full.to_dict()
+    assert incremental.outcome == "timeout"
+    spire = incremental.release("flux-system", "bp-spire")
+    assert (spire.core.verdict.state, spire.core.verdict.reason) == (
+        State.STALLED,
+        "RetriesExceeded",
+    )
+    for name in ("bp-nats-jetstream", "bp-openbao", "bp-external-secrets"):
+        rc = _cause(incremental, name)
+        assert (rc.cause.kind, rc.cause.name, rc.cause.state) == (
+            "HelmRelease",
+            "bp-spire",
+            State.STALLED,
+        )
+        assert rc.hopeless
+    assert _cause(incremental, "bp-grafana").cause.reason == "Multi-Attach"
+    assert _cause(incremental, "bp-catalyst-platform").cause.name == "flux-system-bp-keycloak"
+    assert incremental.progress.ready == 7
