@@ -14,13 +14,22 @@ subscribe with an asyncio.Queue and receive every change to their resource.
 from __future__ import annotations
 
 import asyncio
-import copy
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+
+def json_copy(value):
+    """A deep copy of JSON-shaped data (dicts, lists, scalars): what objects are, and several times
+    faster than copy.deepcopy, which matters when a scenario writes 100,000 pods' worth of changes."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -197,7 +206,7 @@ class Change:
     type: str
     """ADDED, MODIFIED or DELETED."""
     obj: dict
-    """A private deep copy of the object as it was after (or, for DELETED, at) this change."""
+    """The object as it was after (or, for DELETED, at) this change; never mutated."""
     prev: dict | None = None
     """For MODIFIED, the object before the change (never mutated): a filtered watch turns a change
     that makes an object start or stop matching into ADDED or DELETED, as the apiserver's watch
@@ -254,7 +263,7 @@ class ObjectStore:
     def get(self, resource: str, namespace: str, name: str) -> dict | None:
         """A deep copy of one object, or None."""
         obj = self._objects.get(resource, {}).get((namespace, name))
-        return copy.deepcopy(obj) if obj is not None else None
+        return json_copy(obj) if obj is not None else None
 
     def peek(self, resource: str, namespace: str, name: str) -> dict | None:
         """The stored object itself, not a copy: for in-process readers that never mutate it
@@ -265,7 +274,7 @@ class ObjectStore:
         """Deep copies of the objects (all namespaces when `namespace` is None) and the store RV."""
         bucket = self._objects.get(resource, {})
         items = [
-            copy.deepcopy(obj)
+            json_copy(obj)
             for (ns, _), obj in sorted(bucket.items())
             if namespace is None or ns == namespace
         ]
@@ -279,14 +288,17 @@ class ObjectStore:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def put(self, obj: dict) -> dict:
+    def put(self, obj: dict, *, owned: bool = False) -> dict:
         """Create or replace an object (keyed by apiVersion/kind, namespace, name); returns a copy.
 
         Sets resourceVersion, uid and creationTimestamp as an apiserver would, bumps `generation`
-        when `spec` changed, and records the change.
+        when `spec` changed, and records the change. With `owned=True` the caller hands `obj` over:
+        it is stored, recorded in the history and returned as is, never copied, and nobody may
+        mutate it afterwards (the scenario engine writes 100,000 changes this way).
         """
         rt = resource_type_for(obj["apiVersion"], obj["kind"])
-        obj = copy.deepcopy(obj)
+        if not owned:
+            obj = json_copy(obj)
         meta = obj.setdefault("metadata", {})
         namespace = meta.get("namespace", "") if rt.namespaced else ""
         if rt.namespaced and not namespace:
@@ -327,8 +339,11 @@ class ObjectStore:
         self._rv += 1
         meta["resourceVersion"] = str(self._rv)
         bucket[(namespace, meta["name"])] = obj
-        self._record(Change(self._rv, rt.key, change_type, copy.deepcopy(obj), prev=old))
-        return copy.deepcopy(obj)
+        if owned:
+            self._record(Change(self._rv, rt.key, change_type, obj, prev=old))
+            return obj
+        self._record(Change(self._rv, rt.key, change_type, json_copy(obj), prev=old))
+        return json_copy(obj)
 
     def delete(self, resource: str, namespace: str, name: str) -> dict | None:
         """Remove an object; a CRD takes all of its custom resources with it. Returns the object."""
@@ -336,13 +351,14 @@ class ObjectStore:
         obj = bucket.pop((namespace, name), None)
         if obj is None:
             return None
+        obj = json_copy(obj)  # the stored object may be shared with history entries
         if resource == "customresourcedefinitions.apiextensions.k8s.io":
             for (ns, child), _ in list(self._objects.get(name, {}).items()):
                 self.delete(name, ns, child)
         self._rv += 1
         obj["metadata"]["resourceVersion"] = str(self._rv)
-        self._record(Change(self._rv, resource, "DELETED", copy.deepcopy(obj)))
-        return copy.deepcopy(obj)
+        self._record(Change(self._rv, resource, "DELETED", json_copy(obj)))
+        return json_copy(obj)
 
     def compact(self) -> None:
         """Forget the whole history: every resourceVersion handed out before now gets 410 Gone.

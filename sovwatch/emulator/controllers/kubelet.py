@@ -37,6 +37,8 @@ class Kubelet:
     def __init__(self, sim: Sim) -> None:
         self.sim = sim
         self._pods: dict[tuple[str, str], PodRun] = {}
+        self._waiting: dict[tuple[str, str], list[PodRun]] = {}
+        """Pods waiting for a PVC to be bound, by (namespace, claim)."""
 
     pod_spec = staticmethod(pod_spec)
 
@@ -169,12 +171,13 @@ class Kubelet:
         """Write the pod's status from the runtime state; tell the workload when readiness changed."""
         was_ready = run.ready
         run.ready = run.sandbox and all(c.ready for c in run.containers if not c.spec.init)
-        pod = self.sim.update(
-            PODS,
-            run.release.target_namespace,
-            run.name,
-            lambda o: pod_status(o, run, self.sim.timestamp()),
-        )
+
+        def write(obj: dict) -> None:
+            if run.scheduled:
+                obj["spec"]["nodeName"] = run.node
+            pod_status(obj, run, self.sim.timestamp())
+
+        pod = self.sim.update(PODS, run.release.target_namespace, run.name, write)
         if run.ready != was_ready:
             run.on_change()
         return pod
@@ -195,7 +198,7 @@ class Kubelet:
         unbound_immediate = [
             pvc
             for claim, pvc in run.claims
-            if storage.immediate(claim) and not storage.is_bound(pvc)
+            if storage.immediate(claim) and not storage.is_bound(run.release.target_namespace, pvc)
         ]
         pod = self._pod(run)
         if pod is None:
@@ -209,44 +212,50 @@ class Kubelet:
             run.unschedulable = msg
             self._sync(run)
             self.sim.events.record(pod, "Warning", "FailedScheduling", msg, component=SCHEDULER)
-            run.waiting_for = set(unbound_immediate)
+            self._wait_for(run, unbound_immediate)
             self._later(run, 60.0, self._schedule, run)
             return
         if not run.node:
-            pinned = [storage.pinned_node(pvc) for _, pvc in run.claims]
+            pinned = [
+                storage.pinned_node(run.release.target_namespace, pvc) for _, pvc in run.claims
+            ]
             pinned = [n for n in pinned if n]
-            held = set().union(*(storage.held_nodes(pvc) for _, pvc in run.claims))
+            held = set().union(
+                *(storage.held_nodes(run.release.target_namespace, pvc) for _, pvc in run.claims)
+            )
             nodes = [n for n in self.sim.scenario.cluster.nodes if n not in held]
             run.node = (
                 pinned[0]
                 if pinned
                 else self.sim.rng.choice(nodes or self.sim.scenario.cluster.nodes)
             )
-        unbound = [pvc for _, pvc in run.claims if not storage.is_bound(pvc)]
+        unbound = [
+            pvc for _, pvc in run.claims if not storage.is_bound(run.release.target_namespace, pvc)
+        ]
         if unbound:
-            run.waiting_for = set(unbound)
+            self._wait_for(run, unbound)
             for pvc in unbound:
-                storage.select_node(pvc, run.node)
+                storage.select_node(run.release.target_namespace, pvc, run.node)
             return
         self._bind(run)
 
+    def _wait_for(self, run: PodRun, claims: list[str]) -> None:
+        run.waiting_for = set(claims)
+        for pvc in claims:
+            waiting = self._waiting.setdefault((run.release.target_namespace, pvc), [])
+            if run not in waiting:
+                waiting.append(run)
+
     def claim_bound(self, namespace: str, pvc: str) -> None:
         """The PV controller bound `pvc`: pods waiting on it may schedule now."""
-        for (ns, _), run in list(self._pods.items()):
-            if ns == namespace and pvc in run.waiting_for and not run.scheduled:
-                run.waiting_for.discard(pvc)
-                if not run.waiting_for:
-                    self._later(run, 0.5, self._schedule, run)
+        for run in self._waiting.pop((namespace, pvc), []):
+            run.waiting_for.discard(pvc)
+            if not run.waiting_for and not run.scheduled and not run.terminating:
+                self._later(run, 0.5, self._schedule, run)
 
     def _bind(self, run: PodRun) -> None:
         run.scheduled = True
         run.unschedulable = ""
-        pod = self.sim.update(
-            PODS,
-            run.release.target_namespace,
-            run.name,
-            lambda o: o["spec"].update(nodeName=run.node),
-        )
         pod = self._sync(run)
         ns = run.release.target_namespace
         self.sim.events.record(
@@ -285,7 +294,7 @@ class Kubelet:
     def _mount(self, run: PodRun) -> None:
         for claim, pvc in run.claims:
             if self.sim.now - run.volume_wait_started < claim.failed_mount_for:
-                pv = self.sim.storage.volume_name(pvc)
+                pv = self.sim.storage.volume_name(run.release.target_namespace, pvc)
                 msg = f'MountVolume.SetUp failed for volume "{pv}" : mount failed: exit status 32'
                 self._event(run, self._pod(run), "Warning", "FailedMount", msg)
                 self._later(run, 30.0, self._mount, run)

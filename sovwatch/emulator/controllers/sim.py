@@ -8,7 +8,6 @@ and run in (time, insertion) order, which with a seeded RNG makes a run fully de
 
 from __future__ import annotations
 
-import copy
 import heapq
 import itertools
 import random
@@ -16,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sovwatch.emulator.controllers.common import rfc3339
-from sovwatch.emulator.objects import ObjectStore, resource_type_for
+from sovwatch.emulator.objects import ObjectStore, json_copy, resource_type_for
 from sovwatch.emulator.scenario_schema import Scenario
 
 if TYPE_CHECKING:
@@ -91,7 +90,9 @@ class Sim:
         return self.store.peek(resource, namespace, name)
 
     def apply(self, obj: dict) -> dict:
-        """Create or update `obj`, writing nothing when nothing changed (as a no-op patch)."""
+        """Create or update `obj`, writing nothing when nothing changed (as a no-op patch).
+
+        The store takes ownership of `obj`: don't touch it afterwards."""
         rt = resource_type_for(obj["apiVersion"], obj["kind"])
         meta = obj["metadata"]
         current = self.store.get(
@@ -99,7 +100,7 @@ class Sim:
         )
         if current is not None and _comparable(current) == _comparable(obj):
             return current
-        return self.store.put(obj)
+        return self.store.put(obj, owned=True)
 
     def update(
         self, resource: str, namespace: str, name: str, mutate: Callable[[dict], None]
@@ -108,11 +109,11 @@ class Sim:
         before = self.store.peek(resource, namespace, name)
         if before is None:
             return None
-        obj = copy.deepcopy(before)
+        obj = json_copy(before)
         mutate(obj)
         if _comparable(obj) == _comparable(before):
             return before
-        return self.store.put(obj)
+        return self.store.put(obj, owned=True)
 
     def delete(self, resource: str, namespace: str, name: str) -> dict | None:
         return self.store.delete(resource, namespace, name)

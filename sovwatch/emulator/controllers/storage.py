@@ -48,11 +48,8 @@ class Storage:
         self._claims: dict[tuple[str, str], _Claim] = {}
         self._classes = {sc.name: sc for sc in sim.scenario.cluster.storage_classes}
 
-    def _find(self, pvc: str) -> _Claim | None:
-        for (_, name), claim in self._claims.items():
-            if name == pvc:
-                return claim
-        return None
+    def _find(self, namespace: str, pvc: str) -> _Claim | None:
+        return self._claims.get((namespace, pvc))
 
     def _get(self, ns: str, pvc: str) -> _Claim:
         return self._claims[(ns, pvc)]
@@ -62,25 +59,25 @@ class Storage:
     def immediate(self, claim: VolumeClaim) -> bool:
         return self._classes[claim.storage_class].binding_mode == "Immediate"
 
-    def is_bound(self, pvc: str) -> bool:
-        c = self._find(pvc)
+    def is_bound(self, namespace: str, pvc: str) -> bool:
+        c = self._find(namespace, pvc)
         return c is not None and c.bound
 
-    def pinned_node(self, pvc: str) -> str:
+    def pinned_node(self, namespace: str, pvc: str) -> str:
         """A bound local-path volume lives on one node; its pods must go there."""
-        c = self._find(pvc)
+        c = self._find(namespace, pvc)
         return c.node if c is not None and c.bound and not c.sc.attach else ""
 
-    def held_nodes(self, pvc: str) -> set[str]:
+    def held_nodes(self, namespace: str, pvc: str) -> set[str]:
         """Nodes where an old attachment still holds the volume (the scheduler does not know
         about attachments, but a pod recreated after a node problem lands elsewhere)."""
-        c = self._find(pvc)
+        c = self._find(namespace, pvc)
         if c is None or not c.stale_attachment or c.claim.multi_attach is None:
             return set()
         return {c.claim.multi_attach.node}
 
-    def volume_name(self, pvc: str) -> str:
-        c = self._find(pvc)
+    def volume_name(self, namespace: str, pvc: str) -> str:
+        c = self._find(namespace, pvc)
         return c.volume if c is not None else ""
 
     # -- PVCs ----------------------------------------------------------------------------------------
@@ -132,9 +129,9 @@ class Storage:
             )
         return True
 
-    def select_node(self, pvc: str, node: str) -> None:
+    def select_node(self, namespace: str, pvc: str, node: str) -> None:
         """The scheduler chose `node` for the claim's first consumer."""
-        state = self._find(pvc)
+        state = self._find(namespace, pvc)
         if state is None or state.provisioning or state.bound:
             return
         state.node = node
