@@ -29,6 +29,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
@@ -38,6 +39,9 @@ from sovwatch.views.tui.options import ReplayControl, TuiSettings
 from sovwatch.views.tui.palette import Palette
 from sovwatch.views.tui.screens.help import HelpScreen, describe
 from sovwatch.views.tui.screens.main import MainScreen
+from sovwatch.views.tui.widgets.ascii_scrollbar import AsciiScrollBarRender
+from sovwatch.views.tui.widgets.calm_static import CalmStatic
+from sovwatch.views.tui.widgets.keyed_table import KeyedTable
 
 SourceFactory = Callable[[], AsyncIterator[Any]]
 Snapshotter = Callable[[Store, float], dict]
@@ -68,6 +72,7 @@ class SovwatchApp(App[None]):
         replay_control: ReplayControl | None = None,
         snapshotter: Snapshotter | None = None,
         clock: Callable[[], float] = time.time,
+        started_at: float | None = None,
     ) -> None:
         """
         Args:
@@ -76,7 +81,8 @@ class SovwatchApp(App[None]):
             settings: `TuiSettings` or any object with the same attributes.
             replay_control: given in replay mode; pause/step/speed.
             snapshotter: the model entry point (defaults to the rollout model); tests may pin it.
-            clock: wall-clock source; tests pin it to make screens reproducible.
+            clock: wall-clock source (a replay passes its recording clock; tests pin it).
+            started_at: when the watch began (default: when the app starts).
         """
         super().__init__()
         self.source_factory = source_factory
@@ -92,6 +98,8 @@ class SovwatchApp(App[None]):
             glyphs=self.glyphs, failed_first=getattr(self.settings, "failed_first", False)
         )
         self.source_error = ""
+        self.started_at = started_at
+        """When the watch began (the header's elapsed clock); `clock()` at mount if not given."""
         self.flushes = 0
         """Flushes that rendered a new snapshot (tests and the bench read it)."""
         self._shown_revision = -1
@@ -99,19 +107,42 @@ class SovwatchApp(App[None]):
         self._shown_mode = ""
 
     def _model_snapshotter(self) -> Snapshotter:
-        from sovwatch.model.snapshot import snapshot_document
+        """The rollout model, fed incrementally: each flush folds in only what changed."""
+        from sovwatch.model.rollout import Rollout
+        from sovwatch.model.settings import ModelSettings
+        from sovwatch.model.snapshot import ClusterInfo, snapshot_of
 
-        expect = getattr(self.settings, "expect", None)
-        return lambda store, now: snapshot_document(
-            store, cluster=self.cluster, expect=expect, now=now
+        rollout = Rollout(settings=ModelSettings(expect=getattr(self.settings, "expect", None)))
+        cluster = ClusterInfo(
+            context=self.cluster.get("context", ""), server=self.cluster.get("server", "")
         )
+
+        def snapshot(store: Store, now: float) -> dict:
+            if rollout.started_at is None:
+                rollout.started_at = self.started_at
+            rollout.update(store, store.drain_changes(), now)
+            return snapshot_of(rollout, store, now=now, cluster=cluster).to_dict()
+
+        return snapshot
+
+    def conditions_of(self, release: dict) -> list[dict]:
+        """The HelmRelease's `status.conditions` as stored (shown verbatim in the detail pane)."""
+        obj = self.store.get("HelmRelease", release.get("namespace", ""), release.get("name", ""))
+        return list(((obj or {}).get("status") or {}).get("conditions") or [])
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.started_at is None:
+            self.started_at = self.clock()
+        self.main.started_at = self.started_at
         self.set_class(self.no_color, "no-color")
         self.set_class(self.glyphs is glyph_sets.ASCII, "ascii")
-        self.palette = Palette.from_variables(self.get_css_variables())
+        if self.no_color:
+            self.palette = Palette.monochrome()
+        ascii_only = self.glyphs is glyph_sets.ASCII
+        CalmStatic.ascii_only = KeyedTable.ascii_only = ascii_only
+        ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
         self.push_screen(self.main)
         self.run_worker(self._consume, group="source", exit_on_error=False)
         hz = max(float(getattr(self.settings, "refresh_hz", 4.0)), 0.5)
@@ -123,6 +154,7 @@ class SovwatchApp(App[None]):
                 loop.add_signal_handler(sig, self.action_interrupt)
 
     def on_unmount(self) -> None:
+        ScrollBar.renderer = ScrollBarRender
         if not self.is_headless:
             loop = asyncio.get_running_loop()
             for sig in SIGNALS:
@@ -171,7 +203,14 @@ class SovwatchApp(App[None]):
         control = self.replay_control
         if control is None:
             return ""
-        return f"{'PAUSED' if control.paused else 'REPLAY'} {control.speed:g}x"
+        speed = "instant" if control.speed is None else f"{control.speed:g}x"
+        return f"{'PAUSED' if control.paused else 'REPLAY'} {speed}"
+
+    def get_key_display(self, binding: Binding) -> str:
+        shown = super().get_key_display(binding)
+        if self.glyphs is glyph_sets.ASCII and not shown.isascii():
+            return binding.key.split(",")[0]
+        return shown
 
     # -- actions -----------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """The detail pane's text for one release: everything an operator needs to act on it.
 
-Sections: the release line, conditions, dependsOn with each dependency's state, the root-cause
-chain, pods with per-container probe states and the last failure, PVCs with attach state, recent
-events and copy-pasteable next commands. Everything shown comes from the snapshot; the commands are
-written from the names the model reports (root-cause object first, then the release to reconcile).
+Sections: the release line, the HelmRelease's own verdict and its conditions, dependsOn with each
+dependency's state, the root-cause chain, pods with readiness/liveness/startup probe state and the
+last failure, PVCs with phase and attach state, recent events and copy-pasteable next commands.
+Everything except the raw conditions comes from the snapshot; the commands are written from the
+names the model reports (the root-cause object first, then the release to reconcile).
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from textual.content import Content
 
 from sovwatch.model.states import State
 from sovwatch.views.tui.glyphs import Glyphs
-from sovwatch.views.tui.viewmodel import age, chart_text, epoch, state_of
+from sovwatch.views.tui.viewmodel import (
+    age,
+    chart_text,
+    culprit,
+    epoch,
+    probe_state,
+    short,
+    state_of,
+)
 
 STATE_STYLE = {
     State.READY: "$text-success",
@@ -24,7 +33,16 @@ STATE_STYLE = {
     State.UNKNOWN: "dim",
 }
 PROBE_STYLE = {"failing": "bold $text-error", "passing": "$text-success", "unknown": "dim"}
-KIND_NOUN = {"Pod": "pod", "PersistentVolumeClaim": "pvc", "HelmRelease": "hr"}
+KIND_NOUN = {
+    "Pod": "pod",
+    "PersistentVolumeClaim": "pvc",
+    "HelmRelease": "hr",
+    "HelmChart": "helmchart",
+    "HelmRepository": "helmrepository",
+    "OCIRepository": "ocirepository",
+    "GitRepository": "gitrepository",
+    "Kustomization": "kustomization",
+}
 
 
 def badge(state: State, glyphs: Glyphs) -> tuple[str, str]:
@@ -35,31 +53,44 @@ def heading(title: str) -> Content:
     return Content.assemble((title, "bold underline"))
 
 
-def next_commands(release: dict) -> list[str]:
+def next_commands(release: dict, names: frozenset[str]) -> list[str]:
     """kubectl and flux commands for the object at the root of the trouble, then the release."""
     commands = []
     cause = release.get("rootCause") or {}
     kind, ns, name = cause.get("kind", ""), cause.get("namespace", ""), cause.get("name", "")
-    if kind in ("Pod", "PersistentVolumeClaim") and name:
+    if kind in KIND_NOUN and kind != "HelmRelease" and name:
         commands.append(f"kubectl -n {ns} describe {KIND_NOUN[kind]} {name}")
     for pod in release.get("pods") or []:
         if pod.get("restarts"):
             commands.append(f"kubectl -n {pod['namespace']} logs {pod['name']} --previous")
             break
-    culprit = next(iter(reversed(release.get("blockedBy") or [])), "")
-    hr_ns, _, hr_name = culprit.rpartition("/")
-    if not hr_name:
-        hr_ns, hr_name = release.get("namespace", ""), release.get("name", "")
-    commands.append(f"flux reconcile hr {hr_name} -n {hr_ns or release.get('namespace', '')}")
-    if kind == "HelmRelease" or not kind:
-        commands.append(f"kubectl -n {hr_ns or release.get('namespace', '')} describe hr {hr_name}")
+    target = culprit(release, names) if state_of(release) is State.WAITING else ""
+    hr_ns = release.get("namespace", "")
+    hr_name = target or release.get("name", "")
+    commands.append(f"flux reconcile hr {hr_name} -n {hr_ns}")
+    commands.append(f"kubectl -n {hr_ns} describe hr {hr_name}")
     return commands
 
 
-def render(release: dict, releases: dict[str, dict], *, now: float, glyphs: Glyphs) -> Content:
-    """The whole detail text for `release`; `releases` maps `namespace/name` to every release."""
+def render(
+    release: dict,
+    releases: dict[str, dict],
+    *,
+    conditions: list[dict],
+    events: list[dict],
+    now: float,
+    glyphs: Glyphs,
+) -> Content:
+    """The whole detail text for `release`.
+
+    Args:
+        releases: every release by `namespace/name` (for dependency states).
+        conditions: the HelmRelease's `status.conditions`, as the API has them.
+        events: the snapshot's recent events (those about this release's objects are shown).
+    """
     state = state_of(release)
     since = epoch(release.get("since"))
+    helm = release.get("helm") or {}
     lines: list[Content] = [
         Content.assemble(
             (release.get("name", ""), "bold"),
@@ -72,24 +103,27 @@ def render(release: dict, releases: dict[str, dict], *, now: float, glyphs: Glyp
             ("chart ", "dim"),
             chart_text(release) or glyphs.dash,
             ("  wave ", "dim"),
-            str(release.get("wave", glyphs.dash)),
+            str(release.get("wave") if release.get("wave") is not None else glyphs.dash),
+            ("  HelmRelease ", "dim"),
+            badge(state_of(helm), glyphs) if helm else glyphs.dash,
+            f"  {helm.get('reason', '')}",
         ),
     ]
     if release.get("message"):
         lines.append(Content(f"  {release['message']}"))
-    lines += _conditions(release)
+    names = frozenset(short(k) for k in releases)
+    lines += _conditions(conditions)
     lines += _dependencies(release, releases, glyphs)
-    lines += _root_cause(release, glyphs)
+    lines += _root_cause(release)
     lines += _pods(release, glyphs)
     lines += _volumes(release, glyphs)
-    lines += _events(release, now=now)
+    lines += _events(release, events, now=now)
     lines.append(heading("Next"))
-    lines += [Content(f"  {command}") for command in next_commands(release)]
+    lines += [Content(f"  {command}") for command in next_commands(release, names)]
     return Content("\n").join(lines)
 
 
-def _conditions(release: dict) -> list[Content]:
-    conditions = release.get("conditions") or []
+def _conditions(conditions: list[dict]) -> list[Content]:
     if not conditions:
         return []
     out = [heading("Conditions")]
@@ -101,7 +135,7 @@ def _conditions(release: dict) -> list[Content]:
                 f"  {c.get('type', '')}=",
                 (status, style),
                 f"  {c.get('reason', '')}  ",
-                (c.get("message", ""), "dim"),
+                (" ".join(str(c.get("message", "")).split()), "dim"),
             )
         )
     return out
@@ -113,32 +147,24 @@ def _dependencies(release: dict, releases: dict[str, dict], glyphs: Glyphs) -> l
         return []
     parts: list[str | tuple[str, str]] = ["  "]
     for dep in deps:
-        key = dep if "/" in dep else f"{release.get('namespace', '')}/{dep}"
-        found = releases.get(key)
+        found = releases.get(dep)
         dep_state = state_of(found) if found else State.UNKNOWN
         parts += [
             (glyphs.state[dep_state], STATE_STYLE[dep_state]),
-            f" {key.rsplit('/', 1)[-1]}",
+            f" {short(dep)}",
             ("" if found else " (missing)", "bold $text-error"),
             "  ",
         ]
     return [heading("Depends on"), Content.assemble(*parts)]
 
 
-def _root_cause(release: dict, glyphs: Glyphs) -> list[Content]:
+def _root_cause(release: dict) -> list[Content]:
     cause = release.get("rootCause")
     if not cause or state_of(release) is State.READY:
         return []
-    links = [release.get("name", "")] + [
-        b.rsplit("/", 1)[-1] for b in release.get("blockedBy") or []
-    ]
-    links = list(dict.fromkeys(links))
-    noun = KIND_NOUN.get(cause.get("kind", ""), cause.get("kind", "").lower())
-    target = f"{noun} {cause.get('namespace', '')}/{cause.get('name', '')}"
-    if cause.get("kind") != "HelmRelease":
-        links.append(target)
-    tail = " ".join(p for p in (cause.get("reason", ""), cause.get("message", "")) if p)
-    chain = glyphs.chain.join(links + ([tail] if tail else []))
+    chain = cause.get("chain") or " ".join(
+        p for p in (cause.get("kind", ""), cause.get("name", ""), cause.get("message", "")) if p
+    )
     return [heading("Root cause"), Content.assemble(("  " + chain, "$text-warning"))]
 
 
@@ -152,30 +178,34 @@ def _pods(release: dict, glyphs: Glyphs) -> list[Content]:
             Content.assemble(
                 f"  {pod.get('name', '')}  ",
                 badge(state_of(pod), glyphs),
-                f"  {pod.get('reason', '')}",
-                f"  ready {pod.get('ready', glyphs.dash)}",
+                f"  {pod.get('status') or pod.get('reason', '')}",
+                f"  ready {pod.get('ready', 0)}/{pod.get('containers', 0)}",
                 f"  restarts {pod.get('restarts', 0)}",
             )
         )
-        for container in pod.get("containers") or [{**pod, "name": ""}]:
-            out += _probes(container)
+        if pod.get("message"):
+            out.append(Content.assemble(("    " + pod["message"], "dim")))
+        out += _probes(pod.get("probes") or {})
     return out
 
 
-def _probes(container: dict) -> list[Content]:
-    probes = container.get("probes") or {}
+def _probes(probes: dict) -> list[Content]:
     if not probes:
         return []
-    parts: list[str | tuple[str, str]] = [f"    {container.get('name') or 'probes'}:"]
+    parts: list[str | tuple[str, str]] = ["    probes:"]
+    last = []
     for kind in ("readiness", "liveness", "startup"):
-        value = probes.get(kind, "none")
-        parts += [f" {kind} ", (value, PROBE_STYLE.get(value, "dim"))]
-    if container.get("waiting"):
-        parts.append(("  waiting " + container["waiting"], "$text-warning"))
-    out = [Content.assemble(*parts)]
-    if container.get("lastProbeFailure"):
-        out.append(Content.assemble(("      last: " + container["lastProbeFailure"], "dim")))
-    return out
+        probe = probes.get(kind)
+        state = probe_state(probe)
+        failures = probe.get("failures", 0) if isinstance(probe, dict) else 0
+        parts += [f" {kind} ", (state, PROBE_STYLE.get(state, "dim"))]
+        if failures:
+            parts.append(f" x{failures}")
+        if isinstance(probe, dict) and probe.get("lastMessage"):
+            last.append(
+                Content.assemble((f"      last {kind} failure: {probe['lastMessage']}", "dim"))
+            )
+    return [Content.assemble(*parts), *last]
 
 
 def _volumes(release: dict, glyphs: Glyphs) -> list[Content]:
@@ -191,6 +221,7 @@ def _volumes(release: dict, glyphs: Glyphs) -> list[Content]:
                 f"  {v.get('phase', '')}",
                 f"  attach {v.get('attach') or glyphs.dash}",
                 f"  {v.get('reason', '')}",
+                f"  used by {', '.join(v['consumers'])}" if v.get("consumers") else "",
             )
         )
         if v.get("message"):
@@ -198,21 +229,34 @@ def _volumes(release: dict, glyphs: Glyphs) -> list[Content]:
     return out
 
 
-def _events(release: dict, *, now: float) -> list[Content]:
-    events = release.get("events") or []
-    if not events:
+def _events(release: dict, events: list[dict], *, now: float) -> list[Content]:
+    """The snapshot's events about this release's HelmRelease, pods and volumes."""
+    mine = {("HelmRelease", release.get("namespace", ""), release.get("name", ""))}
+    mine |= {("Pod", p.get("namespace", ""), p.get("name", "")) for p in release.get("pods") or []}
+    mine |= {
+        ("PersistentVolumeClaim", v.get("namespace", ""), v.get("name", ""))
+        for v in release.get("volumes") or []
+    }
+    related = [
+        e
+        for e in events
+        if tuple((e.get("involvedObject") or {}).get(f, "") for f in ("kind", "namespace", "name"))
+        in mine
+    ]
+    if not related:
         return []
     out = [heading("Events")]
-    for e in events[:8]:
+    for e in related[:8]:
         seen = epoch(e.get("lastSeen"))
+        ref = e.get("involvedObject") or {}
         out.append(
             Content.assemble(
                 "  ",
                 (e.get("type", ""), "$text-warning" if e.get("type") == "Warning" else "dim"),
                 f" {e.get('reason', '')} x{e.get('count', 1)}",
                 f" {age(now - seen)} ago" if seen is not None else "",
-                f"  {e.get('kind', '').lower()}/{e.get('name', '')}  ",
-                (e.get("message", ""), "dim"),
+                f"  {ref.get('kind', '').lower()}/{ref.get('name', '')}  ",
+                (" ".join(str(e.get("message", "")).split()), "dim"),
             )
         )
     return out

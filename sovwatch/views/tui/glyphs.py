@@ -102,3 +102,30 @@ def pick(ascii_only: bool | None, environ: dict[str, str] | None = None) -> Glyp
     if ascii_only is None:
         ascii_only = not locale_is_utf8(environ)
     return ASCII if ascii_only else UTF8
+
+
+ASCII_FALLBACK = {
+    "·": "-",
+    "•": "*",
+    "…": "~",
+    "←": "<",
+    "→": ">",
+    "—": "-",
+    "–": "-",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "✔": "+",
+    "✖": "x",
+    "×": "x",
+}
+"""One ASCII character for each non-ASCII one the cluster's own messages tend to contain."""
+
+
+def to_ascii(text: str) -> str:
+    """`text` with every non-ASCII character replaced by one ASCII character (length kept, so
+    styled spans stay where they were); "?" for those without a better stand-in."""
+    if text.isascii():
+        return text
+    return "".join(ch if ch.isascii() else ASCII_FALLBACK.get(ch, "?") for ch in text)

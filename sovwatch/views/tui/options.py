@@ -31,8 +31,8 @@ class ReplayControl(Protocol):
     def paused(self) -> bool: ...
 
     @property
-    def speed(self) -> float:
-        """Replay speed factor (1.0 = recorded pace, 60.0 = one minute per second)."""
+    def speed(self) -> float | None:
+        """Replay speed factor (1.0 = recorded pace, 60.0 = one minute per second; None = instant)."""
         ...
 
     def toggle_pause(self) -> None: ...

@@ -46,3 +46,15 @@ class Palette:
             },
             muted=Style(dim=True),
         )
+
+    @classmethod
+    def monochrome(cls) -> Palette:
+        """No colours at all (NO_COLOR): bold marks trouble, the rest is the terminal's own text.
+
+        Textual's monochrome filter would map every theme colour to a grey, and two different greys
+        can land on the same one of the 16 terminal colours, e.g. a state's text on the cursor row.
+        """
+        return cls(
+            state={state: Style(bold=bold) for state, (_, bold) in STATE_VARIABLES.items()},
+            muted=Style(dim=True),
+        )

@@ -62,6 +62,20 @@ def release_key(release: dict) -> str:
     return f"{release.get('namespace', '')}/{release.get('name', '')}"
 
 
+def short(ref: str) -> str:
+    """The name part of a `namespace/name` reference."""
+    return ref.rsplit("/", 1)[-1]
+
+
+NO_WAVE = 1_000_000
+"""Sorts releases without a wave (in a cycle, or with a missing dependency) last."""
+
+
+def wave_of(release: dict) -> int:
+    wave = release.get("wave")
+    return NO_WAVE if wave is None else int(wave)
+
+
 def state_of(obj: dict) -> State:
     try:
         return State(obj.get("state") or State.UNKNOWN)
@@ -92,13 +106,20 @@ def workloads_text(release: dict, glyphs: Glyphs) -> str:
     return f"{workloads.get('ready', 0)}/{total}" if total else glyphs.dash
 
 
+def probe_state(probe: object) -> str:
+    """`passing | failing | none | unknown` from a snapshot probe (`{state, failures, lastMessage}`)."""
+    if isinstance(probe, dict):
+        return str(probe.get("state") or "unknown")
+    return str(probe or "none")
+
+
 def probes_text(release: dict, glyphs: Glyphs) -> str:
-    """ "ok" when every probe that exists passes, "2 fail" when two are failing, "?" while unknown."""
+    """Probe summary: "ok" when all that exist pass, "2 fail" when two fail, "?" while unknown."""
     states = [
-        value
+        probe_state(value)
         for pod in release.get("pods") or []
         for value in (pod.get("probes") or {}).values()
-        if value and value != "none"
+        if probe_state(value) != "none"
     ]
     if not states:
         return glyphs.dash
@@ -118,24 +139,33 @@ def volumes_text(release: dict, glyphs: Glyphs) -> str:
     return f"{ready}/{len(volumes)}" + (" err" if broken else "")
 
 
-def cause_text(release: dict, glyphs: Glyphs) -> str:
-    """The short root cause for rows that are not simply fine."""
+def culprit(release: dict, names: frozenset[str]) -> str:
+    """The release that blocks this one: the last release named in its root-cause chain."""
+    cause = release.get("rootCause") or {}
+    links = [link.strip() for link in str(cause.get("chain") or "").split("←")]
+    blockers = [link for link in links[1:] if link in names]
+    if blockers:
+        return blockers[-1]
+    return short((release.get("blockedBy") or [""])[0])
+
+
+def cause_text(release: dict, glyphs: Glyphs, names: frozenset[str] = frozenset()) -> str:
+    """The short root cause: "← bp-loki: Multi-Attach storage-loki-0", or the release's own trouble."""
     state = state_of(release)
     if state not in EXPLAINED:
         return ""
     cause = release.get("rootCause") or {}
-    if cause.get("kind") == "HelmRelease" and cause.get("name") == release.get("name"):
-        return ": ".join(p for p in (cause.get("reason", ""), cause.get("message", "")) if p)
+    blocker = culprit(release, names) if state is State.WAITING else ""
+    if cause.get("kind") in ("HelmRelease", None) and not blocker:
+        if state is State.PROGRESSING:
+            return ""
+        return ": ".join(p for p in (release.get("reason", ""), release.get("message", "")) if p)
     what = " ".join(p for p in (cause.get("reason", ""), cause.get("name", "")) if p)
-    blockers = release.get("blockedBy") or []
-    if blockers:
-        culprit = blockers[-1].rsplit("/", 1)[-1]
+    if blocker:
         return (
-            f"{glyphs.blocked_by} {culprit}: {what}" if what else f"{glyphs.blocked_by} {culprit}"
+            f"{glyphs.blocked_by} {blocker}: {what}" if what else f"{glyphs.blocked_by} {blocker}"
         )
-    if what:
-        return what
-    return release.get("reason", "") if state is not State.PROGRESSING else ""
+    return what
 
 
 def chart_text(release: dict) -> str:
@@ -148,6 +178,7 @@ def chart_text(release: dict) -> str:
 
 def release_rows(snapshot: dict, glyphs: Glyphs) -> list[ReleaseRow]:
     """Every release in the snapshot, in the model's order."""
+    names = frozenset(r.get("name", "") for r in snapshot.get("releases") or [])
     return [
         ReleaseRow(
             key=release_key(r),
@@ -155,11 +186,11 @@ def release_rows(snapshot: dict, glyphs: Glyphs) -> list[ReleaseRow]:
             state=state_of(r),
             chart=chart_text(r),
             since=epoch(r.get("since")),
-            wave=int(r.get("wave") or 0),
+            wave=wave_of(r),
             workloads=workloads_text(r, glyphs),
             probes=probes_text(r, glyphs),
             volumes=volumes_text(r, glyphs),
-            cause=cause_text(r, glyphs),
+            cause=cause_text(r, glyphs, names),
         )
         for r in snapshot.get("releases") or []
     ]
@@ -235,7 +266,8 @@ class HeaderInfo:
         return any(s.state in UNSETTLED for s in self.streams)
 
 
-def header_info(snapshot: dict) -> HeaderInfo:
+def header_info(snapshot: dict, *, started_at: float | None = None) -> HeaderInfo:
+    """Header fields; `started_at` is when the watch began (the snapshot does not carry it)."""
     cluster = snapshot.get("cluster") or {}
     progress = snapshot.get("progress") or {}
     return HeaderInfo(
@@ -245,9 +277,9 @@ def header_info(snapshot: dict) -> HeaderInfo:
         ready=int(progress.get("ready") or 0),
         total=int(progress.get("total") or 0),
         expected=progress.get("expected"),
-        expected_from=str(progress.get("expectedFrom") or ""),
-        started_at=epoch(snapshot.get("startedAt")),
-        eta_seconds=progress.get("etaSeconds"),
+        expected_from=str(progress.get("expectedSource") or ""),
+        started_at=started_at,
+        eta_seconds=snapshot.get("eta"),
         streams=tuple(
             StreamRow(
                 resource=s.get("resource", ""),
@@ -276,7 +308,8 @@ def event_rows(snapshot: dict) -> list[EventRow]:
     """Recent events as the model ranked them (warnings first, deduplicated); one row per key."""
     rows: dict[str, EventRow] = {}
     for e in snapshot.get("events") or []:
-        obj = f"{e.get('kind', '').lower()}/{e.get('namespace', '')}/{e.get('name', '')}"
+        ref = e.get("involvedObject") or {}
+        obj = f"{ref.get('kind', '').lower()}/{ref.get('namespace', '')}/{ref.get('name', '')}"
         key = e.get("key") or f"{obj}/{e.get('reason', '')}/{e.get('message', '')}"
         rows.setdefault(
             key,
@@ -306,22 +339,20 @@ class TimelineRow:
     critical: bool
 
 
-def timeline_rows(snapshot: dict, *, now: float) -> list[TimelineRow]:
+def timeline_rows(snapshot: dict, *, now: float, started_at: float | None) -> list[TimelineRow]:
     """Per-release durations, slowest first (releases that have not started last)."""
-    started_at = epoch(snapshot.get("startedAt"))
-    critical = set(snapshot.get("criticalPath") or [])
-    releases = {release_key(r): r for r in snapshot.get("releases") or []}
+    critical = set((snapshot.get("graph") or {}).get("criticalPath") or [])
     rows = []
-    for entry in snapshot.get("timeline") or []:
-        key = release_key(entry)
-        release = releases.get(key, {})
-        start, ready = epoch(entry.get("started")), epoch(entry.get("ready"))
+    for release in snapshot.get("releases") or []:
+        times = release.get("timeline") or {}
+        key = release_key(release)
+        start, ready = epoch(times.get("started")), epoch(times.get("ready"))
         rows.append(
             TimelineRow(
                 key=key,
-                name=entry.get("name", ""),
+                name=release.get("name", ""),
                 state=state_of(release),
-                wave=int(release.get("wave") or 0),
+                wave=wave_of(release),
                 started=start - started_at if start is not None and started_at else None,
                 took=((ready or now) - start) if start is not None else None,
                 critical=key in critical,

@@ -29,12 +29,12 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: list[tuple[str, str]]) -> None:
         super().__init__()
-        self._bindings = [*EXTRA, *bindings]
+        self._keys = [*EXTRA, *bindings]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
             yield Static(Content.assemble(("Keys", "bold underline")), markup=False)
-            yield Static(key_lines(self._bindings), id="help-keys", markup=False)
+            yield Static(key_lines(self._keys), id="help-keys", markup=False)
 
     def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

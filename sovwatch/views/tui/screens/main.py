@@ -25,6 +25,7 @@ from sovwatch.views.tui.viewmodel import (
     header_info,
     release_key,
     release_rows,
+    short,
     timeline_rows,
 )
 from sovwatch.views.tui.widgets.calm_static import CalmStatic
@@ -62,6 +63,8 @@ class MainScreen(Screen[None]):
         self.now = 0.0
         self.mode = ""
         self.source_error = ""
+        self.started_at: float | None = None
+        """When the watch began (the header's elapsed clock and the timeline's offsets)."""
 
     def compose(self) -> ComposeResult:
         g = self.glyphs
@@ -102,7 +105,7 @@ class MainScreen(Screen[None]):
             self._show_timeline()
 
     def refresh_header(self) -> None:
-        info = header_info(self.snapshot)
+        info = header_info(self.snapshot, started_at=self.started_at)
         self.set_class(info.stale or bool(self.source_error), "stale")
         self.query_one(RolloutHeader).show_info(
             info, now=self.now, mode=self.mode, source_error=self.source_error
@@ -130,13 +133,21 @@ class MainScreen(Screen[None]):
         key = self.query_one(ReleaseTable).selected_key
         text = self.query_one("#detail-text", CalmStatic)
         if key in releases:
+            release = releases[key]
             text.show(
-                detail_content.render(releases[key], releases, now=self.now, glyphs=self.glyphs)
+                detail_content.render(
+                    release,
+                    releases,
+                    conditions=self.app.conditions_of(release),  # type: ignore[attr-defined]
+                    events=self.snapshot.get("events") or [],
+                    now=self.now,
+                    glyphs=self.glyphs,
+                )
             )
 
     def _show_timeline(self) -> None:
-        rows = timeline_rows(self.snapshot, now=self.now)
-        path = [k.rsplit("/", 1)[-1] for k in self.snapshot.get("criticalPath") or []]
+        rows = timeline_rows(self.snapshot, now=self.now, started_at=self.started_at)
+        path = [short(k) for k in (self.snapshot.get("graph") or {}).get("criticalPath") or []]
         line = self.glyphs.then.join(path) if path else "not known yet"
         self.query_one("#critical-path", CalmStatic).show(
             Content.assemble((f"{self.glyphs.critical} critical path: ", "bold"), line)
@@ -161,13 +172,13 @@ class MainScreen(Screen[None]):
     def _selected(self) -> None:
         self.action_toggle_pane("detail")
 
-    @on(FilterBar.Changed)
-    def _filter_changed(self, event: FilterBar.Changed) -> None:
+    @on(FilterBar.Typed)
+    def _filter_typed(self, event: FilterBar.Typed) -> None:
         self.query_text = event.query
         self.rerender()
 
-    @on(FilterBar.Done)
-    def _filter_done(self, event: FilterBar.Done) -> None:
+    @on(FilterBar.Closed)
+    def _filter_closed(self, event: FilterBar.Closed) -> None:
         self.query_text = event.query
         self.query_one(FilterBar).remove_class("shown")
         self.query_one(ReleaseTable).focus()
@@ -209,7 +220,7 @@ class MainScreen(Screen[None]):
         self.rerender()
 
     def action_streams(self) -> None:
-        info = header_info(self.snapshot)
+        info = header_info(self.snapshot, started_at=self.started_at)
         self.app.push_screen(
             StreamsScreen(stream_lines(info, now=self.now, source_error=self.source_error))
         )

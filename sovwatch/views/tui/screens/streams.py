@@ -30,9 +30,10 @@ def stream_lines(info: HeaderInfo, *, now: float, source_error: str) -> Content:
                 (f"{word:<13}", style),
                 since,
                 attempt,
-                ("  " + s.detail, "dim"),
             )
         )
+        if s.detail:
+            lines.append(Content.assemble(("  " + s.detail, "dim")))
     return Content("\n").join(lines)
 
 

@@ -9,9 +9,14 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from sovwatch.views.tui.glyphs import to_ascii
+
 
 class CalmStatic(Static):
     """Static text updated through `show()`, which skips identical content."""
+
+    ascii_only = False
+    """Set on the class by the app in ASCII mode: every character shown is made ASCII."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, markup=False)
@@ -21,6 +26,8 @@ class CalmStatic(Static):
 
     def show(self, content: Content) -> bool:
         """Display `content`; returns True if it differed from what was shown."""
+        if self.ascii_only and not content.plain.isascii():
+            content = Content(to_ascii(content.plain), spans=list(content.spans))
         key = (content.plain, tuple(content.spans))
         if key == self._shown:
             return False

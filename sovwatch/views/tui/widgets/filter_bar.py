@@ -16,11 +16,15 @@ class FilterBar(Input):
     BINDINGS = [Binding("escape", "clear", "Clear filter", show=False)]
 
     @dataclass
-    class Changed(Message):
+    class Typed(Message):
+        """The query changed (filter live)."""
+
         query: str
 
     @dataclass
-    class Done(Message):
+    class Closed(Message):
+        """The bar closed, keeping `query` ("" after Esc)."""
+
         query: str
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -29,13 +33,13 @@ class FilterBar(Input):
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.post_message(self.Changed(event.value))
+        self.post_message(self.Typed(event.value))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.post_message(self.Done(event.value))
+        self.post_message(self.Closed(event.value))
 
     def action_clear(self) -> None:
         self.value = ""
-        self.post_message(self.Done(""))
+        self.post_message(self.Closed(""))

@@ -17,6 +17,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from sovwatch.views.tui.glyphs import to_ascii
+
 Cells = tuple[Text, ...]
 
 
@@ -31,9 +33,14 @@ class Column:
 class KeyedTable(DataTable):
     """A DataTable synced from `(key, cells)` rows with minimal writes."""
 
+    ascii_only = False
+    """Set on the class by the app in ASCII mode: every character shown is made ASCII."""
+
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
+        Binding("home", "scroll_top", "First", show=False),
+        Binding("end", "scroll_bottom", "Last", show=False),
     ]
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -71,6 +78,8 @@ class KeyedTable(DataTable):
 
     def sync(self, rows: Sequence[tuple[str, Cells]]) -> None:
         """Make the table show exactly `rows`, in this order."""
+        if self.ascii_only:
+            rows = [(key, tuple(_ascii_text(c) for c in cells)) for key, cells in rows]
         wanted = dict(rows)
         selected = self.selected_key
         for key in [k for k in self._shown if k not in wanted]:
@@ -104,3 +113,9 @@ class KeyedTable(DataTable):
         # row's first cell identifies the row.
         position = {id(self._shown[key][0]): index for index, key in enumerate(order)}
         self.sort(self._columns[0].key, key=lambda cell: position[id(cell)])
+
+
+def _ascii_text(text: Text) -> Text:
+    if text.plain.isascii():
+        return text
+    return Text(to_ascii(text.plain), style=text.style, spans=list(text.spans), end="")

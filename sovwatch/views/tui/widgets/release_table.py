@@ -20,6 +20,8 @@ from sovwatch.views.tui.widgets.keyed_table import Column, KeyedTable
 
 STATE_WIDTH = 14
 """Glyph, space, the longest state word ("progressing") and the gap."""
+AGE_WIDTH = 6
+"""Time in state, "1h05m" and the gap."""
 CAUSE_MIN = 36
 SCROLLBAR = 1
 OPTIONAL = ("probes", "volumes", "chart")
@@ -35,7 +37,7 @@ def layout(width: int, rows: Sequence[ReleaseRow]) -> tuple[Column, ...]:
         "volumes": Column("volumes", "Volumes", 8),
         "chart": Column("chart", "Chart", chart_width),
     }
-    fixed = STATE_WIDTH + name_width + 9 + 6 + SCROLLBAR
+    fixed = STATE_WIDTH + name_width + AGE_WIDTH + 6 + SCROLLBAR
     room = width - fixed
     shown = set()
     for key in OPTIONAL:
@@ -45,7 +47,7 @@ def layout(width: int, rows: Sequence[ReleaseRow]) -> tuple[Column, ...]:
     columns = [Column("state", "State", STATE_WIDTH), Column("name", "Release", name_width)]
     if "chart" in shown:
         columns.append(candidates["chart"])
-    columns += [Column("age", "In state", 9), Column("pods", "Pods", 6)]
+    columns += [Column("age", "For", AGE_WIDTH), Column("pods", "Pods", 6)]
     columns += [candidates[k] for k in ("probes", "volumes") if k in shown]
     columns.append(Column("cause", "Blocked by / cause", max(room, 10)))
     return tuple(columns)

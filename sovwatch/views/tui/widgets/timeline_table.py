@@ -8,7 +8,7 @@ from rich.text import Text
 
 from sovwatch.views.tui.glyphs import Glyphs
 from sovwatch.views.tui.palette import Palette
-from sovwatch.views.tui.viewmodel import TimelineRow, age
+from sovwatch.views.tui.viewmodel import NO_WAVE, TimelineRow, age
 from sovwatch.views.tui.widgets.keyed_table import Column, KeyedTable
 
 
@@ -40,7 +40,7 @@ class TimelineTable(KeyedTable):
                         Text(g.critical if r.critical else " "),
                         Text(r.name),
                         Text(f"{g.state[r.state]} {r.state.value}", style=palette.state[r.state]),
-                        Text(str(r.wave)),
+                        Text(str(r.wave) if r.wave != NO_WAVE else g.dash),
                         Text("+" + age(r.started) if r.started is not None else g.dash),
                         Text(age(r.took) if r.took is not None else g.dash),
                     ),

@@ -1,0 +1,132 @@
+"""80x24 and resizes, 16 colours, NO_COLOR and ASCII: what SSH sessions and old terminals get."""
+
+from __future__ import annotations
+
+import pytest
+
+from sovwatch.views.tui.widgets.release_table import ReleaseTable
+from tests.views.tui import screen
+from tests.views.tui.conftest import settle
+
+STATE_WORDS = ("ready", "progressing", "waiting", "failed", "stalled", "suspended", "unknown")
+
+
+def release_lines(app) -> list[str]:
+    return [line for line in screen.lines(app)[3:-1] if line.strip()]
+
+
+async def test_80x24_keeps_every_essential(fed_app):
+    app = fed_app(failed_first=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        lines = screen.lines(app)
+        assert len(lines) == 24
+        assert all(len(line) == 80 for line in lines)
+        assert "sov-omantel" in lines[0]
+        assert "https://203.0.113.10:6443" in lines[0]
+        assert lines[0].rstrip().endswith("live")
+        for part in ("in-progress", "7/20 ready", "inventory", "elapsed 10:00"):
+            assert part in lines[1]
+        for header in ("State", "Release", "For", "Pods", "Blocked by / cause"):
+            assert header in lines[2]
+        rows = release_lines(app)
+        assert len(rows) == 20
+        names = {r["name"] for r in app.main.snapshot["releases"]}
+        for row in rows:  # state glyph + word, and the full name, on every row
+            words = row.split()
+            assert words[1] in STATE_WORDS, row
+            assert words[2] in names, row
+        assert "ImagePullBackOff vpa-recommen" in rows[0]
+        assert "CrashLoopBackOff external-dns-" in rows[2]
+        grafana = next(r for r in rows if "bp-grafana" in r)
+        assert "← bp-loki: Multi-Attach" in grafana
+        assert "? Help" in lines[-1]
+        assert "q Quit" in lines[-1]
+        assert "Filter" in lines[-1]
+
+
+async def test_80x24_with_detail_pane_open(fed_app):
+    app = fed_app(failed_first=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("enter")
+        await pilot.pause()
+        lines = screen.lines(app)
+        rows = [line for line in lines[3:12] if any(w in line for w in STATE_WORDS)]
+        assert len(rows) >= 3  # the table keeps a few rows above the pane
+        assert "bp-vpa  flux-system  ✖ failed  ImagePullBackOff" in "\n".join(lines[10:])
+        assert "? Help" in lines[-1]
+
+
+async def test_resize_refits_columns(fed_app):
+    app = fed_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        table = app.main.query_one(ReleaseTable)
+        wide = [c.key for c in table.layout_columns]
+        assert {"chart", "probes", "volumes"} <= set(wide)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.pause()
+        narrow = [c.key for c in table.layout_columns]
+        assert narrow == ["state", "name", "age", "pods", "cause"]
+        assert sum(c.width for c in table.layout_columns) <= 80
+        assert table.row_count == 20
+        assert all(len(line) == 80 for line in screen.lines(app))
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        await pilot.pause()
+        assert "probes" in [c.key for c in table.layout_columns]
+
+
+def unreadable(app, system: str) -> list[str]:
+    """Cells whose glyph would be drawn in its own background colour."""
+    bad = []
+    for y, row in enumerate(screen.cells(app, system)):
+        for x, cell in enumerate(row):
+            if cell.char.strip() and cell.fg == cell.bg:
+                bad.append(f"{x},{y} {cell.char!r}")
+    return bad
+
+
+@pytest.mark.parametrize("no_color", [False, True], ids=["16-colours", "NO_COLOR"])
+@pytest.mark.parametrize(
+    "keys", [[], ["enter"], ["g"], ["question_mark"]], ids=["main", "detail", "graph", "help"]
+)
+async def test_every_glyph_is_readable(fed_app, monkeypatch, no_color, keys):
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = fed_app(failed_first=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.pause()
+        assert app.no_color is no_color
+        assert unreadable(app, "16") == []
+
+
+async def test_no_color_cursor_row_stands_out(fed_app, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = fed_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("down")
+        await pilot.pause()
+        cells = screen.cells(app, "16")
+        cursor, other = cells[4], cells[5]  # row 2 of the table is selected
+        assert {c.bg for c in cursor[:20]} != {c.bg for c in other[:20]}
+
+
+async def test_ascii_glyphs_only(fed_app):
+    app = fed_app(ascii=True, failed_first=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for keys in ([], ["enter"], ["g"], ["t"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+            text = screen.text(app)
+            assert text.isascii(), sorted({ch for ch in text if not ch.isascii()})
+        await pilot.press("t")
+        await pilot.pause()
+        assert "x failed" in screen.text(app)
+        assert ". waiting" in screen.text(app)

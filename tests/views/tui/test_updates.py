@@ -1,0 +1,154 @@
+"""Calm, exact updates through the real store and model: only changed cells are written, rows are
+keyed, order moves in place, the screen is quiet when nothing changes, and a lost stream shows as
+stale with the data kept."""
+
+from __future__ import annotations
+
+import copy
+
+from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
+from sovwatch.views.tui.widgets.release_table import ReleaseTable
+from sovwatch.views.tui.widgets.rollout_header import RolloutHeader
+from tests.views.tui import screen
+from tests.views.tui.conftest import AT, START, items_of, played, settle
+
+HR = "helmreleases.helm.toolkit.fluxcd.io"
+
+
+def table(app) -> ReleaseTable:
+    return app.main.query_one(ReleaseTable)
+
+
+def helmrelease(app, name: str) -> dict:
+    return copy.deepcopy(app.store.get("HelmRelease", "flux-system", name))
+
+
+def feed(app, *items) -> None:
+    for item in items:
+        app.store.apply(item)
+    app.flush()
+
+
+def cells(app) -> dict[str, list[str]]:
+    t = table(app)
+    return {row.key.value: [str(c) for c in t.get_row(row.key)] for row in t.ordered_rows}
+
+
+async def test_suspending_a_release_rewrites_only_its_cells(fed_app):
+    app = fed_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        before, writes = cells(app), table(app).writes
+        tempo = helmrelease(app, "bp-tempo")
+        tempo["spec"]["suspend"] = True
+        tempo["metadata"]["generation"] += 1
+        feed(app, WatchEvent(HR, EventType.MODIFIED, tempo, START + AT))
+        await pilot.pause()
+        after = cells(app)
+        changed = {k for k in before if before[k] != after[k]}
+        assert changed == {"flux-system/bp-tempo"}
+        assert after["flux-system/bp-tempo"][0] == "‖ suspended"
+        diff = sum(
+            a != b
+            for a, b in zip(
+                before["flux-system/bp-tempo"], after["flux-system/bp-tempo"], strict=True
+            )
+        )
+        assert table(app).writes - writes == diff
+        line = next(line for line in screen.lines(app) if "bp-tempo" in line)
+        assert "‖ suspended" in line
+
+
+async def test_scenario_progress_reaches_the_right_cell(fed_app):
+    app = fed_app()
+    later = START + 3000
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        rows = [row.key.value for row in table(app).ordered_rows]
+        assert cells(app)["flux-system/bp-spire"][0] == "◐ progressing"
+        app.clock = lambda: later
+        feed(app, *items_of(played(3000), later, event=EventType.MODIFIED))
+        await pilot.pause()
+        assert cells(app)["flux-system/bp-spire"][0] == "⊘ stalled"
+        assert [row.key.value for row in table(app).ordered_rows] == rows
+        spire = next(line for line in screen.lines(app) if "bp-spire" in line)
+        assert "⊘ stalled" in spire
+
+
+async def test_nothing_written_when_nothing_changes(fed_app):
+    app = fed_app()
+    now = [START + AT]
+    app.clock = lambda: now[0]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        t, header = table(app), app.main.query_one(RolloutHeader)
+        state = (t.writes, header.repaints, app.flushes)
+        for _ in range(5):  # same store revision, same second: nothing to do
+            app.flush()
+        await pilot.pause()
+        assert (t.writes, header.repaints, app.flushes) == state
+        now[0] += 1  # a second later only the header's clock moves
+        app.flush()
+        await pilot.pause()
+        assert t.writes == state[0]
+        assert header.repaints == state[1] + 1
+        assert "elapsed 10:01" in screen.text(app)
+        now[0] += 60  # a minute later the "in state" ages move too, and nothing else
+        app.flush()
+        await pilot.pause()
+        assert 0 < t.writes - state[0] <= t.row_count
+
+
+async def test_releases_appear_disappear_and_reorder_in_place(fed_app):
+    app = fed_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("down", "down", "down", "down")
+        selected = table(app).selected_key
+        velero = helmrelease(app, "bp-tempo")
+        velero["metadata"]["name"] = "bp-velero"
+        reloader = helmrelease(app, "bp-reloader")
+        vpa = helmrelease(app, "bp-vpa")  # now waits for bp-flux: wave 0 -> wave 3
+        vpa["spec"]["dependsOn"] = [{"name": "bp-flux"}]
+        feed(
+            app,
+            WatchEvent(HR, EventType.ADDED, velero, START + AT),
+            WatchEvent(HR, EventType.DELETED, reloader, START + AT),
+            WatchEvent(HR, EventType.MODIFIED, vpa, START + AT),
+        )
+        await pilot.pause()
+        keys = [row.key.value.split("/")[1] for row in table(app).ordered_rows]
+        assert "bp-velero" in keys
+        assert "bp-reloader" not in keys
+        assert keys.index("bp-vpa") > keys.index("bp-flux")
+        assert table(app).selected_key == selected  # the cursor stays on the same release
+
+
+async def test_lost_stream_marks_stale_and_recovers(fed_app):
+    app = fed_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        rows = table(app).row_count
+        lost = StreamHealth(
+            "pods",
+            HealthState.RECONNECTING,
+            since=START + AT - 12,
+            attempt=3,
+            detail="Cannot connect to host 203.0.113.10:6443",
+        )
+        feed(app, lost)
+        await pilot.pause()
+        first = screen.lines(app)[0]
+        assert "STALE" in first
+        assert "reconnecting: pods" in first
+        assert app.main.has_class("stale")
+        assert table(app).row_count == rows
+        await pilot.press("s")
+        await pilot.pause()
+        assert "Cannot connect to host 203.0.113.10:6443" in screen.text(app)
+        await pilot.press("escape")
+        feed(app, StreamHealth("pods", HealthState.LIVE, since=START + AT))
+        await pilot.pause()
+        assert "STALE" not in screen.lines(app)[0]
+        assert screen.lines(app)[0].rstrip().endswith("live")
+        assert not app.main.has_class("stale")
