@@ -271,7 +271,7 @@ def replay_parser() -> argparse.ArgumentParser:
         "  sovwatch replay bootstrap.ndjson.gz\n"
         "  sovwatch replay bootstrap.ndjson.gz --speed 10\n"
         "  sovwatch replay bootstrap.ndjson.gz --speed instant -o json\n"
-        "  sovwatch replay bootstrap.ndjson.gz --once -o json   (the final snapshot)",
+        "  sovwatch replay bootstrap.ndjson.gz --speed instant -o json | tail -1   (the outcome)",
     )
     parser.add_argument(
         "file", type=Path, metavar="FILE", help="a recording (.ndjson or .ndjson.gz)"

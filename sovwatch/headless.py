@@ -90,7 +90,9 @@ def explain(snapshot: dict, code: ExitCode) -> str:
     if bad:
         blocked = len(pending) - len(bad)
         return f"{_names(bad)}" + (f"; {blocked} more not ready" if blocked else "")
-    return "not ready: " + _names(pending) if pending else ""
+    if pending:
+        return "not ready: " + _names(pending)
+    return "no HelmRelease seen" if not releases else ""
 
 
 class HeadlessRunner:
@@ -160,11 +162,12 @@ class HeadlessRunner:
         before = self.store.health.get(item.resource) if isinstance(item, StreamHealth) else None
         self.store.apply(item)
         if isinstance(item, StreamHealth):
-            if before is None or (before.state, before.attempt, before.detail) != (
+            changed = before is None or (before.state, before.attempt, before.detail) != (
                 item.state,
                 item.attempt,
                 item.detail,
-            ):
+            )
+            if changed and not self._options.once:  # --once prints its snapshot and nothing else
                 self._view.stream(item, synced=self._synced)
             if not self._synced and self._all_settled():
                 self._sync()

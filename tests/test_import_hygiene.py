@@ -62,3 +62,31 @@ def _loaded_after_import(modules: list[str], suspects: list[str]) -> list[str]:
 def test_imports_stay_out(modules: list[str], forbidden: list[str]):
     assert modules
     assert _loaded_after_import(modules, forbidden) == []
+
+
+def test_a_headless_replay_never_loads_textual(tmp_path: Path):
+    """Not just the imports: running `sovwatch replay -o plain` end to end leaves textual unloaded."""
+    from sovwatch.sources.events import HealthState, StreamHealth
+    from sovwatch.sources.recording import Recorder
+
+    recording = tmp_path / "r.ndjson"
+    with Recorder(recording, context="demo", server="http://127.0.0.1:1", started=1.0) as rec:
+        rec.write(StreamHealth("pods", HealthState.LIVE, 1.0))
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['sovwatch', 'replay', {str(recording)!r}, '--speed', 'instant', '-o', 'plain']\n"
+        "try:\n"
+        "    runpy.run_module('sovwatch', run_name='__main__')\n"
+        "except SystemExit as stop:\n"
+        "    print('exit', stop.code, 'textual' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    assert done.stderr.splitlines()[-1] == "exit 0 False"
+    assert "outcome" in done.stdout
