@@ -322,6 +322,18 @@ class Churn:
         return pod(i, i % self.size.releases, ready=cycle % 2 == 1, restarts=cycle + 1)
 
 
+def _all_ready(store: ObjectStore) -> bool:
+    """Every HelmRelease Ready=True: the scenario's rollout is complete."""
+    releases, _ = store.list(HR_KEY)
+    return bool(releases) and all(
+        any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in (hr.get("status") or {}).get("conditions") or ()
+        )
+        for hr in releases
+    )
+
+
 def shipped(scenario: str) -> bool:
     """Whether this tree has the scenario engine and ships `scenario`."""
     try:
@@ -341,10 +353,17 @@ def populate_large(store: ObjectStore, size: Size | None = None, *, events: int 
         if shipped("large"):
             from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
 
-            ScenarioRunner(store, load_scenario("large"), seed=0).run_to_end()
+            runner = ScenarioRunner(store, load_scenario("large"), seed=0)
+            minute = 0.0
+            while not (minute and _all_ready(store)) and not runner.finished:
+                minute += 60.0
+                runner.run_until(minute)
             add_events(store, events)
             releases, pods = len(store.list(HR_KEY)[0]), len(store.list("pods")[0])
-            return f"scenario large: {releases} releases, {pods} pods, {events} events"
+            return (
+                f"scenario large played to minute {minute / 60:.0f}: {releases} releases, {pods} pods,"
+                f" {events} events"
+            )
         size = LARGE
     populate(store, Size(size.releases, size.pods, events))
     return f"generated: {size.releases} releases, {size.pods} pods, {events} events"
