@@ -15,8 +15,10 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from bench import procs, subjects
 from bench.host import EmulatorHost
@@ -52,18 +54,35 @@ def measure(
     env=None,
 ) -> Ingest:
     """Ingest cost of the processes started from `argvs`, consuming `events` changes."""
+    with ExitStack() as stack:
+        logs = [stack.enter_context(tempfile.TemporaryFile()) for _ in argvs]
+        return _measure(host, churn, argvs, logs, events=events, idle_sample=idle_sample, env=env)
+
+
+def _measure(
+    host: EmulatorHost,
+    churn: Churn,
+    argvs: list[list[str]],
+    logs: list[IO[bytes]],
+    *,
+    events: int,
+    idle_sample: float,
+    env: dict[str, str] | None,
+) -> Ingest:
+    """`measure` with a stderr file per child (a pipe nobody reads could fill up and stall it)."""
     spawned = time.time()
     children = [
-        procs.spawn(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        for argv in argvs
+        procs.spawn(argv, stdout=subprocess.DEVNULL, stderr=log, env=env)
+        for argv, log in zip(argvs, logs, strict=True)
     ]
     pids = [c.pid for c in children]
     try:
 
         def watching() -> bool:
-            for c in children:
+            for c, log in zip(children, logs, strict=True):
                 if c.poll() is not None:
-                    raise RuntimeError(f"{c.args[:4]} exited: {c.stderr.read().decode()[-400:]}")
+                    log.seek(0)
+                    raise RuntimeError(f"{c.args[:4]} exited: {log.read().decode()[-400:]}")
             paths = {r.path for r in host.requests_between(spawned, time.time()) if r.watch}
             return {"/api/v1/pods", HR_WATCH_PATH} <= paths
 
@@ -80,8 +99,6 @@ def measure(
     finally:
         for c in children:
             procs.stop(c)
-            if c.stderr:
-                c.stderr.close()
 
 
 def run(*, smoke: bool = False) -> BenchResult:

@@ -30,39 +30,42 @@ SMOKE_EVENTS = 200
 LIMIT_MB = 150.0
 
 
-def _peak(argv: list[str], host: EmulatorHost, *, ready) -> float:
-    """Peak RSS in MiB of the child once `ready(child, spawned)` holds and it has gone quiet."""
+def _peak(argv: list[str], *, ready, stdout=subprocess.DEVNULL) -> float:
+    """Peak RSS in MiB of the child once `ready(child, spawned, log)` holds and it has gone quiet.
+
+    stderr goes to a file: a pipe nobody reads would stall a chatty child once it fills up."""
     spawned = time.time()
-    child = procs.spawn(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=procs.python_env(),
-        text=True,
-    )
-    try:
-        procs.wait_until(lambda: ready(child, spawned), timeout=300, what=f"{argv[2]} to list")
-        procs.wait_quiescent([child.pid], window=1.0, timeout=300)
-        return procs.peak_rss_mb(child.pid)
-    finally:
-        procs.stop(child)
-        child.stdout.close()
-        child.stderr.close()
+    with tempfile.TemporaryFile(mode="w+") as log:
+        child = procs.spawn(argv, stdout=stdout, stderr=log, env=procs.python_env(), text=True)
+        try:
+            procs.wait_until(
+                lambda: ready(child, spawned, log), timeout=300, what=f"{argv[2]} to list"
+            )
+            procs.wait_quiescent([child.pid], window=1.0, timeout=300)
+            return procs.peak_rss_mb(child.pid)
+        finally:
+            procs.stop(child)
+            if child.stdout:
+                child.stdout.close()
+
+
+def _check_alive(child: subprocess.Popen, log) -> None:
+    if child.poll() is not None:
+        log.seek(0)
+        raise RuntimeError(f"exited {child.returncode}: {log.read()[-400:]}")
 
 
 def _watching(host: EmulatorHost):
-    def ready(child: subprocess.Popen, spawned: float) -> bool:
-        if child.poll() is not None:
-            raise RuntimeError(f"exited {child.returncode}: {child.stderr.read()[-400:]}")
+    def ready(child: subprocess.Popen, spawned: float, log) -> bool:
+        _check_alive(child, log)
         paths = {r.path for r in host.requests_between(spawned, time.time()) if r.watch}
         return {"/api/v1/pods", "/api/v1/events"} <= paths
 
     return ready
 
 
-def _listed(child: subprocess.Popen, spawned: float) -> bool:
-    if child.poll() is not None:
-        raise RuntimeError(f"exited {child.returncode}: {child.stderr.read()[-400:]}")
+def _listed(child: subprocess.Popen, spawned: float, log) -> bool:
+    _check_alive(child, log)
     return child.stdout.readline().startswith("listed")
 
 
@@ -76,21 +79,19 @@ def run(*, smoke: bool = False) -> BenchResult:
         host.store.shared_lists = True
         kubeconfig = host.kubeconfig(Path(tmp) / "kubeconfig")
         naive = [sys.executable, "-m", "bench.naive_client", "--kubeconfig", str(kubeconfig)]
-        measurements.append(Measurement(NAIVE, _peak(naive, host, ready=_listed)))
+        measurements.append(Measurement(NAIVE, _peak(naive, ready=_listed, stdout=subprocess.PIPE)))
         missing = subjects.missing_headless()
         if missing:
             measurements.append(Measurement(SOVWATCH_JSON, None, missing))
         else:
             argv = subjects.sovwatch(kubeconfig, "-o", "json")
-            measurements.append(
-                Measurement(SOVWATCH_JSON, _peak(argv, host, ready=_watching(host)))
-            )
+            measurements.append(Measurement(SOVWATCH_JSON, _peak(argv, ready=_watching(host))))
         missing = subjects.missing_tui()
         if missing:
             measurements.append(Measurement(SOVWATCH_TUI, None, missing))
         else:
             argv = subjects.app_host(kubeconfig)
-            measurements.append(Measurement(SOVWATCH_TUI, _peak(argv, host, ready=_watching(host))))
+            measurements.append(Measurement(SOVWATCH_TUI, _peak(argv, ready=_watching(host))))
     return BenchResult(
         name="memory",
         title="Peak RSS holding the large cluster and its events",

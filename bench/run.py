@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # report it, keep going: one broken harness hides nothing else
             failures += 1
             results.append(_failed(name, exc))
+        print(table(results[-1:]), file=sys.stderr, flush=True)
         print(
             f"[bench] {name} done in {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True
         )
