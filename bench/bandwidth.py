@@ -60,7 +60,7 @@ def _player(host: EmulatorHost, *, window: float, smoke: bool):
 
 
 def run(*, smoke: bool = False) -> BenchResult:
-    window, idle = (2.0, 1.0) if smoke else (60.0, 30.0)
+    window, idle = (5.0, 1.0) if smoke else (60.0, 30.0)
     missing = subjects.missing_tui()
     with ExitStack() as stack:
         tmpdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-tty-")))

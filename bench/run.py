@@ -25,6 +25,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `sovwatch` im
 from bench import apiload, bandwidth, ingest, latency, memory, startup  # noqa: E402
 from bench.machine import machine  # noqa: E402
 from bench.results import BenchResult, Measurement, dump_json, table  # noqa: E402
+from bench.run_one import as_list  # noqa: E402
 
 BENCHMARKS = {
     "ingest": ingest.run,
@@ -104,11 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         began = time.monotonic()
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)
         try:
-            results.append(BENCHMARKS[name](smoke=args.smoke))
+            got = as_list(BENCHMARKS[name](smoke=args.smoke))
         except Exception as exc:  # report it, keep going: one broken harness hides nothing else
             failures += 1
-            results.append(_failed(name, exc))
-        print(table(results[-1:]), file=sys.stderr, flush=True)
+            got = [_failed(name, exc)]
+        results += got
+        print(table(got), file=sys.stderr, flush=True)
         print(
             f"[bench] {name} done in {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True
         )

@@ -15,6 +15,7 @@ import pytest
 from bench import apiload, bandwidth, ingest, latency, memory, startup, subjects
 from bench.results import BenchResult, Measurement, Target
 from bench.run import main
+from bench.run_one import as_list
 
 NEEDS = {
     "ingest": ("kubectl",),
@@ -48,8 +49,13 @@ def test_smoke(name: str) -> None:
     absent = [tool for tool in NEEDS[name] if shutil.which(tool) is None]
     if absent:
         pytest.skip(f"needs {', '.join(absent)}")
-    result = MODULES[name].run(smoke=True)
-    assert result.name == name
+    results = as_list(MODULES[name].run(smoke=True))
+    assert results[0].name == name
+    for result in results:
+        _check(result)
+
+
+def _check(result: BenchResult) -> None:
     assert result.measurements
     for m in result.measurements:
         if _runnable(m.subject):
@@ -70,7 +76,7 @@ def test_runner_prints_table_and_writes_json(tmp_path, capsys) -> None:
     out = tmp_path / "bench.json"
     assert main(["--smoke", "--only", "startup", "--json-out", str(out)]) == 0
     document = json.loads(out.read_text())
-    assert [r["name"] for r in document["results"]] == ["startup"]
+    assert [r["name"] for r in document["results"]] == ["startup", "startup-cpu"]
     assert document["machine"]["nproc"] >= 1
     printed = capsys.readouterr().out
     assert "startup" in printed
