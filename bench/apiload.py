@@ -83,7 +83,7 @@ def _light_churn(host: EmulatorHost, churn: Churn, stop: asyncio.Event) -> async
 
 def run(*, smoke: bool = False) -> BenchResult:
     size = SMOKE if smoke else KIT
-    warmup, window = (3.0, 4.0) if smoke else (10.0, 60.0)
+    warmup, window = (2.0, 2.0) if smoke else (10.0, 60.0)
     names = [SOVWATCH, WATCH_KUBECTL, K9S_LIKE]
     missing = subjects.missing_headless()
     if missing:

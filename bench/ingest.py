@@ -15,19 +15,22 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
-from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from bench import procs, subjects
 from bench.host import EmulatorHost
-from bench.population import HR_KEY, KIT, SMOKE, Churn, Size, populate
+from bench.population import KIT, SMOKE, Churn, Size, populate
 from bench.results import BenchResult, Measurement, Target
 from bench.run_one import main_for
 
 FULL_EVENTS = 10_000
 SMOKE_EVENTS = 500
 IDLE_SAMPLE = 2.0
+SMOKE_IDLE_SAMPLE = 0.5
+HR_WATCH_PATH = "/apis/helm.toolkit.fluxcd.io/v2/helmreleases"
 
 
 @dataclass(frozen=True)
@@ -41,33 +44,52 @@ class Ingest:
         return max(self.cpu - self.idle_rate * self.seconds, 0.0) / self.events * 10_000
 
 
-def _watch_counts(host: EmulatorHost) -> Counter:
-    return Counter(host.open_watches())
-
-
 def measure(
-    host: EmulatorHost, churn: Churn, argvs: list[list[str]], *, events: int, env=None
+    host: EmulatorHost,
+    churn: Churn,
+    argvs: list[list[str]],
+    *,
+    events: int,
+    idle_sample: float = IDLE_SAMPLE,
+    env=None,
 ) -> Ingest:
     """Ingest cost of the processes started from `argvs`, consuming `events` changes."""
-    before = _watch_counts(host)
+    with ExitStack() as stack:
+        logs = [stack.enter_context(tempfile.TemporaryFile()) for _ in argvs]
+        return _measure(host, churn, argvs, logs, events=events, idle_sample=idle_sample, env=env)
+
+
+def _measure(
+    host: EmulatorHost,
+    churn: Churn,
+    argvs: list[list[str]],
+    logs: list[IO[bytes]],
+    *,
+    events: int,
+    idle_sample: float,
+    env: dict[str, str] | None,
+) -> Ingest:
+    """`measure` with a stderr file per child (a pipe nobody reads could fill up and stall it)."""
+    spawned = time.time()
     children = [
-        procs.spawn(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        for argv in argvs
+        procs.spawn(argv, stdout=subprocess.DEVNULL, stderr=log, env=env)
+        for argv, log in zip(argvs, logs, strict=True)
     ]
     pids = [c.pid for c in children]
     try:
 
         def watching() -> bool:
-            for c in children:
+            for c, log in zip(children, logs, strict=True):
                 if c.poll() is not None:
-                    raise RuntimeError(f"{c.args[:4]} exited: {c.stderr.read().decode()[-400:]}")
-            now = _watch_counts(host)
-            return now["pods"] > before["pods"] and now[HR_KEY] > before[HR_KEY]
+                    log.seek(0)
+                    raise RuntimeError(f"{c.args[:4]} exited: {log.read().decode()[-400:]}")
+            paths = {r.path for r in host.requests_between(spawned, time.time()) if r.watch}
+            return {"/api/v1/pods", HR_WATCH_PATH} <= paths
 
         procs.wait_until(watching, timeout=60, what="the consumer's pod and HelmRelease watches")
         procs.wait_quiescent(pids, timeout=120)
         idle0, t_idle = sum(procs.tree_cpu_seconds(p) for p in pids), time.monotonic()
-        time.sleep(IDLE_SAMPLE)
+        time.sleep(idle_sample)
         cpu0 = sum(procs.tree_cpu_seconds(p) for p in pids)
         idle_rate = (cpu0 - idle0) / (time.monotonic() - t_idle)
         start = time.monotonic()
@@ -77,13 +99,12 @@ def measure(
     finally:
         for c in children:
             procs.stop(c)
-            if c.stderr:
-                c.stderr.close()
 
 
 def run(*, smoke: bool = False) -> BenchResult:
     size: Size = SMOKE if smoke else KIT
     events = SMOKE_EVENTS if smoke else FULL_EVENTS
+    idle = SMOKE_IDLE_SAMPLE if smoke else IDLE_SAMPLE
     measurements = []
     with EmulatorHost() as host, tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         tmpdir = Path(tmp)
@@ -95,7 +116,9 @@ def run(*, smoke: bool = False) -> BenchResult:
             cache = tmpdir / f"cache-{resource}"
             return procs.kubectl(kubeconfig, cache, "get", resource, "-A", "-w", "-o", "json")
 
-        peer = measure(host, churn, [kubectl("pods"), kubectl("hr")], events=events)
+        peer = measure(
+            host, churn, [kubectl("pods"), kubectl("hr")], events=events, idle_sample=idle
+        )
         measurements.append(_row(subjects.KUBECTL_WATCH, peer))
 
         missing = subjects.missing_headless()
@@ -103,15 +126,19 @@ def run(*, smoke: bool = False) -> BenchResult:
             measurements.append(Measurement(subjects.SOVWATCH_JSON, None, missing))
         else:
             argv = subjects.sovwatch(kubeconfig, "-o", "json")
-            got = measure(host, churn, [argv], events=events, env=procs.python_env())
+            got = measure(
+                host, churn, [argv], events=events, idle_sample=idle, env=procs.python_env()
+            )
             measurements.append(_row(subjects.SOVWATCH_JSON, got))
 
         missing = subjects.missing_tui()
         if missing:
             measurements.append(Measurement(subjects.SOVWATCH_TUI, None, missing))
         else:
-            argv = subjects.tui_host(kubeconfig)
-            got = measure(host, churn, [argv], events=events, env=procs.python_env())
+            argv = subjects.app_host(kubeconfig)
+            got = measure(
+                host, churn, [argv], events=events, idle_sample=idle, env=procs.python_env()
+            )
             measurements.append(_row(subjects.SOVWATCH_TUI, got))
     return BenchResult(
         name="ingest",

@@ -38,6 +38,7 @@ class BenchResult:
     title: str
     unit: str
     peer: str
+    """The subject ratios are taken against; "" when there is no peer (latency)."""
     measurements: tuple[Measurement, ...]
     targets: tuple[Target, ...] = ()
     notes: tuple[str, ...] = ()
@@ -50,6 +51,8 @@ class BenchResult:
 
     def ratio(self, subject: str) -> float | None:
         """subject / peer, when both were measured and the peer's value is not zero."""
+        if not self.peer:
+            return None
         mine, peer = self.value(subject), self.value(self.peer)
         if mine is None or peer is None or peer == 0:
             return None
@@ -103,7 +106,7 @@ def table(results: list[BenchResult]) -> str:
                     m.subject + (" (peer)" if m.subject == r.peer else ""),
                     _fmt(m.value) if m.value is not None else "not available yet",
                     r.unit,
-                    "" if m.subject == r.peer else (f"{ratio:.2f}x" if ratio is not None else "-"),
+                    f"{ratio:.2f}x" if ratio is not None and m.subject != r.peer else "",
                     m.note,
                 )
             )
@@ -123,7 +126,9 @@ def table(results: list[BenchResult]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def dump_json(results: list[BenchResult], machine: dict) -> str:
-    return json.dumps(
-        {"machine": machine, "results": [r.to_json() for r in results]}, indent=2, default=str
-    )
+def dump_json(results: list[BenchResult], machine: dict, others: dict | None = None) -> str:
+    """The whole run as one JSON document; `others` holds other bench scripts' output."""
+    document = {"machine": machine, "results": [r.to_json() for r in results]}
+    if others:
+        document["other_scripts"] = others
+    return json.dumps(document, indent=2, default=str)

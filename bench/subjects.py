@@ -43,9 +43,9 @@ def sovwatch(kubeconfig: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "sovwatch", "--kubeconfig", str(kubeconfig), *args]
 
 
-def tui_host(kubeconfig: Path, *args: str) -> list[str]:
+def app_host(kubeconfig: Path, *args: str) -> list[str]:
     """The real app under `App.run_test` (headless, no terminal) in a child process."""
-    return [sys.executable, "-m", "bench.tui_host", "--kubeconfig", str(kubeconfig), *args]
+    return [sys.executable, "-m", "bench.app_host", "--kubeconfig", str(kubeconfig), *args]
 
 
 __all__ = ["REPO"]

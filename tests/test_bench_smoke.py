@@ -1,0 +1,115 @@
+"""The benchmarks at their smoke size, so the harness keeps working as the code under it changes.
+
+No timing assertions (machines are noisy): each benchmark must run, measure its peer, and measure
+every sovwatch subject this tree can run, with plausible (positive) figures and serialisable output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import pytest
+
+from bench import apiload, bandwidth, ingest, latency, memory, startup, subjects
+from bench.results import BenchResult, Measurement, Target
+from bench.run import main
+from bench.run_one import as_list
+
+NEEDS = {
+    "ingest": ("kubectl",),
+    "startup": ("kubectl",),
+    "apiload": ("kubectl", "watch"),
+    "bandwidth": ("kubectl", "watch"),
+    "memory": (),
+    "latency": (),
+}
+MODULES = {
+    "ingest": ingest,
+    "startup": startup,
+    "apiload": apiload,
+    "bandwidth": bandwidth,
+    "memory": memory,
+    "latency": latency,
+}
+
+
+def _runnable(subject: str) -> bool:
+    """Whether this tree can run `subject` (sovwatch pieces merge over time)."""
+    if "TUI" in subject:
+        return subjects.missing_tui() is None
+    if "sovwatch" in subject:
+        return subjects.missing_headless() is None
+    return True
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_smoke(name: str) -> None:
+    absent = [tool for tool in NEEDS[name] if shutil.which(tool) is None]
+    if absent:
+        pytest.skip(f"needs {', '.join(absent)}")
+    results = as_list(MODULES[name].run(smoke=True))
+    assert results[0].name == name
+    for result in results:
+        _check(result)
+
+
+def _check(result: BenchResult) -> None:
+    assert result.measurements
+    for m in result.measurements:
+        if _runnable(m.subject):
+            assert m.value is not None, f"{m.subject}: {m.note}"
+            assert m.value >= 0
+            assert math.isfinite(m.value)
+        else:
+            assert m.value is None
+            assert m.note.startswith("not available yet")
+    if result.peer:
+        assert result.value(result.peer) > 0
+    json.dumps(result.to_json(), default=str)
+
+
+def test_runner_prints_table_and_writes_json(tmp_path, capsys) -> None:
+    if shutil.which("kubectl") is None:
+        pytest.skip("needs kubectl")
+    out = tmp_path / "bench.json"
+    assert main(["--smoke", "--only", "startup", "--json-out", str(out)]) == 0
+    document = json.loads(out.read_text())
+    assert [r["name"] for r in document["results"]] == ["startup", "startup-cpu"]
+    assert document["machine"]["nproc"] >= 1
+    printed = capsys.readouterr().out
+    assert "startup" in printed
+    assert "targets:" in printed
+
+
+def _result(peer: float | None, mine: float | None) -> BenchResult:
+    return BenchResult(
+        name="x",
+        title="x",
+        unit="s",
+        peer="peer",
+        measurements=(Measurement("peer", peer), Measurement("mine", mine)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("peer", "mine", "target", "verdict"),
+    [
+        (2.0, 1.0, Target("at most the peer", "mine", ratio=1.0), "pass"),
+        (2.0, 3.0, Target("at most the peer", "mine", ratio=1.0), "MISS by 50%"),
+        (2.0, 3.0, Target("within 2x", "mine", ratio=2.0), "pass"),
+        (2.0, 160.0, Target("under 150", "mine", limit=150.0), "MISS by 7%"),
+        (2.0, None, Target("under 150", "mine", limit=150.0), "n/a (not measured)"),
+        (None, 1.0, Target("at most the peer", "mine", ratio=1.0), "n/a (peer not measured)"),
+    ],
+    ids=["ratio-pass", "ratio-miss", "ratio-2x", "limit-miss", "unmeasured", "no-peer"],
+)
+def test_verdicts(peer, mine, target, verdict) -> None:
+    assert _result(peer, mine).verdict(target) == verdict
+
+
+def test_ratio_is_against_the_peer() -> None:
+    result = _result(4.0, 1.0)
+    assert result.ratio("mine") == 0.25
+    assert _result(4.0, None).ratio("mine") is None
