@@ -68,6 +68,11 @@ class PodHealth:
     """Names of the PVCs the pod mounts."""
     volume_event: EventRecord | None
     """The latest FailedAttachVolume/FailedMount warning while the pod waits for its volumes."""
+    started_at: float | None = None
+    """`status.startTime`: when the kubelet accepted the pod."""
+    ready_at: float | None = None
+    """When the pod last became ready: the Ready condition's lastTransitionTime while Ready=True; for
+    a Succeeded pod, its containers' latest `terminated.finishedAt`. None while not ready."""
 
     @property
     def probes(self) -> dict[str, probes.ProbeStatus]:
@@ -113,7 +118,24 @@ def assess_pod(pod: dict, events: Iterable[EventRecord]) -> PodHealth:
         volume_event=volume_event
         if status == "ContainerCreating" or verdict.reason in VOLUME_EVENT_REASONS
         else None,
+        started_at=parse_time(st.get("startTime")),
+        ready_at=_ready_at(st),
     )
+
+
+def _ready_at(st: dict) -> float | None:
+    if st.get("phase") == "Succeeded":
+        finished = [
+            t
+            for s in st.get("containerStatuses") or ()
+            if (t := parse_time(((s.get("state") or {}).get("terminated") or {}).get("finishedAt")))
+        ]
+        if finished:
+            return max(finished)
+    ready = next((c for c in st.get("conditions") or () if c.get("type") == "Ready"), None)
+    if ready is None or (ready.get("status") != "True" and st.get("phase") != "Succeeded"):
+        return None
+    return parse_time(ready.get("lastTransitionTime"))
 
 
 def _containers(specs, statuses, init: bool, failures) -> tuple[ContainerHealth, ...]:

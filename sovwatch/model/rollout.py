@@ -141,14 +141,7 @@ class Rollout:
         for key in self.index.dependants_closure(work.releases | work.root_causes):
             self._refresh_root_cause(key)
         self.timeline.observe(
-            (
-                (
-                    k,
-                    self.releases[k].verdict.state if k in self.releases else None,
-                    store.first_seen.get(k),
-                )
-                for k in sorted(work.releases)
-            ),
+            ((k, self.releases.get(k), store.first_seen.get(k)) for k in sorted(work.releases)),
             now,
         )
         self._decide(now)

@@ -1,13 +1,14 @@
 """The `sovwatch.snapshot/v1` contract: one frozen picture that every view and output reads.
 
 JSON shape (documented in the README; field names are the contract):
-    schema, cluster {context, server}, observedAt, outcome, eta, progress {ready, total, expected,
+    schema, cluster {context, server}, observedAt, outcome, eta, etaDetail {finished,
+    typicalStepSeconds, unknownBecause}, progress {ready, total, expected,
     expectedSource, failed, stalled, waiting, progressing, suspended, unknown},
     graph {waves, criticalPath, cycles, missing}, streams [{resource, state, since, detail}],
     releases [{namespace, name, state, reason, message, since, chart, dependsOn, blockedBy,
     rootCause {kind, namespace, name, state, reason, message, chain} | null, helm {state, reason,
     message}, wave, workloads {state, ready, total}, timeline {firstSeen, started, ready,
-    durationSeconds} | null, pods [{namespace, name, state, reason, status, message, ready,
+    durationSeconds, installed, workloadsReady, basis {firstSeen, started, ready}} | null, pods [{namespace, name, state, reason, status, message, ready,
     containers, restarts, probes {readiness, liveness, startup: {state, failures, lastMessage}}}],
     volumes [{namespace, name, phase, attach, state, reason, message, consumers}]}],
     objects [{kind, apiVersion, namespace, name, state, reason, message}] (every watched object
@@ -21,6 +22,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from sovwatch.model import eta
 from sovwatch.model.events import EventRecord, dedupe, ordered
 from sovwatch.model.pod import PodHealth
 from sovwatch.model.probes import PROBE_KINDS
@@ -146,6 +148,7 @@ class Snapshot:
     releases: tuple[ReleaseView, ...]
     objects: tuple[ObjectRow, ...]
     events: tuple[EventRecord, ...]
+    eta_detail: eta.Estimate | None = None
     schema: str = SCHEMA
 
     def release(self, namespace: str, name: str) -> ReleaseView | None:
@@ -158,6 +161,7 @@ class Snapshot:
             "observedAt": format_time(self.observed_at),
             "outcome": self.outcome,
             "eta": self.eta,
+            "etaDetail": self.eta_detail.to_dict() if self.eta_detail else None,
             "progress": self.progress.to_dict(),
             "graph": {
                 "waves": [[_ref(k) for k in wave] for wave in self.waves],
@@ -179,8 +183,13 @@ def snapshot_of(
     report = rollout.graph_report
     deps = {k: r.depends_on for k, r in rollout.releases.items()}
     states = {k: r.verdict.state for k, r in rollout.releases.items()}
-    eta, path = rollout.timeline.eta(
-        deps, states, now, min_finished=rollout.settings.eta_min_finished, report=report
+    estimate = eta.estimate(
+        rollout.timeline,
+        deps,
+        states,
+        report,
+        now,
+        min_finished=rollout.settings.eta_min_finished,
     )
     releases = tuple(
         ReleaseView(
@@ -208,10 +217,11 @@ def snapshot_of(
         cluster=cluster or ClusterInfo(),
         observed_at=now,
         outcome=str(rollout.outcome),
-        eta=eta,
+        eta=estimate.seconds,
+        eta_detail=estimate,
         progress=rollout.progress,
         waves=tuple(tuple(w) for w in report.by_wave()),
-        critical_path=path,
+        critical_path=estimate.path,
         cycles=report.cycles,
         missing=report.missing,
         streams=streams,
