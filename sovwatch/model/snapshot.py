@@ -9,7 +9,9 @@ JSON shape (documented in the README; field names are the contract):
     rootCause {kind, namespace, name, state, reason, message, chain} | null, helm {state, reason,
     message}, wave, workloads {state, ready, total}, timeline {firstSeen, started, ready,
     durationSeconds, installed, workloadsReady, basis {firstSeen, started, ready}} | null, pods [{namespace, name, state, reason, status, message, ready,
-    containers, restarts, probes {readiness, liveness, startup: {state, failures, lastMessage}}}],
+    containers, restarts, probes {readiness, liveness, startup: {state, failures, lastMessage}},
+    containerStatuses [{name, init, ready, started, restarts, state, reason, message, exitCode,
+    lastTermination {reason, exitCode, finishedAt} | null, probes {readiness, liveness, startup}}]}],
     volumes [{namespace, name, phase, attach, state, reason, message, consumers}]}],
     objects [{kind, apiVersion, namespace, name, state, reason, message}] (every watched object
     except Events), events [{namespace, involvedObject {kind, namespace, name}, type, reason,
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 
 from sovwatch.model import eta
 from sovwatch.model.events import EventRecord, dedupe, ordered
-from sovwatch.model.pod import PodHealth
+from sovwatch.model.pod import ContainerHealth, PodHealth
 from sovwatch.model.probes import PROBE_KINDS
 from sovwatch.model.progress import Progress
 from sovwatch.model.release import ReleaseCore, WorkloadSummary
@@ -94,6 +96,30 @@ def _pod(p: PodHealth) -> dict:
         "containers": p.total,
         "restarts": p.restarts,
         "probes": {k: probes[k].to_dict() for k in PROBE_KINDS},
+        "containerStatuses": [_container(c) for c in p.containers],
+    }
+
+
+def _container(c: ContainerHealth) -> dict:
+    last = c.last_termination
+    return {
+        "name": c.name,
+        "init": c.init,
+        "ready": c.ready,
+        "started": c.started,
+        "restarts": c.restarts,
+        "state": c.state,
+        "reason": c.reason,
+        "message": c.message,
+        "exitCode": c.exit_code,
+        "lastTermination": None
+        if last is None
+        else {
+            "reason": last.reason,
+            "exitCode": last.exit_code,
+            "finishedAt": format_time(last.finished_at),
+        },
+        "probes": {k: c.probes[k].to_dict() for k in PROBE_KINDS},
     }
 
 
