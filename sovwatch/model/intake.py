@@ -10,6 +10,7 @@ only marked in a `Work` record; `rollout.Rollout` recomputes it in phase two.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sovwatch.model.events import EventRecord, normalize
 from sovwatch.model.flux_sources import SOURCE_KINDS, classify_source, upstream_of
@@ -33,7 +34,7 @@ PVC = "PersistentVolumeClaim"
 VA = "VolumeAttachment"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ObjectRow:
     """One watched object's verdict, for the snapshot's `objects` list."""
 
@@ -42,6 +43,23 @@ class ObjectRow:
     namespace: str
     name: str
     verdict: Verdict
+
+    def to_dict(self) -> dict:
+        """Its JSON document, built once per row (rows are replaced when the object changes)."""
+        return self.document
+
+    @cached_property
+    def document(self) -> dict:
+        v = self.verdict
+        return {
+            "kind": self.kind,
+            "apiVersion": self.api_version,
+            "namespace": self.namespace,
+            "name": self.name,
+            "state": str(v.state),
+            "reason": v.reason,
+            "message": v.message,
+        }
 
 
 @dataclass
@@ -73,6 +91,8 @@ class Intake:
     inventories: dict[Key, frozenset[Key]] = field(default_factory=dict)
     first_release_at: float | None = None
     """When the store first received any HelmRelease."""
+    object_keys_revision: int = 0
+    """Bumped whenever a key is added to or removed from `objects` (not when a row is replaced)."""
 
     def take(self, store: Store, key: Key, work: Work) -> None:
         """Fold one changed key in; record in `work` what derived state it made stale."""
@@ -176,8 +196,11 @@ class Intake:
 
     def set_row(self, key: Key, obj: dict | None, verdict: Verdict | None) -> None:
         if obj is None or verdict is None:
-            self.objects.pop(key, None)
+            if self.objects.pop(key, None) is not None:
+                self.object_keys_revision += 1
             return
+        if key not in self.objects:
+            self.object_keys_revision += 1
         self.objects[key] = ObjectRow(
             key[0], str(obj.get("apiVersion", "")), key[1], key[2], verdict
         )

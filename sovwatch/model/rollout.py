@@ -44,7 +44,7 @@ from sovwatch.model.workloads import ownership
 from sovwatch.store.store import Store
 
 Key = tuple[str, str, str]
-__all__ = ["ObjectRow", "Rollout", "RolloutUpdate"]
+__all__ = ["ObjectRow", "Rollout", "RolloutUpdate", "SnapshotMemo"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,17 @@ class RolloutUpdate:
     objects: frozenset[Key]
     progress: Progress
     outcome: Outcome
+
+
+@dataclass
+class SnapshotMemo:
+    """What `snapshot.snapshot_of` reuses from the previous snapshot, so that a refresh after a
+    small change does not rebuild (and re-serialise) what did not change."""
+
+    views: dict[Key, object] = field(default_factory=dict)
+    """The last `snapshot.ReleaseView` of each release, with its built document."""
+    object_order: tuple[int, tuple[Key, ...]] = (-1, ())
+    """(`Intake.object_keys_revision`, the object keys sorted) as of the last snapshot."""
 
 
 @dataclass
@@ -83,6 +94,8 @@ class Rollout:
     _counts: Counter = field(default_factory=Counter)
     _hopeless: set[Key] = field(default_factory=set)
     _reconciled: set[Key] = field(default_factory=set)
+    snapshot_memo: SnapshotMemo = field(default_factory=lambda: SnapshotMemo(), repr=False)
+    """Kept by `snapshot.snapshot_of` between snapshots; the model itself never reads it."""
 
     @property
     def index(self) -> RelationIndex:

@@ -17,20 +17,26 @@ JSON shape (documented in the README; field names are the contract):
     except Events), events [{namespace, involvedObject {kind, namespace, name}, type, reason,
     message, count, firstSeen, lastSeen, source}] (recent warnings, newest first).
 Times are RFC 3339 UTC strings; `eta` is seconds or null.
+
+Cost: `snapshot_of` reuses the previous snapshot's view of every release whose inputs are the same
+objects (`Rollout.snapshot_memo`), and views and object rows build their JSON document once, so a
+refresh after a small change re-serialises only what changed. Documents therefore share unchanged
+parts: treat them as read-only.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
+from functools import cached_property
 
 from sovwatch.model import eta
 from sovwatch.model.events import EventRecord, dedupe, ordered
+from sovwatch.model.intake import ObjectRow
 from sovwatch.model.pod import ContainerHealth, PodHealth
 from sovwatch.model.probes import PROBE_KINDS
 from sovwatch.model.progress import Progress
 from sovwatch.model.release import ReleaseCore, WorkloadSummary
-from sovwatch.model.rollout import ObjectRow, Rollout
+from sovwatch.model.rollout import Rollout
 from sovwatch.model.rootcause import RootCause
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.states import Verdict
@@ -57,15 +63,33 @@ class ClusterInfo:
     server: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ReleaseView:
+    """One release as the snapshot shows it. `snapshot_of` reuses the previous snapshot's view while
+    its inputs are unchanged, so its document is built once, not on every refresh."""
+
     core: ReleaseCore
     blocked_by: tuple[Key, ...]
     root_cause: RootCause | None
     wave: int | None
     timeline: ReleaseTimes | None
 
+    def same_inputs(self, other: ReleaseView) -> bool:
+        """Cheap equality: the core is replaced whenever the release is re-assembled."""
+        return (
+            self.core is other.core
+            and self.wave == other.wave
+            and self.blocked_by == other.blocked_by
+            and self.root_cause == other.root_cause
+            and self.timeline == other.timeline
+        )
+
     def to_dict(self) -> dict:
+        """The release's JSON document, built once per view: treat it as read-only."""
+        return self.document
+
+    @cached_property
+    def document(self) -> dict:
         c = self.core
         return {
             "namespace": c.key[1],
@@ -134,16 +158,6 @@ def _volume(v: VolumeHealth) -> dict:
     }
 
 
-def _object(row: ObjectRow) -> dict:
-    return {
-        "kind": row.kind,
-        "apiVersion": row.api_version,
-        "namespace": row.namespace,
-        "name": row.name,
-        **_verdict(row.verdict),
-    }
-
-
 def _event(e: EventRecord) -> dict:
     kind, ns, name = e.involved
     return {
@@ -197,7 +211,7 @@ class Snapshot:
             },
             "streams": [dict(s) for s in self.streams],
             "releases": [r.to_dict() for r in self.releases],
-            "objects": [_object(o) for o in self.objects],
+            "objects": [o.to_dict() for o in self.objects],
             "events": [_event(e) for e in self.events],
         }
 
@@ -217,16 +231,25 @@ def snapshot_of(
         now,
         min_finished=rollout.settings.eta_min_finished,
     )
-    releases = tuple(
-        ReleaseView(
+    memo = rollout.snapshot_memo
+    views: dict[Key, object] = {}
+    for key, core in rollout.releases.items():
+        view = ReleaseView(
             core,
             rollout.blocked.get(key, ()),
             rollout.root_causes.get(key),
             report.waves.get(key),
-            copy.copy(rollout.timeline.releases.get(key)),
+            rollout.timeline.releases.get(key),
         )
-        for key, core in sorted(
-            rollout.releases.items(), key=lambda kv: (_wave_order(report.waves.get(kv[0])), kv[0])
+        previous = memo.views.get(key)
+        views[key] = (
+            previous if isinstance(previous, ReleaseView) and previous.same_inputs(view) else view
+        )
+    memo.views = views
+    releases = tuple(
+        view
+        for key, view in sorted(
+            views.items(), key=lambda kv: (_wave_order(report.waves.get(kv[0])), kv[0])
         )
     )
     warnings = ordered(e for e in dedupe(rollout.events.values()) if e.is_warning)
@@ -252,9 +275,18 @@ def snapshot_of(
         missing=report.missing,
         streams=streams,
         releases=releases,
-        objects=tuple(row for _, row in sorted(rollout.objects.items())),
+        objects=_objects_in_order(rollout),
         events=tuple(warnings[: rollout.settings.recent_events]),
     )
+
+
+def _objects_in_order(rollout: Rollout) -> tuple[ObjectRow, ...]:
+    """Every object row sorted by key; the sort is redone only when keys came or went."""
+    memo, revision = rollout.snapshot_memo, rollout.intake.object_keys_revision
+    if memo.object_order[0] != revision:
+        memo.object_order = (revision, tuple(sorted(rollout.objects)))
+    objects = rollout.objects
+    return tuple(objects[k] for k in memo.object_order[1])
 
 
 def _wave_order(wave: int | None) -> int:
@@ -277,7 +309,7 @@ def build_snapshot(
     rollout = Rollout(
         settings=settings or ModelSettings(),
         started_at=started_at,
-        timeline=copy.deepcopy(timeline) if timeline is not None else Timeline(),
+        timeline=Timeline(dict(timeline.releases)) if timeline is not None else Timeline(),
     )
     keys = [object_key(obj) for kind in store.kinds() for obj in store.objects(kind)]
     rollout.update(store, keys, now)

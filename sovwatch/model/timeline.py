@@ -27,7 +27,7 @@ _NOT_STARTED = (State.WAITING, State.UNKNOWN, State.READY)
 """States that do not start a release's observed clock: it has to be seen working first."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReleaseTimes:
     first_seen: float
     started: float | None = None
