@@ -8,11 +8,16 @@ Each unfinished release is given an expected remaining time from the steps of fi
 per wave (the wave's own steps when at least `_MIN_WAVE_POOL` of its releases have finished, else
 all finished steps):
 - not started yet (waiting, unknown): the pool's median;
-- being worked on (progressing, failed and retrying) for `elapsed` seconds since it could start: the
-  median of `step - elapsed` over the pooled steps longer than `elapsed` (what releases that took
-  at least this long still needed); when it has run longer than every pooled step, the pool's
-  median again (it is behind and nothing finished says by how much: one more typical step, so the
-  ETA never collapses to "<1m" while releases are still running, nor grows without bound).
+- being worked on (progressing, or failed and retrying) for `elapsed` seconds since it could
+  start: the median of `step - elapsed` over the pooled steps longer than `elapsed` (what releases
+  that took at least this long still needed); when it has run longer than every pooled step, the
+  pool's median again (it is behind and nothing finished says by how much: one more typical step,
+  so the ETA never collapses to "<1m" while releases are still running);
+- failed (a crash loop, an image pull, a Multi-Attach, a failed install with retries left): at
+  least `elapsed` more as well. Failures recover on their own time (a Secret that appears, a
+  volume that detaches), not on the typical step's, and a release that has been failing for ten
+  minutes is more likely to fail for ten more than to be done in one, so a rollout that does not
+  converge shows an ETA that grows rather than a steady "1m".
 The ETA is the heaviest chain of those remaining times through the dependsOn graph (the critical
 path), so parallel releases are not summed. There is none (null, with the reason) until
 `eta_min_finished` releases have finished, or while a release is stalled, suspended or in a
@@ -84,7 +89,8 @@ def estimate(
             return statistics.median(pool(key))
         elapsed = max(now - _could_start(timeline, deps, key), 0.0)
         longer = [s - elapsed for s in pool(key) if s > elapsed]
-        return statistics.median(longer) if longer else statistics.median(pool(key))
+        expected = statistics.median(longer) if longer else statistics.median(pool(key))
+        return max(expected, elapsed) if state is State.FAILED else expected
 
     path = graph.critical_path(deps, remaining, report=report)
     while path and states.get(path[0]) is State.READY:

@@ -56,12 +56,21 @@ def _eta(states, extra=None, *, now=300.0, min_finished=3):
             id="progressing-part-way",
         ),
         pytest.param(
+            {**READY3, D: State.PROGRESSING, E: State.WAITING},
+            {D: ReleaseTimes(first_seen=0, started=230), E: ReleaseTimes(first_seen=0)},
+            600.0,
+            # at 600, 380 s in: slower than every finished step → one more typical step
+            240.0,
+            (D, E),
+            id="overrunning-progressing",
+        ),
+        pytest.param(
             {**READY3, D: State.FAILED, E: State.WAITING},
             {D: ReleaseTimes(first_seen=0, started=230), E: ReleaseTimes(first_seen=0)},
             600.0,
-            240.0,  # at 600, 380 s in: slower than every finished step → one more typical step
+            500.0,  # failing for 380 s: at least as long again, then e's typical 120
             (D, E),
-            id="overrunning-failed-and-retrying",
+            id="failing-takes-as-long-again",
         ),
     ],
 )
