@@ -4,7 +4,10 @@ Builds a synthetic Sovereign (HelmReleases in dependency waves, a StatefulSet or
 release, ~17 pods per release so 300 releases carry ~5,000 pods, PVCs, VolumeAttachments and probe
 events), loads it into a Store and a Rollout, then times `Rollout.update` for single-object changes:
 a pod flipping ready/not-ready, a probe event, a HelmRelease at the root of the graph (whose change
-re-explains every dependant, so it grows with the number of dependants by design), and `snapshot_of` (assembling the full snapshot, linear by nature).
+re-explains every dependant, so it grows with the number of dependants by design). Then what a view
+pays per refresh right after one pod changed: `snapshot_of` and `snapshot_of(...).to_dict()` (the
+JSON document the TUI and headless views read; unchanged releases are reused from the previous
+snapshot), and the same document built cold by `build_snapshot` (linear by nature).
 Prints microseconds per change and the 300/38 ratio; a ratio near 1 means the cost does not grow with
 the total object count. Not a test: timings are machine-dependent.
 
@@ -17,7 +20,7 @@ import statistics
 import time
 
 from sovwatch.model.rollout import Rollout  # noqa: E402
-from sovwatch.model.snapshot import snapshot_of  # noqa: E402
+from sovwatch.model.snapshot import build_snapshot, snapshot_of  # noqa: E402
 from sovwatch.sources.events import EventType, WatchEvent  # noqa: E402
 from sovwatch.store.store import Store  # noqa: E402
 from tests.model.model_builders import (
@@ -90,20 +93,35 @@ def per_change(store: Store, rollout: Rollout, make_change) -> float:
     return statistics.median(samples) * 1e6
 
 
+def per_snapshot(store: Store, rollout: Rollout, make_change, snapshot, *, repeats=20) -> float:
+    """Median microseconds of `snapshot()` right after a single-object change (what a view pays
+    per refresh: the model has just folded one change in)."""
+    samples = []
+    for i in range(repeats):
+        now = T0_EPOCH + 500 + i
+        store.apply(WatchEvent("x", EventType.MODIFIED, make_change(i), now))
+        rollout.update(store, store.drain_changes(), now)
+        start = time.perf_counter()
+        snapshot()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1e6
+
+
+def _pod_flip(namespace: str):
+    """A pod of a Deployment release going ready / not ready."""
+    return lambda i: pod(
+        f"{namespace}-1",
+        namespace,
+        owner=("Deployment", namespace),
+        statuses=[container_status(namespace.split("-")[0], ready=i % 2 == 0)],
+    )
+
+
 def measure(releases: int) -> dict[str, float]:
     store, rollout, names = build(releases)
     mid = names[(len(names) // 2) & ~1].removeprefix("bp-")  # an even index: a Deployment's release
     results = {
-        "pod ready flip": per_change(
-            store,
-            rollout,
-            lambda i: pod(
-                f"{mid}-1",
-                mid,
-                owner=("Deployment", mid),
-                statuses=[container_status(mid.split("-")[0], ready=i % 2 == 0)],
-            ),
-        ),
+        "pod ready flip": per_change(store, rollout, _pod_flip(mid)),
         "probe event": per_change(
             store,
             rollout,
@@ -128,10 +146,20 @@ def measure(releases: int) -> dict[str, float]:
             store, rollout, lambda i: (hr_ready if i % 2 else hr_installing)(names[0])
         ),
     }
-    start = time.perf_counter()
-    for _ in range(5):
-        snapshot_of(rollout, store, now=T0_EPOCH + 1000)
-    results["snapshot assembly (linear)"] = (time.perf_counter() - start) / 5 * 1e6
+    flip = _pod_flip(mid)
+    results["snapshot_of after a pod change"] = per_snapshot(
+        store, rollout, flip, lambda: snapshot_of(rollout, store, now=T0_EPOCH + 1000)
+    )
+    results["snapshot document after a pod change"] = per_snapshot(
+        store, rollout, flip, lambda: snapshot_of(rollout, store, now=T0_EPOCH + 1000).to_dict()
+    )
+    results["full recompute + document (linear)"] = per_snapshot(
+        store,
+        rollout,
+        flip,
+        lambda: build_snapshot(store, now=T0_EPOCH + 1000).to_dict(),
+        repeats=3,
+    )
     results["_objects"] = sum(store.count(k) for k in store.kinds())
     return results
 

@@ -1,32 +1,42 @@
 """The `sovwatch.snapshot/v1` contract: one frozen picture that every view and output reads.
 
 JSON shape (documented in the README; field names are the contract):
-    schema, cluster {context, server, warnings}, observedAt, outcome, eta, progress {ready, total, expected,
+    schema, cluster {context, server, warnings}, observedAt, outcome, eta, etaDetail {finished,
+    typicalStepSeconds, unknownBecause}, progress {ready, total, expected,
     expectedSource, failed, stalled, waiting, progressing, suspended, unknown},
     graph {waves, criticalPath, cycles, missing}, streams [{resource, state, since, detail}],
     releases [{namespace, name, state, reason, message, since, chart, dependsOn, blockedBy,
     rootCause {kind, namespace, name, state, reason, message, chain} | null, helm {state, reason,
     message}, wave, workloads {state, ready, total}, timeline {firstSeen, started, ready,
-    durationSeconds} | null, pods [{namespace, name, state, reason, status, message, ready,
-    containers, restarts, probes {readiness, liveness, startup: {state, failures, lastMessage}}}],
+    durationSeconds, installed, workloadsReady, basis {firstSeen, started, ready}} | null, pods [{namespace, name, state, reason, status, message, ready,
+    containers, restarts, probes {readiness, liveness, startup: {state, failures, lastMessage}},
+    containerStatuses [{name, init, ready, started, restarts, state, reason, message, exitCode,
+    lastTermination {reason, exitCode, finishedAt} | null, probes {readiness, liveness, startup}}]}],
     volumes [{namespace, name, phase, attach, state, reason, message, consumers}]}],
     objects [{kind, apiVersion, namespace, name, state, reason, message}] (every watched object
     except Events), events [{namespace, involvedObject {kind, namespace, name}, type, reason,
     message, count, firstSeen, lastSeen, source}] (recent warnings, newest first).
 Times are RFC 3339 UTC strings; `eta` is seconds or null.
+
+Cost: `snapshot_of` reuses the previous snapshot's view of every release whose inputs are the same
+objects (`Rollout.snapshot_memo`), and views and object rows build their JSON document once, so a
+refresh after a small change re-serialises only what changed. Documents therefore share unchanged
+parts: treat them as read-only.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
+from functools import cached_property
 
+from sovwatch.model import eta
 from sovwatch.model.events import EventRecord, dedupe, ordered
-from sovwatch.model.pod import PodHealth
+from sovwatch.model.intake import ObjectRow
+from sovwatch.model.pod import ContainerHealth, PodHealth
 from sovwatch.model.probes import PROBE_KINDS
 from sovwatch.model.progress import Progress
 from sovwatch.model.release import ReleaseCore, WorkloadSummary
-from sovwatch.model.rollout import ObjectRow, Rollout
+from sovwatch.model.rollout import Rollout
 from sovwatch.model.rootcause import RootCause
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.states import Verdict
@@ -55,15 +65,33 @@ class ClusterInfo:
     """Things about the connection the operator must see (insecure-skip-tls-verify), one line each."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ReleaseView:
+    """One release as the snapshot shows it. `snapshot_of` reuses the previous snapshot's view while
+    its inputs are unchanged, so its document is built once, not on every refresh."""
+
     core: ReleaseCore
     blocked_by: tuple[Key, ...]
     root_cause: RootCause | None
     wave: int | None
     timeline: ReleaseTimes | None
 
+    def same_inputs(self, other: ReleaseView) -> bool:
+        """Cheap equality: the core is replaced whenever the release is re-assembled."""
+        return (
+            self.core is other.core
+            and self.wave == other.wave
+            and self.blocked_by == other.blocked_by
+            and self.root_cause == other.root_cause
+            and self.timeline == other.timeline
+        )
+
     def to_dict(self) -> dict:
+        """The release's JSON document, built once per view: treat it as read-only."""
+        return self.document
+
+    @cached_property
+    def document(self) -> dict:
         c = self.core
         return {
             "namespace": c.key[1],
@@ -94,6 +122,30 @@ def _pod(p: PodHealth) -> dict:
         "containers": p.total,
         "restarts": p.restarts,
         "probes": {k: probes[k].to_dict() for k in PROBE_KINDS},
+        "containerStatuses": [_container(c) for c in p.containers],
+    }
+
+
+def _container(c: ContainerHealth) -> dict:
+    last = c.last_termination
+    return {
+        "name": c.name,
+        "init": c.init,
+        "ready": c.ready,
+        "started": c.started,
+        "restarts": c.restarts,
+        "state": c.state,
+        "reason": c.reason,
+        "message": c.message,
+        "exitCode": c.exit_code,
+        "lastTermination": None
+        if last is None
+        else {
+            "reason": last.reason,
+            "exitCode": last.exit_code,
+            "finishedAt": format_time(last.finished_at),
+        },
+        "probes": {k: c.probes[k].to_dict() for k in PROBE_KINDS},
     }
 
 
@@ -105,16 +157,6 @@ def _volume(v: VolumeHealth) -> dict:
         "attach": v.attach,
         **_verdict(v.verdict),
         "consumers": list(v.consumers),
-    }
-
-
-def _object(row: ObjectRow) -> dict:
-    return {
-        "kind": row.kind,
-        "apiVersion": row.api_version,
-        "namespace": row.namespace,
-        "name": row.name,
-        **_verdict(row.verdict),
     }
 
 
@@ -148,6 +190,7 @@ class Snapshot:
     releases: tuple[ReleaseView, ...]
     objects: tuple[ObjectRow, ...]
     events: tuple[EventRecord, ...]
+    eta_detail: eta.Estimate | None = None
     schema: str = SCHEMA
 
     def release(self, namespace: str, name: str) -> ReleaseView | None:
@@ -164,6 +207,7 @@ class Snapshot:
             "observedAt": format_time(self.observed_at),
             "outcome": self.outcome,
             "eta": self.eta,
+            "etaDetail": self.eta_detail.to_dict() if self.eta_detail else None,
             "progress": self.progress.to_dict(),
             "graph": {
                 "waves": [[_ref(k) for k in wave] for wave in self.waves],
@@ -173,7 +217,7 @@ class Snapshot:
             },
             "streams": [dict(s) for s in self.streams],
             "releases": [r.to_dict() for r in self.releases],
-            "objects": [_object(o) for o in self.objects],
+            "objects": [o.to_dict() for o in self.objects],
             "events": [_event(e) for e in self.events],
         }
 
@@ -185,19 +229,33 @@ def snapshot_of(
     report = rollout.graph_report
     deps = {k: r.depends_on for k, r in rollout.releases.items()}
     states = {k: r.verdict.state for k, r in rollout.releases.items()}
-    eta, path = rollout.timeline.eta(
-        deps, states, now, min_finished=rollout.settings.eta_min_finished, report=report
+    estimate = eta.estimate(
+        rollout.timeline,
+        deps,
+        states,
+        report,
+        now,
+        min_finished=rollout.settings.eta_min_finished,
     )
-    releases = tuple(
-        ReleaseView(
+    memo = rollout.snapshot_memo
+    views: dict[Key, object] = {}
+    for key, core in rollout.releases.items():
+        view = ReleaseView(
             core,
             rollout.blocked.get(key, ()),
             rollout.root_causes.get(key),
             report.waves.get(key),
-            copy.copy(rollout.timeline.releases.get(key)),
+            rollout.timeline.releases.get(key),
         )
-        for key, core in sorted(
-            rollout.releases.items(), key=lambda kv: (_wave_order(report.waves.get(kv[0])), kv[0])
+        previous = memo.views.get(key)
+        views[key] = (
+            previous if isinstance(previous, ReleaseView) and previous.same_inputs(view) else view
+        )
+    memo.views = views
+    releases = tuple(
+        view
+        for key, view in sorted(
+            views.items(), key=lambda kv: (_wave_order(report.waves.get(kv[0])), kv[0])
         )
     )
     warnings = ordered(e for e in dedupe(rollout.events.values()) if e.is_warning)
@@ -214,17 +272,27 @@ def snapshot_of(
         cluster=cluster or ClusterInfo(),
         observed_at=now,
         outcome=str(rollout.outcome),
-        eta=eta,
+        eta=estimate.seconds,
+        eta_detail=estimate,
         progress=rollout.progress,
         waves=tuple(tuple(w) for w in report.by_wave()),
-        critical_path=path,
+        critical_path=estimate.path,
         cycles=report.cycles,
         missing=report.missing,
         streams=streams,
         releases=releases,
-        objects=tuple(row for _, row in sorted(rollout.objects.items())),
+        objects=_objects_in_order(rollout),
         events=tuple(warnings[: rollout.settings.recent_events]),
     )
+
+
+def _objects_in_order(rollout: Rollout) -> tuple[ObjectRow, ...]:
+    """Every object row sorted by key; the sort is redone only when keys came or went."""
+    memo, revision = rollout.snapshot_memo, rollout.intake.object_keys_revision
+    if memo.object_order[0] != revision:
+        memo.object_order = (revision, tuple(sorted(rollout.objects)))
+    objects = rollout.objects
+    return tuple(objects[k] for k in memo.object_order[1])
 
 
 def _wave_order(wave: int | None) -> int:
@@ -247,7 +315,7 @@ def build_snapshot(
     rollout = Rollout(
         settings=settings or ModelSettings(),
         started_at=started_at,
-        timeline=copy.deepcopy(timeline) if timeline is not None else Timeline(),
+        timeline=Timeline(dict(timeline.releases)) if timeline is not None else Timeline(),
     )
     keys = [object_key(obj) for kind in store.kinds() for obj in store.objects(kind)]
     rollout.update(store, keys, now)
