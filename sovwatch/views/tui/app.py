@@ -36,7 +36,7 @@ from sovwatch.exitcodes import ExitCode
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
 from sovwatch.views.tui.options import ReplayControl, TuiSettings
-from sovwatch.views.tui.palette import Palette
+from sovwatch.views.tui.palette import Palette, colour_variables
 from sovwatch.views.tui.screens.help import HelpScreen, describe
 from sovwatch.views.tui.screens.main import MainScreen
 from sovwatch.views.tui.widgets.ascii_scrollbar import AsciiScrollBarRender
@@ -85,6 +85,8 @@ class SovwatchApp(App[None]):
             started_at: when the watch began (default: when the app starts).
         """
         super().__init__()
+        if self.ansi_colours:
+            self.ansi_color = True  # ANSI colours go out as ANSI codes, in the terminal's palette
         self.source_factory = source_factory
         self.cluster = cluster
         self.settings = settings or TuiSettings()
@@ -124,6 +126,15 @@ class SovwatchApp(App[None]):
             return snapshot_of(rollout, store, now=now, cluster=cluster).to_dict()
 
         return snapshot
+
+    @property
+    def ansi_colours(self) -> bool:
+        """True on a 16-colour terminal (`TERM=xterm`, `screen`): states use ANSI colours."""
+        return not self.no_color and self.console.color_system in ("standard", "windows")
+
+    def get_css_variables(self) -> dict[str, str]:
+        variables = super().get_css_variables()
+        return {**variables, **colour_variables(variables, ansi=self.ansi_colours)}
 
     def conditions_of(self, release: dict) -> list[dict]:
         """The HelmRelease's `status.conditions` as stored (shown verbatim in the detail pane)."""

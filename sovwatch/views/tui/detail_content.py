@@ -13,6 +13,7 @@ from textual.content import Content
 
 from sovwatch.model.states import State
 from sovwatch.views.tui.glyphs import Glyphs
+from sovwatch.views.tui.palette import STATE_STYLE
 from sovwatch.views.tui.viewmodel import (
     age,
     chart_text,
@@ -23,16 +24,7 @@ from sovwatch.views.tui.viewmodel import (
     state_of,
 )
 
-STATE_STYLE = {
-    State.READY: "$text-success",
-    State.PROGRESSING: "$text-primary",
-    State.WAITING: "$text-warning",
-    State.FAILED: "bold $text-error",
-    State.STALLED: "bold $text-error",
-    State.SUSPENDED: "$text-secondary",
-    State.UNKNOWN: "dim",
-}
-PROBE_STYLE = {"failing": "bold $text-error", "passing": "$text-success", "unknown": "dim"}
+PROBE_STYLE = {"failing": "bold $state-failed", "passing": "$state-ready", "unknown": "dim"}
 KIND_NOUN = {
     "Pod": "pod",
     "PersistentVolumeClaim": "pvc",
@@ -129,7 +121,7 @@ def _conditions(conditions: list[dict]) -> list[Content]:
     out = [heading("Conditions")]
     for c in conditions:
         status = c.get("status", "")
-        style = {"True": "$text-success", "False": "$text-error"}.get(status, "dim")
+        style = {"True": "$state-ready", "False": "$state-failed"}.get(status, "dim")
         out.append(
             Content.assemble(
                 f"  {c.get('type', '')}=",
@@ -152,7 +144,7 @@ def _dependencies(release: dict, releases: dict[str, dict], glyphs: Glyphs) -> l
         parts += [
             (glyphs.state[dep_state], STATE_STYLE[dep_state]),
             f" {short(dep)}",
-            ("" if found else " (missing)", "bold $text-error"),
+            ("" if found else " (missing)", "bold $state-failed"),
             "  ",
         ]
     return [heading("Depends on"), Content.assemble(*parts)]
@@ -165,7 +157,7 @@ def _root_cause(release: dict) -> list[Content]:
     chain = cause.get("chain") or " ".join(
         p for p in (cause.get("kind", ""), cause.get("name", ""), cause.get("message", "")) if p
     )
-    return [heading("Root cause"), Content.assemble(("  " + chain, "$text-warning"))]
+    return [heading("Root cause"), Content.assemble(("  " + chain, "$state-waiting"))]
 
 
 def _pods(release: dict, glyphs: Glyphs) -> list[Content]:
@@ -252,7 +244,7 @@ def _events(release: dict, events: list[dict], *, now: float) -> list[Content]:
         out.append(
             Content.assemble(
                 "  ",
-                (e.get("type", ""), "$text-warning" if e.get("type") == "Warning" else "dim"),
+                (e.get("type", ""), "$state-waiting" if e.get("type") == "Warning" else "dim"),
                 f" {e.get('reason', '')} x{e.get('count', 1)}",
                 f" {age(now - seen)} ago" if seen is not None else "",
                 f"  {ref.get('kind', '').lower()}/{ref.get('name', '')}  ",

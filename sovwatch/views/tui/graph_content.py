@@ -10,8 +10,8 @@ from __future__ import annotations
 from textual.content import Content
 
 from sovwatch.model.states import State
-from sovwatch.views.tui.detail_content import STATE_STYLE
 from sovwatch.views.tui.glyphs import Glyphs
+from sovwatch.views.tui.palette import STATE_STYLE
 from sovwatch.views.tui.viewmodel import release_key, short, state_of
 
 
@@ -34,11 +34,11 @@ def render(snapshot: dict, *, width: int, glyphs: Glyphs) -> Content:
             lines.append(_line(releases[key], releases, key in critical, name_width, width, glyphs))
     for cycle in graph.get("cycles") or []:
         chain = glyphs.then.join(short(k) for k in [*cycle, cycle[0]])
-        lines.append(Content.assemble(("cycle: ", "bold $text-error"), chain))
+        lines.append(Content.assemble(("cycle: ", "bold $state-failed"), chain))
     for gap in graph.get("missing") or []:
         lines.append(
             Content.assemble(
-                ("missing: ", "bold $text-error"),
+                ("missing: ", "bold $state-failed"),
                 f"{short(gap.get('release', ''))} needs {gap.get('dependency', '')}",
             )
         )

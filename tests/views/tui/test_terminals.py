@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from rich.color import ColorSystem
 
+from sovwatch.model.states import State
 from sovwatch.views.tui.widgets.release_table import ReleaseTable
 from tests.views.tui import screen
 from tests.views.tui.conftest import settle
@@ -77,6 +79,71 @@ async def test_resize_refits_columns(fed_app):
         await pilot.pause()
         await pilot.pause()
         assert "probes" in [c.key for c in table.layout_columns]
+
+
+ANSI = {"red": {1, 9}, "green": {2, 10}, "yellow": {3, 11}, "cyan": {6, 14}, "grey": {8}}
+STATE_COLOUR = {
+    "failed": "red",
+    "stalled": "red",
+    "waiting": "yellow",
+    "progressing": "cyan",
+    "ready": "green",
+    "suspended": "grey",
+    "unknown": "grey",
+}
+
+
+def row_colours(app) -> dict[str, tuple[set, set]]:
+    """Per release row (not the cursor's): its state word and the ANSI foregrounds of its state
+    cell and of its cause cell."""
+    table = app.main.query_one(ReleaseTable)
+    cause_at = sum(c.width for c in table.layout_columns[:-1])
+    out = {}
+    cursor = table.cursor_row + 3  # header lines, then the column labels
+    for y, row in enumerate(screen.ansi_colours(app)[3:-1], start=3):
+        text = "".join(ch for ch, _ in row)
+        words = text.split()
+        if y == cursor or len(words) < 3 or words[1] not in STATE_COLOUR:
+            continue
+        state_cell = {fg for ch, fg in row[: len(words[0]) + 1 + len(words[1])] if ch.strip()}
+        cause_cell = {fg for ch, fg in row[cause_at:] if ch.strip()}
+        out[words[2]] = (words[1], state_cell, cause_cell)
+    return out
+
+
+async def test_16_colours_states_use_ansi_colours(fed_app):
+    app = fed_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app)
+        assert app.ansi_colours
+        rows = row_colours(app)
+        seen = set()
+        for name, (state, state_cell, cause_cell) in rows.items():
+            wanted = ANSI[STATE_COLOUR[state]]
+            assert state_cell, (name, state)
+            assert state_cell <= wanted, (name, state, state_cell)
+            if cause_cell:
+                assert cause_cell <= wanted, (name, state, cause_cell)
+            seen.add(state)
+        assert {"failed", "waiting", "progressing", "ready"} <= seen
+        failed = [name for name, (state, _, cause) in rows.items() if state == "failed" and cause]
+        assert failed, "a failed row with its cause, drawn red"
+
+
+async def test_256_colours_keep_the_theme(fed_app, monkeypatch):
+    monkeypatch.setenv("TERM", "xterm-256color")
+    app = fed_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app)
+        assert not app.ansi_colours
+        variables = app.get_css_variables()
+        failed = app.palette.state[State.FAILED].color
+        assert failed.triplet.hex.upper() == variables["text-error"].upper()
+        downgraded = {
+            state: app.palette.state[state].color.downgrade(ColorSystem.EIGHT_BIT).number
+            for state in (State.READY, State.WAITING, State.FAILED, State.PROGRESSING)
+        }
+        assert len(set(downgraded.values())) == 4, downgraded
 
 
 def unreadable(app, system: str) -> list[str]:
