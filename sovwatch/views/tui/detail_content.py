@@ -12,29 +12,12 @@ from __future__ import annotations
 from textual.content import Content
 
 from sovwatch.model.states import State
+from sovwatch.views.tui.cause_text import culprit, short, state_of
 from sovwatch.views.tui.glyphs import Glyphs
 from sovwatch.views.tui.palette import STATE_STYLE
-from sovwatch.views.tui.viewmodel import (
-    age,
-    chart_text,
-    culprit,
-    epoch,
-    probe_state,
-    short,
-    state_of,
-)
+from sovwatch.views.tui.viewmodel import KIND_NOUN, age, chart_text, epoch, kind_noun, probe_state
 
 PROBE_STYLE = {"failing": "bold $state-failed", "passing": "$state-ready", "unknown": "dim"}
-KIND_NOUN = {
-    "Pod": "pod",
-    "PersistentVolumeClaim": "pvc",
-    "HelmRelease": "hr",
-    "HelmChart": "helmchart",
-    "HelmRepository": "helmrepository",
-    "OCIRepository": "ocirepository",
-    "GitRepository": "gitrepository",
-    "Kustomization": "kustomization",
-}
 
 
 def badge(state: State, glyphs: Glyphs) -> tuple[str, str]:
@@ -51,7 +34,7 @@ def next_commands(release: dict, names: frozenset[str]) -> list[str]:
     cause = release.get("rootCause") or {}
     kind, ns, name = cause.get("kind", ""), cause.get("namespace", ""), cause.get("name", "")
     if kind in KIND_NOUN and kind != "HelmRelease" and name:
-        commands.append(f"kubectl -n {ns} describe {KIND_NOUN[kind]} {name}")
+        commands.append(f"kubectl -n {ns} describe {kind_noun(kind)} {name}")
     for pod in release.get("pods") or []:
         if pod.get("restarts"):
             commands.append(f"kubectl -n {pod['namespace']} logs {pod['name']} --previous")
@@ -247,7 +230,7 @@ def _events(release: dict, events: list[dict], *, now: float) -> list[Content]:
                 (e.get("type", ""), "$state-waiting" if e.get("type") == "Warning" else "dim"),
                 f" {e.get('reason', '')} x{e.get('count', 1)}",
                 f" {age(now - seen)} ago" if seen is not None else "",
-                f"  {ref.get('kind', '').lower()}/{ref.get('name', '')}  ",
+                f"  {kind_noun(ref.get('kind', ''))}/{ref.get('name', '')}  ",
                 (" ".join(str(e.get("message", "")).split()), "dim"),
             )
         )

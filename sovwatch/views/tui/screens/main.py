@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer
 
 from sovwatch.views.tui import detail_content, graph_content
+from sovwatch.views.tui.cause_text import short
 from sovwatch.views.tui.glyphs import Glyphs
 from sovwatch.views.tui.palette import Palette
 from sovwatch.views.tui.screens.streams import StreamsScreen, stream_lines
@@ -25,7 +26,6 @@ from sovwatch.views.tui.viewmodel import (
     header_info,
     release_key,
     release_rows,
-    short,
     timeline_rows,
 )
 from sovwatch.views.tui.widgets.calm_static import CalmStatic

@@ -15,7 +15,7 @@ from textual.binding import Binding
 
 from sovwatch.views.tui.glyphs import Glyphs
 from sovwatch.views.tui.palette import Palette
-from sovwatch.views.tui.viewmodel import ReleaseRow, age, truncate
+from sovwatch.views.tui.viewmodel import ReleaseRow, age
 from sovwatch.views.tui.widgets.keyed_table import Column, KeyedTable
 
 STATE_WIDTH = 14
@@ -69,7 +69,7 @@ def cells(
     }
     by_key = {c.key: c for c in columns}
     cause_width = by_key["cause"].width - 1 if "cause" in by_key else 0
-    values["cause"] = Text(truncate(row.cause, cause_width, glyphs), style=style)
+    values["cause"] = Text(row.cause.fit(cause_width, glyphs), style=style)
     return tuple(values[c.key] for c in columns)
 
 
