@@ -43,6 +43,15 @@ MULTI_ATTACH = "Multi-Attach error"
 
 
 @dataclass(frozen=True, slots=True)
+class Termination:
+    """A container's `lastState.terminated`: why its previous run ended."""
+
+    reason: str
+    exit_code: int | None
+    finished_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class ContainerHealth:
     name: str
     init: bool
@@ -51,6 +60,17 @@ class ContainerHealth:
     status: str
     """"Running", "Completed", or the waiting/terminated reason."""
     probes: dict[str, probes.ProbeStatus]
+    started: bool | None = None
+    """The kubelet's `started` (startup probe passed, or none); None when not reported."""
+    state: str = "pending"
+    """"running", "waiting", "terminated", or "pending" before the kubelet reports the container."""
+    reason: str = ""
+    """The waiting or terminated reason (ContainerCreating, CrashLoopBackOff, Error, ...)."""
+    message: str = ""
+    """The waiting or terminated message, first line."""
+    exit_code: int | None = None
+    """Exit code while terminated."""
+    last_termination: Termination | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +88,11 @@ class PodHealth:
     """Names of the PVCs the pod mounts."""
     volume_event: EventRecord | None
     """The latest FailedAttachVolume/FailedMount warning while the pod waits for its volumes."""
+    started_at: float | None = None
+    """`status.startTime`: when the kubelet accepted the pod."""
+    ready_at: float | None = None
+    """When the pod last became ready: the Ready condition's lastTransitionTime while Ready=True; for
+    a Succeeded pod, its containers' latest `terminated.finishedAt`. None while not ready."""
 
     @property
     def probes(self) -> dict[str, probes.ProbeStatus]:
@@ -113,7 +138,24 @@ def assess_pod(pod: dict, events: Iterable[EventRecord]) -> PodHealth:
         volume_event=volume_event
         if status == "ContainerCreating" or verdict.reason in VOLUME_EVENT_REASONS
         else None,
+        started_at=parse_time(st.get("startTime")),
+        ready_at=_ready_at(st),
     )
+
+
+def _ready_at(st: dict) -> float | None:
+    if st.get("phase") == "Succeeded":
+        finished = [
+            t
+            for s in st.get("containerStatuses") or ()
+            if (t := parse_time(((s.get("state") or {}).get("terminated") or {}).get("finishedAt")))
+        ]
+        if finished:
+            return max(finished)
+    ready = next((c for c in st.get("conditions") or () if c.get("type") == "Ready"), None)
+    if ready is None or (ready.get("status") != "True" and st.get("phase") != "Succeeded"):
+        return None
+    return parse_time(ready.get("lastTransitionTime"))
 
 
 def _containers(specs, statuses, init: bool, failures) -> tuple[ContainerHealth, ...]:
@@ -137,6 +179,9 @@ def _containers(specs, statuses, init: bool, failures) -> tuple[ContainerHealth,
             )
             for kind in probes.PROBE_KINDS
         }
+        phase = next((k for k in ("running", "waiting", "terminated") if k in state), "pending")
+        detail = state.get(phase) or {}
+        previous = last.get("terminated")
         out.append(
             ContainerHealth(
                 name=name,
@@ -145,6 +190,18 @@ def _containers(specs, statuses, init: bool, failures) -> tuple[ContainerHealth,
                 restarts=int(s.get("restartCount") or 0),
                 status=_container_status(state),
                 probes=container_probes,
+                started=s["started"] if isinstance(s.get("started"), bool) else None,
+                state=phase,
+                reason=str(detail.get("reason") or ""),
+                message=one_line(str(detail.get("message") or "")),
+                exit_code=detail.get("exitCode") if phase == "terminated" else None,
+                last_termination=Termination(
+                    str(previous.get("reason") or ""),
+                    previous.get("exitCode"),
+                    parse_time(previous.get("finishedAt")),
+                )
+                if previous
+                else None,
             )
         )
     return tuple(out)

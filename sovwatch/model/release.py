@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sovwatch.model import conditions
 from sovwatch.model.helmrelease import chart_label, dependencies, source_of
 from sovwatch.model.pod import PodHealth
+from sovwatch.model.release_times import RecordedTimes, recorded_times
 from sovwatch.model.states import BAD_STATES, State, Verdict, severity
 from sovwatch.model.times import parse_time
 from sovwatch.model.volumes import VolumeHealth
@@ -53,6 +54,8 @@ class ReleaseCore:
     volumes: tuple[VolumeHealth, ...]
     reconciled: bool
     """helm-controller has written any status (used to tell "Flux not reconciling")."""
+    recorded: RecordedTimes = RecordedTimes()
+    """The rollout's instants as the objects record them (see `release_times`)."""
 
 
 def summarize_workloads(
@@ -102,6 +105,7 @@ def assemble_release(
         pods=pods,
         volumes=tuple(sorted(volumes, key=lambda v: v.key)),
         reconciled=bool((hr.get("status") or {}).get("conditions")),
+        recorded=recorded_times(hr, pods),
     )
 
 

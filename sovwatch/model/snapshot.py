@@ -1,14 +1,17 @@
 """The `sovwatch.snapshot/v1` contract: one frozen picture that every view and output reads.
 
 JSON shape (documented in the README; field names are the contract):
-    schema, cluster {context, server}, observedAt, outcome, eta, progress {ready, total, expected,
+    schema, cluster {context, server}, observedAt, outcome, eta, etaDetail {finished,
+    typicalStepSeconds, unknownBecause}, progress {ready, total, expected,
     expectedSource, failed, stalled, waiting, progressing, suspended, unknown},
     graph {waves, criticalPath, cycles, missing}, streams [{resource, state, since, detail}],
     releases [{namespace, name, state, reason, message, since, chart, dependsOn, blockedBy,
     rootCause {kind, namespace, name, state, reason, message, chain} | null, helm {state, reason,
     message}, wave, workloads {state, ready, total}, timeline {firstSeen, started, ready,
-    durationSeconds} | null, pods [{namespace, name, state, reason, status, message, ready,
-    containers, restarts, probes {readiness, liveness, startup: {state, failures, lastMessage}}}],
+    durationSeconds, installed, workloadsReady, basis {firstSeen, started, ready}} | null, pods [{namespace, name, state, reason, status, message, ready,
+    containers, restarts, probes {readiness, liveness, startup: {state, failures, lastMessage}},
+    containerStatuses [{name, init, ready, started, restarts, state, reason, message, exitCode,
+    lastTermination {reason, exitCode, finishedAt} | null, probes {readiness, liveness, startup}}]}],
     volumes [{namespace, name, phase, attach, state, reason, message, consumers}]}],
     objects [{kind, apiVersion, namespace, name, state, reason, message}] (every watched object
     except Events), events [{namespace, involvedObject {kind, namespace, name}, type, reason,
@@ -21,8 +24,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from sovwatch.model import eta
 from sovwatch.model.events import EventRecord, dedupe, ordered
-from sovwatch.model.pod import PodHealth
+from sovwatch.model.pod import ContainerHealth, PodHealth
 from sovwatch.model.probes import PROBE_KINDS
 from sovwatch.model.progress import Progress
 from sovwatch.model.release import ReleaseCore, WorkloadSummary
@@ -92,6 +96,30 @@ def _pod(p: PodHealth) -> dict:
         "containers": p.total,
         "restarts": p.restarts,
         "probes": {k: probes[k].to_dict() for k in PROBE_KINDS},
+        "containerStatuses": [_container(c) for c in p.containers],
+    }
+
+
+def _container(c: ContainerHealth) -> dict:
+    last = c.last_termination
+    return {
+        "name": c.name,
+        "init": c.init,
+        "ready": c.ready,
+        "started": c.started,
+        "restarts": c.restarts,
+        "state": c.state,
+        "reason": c.reason,
+        "message": c.message,
+        "exitCode": c.exit_code,
+        "lastTermination": None
+        if last is None
+        else {
+            "reason": last.reason,
+            "exitCode": last.exit_code,
+            "finishedAt": format_time(last.finished_at),
+        },
+        "probes": {k: c.probes[k].to_dict() for k in PROBE_KINDS},
     }
 
 
@@ -146,6 +174,7 @@ class Snapshot:
     releases: tuple[ReleaseView, ...]
     objects: tuple[ObjectRow, ...]
     events: tuple[EventRecord, ...]
+    eta_detail: eta.Estimate | None = None
     schema: str = SCHEMA
 
     def release(self, namespace: str, name: str) -> ReleaseView | None:
@@ -158,6 +187,7 @@ class Snapshot:
             "observedAt": format_time(self.observed_at),
             "outcome": self.outcome,
             "eta": self.eta,
+            "etaDetail": self.eta_detail.to_dict() if self.eta_detail else None,
             "progress": self.progress.to_dict(),
             "graph": {
                 "waves": [[_ref(k) for k in wave] for wave in self.waves],
@@ -179,8 +209,13 @@ def snapshot_of(
     report = rollout.graph_report
     deps = {k: r.depends_on for k, r in rollout.releases.items()}
     states = {k: r.verdict.state for k, r in rollout.releases.items()}
-    eta, path = rollout.timeline.eta(
-        deps, states, now, min_finished=rollout.settings.eta_min_finished, report=report
+    estimate = eta.estimate(
+        rollout.timeline,
+        deps,
+        states,
+        report,
+        now,
+        min_finished=rollout.settings.eta_min_finished,
     )
     releases = tuple(
         ReleaseView(
@@ -208,10 +243,11 @@ def snapshot_of(
         cluster=cluster or ClusterInfo(),
         observed_at=now,
         outcome=str(rollout.outcome),
-        eta=eta,
+        eta=estimate.seconds,
+        eta_detail=estimate,
         progress=rollout.progress,
         waves=tuple(tuple(w) for w in report.by_wave()),
-        critical_path=path,
+        critical_path=estimate.path,
         cycles=report.cycles,
         missing=report.missing,
         streams=streams,

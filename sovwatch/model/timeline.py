@@ -1,30 +1,30 @@
-"""Timeline: when each release was first seen, started, became ready; durations and an ETA.
+"""Timeline: when each release was first seen, started, became ready, and how long it took.
 
-A small accumulator fed with (release states, now) after each model update; still pure (no I/O, no
-clock of its own). "Started" is the first time a release was seen being worked on (progressing,
-failed, stalled, suspended: helm-controller began acting on it); "ready" is when it last became ready
-after that (cleared if it stops being ready). Releases that were already ready when first seen, or
-went from waiting to ready between two updates, have no start and no duration. Observing the same
-states again is a no-op, so feeding only the releases that changed is enough.
+The instants come from the objects (`release_times`: creationTimestamp, status.history, the Ready
+condition, the pods' startTime and Ready transitions), so a cold start mid-bootstrap, `--once`, a
+live watch and a replay at any speed give the same timeline. Observation time is only the fallback,
+per instant, when the API records nothing (basis "observed"): first seen = when the store first
+received the HelmRelease; started = the first update that saw it being worked on (progressing,
+failed, stalled, suspended); ready = the update that saw it ready. A start once known is kept while
+nothing newer is recorded; `ready` is cleared when the release stops being ready. Observing the same
+release again is idempotent, so feeding only the releases that changed is enough.
 
-ETA: once `eta_min_finished` releases have a duration, each unfinished release is expected to take
-the median duration (minus what it has already spent, if started); the ETA is the heaviest dependency
-chain of those remaining times (the critical path), so parallel waves are not summed.
+The ETA lives in `eta.py`.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sovwatch.model import graph
+from sovwatch.model.release import ReleaseCore
+from sovwatch.model.release_times import OBSERVED, Instant
 from sovwatch.model.states import State
 from sovwatch.model.times import format_time
 
 Key = tuple[str, str, str]
 _NOT_STARTED = (State.WAITING, State.UNKNOWN, State.READY)
-"""States that do not start a release's clock: it has to be seen working (progressing, failing) first."""
+"""States that do not start a release's observed clock: it has to be seen working first."""
 
 
 @dataclass
@@ -32,6 +32,13 @@ class ReleaseTimes:
     first_seen: float
     started: float | None = None
     ready: float | None = None
+    installed: float | None = None
+    """HelmRelease Ready=True since (helm-controller finished its action; with disableWait only
+    "manifests applied")."""
+    workloads_ready: float | None = None
+    """When the last of the release's pods became ready (all ready), else None."""
+    basis: dict[str, str] = field(default_factory=dict)
+    """Where firstSeen / started / ready came from (a `release_times` field name, or "observed")."""
 
     @property
     def duration(self) -> float | None:
@@ -45,6 +52,9 @@ class ReleaseTimes:
             "started": format_time(self.started),
             "ready": format_time(self.ready),
             "durationSeconds": None if self.duration is None else round(self.duration, 3),
+            "installed": format_time(self.installed),
+            "workloadsReady": format_time(self.workloads_ready),
+            "basis": {k: self.basis.get(k) for k in ("firstSeen", "started", "ready")},
         }
 
 
@@ -52,53 +62,47 @@ class ReleaseTimes:
 class Timeline:
     releases: dict[Key, ReleaseTimes] = field(default_factory=dict)
 
-    def observe(self, states: Iterable[tuple[Key, State | None, float | None]], now: float) -> None:
-        """Record release states at `now`: (key, state or None when deleted, first-seen time)."""
-        for key, state, first_seen in states:
-            if state is None:
+    def observe(
+        self, releases: Iterable[tuple[Key, ReleaseCore | None, float | None]], now: float
+    ) -> None:
+        """Record releases at `now`: (key, the release or None when deleted, when the store first
+        received it)."""
+        for key, core, received in releases:
+            if core is None:
                 self.releases.pop(key, None)
                 continue
-            times = self.releases.get(key)
-            if times is None:
-                times = self.releases[key] = ReleaseTimes(
-                    first_seen if first_seen is not None else now
-                )
-                if state is State.READY:
-                    continue  # already ready when first seen: no start, no duration
-            if times.started is None and state not in _NOT_STARTED:
-                times.started = now
-            if state is State.READY:
-                if times.ready is None and times.started is not None:
-                    times.ready = now
-            else:
-                times.ready = None
+            self.releases[key] = _times(core, self.releases.get(key), received, now)
 
     def durations(self) -> list[float]:
         return [d for t in self.releases.values() if (d := t.duration) is not None]
 
-    def eta(
-        self,
-        deps: Mapping[Key, Sequence[Key]],
-        states: Mapping[Key, State],
-        now: float,
-        *,
-        min_finished: int,
-        report: graph.GraphReport | None = None,
-    ) -> tuple[float | None, tuple[Key, ...]]:
-        """(seconds until every release is expected ready or None, the critical path)."""
-        done = self.durations()
-        typical = statistics.median(done) if done else 60.0
 
-        def remaining(key: Key) -> float:
-            if states.get(key) is State.READY:
-                return 0.0
-            times = self.releases.get(key)
-            spent = now - times.started if times and times.started is not None else 0.0
-            return max(typical - spent, 1.0)
+def _times(
+    core: ReleaseCore, before: ReleaseTimes | None, received: float | None, now: float
+) -> ReleaseTimes:
+    rec = core.recorded
+    state = core.verdict.state
+    first = rec.created or _kept(before, "first_seen", "firstSeen")
+    first = first or Instant(received if received is not None else now, OBSERVED)
+    started = rec.started or _kept(before, "started", "started")
+    if started is None and state not in _NOT_STARTED:
+        started = Instant(now, OBSERVED)
+    ready = None
+    if state is State.READY:
+        ready = rec.ready or _kept(before, "ready", "ready") or Instant(now, OBSERVED)
+    chosen = {"firstSeen": first, "started": started, "ready": ready}
+    return ReleaseTimes(
+        first_seen=first.at,
+        started=started.at if started else None,
+        ready=ready.at if ready else None,
+        installed=rec.installed.at if rec.installed else None,
+        workloads_ready=rec.workloads_ready.at if rec.workloads_ready else None,
+        basis={k: i.basis for k, i in chosen.items() if i is not None},
+    )
 
-        path = graph.critical_path(deps, remaining, report=report)
-        while path and states.get(path[0]) is State.READY:
-            path = path[1:]  # finished ancestors link the chain but are not on what remains
-        if len(done) < min_finished:
-            return None, path
-        return round(sum(remaining(k) for k in path), 1), path
+
+def _kept(before: ReleaseTimes | None, attr: str, name: str) -> Instant | None:
+    """An instant remembered from an earlier update."""
+    if before is None or getattr(before, attr) is None:
+        return None
+    return Instant(getattr(before, attr), before.basis.get(name, OBSERVED))

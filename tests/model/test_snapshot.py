@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 
 from sovwatch.model.snapshot import SCHEMA, ClusterInfo, build_snapshot
-from sovwatch.model.states import State
-from sovwatch.model.timeline import Timeline
 from sovwatch.sources.events import HealthState, StreamHealth
 from tests.model.model_builders import (
     T0_EPOCH,
@@ -167,28 +165,3 @@ def test_no_secrets_in_the_snapshot():
     text = json.dumps(_snapshot().to_dict())
     assert "hunter2" not in text
     assert "s3cr3t" not in text
-
-
-def test_timeline_and_eta():
-    key = ("HelmRelease", "flux-system", "bp-x")
-    t = Timeline()
-    t.observe([(key, State.WAITING, 100.0)], now=100)
-    t.observe([(key, State.PROGRESSING, 100.0)], now=130)
-    t.observe([(key, State.READY, 100.0)], now=190)
-    times = t.releases[key]
-    assert (times.first_seen, times.started, times.ready, times.duration) == (100.0, 130, 190, 60)
-    ready_at_start = ("HelmRelease", "flux-system", "bp-y")
-    t.observe([(ready_at_start, State.READY, 50.0)], now=200)
-    assert t.releases[ready_at_start].duration is None
-    keys = [("HelmRelease", "flux-system", f"bp-{i}") for i in range(5)]
-    for k in keys[:3]:
-        t.observe([(k, State.PROGRESSING, 0.0)], now=200)
-        t.observe([(k, State.READY, 0.0)], now=260)
-    deps = {keys[3]: (), keys[4]: (keys[3],), key: ()}
-    eta, path = t.eta(
-        deps, {keys[3]: State.WAITING, keys[4]: State.WAITING}, now=300, min_finished=3
-    )
-    assert path == (keys[3], keys[4])
-    assert eta == 120.0
-    eta, _ = t.eta(deps, {}, now=300, min_finished=10)
-    assert eta is None

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from sovwatch.emulator.objects import CATALOGUE, ObjectStore
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
 from sovwatch.model.rollout import Rollout
 from sovwatch.model.snapshot import build_snapshot, snapshot_of
 from sovwatch.model.states import State
-from sovwatch.sources.events import EventType, WatchEvent
-from sovwatch.sources.slimming import slim
-from sovwatch.store.store import Store
+from tests.model.scenario_feed import START, Feed, store_at
 
-START = 1_777_543_200.0
 KEYCLOAK_CHART = ("HelmChart", "flux-system", "flux-system-bp-keycloak")
 LOKI_CLAIM = ("PersistentVolumeClaim", "loki", "storage-loki-0")
 BLOCKED = {
@@ -34,21 +29,9 @@ BLOCKED = {
 }
 
 
-def _store_at(sim_seconds: float) -> Store:
-    objects = ObjectStore()
-    ScenarioRunner(objects, load_scenario("stuck"), seed=0, start=START).run_until(sim_seconds)
-    store = Store()
-    for rt in CATALOGUE:
-        if rt.view_of or rt.kind in ("Namespace", "CustomResourceDefinition"):
-            continue
-        for obj in objects.list(rt.key)[0]:
-            store.apply(WatchEvent(rt.key, EventType.ADDED, slim(obj), START + sim_seconds))
-    return store
-
-
 @pytest.fixture(scope="module")
 def at_ten_minutes():
-    return build_snapshot(_store_at(600), now=START + 600, started_at=START)
+    return build_snapshot(store_at("stuck", 600), now=START + 600, started_at=START)
 
 
 def _cause(snapshot, name):
@@ -123,26 +106,11 @@ def test_noise_is_not_blocking(at_ten_minutes):
 def test_streamed_rollout_to_the_end():
     """Every change streamed through the incremental Rollout; at minute 60 spire is stalled, its
     dependants name it, the rollout has timed out, and incremental agrees with full recomputation."""
-    objects = ObjectStore()
-    runner = ScenarioRunner(objects, load_scenario("stuck"), seed=0, start=START)
-    store = Store()
-    views = {rt.key for rt in CATALOGUE if rt.view_of}
-    objects.listeners.append(
-        lambda change: (
-            change.resource in views
-            or store.apply(
-                WatchEvent(
-                    change.resource,
-                    EventType(change.type),
-                    slim(change.obj),
-                    START + runner.sim_time,
-                )
-            )
-        )
-    )
+    feed = Feed("stuck")
+    store = feed.store
     rollout = Rollout(started_at=START)
     for t in range(30, 3601, 30):
-        runner.run_until(t)
+        feed.run_until(t)
         rollout.update(store, store.drain_changes(), START + t)
     now = START + 3600
     incremental = snapshot_of(rollout, store, now=now)
@@ -165,3 +133,5 @@ def test_streamed_rollout_to_the_end():
     assert _cause(incremental, "bp-grafana").cause.reason == "Multi-Attach"
     assert _cause(incremental, "bp-catalyst-platform").cause.name == "flux-system-bp-keycloak"
     assert incremental.progress.ready == 7
+    assert incremental.eta is None  # bp-spire will not finish by itself
+    assert incremental.eta_detail.unknown_because == "bp-spire is stalled"

@@ -1,0 +1,183 @@
+"""Phase one of a rollout update: take each changed object in, note what it made stale.
+
+Objects that are judged on their own (HelmReleases, Flux sources, Kustomizations, workloads, Events)
+are classified here, as they arrive, and their relations (claims, owners, PV links, dependsOn,
+sources, involved objects) are re-linked in the `RelationIndex`. What depends on other objects (pods
+with their events, PVCs with their attachments, releases with everything they own, root causes) is
+only marked in a `Work` record; `rollout.Rollout` recomputes it in phase two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sovwatch.model.events import EventRecord, normalize
+from sovwatch.model.flux_sources import SOURCE_KINDS, classify_source, upstream_of
+from sovwatch.model.helmrelease import classify_helmrelease, dependencies, source_of
+from sovwatch.model.index import RelationIndex
+from sovwatch.model.kustomization import classify_kustomization, inventory_helmreleases
+from sovwatch.model.states import Verdict
+from sovwatch.model.workloads import (
+    WORKLOAD_KINDS,
+    classify_workload,
+    is_top_level,
+    own_claims,
+    ownership,
+    release_claims,
+)
+from sovwatch.store.store import Store
+
+Key = tuple[str, str, str]
+HR = "HelmRelease"
+PVC = "PersistentVolumeClaim"
+VA = "VolumeAttachment"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRow:
+    """One watched object's verdict, for the snapshot's `objects` list."""
+
+    kind: str
+    api_version: str
+    namespace: str
+    name: str
+    verdict: Verdict
+
+
+@dataclass
+class Work:
+    """What one update has to recompute after the changes were taken in."""
+
+    objects: set[Key] = field(default_factory=set)
+    pods: set[Key] = field(default_factory=set)
+    pvcs: set[Key] = field(default_factory=set)
+    releases: set[Key] = field(default_factory=set)
+    root_causes: set[Key] = field(default_factory=set)
+    graph: bool = False
+    inventory: bool = False
+
+
+@dataclass
+class Intake:
+    """The per-object caches and the relation index, kept current one changed key at a time."""
+
+    index: RelationIndex = field(default_factory=RelationIndex)
+    objects: dict[Key, ObjectRow] = field(default_factory=dict)
+    """Every watched object's verdict except Events (the snapshot's `objects`)."""
+    events: dict[Key, EventRecord] = field(default_factory=dict)
+    helm: dict[Key, Verdict] = field(default_factory=dict)
+    """HelmRelease verdicts (helm-controller's own view)."""
+    sources: dict[Key, Verdict] = field(default_factory=dict)
+    workloads: dict[Key, tuple[dict, Verdict]] = field(default_factory=dict)
+    """Top-level workloads (not owned by another workload) with their verdicts."""
+    inventories: dict[Key, frozenset[Key]] = field(default_factory=dict)
+    first_release_at: float | None = None
+    """When the store first received any HelmRelease."""
+
+    def take(self, store: Store, key: Key, work: Work) -> None:
+        """Fold one changed key in; record in `work` what derived state it made stale."""
+        kind = key[0]
+        obj = store.get(*key)
+        idx = self.index
+        if kind == "Event":
+            record = normalize(obj) if obj is not None else None
+            if record is None:
+                self.events.pop(key, None)
+            else:
+                self.events[key] = record
+            for involved in idx.event_involved.relink(key, [record.involved] if record else []):
+                if involved[0] == "Pod":
+                    work.pods.add(involved)
+                elif involved[0] == PVC:
+                    work.pvcs.add(involved)
+            return
+        work.objects.add(key)
+        if kind == "Pod":
+            work.pods.add(key)
+        elif kind == PVC:
+            work.pvcs.add(key)
+            pv = (obj or {}).get("spec", {}).get("volumeName")
+            idx.pvc_pv.relink(key, [pv] if pv else [])
+            claims = own_claims(obj) if obj is not None else ()
+            work.releases |= idx.releases_of_claims(idx.pvc_claims.relink(key, claims))
+        elif kind == VA:
+            pv = ((obj or {}).get("spec", {}).get("source") or {}).get("persistentVolumeName")
+            work.pvcs |= idx.pvcs_of_pv(idx.va_pv.relink(key, [pv] if pv else []))
+        elif kind in WORKLOAD_KINDS:
+            self._on_workload(store, key, obj, work)
+        elif kind == HR:
+            self._on_helmrelease(store, key, obj, work)
+        elif kind in SOURCE_KINDS:
+            self._on_source(key, obj, work)
+        elif kind == "Kustomization":
+            work.inventory = True
+            self.inventories.pop(key, None)
+            if obj is not None:
+                self.inventories[key] = inventory_helmreleases(obj)
+            self.set_row(key, obj, classify_kustomization(obj) if obj else None)
+
+    def _on_workload(self, store: Store, key: Key, obj: dict | None, work: Work) -> None:
+        claims: tuple = ()
+        if obj is None:
+            self.workloads.pop(key, None)
+            self.set_row(key, None, None)
+        else:
+            verdict = classify_workload(obj)
+            self.set_row(key, obj, verdict)
+            if is_top_level(obj):
+                self.workloads[key] = (obj, verdict)
+                claims = ownership(obj, store.get).claims
+            else:
+                self.workloads.pop(key, None)
+        work.releases |= self.index.releases_of_claims(
+            self.index.workload_claims.relink(key, claims)
+        )
+        work.pods |= self.index.pod_owners.sources(key)
+
+    def _on_helmrelease(self, store: Store, key: Key, obj: dict | None, work: Work) -> None:
+        idx = self.index
+        known = key in self.helm  # before this change: the set of releases may change
+        work.releases.add(key)
+        claims: tuple = ()
+        deps: list[Key] = []
+        source: list[Key] = []
+        if obj is None:
+            self.helm.pop(key, None)
+            self.set_row(key, None, None)
+        else:
+            verdict = classify_helmrelease(obj)
+            self.helm[key] = verdict
+            self.set_row(key, obj, verdict)
+            claims = release_claims(obj)
+            deps = [(HR, ns, name) for ns, name in dependencies(obj)]
+            source = [s] if (s := source_of(obj)) else []
+            if self.first_release_at is None:
+                self.first_release_at = store.first_seen.get(key)
+        if (obj is None) == known or tuple(deps) != idx.hr_deps.targets(key):
+            work.graph = True
+        idx.hr_claims.relink(key, claims)
+        idx.hr_deps.relink(key, deps)
+        idx.hr_source.relink(key, source)
+
+    def _on_source(self, key: Key, obj: dict | None, work: Work) -> None:
+        upstream: list[Key] = []
+        if obj is None:
+            self.sources.pop(key, None)
+            self.set_row(key, None, None)
+        else:
+            verdict = classify_source(obj)
+            self.sources[key] = verdict
+            self.set_row(key, obj, verdict)
+            upstream = [u] if (u := upstream_of(obj)) else []
+        self.index.chart_upstream.relink(key, upstream)
+        work.root_causes |= self.index.hr_source.sources(key)
+        for chart in self.index.chart_upstream.sources(key):
+            work.root_causes |= self.index.hr_source.sources(chart)
+
+    def set_row(self, key: Key, obj: dict | None, verdict: Verdict | None) -> None:
+        if obj is None or verdict is None:
+            self.objects.pop(key, None)
+            return
+        self.objects[key] = ObjectRow(
+            key[0], str(obj.get("apiVersion", "")), key[1], key[2], verdict
+        )
