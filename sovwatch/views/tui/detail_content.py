@@ -90,7 +90,7 @@ def render(
     lines += _conditions(conditions)
     lines += _dependencies(release, releases, glyphs)
     lines += _root_cause(release)
-    lines += _pods(release, glyphs)
+    lines += _pods(release, glyphs, now=now)
     lines += _volumes(release, glyphs)
     lines += _events(release, events, now=now)
     lines.append(heading("Next"))
@@ -143,12 +143,18 @@ def _root_cause(release: dict) -> list[Content]:
     return [heading("Root cause"), Content.assemble(("  " + chain, "$state-waiting"))]
 
 
-def _pods(release: dict, glyphs: Glyphs) -> list[Content]:
-    pods = release.get("pods") or []
+POD_ORDER = {State.FAILED: 0, State.STALLED: 0, State.WAITING: 1, State.PROGRESSING: 1}
+"""Troubled pods first (a DaemonSet's one broken pod among ten ready ones)."""
+
+
+def _pods(release: dict, glyphs: Glyphs, *, now: float) -> list[Content]:
+    pods = sorted(release.get("pods") or [], key=lambda p: POD_ORDER.get(state_of(p), 2))
     if not pods:
         return []
     out = [heading("Pods")]
     for pod in pods:
+        containers = pod.get("containerStatuses")
+        calm = containers is not None and _healthy(pod, containers)
         out.append(
             Content.assemble(
                 f"  {pod.get('name', '')}  ",
@@ -156,29 +162,93 @@ def _pods(release: dict, glyphs: Glyphs) -> list[Content]:
                 f"  {pod.get('status') or pod.get('reason', '')}",
                 f"  ready {pod.get('ready', 0)}/{pod.get('containers', 0)}",
                 f"  restarts {pod.get('restarts', 0)}",
+                ("  probes ok", "dim") if calm and _has_probes(pod.get("probes")) else "",
             )
         )
+        if calm:  # one line is enough for a pod with nothing to say
+            continue
         if pod.get("message"):
             out.append(Content.assemble(("    " + pod["message"], "dim")))
-        out += _probes(pod.get("probes") or {})
+        if containers is None:  # a snapshot from before per-container detail: the pod's worst
+            out += _probes(pod.get("probes") or {}, indent="    ")
+        for container in containers or []:
+            out += _container(container, glyphs, now=now)
     return out
 
 
-def _probes(probes: dict) -> list[Content]:
-    if not probes:
+def _has_probes(probes: dict | None) -> bool:
+    return any(probe_state(p) != "none" for p in (probes or {}).values())
+
+
+def _healthy(pod: dict, containers: list[dict]) -> bool:
+    """Ready, never restarted, and no probe failing or failed lately."""
+    probes = [p for c in containers for p in (c.get("probes") or {}).values()]
+    return (
+        state_of(pod) is State.READY
+        and not pod.get("restarts")
+        and all(c.get("ready") or c.get("init") for c in containers)
+        and all(probe_state(p) in ("passing", "none") and not p.get("failures") for p in probes)
+    )
+
+
+def _container(c: dict, glyphs: Glyphs, *, now: float) -> list[Content]:
+    """One container: its state and waiting/terminated reason, readiness, restarts and how its
+    previous run ended, its message, then its probes and their last failures."""
+    state, reason = str(c.get("state") or "pending"), str(c.get("reason") or "")
+    done = state == "terminated" and c.get("exitCode") == 0
+    if c.get("ready") or done:
+        style = "dim" if done else STATE_STYLE[State.READY]
+    elif state in ("waiting", "terminated") and reason not in (
+        "",
+        "ContainerCreating",
+        "PodInitializing",
+    ):
+        style = STATE_STYLE[State.FAILED]
+    else:
+        style = "dim" if state == "pending" else STATE_STYLE[State.PROGRESSING]
+    exit_code = c.get("exitCode")
+    parts: list[str | tuple[str, str]] = [
+        f"    {glyphs.bullet} ",
+        (c.get("name", ""), "bold"),
+        (" (init)" if c.get("init") else "", "dim"),
+        "  ",
+        (" ".join(p for p in (state, reason) if p), style),
+        f" exit {exit_code}" if exit_code is not None else "",
+        "" if c.get("init") else ("  ready" if c.get("ready") else "  not ready"),
+        f"  restarts {c.get('restarts', 0)}",
+    ]
+    last = c.get("lastTermination")
+    if last:
+        finished = epoch(last.get("finishedAt"))
+        ago = f" {age(now - finished)} ago" if finished is not None else ""
+        parts.append(
+            (f"  last run: {last.get('reason') or 'ended'} exit {last.get('exitCode')}{ago}", "dim")
+        )
+    out = [Content.assemble(*parts)]
+    if c.get("message"):
+        out.append(Content.assemble(("      " + c["message"], "dim")))
+    return out + _probes(c.get("probes") or {}, indent="      ")
+
+
+def _probes(probes: dict, *, indent: str) -> list[Content]:
+    """Each probe that exists, with its failures, then the last failure message of each."""
+    kinds = [
+        k for k in ("readiness", "liveness", "startup") if probe_state(probes.get(k)) != "none"
+    ]
+    if not kinds:
         return []
-    parts: list[str | tuple[str, str]] = ["    probes:"]
+    parts: list[str | tuple[str, str]] = [indent.removesuffix("  ") + "  probes:"]
     last = []
-    for kind in ("readiness", "liveness", "startup"):
-        probe = probes.get(kind)
+    for kind in kinds:
+        probe = probes[kind]
         state = probe_state(probe)
         failures = probe.get("failures", 0) if isinstance(probe, dict) else 0
         parts += [f" {kind} ", (state, PROBE_STYLE.get(state, "dim"))]
         if failures:
-            parts.append(f" x{failures}")
+            parts.append(f" ({failures} failures)" if failures > 1 else " (1 failure)")
         if isinstance(probe, dict) and probe.get("lastMessage"):
             last.append(
-                Content.assemble((f"      last {kind} failure: {probe['lastMessage']}", "dim"))
+                Content.assemble((f"{indent}  last {kind} failure: {probe['lastMessage']}", "dim"))
             )
     return [Content.assemble(*parts), *last]
 
