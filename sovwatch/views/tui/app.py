@@ -22,6 +22,7 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
 from __future__ import annotations
 
 import asyncio
+import math
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
@@ -214,7 +215,8 @@ class SovwatchApp(App[None]):
         control = self.replay_control
         if control is None:
             return ""
-        speed = "instant" if control.speed is None else f"{control.speed:g}x"
+        instant = control.speed is None or math.isinf(control.speed)
+        speed = "instant" if instant else f"{control.speed:g}x"
         return f"{'PAUSED' if control.paused else 'REPLAY'} {speed}"
 
     def get_key_display(self, binding: Binding) -> str:
