@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
@@ -85,7 +86,10 @@ class SovwatchApp(App[None]):
             clock: wall-clock source (a replay passes its recording clock; tests pin it).
             started_at: when the watch began (default: when the app starts).
         """
-        super().__init__()
+        # NO_COLOR: Textual strips every colour (its NoColor filter, chosen here, rather than
+        # mapping the theme to greys that can meet each other); the terminal's own foreground
+        # on its own background is readable everywhere, and bars use reverse video instead.
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         if self.ansi_colours:
             self.ansi_color = True  # ANSI colours go out as ANSI codes, in the terminal's palette
         self.source_factory = source_factory

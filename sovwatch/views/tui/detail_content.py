@@ -55,6 +55,7 @@ def render(
     events: list[dict],
     now: float,
     glyphs: Glyphs,
+    width: int | None = None,
 ) -> Content:
     """The whole detail text for `release`.
 
@@ -62,6 +63,7 @@ def render(
         releases: every release by `namespace/name` (for dependency states).
         conditions: the HelmRelease's `status.conditions`, as the API has them.
         events: the snapshot's recent events (those about this release's objects are shown).
+        width: wrap long lines to this many cells under their own indent (None: no wrapping).
     """
     state = state_of(release)
     since = epoch(release.get("since"))
@@ -95,7 +97,23 @@ def render(
     lines += _events(release, events, now=now)
     lines.append(heading("Next"))
     lines += [Content(f"  {command}") for command in next_commands(release, names)]
+    if width:
+        lines = [piece for line in lines for piece in hang(line, width)]
     return Content("\n").join(lines)
+
+
+def hang(line: Content, width: int) -> list[Content]:
+    """`line` wrapped to `width` cells, continuation lines indented two cells past its own indent,
+    so a long message stays under the item it belongs to."""
+    if line.cell_length <= width:
+        return [line]
+    indent = len(line.plain) - len(line.plain.lstrip(" "))
+    room = max(width - indent - 2, 10)
+    pieces = line[indent:].wrap(room)
+    return [
+        pieces[0].pad_left(indent),
+        *(piece.pad_left(indent + 2) for piece in pieces[1:]),
+    ]
 
 
 def _conditions(conditions: list[dict]) -> list[Content]:

@@ -78,3 +78,21 @@ def test_init_container_and_oom_kill():
     assert "• wait-for-db (init)  terminated Completed exit 0  restarts 0" in shown
     assert "• loki  running  not ready  restarts 3  last run: OOMKilled exit 137 2m ago" in shown
     assert "      probes: readiness failing (4 failures) liveness passing" in shown
+
+
+def test_long_lines_wrap_under_their_own_indent():
+    message = "Multi-Attach error for volume pvc-3ef42110 Volume is already used by pod(s) loki-0"
+    release = {
+        "name": "bp-loki",
+        "namespace": "flux-system",
+        "state": "progressing",
+        "pods": [pod(message=message, containerStatuses=[])],
+    }
+    content = detail_content.render(
+        release, {}, conditions=[], events=[], now=0.0, glyphs=UTF8, width=40
+    )
+    lines = content.plain.splitlines()
+    assert all(len(line) <= 40 for line in lines)
+    start = lines.index("    Multi-Attach error for volume")
+    assert lines[start + 1].startswith("      pvc-3ef42110")  # two past the item's indent
+    assert " ".join(line.strip() for line in lines[start : start + 4]).startswith(message)

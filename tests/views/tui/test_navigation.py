@@ -253,3 +253,20 @@ async def test_detail_pane_shows_each_container(fed_app):
             "last readiness failure: Readiness probe failed: HTTP probe failed with statuscode: 503"
             in text
         )
+
+
+async def test_detail_pane_takes_the_room_a_short_table_leaves(fed_app):
+    app = fed_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("enter")
+        await pilot.pause()
+        lines = screen.lines(app)
+        rule = next(i for i, line in enumerate(lines) if line.startswith("─" * 20))
+        assert 8 <= rule <= 15  # a full table keeps about 45% of the screen
+        await pilot.press("escape", "slash", *"loki", "enter", "enter")
+        await pilot.pause()
+        lines = screen.lines(app)
+        rule = next(i for i, line in enumerate(lines) if line.startswith("─" * 20))
+        assert rule == 4  # header, column labels, bp-loki, then the pane
+        assert lines[rule + 1].startswith(" bp-loki")

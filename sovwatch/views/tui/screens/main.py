@@ -132,6 +132,7 @@ class MainScreen(Screen[None]):
         releases = {release_key(r): r for r in self.snapshot.get("releases") or []}
         key = self.query_one(ReleaseTable).selected_key
         text = self.query_one("#detail-text", CalmStatic)
+        width = text.content_size.width or self.app.size.width - 3  # padding and scrollbar
         if key in releases:
             release = releases[key]
             text.show(
@@ -142,6 +143,7 @@ class MainScreen(Screen[None]):
                     events=self.snapshot.get("events") or [],
                     now=self.now,
                     glyphs=self.glyphs,
+                    width=width,
                 )
             )
 
@@ -191,6 +193,7 @@ class MainScreen(Screen[None]):
         self.pane = "" if self.pane == pane else pane
         switcher = self.query_one("#pane", ContentSwitcher)
         switcher.set_class(not self.pane, "hidden")
+        self.query_one("#releases").set_class(bool(self.pane), "with-pane")
         if self.pane:
             switcher.current = self.pane
         self.rerender()
