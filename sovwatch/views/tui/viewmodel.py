@@ -2,8 +2,8 @@
 
 Widgets never classify, join or order anything themselves: the model decides states, root causes,
 waves and the critical path; this module only picks fields and formats them (durations, counts,
-"2/3", "← bp-loki: Multi-Attach data-loki-0"). Durations in tables have minute granularity so that a
-calm rollout changes a row at most once a minute.
+"2/3"; the short cause "← bp-loki: Multi-Attach storage-loki-0" is cause_text.py's). Durations in
+tables have minute granularity so that a calm rollout changes a row at most once a minute.
 """
 
 from __future__ import annotations
