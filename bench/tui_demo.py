@@ -1,10 +1,12 @@
-"""Run the TUI against the in-process emulator playing a scenario: a stand-in for `sovwatch demo`.
+"""Run the TUI against the in-process emulator playing a scenario, from a chosen point.
 
     python bench/tui_demo.py [--scenario stuck] [--speed 60] [--at 600] [--ascii] [--seconds N]
 
-The emulator serves the scenario on 127.0.0.1 (played instantly to `--at` simulated seconds, then
-in real time x `--speed`); the app watches it through the real watch engine over HTTP. Used by the
-tmux checks, the pty signal tests and bench/tui_bandwidth.py. Exits with the app's return code.
+Like `sovwatch demo`, plus what a measurement needs: the scenario played instantly to `--at`
+simulated seconds (then in real time x `--speed`, so a tiny speed freezes it there) and an exit
+after `--seconds`. The app watches the emulator through the real watch engine over HTTP. Used by
+bench/tui_bandwidth.py; tests run `python -m sovwatch demo` instead. Exits with the app's return
+code.
 """
 
 from __future__ import annotations

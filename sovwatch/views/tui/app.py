@@ -22,6 +22,8 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
 from __future__ import annotations
 
 import asyncio
+import math
+import os
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
@@ -36,7 +38,7 @@ from sovwatch.exitcodes import ExitCode
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
 from sovwatch.views.tui.options import ReplayControl, TuiSettings
-from sovwatch.views.tui.palette import Palette
+from sovwatch.views.tui.palette import Palette, colour_variables
 from sovwatch.views.tui.screens.help import HelpScreen, describe
 from sovwatch.views.tui.screens.main import MainScreen
 from sovwatch.views.tui.widgets.ascii_scrollbar import AsciiScrollBarRender
@@ -84,7 +86,12 @@ class SovwatchApp(App[None]):
             clock: wall-clock source (a replay passes its recording clock; tests pin it).
             started_at: when the watch began (default: when the app starts).
         """
-        super().__init__()
+        # NO_COLOR: Textual strips every colour (its NoColor filter, chosen here, rather than
+        # mapping the theme to greys that can meet each other); the terminal's own foreground
+        # on its own background is readable everywhere, and bars use reverse video instead.
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
+        if self.ansi_colours:
+            self.ansi_color = True  # ANSI colours go out as ANSI codes, in the terminal's palette
         self.source_factory = source_factory
         self.cluster = cluster
         self.settings = settings or TuiSettings()
@@ -124,6 +131,15 @@ class SovwatchApp(App[None]):
             return snapshot_of(rollout, store, now=now, cluster=cluster).to_dict()
 
         return snapshot
+
+    @property
+    def ansi_colours(self) -> bool:
+        """True on a 16-colour terminal (`TERM=xterm`, `screen`): states use ANSI colours."""
+        return not self.no_color and self.console.color_system in ("standard", "windows")
+
+    def get_css_variables(self) -> dict[str, str]:
+        variables = super().get_css_variables()
+        return {**variables, **colour_variables(variables, ansi=self.ansi_colours)}
 
     def conditions_of(self, release: dict) -> list[dict]:
         """The HelmRelease's `status.conditions` as stored (shown verbatim in the detail pane)."""
@@ -203,7 +219,8 @@ class SovwatchApp(App[None]):
         control = self.replay_control
         if control is None:
             return ""
-        speed = "instant" if control.speed is None else f"{control.speed:g}x"
+        instant = control.speed is None or math.isinf(control.speed)
+        speed = "instant" if instant else f"{control.speed:g}x"
         return f"{'PAUSED' if control.paused else 'REPLAY'} {speed}"
 
     def get_key_display(self, binding: Binding) -> str:

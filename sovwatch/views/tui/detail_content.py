@@ -12,37 +12,12 @@ from __future__ import annotations
 from textual.content import Content
 
 from sovwatch.model.states import State
+from sovwatch.views.tui.cause_text import culprit, short, state_of
 from sovwatch.views.tui.glyphs import Glyphs
-from sovwatch.views.tui.viewmodel import (
-    age,
-    chart_text,
-    culprit,
-    epoch,
-    probe_state,
-    short,
-    state_of,
-)
+from sovwatch.views.tui.palette import STATE_STYLE
+from sovwatch.views.tui.viewmodel import KIND_NOUN, age, chart_text, epoch, kind_noun, probe_state
 
-STATE_STYLE = {
-    State.READY: "$text-success",
-    State.PROGRESSING: "$text-primary",
-    State.WAITING: "$text-warning",
-    State.FAILED: "bold $text-error",
-    State.STALLED: "bold $text-error",
-    State.SUSPENDED: "$text-secondary",
-    State.UNKNOWN: "dim",
-}
-PROBE_STYLE = {"failing": "bold $text-error", "passing": "$text-success", "unknown": "dim"}
-KIND_NOUN = {
-    "Pod": "pod",
-    "PersistentVolumeClaim": "pvc",
-    "HelmRelease": "hr",
-    "HelmChart": "helmchart",
-    "HelmRepository": "helmrepository",
-    "OCIRepository": "ocirepository",
-    "GitRepository": "gitrepository",
-    "Kustomization": "kustomization",
-}
+PROBE_STYLE = {"failing": "bold $state-failed", "passing": "$state-ready", "unknown": "dim"}
 
 
 def badge(state: State, glyphs: Glyphs) -> tuple[str, str]:
@@ -59,7 +34,7 @@ def next_commands(release: dict, names: frozenset[str]) -> list[str]:
     cause = release.get("rootCause") or {}
     kind, ns, name = cause.get("kind", ""), cause.get("namespace", ""), cause.get("name", "")
     if kind in KIND_NOUN and kind != "HelmRelease" and name:
-        commands.append(f"kubectl -n {ns} describe {KIND_NOUN[kind]} {name}")
+        commands.append(f"kubectl -n {ns} describe {kind_noun(kind)} {name}")
     for pod in release.get("pods") or []:
         if pod.get("restarts"):
             commands.append(f"kubectl -n {pod['namespace']} logs {pod['name']} --previous")
@@ -80,6 +55,7 @@ def render(
     events: list[dict],
     now: float,
     glyphs: Glyphs,
+    width: int | None = None,
 ) -> Content:
     """The whole detail text for `release`.
 
@@ -87,6 +63,7 @@ def render(
         releases: every release by `namespace/name` (for dependency states).
         conditions: the HelmRelease's `status.conditions`, as the API has them.
         events: the snapshot's recent events (those about this release's objects are shown).
+        width: wrap long lines to this many cells under their own indent (None: no wrapping).
     """
     state = state_of(release)
     since = epoch(release.get("since"))
@@ -115,12 +92,28 @@ def render(
     lines += _conditions(conditions)
     lines += _dependencies(release, releases, glyphs)
     lines += _root_cause(release)
-    lines += _pods(release, glyphs)
+    lines += _pods(release, glyphs, now=now)
     lines += _volumes(release, glyphs)
     lines += _events(release, events, now=now)
     lines.append(heading("Next"))
     lines += [Content(f"  {command}") for command in next_commands(release, names)]
+    if width:
+        lines = [piece for line in lines for piece in hang(line, width)]
     return Content("\n").join(lines)
+
+
+def hang(line: Content, width: int) -> list[Content]:
+    """`line` wrapped to `width` cells, continuation lines indented two cells past its own indent,
+    so a long message stays under the item it belongs to."""
+    if line.cell_length <= width:
+        return [line]
+    indent = len(line.plain) - len(line.plain.lstrip(" "))
+    room = max(width - indent - 2, 10)
+    pieces = line[indent:].wrap(room)
+    return [
+        pieces[0].pad_left(indent),
+        *(piece.pad_left(indent + 2) for piece in pieces[1:]),
+    ]
 
 
 def _conditions(conditions: list[dict]) -> list[Content]:
@@ -129,7 +122,7 @@ def _conditions(conditions: list[dict]) -> list[Content]:
     out = [heading("Conditions")]
     for c in conditions:
         status = c.get("status", "")
-        style = {"True": "$text-success", "False": "$text-error"}.get(status, "dim")
+        style = {"True": "$state-ready", "False": "$state-failed"}.get(status, "dim")
         out.append(
             Content.assemble(
                 f"  {c.get('type', '')}=",
@@ -152,7 +145,7 @@ def _dependencies(release: dict, releases: dict[str, dict], glyphs: Glyphs) -> l
         parts += [
             (glyphs.state[dep_state], STATE_STYLE[dep_state]),
             f" {short(dep)}",
-            ("" if found else " (missing)", "bold $text-error"),
+            ("" if found else " (missing)", "bold $state-failed"),
             "  ",
         ]
     return [heading("Depends on"), Content.assemble(*parts)]
@@ -165,15 +158,21 @@ def _root_cause(release: dict) -> list[Content]:
     chain = cause.get("chain") or " ".join(
         p for p in (cause.get("kind", ""), cause.get("name", ""), cause.get("message", "")) if p
     )
-    return [heading("Root cause"), Content.assemble(("  " + chain, "$text-warning"))]
+    return [heading("Root cause"), Content.assemble(("  " + chain, "$state-waiting"))]
 
 
-def _pods(release: dict, glyphs: Glyphs) -> list[Content]:
-    pods = release.get("pods") or []
+POD_ORDER = {State.FAILED: 0, State.STALLED: 0, State.WAITING: 1, State.PROGRESSING: 1}
+"""Troubled pods first (a DaemonSet's one broken pod among ten ready ones)."""
+
+
+def _pods(release: dict, glyphs: Glyphs, *, now: float) -> list[Content]:
+    pods = sorted(release.get("pods") or [], key=lambda p: POD_ORDER.get(state_of(p), 2))
     if not pods:
         return []
     out = [heading("Pods")]
     for pod in pods:
+        containers = pod.get("containerStatuses")
+        calm = containers is not None and _healthy(pod, containers)
         out.append(
             Content.assemble(
                 f"  {pod.get('name', '')}  ",
@@ -181,29 +180,93 @@ def _pods(release: dict, glyphs: Glyphs) -> list[Content]:
                 f"  {pod.get('status') or pod.get('reason', '')}",
                 f"  ready {pod.get('ready', 0)}/{pod.get('containers', 0)}",
                 f"  restarts {pod.get('restarts', 0)}",
+                ("  probes ok", "dim") if calm and _has_probes(pod.get("probes")) else "",
             )
         )
+        if calm:  # one line is enough for a pod with nothing to say
+            continue
         if pod.get("message"):
             out.append(Content.assemble(("    " + pod["message"], "dim")))
-        out += _probes(pod.get("probes") or {})
+        if containers is None:  # a snapshot from before per-container detail: the pod's worst
+            out += _probes(pod.get("probes") or {}, indent="    ")
+        for container in containers or []:
+            out += _container(container, glyphs, now=now)
     return out
 
 
-def _probes(probes: dict) -> list[Content]:
-    if not probes:
+def _has_probes(probes: dict | None) -> bool:
+    return any(probe_state(p) != "none" for p in (probes or {}).values())
+
+
+def _healthy(pod: dict, containers: list[dict]) -> bool:
+    """Ready, never restarted, and no probe failing or failed lately."""
+    probes = [p for c in containers for p in (c.get("probes") or {}).values()]
+    return (
+        state_of(pod) is State.READY
+        and not pod.get("restarts")
+        and all(c.get("ready") or c.get("init") for c in containers)
+        and all(probe_state(p) in ("passing", "none") and not p.get("failures") for p in probes)
+    )
+
+
+def _container(c: dict, glyphs: Glyphs, *, now: float) -> list[Content]:
+    """One container: its state and waiting/terminated reason, readiness, restarts and how its
+    previous run ended, its message, then its probes and their last failures."""
+    state, reason = str(c.get("state") or "pending"), str(c.get("reason") or "")
+    done = state == "terminated" and c.get("exitCode") == 0
+    if c.get("ready") or done:
+        style = "dim" if done else STATE_STYLE[State.READY]
+    elif state in ("waiting", "terminated") and reason not in (
+        "",
+        "ContainerCreating",
+        "PodInitializing",
+    ):
+        style = STATE_STYLE[State.FAILED]
+    else:
+        style = "dim" if state == "pending" else STATE_STYLE[State.PROGRESSING]
+    exit_code = c.get("exitCode")
+    parts: list[str | tuple[str, str]] = [
+        f"    {glyphs.bullet} ",
+        (c.get("name", ""), "bold"),
+        (" (init)" if c.get("init") else "", "dim"),
+        "  ",
+        (" ".join(p for p in (state, reason) if p), style),
+        f" exit {exit_code}" if exit_code is not None else "",
+        "" if c.get("init") else ("  ready" if c.get("ready") else "  not ready"),
+        f"  restarts {c.get('restarts', 0)}",
+    ]
+    last = c.get("lastTermination")
+    if last:
+        finished = epoch(last.get("finishedAt"))
+        ago = f" {age(now - finished)} ago" if finished is not None else ""
+        parts.append(
+            (f"  last run: {last.get('reason') or 'ended'} exit {last.get('exitCode')}{ago}", "dim")
+        )
+    out = [Content.assemble(*parts)]
+    if c.get("message"):
+        out.append(Content.assemble(("      " + c["message"], "dim")))
+    return out + _probes(c.get("probes") or {}, indent="      ")
+
+
+def _probes(probes: dict, *, indent: str) -> list[Content]:
+    """Each probe that exists, with its failures, then the last failure message of each."""
+    kinds = [
+        k for k in ("readiness", "liveness", "startup") if probe_state(probes.get(k)) != "none"
+    ]
+    if not kinds:
         return []
-    parts: list[str | tuple[str, str]] = ["    probes:"]
+    parts: list[str | tuple[str, str]] = [indent.removesuffix("  ") + "  probes:"]
     last = []
-    for kind in ("readiness", "liveness", "startup"):
-        probe = probes.get(kind)
+    for kind in kinds:
+        probe = probes[kind]
         state = probe_state(probe)
         failures = probe.get("failures", 0) if isinstance(probe, dict) else 0
         parts += [f" {kind} ", (state, PROBE_STYLE.get(state, "dim"))]
         if failures:
-            parts.append(f" x{failures}")
+            parts.append(f" ({failures} failures)" if failures > 1 else " (1 failure)")
         if isinstance(probe, dict) and probe.get("lastMessage"):
             last.append(
-                Content.assemble((f"      last {kind} failure: {probe['lastMessage']}", "dim"))
+                Content.assemble((f"{indent}  last {kind} failure: {probe['lastMessage']}", "dim"))
             )
     return [Content.assemble(*parts), *last]
 
@@ -252,10 +315,10 @@ def _events(release: dict, events: list[dict], *, now: float) -> list[Content]:
         out.append(
             Content.assemble(
                 "  ",
-                (e.get("type", ""), "$text-warning" if e.get("type") == "Warning" else "dim"),
+                (e.get("type", ""), "$state-waiting" if e.get("type") == "Warning" else "dim"),
                 f" {e.get('reason', '')} x{e.get('count', 1)}",
                 f" {age(now - seen)} ago" if seen is not None else "",
-                f"  {ref.get('kind', '').lower()}/{ref.get('name', '')}  ",
+                f"  {kind_noun(ref.get('kind', ''))}/{ref.get('name', '')}  ",
                 (" ".join(str(e.get("message", "")).split()), "dim"),
             )
         )

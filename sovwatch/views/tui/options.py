@@ -32,7 +32,8 @@ class ReplayControl(Protocol):
 
     @property
     def speed(self) -> float | None:
-        """Replay speed factor (1.0 = recorded pace, 60.0 = one minute per second; None = instant)."""
+        """Replay speed factor (1.0 = recorded pace, 60.0 = one minute per second; infinity or
+        None = instant)."""
         ...
 
     def toggle_pause(self) -> None: ...

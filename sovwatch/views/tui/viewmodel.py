@@ -2,8 +2,8 @@
 
 Widgets never classify, join or order anything themselves: the model decides states, root causes,
 waves and the critical path; this module only picks fields and formats them (durations, counts,
-"2/3", "← bp-loki: Multi-Attach data-loki-0"). Durations in tables have minute granularity so that a
-calm rollout changes a row at most once a minute.
+"2/3"; the short cause "← bp-loki: Multi-Attach storage-loki-0" is cause_text.py's). Durations in
+tables have minute granularity so that a calm rollout changes a row at most once a minute.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sovwatch.model.states import State
+from sovwatch.views.tui.cause_text import ShortCause, cause_of, state_of
 from sovwatch.views.tui.glyphs import Glyphs
 
 FAILING = frozenset({State.FAILED, State.STALLED})
 """States the `f` toggle keeps and failed-first sorts to the top."""
-EXPLAINED = frozenset({State.WAITING, State.FAILED, State.STALLED, State.PROGRESSING})
-"""States whose rows show a short root cause."""
 
 
 def epoch(value: object) -> float | None:
@@ -62,11 +61,6 @@ def release_key(release: dict) -> str:
     return f"{release.get('namespace', '')}/{release.get('name', '')}"
 
 
-def short(ref: str) -> str:
-    """The name part of a `namespace/name` reference."""
-    return ref.rsplit("/", 1)[-1]
-
-
 NO_WAVE = 1_000_000
 """Sorts releases without a wave (in a cycle, or with a missing dependency) last."""
 
@@ -74,13 +68,6 @@ NO_WAVE = 1_000_000
 def wave_of(release: dict) -> int:
     wave = release.get("wave")
     return NO_WAVE if wave is None else int(wave)
-
-
-def state_of(obj: dict) -> State:
-    try:
-        return State(obj.get("state") or State.UNKNOWN)
-    except ValueError:
-        return State.UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -97,7 +84,7 @@ class ReleaseRow:
     workloads: str
     probes: str
     volumes: str
-    cause: str
+    cause: ShortCause
 
 
 def workloads_text(release: dict, glyphs: Glyphs) -> str:
@@ -139,35 +126,6 @@ def volumes_text(release: dict, glyphs: Glyphs) -> str:
     return f"{ready}/{len(volumes)}" + (" err" if broken else "")
 
 
-def culprit(release: dict, names: frozenset[str]) -> str:
-    """The release that blocks this one: the last release named in its root-cause chain."""
-    cause = release.get("rootCause") or {}
-    links = [link.strip() for link in str(cause.get("chain") or "").split("←")]
-    blockers = [link for link in links[1:] if link in names]
-    if blockers:
-        return blockers[-1]
-    return short((release.get("blockedBy") or [""])[0])
-
-
-def cause_text(release: dict, glyphs: Glyphs, names: frozenset[str] = frozenset()) -> str:
-    """The short root cause: "← bp-loki: Multi-Attach storage-loki-0", or the release's own trouble."""
-    state = state_of(release)
-    if state not in EXPLAINED:
-        return ""
-    cause = release.get("rootCause") or {}
-    blocker = culprit(release, names) if state is State.WAITING else ""
-    if cause.get("kind") in ("HelmRelease", None) and not blocker:
-        if state is State.PROGRESSING:
-            return ""
-        return ": ".join(p for p in (release.get("reason", ""), release.get("message", "")) if p)
-    what = " ".join(p for p in (cause.get("reason", ""), cause.get("name", "")) if p)
-    if blocker:
-        return (
-            f"{glyphs.blocked_by} {blocker}: {what}" if what else f"{glyphs.blocked_by} {blocker}"
-        )
-    return what
-
-
 def chart_text(release: dict) -> str:
     chart = release.get("chart") or ""
     if isinstance(chart, dict):
@@ -190,7 +148,7 @@ def release_rows(snapshot: dict, glyphs: Glyphs) -> list[ReleaseRow]:
             workloads=workloads_text(r, glyphs),
             probes=probes_text(r, glyphs),
             volumes=volumes_text(r, glyphs),
-            cause=cause_text(r, glyphs, names),
+            cause=cause_of(r, names),
         )
         for r in snapshot.get("releases") or []
     ]
@@ -296,15 +254,47 @@ def header_info(snapshot: dict, *, started_at: float | None = None) -> HeaderInf
     )
 
 
+KIND_NOUN = {
+    "Pod": "pod",
+    "PersistentVolumeClaim": "pvc",
+    "VolumeAttachment": "volumeattachment",
+    "HelmRelease": "hr",
+    "HelmChart": "hc",
+    "HelmRepository": "helmrepo",
+    "OCIRepository": "ocirepo",
+    "GitRepository": "gitrepo",
+    "Kustomization": "ks",
+    "Deployment": "deploy",
+    "StatefulSet": "sts",
+    "DaemonSet": "ds",
+    "ReplicaSet": "rs",
+}
+"""kubectl's short names (Flux's CRDs declare hr, hc, helmrepo, ocirepo, gitrepo, ks): short in a
+narrow column and valid in a copy-pasted command."""
+
+
+def kind_noun(kind: str) -> str:
+    return KIND_NOUN.get(kind, kind.lower())
+
+
 @dataclass(frozen=True)
 class EventRow:
     key: str
     warning: bool
     count: int
     last_seen: float | None
-    object: str
+    kind: str
+    namespace: str
+    name: str
     reason: str
     message: str
+
+    def object(self, *, brief: bool = False) -> str:
+        """ "pvc/loki/storage-loki-0", or "pvc/storage-loki-0" when `brief`."""
+        noun = kind_noun(self.kind)
+        if brief or not self.namespace:
+            return f"{noun}/{self.name}"
+        return f"{noun}/{self.namespace}/{self.name}"
 
 
 def event_rows(snapshot: dict) -> list[EventRow]:
@@ -321,7 +311,9 @@ def event_rows(snapshot: dict) -> list[EventRow]:
                 warning=e.get("type") == "Warning",
                 count=int(e.get("count") or 1),
                 last_seen=epoch(e.get("lastSeen")),
-                object=obj,
+                kind=ref.get("kind", ""),
+                namespace=ref.get("namespace", ""),
+                name=ref.get("name", ""),
                 reason=e.get("reason", ""),
                 message=" ".join(str(e.get("message", "")).split()),
             ),

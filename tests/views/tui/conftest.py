@@ -60,6 +60,15 @@ class Feed:
             yield item
 
 
+@pytest.fixture(autouse=True)
+def terminal(monkeypatch) -> None:
+    """Every TUI test runs as on `TERM=xterm` (16 colours), unless it sets its own TERM: the
+    colour system is what a real console detects from the environment when the app is created."""
+    monkeypatch.setenv("TERM", "xterm")
+    for var in ("COLORTERM", "NO_COLOR"):
+        monkeypatch.delenv(var, raising=False)
+
+
 @pytest.fixture(scope="session")
 def stuck_items() -> list[SourceItem]:
     return items_of(played(AT), START + AT)

@@ -88,6 +88,21 @@ def cells(app: App, system: str = "16") -> list[list[Cell]]:
     return out
 
 
+def ansi_colours(app: App) -> list[list[tuple[str, int | None]]]:
+    """Every cell's character and foreground as a 16-colour terminal gets it: the ANSI colour
+    number (0-15) or None for the terminal's default."""
+    out = []
+    for line in _segment_lines(app):
+        row = []
+        for seg in line:
+            style = _downgrade(seg.style, ColorSystem.STANDARD) or Style()
+            colour = style.bgcolor if style.reverse else style.color
+            number = None if colour is None or colour.is_default else colour.number
+            row += [(ch, number) for ch in seg.text]
+        out.append(row)
+    return out
+
+
 def svg(app: App, *, system: str = "truecolor", title: str = "sovwatch") -> str:
     """An SVG of the screen as a terminal with `system` colours shows it."""
     width, height = app.size

@@ -217,3 +217,56 @@ async def test_q_quits_and_ctrl_c_interrupts(fed_app):
         await pilot.press("ctrl+c")
         await pilot.pause()
     assert app.return_code == 130
+
+
+async def test_detail_pane_shows_each_container(fed_app):
+    app = fed_app()
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash", *"spire", "enter", "enter")
+        await pilot.pause()
+        text = detail_text(app)
+        pods = text.split("Pods\n")[1].split("\nVolumes")[0].splitlines()
+        assert pods[0].startswith("  spire-server-0  ✖ failed")  # trouble first
+        manager = next(line for line in pods if "• spire-controller-manager" in line)
+        assert re.search(
+            r"running  not ready  restarts [1-9]\d*  last run: Error exit 1 \d+m ago", manager
+        )
+        after = pods[pods.index(manager) + 1]
+        assert after.strip() == "probes: readiness unknown liveness passing"
+        assert "• spire-server  running  ready  restarts 0" in text
+        agents = [line for line in pods if line.startswith("  spire-agent-")]
+        assert agents
+        for agent in agents:  # healthy pods: one line each
+            assert agent.endswith("restarts 0  probes ok")
+        assert pods[-len(agents) :] == agents
+        await pilot.press("escape", "escape", "slash", *"external-dns", "enter", "enter")
+        await pilot.pause()
+        text = detail_text(app)
+        assert re.search(r"• external-dns  waiting CrashLoopBackOff  not ready  restarts \d+", text)
+        assert "back-off 5m0s restarting failed container=external-dns" in text
+        await pilot.press("escape", "escape", "slash", *"cert-manager", "enter", "enter")
+        await pilot.pause()
+        text = detail_text(app)
+        assert "probes: readiness passing (3 failures) liveness passing" in text
+        assert (
+            "last readiness failure: Readiness probe failed: HTTP probe failed with statuscode: 503"
+            in text
+        )
+
+
+async def test_detail_pane_takes_the_room_a_short_table_leaves(fed_app):
+    app = fed_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("enter")
+        await pilot.pause()
+        lines = screen.lines(app)
+        rule = next(i for i, line in enumerate(lines) if line.startswith("─" * 20))
+        assert 8 <= rule <= 15  # a full table keeps about 45% of the screen
+        await pilot.press("escape", "slash", *"loki", "enter", "enter")
+        await pilot.pause()
+        lines = screen.lines(app)
+        rule = next(i for i, line in enumerate(lines) if line.startswith("─" * 20))
+        assert rule == 4  # header, column labels, bp-loki, then the pane
+        assert lines[rule + 1].startswith(" bp-loki")

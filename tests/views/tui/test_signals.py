@@ -1,5 +1,7 @@
 """SIGTERM, SIGHUP (an SSH drop) and SIGINT end the app cleanly in a real terminal: the alternate
-screen is left, the cursor shown again, mouse and raw modes undone, and the exit code is 130."""
+screen is left, the cursor shown again, mouse and raw modes undone, and the exit code is 130.
+
+The program under test is `python -m sovwatch demo` in a pty, exactly as a user starts it."""
 
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-DEMO = ROOT / "bench" / "tui_demo.py"
 
 
 def read_until(fd: int, needle: bytes, seconds: float) -> bytes:
@@ -41,7 +42,7 @@ def test_signal_restores_the_terminal(sig):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm"}
     proc = subprocess.Popen(
-        [sys.executable, str(DEMO), "--at", "600", "--seconds", "60"],
+        [sys.executable, "-m", "sovwatch", "demo", "--scenario", "stuck"],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -54,6 +55,8 @@ def test_signal_restores_the_terminal(sig):
         screen = read_until(master, b"Blocked by", 30)
         assert b"Blocked by" in screen, screen[-500:]
         assert b"\x1b[?1049h" in screen  # the app took the alternate screen
+        assert b"38;2;" not in screen  # TERM=xterm: 16 colours only, no truecolor
+        assert b"38;5;" not in screen  # nor 256
         proc.send_signal(sig)
         rest = read_until(master, b"\x1b[?1049l", 10)
         assert proc.wait(timeout=10) == 130

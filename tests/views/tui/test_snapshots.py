@@ -20,7 +20,7 @@ from tests.views.tui.conftest import settle
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 VIEWS = {
     "main": ((80, 24), {"failed_first": True}, []),
-    "detail": ((100, 32), {}, ["slash", *"grafana", "enter", "enter"]),
+    "detail": ((100, 40), {}, ["slash", *"loki", "enter", "enter"]),
     "graph": ((80, 24), {}, ["g"]),
 }
 

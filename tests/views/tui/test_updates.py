@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import copy
 
+from rich.text import Text
+from textual.app import App
+
 from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
+from sovwatch.views.tui.widgets.keyed_table import Column, KeyedTable
 from sovwatch.views.tui.widgets.release_table import ReleaseTable
 from sovwatch.views.tui.widgets.rollout_header import RolloutHeader
 from tests.views.tui import screen
@@ -152,3 +156,24 @@ async def test_lost_stream_marks_stale_and_recovers(fed_app):
         assert "STALE" not in screen.lines(app)[0]
         assert screen.lines(app)[0].rstrip().endswith("live")
         assert not app.main.has_class("stale")
+
+
+async def test_a_style_change_alone_rewrites_the_cell():
+    """A release turning from progressing to failed keeps its cause text; the colour must follow."""
+
+    class One(App[None]):
+        def compose(self):
+            yield KeyedTable(id="t")
+
+    app = One()
+    async with app.run_test(size=(40, 5)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.set_columns([Column("cause", "Cause", 30)])
+        table.sync([("a", (Text("Unhealthy web-0", style="cyan"),))])
+        writes = table.writes
+        table.sync([("a", (Text("Unhealthy web-0", style="cyan"),))])
+        assert table.writes == writes
+        table.sync([("a", (Text("Unhealthy web-0", style="bold red"),))])
+        await pilot.pause()
+        assert table.writes == writes + 1
+        assert str(table.get_row("a")[0].style) == "bold red"

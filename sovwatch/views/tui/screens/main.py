@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer
 
 from sovwatch.views.tui import detail_content, graph_content
+from sovwatch.views.tui.cause_text import short
 from sovwatch.views.tui.glyphs import Glyphs
 from sovwatch.views.tui.palette import Palette
 from sovwatch.views.tui.screens.streams import StreamsScreen, stream_lines
@@ -25,7 +26,6 @@ from sovwatch.views.tui.viewmodel import (
     header_info,
     release_key,
     release_rows,
-    short,
     timeline_rows,
 )
 from sovwatch.views.tui.widgets.calm_static import CalmStatic
@@ -132,6 +132,7 @@ class MainScreen(Screen[None]):
         releases = {release_key(r): r for r in self.snapshot.get("releases") or []}
         key = self.query_one(ReleaseTable).selected_key
         text = self.query_one("#detail-text", CalmStatic)
+        width = text.content_size.width or self.app.size.width - 3  # padding and scrollbar
         if key in releases:
             release = releases[key]
             text.show(
@@ -142,6 +143,7 @@ class MainScreen(Screen[None]):
                     events=self.snapshot.get("events") or [],
                     now=self.now,
                     glyphs=self.glyphs,
+                    width=width,
                 )
             )
 
@@ -191,6 +193,7 @@ class MainScreen(Screen[None]):
         self.pane = "" if self.pane == pane else pane
         switcher = self.query_one("#pane", ContentSwitcher)
         switcher.set_class(not self.pane, "hidden")
+        self.query_one("#releases").set_class(bool(self.pane), "with-pane")
         if self.pane:
             switcher.current = self.pane
         self.rerender()

@@ -16,12 +16,12 @@ from sovwatch.views.tui.widgets.rollout_header import BADGE
 def stream_lines(info: HeaderInfo, *, now: float, source_error: str) -> Content:
     lines = [Content.assemble(("Streams", "bold underline"))]
     if source_error:
-        lines.append(Content.assemble(("source stopped: ", "bold $text-error"), source_error))
+        lines.append(Content.assemble(("source stopped: ", "bold $state-failed"), source_error))
     if not info.streams:
         lines.append(Content("no stream has reported yet"))
     width = max((len(s.resource) for s in info.streams), default=10) + 2
     for s in sorted(info.streams, key=lambda s: s.resource):
-        word, style = BADGE.get(s.state, (s.state, "bold $text-error"))
+        word, style = BADGE.get(s.state, (s.state, "bold $state-failed"))
         since = f" for {clock(now - s.since)}" if s.since is not None else ""
         attempt = f" attempt {s.attempt}" if s.attempt else ""
         lines.append(

@@ -94,7 +94,7 @@ class KeyedTable(DataTable):
                 continue
             kept = []
             for column, before, after in zip(self._columns, old, cells, strict=True):
-                if before == after:
+                if same(before, after):
                     kept.append(before)
                 else:
                     self.update_cell(key, column.key, after)
@@ -113,6 +113,15 @@ class KeyedTable(DataTable):
         # row's first cell identifies the row.
         position = {id(self._shown[key][0]): index for index, key in enumerate(order)}
         self.sort(self._columns[0].key, key=lambda cell: position[id(cell)])
+
+
+def same(a: Text, b: Text) -> bool:
+    """Whether two cells look the same. `Text.__eq__` ignores the text's own style, so a state
+    turning from progressing to failed with an unchanged cause would keep its old colour. Empty
+    cells look the same whatever their style."""
+    if a.plain != b.plain:
+        return False
+    return not a.plain or (a.style == b.style and a.spans == b.spans)
 
 
 def _ascii_text(text: Text) -> Text:

@@ -2,7 +2,8 @@
 
 Columns adapt to the width: state, name, time in state, workloads and root cause are always there;
 probes, volumes and chart@version join, in that order, while the cause column keeps at least
-`CAUSE_MIN` cells. A resize across such a step rebuilds the columns once; data updates never do.
+`CAUSE_MIN` cells (at 80 columns it gets about 31, and `ShortCause.fit` decides what of the
+cause survives). A resize across such a step rebuilds the columns once; data updates never do.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from textual.binding import Binding
 
 from sovwatch.views.tui.glyphs import Glyphs
 from sovwatch.views.tui.palette import Palette
-from sovwatch.views.tui.viewmodel import ReleaseRow, age, truncate
+from sovwatch.views.tui.viewmodel import ReleaseRow, age
 from sovwatch.views.tui.widgets.keyed_table import Column, KeyedTable
 
 STATE_WIDTH = 14
@@ -69,7 +70,7 @@ def cells(
     }
     by_key = {c.key: c for c in columns}
     cause_width = by_key["cause"].width - 1 if "cause" in by_key else 0
-    values["cause"] = Text(truncate(row.cause, cause_width, glyphs), style=style)
+    values["cause"] = Text(row.cause.fit(cause_width, glyphs), style=style)
     return tuple(values[c.key] for c in columns)
 
 

@@ -18,20 +18,20 @@ from sovwatch.views.tui.viewmodel import HeaderInfo, age, clock
 from sovwatch.views.tui.widgets.calm_static import CalmStatic
 
 OUTCOME_STYLE = {
-    "ready": "bold $text-success",
-    "in-progress": "bold $text-primary",
-    "failed": "bold $text-error",
-    "timeout": "bold $text-error",
-    "flux-not-reconciling": "bold $text-error",
+    "ready": "bold $state-ready",
+    "in-progress": "bold $state-progressing",
+    "failed": "bold $state-failed",
+    "timeout": "bold $state-failed",
+    "flux-not-reconciling": "bold $state-failed",
 }
 BADGE = {
-    "live": ("live", "$text-success"),
-    "absent": ("live", "$text-success"),
-    "connecting": ("connecting", "$text-primary"),
-    "reconnecting": ("reconnecting", "bold $text-warning"),
-    "stale": ("stale", "bold $text-warning"),
-    "forbidden": ("forbidden", "bold $text-error"),
-    "error": ("stream error", "bold $text-error"),
+    "live": ("live", "$state-ready"),
+    "absent": ("live", "$state-ready"),
+    "connecting": ("connecting", "$state-progressing"),
+    "reconnecting": ("reconnecting", "bold $state-waiting"),
+    "stale": ("stale", "bold $state-waiting"),
+    "forbidden": ("forbidden", "bold $state-failed"),
+    "error": ("stream error", "bold $state-failed"),
 }
 EXPECTED_FROM = {"explicit": "--expect", "inventory": "inventory", "seen": "seen so far"}
 
@@ -39,11 +39,11 @@ EXPECTED_FROM = {"explicit": "--expect", "inventory": "inventory", "seen": "seen
 def badge(info: HeaderInfo, *, source_error: str, glyphs: Glyphs) -> Content:
     """One badge for all streams: the worst one, its resource, and how many others are not live."""
     if source_error:
-        return Content.assemble((f"{glyphs.state['failed']} source stopped", "bold $text-error"))
+        return Content.assemble((f"{glyphs.state['failed']} source stopped", "bold $state-failed"))
     worst = info.worst_stream
     if worst is None:
-        return Content.assemble(("connecting", "$text-primary"))
-    word, style = BADGE.get(worst.state, (worst.state, "bold $text-error"))
+        return Content.assemble(("connecting", "$state-progressing"))
+    word, style = BADGE.get(worst.state, (worst.state, "bold $state-failed"))
     if word == "live":
         return Content.assemble((f"{glyphs.bullet} live", style))
     troubled = sum(1 for s in info.streams if s.state not in ("live", "absent"))
@@ -107,11 +107,11 @@ class RolloutHeader(Vertical):
         if mode:
             right = Content.assemble((mode, "reverse"), " ", right)
         if info.stale or source_error:
-            right = Content.assemble(("STALE ", "bold $text-warning"), right)
+            right = Content.assemble(("STALE ", "bold $state-waiting"), right)
         if info.warnings:
             insecure = any("insecure-skip-tls-verify" in w for w in info.warnings)
             label = "! INSECURE TLS " if insecure else "! WARNING "
-            right = Content.assemble((label, "bold $text-error"), right)
+            right = Content.assemble((label, "bold $state-failed"), right)
         left = Content.assemble(
             ("sovwatch ", "bold"), (info.context or "-", "bold $text-accent"), " ", info.server
         )
@@ -130,7 +130,7 @@ class RolloutHeader(Vertical):
         g = self.glyphs
         target = info.expected or info.total
         outcome = Content.assemble(
-            (info.outcome, OUTCOME_STYLE.get(info.outcome, "bold $text-primary"))
+            (info.outcome, OUTCOME_STYLE.get(info.outcome, "bold $state-progressing"))
         )
         count = f" {info.ready}/{target} ready "
         source = EXPECTED_FROM.get(info.expected_from, info.expected_from)
@@ -143,7 +143,7 @@ class RolloutHeader(Vertical):
         filled = round(bar_width * info.ready / target) if target else 0
         bar = Content.assemble(
             g.bar_left,
-            (g.bar_full * filled, "$text-success"),
+            (g.bar_full * filled, "$state-ready"),
             (g.bar_empty * (bar_width - filled), "dim"),
             g.bar_right,
         )

@@ -1,0 +1,141 @@
+"""The short root cause a release row shows, kept in parts so a narrow column shortens it smartly.
+
+"← bp-loki: Multi-Attach storage-loki-0" is the blocking release, the reason and the object at the
+root. At 80 columns the cause column has about 31 cells, so cutting the whole text at the end
+would lose the object and often the reason. `ShortCause.fit()` shortens the least useful part
+first: well-known reasons get their short names (CrashLoop, ImagePull), and only then is the
+object cut, at its end. The blocker, a name the operator types into `/` or `flux reconcile`, is
+never shortened.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from sovwatch.model.states import State
+from sovwatch.views.tui.glyphs import Glyphs
+
+SHORT_REASONS = {
+    "AuthenticationFailed": "AuthFailed",
+    "ContainerCreating": "Creating",
+    "ContainersNotReady": "NotReady",
+    "CrashLoopBackOff": "CrashLoop",
+    "CreateContainerConfigError": "ConfigError",
+    "CreateContainerError": "CreateError",
+    "DependencyNotReady": "DepNotReady",
+    "ErrImagePull": "ImagePull",
+    "ExternalProvisioning": "Provisioning",
+    "FailedAttachVolume": "AttachFailed",
+    "FailedBinding": "BindFailed",
+    "FailedMount": "MountFailed",
+    "FailedScheduling": "Unschedulable",
+    "HealthCheckFailed": "HealthCheck",
+    "HelmChartNotReady": "ChartNotReady",
+    "ImagePullBackOff": "ImagePull",
+    "InstallFailed": "InstallFail",
+    "ProgressDeadlineExceeded": "Deadline",
+    "ProvisioningFailed": "ProvisionFail",
+    "RetriesExceeded": "Retries",
+    "RunContainerError": "RunError",
+    "SourceNotReady": "SourceNotReady",
+    "UpgradeFailed": "UpgradeFail",
+}
+"""Short names for the kubelet's, controllers' and Flux's reasons an operator knows by sight."""
+
+EXPLAINED = frozenset({State.WAITING, State.FAILED, State.STALLED, State.PROGRESSING})
+"""States whose rows show a short root cause."""
+DEPENDENCY_MESSAGE = re.compile(r"dependency '(?:[^'/]+/)?([^']+)' is not ready")
+"""helm-controller's DependencyNotReady message."""
+RETRY_PENDING = "HR Ready, retry due"
+"""Shown when the dependency a release waits for is Ready as Flux sees it (its HelmRelease; its
+pods may still fail) and helm-controller has not re-checked yet."""
+
+
+def short(ref: str) -> str:
+    """The name part of a `namespace/name` reference."""
+    return ref.rsplit("/", 1)[-1]
+
+
+def shared_prefix(names: list[str]) -> str:
+    """The dash-ended prefix every release name shares ("bp-"), or "" when there is none."""
+    if len(names) < 2:
+        return ""
+    common = os.path.commonprefix(names)
+    return common[: common.rfind("-") + 1]
+
+
+def culprit(release: dict, names: frozenset[str]) -> str:
+    """The release that blocks this one: the last release named in its root-cause chain."""
+    cause = release.get("rootCause") or {}
+    links = [link.strip() for link in str(cause.get("chain") or "").split("←")]
+    blockers = [link for link in links[1:] if link in names]
+    if blockers:
+        return blockers[-1]
+    return short((release.get("blockedBy") or [""])[0])
+
+
+@dataclass(frozen=True)
+class ShortCause:
+    """A row's cause in parts: "← {blocker}: {reason} {subject}"."""
+
+    blocker: str = ""
+    """The release this one waits for ("" when the trouble is its own)."""
+    reason: str = ""
+    subject: str = ""
+    """The object at the root (pod, claim, chart) or, for a release's own verdict, its message."""
+    message: bool = False
+    """True when `subject` is a message (joined with ": ") rather than an object name."""
+
+    def __bool__(self) -> bool:
+        return bool(self.blocker or self.reason or self.subject)
+
+    def text(self, glyphs: Glyphs, *, short_reason: bool = False) -> str:
+        reason = SHORT_REASONS.get(self.reason, self.reason) if short_reason else self.reason
+        what = (": " if self.message else " ").join(p for p in (reason, self.subject) if p)
+        if not self.blocker:
+            return what
+        lead = f"{glyphs.blocked_by} {self.blocker}"
+        return f"{lead}: {what}" if what else lead
+
+    def fit(self, width: int, glyphs: Glyphs) -> str:
+        """The most complete form that fits `width` cells: in full, else with a short reason,
+        cut at its end if need be (which cuts the subject first)."""
+        if width <= 0:
+            return ""
+        text = self.text(glyphs)
+        if len(text) <= width:
+            return text
+        text = self.text(glyphs, short_reason=True)
+        return text if len(text) <= width else text[: width - 1] + glyphs.ellipsis
+
+
+def cause_of(release: dict, names: frozenset[str]) -> ShortCause:
+    """The short root cause of a waiting, failing or progressing release (empty otherwise)."""
+    state = state_of(release)
+    if state not in EXPLAINED:
+        return ShortCause()
+    cause = release.get("rootCause") or {}
+    blocker = culprit(release, names) if state is State.WAITING else ""
+    if cause.get("kind") in ("HelmRelease", None) and not blocker:
+        if state is State.PROGRESSING:
+            return ShortCause()
+        reason, message = release.get("reason", ""), release.get("message", "")
+        waits_for = DEPENDENCY_MESSAGE.fullmatch(message) if state is State.WAITING else None
+        if waits_for:  # every dependency is ready by now; Flux re-checks on its own interval
+            return ShortCause(blocker=waits_for.group(1), subject=RETRY_PENDING)
+        return ShortCause(reason=reason, subject=message, message=True)
+    own = cause.get("kind") == "HelmRelease"  # a waiting release: the blocker names it already
+    return ShortCause(
+        blocker=blocker,
+        reason=cause.get("reason", ""),
+        subject="" if own else cause.get("name", ""),
+    )
+
+
+def state_of(obj: dict) -> State:
+    try:
+        return State(obj.get("state") or State.UNKNOWN)
+    except ValueError:
+        return State.UNKNOWN

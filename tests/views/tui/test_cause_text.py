@@ -1,0 +1,143 @@
+"""The short root cause in a narrow column: the blocker whole, then the reason, then the object."""
+
+from __future__ import annotations
+
+import pytest
+
+from sovwatch.views.tui.cause_text import ShortCause, cause_of, shared_prefix
+from sovwatch.views.tui.glyphs import ASCII, UTF8
+
+LOKI = ShortCause(blocker="bp-loki", reason="Multi-Attach", subject="storage-loki-0")
+VPA = ShortCause(reason="ImagePullBackOff", subject="vpa-recommender-jzb8qlgmwx-nxv9t")
+SPIRE = ShortCause(
+    reason="RetriesExceeded",
+    subject="Failed to install after 4 attempt(s): Helm uninstall remediation succeeded",
+    message=True,
+)
+
+
+@pytest.mark.parametrize(
+    ("cause", "width", "expected"),
+    [
+        (LOKI, 60, "← bp-loki: Multi-Attach storage-loki-0"),
+        (LOKI, 38, "← bp-loki: Multi-Attach storage-loki-0"),
+        (LOKI, 31, "← bp-loki: Multi-Attach storag…"),
+        (LOKI, 20, "← bp-loki: Multi-At…"),
+        (VPA, 49, "ImagePullBackOff vpa-recommender-jzb8qlgmwx-nxv9t"),
+        (VPA, 48, "ImagePull vpa-recommender-jzb8qlgmwx-nxv9t"),
+        (VPA, 31, "ImagePull vpa-recommender-jzb8…"),
+        (SPIRE, 31, "Retries: Failed to install aft…"),
+        (ShortCause(blocker="bp-keycloak"), 31, "← bp-keycloak"),
+        (ShortCause(), 31, ""),
+        (LOKI, 0, ""),
+    ],
+    ids=[
+        "fits",
+        "exactly",
+        "80-columns-cuts-the-object",
+        "very-narrow",
+        "own-trouble-fits",
+        "short-reason-first",
+        "then-the-object",
+        "message",
+        "blocker-only",
+        "nothing",
+        "no-room",
+    ],
+)
+def test_fit(cause, width, expected):
+    text = cause.fit(width, UTF8)
+    assert text == expected
+    assert len(text) <= width
+
+
+def test_ascii():
+    assert LOKI.fit(31, ASCII) == "<- bp-loki: Multi-Attach stora~"
+
+
+def release(state, **fields):
+    return {"name": "bp-x", "namespace": "flux-system", "state": state, **fields}
+
+
+NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        (release("ready"), ShortCause()),
+        (
+            release(
+                "waiting",
+                rootCause={
+                    "kind": "PersistentVolumeClaim",
+                    "name": "storage-loki-0",
+                    "reason": "Multi-Attach",
+                    "chain": "bp-x ← bp-loki ← pod loki/loki-0 ContainerCreating ← Multi-Attach",
+                },
+                blockedBy=["flux-system/bp-loki"],
+            ),
+            ShortCause(blocker="bp-loki", reason="Multi-Attach", subject="storage-loki-0"),
+        ),
+        (
+            release(
+                "waiting",
+                reason="DependencyNotReady",
+                rootCause={
+                    "kind": "HelmRelease",
+                    "name": "bp-seaweedfs",
+                    "reason": "DependencyNotReady",
+                    "chain": "bp-x ← bp-seaweedfs",
+                },
+            ),
+            ShortCause(blocker="bp-seaweedfs", reason="DependencyNotReady"),
+        ),
+        (
+            release(
+                "waiting",
+                reason="DependencyNotReady",
+                message="dependency 'flux-system/bp-flux' is not ready",
+                rootCause={"kind": "HelmRelease", "name": "bp-x", "chain": "bp-x"},
+                blockedBy=[],
+            ),
+            ShortCause(blocker="bp-flux", subject="HR Ready, retry due"),
+        ),
+        (
+            release(
+                "stalled",
+                reason="RetriesExceeded",
+                message="Failed to install after 4 attempt(s)",
+                rootCause={"kind": "HelmRelease", "name": "bp-x", "chain": "bp-x"},
+            ),
+            ShortCause(
+                reason="RetriesExceeded",
+                subject="Failed to install after 4 attempt(s)",
+                message=True,
+            ),
+        ),
+        (release("progressing", rootCause={"kind": "HelmRelease", "name": "bp-x"}), ShortCause()),
+    ],
+    ids=[
+        "ready",
+        "blocked-by-a-volume",
+        "blocked-by-a-waiting-release",
+        "retry-due",
+        "own",
+        "busy",
+    ],
+)
+def test_cause_of(obj, expected):
+    assert cause_of(obj, NAMES) == expected
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["bp-cilium", "bp-loki"], "bp-"),
+        (["bp-cert-manager", "bp-cert-issuer"], "bp-cert-"),
+        (["bp-loki", "cilium"], ""),
+        (["bp-loki"], ""),
+    ],
+)
+def test_shared_prefix(names, expected):
+    assert shared_prefix(names) == expected

@@ -1,0 +1,98 @@
+"""The detail text from snapshot documents that the stuck scenario does not produce."""
+
+from __future__ import annotations
+
+from sovwatch.views.tui import detail_content
+from sovwatch.views.tui.glyphs import UTF8
+
+PROBES = {
+    "readiness": {
+        "state": "failing",
+        "failures": 4,
+        "lastMessage": 'Get "http://10.0.0.7:3100/ready": connection refused',
+    },
+    "liveness": {"state": "passing", "failures": 0, "lastMessage": ""},
+    "startup": {"state": "none", "failures": 0, "lastMessage": ""},
+}
+
+
+def pod(**fields) -> dict:
+    return {
+        "namespace": "loki",
+        "name": "loki-0",
+        "state": "progressing",
+        "status": "Running",
+        "ready": 0,
+        "containers": 1,
+        "restarts": 0,
+        "probes": PROBES,
+        **fields,
+    }
+
+
+def text(pods: list[dict]) -> str:
+    release = {"name": "bp-loki", "namespace": "flux-system", "state": "progressing", "pods": pods}
+    content = detail_content.render(
+        release, {"flux-system/bp-loki": release}, conditions=[], events=[], now=0.0, glyphs=UTF8
+    )
+    return content.plain
+
+
+def test_snapshot_without_container_detail_shows_the_pods_probes():
+    shown = text([pod()])
+    assert "    probes: readiness failing (4 failures) liveness passing" in shown
+    assert 'last readiness failure: Get "http://10.0.0.7:3100/ready": connection refused' in shown
+    assert "•" not in shown
+
+
+def test_init_container_and_oom_kill():
+    containers = [
+        {
+            "name": "wait-for-db",
+            "init": True,
+            "ready": False,
+            "started": False,
+            "restarts": 0,
+            "state": "terminated",
+            "reason": "Completed",
+            "message": "",
+            "exitCode": 0,
+            "lastTermination": None,
+            "probes": {},
+        },
+        {
+            "name": "loki",
+            "init": False,
+            "ready": False,
+            "started": True,
+            "restarts": 3,
+            "state": "running",
+            "reason": "",
+            "message": "",
+            "exitCode": None,
+            "lastTermination": {"reason": "OOMKilled", "exitCode": 137, "finishedAt": 0.0 - 120},
+            "probes": PROBES,
+        },
+    ]
+    shown = text([pod(containerStatuses=containers, restarts=3)])
+    assert "• wait-for-db (init)  terminated Completed exit 0  restarts 0" in shown
+    assert "• loki  running  not ready  restarts 3  last run: OOMKilled exit 137 2m ago" in shown
+    assert "      probes: readiness failing (4 failures) liveness passing" in shown
+
+
+def test_long_lines_wrap_under_their_own_indent():
+    message = "Multi-Attach error for volume pvc-3ef42110 Volume is already used by pod(s) loki-0"
+    release = {
+        "name": "bp-loki",
+        "namespace": "flux-system",
+        "state": "progressing",
+        "pods": [pod(message=message, containerStatuses=[])],
+    }
+    content = detail_content.render(
+        release, {}, conditions=[], events=[], now=0.0, glyphs=UTF8, width=40
+    )
+    lines = content.plain.splitlines()
+    assert all(len(line) <= 40 for line in lines)
+    start = lines.index("    Multi-Attach error for volume")
+    assert lines[start + 1].startswith("      pvc-3ef42110")  # two past the item's indent
+    assert " ".join(line.strip() for line in lines[start : start + 4]).startswith(message)
