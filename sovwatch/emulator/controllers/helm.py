@@ -13,6 +13,7 @@ release's workloads to be ready and fails with "context deadline exceeded" after
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,9 @@ COMPONENT = "helm-controller"
 REQUEUE_DEPENDENCY = 30.0
 WAIT_POLL = 5.0
 FINALIZER = "finalizers.fluxcd.io"
+
+Mutate = Callable[[dict, dict, str], None]
+"""Changes a HelmRelease in place: (object, its status, the current timestamp)."""
 
 
 @dataclass
@@ -128,6 +132,34 @@ class HelmController:
             mutate(obj, obj.setdefault("status", {}), self.sim.timestamp())
 
         return self.sim.update(HR, release.namespace, release.name, change)
+
+    def conclude(
+        self, release: Release, reason: str, msg: str, *, succeeded: bool, then: Mutate
+    ) -> None:
+        """End a Helm action (install or upgrade) as helm-controller does: Released and Ready both
+        say `reason`, the attempt's duration is recorded, and an event annotated with the chart
+        revision is emitted. `then(obj, status, now)` adds the action's own status changes."""
+        state = self._states[release.key]
+        status = "True" if succeeded else "False"
+
+        def outcome(obj: dict, st: dict, now: str) -> None:
+            gen = obj["metadata"]["generation"]
+            for type_ in ("Released", "Ready"):
+                set_condition(st, type_, status, reason, msg, now, observed_generation=gen)
+            then(obj, st, now)
+            st["lastAttemptedReleaseActionDuration"] = go_duration(
+                self.sim.now - state.attempt_started
+            )
+
+        hr = self.status(release, outcome)
+        self.sim.events.record(
+            hr,
+            "Normal" if succeeded else "Warning",
+            reason,
+            msg,
+            component=COMPONENT,
+            annotations={"helm.toolkit.fluxcd.io/revision": release.version},
+        )
 
     def _reconcile(self, release: Release) -> None:
         state = self._states[release.key]
@@ -256,30 +288,12 @@ class HelmController:
         msg = f"Helm install succeeded for release {release.target_namespace}/{release.release_name}.v1 with chart {release.chart}@{release.version}"
 
         def done(obj: dict, st: dict, now: str) -> None:
-            gen = obj["metadata"]["generation"]
-            set_condition(
-                st, "Released", "True", "InstallSucceeded", msg, now, observed_generation=gen
-            )
-            set_condition(
-                st, "Ready", "True", "InstallSucceeded", msg, now, observed_generation=gen
-            )
             delete_condition(st, "Reconciling")
             delete_condition(st, "Stalled")
             st["history"] = [self.snapshot(release, "deployed")]
-            st["observedGeneration"] = gen
-            st["lastAttemptedReleaseActionDuration"] = go_duration(
-                self.sim.now - state.attempt_started
-            )
+            st["observedGeneration"] = obj["metadata"]["generation"]
 
-        hr = self.status(release, done)
-        self.sim.events.record(
-            hr,
-            "Normal",
-            "InstallSucceeded",
-            msg,
-            component=COMPONENT,
-            annotations={"helm.toolkit.fluxcd.io/revision": release.version},
-        )
+        self.conclude(release, "InstallSucceeded", msg, succeeded=True, then=done)
         self.requeue(release, self.sim.jitter(release.interval, 0.05))
 
     def _install_failed(self, release: Release, error: str) -> None:
@@ -293,11 +307,6 @@ class HelmController:
         )
 
         def failed(obj: dict, st: dict, now: str) -> None:
-            gen = obj["metadata"]["generation"]
-            set_condition(
-                st, "Released", "False", "InstallFailed", msg, now, observed_generation=gen
-            )
-            set_condition(st, "Ready", "False", "InstallFailed", msg, now, observed_generation=gen)
             set_condition(
                 st,
                 "Reconciling",
@@ -309,19 +318,8 @@ class HelmController:
             st["history"] = [self.snapshot(release, "failed")]
             st["failures"] = st.get("failures", 0) + 1
             st["installFailures"] = st.get("installFailures", 0) + 1
-            st["lastAttemptedReleaseActionDuration"] = go_duration(
-                self.sim.now - state.attempt_started
-            )
 
-        hr = self.status(release, failed)
-        self.sim.events.record(
-            hr,
-            "Warning",
-            "InstallFailed",
-            msg,
-            component=COMPONENT,
-            annotations={"helm.toolkit.fluxcd.io/revision": release.version},
-        )
+        self.conclude(release, "InstallFailed", msg, succeeded=False, then=failed)
         if release.retries == 0:
             # No retries: the last failure is not remediated, the release stalls as it is.
             self.stall(release)

@@ -97,28 +97,12 @@ class HelmUpgrades:
         )
 
         def done(obj: dict, st: dict, now: str) -> None:
-            gen = obj["metadata"]["generation"]
-            for type_ in ("Released", "Ready"):
-                set_condition(
-                    st, type_, "True", "UpgradeSucceeded", msg, now, observed_generation=gen
-                )
             delete_condition(st, "Reconciling")
             delete_condition(st, "Stalled")
             self._history(st, self.helm.snapshot(release, "deployed", version=state.revision))
-            st["observedGeneration"] = gen
-            st["lastAttemptedReleaseActionDuration"] = go_duration(
-                self.sim.now - state.attempt_started
-            )
+            st["observedGeneration"] = obj["metadata"]["generation"]
 
-        hr = self.helm.status(release, done)
-        self.sim.events.record(
-            hr,
-            "Normal",
-            "UpgradeSucceeded",
-            msg,
-            component=COMPONENT,
-            annotations={"helm.toolkit.fluxcd.io/revision": release.version},
-        )
+        self.helm.conclude(release, "UpgradeSucceeded", msg, succeeded=True, then=done)
         self.helm.requeue(release, self.sim.jitter(release.interval, 0.05))
 
     def _failed(self, release: Release, error: str) -> None:
@@ -135,31 +119,15 @@ class HelmUpgrades:
         )
 
         def failed(obj: dict, st: dict, now: str) -> None:
-            gen = obj["metadata"]["generation"]
-            for type_ in ("Released", "Ready"):
-                set_condition(
-                    st, type_, "False", "UpgradeFailed", msg, now, observed_generation=gen
-                )
             self._history(st, self.helm.snapshot(release, "failed", version=state.revision))
             st["failures"] = st.get("failures", 0) + 1
             st["upgradeFailures"] = state.upgrade_failures
-            st["lastAttemptedReleaseActionDuration"] = go_duration(
-                self.sim.now - state.attempt_started
-            )
             if not exhausted:
                 timeout = go_duration(release.timeout)
                 rollback = f"Running 'rollback' action with timeout of {timeout}"
                 set_condition(st, "Reconciling", "True", "Progressing", rollback, now)
 
-        hr = self.helm.status(release, failed)
-        self.sim.events.record(
-            hr,
-            "Warning",
-            "UpgradeFailed",
-            msg,
-            component=COMPONENT,
-            annotations={"helm.toolkit.fluxcd.io/revision": release.version},
-        )
+        self.helm.conclude(release, "UpgradeFailed", msg, succeeded=False, then=failed)
         if exhausted:
             self.helm.stall(release)
             return
