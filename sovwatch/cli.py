@@ -216,6 +216,15 @@ def _add_record_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_watching_flags(parser: argparse.ArgumentParser, *, record: bool) -> None:
+    """The flags of every command that watches a rollout: the view, when to stop, and (for live
+    watches) recording."""
+    _add_view_flags(parser)
+    _add_wait_flags(parser)
+    if record:
+        _add_record_flag(parser)
+
+
 def _add_scenario_flags(parser: argparse.ArgumentParser, *, default_speed: str) -> None:
     parser.add_argument(
         "--scenario",
@@ -256,9 +265,7 @@ def watch_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "-n", "--namespace", metavar="NS", help="watch namespaced kinds in NS only (default: all)"
     )
-    _add_view_flags(parser)
-    _add_wait_flags(parser)
-    _add_record_flag(parser)
+    _add_watching_flags(parser, record=True)
     return parser
 
 
@@ -273,9 +280,7 @@ def demo_parser() -> argparse.ArgumentParser:
         "  sovwatch demo --seed 7 --record demo.ndjson.gz",
     )
     _add_scenario_flags(parser, default_speed="default: the scenario in about two minutes")
-    _add_view_flags(parser)
-    _add_wait_flags(parser)
-    _add_record_flag(parser)
+    _add_watching_flags(parser, record=True)
     return parser
 
 
@@ -298,8 +303,7 @@ def replay_parser() -> argparse.ArgumentParser:
         metavar="X",
         help="X times real time (default 1), or 'instant'",
     )
-    _add_view_flags(parser)
-    _add_wait_flags(parser)
+    _add_watching_flags(parser, record=False)
     return parser
 
 
