@@ -448,6 +448,21 @@ def pod(
     return slim({"apiVersion": "v1", "kind": "Pod", "metadata": m, "spec": spec, "status": st})
 
 
+def _object_ref(involved: tuple[str, str, str], field_path: str | None) -> dict:
+    """The ObjectReference an Event points at (`involvedObject` in core/v1, `regarding` in v1)."""
+    kind, ns, obj_name = involved
+    ref = {
+        "kind": kind,
+        "namespace": ns,
+        "name": obj_name,
+        "uid": f"uid-{ns}-{obj_name}",
+        "apiVersion": "v1",
+    }
+    if field_path:
+        ref["fieldPath"] = field_path
+    return ref
+
+
 def event(
     involved: tuple[str, str, str],
     reason: str,
@@ -462,16 +477,8 @@ def event(
     name: str | None = None,
 ) -> dict:
     """A core/v1 Event the way the kubelet and controllers record them (aggregated with count)."""
-    kind, ns, obj_name = involved
-    ref = {
-        "kind": kind,
-        "namespace": ns,
-        "name": obj_name,
-        "uid": f"uid-{ns}-{obj_name}",
-        "apiVersion": "v1",
-    }
-    if field_path:
-        ref["fieldPath"] = field_path
+    _, ns, obj_name = involved
+    ref = _object_ref(involved, field_path)
     return {
         "apiVersion": "v1",
         "kind": "Event",
@@ -504,16 +511,8 @@ def event_v1(
     name: str | None = None,
 ) -> dict:
     """An events.k8s.io/v1 Event: `regarding`, `note`, `eventTime` and `series` instead of count."""
-    kind, ns, obj_name = involved
-    ref = {
-        "kind": kind,
-        "namespace": ns,
-        "name": obj_name,
-        "uid": f"uid-{ns}-{obj_name}",
-        "apiVersion": "v1",
-    }
-    if field_path:
-        ref["fieldPath"] = field_path
+    _, ns, obj_name = involved
+    ref = _object_ref(involved, field_path)
     ev = {
         "apiVersion": "events.k8s.io/v1",
         "kind": "Event",

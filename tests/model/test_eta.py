@@ -35,48 +35,47 @@ def _eta(states, extra=None, *, now=300.0, min_finished=3):
 
 
 @pytest.mark.parametrize(
-    ("states", "extra", "now", "seconds", "path"),
+    ("d_state", "d_started", "now", "seconds"),
     [
         pytest.param(
-            {**READY3, D: State.WAITING, E: State.WAITING},
-            {D: ReleaseTimes(first_seen=0), E: ReleaseTimes(first_seen=0)},
+            State.WAITING,
+            None,
             300.0,
             240.0,  # two typical (median 120) steps in a chain, not in parallel
-            (D, E),
             id="waiting-chain",
         ),
         pytest.param(
-            {**READY3, D: State.PROGRESSING, E: State.WAITING},
-            {D: ReleaseTimes(first_seen=0, started=230), E: ReleaseTimes(first_seen=0)},
+            State.PROGRESSING,
+            230,
             300.0,
             # d could start at 220 (b ready): 80 s in; finished steps longer than 80 needed
             # 20/40/60 more (median 40), then e a typical 120
             160.0,
-            (D, E),
             id="progressing-part-way",
         ),
         pytest.param(
-            {**READY3, D: State.PROGRESSING, E: State.WAITING},
-            {D: ReleaseTimes(first_seen=0, started=230), E: ReleaseTimes(first_seen=0)},
+            State.PROGRESSING,
+            230,
             600.0,
             # at 600, 380 s in: slower than every finished step → one more typical step
             240.0,
-            (D, E),
             id="overrunning-progressing",
         ),
         pytest.param(
-            {**READY3, D: State.FAILED, E: State.WAITING},
-            {D: ReleaseTimes(first_seen=0, started=230), E: ReleaseTimes(first_seen=0)},
+            State.FAILED,
+            230,
             600.0,
             500.0,  # failing for 380 s: at least as long again, then e's typical 120
-            (D, E),
             id="failing-takes-as-long-again",
         ),
     ],
 )
-def test_critical_path_of_what_remains(states, extra, now, seconds, path):
+def test_critical_path_of_what_remains(d_state, d_started, now, seconds):
+    """a, b and c finished; d (in `d_state`) and then e, waiting on d, remain."""
+    states = {**READY3, D: d_state, E: State.WAITING}
+    extra = {D: ReleaseTimes(first_seen=0, started=d_started), E: ReleaseTimes(first_seen=0)}
     est = _eta(states, extra, now=now)
-    assert (est.seconds, est.path) == (seconds, path)
+    assert (est.seconds, est.path) == (seconds, (D, E))
     assert (est.finished, est.typical, est.unknown_because) == (3, 120.0, None)
 
 

@@ -42,24 +42,24 @@ def _crashloop(name="loki", restarts=7, message=""):
     )
 
 
+def _waiting_pod(reason, message, *, pod_name="loki-0", app="loki"):
+    """A Pending pod of `app` (its namespace and only container) waiting with the kubelet's
+    `reason` and `message`."""
+    return pod(
+        pod_name,
+        app,
+        phase="Pending",
+        statuses=[container_status(app, ready=False, state=waiting(reason, message))],
+    )
+
+
 POD_CASES = [
     ("running-ready", pod("loki-0", "loki"), [], State.READY, "Running", "Running"),
     (
         "image-pull-backoff",
-        pod(
-            "loki-0",
-            "loki",
-            phase="Pending",
-            statuses=[
-                container_status(
-                    "loki",
-                    ready=False,
-                    state=waiting(
-                        "ImagePullBackOff",
-                        'Back-off pulling image "ghcr.io/openova-io/loki:9.9.9"',
-                    ),
-                )
-            ],
+        _waiting_pod(
+            "ImagePullBackOff",
+            'Back-off pulling image "ghcr.io/openova-io/loki:9.9.9"',
         ),
         [],
         State.FAILED,
@@ -68,20 +68,9 @@ POD_CASES = [
     ),
     (
         "err-image-pull",
-        pod(
-            "loki-0",
-            "loki",
-            phase="Pending",
-            statuses=[
-                container_status(
-                    "loki",
-                    ready=False,
-                    state=waiting(
-                        "ErrImagePull",
-                        'failed to pull and unpack image "ghcr.io/openova-io/loki:9.9.9": 401 Unauthorized',
-                    ),
-                )
-            ],
+        _waiting_pod(
+            "ErrImagePull",
+            'failed to pull and unpack image "ghcr.io/openova-io/loki:9.9.9": 401 Unauthorized',
         ),
         [],
         State.FAILED,
@@ -90,20 +79,9 @@ POD_CASES = [
     ),
     (
         "invalid-image-name-is-stalled",
-        pod(
-            "loki-0",
-            "loki",
-            phase="Pending",
-            statuses=[
-                container_status(
-                    "loki",
-                    ready=False,
-                    state=waiting(
-                        "InvalidImageName",
-                        'Failed to apply default image tag "ghcr.io/x:": invalid reference format',
-                    ),
-                )
-            ],
+        _waiting_pod(
+            "InvalidImageName",
+            'Failed to apply default image tag "ghcr.io/x:": invalid reference format',
         ),
         [],
         State.STALLED,
@@ -153,17 +131,11 @@ POD_CASES = [
     ),
     (
         "create-container-config-error",
-        pod(
-            "powerdns-6c9f7d-x2v9k",
-            "powerdns",
-            phase="Pending",
-            statuses=[
-                container_status(
-                    "powerdns",
-                    ready=False,
-                    state=waiting("CreateContainerConfigError", 'secret "pdns-pg-app" not found'),
-                )
-            ],
+        _waiting_pod(
+            "CreateContainerConfigError",
+            'secret "pdns-pg-app" not found',
+            pod_name="powerdns-6c9f7d-x2v9k",
+            app="powerdns",
         ),
         [],
         State.FAILED,

@@ -72,16 +72,18 @@ def _pod_at(name: str, *, start: float, ready_at: float | None):
 
 RUNNING_INSTALL = "Running 'install' action with timeout of 5m0s"
 RUNNING_UPGRADE = "Running 'upgrade' action with timeout of 5m0s"
+INSTALLED_AT_100 = _hr(
+    [cond("Ready", "True", "InstallSucceeded", INSTALL_MSG, gen=1, at=100)],
+    [_snap(1, "deployed", 60)],
+)
+"""Install started at 60 (history), Ready=True at 100."""
 
 
 @pytest.mark.parametrize(
     ("hr", "pods", "started", "ready"),
     [
         pytest.param(
-            _hr(
-                [cond("Ready", "True", "InstallSucceeded", INSTALL_MSG, gen=1, at=100)],
-                [_snap(1, "deployed", 60)],
-            ),
+            INSTALLED_AT_100,
             [],
             (60, rt.HISTORY),
             (100, rt.READY_TRUE),
@@ -130,10 +132,7 @@ RUNNING_UPGRADE = "Running 'upgrade' action with timeout of 5m0s"
             id="upgrade-running-after-a-deployed-version",
         ),
         pytest.param(
-            _hr(
-                [cond("Ready", "True", "InstallSucceeded", INSTALL_MSG, gen=1, at=100)],
-                [_snap(1, "deployed", 60)],
-            ),
+            INSTALLED_AT_100,
             [
                 _pod_at("loki-0", start=105, ready_at=180),
                 _pod_at("loki-1", start=110, ready_at=240),
@@ -143,10 +142,7 @@ RUNNING_UPGRADE = "Running 'upgrade' action with timeout of 5m0s"
             id="disable-wait-ready-when-the-last-pod-is",
         ),
         pytest.param(
-            _hr(
-                [cond("Ready", "True", "InstallSucceeded", INSTALL_MSG, gen=1, at=100)],
-                [_snap(1, "deployed", 60)],
-            ),
+            INSTALLED_AT_100,
             [
                 _pod_at("loki-0", start=105, ready_at=180),
                 _pod_at("loki-1", start=110, ready_at=None),
