@@ -448,6 +448,17 @@ def pod(
     return slim({"apiVersion": "v1", "kind": "Pod", "metadata": m, "spec": spec, "status": st})
 
 
+def unschedulable(message: str) -> dict:
+    """The pod condition kube-scheduler writes when no node fits (PodScheduled=False)."""
+    return {
+        "type": "PodScheduled",
+        "status": "False",
+        "reason": "Unschedulable",
+        "message": message,
+        "lastTransitionTime": ts(0),
+    }
+
+
 def _object_ref(involved: tuple[str, str, str], field_path: str | None) -> dict:
     """The ObjectReference an Event points at (`involvedObject` in core/v1, `regarding` in v1)."""
     kind, ns, obj_name = involved
@@ -679,6 +690,34 @@ def replicaset(
     ]
     rs["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": "1"}
     return rs
+
+
+MULTI_ATTACH = (
+    'Multi-Attach error for volume "pvc-storage-loki-0" Volume is already used by pod(s) loki-0-old'
+)
+
+
+def loki_multi_attach(**pod_kw) -> list[dict]:
+    """loki-0 stuck in ContainerCreating: its volume is still attached to another node, and the
+    attachdetach-controller says so. `pod_kw` goes to `pod` (owner, release, ...)."""
+    return [
+        pod(
+            "loki-0",
+            "loki",
+            phase="Pending",
+            claims=["storage-loki-0"],
+            statuses=[container_status("loki", ready=False, state=waiting("ContainerCreating"))],
+            **pod_kw,
+        ),
+        pvc("storage-loki-0", "loki"),
+        volume_attachment("pvc-storage-loki-0", "sov-worker-2"),
+        event(
+            ("Pod", "loki", "loki-0"),
+            "FailedAttachVolume",
+            MULTI_ATTACH,
+            component="attachdetach-controller",
+        ),
+    ]
 
 
 def store_of(*objects: dict, received_at: float = T0_EPOCH) -> Store:

@@ -15,6 +15,7 @@ from tests.model.model_builders import (
     pod,
     terminated,
     ts,
+    unschedulable,
     waiting,
 )
 
@@ -151,15 +152,7 @@ POD_CASES = [
             node=None,
             claims=["storage-loki-0"],
             statuses=[],
-            conditions=[
-                {
-                    "type": "PodScheduled",
-                    "status": "False",
-                    "reason": "Unschedulable",
-                    "message": PVC_MSG,
-                    "lastTransitionTime": ts(0),
-                }
-            ],
+            conditions=[unschedulable(PVC_MSG)],
         ),
         [event_v1(LOKI, "FailedScheduling", PVC_MSG, controller="default-scheduler")],
         State.FAILED,

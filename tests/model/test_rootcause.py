@@ -6,6 +6,7 @@ from __future__ import annotations
 from sovwatch.model.snapshot import build_snapshot
 from sovwatch.model.states import State
 from tests.model.model_builders import (
+    MULTI_ATTACH,
     T0_EPOCH,
     cond,
     container_status,
@@ -16,19 +17,16 @@ from tests.model.model_builders import (
     hr_installing,
     hr_ready,
     hr_waiting,
+    loki_multi_attach,
     pod,
     pvc,
     store_of,
     terminated,
-    ts,
-    volume_attachment,
+    unschedulable,
     waiting,
     workload,
 )
 
-MULTI = (
-    'Multi-Attach error for volume "pvc-storage-loki-0" Volume is already used by pod(s) loki-0-old'
-)
 GHCR = (
     "failed to get authentication secret 'flux-system/ghcr-pull': secrets \"ghcr-pull\" not found"
 )
@@ -48,28 +46,13 @@ def _loki_multi_attach():
         hr_installing("bp-loki", depends_on=["bp-seaweedfs"], disable_wait=False),
         hr_waiting("bp-grafana", "bp-loki", depends_on=["bp-loki", "bp-seaweedfs"]),
         workload("StatefulSet", "loki", "loki", release="loki", hr="bp-loki"),
-        pod(
-            "loki-0",
-            "loki",
-            phase="Pending",
-            owner=("StatefulSet", "loki"),
-            claims=["storage-loki-0"],
-            statuses=[container_status("loki", ready=False, state=waiting("ContainerCreating"))],
-        ),
-        pvc("storage-loki-0", "loki"),
-        volume_attachment("pvc-storage-loki-0", "sov-worker-2"),
-        event(
-            ("Pod", "loki", "loki-0"),
-            "FailedAttachVolume",
-            MULTI,
-            component="attachdetach-controller",
-        ),
+        *loki_multi_attach(owner=("StatefulSet", "loki")),
     ]
 
 
 def test_chain_to_multi_attach_volume():
     rc = _cause(_loki_multi_attach(), "bp-grafana")
-    assert rc.text == f"bp-grafana ← bp-loki ← pod loki/loki-0 ContainerCreating ← {MULTI}"
+    assert rc.text == f"bp-grafana ← bp-loki ← pod loki/loki-0 ContainerCreating ← {MULTI_ATTACH}"
     assert (rc.cause.kind, rc.cause.namespace, rc.cause.name) == (
         "PersistentVolumeClaim",
         "loki",
@@ -226,15 +209,7 @@ def test_unschedulable_pod_explained_by_its_claim():
             node=None,
             claims=["data-keycloak-postgresql-0"],
             statuses=[],
-            conditions=[
-                {
-                    "type": "PodScheduled",
-                    "status": "False",
-                    "reason": "Unschedulable",
-                    "message": PVC_MSG,
-                    "lastTransitionTime": ts(0),
-                }
-            ],
+            conditions=[unschedulable(PVC_MSG)],
         ),
         pvc("data-keycloak-postgresql-0", "keycloak", phase="Pending", storage_class=""),
         event(

@@ -8,21 +8,12 @@ from sovwatch.model.snapshot import SCHEMA, ClusterInfo, build_snapshot
 from sovwatch.sources.events import HealthState, StreamHealth
 from tests.model.model_builders import (
     T0_EPOCH,
-    container_status,
-    event,
     hr_ready,
     hr_waiting,
     kustomization,
-    pod,
-    pvc,
+    loki_multi_attach,
     store_of,
-    volume_attachment,
-    waiting,
     workload,
-)
-
-MULTI = (
-    'Multi-Attach error for volume "pvc-storage-loki-0" Volume is already used by pod(s) loki-0-old'
 )
 
 
@@ -32,22 +23,7 @@ def _snapshot():
         hr_ready("bp-loki", depends_on=["bp-seaweedfs"]),
         hr_waiting("bp-grafana", "bp-loki"),
         workload("StatefulSet", "loki", "loki", release="loki"),
-        pod(
-            "loki-0",
-            "loki",
-            release="loki",
-            phase="Pending",
-            claims=["storage-loki-0"],
-            statuses=[container_status("loki", ready=False, state=waiting("ContainerCreating"))],
-        ),
-        pvc("storage-loki-0", "loki"),
-        volume_attachment("pvc-storage-loki-0", "sov-worker-2"),
-        event(
-            ("Pod", "loki", "loki-0"),
-            "FailedAttachVolume",
-            MULTI,
-            component="attachdetach-controller",
-        ),
+        *loki_multi_attach(release="loki"),
         kustomization(releases=["bp-seaweedfs", "bp-loki", "bp-grafana"]),
     )
     store.apply(StreamHealth("pods", HealthState.LIVE, T0_EPOCH))
