@@ -189,6 +189,11 @@ def _event_object(obj: dict, now: float) -> str:
     return f"{str(ref.get('kind', '')).lower()}/{ref.get('name', '')}"
 
 
+_REPLICAS_READY = Column(
+    "Ready",
+    lambda o, now: f"{_get(o, 'status', 'readyReplicas') or 0}/{_get(o, 'spec', 'replicas') or 0}",
+)
+"""kubectl's READY for Deployments and StatefulSets: ready/desired replicas."""
 _FLUX_READY = Column("Ready", lambda o, now: _ready_condition(o).get("status", ""))
 _FLUX_STATUS = Column("Status", lambda o, now: _ready_condition(o).get("message", ""))
 _FLUX_URL = Column("URL", _path("spec", "url"))
@@ -259,24 +264,14 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     "namespaces": (NAME, Column("Status", _path("status", "phase")), AGE),
     "deployments.apps": (
         NAME,
-        Column(
-            "Ready",
-            lambda o, now: (
-                f"{_get(o, 'status', 'readyReplicas') or 0}/{_get(o, 'spec', 'replicas') or 0}"
-            ),
-        ),
+        _REPLICAS_READY,
         Column("Up-to-date", _path("status", "updatedReplicas", default=0), type="integer"),
         Column("Available", _path("status", "availableReplicas", default=0), type="integer"),
         AGE,
     ),
     "statefulsets.apps": (
         NAME,
-        Column(
-            "Ready",
-            lambda o, now: (
-                f"{_get(o, 'status', 'readyReplicas') or 0}/{_get(o, 'spec', 'replicas') or 0}"
-            ),
-        ),
+        _REPLICAS_READY,
         AGE,
     ),
     "replicasets.apps": (

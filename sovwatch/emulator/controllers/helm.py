@@ -161,6 +161,25 @@ class HelmController:
             annotations={"helm.toolkit.fluxcd.io/revision": release.version},
         )
 
+    def remediated(
+        self, release: Release, reason: str, msg: str, *, then: Mutate, revision: str | None = None
+    ) -> None:
+        """Record a successful remediation (uninstall or rollback): Remediated=True and Ready=False
+        say `reason`, `then(obj, status, now)` adds the rest, and a Normal event follows (annotated
+        with the chart `revision` when given)."""
+
+        def outcome(obj: dict, st: dict, now: str) -> None:
+            gen = obj["metadata"]["generation"]
+            set_condition(st, "Remediated", "True", reason, msg, now, observed_generation=gen)
+            set_condition(st, "Ready", "False", reason, msg, now, observed_generation=gen)
+            then(obj, st, now)
+
+        hr = self.status(release, outcome)
+        annotations = None if revision is None else {"helm.toolkit.fluxcd.io/revision": revision}
+        self.sim.events.record(
+            hr, "Normal", reason, msg, component=COMPONENT, annotations=annotations
+        )
+
     def _reconcile(self, release: Release) -> None:
         state = self._states[release.key]
         release = state.release  # the spec may have changed since this was queued
@@ -335,22 +354,14 @@ class HelmController:
         )
         exhausted = 0 <= release.retries < state.attempts
 
-        def remediated(obj: dict, st: dict, now: str) -> None:
-            gen = obj["metadata"]["generation"]
-            set_condition(
-                st, "Remediated", "True", "UninstallSucceeded", msg, now, observed_generation=gen
-            )
-            set_condition(
-                st, "Ready", "False", "UninstallSucceeded", msg, now, observed_generation=gen
-            )
+        def uninstalled(obj: dict, st: dict, now: str) -> None:
             if st.get("history"):
                 st["history"][0]["status"] = "uninstalled"
                 st["history"][0]["deleted"] = now
             if not exhausted:
                 set_condition(st, "Reconciling", "True", "ProgressingWithRetry", msg, now)
 
-        hr = self.status(release, remediated)
-        self.sim.events.record(hr, "Normal", "UninstallSucceeded", msg, component=COMPONENT)
+        self.remediated(release, "UninstallSucceeded", msg, then=uninstalled)
         if exhausted:
             self.stall(release)
             return

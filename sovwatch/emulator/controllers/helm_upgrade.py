@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from sovwatch.emulator.controllers.helm import HelmController
     from sovwatch.emulator.controllers.sim import Sim
 
-COMPONENT = "helm-controller"
 HISTORY_KEPT = 3
 
 
@@ -150,25 +149,12 @@ class HelmUpgrades:
         now_ts = self.sim.timestamp()
         rolled = dict(previous, version=state.revision, status="deployed", lastDeployed=now_ts)
 
-        def remediated(obj: dict, st: dict, now: str) -> None:
-            gen = obj["metadata"]["generation"]
-            set_condition(
-                st, "Remediated", "True", "RollbackSucceeded", msg, now, observed_generation=gen
-            )
-            set_condition(
-                st, "Ready", "False", "RollbackSucceeded", msg, now, observed_generation=gen
-            )
+        def rolled_back(obj: dict, st: dict, now: str) -> None:
             set_condition(st, "Reconciling", "True", "ProgressingWithRetry", msg, now)
             self._history(st, rolled)
 
-        hr = self.helm.status(release, remediated)
-        self.sim.events.record(
-            hr,
-            "Normal",
-            "RollbackSucceeded",
-            msg,
-            component=COMPONENT,
-            annotations={"helm.toolkit.fluxcd.io/revision": previous["chartVersion"]},
+        self.helm.remediated(
+            release, "RollbackSucceeded", msg, then=rolled_back, revision=previous["chartVersion"]
         )
         state.phase = "waiting"
         self.helm.requeue(release, self.sim.jitter(2.0))

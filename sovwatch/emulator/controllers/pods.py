@@ -211,6 +211,12 @@ def pod_status(run: PodRun, now: str) -> dict:
     apps = [c for c in run.containers if not c.spec.init]
     initialized = all(c.done for c in inits)
     unready = [c.spec.name for c in apps if not c.ready]
+    # Ready and ContainersReady carry the same reason while any container is unready.
+    why_unready = (
+        ("ContainersNotReady", f"containers with unready status: [{' '.join(unready)}]")
+        if unready
+        else ()
+    )
     conditions = [
         _condition(run, "PodReadyToStartContainers", run.sandbox, now),
         _condition(
@@ -227,34 +233,8 @@ def pod_status(run: PodRun, now: str) -> dict:
                 )
             ),
         ),
-        _condition(
-            run,
-            "Ready",
-            not unready,
-            now,
-            *(
-                ()
-                if not unready
-                else (
-                    "ContainersNotReady",
-                    f"containers with unready status: [{' '.join(unready)}]",
-                )
-            ),
-        ),
-        _condition(
-            run,
-            "ContainersReady",
-            not unready,
-            now,
-            *(
-                ()
-                if not unready
-                else (
-                    "ContainersNotReady",
-                    f"containers with unready status: [{' '.join(unready)}]",
-                )
-            ),
-        ),
+        _condition(run, "Ready", not unready, now, *why_unready),
+        _condition(run, "ContainersReady", not unready, now, *why_unready),
         _condition(run, "PodScheduled", True, now),
     ]
     running = initialized and any(c.running or c.last_state for c in apps)
