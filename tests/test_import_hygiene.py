@@ -33,13 +33,9 @@ HEADLESS = [
 MODEL = [f"sovwatch.model.{m.name}" for m in pkgutil.iter_modules(sovwatch.model.__path__)]
 
 
-def _loaded_after_import(modules: list[str], suspects: list[str]) -> list[str]:
-    code = (
-        "import importlib, json, sys\n"
-        f"for name in {modules!r}: importlib.import_module(name)\n"
-        f"print(json.dumps(sorted({{s for s in {suspects!r} if s in sys.modules}})))\n"
-    )
-    done = subprocess.run(
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter on the tree under test (which must exit 0)."""
+    return subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
@@ -47,7 +43,15 @@ def _loaded_after_import(modules: list[str], suspects: list[str]) -> list[str]:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         check=True,
     )
-    return json.loads(done.stdout)
+
+
+def _loaded_after_import(modules: list[str], suspects: list[str]) -> list[str]:
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        f"print(json.dumps(sorted({{s for s in {suspects!r} if s in sys.modules}})))\n"
+    )
+    return json.loads(_python(code).stdout)
 
 
 @pytest.mark.parametrize(
@@ -80,13 +84,6 @@ def test_a_headless_replay_never_loads_textual(tmp_path: Path):
         "except SystemExit as stop:\n"
         "    print('exit', stop.code, 'textual' in sys.modules, file=sys.stderr)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=True,
-    )
+    done = _python(code)
     assert done.stderr.splitlines()[-1] == "exit 0 False"
     assert "outcome" in done.stdout
