@@ -1,6 +1,7 @@
 """Running `python -m sovwatch` as a subprocess, bounded, without blocking the test's event loop.
 
-The emulator runs in the test process, so the subprocess must be awaited asynchronously.
+The emulator runs in the test process, so the subprocess must be awaited asynchronously. Shared by
+the CLI tests and the trust suites.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass
 class Result:
+    args: tuple[str, ...]
     code: int
     out: str
     err: str
 
     def records(self) -> list[dict]:
-        return [json.loads(line) for line in self.out.splitlines()]
+        return [json.loads(line) for line in self.out.splitlines() if line.strip()]
 
 
 def env(**extra: str) -> dict[str, str]:
+    """The test's environment minus anything that would pick another cluster or colour setting."""
     base = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "NO_COLOR")}
     return {
         **base,
@@ -36,13 +39,18 @@ def env(**extra: str) -> dict[str, str]:
     }
 
 
-async def sovwatch(*args: str, timeout: float = 30.0, **extra_env: str) -> Result:  # noqa: ASYNC109
-    """Run sovwatch to completion (killing it after `timeout` seconds, which fails the test)."""
-    proc = await asyncio.create_subprocess_exec(
+async def spawn(*args: str, **extra_env: str) -> asyncio.subprocess.Process:
+    """Start `python -m sovwatch ARGS` with piped stdout/stderr and no stdin."""
+    return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "sovwatch", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL, env=env(**extra_env), cwd=ROOT,
     )  # fmt: skip
+
+
+async def sovwatch(*args: str, timeout: float = 40.0, **extra_env: str) -> Result:  # noqa: ASYNC109
+    """Run sovwatch to completion (killing it after `timeout` seconds, which fails the test)."""
+    proc = await spawn(*args, **extra_env)
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
@@ -52,4 +60,4 @@ async def sovwatch(*args: str, timeout: float = 30.0, **extra_env: str) -> Resul
             f"sovwatch {' '.join(args)} did not end within {timeout}s\nstdout:\n{out.decode()[-3000:]}"
             f"\nstderr:\n{err.decode()[-3000:]}"
         ) from None
-    return Result(proc.returncode, out.decode(), err.decode())
+    return Result(args, proc.returncode, out.decode(), err.decode())

@@ -31,7 +31,8 @@ from sovwatch.emulator.tls import CertificateAuthority
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
 from sovwatch.sources.recording import Recorder
-from tests.trust.trust_helpers import ROOT, Result, free_port, html_server, silent_server, sovwatch
+from tests.cli.cli_helpers import ROOT, Result, sovwatch
+from tests.trust.trust_helpers import free_port, html_server, silent_server
 
 DOC = ROOT / "docs" / "bad-input.md"
 CONCURRENCY = 6
@@ -91,6 +92,11 @@ def _exec(*args: str) -> dict:
 
 def _python(code: str) -> dict:
     return _exec(sys.executable, "-c", code)
+
+
+def _as_user(name: str, user: dict) -> Callable[[World], list[str]]:
+    """`--kubeconfig` for the good kubeconfig with its user's credentials replaced by `user`."""
+    return lambda w: w.kubeconfig(name, lambda d: d["users"][0].update(user=user))
 
 
 @dataclass(frozen=True)
@@ -200,12 +206,7 @@ CASES: dict[str, Case] = {
         ("certificate-authority-data of cluster 'sov' in {tmp}/bad-base64 is not valid base64",),
     ),
     "kubeconfig-missing-cert-file": Case(
-        lambda w: w.kubeconfig(
-            "missing-cert",
-            lambda d: d["users"][0].update(
-                user={"client-certificate": "sov.crt", "client-key": "sov.key"}
-            ),
-        ),
+        _as_user("missing-cert", {"client-certificate": "sov.crt", "client-key": "sov.key"}),
         2,
         ("file {tmp}/sov.crt named in the kubeconfig does not exist", "fix the path"),
     ),
@@ -219,19 +220,12 @@ CASES: dict[str, Case] = {
         ),
     ),
     "exec-plugin-not-found": Case(
-        lambda w: w.kubeconfig(
-            "exec-missing", lambda d: d["users"][0].update(user=_exec("sovereign-login"))
-        ),
+        _as_user("exec-missing", _exec("sovereign-login")),
         2,
         ("exec credential plugin 'sovereign-login'", "was not found", "install it"),
     ),
     "exec-plugin-exits-non-zero": Case(
-        lambda w: w.kubeconfig(
-            "exec-fails",
-            lambda d: d["users"][0].update(
-                user=_python("import sys; sys.exit('error: not logged in')")
-            ),
-        ),
+        _as_user("exec-fails", _python("import sys; sys.exit('error: not logged in')")),
         2,
         (
             "exec credential plugin",
@@ -241,18 +235,13 @@ CASES: dict[str, Case] = {
         ),
     ),
     "exec-plugin-prints-garbage": Case(
-        lambda w: w.kubeconfig(
-            "exec-garbage", lambda d: d["users"][0].update(user=_python("print('{garbage')"))
-        ),
+        _as_user("exec-garbage", _python("print('{garbage')")),
         2,
         ("exec credential plugin", "is not an ExecCredential (not JSON)", "run it by hand"),
     ),
     "unsupported-auth-provider": Case(
-        lambda w: w.kubeconfig(
-            "auth-provider",
-            lambda d: d["users"][0].update(
-                user={"auth-provider": {"name": "gcp", "config": {"cmd-path": "gcloud"}}}
-            ),
+        _as_user(
+            "auth-provider", {"auth-provider": {"name": "gcp", "config": {"cmd-path": "gcloud"}}}
         ),
         2,
         ("auth-provider 'gcp' of user 'sov'", "not supported", "exec credential plugin"),

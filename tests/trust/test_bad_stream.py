@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest_asyncio
 
 from sovwatch.emulator.server import Emulator
-from tests.trust.trust_helpers import Running, sovwatch
+from tests.cli.cli_helpers import sovwatch
+from tests.trust.trust_helpers import Running
 from tests.trust.trust_objects import (
     HR,
     backoff_event,

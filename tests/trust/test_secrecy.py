@@ -24,7 +24,7 @@ from sovwatch.cli import Invocation
 from sovwatch.emulator.server import Emulator
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
-from tests.trust.trust_helpers import sovwatch
+from tests.cli.cli_helpers import sovwatch
 from tests.trust.trust_objects import helmrelease, install_flux_crds, pod
 
 CANARY = f"canary{secrets.token_hex(8)}"
@@ -102,25 +102,35 @@ async def test_no_secret_in_plain_json_record_or_replay(cluster, tmp_path: Path)
     assert not [r.path for r in emu.request_log if "secrets" in r.path.split("/")]
 
 
-async def test_no_secret_in_the_tui_or_the_logs(cluster, tmp_path: Path, caplog):
-    emu, kubeconfig, key_b64 = cluster
-    caplog.set_level(logging.DEBUG)
+async def _live_tui(kubeconfig: Path) -> SovwatchApp:
+    """The terminal UI wired as `sovwatch --kubeconfig PATH` wires it, to run on the test's loop."""
     invocation = Invocation(command="watch", output="tui", kubeconfig=str(kubeconfig))
     session = await launch.live_session(invocation)
-    app = SovwatchApp(
+    return SovwatchApp(
         session.source,
         cluster={"context": session.context, "server": session.server},
         settings=TuiSettings(ascii=True),
         snapshotter=launch.evaluator(invocation, session),
         clock=session.clock,
     )
+
+
+async def _screen_showing(app: SovwatchApp, pilot, text: str) -> str:
+    """The screen once it shows `text` (or after 10 s, for the caller's assertions to fail on)."""
+    for _ in range(100):
+        await pilot.pause(0.1)
+        if text in app.export_screenshot():
+            break
+    return app.export_screenshot()
+
+
+async def test_no_secret_in_the_tui_or_the_logs(cluster, tmp_path: Path, caplog):
+    emu, kubeconfig, key_b64 = cluster
+    caplog.set_level(logging.DEBUG)
+    app = await _live_tui(kubeconfig)
     shots = []
     async with app.run_test(size=(160, 48)) as pilot:
-        for _ in range(100):
-            await pilot.pause(0.1)
-            if "bp-keycloak" in app.export_screenshot():
-                break
-        shots.append(app.export_screenshot())
+        shots.append(await _screen_showing(app, pilot, "bp-keycloak"))
         await pilot.press("enter")  # the detail pane of the release: pods, containers, events
         await pilot.pause(0.3)
         shots.append(app.export_screenshot())
@@ -153,21 +163,9 @@ async def test_insecure_skip_tls_verify_is_a_warning_in_every_mode(tmp_path: Pat
         base = ("--kubeconfig", str(path), "--once")
         plain = await sovwatch(*base, "-o", "plain")
         json_ = await sovwatch(*base, "-o", "json")
-        invocation = Invocation(command="watch", output="tui", kubeconfig=str(path))
-        session = await launch.live_session(invocation)
-        app = SovwatchApp(
-            session.source,
-            cluster={"context": session.context, "server": session.server},
-            settings=TuiSettings(ascii=True),
-            snapshotter=launch.evaluator(invocation, session),
-            clock=session.clock,
-        )
+        app = await _live_tui(path)
         async with app.run_test(size=(120, 30)) as pilot:
-            for _ in range(100):
-                await pilot.pause(0.1)
-                if "bp-cilium" in app.export_screenshot():
-                    break
-            header = app.export_screenshot()
+            header = await _screen_showing(app, pilot, "bp-cilium")
             await pilot.press("q")
     warning = "insecure-skip-tls-verify is set for cluster 'sov'"
     assert plain.code == json_.code == 0

@@ -1,4 +1,4 @@
-"""Shared by the trust suites: `sovwatch` as a bounded subprocess, and servers that misbehave.
+"""Shared by the trust suites: servers that misbehave, and `sovwatch` running in the background.
 
 Everything listens on 127.0.0.1 only. Subprocesses are awaited asynchronously because the emulator
 they talk to runs on the test's own event loop.
@@ -7,54 +7,13 @@ they talk to runs on the test's own event loop.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import socket
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 from aiohttp import web
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Result:
-    args: tuple[str, ...]
-    code: int
-    out: str
-    err: str
-
-    def records(self) -> list[dict]:
-        return [json.loads(line) for line in self.out.splitlines() if line.strip()]
-
-
-def env(**extra: str) -> dict[str, str]:
-    """The test's environment minus anything that would pick another cluster or colour setting."""
-    base = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "NO_COLOR")}
-    return {**base, "PYTHONPATH": str(ROOT), "TZ": "UTC", **extra}
-
-
-async def sovwatch(*args: str, timeout: float = 40.0, **extra_env: str) -> Result:  # noqa: ASYNC109
-    """Run `python -m sovwatch ARGS` to its end; killed after `timeout` s (an AssertionError)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "sovwatch", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL, env=env(**extra_env), cwd=ROOT,
-    )  # fmt: skip
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        proc.kill()
-        out, err = await proc.communicate()
-        raise AssertionError(
-            f"sovwatch {' '.join(args)} did not end within {timeout}s\n"
-            f"stdout:\n{out.decode()[-2000:]}\nstderr:\n{err.decode()[-2000:]}"
-        ) from None
-    return Result(args, proc.returncode, out.decode(), err.decode())
+from tests.cli.cli_helpers import spawn
 
 
 def free_port() -> int:
@@ -118,12 +77,7 @@ class Running:
 
     @classmethod
     async def start(cls, *args: str, **extra_env: str) -> Running:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "sovwatch", *args,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            stdin=asyncio.subprocess.DEVNULL, env=env(**extra_env), cwd=ROOT,
-        )  # fmt: skip
-        return cls(proc)
+        return cls(await spawn(*args, **extra_env))
 
     async def until(self, predicate, *, timeout: float = 30.0) -> str:  # noqa: ASYNC109
         """Read lines until one satisfies `predicate`; returns it (AssertionError on timeout/EOF)."""
