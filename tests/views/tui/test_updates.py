@@ -229,3 +229,22 @@ async def test_a_change_after_a_quiet_period_flushes_without_waiting_for_a_tick(
         assert app.flushes == flushes + 1
         shown = cells(app)
         assert shown["flux-system/bp-tempo"][0] == shown["flux-system/bp-loki"][0] == "‖ suspended"
+
+
+async def test_the_clock_tick_does_not_repaint_the_table_scrollbar(fed_app):
+    """A ticking clock keeps its width: no layout pass, so the scrolled table's scrollbar (1.4 KB a
+    second at 120x40) is not repainted with it."""
+    app = fed_app()
+    now = [START + AT]
+    app.clock = lambda: now[0]
+    async with app.run_test(size=(100, 16)) as pilot:
+        await settle(pilot, app)
+        assert table(app).max_scroll_y > 0  # the table scrolls: its scrollbar is on screen
+        frames = screen.Frames(app)
+        await pilot.pause()
+        frames.take()
+        for _ in range(3):
+            now[0] += 1
+            app.flush()
+            await pilot.pause()
+            assert frames.take()[0] == {1}

@@ -130,10 +130,22 @@ class KeyedTable(DataTable):
             self.full_repaints += 1  # add_row, remove_row and sort() repaint everything anyway
             self.refresh()
         else:
-            for key, index in changed:
-                self.refresh_coordinate(Coordinate(self.get_row_index(key), index))
+            self._refresh_changed(changed)
         if selected in wanted and self.selected_key != selected:
             self.move_cursor(row=self.get_row_index(selected), scroll=False)
+
+    def _refresh_changed(self, changed: list[tuple[str, int]]) -> None:
+        """Repaint a row's one changed cell, or the whole row when several changed: the terminal
+        update for several separate cells of one line re-sends that line more than once."""
+        by_row: dict[str, list[int]] = {}
+        for key, index in changed:
+            by_row.setdefault(key, []).append(index)
+        for key, indexes in by_row.items():
+            row = self.get_row_index(key)
+            if len(indexes) == 1:
+                self.refresh_coordinate(Coordinate(row, indexes[0]))
+            else:
+                self.refresh_row(row)
 
     def _update_in_place(self, key: str, column: str, value: Text) -> None:
         """`update_cell` without its whole-table repaint; the caller refreshes the cell."""
