@@ -48,6 +48,8 @@ class KeyedTable(DataTable):
     """Set on the class by the app in ASCII mode: every character shown is made ASCII."""
     _in_place = False
     """True only inside `_update_in_place` (a class default: DataTable refreshes in __init__)."""
+    _collected: list[Region] | None = None
+    """While `_refresh_changed` gathers one row's cell regions, they are kept here."""
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -135,17 +137,22 @@ class KeyedTable(DataTable):
             self.move_cursor(row=self.get_row_index(selected), scroll=False)
 
     def _refresh_changed(self, changed: list[tuple[str, int]]) -> None:
-        """Repaint a row's one changed cell, or the whole row when several changed: the terminal
-        update for several separate cells of one line re-sends that line more than once."""
+        """Repaint the changed cells, as one stretch per row: the terminal update re-sends a line
+        once per separate region on it, so two cells of one row would send it twice."""
         by_row: dict[str, list[int]] = {}
         for key, index in changed:
             by_row.setdefault(key, []).append(index)
         for key, indexes in by_row.items():
             row = self.get_row_index(key)
-            if len(indexes) == 1:
-                self.refresh_coordinate(Coordinate(row, indexes[0]))
-            else:
-                self.refresh_row(row)
+            self._collected = []
+            try:
+                for index in indexes:
+                    self.refresh_coordinate(Coordinate(row, index))  # collected, not sent
+                regions = self._collected
+            finally:
+                self._collected = None
+            if regions:
+                super().refresh(Region.from_union(regions))
 
     def _update_in_place(self, key: str, column: str, value: Text) -> None:
         """`update_cell` without its whole-table repaint; the caller refreshes the cell."""
@@ -158,8 +165,12 @@ class KeyedTable(DataTable):
 
     def refresh(self, *regions: Region, **kwargs: bool) -> Self:
         """Swallow the bare, whole-widget `refresh()` that `update_cell` makes (see the module
-        docstring); every other refresh, and every one outside `_update_in_place`, goes through."""
+        docstring) and gather cell regions for `_refresh_changed`; every other refresh goes
+        through."""
         if self._in_place and not regions and not any(kwargs.get(k) for k in _STRUCTURAL):
+            return self
+        if self._collected is not None and regions:
+            self._collected.extend(regions)
             return self
         return super().refresh(*regions, **kwargs)
 
