@@ -248,3 +248,31 @@ async def test_the_clock_tick_does_not_repaint_the_table_scrollbar(fed_app):
             app.flush()
             await pilot.pause()
             assert frames.take()[0] == {1}
+
+
+async def test_a_fixed_width_line_changing_length_does_not_repaint_the_screen():
+    """The header's progress line is as wide as the screen: "9/38 ready" becoming "10/38 ready"
+    cannot resize it, so no layout pass (which repaints every line) is asked for."""
+    from textual.content import Content
+
+    from sovwatch.views.tui.widgets.calm_static import CalmStatic
+
+    class Two(App[None]):
+        def compose(self):
+            yield CalmStatic(id="line")
+            yield KeyedTable(id="t")
+
+    app = Two()
+    async with app.run_test(size=(40, 8)) as pilot:
+        line, keyed = app.query_one(CalmStatic), app.query_one(KeyedTable)
+        line.show(Content("in-progress 9/38 ready"))
+        keyed.set_columns([Column("name", "Release", 20)])
+        keyed.sync([(f"r{n}", (Text(f"bp-{n}"),)) for n in range(20)])
+        await pilot.pause()
+        frames = screen.Frames(app)
+        line.show(Content("in-progress 10/38 ready"))
+        await pilot.pause()
+        assert frames.take()[0] == {0}
+        line.show(Content("in-progress 10/38 ready\nsecond line"))  # taller: a layout is due
+        await pilot.pause()
+        assert len(frames.take()[0]) > 2

@@ -5,7 +5,8 @@ to failed with the same width) would be missed; comparing text and spans catches
 
 `Static.update` also asks for a layout by default, and a layout pass repaints more than the widget
 (the release table's scrollbar, 1.4 KB a second under the ticking clock, measured). When every line
-keeps its width the widget's size cannot change, so only its own content is repainted.
+keeps its width, or the widget's width is fixed and no line count or wrap changes, its size cannot
+change, so only its own content is repainted.
 """
 
 from __future__ import annotations
@@ -36,10 +37,23 @@ class CalmStatic(Static):
         key = (content.plain, tuple(content.spans))
         if key == self._shown:
             return False
-        resized = self._shown is None or _widths(self._shown[0]) != _widths(content.plain)
+        resized = self._may_resize(content.plain)
         self._shown = key
         self.repaints += 1
         self.update(content, layout=resized)
+        return True
+
+    def _may_resize(self, plain: str) -> bool:
+        """Whether showing `plain` instead of what is shown could change this widget's size."""
+        if self._shown is None:
+            return True
+        before, after = _widths(self._shown[0]), _widths(plain)
+        if before == after:
+            return False
+        width = self.styles.width
+        if width is None or not width.is_auto:  # fixed width: only the height can change
+            room = self.content_size.width
+            return len(before) != len(after) or max(before + after) > room
         return True
 
     @property
