@@ -11,9 +11,12 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
 - `source_factory()` returns an async iterator of `SourceItem` (`WatchEvent | StreamHealth`). The app
   runs it in one worker (`group="source"`, `exit_on_error=False`) on its own event loop; the worker
   only applies items to a `Store`. It never touches a widget.
-- A `set_interval` flush at `settings.refresh_hz` (2-4 Hz) asks the model for a snapshot when the
-  store's revision moved, and updates the visible widgets inside `batch_update()`, writing only cells
-  whose value changed. Between changes only the header's elapsed clock moves, once per second.
+- Each applied item schedules a flush: `FIRST_CHANGE_DELAY` (50 ms) after the first change of a
+  quiet period, so a lone change shows at once, and no sooner than `1 / settings.refresh_hz` after
+  the previous flush under sustained change, so bursts coalesce. A flush asks the model for a
+  snapshot when the store's revision moved and updates the visible widgets inside `batch_update()`,
+  writing only cells whose value changed. Between changes a 1 s tick moves the header's elapsed
+  clock (the only cell that repaints when idle) and, once a minute, the ages that changed.
 - If the source fails, the header says so and the last known state stays on screen, marked stale.
 - Fatal start-up errors are the CLI's to print before the app is created.
 - `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed.
@@ -32,6 +35,7 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 from textual.scrollbar import ScrollBar, ScrollBarRender
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
@@ -49,6 +53,9 @@ SourceFactory = Callable[[], AsyncIterator[Any]]
 Snapshotter = Callable[[Store, float], dict]
 """Store and wall-clock time to the `sovwatch.snapshot/v1` document the views read."""
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+FIRST_CHANGE_DELAY = 0.05
+"""Seconds from the first change after a quiet period to its flush: lets a burst that arrives
+together (one watch chunk) land in one frame without a visible wait."""
 
 
 class SovwatchApp(App[None]):
@@ -112,6 +119,10 @@ class SovwatchApp(App[None]):
         self._shown_revision = -1
         self._shown_second = -1
         self._shown_mode = ""
+        self._pending: Timer | None = None
+        """The scheduled flush, while one is."""
+        self._flushed_at = -math.inf
+        """`time.monotonic()` when the last snapshot flush started."""
 
     def _model_snapshotter(self) -> Snapshotter:
         """The rollout model, fed incrementally: each flush folds in only what changed."""
@@ -161,8 +172,7 @@ class SovwatchApp(App[None]):
         ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
         self.push_screen(self.main)
         self.run_worker(self._consume, group="source", exit_on_error=False)
-        hz = max(float(getattr(self.settings, "refresh_hz", 4.0)), 0.5)
-        self.set_interval(1 / hz, self.flush)
+        self.set_interval(1.0, self._tick)
         self.call_after_refresh(self.flush)
         if not self.is_headless:
             loop = asyncio.get_running_loop()
@@ -179,6 +189,7 @@ class SovwatchApp(App[None]):
     async def _consume(self) -> None:
         async for item in self.source_factory():
             self.store.apply(item)
+            self.schedule_flush()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "source":
@@ -187,16 +198,40 @@ class SovwatchApp(App[None]):
             error = event.worker.error
             self.source_error = " ".join(f"{type(error).__name__}: {error}".split())[:200]
             self._shown_revision = -1
+            self.schedule_flush()
         elif event.state is WorkerState.SUCCESS and self.replay_control is not None:
             self._shown_mode = ""
+            self.schedule_flush()
 
     # -- the flush ---------------------------------------------------------------------------
+
+    @property
+    def min_flush_gap(self) -> float:
+        """Seconds between snapshot flushes under sustained change (`settings.refresh_hz`)."""
+        return 1 / max(float(getattr(self.settings, "refresh_hz", 4.0)), 0.5)
+
+    def schedule_flush(self) -> None:
+        """Flush soon: shortly after a quiet period, else when the coalescing gap has passed."""
+        if self._pending is not None:
+            return
+        wait = self._flushed_at + self.min_flush_gap - time.monotonic()
+        self._pending = self.set_timer(max(wait, FIRST_CHANGE_DELAY), self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._pending = None
+        self.flush()
+
+    def _tick(self) -> None:
+        """Once a second: the clock (a pending flush will move it anyway)."""
+        if self._pending is None:
+            self.flush()
 
     def flush(self) -> None:
         """Apply what changed since the last flush; otherwise just move the clock once a second."""
         now = self.clock()
         mode = self._mode()
         if self.store.revision != self._shown_revision or mode != self._shown_mode:
+            self._flushed_at = time.monotonic()
             snapshot = self.snapshotter(self.store, now)
             self._shown_revision, self._shown_mode = self.store.revision, mode
             self.show_snapshot(snapshot, now=now)

@@ -133,3 +133,53 @@ class _Line:
     def __rich_console__(self, console, options):
         yield from self.segments
         yield Segment.line()
+
+
+class Frames:
+    """What the app sends to the terminal, frame by frame, although `run_test` has no terminal.
+
+    Textual's headless driver drops output, so this wraps `App._display` (private: the one place
+    every compositor update passes; Textual has no public hook) and renders each update the way the
+    real driver would. `lines` is the set of screen rows a frame touched, `bytes` its UTF-8 size.
+    """
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.frames: list[tuple[frozenset[int], int]] = []
+        original = app._display
+
+        def record(screen, renderable) -> None:
+            if renderable is not None and not app._batch_count:
+                self.frames.append((_rows_of(renderable), _size_of(app, renderable)))
+            original(screen, renderable)
+
+        app._display = record  # type: ignore[method-assign]
+
+    def take(self) -> tuple[set[int], int]:
+        """Rows touched and bytes sent since the last `take()`."""
+        rows: set[int] = set()
+        for touched, _ in self.frames:
+            rows |= touched
+        sent = sum(size for _, size in self.frames)
+        self.frames.clear()
+        return rows, sent
+
+
+def _rows_of(update) -> frozenset[int]:
+    spans = getattr(update, "spans", None)
+    if spans is not None:  # a partial update: (y, x1, x2) per changed stretch
+        return frozenset(y for y, _, _ in spans)
+    region = update.region
+    return frozenset(range(region.y, region.bottom))
+
+
+def _size_of(app: App, update) -> int:
+    console = Console(
+        width=app.size.width,
+        height=app.size.height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="standard",
+        legacy_windows=False,
+    )
+    return len(update.render_segments(console).encode())

@@ -177,3 +177,102 @@ async def test_a_style_change_alone_rewrites_the_cell():
         await pilot.pause()
         assert table.writes == writes + 1
         assert str(table.get_row("a")[0].style) == "bold red"
+
+
+async def test_a_changed_cell_repaints_its_row_only_and_idle_repaints_the_clock_only(fed_app):
+    """What reaches the terminal: one suspended release sends its own row (and the header's
+    progress line), not the table; an idle second sends the clock line alone."""
+    app = fed_app()
+    now = [START + AT]
+    app.clock = lambda: now[0]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        frames = screen.Frames(app)
+        await pilot.pause()
+        frames.take()
+        now[0] += 1
+        app.flush()
+        await pilot.pause()
+        rows, sent = frames.take()
+        clock_line = screen.lines(app)[1]
+        assert rows == {1}
+        assert "elapsed 10:01" in clock_line
+        assert sent < len(clock_line.encode())
+        tempo = helmrelease(app, "bp-tempo")
+        tempo["spec"]["suspend"] = True
+        tempo["metadata"]["generation"] += 1
+        feed(app, WatchEvent(HR, EventType.MODIFIED, tempo, START + AT))
+        await pilot.pause()
+        rows, _ = frames.take()
+        tempo_row = next(y for y, line in enumerate(screen.lines(app)) if "bp-tempo" in line)
+        assert rows - {0, 1} == {tempo_row}
+
+
+async def test_a_change_after_a_quiet_period_flushes_without_waiting_for_a_tick(fed_app):
+    """The first change of a quiet period is shown after FIRST_CHANGE_DELAY, not on a fixed
+    tick; changes arriving meanwhile join the same flush."""
+    app = fed_app(refresh_hz=0.5)  # a 2 s coalescing gap: only the scheduled flush can be seen
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.pause(app.min_flush_gap)  # a quiet period
+        flushes = app.flushes
+        for name in ("bp-tempo", "bp-loki"):
+            release = helmrelease(app, name)
+            release["spec"]["suspend"] = True
+            release["metadata"]["generation"] += 1
+            app.store.apply(WatchEvent(HR, EventType.MODIFIED, release, START + AT))
+            app.schedule_flush()
+        for _ in range(50):  # well under the 2 s gap
+            await pilot.pause(0.02)
+            if app.flushes > flushes:
+                break
+        assert app.flushes == flushes + 1
+        shown = cells(app)
+        assert shown["flux-system/bp-tempo"][0] == shown["flux-system/bp-loki"][0] == "‖ suspended"
+
+
+async def test_the_clock_tick_does_not_repaint_the_table_scrollbar(fed_app):
+    """A ticking clock keeps its width: no layout pass, so the scrolled table's scrollbar (1.4 KB a
+    second at 120x40) is not repainted with it."""
+    app = fed_app()
+    now = [START + AT]
+    app.clock = lambda: now[0]
+    async with app.run_test(size=(100, 16)) as pilot:
+        await settle(pilot, app)
+        assert table(app).max_scroll_y > 0  # the table scrolls: its scrollbar is on screen
+        frames = screen.Frames(app)
+        await pilot.pause()
+        frames.take()
+        for _ in range(3):
+            now[0] += 1
+            app.flush()
+            await pilot.pause()
+            assert frames.take()[0] == {1}
+
+
+async def test_a_fixed_width_line_changing_length_does_not_repaint_the_screen():
+    """The header's progress line is as wide as the screen: "9/38 ready" becoming "10/38 ready"
+    cannot resize it, so no layout pass (which repaints every line) is asked for."""
+    from textual.content import Content
+
+    from sovwatch.views.tui.widgets.calm_static import CalmStatic
+
+    class Two(App[None]):
+        def compose(self):
+            yield CalmStatic(id="line")
+            yield KeyedTable(id="t")
+
+    app = Two()
+    async with app.run_test(size=(40, 8)) as pilot:
+        line, keyed = app.query_one(CalmStatic), app.query_one(KeyedTable)
+        line.show(Content("in-progress 9/38 ready"))
+        keyed.set_columns([Column("name", "Release", 20)])
+        keyed.sync([(f"r{n}", (Text(f"bp-{n}"),)) for n in range(20)])
+        await pilot.pause()
+        frames = screen.Frames(app)
+        line.show(Content("in-progress 10/38 ready"))
+        await pilot.pause()
+        assert frames.take()[0] == {0}
+        line.show(Content("in-progress 10/38 ready\nsecond line"))  # taller: a layout is due
+        await pilot.pause()
+        assert len(frames.take()[0]) > 2

@@ -6,20 +6,31 @@ rows that disappeared are removed, new rows are added, and only cells whose valu
 updated. When the wanted order differs from the shown order (dependency waves shift rarely), the rows
 are re-sorted in place with one `sort()` call and the cursor stays on the same release; the table is
 never rebuilt for data. It is rebuilt only when its columns change (a resize across a layout step).
+
+`DataTable.update_cell` also calls a bare `refresh()`, which marks the whole widget dirty: the
+next frame re-sends every visible row to the terminal even when one cell changed (over SSH that was
+most of the bytes). While `sync()` rewrites cells in place, those bare refreshes are swallowed and
+only the regions of the cells that changed are refreshed (`refresh_coordinate`, public API), so a
+frame carries just those cells. Adding, removing or reordering rows still repaints the whole table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Self
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 from sovwatch.views.tui.glyphs import to_ascii
 
 Cells = tuple[Text, ...]
+_STRUCTURAL = ("layout", "recompose")
+"""`refresh()` flags that change more than pixels; never swallowed."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,10 @@ class KeyedTable(DataTable):
 
     ascii_only = False
     """Set on the class by the app in ASCII mode: every character shown is made ASCII."""
+    _in_place = False
+    """True only inside `_update_in_place` (a class default: DataTable refreshes in __init__)."""
+    _collected: list[Region] | None = None
+    """While `_refresh_changed` gathers one row's cell regions, they are kept here."""
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -52,6 +67,8 @@ class KeyedTable(DataTable):
         """What each row currently displays, by row key (the objects the table holds)."""
         self.writes = 0
         """Cells added or updated so far; tests and the bench use it to prove calm updates."""
+        self.full_repaints = 0
+        """Syncs that had to repaint the whole table (rows added, removed or moved)."""
 
     @property
     def layout_columns(self) -> tuple[Column, ...]:
@@ -82,30 +99,80 @@ class KeyedTable(DataTable):
             rows = [(key, tuple(_ascii_text(c) for c in cells)) for key, cells in rows]
         wanted = dict(rows)
         selected = self.selected_key
-        for key in [k for k in self._shown if k not in wanted]:
+        gone = [k for k in self._shown if k not in wanted]
+        for key in gone:
             self.remove_row(key)
             del self._shown[key]
+        added = False
+        changed: list[tuple[str, int]] = []
         for key, cells in rows:
             old = self._shown.get(key)
             if old is None:
                 self.add_row(*cells, key=key)
                 self.writes += len(cells)
                 self._shown[key] = cells
+                added = True
                 continue
             kept = []
-            for column, before, after in zip(self._columns, old, cells, strict=True):
+            for index, (column, before, after) in enumerate(
+                zip(self._columns, old, cells, strict=True)
+            ):
                 if same(before, after):
                     kept.append(before)
                 else:
-                    self.update_cell(key, column.key, after)
-                    self.writes += 1
+                    self._update_in_place(key, column.key, after)
+                    changed.append((key, index))
                     kept.append(after)
             self._shown[key] = tuple(kept)
         order = [key for key, _ in rows]
-        if [row.key.value for row in self.ordered_rows] != order:
+        moved = [row.key.value for row in self.ordered_rows] != order
+        if moved:
             self._reorder(order)
+        if moved or added or gone:
+            self.full_repaints += 1  # add_row, remove_row and sort() repaint everything anyway
+            self.refresh()
+        else:
+            self._refresh_changed(changed)
         if selected in wanted and self.selected_key != selected:
             self.move_cursor(row=self.get_row_index(selected), scroll=False)
+
+    def _refresh_changed(self, changed: list[tuple[str, int]]) -> None:
+        """Repaint the changed cells, as one stretch per row: the terminal update re-sends a line
+        once per separate region on it, so two cells of one row would send it twice."""
+        by_row: dict[str, list[int]] = {}
+        for key, index in changed:
+            by_row.setdefault(key, []).append(index)
+        for key, indexes in by_row.items():
+            row = self.get_row_index(key)
+            self._collected = []
+            try:
+                for index in indexes:
+                    self.refresh_coordinate(Coordinate(row, index))  # collected, not sent
+                regions = self._collected
+            finally:
+                self._collected = None
+            if regions:
+                super().refresh(Region.from_union(regions))
+
+    def _update_in_place(self, key: str, column: str, value: Text) -> None:
+        """`update_cell` without its whole-table repaint; the caller refreshes the cell."""
+        self._in_place = True
+        try:
+            self.update_cell(key, column, value)
+        finally:
+            self._in_place = False
+        self.writes += 1
+
+    def refresh(self, *regions: Region, **kwargs: bool) -> Self:
+        """Swallow the bare, whole-widget `refresh()` that `update_cell` makes (see the module
+        docstring) and gather cell regions for `_refresh_changed`; every other refresh goes
+        through."""
+        if self._in_place and not regions and not any(kwargs.get(k) for k in _STRUCTURAL):
+            return self
+        if self._collected is not None and regions:
+            self._collected.extend(regions)
+            return self
+        return super().refresh(*regions, **kwargs)
 
     def _reorder(self, order: list[str]) -> None:
         # DataTable.sort() hands the key function a row's cell objects, not its key. `_shown`

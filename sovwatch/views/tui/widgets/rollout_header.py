@@ -65,6 +65,7 @@ class RolloutHeader(Vertical):
     def __init__(self, *, glyphs: Glyphs, id: str | None = None) -> None:
         super().__init__(id=id)
         self.glyphs = glyphs
+        self._clock_width = 0
 
     def compose(self) -> ComposeResult:
         yield CalmStatic(id="header-where")
@@ -120,11 +121,14 @@ class RolloutHeader(Vertical):
             left = left.truncate(room, ellipsis=True)
         return Content.assemble(left, " " * (width - left.cell_length - right.cell_length), right)
 
-    @staticmethod
-    def _clock(info: HeaderInfo, *, now: float) -> Content:
+    def _clock(self, info: HeaderInfo, *, now: float) -> Content:
+        """Elapsed and ETA, padded on the left to the widest clock shown so far: a clock that
+        never narrows needs a layout pass (a whole-screen repaint) only when it grows."""
         elapsed = clock(now - info.started_at) if info.started_at is not None else "-"
         eta = f"  ETA {age(info.eta_seconds)}" if info.eta_seconds is not None else ""
-        return Content(f"  elapsed {elapsed}{eta}")
+        text = f"  elapsed {elapsed}{eta}"
+        self._clock_width = max(self._clock_width, len(text))
+        return Content(text.rjust(self._clock_width))
 
     def _progress(self, info: HeaderInfo, width: int) -> Content:
         g = self.glyphs
