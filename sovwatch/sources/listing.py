@@ -3,19 +3,28 @@
 The diff is what makes a relist after 410 Gone correct: objects deleted while the watch was down
 produce DELETED, changed ones MODIFIED and new ones ADDED, so the consumer never keeps a ghost and
 never misses a change, without having to throw its state away and start over.
+
+A reflector remembers only each object's identity (`Known`: uid and resourceVersion), not the
+object: that is all a diff needs, and the objects themselves live in the store, which may forget
+them (it keeps a window of Events, while a cluster may hold many more). A deletion found by a
+relist is reported with a tombstone carrying that identity; nothing downstream reads more than
+the key of a deleted object.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 
 from sovwatch.kube.api import ApiClient
 from sovwatch.kube.resources import WatchedResource
 from sovwatch.settings import WatchSettings
 from sovwatch.sources.events import EventType
+from sovwatch.sources.slimming import slim
 
 ObjectKey = tuple[str, str]
 """(namespace, name) within one resource; namespace is "" for cluster-scoped objects."""
+Known = tuple[str | None, str | None]
+"""(uid, resourceVersion) of an object as last emitted."""
 
 
 def object_key(obj: Mapping) -> ObjectKey:
@@ -27,61 +36,83 @@ def resource_version(obj: Mapping) -> str | None:
     return (obj.get("metadata") or {}).get("resourceVersion")
 
 
-async def list_objs(
+def identity(obj: Mapping) -> Known:
+    meta = obj.get("metadata") or {}
+    return (meta.get("uid"), meta.get("resourceVersion"))
+
+
+async def list_pages(
     client: ApiClient,
     resource: WatchedResource,
     version: str,
     *,
     namespace: str | None,
     settings: WatchSettings,
-) -> tuple[list[dict], str]:
-    """Every object of `resource` (in `namespace`, or all), page by page, and the list's RV.
+) -> AsyncIterator[tuple[list[dict], str]]:
+    """Every object of `resource` (in `namespace`, or all), slimmed, one page at a time, each with
+    the list's resourceVersion (the last page's is where a watch resumes).
 
     A List response leaves `kind`/`apiVersion` off its items; they are put back so each object
-    looks as it does in a watch event. Raises `APIGoneError` if a continue token expires
-    mid-way (the caller lists again from the start).
+    looks as it does in a watch event. Pages are slimmed as they arrive and handed on, so listing
+    36,000 Events never holds more than one page of them. Raises `APIGoneError` if a continue token
+    expires mid-way (the caller lists again from the start).
     """
     path = resource.collection_path(version, namespace)
-    items: list[dict] = []
     token = ""
     while True:
         params: dict[str, str | int] = {"limit": settings.list_page_size}
         if token:
             params["continue"] = token
         page = await client.get_json(path, params)
-        for item in page.get("items") or ():
+        items = []
+        for item in page.pop("items", None) or ():
             item.setdefault("kind", resource.kind)
             item.setdefault("apiVersion", resource.api_version(version))
-            items.append(item)
+            items.append(slim(item))
         meta = page.get("metadata") or {}
         token = meta.get("continue") or ""
+        yield items, str(meta.get("resourceVersion") or "")
         if not token:
-            return items, str(meta.get("resourceVersion") or "")
+            return
 
 
-def diff(known: Mapping[ObjectKey, dict], listed: Iterable[dict]) -> list[tuple[EventType, dict]]:
-    """The watch events that turn `known` into `listed` (computed up front: the caller may then
-    apply them to `known`).
-
-    ADDED for new keys, MODIFIED where the resourceVersion changed, DELETED (with the last known
-    object) for keys that are gone. An object deleted and re-created under the same name in the gap
-    (a different uid) is reported as DELETED then ADDED.
-    """
-    changes: list[tuple[EventType, dict]] = []
-    seen: set[ObjectKey] = set()
-    for obj in listed:
-        key = object_key(obj)
-        seen.add(key)
-        old = known.get(key)
-        if old is None:
-            changes.append((EventType.ADDED, obj))
-        elif _uid(old) != _uid(obj):
-            changes += [(EventType.DELETED, old), (EventType.ADDED, obj)]
-        elif resource_version(old) != resource_version(obj):
-            changes.append((EventType.MODIFIED, obj))
-    changes += [(EventType.DELETED, old) for key, old in known.items() if key not in seen]
-    return changes
+def changes(known: Mapping[ObjectKey, Known], obj: dict) -> list[tuple[EventType, dict]]:
+    """The watch events that bring one listed object's key up to date: ADDED for a new key,
+    MODIFIED where the resourceVersion changed, nothing if unchanged, and DELETED (a tombstone)
+    then ADDED for an object deleted and re-created under the same name (a different uid)."""
+    key = object_key(obj)
+    old = known.get(key)
+    if old is None:
+        return [(EventType.ADDED, obj)]
+    uid, rv = identity(obj)
+    if old[0] != uid:
+        gone = tombstone(obj.get("kind", ""), obj.get("apiVersion", ""), key, old)
+        return [(EventType.DELETED, gone), (EventType.ADDED, obj)]
+    if old[1] != rv:
+        return [(EventType.MODIFIED, obj)]
+    return []
 
 
-def _uid(obj: Mapping) -> str | None:
-    return (obj.get("metadata") or {}).get("uid")
+def deletions(
+    known: Mapping[ObjectKey, Known],
+    listed: Collection[ObjectKey],
+    *,
+    kind: str,
+    api_version: str,
+) -> list[tuple[EventType, dict]]:
+    """DELETED (tombstones) for every known key a complete list did not contain (computed up
+    front: the caller may then apply them to `known`)."""
+    return [
+        (EventType.DELETED, tombstone(kind, api_version, key, old))
+        for key, old in known.items()
+        if key not in listed
+    ]
+
+
+def tombstone(kind: str, api_version: str, key: ObjectKey, known: Known) -> dict:
+    """The object of a DELETED event for a deletion noticed by relisting: its last identity."""
+    namespace, name = key
+    metadata = {"name": name, "uid": known[0], "resourceVersion": known[1]}
+    if namespace:
+        metadata["namespace"] = namespace
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata}

@@ -1,65 +1,344 @@
 """Raw API object → the slim object that sovwatch keeps, records and shows.
 
-Slimming happens at the source, before anything is stored or recorded, so what is dropped here can
-never reach the screen, a log or a recording: managedFields and last-applied annotations (bulk),
-HelmRelease `spec.values` (chart values often carry passwords), pod-spec env values, command lines
-and args (often carry tokens), and the payload of any Secret or ConfigMap that might slip through.
+Slimming happens at the source, before anything is stored or recorded, and keeps only what the
+model (`sovwatch/model`) and the views read, per kind, by allow-list. That makes it the secrecy
+boundary (HelmRelease `spec.values`, pod env values, command lines and args, exec probe commands,
+Secret and ConfigMap payloads, last-applied annotations are never kept because they are never
+listed) and the memory budget: a `large` cluster's pod is ~11 KB as decoded JSON and ~1.5 KB slim.
+
+Each allow-list below names the fields kept and, in a comment, who reads them. A field that a
+model or view change starts reading must be added here: `tests/test_slimming_contract.py` plays
+real scenarios and fails when the model's snapshot from full objects differs from the one from
+slim objects. Kept strings are interned (`sys.intern`): namespaces, kinds, reasons, label values,
+node names, timestamps and messages repeat across thousands of objects and Events, and interning
+makes every repeat share one string. `uid` and `resourceVersion` are unique and kept as they are.
+
+The result has the API object's shape (so recordings stay readable and `slim(slim(x)) == slim(x)`);
+`obj` is never modified and nothing of it is shared with the result except immutable strings.
 """
 
 from __future__ import annotations
 
-_DROPPED_ANNOTATIONS = (
-    "kubectl.kubernetes.io/last-applied-configuration",
-    "meta.helm.sh/release-values",
-)
-_CONTAINER_KEEP = (
-    "name",
-    "image",
-    "ports",
-    "readinessProbe",
-    "livenessProbe",
-    "startupProbe",
-    "volumeMounts",
-    "resources",
-)
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+KEEP = "keep"
+"""Keep the value; strings are interned, containers are kept whole (their strings interned)."""
+UNIQUE = "unique"
+"""Keep the value as it is: unique per object, interning would only cost."""
+
+Shape = str | Mapping[str, "Shape"] | list | Callable[[Any], Any]
+"""How to slim a value: KEEP / UNIQUE, a mapping (keep only these keys, each slimmed by its own
+shape), a one-element list (a list whose items all have that shape), or a function."""
+
+_CLAIM_LABELS = {
+    "helm.toolkit.fluxcd.io/name": KEEP,  # workloads.own_claims: the HelmRelease claim
+    "helm.toolkit.fluxcd.io/namespace": KEEP,  # workloads.own_claims
+    "app.kubernetes.io/instance": KEEP,  # workloads.own_claims: the chart convention claim
+}
+_CLAIM_ANNOTATIONS = {
+    "meta.helm.sh/release-name": KEEP,  # workloads.own_claims: Helm's release claim
+    "meta.helm.sh/release-namespace": KEEP,  # workloads.own_claims
+    "volume.kubernetes.io/selected-node": KEEP,  # volumes._pending: where a PVC is provisioned
+}
+
+
+def _only(keys: Mapping[str, Shape]) -> Callable[[Any], Any]:
+    """A label/annotation map cut to `keys` (an empty map stays: it costs 64 bytes)."""
+
+    def cut(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return None
+        return {k: _slim_value(s, value[k]) for k, s in keys.items() if k in value}
+
+    return cut
+
+
+METADATA: Mapping[str, Shape] = {
+    "name": KEEP,  # identity (store key); interned: repeated in Events' involvedObject
+    "namespace": KEEP,  # identity (store key)
+    "uid": UNIQUE,  # listing.diff: an object re-created under the same name
+    "resourceVersion": UNIQUE,  # listing.diff, and where a watch resumes
+    "generation": KEEP,  # conditions.generation_lag (Flux objects, workloads)
+    "creationTimestamp": KEEP,  # release.since, events.normalize (fallback time), timelines
+    "deletionTimestamp": KEEP,  # every ladder's "Terminating"; VolumeAttachment stuck detaching
+    "labels": _only(_CLAIM_LABELS),
+    "annotations": _only(_CLAIM_ANNOTATIONS),
+    "ownerReferences": [
+        {"kind": KEEP, "name": KEEP, "controller": KEEP}  # workloads.ownership: the owner chain
+    ],
+}
+"""Every kind's metadata."""
+
+CONDITION: Mapping[str, Shape] = {
+    "type": KEEP,
+    "status": KEEP,
+    "reason": KEEP,
+    "message": KEEP,
+    "lastTransitionTime": KEEP,  # release.since, pod ready time, timelines
+    "observedGeneration": KEEP,  # conditions.generation_lag (Ready's own observedGeneration)
+}
+"""conditions.py reads type/status/reason/message; the detail pane shows HelmRelease conditions
+verbatim (type, status, reason, message)."""
+
+FLUX_STATUS: Mapping[str, Shape] = {
+    "conditions": [CONDITION],  # conditions.classify_flux_object
+    "observedGeneration": KEEP,  # conditions.generation_lag
+}
+
+_PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc", "exec")
+_PROBE_MARKS = {h: {h: {}} for h in _PROBE_HANDLERS}
+
+
+def _probe(value: Any) -> Any:
+    """A probe reduced to which handler it uses (`{"httpGet": {}}`): the model only asks whether a
+    probe is configured (probes.assess), and an exec probe's command line may carry a credential.
+    The marks are shared between objects (slim objects are never mutated)."""
+    if not isinstance(value, dict) or not value:
+        return None
+    handler = next((h for h in _PROBE_HANDLERS if h in value), None)
+    return _PROBE_MARKS[handler] if handler else {"probe": {}}
+
+
+CONTAINER: Mapping[str, Shape] = {
+    "name": KEEP,  # pod._containers: matches containerStatuses, names in messages
+    "readinessProbe": _probe,  # probes.assess(configured=...)
+    "livenessProbe": _probe,
+    "startupProbe": _probe,
+}
+
+_RUN_STATE: Mapping[str, Shape] = {
+    "running": {"startedAt": KEEP},  # probes: failures during the current run only
+    "waiting": {"reason": KEEP, "message": KEEP},  # pod ladder: CrashLoopBackOff, ImagePull...
+    "terminated": {
+        "exitCode": KEEP,
+        "reason": KEEP,
+        "message": KEEP,
+        "startedAt": KEEP,
+        "finishedAt": KEEP,  # a Succeeded pod's ready time
+    },
+}
+CONTAINER_STATUS: Mapping[str, Shape] = {
+    "name": KEEP,
+    "ready": KEEP,
+    "started": KEEP,  # startup probe passing
+    "restartCount": KEEP,
+    "state": _RUN_STATE,
+    "lastState": _RUN_STATE,  # how the previous run ended (exit code, reason, message)
+}
+
+
+def _pod_conditions(value: Any) -> Any:
+    """Only PodScheduled (the scheduler's why) and Ready (when the pod became ready)."""
+    if not isinstance(value, list):
+        return None
+    return [
+        _slim_value(CONDITION, c)
+        for c in value
+        if isinstance(c, dict) and c.get("type") in ("PodScheduled", "Ready")
+    ]
+
+
+def _claim_volumes(value: Any) -> Any:
+    """Only the volumes that mount a PVC (a secret or projected token volume is never read)."""
+    if not isinstance(value, list):
+        return None
+    return [
+        {
+            "persistentVolumeClaim": {
+                "claimName": _intern(v["persistentVolumeClaim"].get("claimName"))
+            }
+        }
+        for v in value
+        if isinstance(v, dict) and isinstance(v.get("persistentVolumeClaim"), dict)
+    ]
+
+
+POD_SPEC: Mapping[str, Shape] = {
+    "nodeName": KEEP,  # pod.node, "waiting to be scheduled", a PVC consumer's node
+    "containers": [CONTAINER],
+    "initContainers": [CONTAINER],
+    "volumes": _claim_volumes,  # pod.claims_of
+}
+POD_STATUS: Mapping[str, Shape] = {
+    "phase": KEEP,
+    "reason": KEEP,  # a Failed pod's reason (Evicted, ...)
+    "message": KEEP,
+    "startTime": KEEP,  # release timelines: when the kubelet accepted the pod
+    "conditions": _pod_conditions,
+    "containerStatuses": [CONTAINER_STATUS],
+    "initContainerStatuses": [CONTAINER_STATUS],
+}
+
+_REMEDIATION = {"remediation": {"retries": KEEP}}  # helmrelease.retry_state
+HELMRELEASE_SPEC: Mapping[str, Shape] = {
+    "suspend": KEEP,
+    "releaseName": KEEP,  # helmrelease.release_identity (the release claim)
+    "targetNamespace": KEEP,
+    "dependsOn": [{"name": KEEP, "namespace": KEEP}],  # the dependency graph ("ns/name" kept too)
+    "chart": {
+        "spec": {
+            "chart": KEEP,  # chart_label
+            "version": KEEP,
+            "sourceRef": {"kind": KEEP, "name": KEEP, "namespace": KEEP},  # source_of
+        }
+    },
+    "chartRef": {"kind": KEEP, "name": KEEP, "namespace": KEEP},  # source_of
+    "install": _REMEDIATION,
+    "upgrade": _REMEDIATION,
+}
+"""Never `values`/`valuesFrom` (chart values often carry passwords)."""
+HELMRELEASE_STATUS: Mapping[str, Shape] = {
+    **FLUX_STATUS,
+    "helmChart": KEEP,  # source_of: "ns/name" of the HelmChart
+    "lastAttemptedReleaseAction": KEEP,  # retry_state
+    "installFailures": KEEP,
+    "upgradeFailures": KEEP,
+    "lastReleaseRevision": KEEP,
+    "history": [
+        {
+            "chartName": KEEP,  # chart_label: what is deployed
+            "chartVersion": KEEP,
+            "status": KEEP,  # release timelines: where an install/upgrade episode begins
+            "firstDeployed": KEEP,
+            "lastDeployed": KEEP,
+        }
+    ],
+}
+
+WORKLOAD_SPEC: Mapping[str, Shape] = {
+    "replicas": KEEP,  # workloads.desired_pods
+    "completions": KEEP,  # Jobs
+}
+"""Never the pod template (env values, args)."""
+WORKLOAD_STATUS: Mapping[str, Shape] = {
+    **FLUX_STATUS,  # conditions (Progressing, Complete, Failed) and observedGeneration
+    "readyReplicas": KEEP,
+    "updatedReplicas": KEEP,
+    "desiredNumberScheduled": KEEP,  # DaemonSet
+    "numberReady": KEEP,
+    "updatedNumberScheduled": KEEP,
+    "currentRevision": KEEP,  # StatefulSet rolling update
+    "updateRevision": KEEP,
+    "succeeded": KEEP,  # Job
+    "failed": KEEP,
+}
+
+_REF = {"kind": KEEP, "namespace": KEEP, "name": KEEP, "fieldPath": KEEP}
+EVENT: Mapping[str, Shape] = {
+    "involvedObject": _REF,  # core/v1: what the Event is about; fieldPath names the container
+    "regarding": _REF,  # events.k8s.io/v1
+    "type": KEEP,
+    "reason": KEEP,
+    "message": KEEP,
+    "note": KEEP,  # events.k8s.io/v1 message
+    "count": KEEP,
+    "deprecatedCount": KEEP,
+    "series": {"count": KEEP, "lastObservedTime": KEEP},
+    "firstTimestamp": KEEP,
+    "lastTimestamp": KEEP,
+    "deprecatedFirstTimestamp": KEEP,
+    "deprecatedLastTimestamp": KEEP,
+    "eventTime": KEEP,
+    "reportingController": KEEP,  # the source column
+    "reportingComponent": KEEP,
+    "source": {"component": KEEP},
+}
+"""events.normalize reads exactly these (either API shape). Empty values are dropped: every read
+falls through `or` to the next place, so an absent field and an empty one mean the same."""
+
+_FLUX = {"spec": {"suspend": KEEP}, "status": FLUX_STATUS}
+_WORKLOAD = {"spec": WORKLOAD_SPEC, "status": WORKLOAD_STATUS}
+KINDS: Mapping[str, Mapping[str, Shape]] = {
+    "HelmRelease": {"spec": HELMRELEASE_SPEC, "status": HELMRELEASE_STATUS},
+    "Kustomization": {
+        "spec": {"suspend": KEEP},
+        "status": {**FLUX_STATUS, "inventory": {"entries": [{"id": KEEP}]}},  # expected releases
+    },
+    "HelmRepository": {"spec": {"suspend": KEEP, "type": KEEP}, "status": FLUX_STATUS},  # oci
+    "HelmChart": {
+        "spec": {"suspend": KEEP, "sourceRef": {"kind": KEEP, "name": KEEP}},  # upstream_of
+        "status": FLUX_STATUS,
+    },
+    "OCIRepository": _FLUX,
+    "GitRepository": _FLUX,
+    "Pod": {"spec": POD_SPEC, "status": POD_STATUS},
+    "PersistentVolumeClaim": {
+        "spec": {"volumeName": KEEP},  # PVC → PV → VolumeAttachments
+        "status": {"phase": KEEP},
+    },
+    "VolumeAttachment": {
+        "spec": {"nodeName": KEEP, "source": {"persistentVolumeName": KEEP}},
+        "status": {
+            "attached": KEEP,
+            "attachError": {"message": KEEP},
+            "detachError": {"message": KEEP},
+        },
+    },
+    "Deployment": _WORKLOAD,
+    "StatefulSet": _WORKLOAD,
+    "DaemonSet": _WORKLOAD,
+    "ReplicaSet": _WORKLOAD,
+    "Job": _WORKLOAD,
+    "Event": EVENT,
+}
+"""Per kind, what is kept besides `kind`, `apiVersion` and `metadata`. Any other kind (a Secret
+or ConfigMap that slipped through) keeps nothing else."""
+
+_EMPTY = (None, "", 0, {}, [])
 
 
 def slim(obj: dict) -> dict:
-    """A trimmed copy of `obj` with bulk and secret-bearing fields removed; `obj` is not modified."""
-    out = {k: v for k, v in obj.items() if k not in ("data", "stringData", "binaryData")}
-    meta = dict(obj.get("metadata") or {})
-    meta.pop("managedFields", None)
-    annotations = meta.get("annotations")
-    if annotations:
-        meta["annotations"] = {
-            k: v for k, v in annotations.items() if k not in _DROPPED_ANNOTATIONS
-        }
-    out["metadata"] = meta
+    """The slim copy of `obj` (see the module docstring); `obj` is not modified."""
     kind = obj.get("kind")
-    if kind == "HelmRelease":
-        out["spec"] = {k: v for k, v in (obj.get("spec") or {}).items() if k != "values"}
-    elif kind == "Pod":
-        out["spec"] = _slim_pod_spec(obj.get("spec") or {})
-    elif kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
-        spec = dict(obj.get("spec") or {})
-        template = dict(spec.get("template") or {})
-        if "spec" in template:
-            template["spec"] = _slim_pod_spec(template["spec"])
-            spec["template"] = template
-        out["spec"] = spec
+    out: dict = {k: _intern(obj[k]) for k in ("apiVersion", "kind") if k in obj}
+    out["metadata"] = _slim_value(METADATA, obj.get("metadata") or {})
+    fields = KINDS.get(kind) if isinstance(kind, str) else None
+    if fields is None:
+        return out
+    for key, shape in fields.items():
+        if key in obj:
+            value = _slim_value(shape, obj[key])
+            if value is not None and not (fields is EVENT and value in _EMPTY):
+                out[key] = value
     return out
 
 
-def _slim_pod_spec(spec: dict) -> dict:
-    out = {k: v for k, v in spec.items() if k not in ("containers", "initContainers")}
-    for key in ("containers", "initContainers"):
-        if key in spec:
-            out[key] = [_slim_container(c) for c in spec[key]]
-    return out
+def _slim_value(shape: Shape, value: Any) -> Any:
+    if shape is KEEP:
+        return _interned(value)
+    if shape is UNIQUE:
+        return value
+    if callable(shape):
+        return shape(value)
+    if isinstance(value, (dict, list)):
+        if isinstance(shape, list):
+            if not isinstance(value, list):
+                return None
+            return [_slim_value(shape[0], item) for item in value]
+        if not isinstance(value, dict):
+            return None
+        out = {}
+        for key, sub in shape.items():
+            if key in value:
+                kept = _slim_value(sub, value[key])
+                if kept is not None or value[key] is None:
+                    out[key] = kept
+        return out
+    return _intern(value)  # a scalar where a structure was expected ("ns/name" in dependsOn)
 
 
-def _slim_container(container: dict) -> dict:
-    out = {k: container[k] for k in _CONTAINER_KEEP if k in container}
-    if "env" in container:
-        out["env"] = [{"name": e.get("name", "")} for e in container["env"]]
-    return out
+def _intern(value: Any) -> Any:
+    return sys.intern(value) if type(value) is str else value
+
+
+def _interned(value: Any) -> Any:
+    """A kept value with every string in it interned."""
+    if type(value) is str:
+        return sys.intern(value)
+    if isinstance(value, dict):
+        return {k: _interned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interned(v) for v in value]
+    return value

@@ -22,7 +22,7 @@ import enum
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
@@ -54,8 +54,8 @@ class Reflection:
     """The API version being watched, once discovery found one."""
     resource_version: str | None = None
     """Where the next watch resumes; None means list first."""
-    objects: dict[listing.ObjectKey, dict] = field(default_factory=dict)
-    """Slim objects by (namespace, name), exactly as last emitted."""
+    objects: dict[listing.ObjectKey, listing.Known] = field(default_factory=dict)
+    """Identity (uid, resourceVersion) of every object emitted and not deleted, by key."""
     failures: int = 0
     """Consecutive attempts without a single event: drives the backoff and `attempt`."""
     health: StreamHealth | None = None
@@ -66,7 +66,7 @@ class Reflection:
         if type_ is EventType.DELETED:
             self.objects.pop(key, None)
         else:
-            self.objects[key] = obj
+            self.objects[key] = listing.identity(obj)
         return WatchEvent(self.resource.key, type_, obj, self.clock())
 
     def transition(
@@ -81,6 +81,17 @@ class Reflection:
             self.resource.key, state, since if since is not None else self.clock(), attempt, detail
         )
         return self.health
+
+    def deletions(self, listed: Collection[listing.ObjectKey]) -> list[tuple[EventType, dict]]:
+        """Tombstones for every object not in a complete list (`listed`: its keys). When the
+        group is no longer served they carry its preferred version."""
+        resource = self.resource
+        return listing.deletions(
+            self.objects,
+            listed,
+            kind=resource.kind,
+            api_version=resource.api_version(self.version or resource.versions[0]),
+        )
 
     def live_detail(self) -> str:
         return self.resource.api_version(self.version or "")
@@ -105,7 +116,7 @@ async def watch_forever(
                 state.version = await discovery.served_version(client, resource)
             if state.version is None:
                 # The group is not served (CRD not installed yet, or removed with its objects).
-                for type_, obj in listing.diff(state.objects, ()):
+                for type_, obj in state.deletions(()):
                     yield state.event(type_, obj)
                 state.resource_version = None
                 health = state.transition(
@@ -201,10 +212,20 @@ async def list_then_watch(
     resource, version = state.resource, state.version
     assert version is not None
     if state.resource_version is None:
-        items, rv = await listing.list_objs(
-            client, resource, version, namespace=namespace, settings=settings
-        )
-        for type_, obj in listing.diff(state.objects, [slim(item) for item in items]):
+        # Changes are emitted page by page (one page of objects in memory at a time); deletions
+        # only once the list is complete.
+        listed: set[listing.ObjectKey] = set()
+        rv = ""
+        async with aclosing(
+            listing.list_pages(client, resource, version, namespace=namespace, settings=settings)
+        ) as pages:
+            async for items, page_rv in pages:
+                rv = page_rv  # every page reports the list's; the last one is where to resume
+                for obj in items:
+                    listed.add(listing.object_key(obj))
+                    for type_, change in listing.changes(state.objects, obj):
+                        yield state.event(type_, change)
+        for type_, obj in state.deletions(listed):
             yield state.event(type_, obj)
         state.resource_version = rv
         if health := state.transition(HealthState.LIVE, detail=state.live_detail()):

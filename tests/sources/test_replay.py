@@ -9,18 +9,22 @@ from pathlib import Path
 from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
 from sovwatch.sources.recording import Recorder, RecordingReader
 from sovwatch.sources.replay import INSTANT, ReplayControl, replay
+from sovwatch.sources.slimming import slim
 
 T0 = 1_795_781_071.0
 
 
 def _pod(name: str, phase: str) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": "loki"},
-        "spec": {"containers": [{"name": "loki", "image": "grafana/loki:3.0.0"}]},
-        "status": {"phase": phase},
-    }
+    """A pod as a source emits it (slim)."""
+    return slim(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": "loki"},
+            "spec": {"containers": [{"name": "loki", "image": "grafana/loki:3.0.0"}]},
+            "status": {"phase": phase},
+        }
+    )
 
 
 ITEMS = [
