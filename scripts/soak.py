@@ -227,6 +227,7 @@ async def soak(
             "--record", str(record),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             stdin=asyncio.subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            limit=256 * 2**20,  # a snapshot line of the large scenario is megabytes long
         )  # fmt: skip
         run = Run(proc)
         readers = [asyncio.create_task(run.read_stdout()), asyncio.create_task(run.read_stderr())]
