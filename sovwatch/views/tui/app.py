@@ -34,6 +34,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -219,12 +220,20 @@ class SovwatchApp(App[None]):
 
     def _scheduled_flush(self) -> None:
         self._pending = None
-        self.flush()
+        self._timed_flush()
 
     def _tick(self) -> None:
         """Once a second: the clock (a pending flush will move it anyway)."""
         if self._pending is None:
+            self._timed_flush()
+
+    def _timed_flush(self) -> None:
+        """A flush from a timer: one may still fire while the app exits and its widgets are
+        already gone; there is nothing left to draw then."""
+        try:
             self.flush()
+        except NoMatches:
+            return
 
     def flush(self) -> None:
         """Apply what changed since the last flush; otherwise just move the clock once a second."""
