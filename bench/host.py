@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,33 +25,9 @@ from sovwatch.emulator.server import Emulator, RequestRecord
 T = TypeVar("T")
 
 
-@dataclass
-class BenchStore(ObjectStore):
-    """An ObjectStore whose `list` can hand out the stored objects instead of deep copies.
-
-    The emulator deep-copies every object of a resource for each list page, so one
-    `kubectl get pods -A` of 5,000 pods (ten pages of 500) costs it about 20 s of CPU here, and
-    the benchmark would time the emulator rather than the clients. A real apiserver serves lists
-    from its watch cache in well under a second. The server only reads what it lists (`shape`
-    builds new dicts), so once a population is in place `shared_lists = True` is safe; it stays
-    off while a scenario plays, since its controllers may edit what they read.
-    """
-
-    shared_lists: bool = False
-
-    def list(self, resource: str, namespace: str | None = None) -> tuple[list[dict], int]:
-        if not self.shared_lists:
-            return super().list(resource, namespace)
-        bucket = self._objects.get(resource, {})
-        items = [
-            obj for (ns, _), obj in sorted(bucket.items()) if namespace is None or ns == namespace
-        ]
-        return items, self._rv
-
-
 class EmulatorHost:
     def __init__(self, *, history_limit: int = 50_000, bookmark_interval: float = 60.0) -> None:
-        self.store = BenchStore(history_limit=history_limit)
+        self.store = ObjectStore(history_limit=history_limit)
         self.emulator = Emulator(self.store, tls=True, bookmark_interval=bookmark_interval)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="emulator", daemon=True)

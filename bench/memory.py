@@ -76,7 +76,6 @@ def run(*, smoke: bool = False) -> BenchResult:
         described = host.call(
             lambda: populate_large(host.store, SMOKE if smoke else None, events=events)
         )
-        host.store.shared_lists = True
         kubeconfig = host.kubeconfig(Path(tmp) / "kubeconfig")
         naive = [sys.executable, "-m", "bench.naive_client", "--kubeconfig", str(kubeconfig)]
         measurements.append(Measurement(NAIVE, _peak(naive, ready=_listed, stdout=subprocess.PIPE)))

@@ -66,7 +66,6 @@ def run(*, smoke: bool = False) -> list[BenchResult]:
     with EmulatorHost() as host, tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         tmpdir = Path(tmp)
         described = host.call(populate_large, host.store, SMOKE if smoke else None)
-        host.store.shared_lists = True
         kubeconfig = host.kubeconfig(tmpdir / "kubeconfig")
 
         def kubectl_pair(n: int) -> list[list[str]]:

@@ -14,6 +14,7 @@ subscribe with an asyncio.Queue and receive every change to their resource.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import functools
 import hashlib
 import time
@@ -249,6 +250,7 @@ class ObjectStore:
     _rv: int = 1
     _oldest_rv: int = 1
     _objects: dict[str, dict[tuple[str, str], dict]] = field(default_factory=dict)
+    _keys: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _history: deque[Change] = field(default_factory=deque)
     _subscribers: dict[str, set[asyncio.Queue[Change]]] = field(default_factory=dict)
     _uid_seq: int = 0
@@ -291,6 +293,11 @@ class ObjectStore:
         (the scenario engine reads thousands of objects per simulated minute)."""
         return self._objects.get(resource, {}).get((namespace, name))
 
+    def keys(self, resource: str) -> list[tuple[str, str]]:
+        """(namespace, name) of every object of `resource`, sorted: a live list kept in order as
+        objects come and go, so list pages resume from a key by bisection (do not modify)."""
+        return self._keys.get(resource, [])
+
     def list(self, resource: str, namespace: str | None = None) -> tuple[list[dict], int]:
         """Deep copies of the objects (all namespaces when `namespace` is None) and the store RV."""
         bucket = self._objects.get(resource, {})
@@ -331,6 +338,7 @@ class ObjectStore:
         bucket = self._objects.setdefault(rt.key, {})
         old = bucket.get((namespace, meta["name"]))
         if old is None:
+            bisect.insort(self._keys.setdefault(rt.key, []), (namespace, meta["name"]))
             self._uid_seq += 1
             meta["uid"] = _uid(f"{rt.key}/{namespace}/{meta['name']}/{self._uid_seq}")
             meta.setdefault("creationTimestamp", _now_rfc3339(self.clock))
@@ -368,6 +376,8 @@ class ObjectStore:
         obj = bucket.pop((namespace, name), None)
         if obj is None:
             return None
+        keys = self._keys[resource]
+        del keys[bisect.bisect_left(keys, (namespace, name))]
         obj = json_copy(obj)  # the stored object may be shared with history entries
         if resource == "customresourcedefinitions.apiextensions.k8s.io":
             for (ns, child), _ in list(self._objects.get(name, {}).items()):

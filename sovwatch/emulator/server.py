@@ -36,7 +36,7 @@ from aiohttp import web
 from sovwatch.emulator import discovery, kubeconfigs, status, tables
 from sovwatch.emulator.control import Control
 from sovwatch.emulator.faults import Faults
-from sovwatch.emulator.listing import paginate, shape, watch_encoder
+from sovwatch.emulator.listing import list_page, shape, watch_encoder
 from sovwatch.emulator.objects import Change, ObjectStore, ResourceType
 from sovwatch.emulator.selectors import (
     Filter,
@@ -323,13 +323,12 @@ class Emulator:
 
     def _list(self, request: web.Request, target: discovery.Target, filt: Filter) -> web.Response:
         rt = target.rt
-        items, rv = self.store.list(rt.view_of or rt.key, target.namespace)
-        items, metadata = paginate(
-            [o for o in items if filt.matches(o)],
-            rv,
+        items, metadata = list_page(
+            self.store,
+            rt.view_of or rt.key,
+            filt,
             limit=request.query.get("limit"),
             token=request.query.get("continue"),
-            oldest_rv=self.store.oldest_resource_version,
         )
         shaped = [shape(rt, target.version, o) for o in items]
         if tables.wants_table(request.headers.get("Accept", "")):

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from sovwatch.emulator.listing import matching
 from sovwatch.emulator.objects import Change, Expired, ObjectStore, ResourceType
 from sovwatch.emulator.selectors import Filter
 from sovwatch.emulator.status import expired
@@ -107,8 +108,7 @@ async def serve_watch(
     resp.enable_chunked_encoding()
     try:
         if watch.resource_version in (None, "", "0"):
-            items, _ = store.list(watch.source, watch.filt.namespace)
-            pending.extend(("ADDED", o) for o in items if watch.filt.matches(o))
+            pending.extend(("ADDED", o) for o in matching(store, watch.source, watch.filt))
         else:
             try:
                 changes = store.changes_since(watch.source, int(watch.resource_version))

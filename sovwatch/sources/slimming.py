@@ -44,13 +44,13 @@ _CLAIM_ANNOTATIONS = {
 }
 
 
-def _only(keys: Mapping[str, Shape]) -> Callable[[Any], Any]:
+def _only(keys: Mapping[str, str]) -> Callable[[Any], Any]:
     """A label/annotation map cut to `keys` (an empty map stays: it costs 64 bytes)."""
 
     def cut(value: Any) -> Any:
         if not isinstance(value, dict):
             return None
-        return {k: _slim_value(s, value[k]) for k, s in keys.items() if k in value}
+        return {k: _interned(value[k]) for k in keys if k in value}
 
     return cut
 
@@ -60,7 +60,6 @@ METADATA: Mapping[str, Shape] = {
     "namespace": KEEP,  # identity (store key)
     "uid": UNIQUE,  # listing.diff: an object re-created under the same name
     "resourceVersion": UNIQUE,  # listing.diff, and where a watch resumes
-    "generation": KEEP,  # conditions.generation_lag (Flux objects, workloads)
     "creationTimestamp": KEEP,  # release.since, events.normalize (fallback time), timelines
     "deletionTimestamp": KEEP,  # every ladder's "Terminating"; VolumeAttachment stuck detaching
     "labels": _only(_CLAIM_LABELS),
@@ -70,6 +69,10 @@ METADATA: Mapping[str, Shape] = {
     ],
 }
 """Every kind's metadata."""
+METADATA_GENERATION: Mapping[str, Shape] = {
+    **METADATA,
+    "generation": KEEP,  # conditions.generation_lag (Flux objects and workloads only)
+}
 
 CONDITION: Mapping[str, Shape] = {
     "type": KEEP,
@@ -134,7 +137,7 @@ def _pod_conditions(value: Any) -> Any:
     if not isinstance(value, list):
         return None
     return [
-        _slim_value(CONDITION, c)
+        _slim_condition(c)
         for c in value
         if isinstance(c, dict) and c.get("type") in ("PodScheduled", "Ready")
     ]
@@ -245,30 +248,35 @@ EVENT: Mapping[str, Shape] = {
     "reportingComponent": KEEP,
     "source": {"component": KEEP},
 }
-"""events.normalize reads exactly these (either API shape). Empty values are dropped: every read
-falls through `or` to the next place, so an absent field and an empty one mean the same."""
+"""events.normalize reads exactly these (either API shape); see `_compact_event` for what else
+goes."""
 
-_FLUX = {"spec": {"suspend": KEEP}, "status": FLUX_STATUS}
-_WORKLOAD = {"spec": WORKLOAD_SPEC, "status": WORKLOAD_STATUS}
+_GEN = {"metadata": METADATA_GENERATION}
+_FLUX = {**_GEN, "spec": {"suspend": KEEP}, "status": FLUX_STATUS}
+_WORKLOAD = {**_GEN, "spec": WORKLOAD_SPEC, "status": WORKLOAD_STATUS}
 KINDS: Mapping[str, Mapping[str, Shape]] = {
-    "HelmRelease": {"spec": HELMRELEASE_SPEC, "status": HELMRELEASE_STATUS},
+    "HelmRelease": {**_GEN, "spec": HELMRELEASE_SPEC, "status": HELMRELEASE_STATUS},
     "Kustomization": {
+        **_GEN,
         "spec": {"suspend": KEEP},
         "status": {**FLUX_STATUS, "inventory": {"entries": [{"id": KEEP}]}},  # expected releases
     },
-    "HelmRepository": {"spec": {"suspend": KEEP, "type": KEEP}, "status": FLUX_STATUS},  # oci
+    "HelmRepository": {**_GEN, "spec": {"suspend": KEEP, "type": KEEP}, "status": FLUX_STATUS},
     "HelmChart": {
+        **_GEN,
         "spec": {"suspend": KEEP, "sourceRef": {"kind": KEEP, "name": KEEP}},  # upstream_of
         "status": FLUX_STATUS,
     },
     "OCIRepository": _FLUX,
     "GitRepository": _FLUX,
-    "Pod": {"spec": POD_SPEC, "status": POD_STATUS},
+    "Pod": {"metadata": METADATA, "spec": POD_SPEC, "status": POD_STATUS},
     "PersistentVolumeClaim": {
+        "metadata": METADATA,
         "spec": {"volumeName": KEEP},  # PVC → PV → VolumeAttachments
         "status": {"phase": KEEP},
     },
     "VolumeAttachment": {
+        "metadata": METADATA,
         "spec": {"nodeName": KEEP, "source": {"persistentVolumeName": KEEP}},
         "status": {
             "attached": KEEP,
@@ -281,52 +289,51 @@ KINDS: Mapping[str, Mapping[str, Shape]] = {
     "DaemonSet": _WORKLOAD,
     "ReplicaSet": _WORKLOAD,
     "Job": _WORKLOAD,
-    "Event": EVENT,
+    "Event": {"metadata": METADATA, **EVENT},
 }
-"""Per kind, what is kept besides `kind`, `apiVersion` and `metadata`. Any other kind (a Secret
-or ConfigMap that slipped through) keeps nothing else."""
+"""Per kind, what is kept besides `kind` and `apiVersion`. Any other kind (a Secret or ConfigMap
+that slipped through) keeps its metadata only."""
 
-_EMPTY = (None, "", 0, {}, [])
-
-
-def slim(obj: dict) -> dict:
-    """The slim copy of `obj` (see the module docstring); `obj` is not modified."""
-    kind = obj.get("kind")
-    out: dict = {k: _intern(obj[k]) for k in ("apiVersion", "kind") if k in obj}
-    out["metadata"] = _slim_value(METADATA, obj.get("metadata") or {})
-    fields = KINDS.get(kind) if isinstance(kind, str) else None
-    if fields is None:
-        return out
-    for key, shape in fields.items():
-        if key in obj:
-            value = _slim_value(shape, obj[key])
-            if value is not None and not (fields is EVENT and value in _EMPTY):
-                out[key] = value
-    return out
+Slimmer = Callable[[Any], Any]
 
 
-def _slim_value(shape: Shape, value: Any) -> Any:
+def _compile(shape: Shape) -> Slimmer:
+    """The function that slims a value of this shape (built once per allow-list at import)."""
     if shape is KEEP:
-        return _interned(value)
+        return _interned
     if shape is UNIQUE:
-        return value
+        return _same
     if callable(shape):
-        return shape(value)
-    if isinstance(value, (dict, list)):
-        if isinstance(shape, list):
-            if not isinstance(value, list):
-                return None
-            return [_slim_value(shape[0], item) for item in value]
-        if not isinstance(value, dict):
-            return None
+        return shape
+    if isinstance(shape, list):
+        item = _compile(shape[0])
+
+        def each(value: Any) -> Any:
+            if type(value) is list:
+                return [item(v) for v in value]
+            return None if isinstance(value, dict) else _intern(value)
+
+        return each
+    fields = tuple((key, sub is KEEP, _compile(sub)) for key, sub in shape.items())
+
+    def pick(value: Any) -> Any:
+        if type(value) is not dict:
+            return None if isinstance(value, list) else _intern(value)  # "ns/name" in dependsOn
         out = {}
-        for key, sub in shape.items():
+        for key, keep, sub in fields:
             if key in value:
-                kept = _slim_value(sub, value[key])
-                if kept is not None or value[key] is None:
+                v = value[key]
+                if keep and type(v) is str:
+                    out[key] = sys.intern(v)
+                elif (kept := sub(v)) is not None or v is None:
                     out[key] = kept
         return out
-    return _intern(value)  # a scalar where a structure was expected ("ns/name" in dependsOn)
+
+    return pick
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _intern(value: Any) -> Any:
@@ -342,3 +349,30 @@ def _interned(value: Any) -> Any:
     if isinstance(value, list):
         return [_interned(v) for v in value]
     return value
+
+
+_slim_condition = _compile(CONDITION)
+_SLIMMERS: dict[str, Slimmer] = {kind: _compile(shape) for kind, shape in KINDS.items()}
+_METADATA_ONLY = _compile({"metadata": METADATA})
+_EMPTY = (None, "", 0, {}, [])
+
+
+def slim(obj: dict) -> dict:
+    """The slim copy of `obj` (see the module docstring); `obj` is not modified."""
+    kind = obj.get("kind")
+    slimmer = _SLIMMERS.get(kind, _METADATA_ONLY) if type(kind) is str else _METADATA_ONLY
+    out = {k: _intern(obj[k]) for k in ("apiVersion", "kind") if k in obj}
+    out.update(slimmer(obj))
+    out.setdefault("metadata", {})
+    if kind == "Event":
+        _compact_event(out)
+    return out
+
+
+def _compact_event(event: dict) -> None:
+    """Empty fields out (every read of them falls through `or` to the next place, so absent and
+    empty mean the same), and `source` too when a reporting controller is named (read first)."""
+    for key in [k for k, v in event.items() if v in _EMPTY]:
+        del event[key]
+    if event.get("reportingController") or event.get("reportingComponent"):
+        event.pop("source", None)

@@ -86,6 +86,56 @@ async def test_pagination_walks_every_object_once(emulator, api):
     assert len(rvs) == 1, "every page reports the first page's resourceVersion"
 
 
+async def _walk(api, path: str, limit: int, **params) -> tuple[list[tuple[str, str]], list[dict]]:
+    """Every (namespace, name) a paginated list returns, and each page's metadata."""
+    seen, metas, token = [], [], None
+    while True:
+        query = {"limit": str(limit), **params, **({"continue": token} if token else {})}
+        async with api.get(path, params=query) as resp:
+            body = await resp.json()
+        seen += [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in body["items"]]
+        metas.append(body["metadata"])
+        token = body["metadata"].get("continue")
+        if not token:
+            return seen, metas
+
+
+async def test_pagination_across_namespaces_that_prefix_each_other(emulator, api):
+    # "cert-manager-csi" sorts after "cert-manager" as a namespace, but "cert-manager-csi/a"
+    # sorts before "cert-manager/z" as a string: pages must resume by (namespace, name).
+    placed = [("cert-manager", "z"), ("cert-manager-csi", "a"), ("cert-manager", "b")]
+    placed += [("cert", "m"), ("cert-manager-csi", "c")]
+    for namespace, name in placed:
+        emulator.store.put(pod(name, namespace))
+    seen, metas = await _walk(api, "/api/v1/pods", 1)
+    assert seen == sorted(placed)
+    assert [m.get("remainingItemCount") for m in metas] == [4, 3, 2, 1, None]
+    seen, _ = await _walk(api, "/api/v1/namespaces/cert-manager/pods", 1)
+    assert seen == [("cert-manager", "b"), ("cert-manager", "z")]
+
+
+async def test_paginated_list_with_a_selector_gives_no_remaining_count(emulator, api):
+    for name, labels in (("a", {"app": "web"}), ("b", {"app": "db"}), ("c", {"app": "web"})):
+        emulator.store.put(pod(name, labels=labels))
+    seen, metas = await _walk(api, "/api/v1/pods", 1, labelSelector="app=web")
+    assert [name for _, name in seen] == ["a", "c"]
+    assert all("remainingItemCount" not in m for m in metas)
+
+
+async def test_objects_deleted_and_added_between_pages(emulator, api):
+    for name in ("a", "b", "c", "d"):
+        emulator.store.put(pod(name))
+    async with api.get("/api/v1/pods", params={"limit": "2"}) as resp:
+        first = await resp.json()
+    emulator.store.delete("pods", "cert-manager", "c")
+    emulator.store.put(pod("bb"))
+    emulator.store.put(pod("0"))  # before the resume point: not seen by this list
+    params = {"limit": "5", "continue": first["metadata"]["continue"]}
+    async with api.get("/api/v1/pods", params=params) as resp:
+        rest = await resp.json()
+    assert [p["metadata"]["name"] for p in first["items"] + rest["items"]] == ["a", "b", "bb", "d"]
+
+
 async def test_invalid_and_expired_continue_tokens(emulator, api):
     for name in ("a", "b", "c"):
         emulator.store.put(pod(name))
