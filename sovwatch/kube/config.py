@@ -1,7 +1,6 @@
 """kubeconfig → `Connection`: where the API server is, through which proxy, and with which credentials.
 
-Parsing and merging (`KUBECONFIG=a:b`) are the official `kubernetes` package's; sovwatch adds
-kubectl's rules where the package differs (the first file's current-context wins), picks the proxy as
+Merging (`KUBECONFIG=a:b`) follows kubectl's rules (`kubeconfig`); this module picks the proxy as
 kubectl does (`proxy-url`, else HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the environment the CLI passes),
 loads the credentials (`credentials.Credentials`) and explains every problem in one line.
 """
@@ -17,11 +16,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
-from kubernetes.aio.config.config_exception import ConfigException
-from kubernetes.aio.config.kube_config import KubeConfigMerger
 
-from sovwatch.kube.credentials import Credentials, Loader
+from sovwatch.kube.credentials import Credentials
 from sovwatch.kube.errors import FatalError
+from sovwatch.kube.kubeconfig import KubeconfigError, Merged, merge
 from sovwatch.kube.proxy import proxy_from_environment
 from sovwatch.settings import WatchSettings
 
@@ -108,30 +106,21 @@ async def load_connection(
     inheriting the process environment. Raises `FatalError` with one line for the operator.
     """
     described = os.pathsep.join(str(p) for p in paths)
-    documents = [_read_yaml(path) for path in paths]
     try:
-        merged = KubeConfigMerger(described).config
-    except (ConfigException, KeyError, TypeError, AttributeError) as e:
+        merged = merge([(path, _read_yaml(path)) for path in paths])
+    except KubeconfigError as e:
         raise FatalError(f"kubeconfig {described} is malformed ({e}): fix the file") from e
-    # kubectl's rule is "the first file that sets a value wins"; the loader lets the last win.
-    current = next((d["current-context"] for d in documents if d.get("current-context")), None)
-    merged.value["current-context"] = current
     name = _context_name(merged, context, described)
-    _check_context(merged.value, name, described)
-    try:
-        loader = Loader(
-            config_dict=merged,
-            active_context=name,
-            config_base_path=None,
-            environ=environ,
-            exec_timeout=settings.exec_timeout,
+    _check_context(merged, name, described)
+    refs = merged.contexts[name].body
+    cluster_name, user_name = str(refs["cluster"]), str(refs.get("user") or "")
+    cluster = merged.clusters[cluster_name]
+    server = str(cluster.body.get("server") or "").rstrip("/")
+    if not server:
+        raise FatalError(
+            f"context {name!r} in {described} is incomplete: cluster {cluster_name!r} has no "
+            "server: set clusters[].cluster.server"
         )
-        cluster_name = loader.context_entry["cluster"]
-        cluster = loader.cluster
-        user_name = loader.context_entry.safe_get("user") or ""
-        server = str(cluster["server"]).rstrip("/")
-    except ConfigException as e:
-        raise FatalError(f"context {name!r} in {described} is incomplete: {e}") from e
     where = f"user {user_name!r}, context {name!r} in {described}"
     scheme = urlsplit(server).scheme
     if scheme not in ("http", "https"):
@@ -139,7 +128,7 @@ async def load_connection(
             f"server {server!r} of cluster {cluster_name!r} in {described} is not an "
             "http(s) URL: fix clusters[].cluster.server"
         )
-    proxy, proxy_origin = _choose_proxy(cluster, server, environ or {})
+    proxy, proxy_origin = _choose_proxy(cluster.body, server, environ or {})
     if proxy and urlsplit(proxy).scheme not in _SUPPORTED_PROXY_SCHEMES:
         named = (
             f"proxy-url {redact_url(proxy)} of cluster {cluster_name!r} in {described}"
@@ -150,10 +139,17 @@ async def load_connection(
             f"{named} is not supported: sovwatch can use http:// and https:// proxies only (for "
             "SOCKS, run an HTTP proxy or an SSH tunnel in front of it)"
         )
-    credentials = Credentials(loader, https=scheme == "https", where=where, settings=settings)
+    credentials = Credentials(
+        cluster,
+        merged.users.get(user_name) if user_name else None,
+        https=scheme == "https",
+        where=where,
+        settings=settings,
+        environ=environ,
+    )
     await credentials.current()
     warnings = ()
-    if scheme == "https" and cluster.safe_get("insecure-skip-tls-verify"):
+    if scheme == "https" and cluster.body.get("insecure-skip-tls-verify"):
         warnings = (
             f"insecure-skip-tls-verify is set for cluster {cluster_name!r} in {described}: "
             "the server's identity is not verified",
@@ -167,7 +163,7 @@ async def load_connection(
         credentials=credentials,
         proxy=proxy,
         proxy_origin=proxy_origin,
-        tls_server_name=cluster.safe_get("tls-server-name") or None,
+        tls_server_name=cluster.body.get("tls-server-name") or None,
         warnings=warnings,
     )
 
@@ -175,9 +171,11 @@ async def load_connection(
 _KUBECONFIG_PROXY = "proxy-url in the kubeconfig"
 
 
-def _choose_proxy(cluster, server: str, environ: Mapping[str, str]) -> tuple[str | None, str]:
+def _choose_proxy(
+    cluster: Mapping, server: str, environ: Mapping[str, str]
+) -> tuple[str | None, str]:
     """(proxy URL or None, where it came from): the kubeconfig's proxy-url, else the environment."""
-    configured = cluster.safe_get("proxy-url")
+    configured = cluster.get("proxy-url")
     if configured:
         return str(configured), _KUBECONFIG_PROXY
     chosen = proxy_from_environment(server, environ)
@@ -238,29 +236,24 @@ _DATA_FIELDS = {
 _SUPPORTED_AUTH_PROVIDERS = ("oidc",)
 
 
-def _check_context(config: dict, name: str, described: str) -> None:
-    """What the loader would report late or not at all, as one line: a context naming a cluster or
-    user that does not exist (client-go refuses it too), a `*-data` field that is not base64, and
-    an auth-provider other than oidc (kubectl 1.26 removed gcp and azure)."""
-
-    def entries(section: str) -> list[dict]:  # the merger wraps list items in ConfigNodes
-        items = [getattr(i, "value", i) for i in config.get(section) or []]
-        return [i for i in items if isinstance(i, dict)]
-
-    entry = next(c for c in entries("contexts") if c.get("name") == name)
-    refs = entry.get("context") or {}
+def _check_context(merged: Merged, name: str, described: str) -> None:
+    """What would fail late or obscurely, as one line: a context naming a cluster or user that
+    does not exist (client-go refuses it too), a `*-data` field that is not base64, and an
+    auth-provider other than oidc (kubectl 1.26 removed gcp and azure)."""
+    refs = merged.contexts[name].body
     for field, section in (("cluster", "clusters"), ("user", "users")):
         wanted = refs.get(field)
         if field == "user" and not wanted:
             continue  # no user: anonymous, as kubectl allows
-        found = [item for item in entries(section) if item.get("name") == wanted]
-        if not found:
-            names = ", ".join(str(i.get("name")) for i in entries(section)) or "none"
+        entries = getattr(merged, section)
+        found = entries.get(str(wanted)) if wanted is not None else None
+        if found is None:
+            names = ", ".join(entries) or "none"
             raise FatalError(
                 f"context {name!r} in {described} names {field} {wanted!r}, which is not in its "
                 f"{section} (defined: {names}): fix contexts[].context.{field}"
             )
-        body = found[0].get(field) or {}
+        body = found.body
         for data_field in _DATA_FIELDS[section]:
             value = body.get(data_field)
             if value is None:
@@ -281,10 +274,10 @@ def _check_context(config: dict, name: str, described: str) -> None:
             )
 
 
-def _context_name(merged, requested: str | None, described: str) -> str:
-    names = [str(c["name"]) for c in (merged.value.get("contexts") or []) if "name" in c]
+def _context_name(merged: Merged, requested: str | None, described: str) -> str:
+    names = list(merged.contexts)
     available = f"available: {', '.join(names)}" if names else "it defines no contexts"
-    name = requested or merged.value.get("current-context")
+    name = requested or merged.current_context
     if not name:
         raise FatalError(f"{described} has no current-context ({available}): pass --context NAME")
     if name not in names:

@@ -1,29 +1,34 @@
 """Credentials for one kubeconfig context: loaded, refreshed before they expire, reloaded on a 401.
 
-The `kubernetes` package's loader reads the user entry (token, tokenFile, client certificate files
-and `-data`, basic auth); exec plugins run through sovwatch's own runner (`exec_plugin`: no terminal,
-a time limit, `provideClusterInfo`). What the loader produces is turned into what a request needs,
-a `Material`: the Authorization header and an `ssl.SSLContext`. Every failure is one line
-(`FatalError`) naming the file, field or plugin and what to do.
+The user entry gives the credential, in client-go's order: an `oidc` auth-provider's id-token, an
+exec plugin (sovwatch's own runner, `exec_plugin`: no terminal, a time limit,
+`provideClusterInfo`), `token` or else `tokenFile` (re-read on every reload, so a rotated token is
+picked up after a 401), or else basic auth. The cluster entry gives the CA (`-data` or file) and
+`insecure-skip-tls-verify`; client certificates come from the user entry or the exec plugin. What
+a request needs is a `Material`: the Authorization header and an `ssl.SSLContext`. Every failure is
+one line (`FatalError`) naming the file, field or plugin and what to do.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import ssl
 import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-
-from kubernetes.aio.config.config_exception import ConfigException
-from kubernetes.aio.config.dateutil import parse_rfc3339
-from kubernetes.aio.config.kube_config import FileOrData, KubeConfigLoader
 
 from sovwatch.kube import exec_plugin
 from sovwatch.kube.errors import FatalError
+from sovwatch.kube.kubeconfig import Entry, KubeconfigError, jwt_expired, read_data
 from sovwatch.settings import WatchSettings
+
+OIDC_EXPIRY_SKEW = 300.0
+"""An id-token this close to its `exp` is refreshed first (client-go and the `kubernetes`
+package use 5 minutes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,74 +43,12 @@ class Material:
     """Epoch seconds when an exec plugin's credential expires; None if it does not."""
 
 
-class _Collected:
-    """Receives the loader's output (it duck-types a `kubernetes` client Configuration)."""
+class _MissingFile(Exception):
+    """A file named in the kubeconfig does not exist."""
 
-    def __init__(self) -> None:
-        self.api_key: dict[str, str] = {}
-        self.ssl_ca_cert: str | None = None
-        self.cert_file: str | None = None
-        self.key_file: str | None = None
-        self.verify_ssl = True
-
-
-class Loader(KubeConfigLoader):
-    """The kubernetes loader, with sovwatch's own exec plugin runner (see `exec_plugin`)."""
-
-    def __init__(
-        self, *args, environ: Mapping[str, str] | None, exec_timeout: float, **kwargs
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.exec_status: dict | None = None
-        self._environ = environ
-        self._exec_timeout = exec_timeout
-
-    async def load_from_exec_plugin(self) -> bool:
-        plugin = exec_plugin.ExecConfig.from_kubeconfig(self._user["exec"].value)
-        self.exec_status = await exec_plugin.run(
-            plugin,
-            cluster=self.exec_cluster_info() if plugin.provide_cluster_info else None,
-            environ=exec_plugin.plugin_environment(self._environ),
-            within=self._exec_timeout,
-        )
-        token = self.exec_status.get("token")
-        if token:
-            self.token = f"Bearer {token}"
-        return True
-
-    def exec_cluster_info(self) -> dict:
-        """`spec.cluster` for a plugin with `provideClusterInfo: true`, as client-go fills it:
-        the CA always as data, the plugin's own settings from the reserved cluster extension."""
-        cluster = self._cluster
-        info: dict = {"server": str(cluster["server"])}
-        for key in ("tls-server-name", "insecure-skip-tls-verify", "proxy-url"):
-            if cluster.safe_get(key):
-                info[key] = cluster.value[key]
-        ca = FileOrData(
-            cluster, "certificate-authority", file_base_path=self._get_base_path(cluster.path)
-        ).as_data()
-        if ca:
-            info["certificate-authority-data"] = ca
-        for extension in cluster.safe_get("extensions") or ():
-            if extension.get("name") == exec_plugin.CLUSTER_CONFIG_EXTENSION:
-                info["config"] = extension.get("extension")
-        return info
-
-    # The loader keeps its selection in private attributes; read them in one place.
-    @property
-    def user(self):
-        return self._user
-
-    @property
-    def cluster(self):
-        return self._cluster
-
-    @property
-    def context_entry(self):
-        return self._current_context["context"]
-
-    def set_config(self, collected: _Collected) -> None:
-        self._set_config(collected)
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
 
 
 class Credentials:
@@ -115,11 +58,23 @@ class Credentials:
     streams at once reloads only once (`reload` is a no-op if someone else already reloaded).
     """
 
-    def __init__(self, loader: Loader, *, https: bool, where: str, settings: WatchSettings):
-        self._loader = loader
+    def __init__(
+        self,
+        cluster: Entry,
+        user: Entry | None,
+        *,
+        https: bool,
+        where: str,
+        settings: WatchSettings,
+        environ: Mapping[str, str] | None,
+    ):
+        self._cluster = cluster
+        self._user = user
         self._https = https
         self._where = where
         self._settings = settings
+        self._environ = environ
+        self._oidc_refreshed: dict[str, str] = {}
         self._lock = asyncio.Lock()
         self._material: Material | None = None
         self._ssl_cache: tuple[tuple, ssl.SSLContext] | None = None
@@ -129,10 +84,8 @@ class Credentials:
         material = self._material
         if material is None or self._expiring(material):
             async with self._lock:
-                if self._material is None:
-                    self._material = await self._load(full=True)
-                elif self._expiring(self._material):
-                    self._material = await self._load(full=False)
+                if self._material is None or self._expiring(self._material):
+                    self._material = await self._load()
                 material = self._material
         return material
 
@@ -140,7 +93,7 @@ class Credentials:
         """Load everything again (tokenFile re-read, exec plugin re-run) after a 401 with `rejected`."""
         async with self._lock:
             if self._material is rejected or self._material is None:
-                self._material = await self._load(full=True)
+                self._material = await self._load()
             return self._material
 
     def _expiring(self, material: Material) -> bool:
@@ -149,82 +102,168 @@ class Credentials:
             and time.time() >= material.expires - self._settings.credential_refresh_skew
         )
 
-    async def _load(self, *, full: bool) -> Material:
-        collected = _Collected()
+    async def _load(self) -> Material:
+        user = self._user.body if self._user else {}
+        status: dict = {}
+        expires = None
         try:
-            if full:
-                await self._loader.load_and_set(collected)
+            provider = user.get("auth-provider") or {}
+            if provider.get("name") == "oidc":
+                authorization = f"Bearer {await self._oidc_token(provider.get('config') or {})}"
+            elif user.get("exec"):
+                status = await self._run_exec(user["exec"])
+                authorization = f"Bearer {status['token']}" if status.get("token") else None
+                if status.get("expirationTimestamp"):
+                    expires = _rfc3339(status["expirationTimestamp"])
             else:
-                await self._loader.load_from_exec_plugin()
-                self._loader.set_config(collected)
-            status = self._loader.exec_status or {}
-            expires = None
-            if status.get("expirationTimestamp"):
-                expires = parse_rfc3339(status["expirationTimestamp"]).timestamp()
-        except (ConfigException, exec_plugin.ExecPluginError, OSError, ValueError) as e:
+                authorization = self._static_authorization(user)
+            context = self._ssl_context(status) if self._https else None
+        except (KubeconfigError, exec_plugin.ExecPluginError, _MissingFile, OSError) as e:
             raise FatalError(self._explain(e)) from e
-        authorization = collected.api_key.get("BearerToken")
-        return Material(
-            # A tokenFile is read verbatim: drop its trailing newline, as kubectl does.
-            authorization=authorization.strip() if authorization else None,
-            ssl=self._ssl_context(collected, status) if self._https else None,
-            expires=expires,
+        except ValueError as e:  # bad base64 or timestamp
+            raise FatalError(f"cannot load credentials ({self._where}): {e}") from e
+        return Material(authorization=authorization, ssl=context, expires=expires)
+
+    def _static_authorization(self, user: Mapping) -> str | None:
+        token = str(user.get("token") or "")
+        if not token and self._user and user.get("tokenFile"):
+            # Read verbatim every time (rotated on disk); drop the trailing newline, as kubectl.
+            token = self._user.path("tokenFile").read_text()
+        if token.strip():
+            return f"Bearer {token.strip()}"
+        if user.get("username") and user.get("password") is not None:
+            basic = f"{user['username']}:{user['password']}".encode()
+            return "Basic " + base64.b64encode(basic).decode()
+        return None
+
+    async def _run_exec(self, node: Mapping) -> dict:
+        plugin = exec_plugin.ExecConfig.from_kubeconfig(node)
+        return await exec_plugin.run(
+            plugin,
+            cluster=self.exec_cluster_info() if plugin.provide_cluster_info else None,
+            environ=exec_plugin.plugin_environment(self._environ),
+            within=self._settings.exec_timeout,
         )
 
-    def _ssl_context(self, collected: _Collected, exec_status: dict) -> ssl.SSLContext:
-        exec_cert = (exec_status.get("clientCertificateData"), exec_status.get("clientKeyData"))
-        key = (
-            collected.ssl_ca_cert,
-            collected.cert_file,
-            collected.key_file,
-            collected.verify_ssl,
-            exec_cert,
-        )
-        if self._ssl_cache and self._ssl_cache[0] == key:
+    def exec_cluster_info(self) -> dict:
+        """`spec.cluster` for a plugin with `provideClusterInfo: true`, as client-go fills it:
+        the CA always as data, the plugin's own settings from the reserved cluster extension."""
+        cluster = self._cluster.body
+        info: dict = {"server": str(cluster.get("server"))}
+        for key in ("tls-server-name", "insecure-skip-tls-verify", "proxy-url"):
+            if cluster.get(key):
+                info[key] = cluster[key]
+        ca = self._read(self._cluster, "certificate-authority")
+        if ca:
+            info["certificate-authority-data"] = base64.b64encode(ca).decode()
+        for extension in cluster.get("extensions") or ():
+            if extension.get("name") == exec_plugin.CLUSTER_CONFIG_EXTENSION:
+                info["config"] = extension.get("extension")
+        return info
+
+    async def _oidc_token(self, config: Mapping) -> str:
+        """The oidc auth-provider's id-token, refreshed at the issuer when it has (nearly) expired.
+        The refreshed token is kept in memory only: sovwatch never writes the kubeconfig."""
+        config = {**config, **self._oidc_refreshed}
+        token = str(config.get("id-token") or "")
+        if token and not jwt_expired(token, skew=OIDC_EXPIRY_SKEW):
+            return token
+        if not config.get("refresh-token"):
+            raise KubeconfigError(
+                "oidc: the id-token is missing or expired and there is no refresh-token: "
+                "log in again (e.g. kubectl oidc-login)"
+            )
+        self._oidc_refreshed = await _refresh_oidc(config)
+        return self._oidc_refreshed["id-token"]
+
+    def _read(self, entry: Entry | None, key: str) -> bytes | None:
+        """`<key>-data` or the file `<key>` of an entry (None if unset); a missing file raises
+        `_MissingFile`."""
+        if entry is None:
+            return None
+        try:
+            return read_data(entry, key)
+        except FileNotFoundError as e:
+            raise _MissingFile(entry.path(key)) from e
+
+    def _ssl_context(self, exec_status: Mapping) -> ssl.SSLContext:
+        ca = self._read(self._cluster, "certificate-authority")
+        verify = not self._cluster.body.get("insecure-skip-tls-verify")
+        if exec_status.get("clientCertificateData") and exec_status.get("clientKeyData"):
+            pair = (exec_status["clientCertificateData"], exec_status["clientKeyData"])
+        else:
+            cert = self._read(self._user, "client-certificate")
+            key = self._read(self._user, "client-key")
+            # A key left out is read from the certificate's PEM (ssl's rule for one file).
+            pair = (cert.decode(), (key or cert).decode()) if cert else None
+        cache_key = (ca, verify, pair)
+        if self._ssl_cache and self._ssl_cache[0] == cache_key:
             return self._ssl_cache[1]
         try:
-            context = ssl.create_default_context(cafile=collected.ssl_ca_cert)
-        except (ssl.SSLError, OSError) as e:
+            context = ssl.create_default_context(cadata=ca.decode() if ca else None)
+        except (ssl.SSLError, ValueError) as e:
             raise FatalError(
-                f"certificate-authority {collected.ssl_ca_cert} ({self._where}) could not be "
-                f"loaded ({e}): it must be a PEM CA certificate"
+                f"certificate-authority ({self._where}) could not be loaded ({e}): it must be a "
+                "PEM CA certificate"
             ) from e
-        if not collected.verify_ssl:
+        if not verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        try:
-            if exec_cert[0] and exec_cert[1]:
-                _load_pem_chain(context, exec_cert[0], exec_cert[1])
-            elif collected.cert_file:
-                context.load_cert_chain(collected.cert_file, collected.key_file)
-        except (ssl.SSLError, OSError) as e:
-            raise FatalError(
-                f"client certificate/key ({self._where}) could not be loaded ({e}): "
-                "check client-certificate and client-key"
-            ) from e
-        self._ssl_cache = (key, context)
+        if pair:
+            try:
+                _load_pem_chain(context, *pair)
+            except (ssl.SSLError, OSError) as e:
+                raise FatalError(
+                    f"client certificate/key ({self._where}) could not be loaded ({e}): "
+                    "check client-certificate and client-key"
+                ) from e
+        self._ssl_cache = (cache_key, context)
         return context
 
     def _explain(self, error: Exception) -> str:
-        """One line for a loader failure: which file, plugin or field, and what to do."""
+        """One line for a failure: which file, plugin or field, and what to do."""
         if isinstance(error, exec_plugin.ExecPluginError):
-            exec_config = self._loader.user.safe_get("exec") or {}
-            command = exec_config.get("command") or "?"
-            return f"exec credential plugin {command!r} ({self._where}) {error}"
-        message = " ".join(str(error).split())
-        if message.startswith("File does not exists:"):
-            missing = message.split(":", 1)[1].strip()
+            command = ((self._user.body if self._user else {}).get("exec") or {}).get("command")
+            return f"exec credential plugin {command or '?'!r} ({self._where}) {error}"
+        if isinstance(error, _MissingFile):
             return (
-                f"file {missing} named in the kubeconfig does not exist ({self._where}): "
+                f"file {error.path} named in the kubeconfig does not exist ({self._where}): "
                 "fix the path (certificate-authority, client-certificate or client-key)"
             )
         if isinstance(error, OSError) and error.filename:
             return f"cannot read {error.filename} ({self._where}): {error.strerror}"
-        return f"cannot load credentials ({self._where}): {message}"
+        return f"cannot load credentials ({self._where}): {' '.join(str(error).split())}"
+
+
+def _rfc3339(value: str) -> float:
+    """Epoch seconds of an RFC 3339 timestamp (`2024-05-01T10:00:00Z`, fractions allowed)."""
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+async def _refresh_oidc(config: Mapping) -> dict[str, str]:
+    """A fresh id-token and refresh-token from the issuer (OAuth2 refresh grant).
+
+    Uses the `kubernetes` package's requestor, imported only here: importing it loads that
+    package's whole API client, which every other sovwatch user is spared."""
+    from kubernetes.aio.config.openid import OpenIDRequestor  # noqa: PLC0415 (see docstring)
+
+    ca = config.get("idp-certificate-authority-data")
+    context = ssl.create_default_context(cadata=base64.b64decode(ca).decode()) if ca else None
+    requestor = OpenIDRequestor(
+        config.get("client-id"), config.get("client-secret"), config.get("idp-issuer-url"), context
+    )
+    try:
+        answer = await requestor.refresh_token(config["refresh-token"])
+    except Exception as e:  # aiohttp, HTTP status or a malformed answer: all one line
+        raise KubeconfigError(
+            f"oidc: refreshing the id-token at {config.get('idp-issuer-url')} failed ({e}): "
+            "log in again (e.g. kubectl oidc-login)"
+        ) from e
+    return {"id-token": str(answer["id_token"]), "refresh-token": str(answer["refresh_token"])}
 
 
 def _load_pem_chain(context: ssl.SSLContext, cert_pem: str, key_pem: str) -> None:
-    """Load an exec plugin's PEM certificate and key (ssl only reads files: use a private,
+    """Load a PEM certificate and key given as data (ssl only reads files: use a private,
     immediately deleted temporary directory so the key never lingers on disk)."""
     with tempfile.TemporaryDirectory(prefix="sovwatch-") as tmp:
         cert_path, key_path = Path(tmp, "cert.pem"), Path(tmp, "key.pem")

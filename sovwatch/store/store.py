@@ -2,8 +2,10 @@
 
 Sources feed it `WatchEvent`s and `StreamHealth` records; the model reads it. Objects are keyed by
 kind, namespace and name (so core/v1 and events.k8s.io/v1 Events about the same object collapse to
-one entry). Events are kept in a bounded window. The store remembers which objects changed since the
-last `drain_changes()`, so the model and views can do work proportional to what changed.
+one entry). Events are kept in a bounded window, packed (`packing`): 20,000 of them are a large
+share of a big cluster's memory, and they are read rarely (when an involved object is re-judged).
+The store remembers which objects changed since the last `drain_changes()`, so the model and views
+can do work proportional to what changed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sovwatch.sources.events import EventType, SourceItem, StreamHealth, WatchEvent
+from sovwatch.store.packing import pack, unpack
 
 ObjectKey = tuple[str, str, str]
 """(kind, namespace, name); namespace is "" for cluster-scoped objects."""
@@ -39,9 +42,10 @@ class Store:
     health: dict[str, StreamHealth] = field(default_factory=dict)
     """Latest health per resource (`plural.group`)."""
     first_seen: dict[ObjectKey, float] = field(default_factory=dict)
-    """When each object was first received (kept after deletion, for the timeline)."""
+    """When each object but an Event was first received (kept after deletion, for the timeline)."""
     _objects: dict[str, dict[str, dict[str, dict]]] = field(default_factory=dict)
-    _events_by_object: dict[ObjectKey, dict[ObjectKey, dict]] = field(default_factory=dict)
+    """kind -> namespace -> name -> object; Events are packed (`packing.pack`)."""
+    _events_by_object: dict[ObjectKey, dict[ObjectKey, tuple]] = field(default_factory=dict)
     _event_order: dict[ObjectKey, None] = field(default_factory=dict)
     _changed: set[ObjectKey] = field(default_factory=set)
 
@@ -59,42 +63,46 @@ class Store:
         bucket = self._objects.setdefault(kind, {}).setdefault(namespace, {})
         old = bucket.get(name)
         if kind == "Event" and old is not None:
-            self._events_by_object.get(involved_key(old), {}).pop(key, None)
+            self._events_by_object.get(involved_key(unpack(old)), {}).pop(key, None)
         if event.type is EventType.DELETED:
             bucket.pop(name, None)
             self._event_order.pop(key, None)
+        elif kind == "Event":
+            packed = bucket[name] = pack(event.obj)
+            self._events_by_object.setdefault(involved_key(event.obj), {})[key] = packed
+            self._event_order.pop(key, None)
+            self._event_order[key] = None
+            self._evict_events()
         else:
             bucket[name] = event.obj
             self.first_seen.setdefault(key, event.received_at)
-            if kind == "Event":
-                self._events_by_object.setdefault(involved_key(event.obj), {})[key] = event.obj
-                self._event_order.pop(key, None)
-                self._event_order[key] = None
-                self._evict_events()
         self._changed.add(key)
 
     def _evict_events(self) -> None:
         while len(self._event_order) > self.max_events:
             kind, namespace, name = next(iter(self._event_order))
             del self._event_order[(kind, namespace, name)]
-            obj = self._objects[kind][namespace].pop(name, None)
-            if obj is not None:
-                self._events_by_object.get(involved_key(obj), {}).pop((kind, namespace, name), None)
-            self.first_seen.pop((kind, namespace, name), None)
+            packed = self._objects[kind][namespace].pop(name, None)
+            if packed is not None:
+                involved = involved_key(unpack(packed))
+                self._events_by_object.get(involved, {}).pop((kind, namespace, name), None)
 
     # -- reading -------------------------------------------------------------------------------
 
     def get(self, kind: str, namespace: str, name: str) -> dict | None:
-        return self._objects.get(kind, {}).get(namespace, {}).get(name)
+        obj = self._objects.get(kind, {}).get(namespace, {}).get(name)
+        return unpack(obj) if kind == "Event" and obj is not None else obj
 
     def objects(self, kind: str) -> Iterator[dict]:
         """Every stored object of a kind, namespace by namespace."""
         for bucket in self._objects.get(kind, {}).values():
-            yield from bucket.values()
+            yield from (map(unpack, bucket.values()) if kind == "Event" else bucket.values())
 
     def in_namespace(self, kind: str, namespace: str) -> dict[str, dict]:
-        """Objects of a kind in one namespace, by name (a live view: do not modify)."""
-        return self._objects.get(kind, {}).get(namespace, {})
+        """Objects of a kind in one namespace, by name (a live view of all but Events, which come
+        unpacked in a new mapping: do not modify)."""
+        bucket = self._objects.get(kind, {}).get(namespace, {})
+        return {n: unpack(p) for n, p in bucket.items()} if kind == "Event" else bucket
 
     def count(self, kind: str) -> int:
         return sum(len(b) for b in self._objects.get(kind, {}).values())
@@ -104,7 +112,7 @@ class Store:
 
     def events_for(self, kind: str, namespace: str, name: str) -> list[dict]:
         """Events whose involvedObject/regarding is this object."""
-        return list(self._events_by_object.get((kind, namespace, name), {}).values())
+        return [unpack(p) for p in self._events_by_object.get((kind, namespace, name), {}).values()]
 
     def drain_changes(self) -> set[ObjectKey]:
         """Keys of objects added, modified or deleted since the previous call."""
