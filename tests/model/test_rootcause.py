@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sovwatch.model.snapshot import build_snapshot
 from sovwatch.model.states import State
-from tests.model.model_builders import (
+from tests.model.builders import (
     MULTI_ATTACH,
     T0_EPOCH,
     cond,
