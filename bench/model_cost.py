@@ -23,7 +23,7 @@ from sovwatch.model.rollout import Rollout  # noqa: E402
 from sovwatch.model.snapshot import build_snapshot, snapshot_of  # noqa: E402
 from sovwatch.sources.events import EventType, WatchEvent  # noqa: E402
 from sovwatch.store.store import Store  # noqa: E402
-from tests.model.model_builders import (
+from tests.model.builders import (
     T0_EPOCH,
     container_status,
     event,

@@ -3,7 +3,10 @@
 Walk (bounded by the number of releases; cycles and missing releases end the walk and are the cause):
 1. A release waiting on dependencies (helm-controller `DependencyNotReady`) → follow one of its
    dependencies that Flux does not consider ready (HelmRelease not Ready=True at its generation),
-   preferring a missing one, then one that is not itself waiting, in `dependsOn` order.
+   preferring a missing one, then one that is not itself waiting, in `dependsOn` order. When every
+   dependency is ready by now, the cause is `RetryDue`: helm-controller re-checks dependencies on
+   its own interval (`--requeue-dependency`, 5 s by default), and the chain ends with the
+   dependency its message still names.
 2. A release waiting on its source → the HelmChart / OCIRepository, and from a HelmChart on to its
    HelmRepository while that is the one failing.
 3. Any other release is the culprit: descend into its worst pod (failed/stalled first, then one not
@@ -15,6 +18,7 @@ for volume "pvc-…" Volume is already used by pod(s) loki-0-old".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +29,12 @@ from sovwatch.model.states import BAD_STATES, State, Verdict, severity
 from sovwatch.model.volumes import VolumeHealth
 
 Key = tuple[str, str, str]
+
+RETRY_DUE = "RetryDue"
+"""sovwatch's reason (not Flux's) for a release that still says `DependencyNotReady` although every
+dependency is Ready as Flux sees it: nothing is wrong, helm-controller has not re-checked yet."""
+DEPENDENCY_MESSAGE = re.compile(r"dependency '(?:([^'/]+)/)?([^']+)' is not ready")
+"""helm-controller's `DependencyNotReady` message, naming the first dependency it found not ready."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +115,7 @@ def find_root_cause(
         ):
             blockers = blocked_by(core, release)
             if not blockers:
-                return _done(
-                    Cause(*core.key, core.helm.state, core.helm.reason, core.helm.message),
-                    chain,
-                    walked,
-                )
+                return _retry_due(core, key, chain, walked)
             nxt = min(blockers, key=lambda d: _preference(release(d)))
             chain.append(_label(key, nxt))
             if nxt in walked:
@@ -138,6 +144,17 @@ def find_root_cause(
         if core.helm.state is State.WAITING and core.source is not None:
             return _source_cause(core, chain, walked, source)
         return _done(_culprit(core, chain), chain, walked)
+
+
+def _retry_due(core: ReleaseCore, origin: Key, chain: list[str], walked: list[Key]) -> RootCause:
+    named = DEPENDENCY_MESSAGE.fullmatch(core.helm.message)
+    if named is None:
+        message = "every dependency is ready; helm-controller has not re-checked yet"
+    else:
+        dep = ("HelmRelease", named.group(1) or core.key[1], named.group(2))
+        chain.append(_label(origin, dep))
+        message = f"{dep[2]} is ready; helm-controller has not re-checked it yet"
+    return _done(Cause(*core.key, State.WAITING, RETRY_DUE, message), chain, walked)
 
 
 def _preference(core: ReleaseCore | None) -> tuple[int, int]:

@@ -9,7 +9,7 @@ import pytest
 
 from sovwatch.model.pod import assess_pod
 from sovwatch.model.snapshot import build_snapshot
-from tests.model.model_builders import (
+from tests.model.builders import (
     T0_EPOCH,
     container_status,
     event,

@@ -7,7 +7,7 @@ import pytest
 from sovwatch.model.events import dedupe, normalize, normalized_for, ordered
 from sovwatch.model.states import State
 from sovwatch.model.volumes import assess_volume, classify_volume_attachment, multi_attach_holders
-from tests.model.model_builders import T0_EPOCH, event, event_v1, pod, pvc, volume_attachment
+from tests.model.builders import T0_EPOCH, event, event_v1, pod, pvc, volume_attachment
 
 POD = ("Pod", "loki", "loki-0")
 PVC = ("PersistentVolumeClaim", "loki", "storage-loki-0")

@@ -11,7 +11,7 @@ from sovwatch.model.kustomization import (
     parse_inventory_id,
 )
 from sovwatch.model.states import State
-from tests.model.model_builders import cond, helmchart, helmrepository, kustomization
+from tests.model.builders import cond, helmchart, helmrepository, kustomization
 
 GHCR = (
     "failed to get authentication secret 'flux-system/ghcr-pull': secrets \"ghcr-pull\" not found"

@@ -13,7 +13,7 @@ from sovwatch.model.helmrelease import (
     source_of,
 )
 from sovwatch.model.states import State
-from tests.model.model_builders import (
+from tests.model.builders import (
     cond,
     helmrelease,
     hr_install_failed,

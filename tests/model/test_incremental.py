@@ -11,7 +11,7 @@ from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import build_snapshot, snapshot_of
 from sovwatch.sources.events import EventType, WatchEvent
 from sovwatch.store.store import Store, object_key
-from tests.model.model_builders import (
+from tests.model.builders import (
     T0_EPOCH,
     cond,
     container_status,

@@ -6,7 +6,7 @@ import pytest
 
 from sovwatch.model.snapshot import build_snapshot
 from sovwatch.model.states import State
-from tests.model.model_builders import (
+from tests.model.builders import (
     T0_EPOCH,
     container_status,
     hr_ready,

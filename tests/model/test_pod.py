@@ -7,7 +7,7 @@ import pytest
 from sovwatch.model.events import normalized_for
 from sovwatch.model.pod import assess_pod
 from sovwatch.model.states import State
-from tests.model.model_builders import (
+from tests.model.builders import (
     container_status,
     event,
     event_v1,

@@ -9,7 +9,7 @@ from sovwatch.model.progress import expected_releases, summarize
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import build_snapshot
 from sovwatch.model.states import State
-from tests.model.model_builders import (
+from tests.model.builders import (
     T0_EPOCH,
     helmrelease,
     hr_install_failed,

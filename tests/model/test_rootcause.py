@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sovwatch.model.snapshot import build_snapshot
 from sovwatch.model.states import State
-from tests.model.model_builders import (
+from tests.model.builders import (
     MULTI_ATTACH,
     T0_EPOCH,
     cond,
@@ -289,3 +289,36 @@ def test_cross_namespace_dependency_label():
     objs[1]["metadata"]["namespace"] = "apps"
     rc = build_snapshot(store_of(*objs), now=T0_EPOCH).release("apps", "app").root_cause
     assert rc.chain[:2] == ("app", "flux-system/bp-db")
+
+
+def test_retry_due_when_every_dependency_is_ready_by_now():
+    """helm-controller still says DependencyNotReady (naming bp-cert-manager) although bp-cert-manager
+    is Ready: the release is not blocked, the controller has not re-checked yet; a release waiting
+    on it carries the same cause down its chain."""
+    objs = [
+        hr_ready("bp-cert-manager"),
+        hr_waiting("bp-flux", "bp-cert-manager"),
+        hr_waiting("bp-cnpg", "bp-flux"),
+    ]
+    own = _cause(objs, "bp-flux")
+    assert own.text == "bp-flux ← bp-cert-manager"
+    assert (own.cause.name, own.cause.state, own.cause.reason) == (
+        "bp-flux",
+        State.WAITING,
+        "RetryDue",
+    )
+    assert (
+        own.cause.message == "bp-cert-manager is ready; helm-controller has not re-checked it yet"
+    )
+    assert not own.hopeless
+    below = _cause(objs, "bp-cnpg")
+    assert below.text == "bp-cnpg ← bp-flux ← bp-cert-manager"
+    assert below.cause == own.cause
+
+
+def test_retry_due_with_a_message_that_names_no_dependency():
+    release = hr_waiting("bp-flux", "bp-cert-manager")
+    release["status"]["conditions"][0]["message"] = "dependencies are being checked"
+    rc = _cause([hr_ready("bp-cert-manager"), release], "bp-flux")
+    assert rc.text == "bp-flux"
+    assert rc.cause.reason == "RetryDue"

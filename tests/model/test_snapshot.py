@@ -6,7 +6,7 @@ import json
 
 from sovwatch.model.snapshot import SCHEMA, ClusterInfo, build_snapshot
 from sovwatch.sources.events import HealthState, StreamHealth
-from tests.model.model_builders import (
+from tests.model.builders import (
     T0_EPOCH,
     hr_ready,
     hr_waiting,

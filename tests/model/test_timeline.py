@@ -14,7 +14,7 @@ from sovwatch.model.states import State
 from sovwatch.sources.events import EventType, WatchEvent
 from sovwatch.sources.recording import Recorder, RecordingReader
 from sovwatch.store.store import Store
-from tests.model.model_builders import (
+from tests.model.builders import (
     T0_EPOCH,
     cond,
     container_status,

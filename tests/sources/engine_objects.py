@@ -111,7 +111,11 @@ def warning_event(name: str, pod_name: str, namespace: str = "loki") -> dict:
     }
 
 
-def deployment(name: str, namespace: str = "cert-manager") -> dict:
+def deployment(
+    name: str, namespace: str = "cert-manager", *, ready: int = 1, **container_fields
+) -> dict:
+    """A one-replica Deployment; `container_fields` (env, args, image...) go into its container."""
+    container = {"name": name, "image": f"example.org/{name}:1.0", **container_fields}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -121,10 +125,10 @@ def deployment(name: str, namespace: str = "cert-manager") -> dict:
             "selector": {"matchLabels": {"app": name}},
             "template": {
                 "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": name, "image": f"example.org/{name}:1.0"}]},
+                "spec": {"containers": [container]},
             },
         },
-        "status": {"replicas": 1, "readyReplicas": 1},
+        "status": {"replicas": 1, "readyReplicas": ready},
     }
 
 

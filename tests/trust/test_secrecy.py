@@ -25,35 +25,10 @@ from sovwatch.emulator.server import Emulator
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 from tests.cli.cli_helpers import sovwatch
+from tests.sources.engine_objects import deployment
 from tests.trust.trust_objects import helmrelease, install_flux_crds, pod
 
 CANARY = f"canary{secrets.token_hex(8)}"
-
-
-def _deployment(name: str, namespace: str, env: dict[str, str]) -> dict:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": name,
-                            "image": f"quay.io/keycloak/{name}:26.0",
-                            "env": [{"name": k, "value": v} for k, v in env.items()],
-                            "args": ["start", f"--db-password={CANARY}-args"],
-                        }
-                    ]
-                },
-            },
-        },
-        "status": {"replicas": 1, "readyReplicas": 0},
-    }
 
 
 @pytest.fixture
@@ -63,7 +38,16 @@ async def cluster(tmp_path: Path):
         install_flux_crds(emu.store)
         emu.store.put(helmrelease("bp-keycloak", values={"adminPassword": f"{CANARY}-values"}))
         emu.store.put(pod("keycloak-0", "keycloak", env={"KC_DB_PASSWORD": f"{CANARY}-env"}))
-        emu.store.put(_deployment("keycloak", "keycloak", {"KC_BOOTSTRAP_ADMIN": f"{CANARY}-d"}))
+        emu.store.put(
+            deployment(
+                "keycloak",
+                "keycloak",
+                ready=0,
+                image="quay.io/keycloak/keycloak:26.0",
+                env=[{"name": "KC_BOOTSTRAP_ADMIN", "value": f"{CANARY}-d"}],
+                args=["start", f"--db-password={CANARY}-args"],
+            )
+        )
         doc = emu.kubeconfig(auth="cert", context="sov")
         doc["users"][0]["user"]["token"] = emu.token
         path = tmp_path / "kubeconfig"

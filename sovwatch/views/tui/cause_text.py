@@ -11,9 +11,9 @@ never shortened.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 
+from sovwatch.model.rootcause import RETRY_DUE
 from sovwatch.model.states import State
 from sovwatch.views.tui.glyphs import Glyphs
 
@@ -46,11 +46,9 @@ SHORT_REASONS = {
 
 EXPLAINED = frozenset({State.WAITING, State.FAILED, State.STALLED, State.PROGRESSING})
 """States whose rows show a short root cause."""
-DEPENDENCY_MESSAGE = re.compile(r"dependency '(?:[^'/]+/)?([^']+)' is not ready")
-"""helm-controller's DependencyNotReady message."""
 RETRY_PENDING = "HR Ready, retry due"
-"""Shown when the dependency a release waits for is Ready as Flux sees it (its HelmRelease; its
-pods may still fail) and helm-controller has not re-checked yet."""
+"""Shown for the model's `RetryDue`: the dependency a release waits for is Ready as Flux sees it
+(its HelmRelease; its pods may still fail) and helm-controller has not re-checked yet."""
 
 
 def short(ref: str) -> str:
@@ -122,10 +120,9 @@ def cause_of(release: dict, names: frozenset[str]) -> ShortCause:
         if state is State.PROGRESSING:
             return ShortCause()
         reason, message = release.get("reason", ""), release.get("message", "")
-        waits_for = DEPENDENCY_MESSAGE.fullmatch(message) if state is State.WAITING else None
-        if waits_for:  # every dependency is ready by now; Flux re-checks on its own interval
-            return ShortCause(blocker=waits_for.group(1), subject=RETRY_PENDING)
         return ShortCause(reason=reason, subject=message, message=True)
+    if cause.get("reason") == RETRY_DUE:
+        return ShortCause(blocker=blocker, subject=RETRY_PENDING)
     own = cause.get("kind") == "HelmRelease"  # a waiting release: the blocker names it already
     return ShortCause(
         blocker=blocker,

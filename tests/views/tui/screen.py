@@ -155,6 +155,14 @@ class Frames:
 
         app._display = record  # type: ignore[method-assign]
 
+    async def quiet(self, pilot, *, rounds: int = 50) -> None:
+        """Wait until a pause paints nothing (the first paints are done, however slow the machine),
+        then forget what was painted."""
+        for _ in range(rounds):
+            await pilot.pause()
+            if not self.take()[1]:
+                return
+
     def take(self) -> tuple[set[int], int]:
         """Rows touched and bytes sent since the last `take()`."""
         rows: set[int] = set()

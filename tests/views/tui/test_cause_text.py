@@ -97,7 +97,12 @@ NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
                 "waiting",
                 reason="DependencyNotReady",
                 message="dependency 'flux-system/bp-flux' is not ready",
-                rootCause={"kind": "HelmRelease", "name": "bp-x", "chain": "bp-x"},
+                rootCause={
+                    "kind": "HelmRelease",
+                    "name": "bp-x",
+                    "reason": "RetryDue",
+                    "chain": "bp-x ← bp-flux",
+                },
                 blockedBy=[],
             ),
             ShortCause(blocker="bp-flux", subject="HR Ready, retry due"),

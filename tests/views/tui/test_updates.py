@@ -188,8 +188,7 @@ async def test_a_changed_cell_repaints_its_row_only_and_idle_repaints_the_clock_
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
         frames = screen.Frames(app)
-        await pilot.pause()
-        frames.take()
+        await frames.quiet(pilot)
         now[0] += 1
         app.flush()
         await pilot.pause()
@@ -241,8 +240,7 @@ async def test_the_clock_tick_does_not_repaint_the_table_scrollbar(fed_app):
         await settle(pilot, app)
         assert table(app).max_scroll_y > 0  # the table scrolls: its scrollbar is on screen
         frames = screen.Frames(app)
-        await pilot.pause()
-        frames.take()
+        await frames.quiet(pilot)
         for _ in range(3):
             now[0] += 1
             app.flush()
@@ -268,8 +266,8 @@ async def test_a_fixed_width_line_changing_length_does_not_repaint_the_screen():
         line.show(Content("in-progress 9/38 ready"))
         keyed.set_columns([Column("name", "Release", 20)])
         keyed.sync([(f"r{n}", (Text(f"bp-{n}"),)) for n in range(20)])
-        await pilot.pause()
         frames = screen.Frames(app)
+        await frames.quiet(pilot)
         line.show(Content("in-progress 10/38 ready"))
         await pilot.pause()
         assert frames.take()[0] == {0}
