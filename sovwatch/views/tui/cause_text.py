@@ -5,7 +5,8 @@ root. At 80 columns the cause column has about 31 cells, so cutting the whole te
 would lose the object and often the reason. `ShortCause.fit()` shortens the least useful part
 first: well-known reasons get their short names (CrashLoop, ImagePull), and only then is the
 object cut, at its end. The blocker, a name the operator types into `/` or `flux reconcile`, is
-never shortened.
+never shortened. A release waiting behind one where nothing has failed shows just "← bp-cilium":
+the blocker's own row carries the detail, which changes every few seconds while it installs.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ SHORT_REASONS = {
 
 EXPLAINED = frozenset({State.WAITING, State.FAILED, State.STALLED, State.PROGRESSING})
 """States whose rows show a short root cause."""
+TROUBLE = frozenset({State.FAILED, State.STALLED})
+"""Root-cause states that releases waiting behind the blocker repeat in their own cause."""
 DEPENDENCY_MESSAGE = re.compile(r"dependency '(?:[^'/]+/)?([^']+)' is not ready")
 """helm-controller's DependencyNotReady message."""
 RETRY_PENDING = "HR Ready, retry due"
@@ -126,6 +129,11 @@ def cause_of(release: dict, names: frozenset[str]) -> ShortCause:
         if waits_for:  # every dependency is ready by now; Flux re-checks on its own interval
             return ShortCause(blocker=waits_for.group(1), subject=RETRY_PENDING)
         return ShortCause(reason=reason, subject=message, message=True)
+    if blocker and state_of(cause) not in TROUBLE:
+        # Nothing has failed behind the blocker: its own row says what it is doing (its pod's
+        # phase moves every few seconds; repeated on every release waiting behind it, that
+        # rewrote dozens of rows a time).
+        return ShortCause(blocker=blocker)
     own = cause.get("kind") == "HelmRelease"  # a waiting release: the blocker names it already
     return ShortCause(
         blocker=blocker,
