@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from sovwatch.model.states import State
+from sovwatch.model.states import BAD_STATES, State
 from sovwatch.views.tui.glyphs import Glyphs
 
 SHORT_REASONS = {
@@ -47,8 +47,6 @@ SHORT_REASONS = {
 
 EXPLAINED = frozenset({State.WAITING, State.FAILED, State.STALLED, State.PROGRESSING})
 """States whose rows show a short root cause."""
-TROUBLE = frozenset({State.FAILED, State.STALLED})
-"""Root-cause states that releases waiting behind the blocker repeat in their own cause."""
 DEPENDENCY_MESSAGE = re.compile(r"dependency '(?:[^'/]+/)?([^']+)' is not ready")
 """helm-controller's DependencyNotReady message."""
 RETRY_PENDING = "HR Ready, retry due"
@@ -129,7 +127,7 @@ def cause_of(release: dict, names: frozenset[str]) -> ShortCause:
         if waits_for:  # every dependency is ready by now; Flux re-checks on its own interval
             return ShortCause(blocker=waits_for.group(1), subject=RETRY_PENDING)
         return ShortCause(reason=reason, subject=message, message=True)
-    if blocker and state_of(cause) not in TROUBLE:
+    if blocker and state_of(cause) not in BAD_STATES:
         # Nothing has failed behind the blocker: its own row says what it is doing (its pod's
         # phase moves every few seconds; repeated on every release waiting behind it, that
         # rewrote dozens of rows a time).

@@ -24,6 +24,8 @@ from textual._compositor import ChopsUpdate
 from textual.strip import Strip
 
 _ATTRIBUTES = ("chops", "spans", "chop_ends")
+TEXTUAL_RENDER_SEGMENTS = ChopsUpdate.render_segments
+"""Textual's own method, kept for comparison (tests)."""
 
 
 def render_segments(update: ChopsUpdate, console: Console) -> str:
