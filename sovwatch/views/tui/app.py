@@ -15,8 +15,9 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   quiet period, so a lone change shows at once, and no sooner than `1 / settings.refresh_hz` after
   the previous flush under sustained change, so bursts coalesce. A flush asks the model for a
   snapshot when the store's revision moved and updates the visible widgets inside `batch_update()`,
-  writing only cells whose value changed. Between changes a 1 s tick moves the header's elapsed
-  clock (the only cell that repaints when idle) and, once a minute, the ages that changed.
+  writing only cells whose value changed. Between changes a 1 s tick looks at the clock: the
+  header's elapsed minutes and the "in state" ages that changed move once a minute, and nothing
+  else is written while the cluster is idle.
 - If the source fails, the header says so and the last known state stays on screen, marked stale.
 - Fatal start-up errors are the CLI's to print before the app is created.
 - `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed.
@@ -42,6 +43,7 @@ from textual.worker import Worker, WorkerState
 from sovwatch.exitcodes import ExitCode
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
+from sovwatch.views.tui import partial_update
 from sovwatch.views.tui.options import ReplayControl, TuiSettings
 from sovwatch.views.tui.palette import Palette, colour_variables
 from sovwatch.views.tui.screens.help import HelpScreen, describe
@@ -171,6 +173,7 @@ class SovwatchApp(App[None]):
         ascii_only = self.glyphs is glyph_sets.ASCII
         CalmStatic.ascii_only = KeyedTable.ascii_only = ascii_only
         ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
+        partial_update.install()
         self.push_screen(self.main)
         self.run_worker(self._consume, group="source", exit_on_error=False)
         self.set_interval(1.0, self._tick)
@@ -223,7 +226,7 @@ class SovwatchApp(App[None]):
         self._timed_flush()
 
     def _tick(self) -> None:
-        """Once a second: the clock (a pending flush will move it anyway)."""
+        """Once a second: the clock, when its minute turned (a pending flush will move it anyway)."""
         if self._pending is None:
             self._timed_flush()
 
@@ -236,7 +239,8 @@ class SovwatchApp(App[None]):
             return
 
     def flush(self) -> None:
-        """Apply what changed since the last flush; otherwise just move the clock once a second."""
+        """Apply what changed since the last flush; otherwise move the clock (the header writes
+        only when its text changed) and, once a minute, the ages."""
         now = self.clock()
         mode = self._mode()
         if self.store.revision != self._shown_revision or mode != self._shown_mode:

@@ -5,7 +5,8 @@ root. At 80 columns the cause column has about 31 cells, so cutting the whole te
 would lose the object and often the reason. `ShortCause.fit()` shortens the least useful part
 first: well-known reasons get their short names (CrashLoop, ImagePull), and only then is the
 object cut, at its end. The blocker, a name the operator types into `/` or `flux reconcile`, is
-never shortened.
+never shortened. A release waiting behind one where nothing has failed shows just "← bp-cilium":
+the blocker's own row carries the detail, which changes every few seconds while it installs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 from dataclasses import dataclass
 
 from sovwatch.model.rootcause import RETRY_DUE
-from sovwatch.model.states import State
+from sovwatch.model.states import BAD_STATES, State
 from sovwatch.views.tui.glyphs import Glyphs
 
 SHORT_REASONS = {
@@ -123,6 +124,11 @@ def cause_of(release: dict, names: frozenset[str]) -> ShortCause:
         return ShortCause(reason=reason, subject=message, message=True)
     if cause.get("reason") == RETRY_DUE:
         return ShortCause(blocker=blocker, subject=RETRY_PENDING)
+    if blocker and state_of(cause) not in BAD_STATES:
+        # Nothing has failed behind the blocker: its own row says what it is doing (its pod's
+        # phase moves every few seconds; repeated on every release waiting behind it, that
+        # rewrote dozens of rows a time).
+        return ShortCause(blocker=blocker)
     own = cause.get("kind") == "HelmRelease"  # a waiting release: the blocker names it already
     return ShortCause(
         blocker=blocker,

@@ -2,8 +2,9 @@
 
 Widgets never classify, join or order anything themselves: the model decides states, root causes,
 waves and the critical path; this module only picks fields and formats them (durations, counts,
-"2/3"; the short cause "← bp-loki: Multi-Attach storage-loki-0" is cause_text.py's). Durations in
-tables have minute granularity so that a calm rollout changes a row at most once a minute.
+"2/3"; the short cause "← bp-loki: Multi-Attach storage-loki-0" is cause_text.py's). Durations
+have minute granularity so that a calm rollout changes a row at most once a minute, and a release
+ready for more than ten minutes shows a lower bound that rarely moves.
 """
 
 from __future__ import annotations
@@ -38,6 +39,28 @@ def age(seconds: float | None) -> str:
     if minutes < 60:
         return f"{minutes}m"
     return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+SETTLED_BOUNDS = (
+    (8 * 3600, ">8h"),
+    (2 * 3600, ">2h"),
+    (3600, ">1h"),
+    (1800, ">30m"),
+    (600, ">10m"),
+)
+"""Lower bounds shown for a long-settled release, longest first."""
+
+
+def settled_age(seconds: float | None) -> str:
+    """Time a release has been ready: exact minutes for the first ten, then a lower bound that
+    moves a handful of times a day (">10m", ">30m", ">1h", ">2h", ">8h"). How long a release has
+    been fine needs no minute-by-minute update; an idle screen then stays still (the ages of
+    38 ready releases were most of an idle screen's bytes)."""
+    if seconds is not None:
+        for bound, text in SETTLED_BOUNDS:
+            if seconds >= bound:
+                return text
+    return age(seconds)
 
 
 def clock(seconds: float | None) -> str:

@@ -72,6 +72,7 @@ NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
                 rootCause={
                     "kind": "PersistentVolumeClaim",
                     "name": "storage-loki-0",
+                    "state": "failed",
                     "reason": "Multi-Attach",
                     "chain": "bp-x ← bp-loki ← pod loki/loki-0 ContainerCreating ← Multi-Attach",
                 },
@@ -90,7 +91,36 @@ NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
                     "chain": "bp-x ← bp-seaweedfs",
                 },
             ),
-            ShortCause(blocker="bp-seaweedfs", reason="DependencyNotReady"),
+            ShortCause(blocker="bp-seaweedfs"),
+        ),
+        (
+            release(
+                "waiting",
+                reason="DependencyNotReady",
+                rootCause={
+                    "kind": "Pod",
+                    "name": "cilium-fzs69",
+                    "state": "progressing",
+                    "reason": "ContainerCreating",
+                    "chain": "bp-x ← bp-cilium ← pod kube-system/cilium-fzs69 ContainerCreating",
+                },
+                blockedBy=["flux-system/bp-cilium"],
+            ),
+            ShortCause(blocker="bp-cilium"),
+        ),
+        (
+            release(
+                "waiting",
+                reason="DependencyNotReady",
+                rootCause={
+                    "kind": "HelmRelease",
+                    "name": "bp-seaweedfs",
+                    "state": "stalled",
+                    "reason": "RetriesExceeded",
+                    "chain": "bp-x ← bp-seaweedfs",
+                },
+            ),
+            ShortCause(blocker="bp-seaweedfs", reason="RetriesExceeded"),
         ),
         (
             release(
@@ -126,6 +156,8 @@ NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
         "ready",
         "blocked-by-a-volume",
         "blocked-by-a-waiting-release",
+        "blocked-behind-a-progressing-pod",
+        "blocked-by-a-stalled-release",
         "retry-due",
         "own",
         "busy",

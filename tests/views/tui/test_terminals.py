@@ -42,7 +42,7 @@ async def test_80x24_keeps_every_essential(fed_app):
         assert "sov-omantel" in lines[0]
         assert "https://203.0.113.10:6443" in lines[0]
         assert lines[0].rstrip().endswith("live")
-        for part in ("in-progress", "7/20 ready", "inventory", "elapsed 10:00"):
+        for part in ("in-progress", "7/20 ready", "inventory", "elapsed 10m"):
             assert part in lines[1]
         for header in ("State", "Release", "For", "Pods", "Blocked by / cause"):
             assert header in lines[2]

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.binding import Binding
 
+from sovwatch.model.states import State
 from sovwatch.views.tui.glyphs import Glyphs
 from sovwatch.views.tui.palette import Palette
-from sovwatch.views.tui.viewmodel import ReleaseRow, age
+from sovwatch.views.tui.viewmodel import ReleaseRow, age, settled_age
 from sovwatch.views.tui.widgets.keyed_table import Column, KeyedTable
 
 STATE_WIDTH = 14
@@ -63,7 +64,7 @@ def cells(
         "state": Text(f"{glyphs.state[row.state]} {row.state.value}", style=style),
         "name": Text(row.name),
         "chart": Text(row.chart, style=palette.muted),
-        "age": Text(age(now - row.since) if row.since is not None else glyphs.dash),
+        "age": Text(_age(row, now) if row.since is not None else glyphs.dash),
         "pods": Text(row.workloads),
         "probes": Text(row.probes, style=style if "fail" in row.probes else ""),
         "volumes": Text(row.volumes, style=style if "err" in row.volumes else ""),
@@ -72,6 +73,12 @@ def cells(
     cause_width = by_key["cause"].width - 1 if "cause" in by_key else 0
     values["cause"] = Text(row.cause.fit(cause_width, glyphs), style=style)
     return tuple(values[c.key] for c in columns)
+
+
+def _age(row: ReleaseRow, now: float) -> str:
+    """Time in state: to the minute while a release is moving or in trouble, coarse once ready."""
+    since = now - (row.since or now)
+    return settled_age(since) if row.state is State.READY else age(since)
 
 
 class ReleaseTable(KeyedTable):
