@@ -16,38 +16,64 @@ Key = tuple[str, str, str]
 
 @dataclass
 class Links:
-    """A many-to-many relation with both directions indexed."""
+    """A many-to-many relation with both directions indexed.
+
+    Most targets have a single source (an object's one Event, a claim's one workload); the reverse
+    map holds such a source as it is and a set only from the second on: a set is 216 bytes, and a
+    large cluster has tens of thousands of targets. Sources are hashable, so never sets."""
 
     forward: dict[Hashable, tuple] = field(default_factory=dict)
-    reverse: dict[Hashable, set] = field(default_factory=dict)
+    reverse: dict[Hashable, Hashable | set] = field(default_factory=dict)
 
     def relink(self, source: Hashable, targets: Iterable[Hashable]) -> set:
         """Point `source` at `targets` (empty removes it); returns old ∪ new targets."""
         new = tuple(dict.fromkeys(targets))
         old = self.forward.pop(source, ())
+        reverse = self.reverse
         for target in old:
-            bucket = self.reverse.get(target)
-            if bucket is not None:
+            bucket = reverse.get(target)
+            if type(bucket) is set:
                 bucket.discard(source)
-                if not bucket:
-                    del self.reverse[target]
+                if len(bucket) == 1:
+                    reverse[target] = next(iter(bucket))
+            elif bucket == source:
+                del reverse[target]
         if new:
             self.forward[source] = new
             for target in new:
-                self.reverse.setdefault(target, set()).add(source)
+                bucket = reverse.get(target, _NONE)
+                if bucket is _NONE:
+                    reverse[target] = source
+                elif type(bucket) is set:
+                    bucket.add(source)
+                elif bucket != source:
+                    reverse[target] = {bucket, source}
         return set(old) | set(new)
 
     def targets(self, source: Hashable) -> tuple:
         return self.forward.get(source, ())
 
     def sources(self, target: Hashable) -> set:
-        return self.reverse.get(target, set())
+        """The sources pointing at `target` (do not modify)."""
+        bucket = self.reverse.get(target, _NONE)
+        if bucket is _NONE:
+            return set()
+        return bucket if type(bucket) is set else {bucket}
 
     def sources_of_all(self, targets: Iterable[Hashable]) -> set:
         out: set = set()
+        reverse = self.reverse
         for target in targets:
-            out |= self.reverse.get(target, set())
+            bucket = reverse.get(target, _NONE)
+            if type(bucket) is set:
+                out |= bucket
+            elif bucket is not _NONE:
+                out.add(bucket)
         return out
+
+
+_NONE = object()
+"""No source (a source may be any hashable, None included)."""
 
 
 @dataclass

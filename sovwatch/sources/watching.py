@@ -225,7 +225,9 @@ async def list_then_watch(
                     listed.add(listing.object_key(obj))
                     for type_, change in listing.changes(state.objects, obj):
                         yield state.event(type_, change)
-        for type_, obj in state.deletions(listed):
+        gone = state.deletions(listed)
+        del listed  # ~44,000 keys on a large cluster: not to be kept while the watch lasts
+        for type_, obj in gone:
             yield state.event(type_, obj)
         state.resource_version = rv
         if health := state.transition(HealthState.LIVE, detail=state.live_detail()):

@@ -4,8 +4,8 @@ Sources feed it `WatchEvent`s and `StreamHealth` records; the model reads it. Ob
 kind, namespace and name (so core/v1 and events.k8s.io/v1 Events about the same object collapse to
 one entry). Events are kept in a bounded window, packed (`packing`): 20,000 of them are a large
 share of a big cluster's memory, and they are read rarely (when an involved object is re-judged).
-The store remembers which objects changed since the last `drain_changes()`, so the model and views
-can do work proportional to what changed.
+The store remembers which objects changed (Events forgotten by the window included) since the last
+`drain_changes()`, so the model and views can do work proportional to what changed.
 """
 
 from __future__ import annotations
@@ -86,6 +86,9 @@ class Store:
             if packed is not None:
                 involved = involved_key(unpack(packed))
                 self._events_by_object.get(involved, {}).pop((kind, namespace, name), None)
+            # A forgotten Event is gone for readers too: a model that already took it in must
+            # drop it (and its derived records), as if it had been deleted.
+            self._changed.add((kind, namespace, name))
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -11,16 +11,48 @@ Record types (times are RFC 3339 UTC, like the Kubernetes API writes them):
 - `outcome`: `{"type", "ts", "outcome", "exitCode", "why", "progress"}`, the last line.
 
 `--once` prints the bare snapshot document instead (one line, no record around it).
+
+A snapshot of a large cluster is several megabytes of JSON; it is written piece by piece (each
+release, object row and event encoded on its own) rather than encoded whole, which would hold the
+whole line two or three times over at once, the process's peak memory. The bytes are the same.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from sovwatch.model.times import format_time
 from sovwatch.sources.events import StreamHealth
 from sovwatch.views.transitions import Transition
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+"""`json.dumps(value, ensure_ascii=False, separators=(",", ":"))`, without a new encoder per call."""
+SPLIT_DEPTH = 3
+"""How deep a snapshot record is split: record, document, section (`releases`, `objects`,
+`events`), then each item is encoded whole (a release with its pods is a few KB)."""
+
+
+def encode_pieces(value: Any, depth: int = SPLIT_DEPTH) -> Iterator[str]:
+    """The compact JSON text of `value` in pieces that join to exactly what `_encode` gives:
+    dicts (with string keys) and lists down to `depth` levels are split into their items."""
+    if depth and type(value) is dict and all(type(k) is str for k in value):
+        sep = "{"
+        for key, item in value.items():
+            yield f"{sep}{_encode(key)}:"
+            yield from encode_pieces(item, depth - 1)
+            sep = ","
+        yield "}" if value else "{}"
+    elif depth and type(value) is list:
+        sep = "["
+        for item in value:
+            yield sep
+            yield from encode_pieces(item, depth - 1)
+            sep = ","
+        yield "]" if value else "[]"
+    else:
+        yield _encode(value)
 
 
 def transition_record(t: Transition) -> dict:
@@ -57,30 +89,34 @@ class NdjsonView:
 
     def _write(self, records: list[dict]) -> None:
         if records:
-            self._out.write(
-                "".join(
-                    json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records
-                )
-            )
+            self._out.write("".join(_encode(r) + "\n" for r in records))
             self._out.flush()
+
+    def _write_large(self, record: dict, depth: int = SPLIT_DEPTH) -> None:
+        """One record holding a snapshot, written in pieces (see the module docstring)."""
+        write = self._out.write
+        for piece in encode_pieces(record, depth):
+            write(piece)
+        write("\n")
+        self._out.flush()
 
     def stream(self, health: StreamHealth, *, synced: bool) -> None:
         self._write([stream_record(health)])
 
     def synced(self, snapshot: dict, initial: list[Transition], ts: float) -> None:
         """The first full picture; its objects are not repeated as transitions."""
-        self._write([{"type": "snapshot", "ts": format_time(ts), "snapshot": snapshot}])
+        self._write_large({"type": "snapshot", "ts": format_time(ts), "snapshot": snapshot})
 
     def changed(self, snapshot: dict, transitions: list[Transition], ts: float) -> None:
         self._write([transition_record(t) for t in transitions])
 
     def once(self, snapshot: dict) -> None:
-        self._write([snapshot])
+        self._write_large(snapshot, SPLIT_DEPTH - 1)  # the bare document: no record around it
 
     def finished(self, snapshot: dict, *, outcome: str, code: int, why: str, ts: float) -> None:
+        self._write_large({"type": "snapshot", "ts": format_time(ts), "snapshot": snapshot})
         self._write(
             [
-                {"type": "snapshot", "ts": format_time(ts), "snapshot": snapshot},
                 {
                     "type": "outcome",
                     "ts": format_time(ts),

@@ -234,8 +234,17 @@ def _random_change(rng: random.Random, now: float) -> tuple[EventType, dict]:
 
 @pytest.mark.parametrize("seed", range(8))
 def test_incremental_equals_full_recomputation(seed):
+    _play_and_compare(seed, Store())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_incremental_equals_full_when_the_event_window_forgets(seed):
+    """Events the store's window forgets after the model took them in leave the model too."""
+    _play_and_compare(seed, Store(max_events=2))
+
+
+def _play_and_compare(seed: int, store: Store) -> None:
     rng = random.Random(seed)
-    store = Store()
     rollout = Rollout(settings=SETTINGS)
     now = T0_EPOCH
     for step in range(250):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from sovwatch.sources.events import HealthState, StreamHealth
-from sovwatch.views.ndjson import NdjsonView
+from sovwatch.views.ndjson import NdjsonView, encode_pieces
 from sovwatch.views.transitions import diff
 from tests.views.view_snapshots import T0, cilium, grafana_blocked, loki, pod_object, snapshot
 
@@ -101,3 +103,40 @@ def test_text_from_the_cluster_survives_unicode_and_quotes():
     NdjsonView(out).changed(after, diff(before, after, ts=T0), T0)
     (record,) = _records(out.getvalue())
     assert record["message"] == weird["message"]
+
+
+def _compact(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        snapshot([cilium(), grafana_blocked(), loki("waiting")]),
+        {"type": "snapshot", "ts": "2026-11-27T12:05:31Z", "snapshot": snapshot([cilium()])},
+        {"empty": {}, "none": [], "nested": [[], [{}], {"a": []}], "n": None, "f": 0.1, "t": True},
+        {"message": 'chart "loki" — retries ∞ \n second line \u0000', "exitCode": -1},
+        {1: "int key", None: "null key", "s": [1.5e300, 2**70]},
+        [],
+        "plain",
+    ],
+    ids=["snapshot", "record", "empties", "unicode", "non-string-keys", "empty-list", "string"],
+)
+@pytest.mark.parametrize("depth", [0, 1, 3, 8])
+def test_pieces_join_to_the_same_bytes_as_one_encoding(value, depth):
+    pieces = list(encode_pieces(value, depth))
+    assert "".join(pieces) == _compact(value)
+    if depth and isinstance(value, dict) and len(value) > 1 and None not in value:
+        assert len(pieces) > 1  # really split, not encoded whole
+
+
+def test_a_snapshot_record_is_written_exactly_as_one_encoding():
+    doc = snapshot([cilium(), grafana_blocked()])
+    out = io.StringIO()
+    view = NdjsonView(out)
+    view.synced(doc, [], T0)
+    view.once(doc)
+    first, second = out.getvalue().splitlines()
+    ts = json.loads(first)["ts"]
+    assert first == _compact({"type": "snapshot", "ts": ts, "snapshot": doc})
+    assert second == _compact(doc)
