@@ -7,7 +7,10 @@ client again. List pages and watch events are built by joining these bytes.
 
 Stored objects are never mutated (a change replaces the dict), so an entry is valid exactly while
 it was made from the very object asked about: a hit is an identity check, and a stale entry can
-never be served. `forget` drops a deleted object's entry so the cache does not keep it alive.
+never be served. Entries are made by lists and gets (what gets asked for again); a watch event
+uses one when there is one but does not make it, and `forget` drops the entry of every object that
+changes, so the cache holds at most the current objects that were listed: an emulator that only
+streams changes to one watcher (the demo) does not keep a second copy of its cluster as JSON.
 """
 
 from __future__ import annotations
@@ -37,19 +40,22 @@ class EncodedObjects:
     def __init__(self) -> None:
         self._entries: dict[_Key, tuple[dict, dict[tuple[str, str], bytes]]] = {}
 
-    def encoded(self, rt: ResourceType, version: str, obj: dict) -> bytes:
-        """`obj` (a stored object, or one from the history) as `rt` in `version` serves it."""
+    def encoded(self, rt: ResourceType, version: str, obj: dict, *, keep: bool = True) -> bytes:
+        """`obj` (a stored object, or one from the history) as `rt` in `version` serves it;
+        `keep=False` uses the cache but does not add to it."""
         meta = obj["metadata"]
         key = (rt.view_of or rt.key, meta.get("namespace", ""), meta["name"])
+        form = (rt.key, version)
         entry = self._entries.get(key)
         if entry is None or entry[0] is not obj:
-            entry = (obj, {})
-            self._entries[key] = entry
-        shapes = entry[1]
-        form = (rt.key, version)
-        data = shapes.get(form)
+            if not keep:
+                return dumps(shape(rt, version, obj))
+            entry = self._entries[key] = (obj, {})
+        data = entry[1].get(form)
         if data is None:
-            data = shapes[form] = dumps(shape(rt, version, obj))
+            data = dumps(shape(rt, version, obj))
+            if keep:
+                entry[1][form] = data
         return data
 
     def list_body(
@@ -69,10 +75,9 @@ class EncodedObjects:
         )
 
     def forget(self, change: Change) -> None:
-        """Drop the entry of a deleted object (a replaced one is overwritten on its next use)."""
-        if change.type == "DELETED":
-            meta = change.obj["metadata"]
-            self._entries.pop((change.resource, meta.get("namespace", ""), meta["name"]), None)
+        """Drop the entry of an object that changed or went away."""
+        meta = change.obj["metadata"]
+        self._entries.pop((change.resource, meta.get("namespace", ""), meta["name"]), None)
 
     def clear(self) -> None:
         self._entries.clear()
@@ -94,7 +99,7 @@ def watch_encoder(
     whose column definitions come only with the first event (kubectl accepts that, and it saves
     bytes)."""
     if not as_table:
-        return lambda event_type, obj: encoded.encoded(rt, version, obj)
+        return lambda event_type, obj: encoded.encoded(rt, version, obj, keep=False)
     columns_sent = False
 
     def encode(event_type: str, obj: dict) -> bytes:

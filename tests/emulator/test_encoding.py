@@ -65,7 +65,7 @@ async def test_watch_from_zero_after_a_list_sends_the_listed_objects(emulator, a
     assert [e["object"] for e in events] == listed
 
 
-def test_deleted_objects_leave_the_cache():
+def test_the_cache_holds_only_current_listed_objects():
     store = ObjectStore()
     cache = EncodedObjects()
     store.listeners.append(cache.forget)
@@ -73,7 +73,12 @@ def test_deleted_objects_leave_the_cache():
     for name in ("web-0", "web-1"):
         stored = store.put(pod(name), owned=True)
         assert json.loads(cache.encoded(pods, "v1", stored))["metadata"]["name"] == name
-    store.put(pod("web-1", ready=False), owned=True)  # replaced: overwritten on next use
     assert len(cache) == 2
-    store.delete("pods", "cert-manager", "web-0")
+    store.put(pod("web-1", ready=False), owned=True)  # changed: its old JSON is dropped
     assert len(cache) == 1
+    store.delete("pods", "cert-manager", "web-0")
+    assert len(cache) == 0
+    streamed = store.put(pod("web-2"), owned=True)
+    as_watched = json.loads(cache.encoded(pods, "v1", streamed, keep=False))
+    assert as_watched["metadata"]["name"] == "web-2"
+    assert len(cache) == 0  # a watch event alone does not fill the cache
