@@ -118,7 +118,11 @@ async def live_session(
     client = await api.connect(connection, settings=settings)
     return Session(
         source=lambda: live.stream(
-            client, settings=settings, namespace=invocation.namespace, clock=clock
+            client,
+            settings=settings,
+            namespace=invocation.namespace,
+            clock=clock,
+            pause_gc=30.0,  # as long as the headless loop waits for every stream to list
         ),
         context=connection.context,
         server=connection.server,

@@ -15,13 +15,12 @@ import base64
 import binascii
 import bisect
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from sovwatch.emulator.eventsview import to_events_v1
 from sovwatch.emulator.objects import ObjectStore, ResourceType
 from sovwatch.emulator.selectors import Filter
 from sovwatch.emulator.status import StatusError
-from sovwatch.emulator.tables import to_table
 
 CONTINUE_EXPIRED = (
     "The provided continue parameter is too old to display a consistent list result. You can "
@@ -35,37 +34,6 @@ def shape(rt: ResourceType, version: str, obj: dict) -> dict:
     if rt.view_of:
         return to_events_v1(obj)
     return {**obj, "kind": rt.kind, "apiVersion": rt.api_version(version)}
-
-
-def watch_encoder(
-    rt: ResourceType,
-    version: str,
-    *,
-    as_table: bool,
-    include_object: str,
-    clock: Callable[[], float],
-) -> Callable[[str, dict], dict]:
-    """The `object` of each watch event: the shaped object, or a one-row Table whose column
-    definitions come only with the first event (kubectl accepts that, and it saves bytes)."""
-    columns_sent = False
-
-    def encode(event_type: str, obj: dict) -> dict:
-        nonlocal columns_sent
-        shaped = shape(rt, version, obj)
-        if not as_table:
-            return shaped
-        table = to_table(
-            rt,
-            [shaped],
-            include_object=include_object,
-            resource_version=shaped["metadata"].get("resourceVersion"),
-            column_definitions=not columns_sent,
-            now=clock(),
-        )
-        columns_sent = True
-        return table
-
-    return encode
 
 
 def _encode_continue(rv: int, start: tuple[str, str]) -> str:

@@ -312,7 +312,14 @@ class ObjectStore:
         """Changes to `resource` after `rv`, oldest first; Expired if `rv` is below the history."""
         if rv < self._oldest_rv:
             raise Expired(rv, self._oldest_rv)
-        return [c for c in self._history if c.rv > rv and c.resource == resource]
+        newer = []
+        for change in reversed(self._history):  # from the newest: a resumed watch is usually near
+            if change.rv <= rv:
+                break
+            if change.resource == resource:
+                newer.append(change)
+        newer.reverse()
+        return newer
 
     # -- writing ---------------------------------------------------------------------------------
 

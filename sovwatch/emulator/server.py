@@ -35,8 +35,9 @@ from aiohttp import web
 
 from sovwatch.emulator import discovery, kubeconfigs, status, tables
 from sovwatch.emulator.control import Control
+from sovwatch.emulator.encoding import EncodedObjects, watch_encoder
 from sovwatch.emulator.faults import Faults
-from sovwatch.emulator.listing import list_page, shape, watch_encoder
+from sovwatch.emulator.listing import list_page, shape
 from sovwatch.emulator.objects import Change, ObjectStore, ResourceType
 from sovwatch.emulator.selectors import (
     Filter,
@@ -102,6 +103,7 @@ class Emulator:
         self._request_log_limit = request_log_limit
         self._shutdown_timeout = shutdown_timeout
         self._streams: set[WatchStream] = set()
+        self._encoded = EncodedObjects()
         self.faults = Faults(self.store, self._streams)
         self._runner: web.AppRunner | None = None
         self._control = Control(self.faults, self.restart)
@@ -143,6 +145,7 @@ class Emulator:
             await runner.cleanup()
             raise
         self.port = runner.addresses[0][1]
+        self._encoded.clear()  # deletions while stopped went unseen
         self.store.listeners.append(self._on_change)
         self._runner = runner
 
@@ -174,7 +177,9 @@ class Emulator:
         return sorted(stream.rt.key for stream in self._streams)
 
     def _on_change(self, change: Change) -> None:
-        """A CRD change may stop serving a resource: its open watches end, as on a real apiserver."""
+        """Deleted objects leave the serialization cache. A CRD change may stop serving a
+        resource: its open watches end, as on a real apiserver."""
+        self._encoded.forget(change)
         if change.resource != "customresourcedefinitions.apiextensions.k8s.io":
             return
         for stream in list(self._streams):
@@ -311,15 +316,15 @@ class Emulator:
 
     def _get(self, request: web.Request, target: discovery.Target) -> web.Response:
         rt = target.rt
-        obj = self.store.get(rt.view_of or rt.key, target.namespace or "", target.name or "")
+        obj = self.store.peek(rt.view_of or rt.key, target.namespace or "", target.name or "")
         if obj is None:
             return status.not_found(rt, target.name or "")
-        shaped = shape(rt, target.version, obj)
         if tables.wants_table(request.headers.get("Accept", "")):
+            shaped = shape(rt, target.version, obj)
             return self._table_response(
                 request, rt, [shaped], shaped["metadata"]["resourceVersion"]
             )
-        return status.json_response(shaped)
+        return status.encoded_response(self._encoded.encoded(rt, target.version, obj))
 
     def _list(self, request: web.Request, target: discovery.Target, filt: Filter) -> web.Response:
         rt = target.rt
@@ -330,19 +335,12 @@ class Emulator:
             limit=request.query.get("limit"),
             token=request.query.get("continue"),
         )
-        shaped = [shape(rt, target.version, o) for o in items]
         if tables.wants_table(request.headers.get("Accept", "")):
+            shaped = [shape(rt, target.version, o) for o in items]
             return self._table_response(
                 request, rt, shaped, metadata["resourceVersion"], metadata.get("continue")
             )
-        return status.json_response(
-            {
-                "kind": f"{rt.kind}List",
-                "apiVersion": rt.api_version(target.version),
-                "metadata": metadata,
-                "items": shaped,
-            }
-        )
+        return status.encoded_response(self._encoded.list_body(rt, target.version, metadata, items))
 
     def _table_response(
         self,
@@ -378,6 +376,7 @@ class Emulator:
         rt, version = target.rt, target.version
         as_table = tables.wants_table(request.headers.get("Accept", ""))
         encode = watch_encoder(
+            self._encoded,
             rt,
             version,
             as_table=as_table,

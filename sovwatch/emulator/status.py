@@ -51,10 +51,21 @@ def json_response(
 ) -> web.Response:
     """JSON with the Content-Type exactly as the apiserver sends it (no charset parameter:
     client-go fails to decode a 401 body that has one and prints a generic message instead)."""
+    return encoded_response(
+        json.dumps(document).encode(), code=code, headers=headers, content_type=content_type
+    )
+
+
+def encoded_response(
+    body: bytes,
+    *,
+    code: int = 200,
+    headers: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> web.Response:
+    """`json_response` for a body already encoded (see `encoding`)."""
     return web.Response(
-        status=code,
-        body=json.dumps(document).encode(),
-        headers={**(headers or {}), "Content-Type": content_type},
+        status=code, body=body, headers={**(headers or {}), "Content-Type": content_type}
     )
 
 

@@ -16,13 +16,13 @@ changes, so a stream reacts to them in order and never needs a second task.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from sovwatch.emulator.encoding import Encoder, dumps
 from sovwatch.emulator.listing import matching
 from sovwatch.emulator.objects import Change, Expired, ObjectStore, ResourceType
 from sovwatch.emulator.selectors import Filter
@@ -47,9 +47,6 @@ MALFORMED_LINE = (
     b'{"type":"MODIFIED","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":\n'
 )
 """What `malformed_line` sends: a truncated JSON document, as a broken proxy would deliver."""
-
-Encoder = Callable[[str, dict], dict]
-"""Turns (event type, stored object) into the event's `object` in the requested shape."""
 
 
 @dataclass(eq=False)
@@ -172,7 +169,7 @@ async def _write(
 ) -> None:
     """Send events as JSON lines in one chunk; `encode` None sends objects as they are."""
     lines = [
-        json.dumps({"type": t, "object": encode(t, o) if encode else o}, separators=(",", ":"))
+        b'{"type":"%s","object":%s}\n' % (t.encode(), encode(t, o) if encode else dumps(o))
         for t, o in events
     ]
-    await resp.write(("\n".join(lines) + "\n").encode())
+    await resp.write(b"".join(lines))

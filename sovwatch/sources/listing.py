@@ -13,6 +13,7 @@ the key of a deleted object.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Collection, Mapping
 
 from sovwatch.kube.api import ApiClient
@@ -53,27 +54,40 @@ async def list_pages(
     the list's resourceVersion (the last page's is where a watch resumes).
 
     A List response leaves `kind`/`apiVersion` off its items; they are put back so each object
-    looks as it does in a watch event. Pages are slimmed as they arrive and handed on, so listing
-    36,000 Events never holds more than one page of them. Raises `APIGoneError` if a continue token
-    expires mid-way (the caller lists again from the start).
+    looks as it does in a watch event. The next page is asked for as soon as a page's continue
+    token is known, so the server prepares it while this one is slimmed and consumed; at most two
+    pages are held, so listing 36,000 Events never holds more than two pages of them. Raises
+    `APIGoneError` if a continue token expires mid-way (the caller lists again from the start).
     """
     path = resource.collection_path(version, namespace)
-    token = ""
-    while True:
+    api_version = resource.api_version(version)
+
+    def fetch(token: str) -> asyncio.Task[dict]:
         params: dict[str, str | int] = {"limit": settings.list_page_size}
         if token:
             params["continue"] = token
-        page = await client.get_json(path, params)
-        items = []
-        for item in page.pop("items", None) or ():
-            item.setdefault("kind", resource.kind)
-            item.setdefault("apiVersion", resource.api_version(version))
-            items.append(slim(item))
-        meta = page.get("metadata") or {}
-        token = meta.get("continue") or ""
-        yield items, str(meta.get("resourceVersion") or "")
-        if not token:
-            return
+        return asyncio.ensure_future(client.get_json(path, params))
+
+    upcoming: asyncio.Task[dict] | None = fetch("")
+    try:
+        while upcoming is not None:
+            page = await upcoming
+            meta = page.get("metadata") or {}
+            token = meta.get("continue") or ""
+            upcoming = fetch(token) if token else None
+            items = []
+            for item in page.get("items") or ():
+                item.setdefault("kind", resource.kind)
+                item.setdefault("apiVersion", api_version)
+                items.append(slim(item))
+            del page
+            yield items, str(meta.get("resourceVersion") or "")
+    finally:
+        if upcoming is not None:  # closed early (or failed): the prefetch is not wanted
+            upcoming.cancel()
+            await asyncio.wait([upcoming])  # never raises what the prefetch raised
+            if not upcoming.cancelled():
+                upcoming.exception()  # retrieved: its failure is moot
 
 
 def changes(known: Mapping[ObjectKey, Known], obj: dict) -> list[tuple[EventType, dict]]:

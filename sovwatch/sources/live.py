@@ -16,8 +16,9 @@ Typical use (the CLI does this after `api.connect` succeeded)::
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 
 from sovwatch.kube import errors
@@ -35,6 +36,7 @@ async def stream(
     namespace: str | None = None,
     resources: Sequence[WatchedResource] = WATCHED,
     clock: watching.Clock = time.time,
+    pause_gc: float = 0.0,
 ) -> AsyncIterator[SourceItem]:
     """Events and stream health of every resource, in arrival order, until closed.
 
@@ -44,6 +46,11 @@ async def stream(
         namespace: watch namespaced resources in this namespace only (default: all).
         resources: what to watch (default: everything sovwatch shows).
         clock: wall clock for `received_at` and health times.
+        pause_gc: keep Python's cyclic garbage collector off until every stream has listed (for
+            at most this many seconds; 0 leaves it alone), then freeze what is alive. Listing
+            builds hundreds of thousands of dicts and lists with no cycles among them, and each
+            collection re-traverses all those still alive: a fifth of the CPU of a large first
+            picture. Process-wide, so for the application to ask for, not a library.
     """
     queue: asyncio.Queue[SourceItem] = asyncio.Queue(maxsize=settings.buffer_items)
 
@@ -62,21 +69,46 @@ async def stream(
     ]
     first: dict[str, HealthState] | None = {}
     """Each stream's first settled state, until every stream has one."""
+    resume_gc = _pause_gc(pause_gc)
     try:
         while True:
             item = await queue.get()
             if first is not None and isinstance(item, StreamHealth) and item.settled:
                 first.setdefault(item.resource, item.state)
                 if len(first) == len(resources):
+                    resume_gc()
                     if set(first.values()) == {HealthState.FORBIDDEN}:
                         raise errors.FatalError(_nothing_readable(client, namespace))
                     first = None
             yield item
     finally:
+        resume_gc()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await client.close()
+
+
+def _pause_gc(seconds: float) -> Callable[[], None]:
+    """Turn the garbage collector off for at most `seconds` (if it is on); returns the function
+    that turns it back on early (idempotent)."""
+    if seconds <= 0 or not gc.isenabled():
+        return lambda: None
+    gc.disable()
+
+    def resume() -> None:
+        timer.cancel()
+        if not gc.isenabled():
+            # Every object alive now leaves the collector's sight: the first picture is
+            # long-lived, and the model's first run (and every later collection) need not
+            # traverse it again. Frozen objects are still freed when no longer referenced; only
+            # reference cycles among them would stay, and listing makes none (a full collection
+            # here found 0 unreachable of 344,000 tracked objects on `large`, and took 0.15 s).
+            gc.freeze()
+            gc.enable()
+
+    timer = asyncio.get_running_loop().call_later(seconds, resume)
+    return resume
 
 
 def _nothing_readable(client: ApiClient, namespace: str | None) -> str:

@@ -4,6 +4,7 @@ timeouts, boolean query values, selector transitions, the events view, CRD remov
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -142,7 +143,7 @@ async def test_watch_query_value(emulator, api, value, is_watch):
     if is_watch:
         assert first.startswith('{"type":"ADDED"')
     else:
-        assert '"kind": "PodList"' in first
+        assert json.loads(text)["kind"] == "PodList"
 
 
 async def test_label_selector_transitions_become_added_and_deleted(emulator, api):
