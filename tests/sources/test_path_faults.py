@@ -94,7 +94,7 @@ def _http_date(seconds_from_now: float) -> str:
             429,
             "TooManyRequests",
             "Too many requests, please try again later.",
-            lambda: _http_date(2),
+            lambda: _http_date(3),  # whole seconds, stamped before the watch is rejected
             1.0,
         ),
         (
