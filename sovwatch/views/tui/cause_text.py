@@ -18,6 +18,10 @@ from sovwatch.model.rootcause import RETRY_DUE
 from sovwatch.model.states import BAD_STATES, State
 from sovwatch.views.tui.glyphs import Glyphs
 
+RETRY_PENDING = "HR Ready, retry due"
+"""Shown for the model's `RetryDue`: the dependency a release waits for is Ready as Flux sees it
+(its HelmRelease; its pods may still fail) and helm-controller has not re-checked yet."""
+
 SHORT_REASONS = {
     "AuthenticationFailed": "AuthFailed",
     "ContainerCreating": "Creating",
@@ -39,6 +43,7 @@ SHORT_REASONS = {
     "ProgressDeadlineExceeded": "Deadline",
     "ProvisioningFailed": "ProvisionFail",
     "RetriesExceeded": "Retries",
+    RETRY_PENDING: "retry due",
     "RunContainerError": "RunError",
     "SourceNotReady": "SourceNotReady",
     "UpgradeFailed": "UpgradeFail",
@@ -47,9 +52,7 @@ SHORT_REASONS = {
 
 EXPLAINED = frozenset({State.WAITING, State.FAILED, State.STALLED, State.PROGRESSING})
 """States whose rows show a short root cause."""
-RETRY_PENDING = "HR Ready, retry due"
-"""Shown for the model's `RetryDue`: the dependency a release waits for is Ready as Flux sees it
-(its HelmRelease; its pods may still fail) and helm-controller has not re-checked yet."""
+
 
 
 def short(ref: str) -> str:
@@ -123,7 +126,7 @@ def cause_of(release: dict, names: frozenset[str]) -> ShortCause:
         reason, message = release.get("reason", ""), release.get("message", "")
         return ShortCause(reason=reason, subject=message, message=True)
     if cause.get("reason") == RETRY_DUE:
-        return ShortCause(blocker=blocker, subject=RETRY_PENDING)
+        return ShortCause(blocker=blocker, reason=RETRY_PENDING)
     if blocker and state_of(cause) not in BAD_STATES:
         # Nothing has failed behind the blocker: its own row says what it is doing (its pod's
         # phase moves every few seconds; repeated on every release waiting behind it, that

@@ -8,6 +8,7 @@ from sovwatch.views.tui.cause_text import ShortCause, cause_of, shared_prefix
 from sovwatch.views.tui.glyphs import ASCII, UTF8
 
 LOKI = ShortCause(blocker="bp-loki", reason="Multi-Attach", subject="storage-loki-0")
+RETRY = ShortCause(blocker="bp-cert-manager", reason="HR Ready, retry due")
 VPA = ShortCause(reason="ImagePullBackOff", subject="vpa-recommender-jzb8qlgmwx-nxv9t")
 SPIRE = ShortCause(
     reason="RetriesExceeded",
@@ -28,6 +29,8 @@ SPIRE = ShortCause(
         (VPA, 31, "ImagePull vpa-recommender-jzb8…"),
         (SPIRE, 31, "Retries: Failed to install aft…"),
         (ShortCause(blocker="bp-keycloak"), 31, "← bp-keycloak"),
+        (RETRY, 40, "← bp-cert-manager: HR Ready, retry due"),
+        (RETRY, 31, "← bp-cert-manager: retry due"),
         (ShortCause(), 31, ""),
         (LOKI, 0, ""),
     ],
@@ -41,6 +44,8 @@ SPIRE = ShortCause(
         "then-the-object",
         "message",
         "blocker-only",
+        "retry-due",
+        "retry-due-80-columns",
         "nothing",
         "no-room",
     ],
@@ -135,7 +140,7 @@ NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
                 },
                 blockedBy=[],
             ),
-            ShortCause(blocker="bp-flux", subject="HR Ready, retry due"),
+            ShortCause(blocker="bp-flux", reason="HR Ready, retry due"),
         ),
         (
             release(
