@@ -20,8 +20,10 @@ from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.geometry import Region
 from textual.strip import Strip
 
+from sovwatch.sources.events import EventType
 from sovwatch.views.tui import partial_update
 from sovwatch.views.tui.style_codes import StyleWriter, codes_of
+from tests.views.tui.conftest import START, items_of, played, settle
 
 SEQUENCE = re.compile(r"\x1b\[(?:(\d+);(\d+)H|([0-9;]*)m)|(\n)")
 WIDTH = 40
@@ -34,16 +36,16 @@ HEADER = Style(color="color(253)", bgcolor="color(23)", bold=True, underline=Tru
 SCROLLBAR = Style(color="color(242)", bgcolor=ROW_BG, reverse=True)
 
 
-def console(system: str) -> Console:
-    return Console(width=WIDTH, file=io.StringIO(), force_terminal=True, color_system=system)
+def console(system: str, width: int = WIDTH) -> Console:
+    return Console(width=width, file=io.StringIO(), force_terminal=True, color_system=system)
 
 
 class Terminal:
     """Cells of (character, attributes, foreground, background) after playing output."""
 
-    def __init__(self, height: int) -> None:
+    def __init__(self, height: int, width: int = WIDTH) -> None:
         blank = (" ", frozenset(), "39", "49")
-        self.cells = [[blank] * WIDTH for _ in range(height)]
+        self.cells = [[blank] * width for _ in range(height)]
         self.x = self.y = 0
         self.reset()
 
@@ -218,3 +220,41 @@ def test_after_a_whole_screen_only_the_changed_cells_are_sent():
     # row 0: "← bp-" and the padding stay; row 1: the state and the cause, now red, not the name
     assert plain == "flux  " + "✗ failed " + "← bp-cilium"
     assert partial_update.render_segments(chops, terminal) == ""  # nothing new: nothing sent
+
+
+async def test_the_real_app_s_updates_leave_the_terminal_as_a_full_repaint_would(fed_app):
+    """Every update the app sends while the rollout moves on (rows changing state, causes,
+    ages, the header) is played into one terminal; it ends up showing what a whole-screen paint
+    of the final state shows: the shadow never leaves a stale cell."""
+    app = fed_app()
+    width, height = 120, 40
+    terminal = Terminal(height, width)
+    output = console("256", width)
+    updates = []
+
+    async with app.run_test(size=(width, height)) as pilot:
+        original = app._display
+
+        def display(screen, renderable) -> None:
+            if isinstance(renderable, (ChopsUpdate, LayoutUpdate)) and not app._batch_count:
+                updates.append(type(renderable))
+                terminal.play(renderable.render_segments(output))
+            original(screen, renderable)
+
+        await settle(pilot, app)
+        app._display = display  # type: ignore[method-assign]
+        first = app.screen._compositor.render_update(full=True)  # a whole paint, as at start
+        terminal.play(first.render_segments(output))
+        for minutes in (12, 20, 35, 50):
+            later = START + minutes * 60
+            app.clock = lambda later=later: later
+            for item in items_of(played(minutes * 60), later, event=EventType.MODIFIED):
+                app.store.apply(item)
+            app.flush()
+            await pilot.pause()
+        full = app.screen._compositor.render_update(full=True)
+        expected = Terminal(height, width).play(
+            partial_update.TEXTUAL_RENDER_LAYOUT(full, console("256", width))
+        )
+    assert ChopsUpdate in updates
+    assert terminal.looks() == expected.looks()
