@@ -8,71 +8,107 @@ column 64 re-sends the 63 cells before it, with their styles: measured at 120 co
 row instead of about 110, and a blocker's pod changing phase changes the cause of every release
 waiting on it (36 rows in one frame during bootstrap-kit).
 
-`install()` replaces that one method with a version that starts each piece at the segment holding
-the span's first cell (a segment boundary, so a wide character is never split; table cells are
-separate segments). What reaches the screen is the same; only bytes that repeat what the terminal
-already shows are left out. It is installed once per process by the app and checks the shape it
-relies on, leaving Textual alone if that shape is different.
+`install()` replaces that method, and the whole-screen update's, with versions that write through
+`StyleWriter` (a style only when it changes, style_codes.py) and keep a `Shadow` of the terminal
+per console (shadow.py): a partial update sends only the cells of its spans that differ from what
+the terminal shows, so the crop starts at the first changed cell, not at the widget's edge, and
+padding that was already blank stays unsent. A whole-screen update is sent whole and resets the
+shadow. What reaches the screen is the same; only bytes that repeat what the terminal already
+shows are left out. It is installed once per process by the app and checks the shape it relies
+on, leaving Textual alone if that shape is different.
 """
 
 from __future__ import annotations
 
-from rich.cells import cell_len
+from weakref import WeakKeyDictionary
+
 from rich.console import Console
-from rich.control import Control
-from textual._compositor import ChopsUpdate
-from textual.strip import Strip
+from textual._compositor import ChopsUpdate, LayoutUpdate
+
+from sovwatch.views.tui.shadow import TAIL, Shadow, cells_of, write_cells
+from sovwatch.views.tui.style_codes import StyleWriter
 
 _ATTRIBUTES = ("chops", "spans", "chop_ends")
+_LAYOUT_ATTRIBUTES = ("strips", "region")
 TEXTUAL_RENDER_SEGMENTS = ChopsUpdate.render_segments
-"""Textual's own method, kept for comparison (tests)."""
+"""Textual's own methods, kept for comparison (tests)."""
+TEXTUAL_RENDER_LAYOUT = LayoutUpdate.render_segments
+_SHADOWS: WeakKeyDictionary[Console, Shadow] = WeakKeyDictionary()
 
 
 def render_segments(update: ChopsUpdate, console: Console) -> str:
-    """The terminal sequences for `update`: for each changed span, only the segments it touches."""
-    sequences: list[str] = []
-    append = sequences.append
-    move_to = Control.move_to
-    last_y = update.spans[-1][0]
+    """The terminal sequences for `update`: the cells of its spans that the terminal does not
+    show yet."""
+    writer = StyleWriter(console)
+    shadow = shadow_of(console, writer)
     for y, x1, x2 in update.spans:
         for end, (x, strip) in zip(update.chop_ends[y], update.chops[y].items(), strict=False):
             if strip is None or x >= x2 or end <= x1:
                 continue
-            if x < x1:
-                x, strip = _from_segment_at(strip, x, x1)
-            if end > x2:
-                strip = strip.crop(0, x2 - x)
-            append(move_to(x, y).segment.text)
-            append(strip.render(console))
-        if y != last_y:
-            append("\n")
-    return "".join(sequences)
+            cells = cells_of(strip)
+            low, high = max(x1, x) - x, min(x2, end) - x
+            if cells[low : low + 1] == [TAIL]:
+                low -= 1
+            if cells[high : high + 1] == [TAIL]:
+                high += 1
+            cells = cells[low:high]
+            for start, stop in shadow.changed_runs(y, x + low, cells):
+                writer.move_to(x + low + start, y)
+                write_cells(writer, cells[start:stop])
+            shadow.record(y, x + low, cells)
+    return writer.text()
 
 
-def _from_segment_at(strip: Strip, x: int, cell: int) -> tuple[int, Strip]:
-    """`strip` (starting at screen column `x`) from the segment holding column `cell` on, and the
-    column where that segment starts."""
-    segments = list(strip)
-    for index, segment in enumerate(segments):
-        width = cell_len(segment.text)
-        if x + width > cell:
-            rest = segments[index:]
-            return x, Strip(rest, sum(cell_len(s.text) for s in rest))
-        x += width
-    return x, Strip([], 0)
+def render_layout(update: LayoutUpdate, console: Console) -> str:
+    """The terminal sequences for a whole-region update (Textual's, through `StyleWriter`); what
+    it paints becomes the shadow."""
+    writer = StyleWriter(console)
+    shadow = shadow_of(console, writer)
+    shadow.clear()
+    x, top = update.region.x, update.region.y
+    for y, line in enumerate(update.strips, top):
+        if y != top:
+            writer.new_line()
+        writer.move_to(x, y)
+        column = x
+        for strip in line:
+            writer.strip(strip)
+            cells = cells_of(strip)
+            shadow.record(y, column, cells)
+            column += len(cells)
+    return writer.text()
+
+
+def shadow_of(console: Console, writer: StyleWriter) -> Shadow:
+    """The shadow of the terminal `console` writes to."""
+    shadow = _SHADOWS.get(console)
+    if shadow is None:
+        shadow = _SHADOWS[console] = Shadow(writer.color_system)
+    return shadow
 
 
 def install() -> bool:
     """Use `render_segments` for Textual's partial updates; False (and nothing changed) when this
     Textual's `ChopsUpdate` is not the shape it was written for."""
-    if ChopsUpdate.render_segments is _method:
+    if ChopsUpdate.render_segments is _chops_method:
         return True
-    init = ChopsUpdate.__init__.__code__.co_varnames
-    if not all(name in init for name in _ATTRIBUTES):
+    if not _has_attributes(ChopsUpdate, _ATTRIBUTES) or not _has_attributes(
+        LayoutUpdate, _LAYOUT_ATTRIBUTES
+    ):
         return False
-    ChopsUpdate.render_segments = _method
+    ChopsUpdate.render_segments = _chops_method
+    LayoutUpdate.render_segments = _layout_method
     return True
 
 
-def _method(self: ChopsUpdate, console: Console) -> str:
+def _has_attributes(cls: type, names: tuple[str, ...]) -> bool:
+    init = cls.__init__.__code__.co_varnames
+    return all(name in init for name in names)
+
+
+def _chops_method(self: ChopsUpdate, console: Console) -> str:
     return render_segments(self, console)
+
+
+def _layout_method(self: LayoutUpdate, console: Console) -> str:
+    return render_layout(self, console)
