@@ -54,7 +54,6 @@ EXPLAINED = frozenset({State.WAITING, State.FAILED, State.STALLED, State.PROGRES
 """States whose rows show a short root cause."""
 
 
-
 def short(ref: str) -> str:
     """The name part of a `namespace/name` reference."""
     return ref.rsplit("/", 1)[-1]
