@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -50,6 +51,7 @@ from scripts.soak_figures import (  # noqa: E402
     COUNTED,
     METRICS_PREFIX,
     LoopLag,
+    freeze_survivors,
     report_figures,
     rss_growth,
     steady,
@@ -171,6 +173,9 @@ class Report:
     converged_after: float | None
     """Seconds from the last fault until every stream was live and the store equal to the truth."""
     driver_worst_lag: float
+    """Longest the driver's loop (the emulator's) was held, in seconds."""
+    sovwatch_worst_lag: float
+    """Longest sovwatch's own loop was held, in seconds (from its figures)."""
     figures_quiet: dict
     """Tasks, RSS, fds, sockets just before the first fault (all streams live)."""
     figures_populated: dict
@@ -247,6 +252,7 @@ async def soak(
     failures: list[str] = []
     started = time.monotonic()
     lag = LoopLag(log).start()
+    freezer = asyncio.create_task(freeze_survivors())
     async with Emulator(store, bookmark_interval=BOOKMARK_INTERVAL) as emu:
         kubeconfig = emu.write_kubeconfig(workdir / "kubeconfig", context="soak")
         record = workdir / "soak.ndjson"  # plain, so the convergence check can tail it
@@ -333,6 +339,7 @@ async def soak(
                 populated_after=populated[0] if populated else None,
                 converged_after=converged_after,
                 driver_worst_lag=round(lag.worst, 2),
+                sovwatch_worst_lag=max((f.get("lag", 0.0) for f in run.figures), default=0.0),
                 figures_quiet=quiet,
                 figures_populated=steady(run.figures[: since + 5]) if rss_from else {},
                 figures_at_end=end_figures,
@@ -344,9 +351,10 @@ async def soak(
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
-            for task in [*readers, scenario_task[0], *rain.undo, population, lag.task]:
+            for task in [*readers, scenario_task[0], *rain.undo, population, lag.task, freezer]:
                 if task is not None:
                     task.cancel()
+            gc.unfreeze()  # the caller's objects are collectable again (the test's process)
 
 
 async def _quiet_figures(run: Run, *, within: float = 60.0) -> dict:

@@ -13,12 +13,14 @@ baselines from them:
 
 The driver's own event loop serves the emulator, so it also watches its own lag: a driver that
 blocks for seconds makes every watch look dead, which would be the soak's fault, not sovwatch's.
+sovwatch reports its own loop lag (`lag`, seconds late per report) the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import statistics
@@ -46,10 +48,16 @@ def own_figures() -> dict:
 
 
 async def report_figures(interval: float) -> None:
-    """Print this process's figures on stderr every `interval` seconds, for ever."""
+    """Print this process's figures on stderr every `interval` seconds, for ever, with `lag`:
+    how late this report woke up (the longest the event loop was held since the last one)."""
+    loop = asyncio.get_running_loop()
+    lag = 0.0
     while True:
-        print(METRICS_PREFIX + json.dumps(own_figures()), file=sys.stderr, flush=True)
+        figures = {**own_figures(), "lag": round(lag, 3)}
+        print(METRICS_PREFIX + json.dumps(figures), file=sys.stderr, flush=True)
+        before = loop.time()
         await asyncio.sleep(interval)
+        lag = loop.time() - before - interval
 
 
 def steady(figures: list[dict]) -> dict:
@@ -67,6 +75,16 @@ def rss_growth(figures: list[dict], start: int) -> tuple[float, float, float]:
     span = max(5, len(after) // 10)
     first, last = statistics.median(after[:span]), statistics.median(after[-span:])
     return first, last, last / first - 1
+
+
+async def freeze_survivors(interval: float = 1.0) -> None:
+    """Move every object alive now out of the cyclic garbage collector's reach, every `interval`
+    seconds. The driver holds the emulator's millions of long-lived dicts (objects and history):
+    measured while `large` populates, each full collection scans them all for nothing and holds
+    the loop up to 2.6 s, as long as sovwatch's inactivity timeout. Only the driver does this."""
+    while True:
+        gc.freeze()
+        await asyncio.sleep(interval)
 
 
 class LoopLag:
