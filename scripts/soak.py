@@ -1,6 +1,6 @@
 """The fault soak: a bootstrap played fast into the emulator while faults rain on sovwatch.
 
-    PYTHONPATH=. python scripts/soak.py                       # the long one: `large`, 30 minutes
+    PYTHONPATH=. python scripts/soak.py --speed 2             # the long one: `large`, 30 minutes
     PYTHONPATH=. python scripts/soak.py --minutes 2 --scenario tiny --speed 20
 
 sovwatch runs headless (`-o json --record`) in its own process, through the real launch path, with
@@ -9,14 +9,18 @@ second-scale engine timings so every fault is noticed and recovered within secon
 watches, compaction (410 on resume), a stalled stream (longer than the inactivity timeout), a 403
 flip, 429 and 500 bursts, a malformed line, a server restart, a Flux CRD removed and re-added.
 
-Then the faults stop, the scenario is frozen, and the soak checks:
-- sovwatch never exited, and every stream is `live` again;
-- its store (replayed from its own recording) equals the emulator's objects, resourceVersion for
-  resourceVersion;
+The faults start `--warmup` seconds after sovwatch's first sync and run while the scenario plays;
+pick `--speed` so the bootstrap ends about half-way (`large` lasts 30 simulated minutes: speed 2
+populates it in 15), leaving a populated cluster under faults to judge memory by. Then the faults
+stop, the scenario is frozen, and the soak checks:
+- sovwatch never exited, and within `--converge-within` seconds every stream is `live` again and
+  its store (rebuilt from its own recording) equals the emulator's objects, resourceVersion for
+  resourceVersion (Events: the same newest-20,000 window, see `soak_truth`);
 - its final snapshot equals a snapshot computed from the emulator's objects;
 - `sovwatch replay` of the recording ends on that same snapshot;
-- after warm-up: RSS grew less than 10 % (long runs), and asyncio tasks, open fds and sockets at the
-  end are what they were after warm-up (no leak).
+- asyncio tasks, open fds and sockets at the end are what they were just before the first fault
+  (no leak), and RSS grew less than 10 % from `SETTLE` seconds after the scenario finished
+  populating to the end (long runs; see `soak_figures`).
 
 The sovwatch process reports its own figures (tasks, RSS, fds, sockets) once a second on stderr as
 `soak-metrics {...}`: `python scripts/soak.py client ...` is that process. Exit status 0 = pass.
@@ -26,15 +30,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import gc
 import json
 import os
 import random
 import signal
-import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,13 +47,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scripts.soak_faults import FaultRain  # noqa: E402
+from scripts.soak_figures import (  # noqa: E402
+    COUNTED,
+    METRICS_PREFIX,
+    LoopLag,
+    freeze_survivors,
+    report_figures,
+    rss_growth,
+    steady,
+)
 from scripts.soak_truth import (  # noqa: E402
-    RecordingTail,
-    comparable,
-    differences,
-    epoch,
+    check_snapshots,
+    converge,
     fingerprint_of_store,
-    snapshot_of_store,
     truth_store,
 )
 from sovwatch.settings import WatchSettings  # noqa: E402
@@ -68,29 +79,11 @@ SOAK_SETTINGS = WatchSettings(
 bookmark every second, so 3 s of silence is a dead stream)."""
 
 BOOKMARK_INTERVAL = 1.0
-METRICS_PREFIX = "soak-metrics "
+SETTLE = 30.0
+"""Seconds after the scenario finished populating before the RSS baseline: the last relists and
+snapshot rebuilds of the full cluster come and go first."""
+NOT_LIVE = ("stale", "reconnecting", "forbidden", "absent", "error")
 # -- the sovwatch side -------------------------------------------------------------------------
-
-
-def _own_figures() -> dict:
-    fds = os.listdir("/proc/self/fd")
-    sockets = 0
-    for fd in fds:
-        with contextlib.suppress(OSError):
-            sockets += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
-    rss = next(
-        int(line.split()[1])
-        for line in Path("/proc/self/status").read_text().splitlines()
-        if line.startswith("VmRSS:")
-    )
-    return {"t": time.time(), "tasks": len(asyncio.all_tasks()), "rss_kb": rss, "fds": len(fds),
-            "sockets": sockets}  # fmt: skip
-
-
-async def _report_figures(interval: float) -> None:
-    while True:
-        print(METRICS_PREFIX + json.dumps(_own_figures()), file=sys.stderr, flush=True)
-        await asyncio.sleep(interval)
 
 
 async def _client(kubeconfig: str, record: str, interval: float) -> int:
@@ -108,7 +101,7 @@ async def _client(kubeconfig: str, record: str, interval: float) -> int:
     session.source = launch.recorded(
         session.source, Path(record), context=session.context, server=session.server
     )
-    figures = asyncio.create_task(_report_figures(interval))
+    figures = asyncio.create_task(report_figures(interval))
     try:
         return await launch.run_headless(invocation, session)
     finally:
@@ -123,7 +116,10 @@ class Run:
     """What the driver sees of the sovwatch process."""
 
     proc: asyncio.subprocess.Process
+    log: Callable[[str], None]
     streams: dict[str, str] = field(default_factory=dict)
+    interruptions: Counter = field(default_factory=Counter)
+    """How often a stream left `live`, by the state it went to (after the first sync)."""
     snapshot: dict | None = None
     """The latest full snapshot record (first sync, then the final one)."""
     figures: list[dict] = field(default_factory=list)
@@ -136,7 +132,16 @@ class Run:
         while line := await self.proc.stdout.readline():
             record = json.loads(line)
             if record["type"] == "stream":
-                self.streams[record["resource"]] = record["state"]
+                resource, state = record["resource"], record["state"]
+                if (
+                    self.synced.is_set()
+                    and state in NOT_LIVE
+                    and self.streams.get(resource) == "live"
+                ):
+                    self.interruptions[state] += 1
+                self.streams[resource] = state
+                if state != "live":
+                    self.log(f"stream {resource} {state}: {record['detail'][:160]}")
             elif record["type"] == "snapshot":
                 self.snapshot = record["snapshot"]
                 self.streams.update({s["resource"]: s["state"] for s in self.snapshot["streams"]})
@@ -158,9 +163,25 @@ class Run:
 class Report:
     seconds: float
     faults: dict[str, int]
+    interruptions: dict[str, int]
+    """Streams leaving `live`, by the state they went to."""
     objects: int
-    figures_after_warmup: dict
+    """Objects compared at the end (Events: the window)."""
+    emulator_events: int
+    populated_after: float | None
+    """Seconds from the start until the scenario finished populating (None: it never did)."""
+    converged_after: float | None
+    """Seconds from the last fault until every stream was live and the store equal to the truth."""
+    driver_worst_lag: float
+    """Longest the driver's loop (the emulator's) was held, in seconds."""
+    sovwatch_worst_lag: float
+    """Longest sovwatch's own loop was held, in seconds (from its figures)."""
+    figures_quiet: dict
+    """Tasks, RSS, fds, sockets just before the first fault (all streams live)."""
+    figures_populated: dict
+    """The same, `SETTLE` seconds after the scenario finished populating."""
     figures_at_end: dict
+    figures_peak: dict
     rss_growth: float
     failures: list[str]
 
@@ -183,6 +204,30 @@ def _load_scenario(name: str, workdir: Path):
     return load_scenario(name)
 
 
+async def play(runner, *, slice_seconds: float = 0.05, tick: float = 0.05) -> None:
+    """`runner.run()`, but handing the event loop back to the emulator at least every
+    `slice_seconds`: at high speed one step of `large` (hundreds of releases reconciled at one
+    instant, thousands of pods) holds the loop for seconds, and a driver that does not serve its
+    watches for longer than sovwatch's inactivity timeout makes every stream look dead. When the
+    emulator cannot keep up with `speed`, simulated time lags behind instead."""
+    loop = asyncio.get_running_loop()
+    sim = runner.sim
+    real_start, sim_start = loop.time(), sim.now
+    while True:
+        target = sim_start + (loop.time() - real_start) * runner.speed
+        slice_end = loop.time() + slice_seconds
+        while (due := sim.next_time()) is not None and due <= target:
+            sim.step(due)  # everything scheduled for that instant
+            if loop.time() > slice_end:
+                break
+        else:
+            sim.step(target)
+            due = sim.next_time()
+            await asyncio.sleep(tick if due is None else min(tick, (due - sim.now) / runner.speed))
+            continue
+        await asyncio.sleep(0)
+
+
 async def soak(
     *,
     seconds: float,
@@ -193,6 +238,7 @@ async def soak(
     warmup: float,
     workdir: Path,
     check_rss: bool,
+    converge_within: float = 120.0,
     log=print,
 ) -> Report:
     """Run the soak for `seconds` of faults and check everything; returns the report."""
@@ -205,10 +251,12 @@ async def soak(
     runner = ScenarioRunner(store, _load_scenario(scenario, workdir), seed=seed, speed=speed)
     failures: list[str] = []
     started = time.monotonic()
+    lag = LoopLag(log).start()
+    freezer = asyncio.create_task(freeze_survivors())
     async with Emulator(store, bookmark_interval=BOOKMARK_INTERVAL) as emu:
         kubeconfig = emu.write_kubeconfig(workdir / "kubeconfig", context="soak")
         record = workdir / "soak.ndjson"  # plain, so the convergence check can tail it
-        scenario_task: list[asyncio.Task | None] = [asyncio.create_task(runner.run())]
+        scenario_task: list[asyncio.Task | None] = [asyncio.create_task(play(runner))]
 
         def restart_scenario(paused):
             """Pause (None → returns a token) or resume (token → None) the scenario."""
@@ -219,7 +267,7 @@ async def soak(
                 scenario_task[0] = None
                 return True
             if scenario_task[0] is None:
-                scenario_task[0] = asyncio.create_task(runner.run())
+                scenario_task[0] = asyncio.create_task(play(runner))
             return None
 
         proc = await asyncio.create_subprocess_exec(
@@ -229,17 +277,29 @@ async def soak(
             stdin=asyncio.subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)},
             limit=256 * 2**20,  # a snapshot line of the large scenario is megabytes long
         )  # fmt: skip
-        run = Run(proc)
+        run = Run(proc, log)
         readers = [asyncio.create_task(run.read_stdout()), asyncio.create_task(run.read_stderr())]
         rain = FaultRain(
             emu, store, restart_scenario, rng, log,
             stall_for=SOAK_SETTINGS.inactivity_timeout + 1.5,
         )  # fmt: skip
+        populated: list[float] = []  # [seconds from start, figures index] once populated
+
+        async def watch_population() -> None:
+            while not runner.finished:  # noqa: ASYNC110 (the runner has no event to wait on)
+                await asyncio.sleep(1.0)
+            populated.append(time.monotonic() - started)
+            log(f"scenario populated ({len(store.keys('events'))} Events in the emulator); "
+                f"RSS baseline in {SETTLE:g} s")  # fmt: skip
+            await asyncio.sleep(SETTLE)
+            populated.append(len(run.figures))
+
+        population = asyncio.create_task(watch_population())
         try:
             await asyncio.wait_for(run.synced.wait(), 120)
             log(f"synced after {time.monotonic() - started:.1f} s; faults for {seconds:g} s")
             await asyncio.sleep(warmup)
-            warm = list(run.figures)
+            quiet = await _quiet_figures(run)
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 await asyncio.sleep(fault_every * rng.uniform(0.5, 1.5))
@@ -249,35 +309,41 @@ async def soak(
                 await rain.one()
             await rain.settle()
             restart_scenario(None)  # freeze the truth
-            await asyncio.sleep(0)
-            converged = await _converge(run, store, record, within=60.0)
+            faults_ended = time.monotonic()
+            log("faults over, scenario frozen; converging")
+            converged = await converge(run.streams, store, record, within=converge_within)
+            converged_after = None if converged else time.monotonic() - faults_ended
             if converged:
                 failures.append(converged)
-            await asyncio.sleep(2.5)  # figures at steady state
-            end_figures = run.figures[-1] if run.figures else {}
+            else:
+                log(f"converged {converged_after:.1f} s after the last fault")
+            await asyncio.sleep(5.5)  # figures at steady state
+            end_figures = steady(run.figures)
             proc.terminate()
             code = await asyncio.wait_for(proc.wait(), 30)
             await asyncio.gather(*readers)
             if code != 130:
                 failures.append(f"sovwatch ended with {code} on SIGTERM, not 130")
-            failures += _check_snapshots(run, store, record)
+            failures += await asyncio.to_thread(check_snapshots, run.snapshot, store, record)
             failures += [f"stderr: {line}" for line in run.complaints if line.strip()][:5]
-            baseline = _steady(warm)
-            growth = _rss_growth(run.figures, len(warm))
-            if check_rss and growth >= 0.10:
-                failures.append(f"RSS grew {growth:.1%} after warm-up")
-            for key in ("tasks", "fds", "sockets"):
-                if end_figures.get(key, 0) > baseline.get(key, 0) + (0 if key == "tasks" else 2):
-                    failures.append(
-                        f"{key} leak: {baseline.get(key)} after warm-up, {end_figures.get(key)} "
-                        "at the end"
-                    )
+            failures += _check_figures(run.figures, quiet, end_figures, populated, check_rss)
+            since = populated[1] if len(populated) > 1 else len(run.figures)
+            rss_from, _, growth = rss_growth(run.figures, since)
+            truth = await asyncio.to_thread(truth_store, store)
             return Report(
                 seconds=time.monotonic() - started,
                 faults={k: v for k, v in rain.counts.items() if v},
-                objects=sum(1 for _ in fingerprint_of_store(truth_store(store))),
-                figures_after_warmup=baseline,
+                interruptions=dict(run.interruptions),
+                objects=sum(1 for _ in fingerprint_of_store(truth)),
+                emulator_events=len(store.keys("events")),
+                populated_after=populated[0] if populated else None,
+                converged_after=converged_after,
+                driver_worst_lag=round(lag.worst, 2),
+                sovwatch_worst_lag=max((f.get("lag", 0.0) for f in run.figures), default=0.0),
+                figures_quiet=quiet,
+                figures_populated=steady(run.figures[: since + 5]) if rss_from else {},
                 figures_at_end=end_figures,
+                figures_peak={k: max(f[k] for f in run.figures) for k in COUNTED},
                 rss_growth=growth,
                 failures=failures,
             )
@@ -285,78 +351,41 @@ async def soak(
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
-            for task in [*readers, scenario_task[0], *rain.undo]:
+            for task in [*readers, scenario_task[0], *rain.undo, population, lag.task, freezer]:
                 if task is not None:
                     task.cancel()
+            gc.unfreeze()  # the caller's objects are collectable again (the test's process)
 
 
-async def _converge(run: Run, store, record: Path, *, within: float) -> str:
-    """Wait until every stream is live and the recorded store equals the emulator's; "" if so."""
-    truth = fingerprint_of_store(truth_store(store))
-    tail = RecordingTail(record)
+async def _quiet_figures(run: Run, *, within: float = 60.0) -> dict:
+    """The figures once every stream is live (Flux's CRDs may still be coming): the baseline
+    that tasks, fds and sockets at the end must not exceed."""
     deadline = time.monotonic() + within
-    why = ""
-    while time.monotonic() < deadline:
+    while any(s != "live" for s in run.streams.values()) and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.5)
-        not_live = {r: s for r, s in run.streams.items() if s != "live"}
-        seen = fingerprint_of_store(tail.catch_up())
-        if not not_live and seen == truth:
-            return ""
-        missing = len(truth.keys() - seen.keys())
-        extra = len(seen.keys() - truth.keys())
-        stale = sum(1 for k in truth.keys() & seen.keys() if truth[k] != seen[k])
-        why = f"streams not live: {not_live}; store vs truth: {missing} missing, {extra} extra, {stale} stale"
-    return f"did not converge within {within:g} s: {why}"
+    await asyncio.sleep(5.5)  # five reports with everything live
+    return steady(run.figures)
 
 
-def _check_snapshots(run: Run, store, record: Path) -> list[str]:
-    """The final live snapshot == one computed from the emulator == the replay's last one."""
-    import subprocess
-
+def _check_figures(
+    figures: list[dict], quiet: dict, end: dict, populated: list, check_rss: bool
+) -> list[str]:
+    """No task, fd or socket leak (end vs quiet); RSS growth under 10 % once populated."""
     failures = []
-    final = run.snapshot
-    if final is None:
-        return ["no final snapshot"]
-    now = epoch(final["observedAt"])
-    truth = comparable(snapshot_of_store(truth_store(store), now))
-    live = comparable(final)
-    if live != truth:
-        failures.append(
-            f"final snapshot differs from the emulator's truth in {differences(live, truth)}"
-        )
-    replay = subprocess.run(
-        [sys.executable, "-m", "sovwatch", "replay", str(record), "--speed", "instant", "-o", "json"],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    snapshots = [
-        json.loads(line)["snapshot"]
-        for line in replay.stdout.splitlines()
-        if line.startswith('{"type":"snapshot"')
-    ]
-    if replay.returncode != 0 or not snapshots:
-        failures.append(f"replay failed ({replay.returncode}): {replay.stderr[-300:]}")
-    elif comparable(snapshots[-1]) != live:
-        failures.append(
-            f"the replay's snapshot differs in {differences(comparable(snapshots[-1]), live)}"
-        )
+    for key, slack in (("tasks", 0), ("fds", 2), ("sockets", 2)):
+        if end[key] > quiet[key] + slack:
+            failures.append(
+                f"{key} leak: {quiet[key]:g} before the faults, {end[key]:g} at the end"
+            )
+    if check_rss:
+        if len(populated) < 2:
+            failures.append(
+                "the scenario never finished populating while the faults ran: no steady period "
+                "to judge RSS growth by (run longer, or raise --speed)"
+            )
+        elif (growth := rss_growth(figures, populated[1])[2]) >= 0.10:
+            failures.append(f"RSS grew {growth:.1%} after the scenario populated")
     return failures
-
-
-def _steady(figures: list[dict]) -> dict:
-    tail = figures[-5:] or [{}]
-    return {
-        k: statistics.median(f.get(k, 0) for f in tail)
-        for k in ("tasks", "rss_kb", "fds", "sockets")
-    }
-
-
-def _rss_growth(figures: list[dict], warm: int) -> float:
-    after = [f["rss_kb"] for f in figures[warm:]]
-    if len(after) < 10:
-        return 0.0
-    base = statistics.median(after[: max(5, len(after) // 10)])
-    last = statistics.median(after[-max(5, len(after) // 10) :])
-    return last / base - 1
 
 
 # -- command line ------------------------------------------------------------------------------
@@ -374,7 +403,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=3.0, help="scenario speed factor (3)")
     parser.add_argument("--fault-every", type=float, default=3.0, help="seconds between faults")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--warmup", type=float, default=60.0, help="seconds before figures count")
+    parser.add_argument(
+        "--warmup", type=float, default=20.0, help="seconds from the first sync to the first fault"
+    )
+    parser.add_argument(
+        "--converge-within", type=float, default=120.0,
+        help="seconds after the last fault for every stream to be live and the store exact",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.command == "client":
         return asyncio.run(_client(args.kubeconfig, args.record, args.interval))
@@ -387,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
                 fault_every=args.fault_every,
                 seed=args.seed,
                 warmup=args.warmup,
+                converge_within=args.converge_within,
                 workdir=Path(tmp),
                 check_rss=True,
                 log=lambda msg: print(f"{time.strftime('%H:%M:%S')} {msg}", flush=True),

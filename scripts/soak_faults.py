@@ -1,7 +1,7 @@
 """The soak's faults: drawn at random from the emulator's hooks, each undone in time.
 
 Stalls last longer than the engine's inactivity timeout (so the stream goes stale and reconnects),
-403s are lifted after two seconds, and a Flux CRD that is removed (taking its objects with it) comes
+a 403 flip closes the resource's watch (so the reflector meets it) and is lifted after two seconds, and a Flux CRD that is removed (taking its objects with it) comes
 back with its objects two seconds later, while the scenario is paused: its controllers cannot write
 a kind that is not served. `settle()` undoes whatever is still pending.
 """
@@ -75,6 +75,7 @@ class FaultRain:
             self._later(self._stall_for, self._unstall)
         elif name == "forbid":
             faults.forbid(resource)
+            faults.close_watches(resource)  # the re-watch meets the 403, not just a later request
             self._later(2.0, lambda r=resource: self._allow(r))
         elif name in ("burst_429", "burst_500"):
             status = int(name[-3:])

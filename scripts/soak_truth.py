@@ -3,13 +3,30 @@
 sovwatch's store is rebuilt from its own recording (it holds exactly what the run applied); the
 truth is a sovwatch store filled with the emulator's objects, slimmed as the engine slims them.
 Snapshots are compared on what they say about the cluster, not on when they were taken.
+
+Events are a window on both sides, and the same window. sovwatch keeps the newest `max_events`
+(20,000) Events by resourceVersion while the emulator keeps every one (36,000+ in `large`), so the
+truth store, a `Store` with the same bound, is fed all of the emulator's Events and keeps exactly
+the newest 20,000 by resourceVersion too: the same rule on the same objects. A genuinely lost
+Event is still caught: any of the newest 20,000 that sovwatch never received, or holds at an older
+resourceVersion (a missed count bump), is missing or stale, and one the emulator never had is
+extra. The one thing a window cannot get back is an Event it already forgot; the emulator's
+controllers never delete Events, so no deletion inside the window can make the truth reach below
+what sovwatch forgot.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def fingerprint_of_store(store) -> dict[tuple, str]:
@@ -22,14 +39,15 @@ def fingerprint_of_store(store) -> dict[tuple, str]:
     }
 
 
-def truth_store(emulator_store):
-    """A sovwatch Store holding exactly the emulator's watched objects, slimmed as the engine does."""
+def truth_store(emulator_store, *, max_events: int | None = None):
+    """A sovwatch Store holding exactly the emulator's watched objects, slimmed as the engine does
+    (Events: the newest `max_events`, by default the Store's window, as sovwatch keeps them)."""
     from sovwatch.kube.resources import WATCHED
     from sovwatch.sources.events import EventType, WatchEvent
     from sovwatch.sources.slimming import slim
     from sovwatch.store.store import Store
 
-    store = Store()
+    store = Store() if max_events is None else Store(max_events=max_events)
     for resource in WATCHED:
         objects, _ = emulator_store.list(resource.key)
         for obj in objects:
@@ -50,8 +68,6 @@ class RecordingTail:
         self._header_seen = False
 
     def catch_up(self):
-        import json
-
         from sovwatch.sources.recording import decode_item
 
         with self.path.open("rb") as f:
@@ -97,3 +113,55 @@ def epoch(stamp: str) -> float:
 
 def differences(a: dict, b: dict) -> list[str]:
     return [k for k in a if a[k] != b.get(k)]
+
+
+async def converge(streams: dict[str, str], store, record: Path, *, within: float) -> str:
+    """Wait until every stream is live and the recorded store equals the emulator's; "" if so.
+
+    The heavy parts (the truth, replaying the recording's tail) run in a thread: this event loop
+    serves the emulator, and blocking it for seconds would make every watch look dead."""
+    truth = await asyncio.to_thread(lambda: fingerprint_of_store(truth_store(store)))
+    tail = RecordingTail(record)
+    deadline = time.monotonic() + within
+    why = ""
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        not_live = {r: s for r, s in streams.items() if s != "live"}
+        seen = await asyncio.to_thread(lambda: fingerprint_of_store(tail.catch_up()))
+        if not not_live and seen == truth:
+            return ""
+        missing = len(truth.keys() - seen.keys())
+        extra = len(seen.keys() - truth.keys())
+        stale = sum(1 for k in truth.keys() & seen.keys() if truth[k] != seen[k])
+        why = f"streams not live: {not_live}; store vs truth: {missing} missing, {extra} extra, {stale} stale"
+    return f"did not converge within {within:g} s: {why}"
+
+
+def check_snapshots(final: dict | None, store, record: Path) -> list[str]:
+    """The final live snapshot == one computed from the emulator == the replay's last one."""
+    failures = []
+    if final is None:
+        return ["no final snapshot"]
+    now = epoch(final["observedAt"])
+    truth = comparable(snapshot_of_store(truth_store(store), now))
+    live = comparable(final)
+    if live != truth:
+        failures.append(
+            f"final snapshot differs from the emulator's truth in {differences(live, truth)}"
+        )
+    replay = subprocess.run(
+        [sys.executable, "-m", "sovwatch", "replay", str(record), "--speed", "instant", "-o", "json"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    snapshots = [
+        json.loads(line)["snapshot"]
+        for line in replay.stdout.splitlines()
+        if line.startswith('{"type":"snapshot"')
+    ]
+    if replay.returncode != 0 or not snapshots:
+        failures.append(f"replay failed ({replay.returncode}): {replay.stderr[-300:]}")
+    elif comparable(snapshots[-1]) != live:
+        failures.append(
+            f"the replay's snapshot differs in {differences(comparable(snapshots[-1]), live)}"
+        )
+    return failures

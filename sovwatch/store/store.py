@@ -2,14 +2,18 @@
 
 Sources feed it `WatchEvent`s and `StreamHealth` records; the model reads it. Objects are keyed by
 kind, namespace and name (so core/v1 and events.k8s.io/v1 Events about the same object collapse to
-one entry). Events are kept in a bounded window, packed (`packing`): 20,000 of them are a large
-share of a big cluster's memory, and they are read rarely (when an involved object is re-judged).
-The store remembers which objects changed (Events forgotten by the window included) since the last
-`drain_changes()`, so the model and views can do work proportional to what changed.
+one entry). Events are kept in a bounded window of the newest by resourceVersion (etcd's revision,
+a number on every apiserver): a relist that brings thousands of Events at once, in name order,
+still leaves the most recent ones, and the window is the same however the Events arrived. They are
+packed (`packing`): 20,000 of them are a large share of a big cluster's memory, and they are read
+rarely (when an involved object is re-judged). The store remembers which objects changed (Events
+forgotten by the window included) since the last `drain_changes()`, so the model and views can do
+work proportional to what changed.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -46,7 +50,10 @@ class Store:
     _objects: dict[str, dict[str, dict[str, dict]]] = field(default_factory=dict)
     """kind -> namespace -> name -> object; Events are packed (`packing.pack`)."""
     _events_by_object: dict[ObjectKey, dict[ObjectKey, tuple]] = field(default_factory=dict)
-    _event_order: dict[ObjectKey, None] = field(default_factory=dict)
+    _event_rank: dict[ObjectKey, tuple[int, int]] = field(default_factory=dict)
+    """The rank (see `_rank`) of every kept Event; the lowest is forgotten first."""
+    _event_heap: list[tuple[tuple[int, int], ObjectKey]] = field(default_factory=list)
+    """Min-heap of (rank, key); entries whose rank is no longer the key's are skipped."""
     _changed: set[ObjectKey] = field(default_factory=set)
 
     def apply(self, item: SourceItem) -> None:
@@ -66,29 +73,42 @@ class Store:
             self._events_by_object.get(involved_key(unpack(old)), {}).pop(key, None)
         if event.type is EventType.DELETED:
             bucket.pop(name, None)
-            self._event_order.pop(key, None)
+            self._event_rank.pop(key, None)
         elif kind == "Event":
             packed = bucket[name] = pack(event.obj)
             self._events_by_object.setdefault(involved_key(event.obj), {})[key] = packed
-            self._event_order.pop(key, None)
-            self._event_order[key] = None
+            rank = self._rank(event.obj)
+            self._event_rank[key] = rank
+            heapq.heappush(self._event_heap, (rank, key))
             self._evict_events()
         else:
             bucket[name] = event.obj
             self.first_seen.setdefault(key, event.received_at)
         self._changed.add(key)
 
+    def _rank(self, event: dict) -> tuple[int, int]:
+        """Newer ranks higher: by resourceVersion; one that is not a number (never seen from an
+        apiserver) by arrival, after every numbered one."""
+        rv = (event.get("metadata") or {}).get("resourceVersion") or ""
+        return (0, int(rv)) if rv.isdigit() else (1, self.revision)
+
     def _evict_events(self) -> None:
-        while len(self._event_order) > self.max_events:
-            kind, namespace, name = next(iter(self._event_order))
-            del self._event_order[(kind, namespace, name)]
+        rank, heap = self._event_rank, self._event_heap
+        while len(rank) > self.max_events:
+            old, key = heapq.heappop(heap)
+            if rank.get(key) != old:
+                continue  # a stale entry: the Event changed or was deleted since
+            del rank[key]
+            kind, namespace, name = key
             packed = self._objects[kind][namespace].pop(name, None)
             if packed is not None:
-                involved = involved_key(unpack(packed))
-                self._events_by_object.get(involved, {}).pop((kind, namespace, name), None)
+                self._events_by_object.get(involved_key(unpack(packed)), {}).pop(key, None)
             # A forgotten Event is gone for readers too: a model that already took it in must
             # drop it (and its derived records), as if it had been deleted.
-            self._changed.add((kind, namespace, name))
+            self._changed.add(key)
+        if len(heap) > 2 * len(rank) + 1024:  # modified Events leave stale entries behind
+            self._event_heap = [(r, k) for k, r in rank.items()]
+            heapq.heapify(self._event_heap)
 
     # -- reading -------------------------------------------------------------------------------
 

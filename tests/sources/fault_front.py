@@ -6,10 +6,12 @@ BOOKMARK from the past), a load balancer (Retry-After as an HTTP-date, a 503), e
 in-stream ERROR other than 410), a moment of aggregation/CRD churn (a 404 although the CRD exists).
 `FaultFront.answer_next` makes the next matching request get such an answer; everything else is
 forwarded unchanged, byte for byte and streamed, so the emulator stays the one source of truth.
+`list_delay` holds every list request back before forwarding it (a slow link or a loaded apiserver).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -51,6 +53,8 @@ class FaultFront:
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.url = ""
+        self.list_delay = 0.0
+        """Seconds each list (not watch) request waits before it is forwarded."""
 
     async def __aenter__(self) -> FaultFront:
         app = web.Application()
@@ -112,6 +116,8 @@ class FaultFront:
 
     async def _forward(self, request: web.Request, watch: bool) -> web.StreamResponse:
         assert self._session is not None
+        if not watch and self.list_delay:
+            await asyncio.sleep(self.list_delay)
         headers = {k: v for k, v in request.headers.items() if k in ("Authorization", "Accept")}
         upstream = await self._session.get(self.upstream.url + request.path_qs, headers=headers)
         try:
