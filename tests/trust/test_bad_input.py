@@ -1,5 +1,5 @@
 """Every bad input an operator can hand sovwatch ends with one clear line, its exit code, and no
-traceback; docs/bad-input.md lists the same cases with the same codes.
+traceback; the README's "Bad input" section lists the same cases with the same codes.
 
 Each case runs `python -m sovwatch` as a subprocess against a real server on 127.0.0.1 (the
 emulator over HTTPS, a web server that is not Kubernetes, a server that never answers). The cases
@@ -31,10 +31,10 @@ from sovwatch.emulator.tls import CertificateAuthority
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
 from sovwatch.sources.recording import Recorder
-from tests.cli.cli_helpers import ROOT, Result, sovwatch
+from tests.cli.cli_helpers import Result, sovwatch
+from tests.trust.readme_section import bad_input_section
 from tests.trust.trust_helpers import free_port, html_server, silent_server
 
-DOC = ROOT / "docs" / "bad-input.md"
 CONCURRENCY = 6
 """Subprocesses at once: enough to overlap their start-up, few enough for two shared cores."""
 
@@ -451,7 +451,7 @@ def test_the_never_answering_server_was_really_asked(results):
 
 def test_every_case_is_documented_with_its_exit_code():
     rows = {}
-    for line in DOC.read_text().splitlines():
+    for line in bad_input_section().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 4 and cells[0].startswith("`"):
             rows[cells[0].strip("`")] = cells

@@ -1,6 +1,6 @@
 """Odd objects in the stream never stop the watch, and the output says the right thing.
 
-The "stream" rows of docs/bad-input.md: one emulator holds every odd object at once; `sovwatch
+The "stream" rows of the README's bad-input table: one emulator holds every odd object at once; `sovwatch
 --once -o json` runs against it and each test reads its part of the snapshot. The malformed watch
 line needs a running watch, so it has its own test with `sovwatch -o json` in the background.
 """
@@ -15,6 +15,7 @@ import pytest_asyncio
 
 from sovwatch.emulator.server import Emulator
 from tests.cli.cli_helpers import sovwatch
+from tests.trust.readme_section import bad_input_section
 from tests.trust.trust_helpers import Running
 from tests.trust.trust_objects import (
     HR,
@@ -220,7 +221,7 @@ async def test_malformed_watch_line_recovers_without_loss(emulator: Emulator, tm
 
 
 def test_docs_list_the_stream_cases():
-    text = (Path(__file__).resolve().parents[2] / "docs" / "bad-input.md").read_text()
+    text = bad_input_section()
     for row in (
         "objects without `status`",
         "unknown condition types and reasons",
