@@ -27,7 +27,8 @@ SOVWATCH_JSON = "sovwatch -o json"
 SOVWATCH_TUI = "sovwatch TUI (run_test)"
 FULL_EVENTS = 20_000
 SMOKE_EVENTS = 200
-LIMIT_MB = 150.0
+LIMIT_MIB = 150e6 / 2**20
+"""The issue's 150 MB, in the MiB the figures are read in (143.1 MiB)."""
 
 
 def _peak(argv: list[str], *, ready, stdout=subprocess.DEVNULL) -> float:
@@ -98,8 +99,8 @@ def run(*, smoke: bool = False) -> BenchResult:
         peer=NAIVE,
         measurements=tuple(measurements),
         targets=(
-            Target(f"sovwatch headless under {LIMIT_MB:.0f} MB", SOVWATCH_JSON, limit=LIMIT_MB),
-            Target(f"sovwatch TUI under {LIMIT_MB:.0f} MB", SOVWATCH_TUI, limit=LIMIT_MB),
+            Target("sovwatch headless under 150 MB", SOVWATCH_JSON, limit=LIMIT_MIB),
+            Target("sovwatch TUI under 150 MB", SOVWATCH_TUI, limit=LIMIT_MIB),
         ),
         notes=(described,),
     )

@@ -37,35 +37,33 @@ BENCHMARKS = {
 }
 
 
-OTHER_SCRIPTS = ("model_cost.py", "scenario_cost.py", "tui_*.py")
-"""Benchmark scripts other branches keep in bench/ (not ours to edit); run as they are, when present."""
+OTHER_SCRIPTS = ("model_cost.py", "scenario_cost.py")
+"""Per-stage cost scripts (the model's update, the scenario engine), run as they are and appended.
+`tui_bandwidth.py` (bytes and CPU of the TUI on `stuck`) runs alone; `tui_demo.py` and
+`tui_screenshots.py` are tools, not benchmarks."""
 OTHER_TIMEOUT = 180.0
 
 
 def _other_scripts() -> dict[str, str]:
-    """The last lines each of the other bench scripts printed (or why it failed)."""
+    """The last lines each per-stage script printed (or why it failed)."""
     here = Path(__file__).resolve().parent
     outputs = {}
-    for pattern in OTHER_SCRIPTS:
-        for script in sorted(here.glob(pattern)):
-            print(f"[bench] {script.name} ...", file=sys.stderr, flush=True)
-            try:
-                done = subprocess.run(
-                    [sys.executable, str(script)],
-                    capture_output=True,
-                    text=True,
-                    timeout=OTHER_TIMEOUT,
-                    env={**os.environ, "PYTHONPATH": str(here.parent)},
-                    cwd=here.parent,
-                )
-                text = (
-                    done.stdout
-                    if done.returncode == 0
-                    else f"exit {done.returncode}: {done.stderr}"
-                )
-            except subprocess.TimeoutExpired:
-                text = f"timed out after {OTHER_TIMEOUT:.0f} s"
-            outputs[script.name] = "\n".join(text.strip().splitlines()[-25:])
+    for name in OTHER_SCRIPTS:
+        script = here / name
+        print(f"[bench] {script.name} ...", file=sys.stderr, flush=True)
+        try:
+            done = subprocess.run(
+                [sys.executable, str(script)],
+                capture_output=True,
+                text=True,
+                timeout=OTHER_TIMEOUT,
+                env={**os.environ, "PYTHONPATH": str(here.parent)},
+                cwd=here.parent,
+            )
+            text = done.stdout if done.returncode == 0 else f"exit {done.returncode}: {done.stderr}"
+        except subprocess.TimeoutExpired:
+            text = f"timed out after {OTHER_TIMEOUT:.0f} s"
+        outputs[script.name] = "\n".join(text.strip().splitlines()[-25:])
     return outputs
 
 
@@ -91,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-others",
         action="store_true",
-        help=f"skip the other branches' scripts ({', '.join(OTHER_SCRIPTS)}); --smoke skips them too",
+        help=f"skip the per-stage scripts ({', '.join(OTHER_SCRIPTS)}); --smoke skips them too",
     )
     args = parser.parse_args(argv)
     names = [n for n in args.only.split(",") if n] or list(BENCHMARKS)
