@@ -41,6 +41,22 @@ def age(seconds: float | None) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
+def eta_text(snapshot: dict) -> str:
+    """The timeline's ETA line: the estimate and what it rests on, or why there is none
+    ("" once every release is ready)."""
+    if snapshot.get("outcome") == "ready":
+        return ""
+    detail = snapshot.get("etaDetail") or {}
+    eta = snapshot.get("eta")
+    if eta is None:
+        because = detail.get("unknownBecause")
+        return f"ETA unknown: {because}" if because else "ETA unknown"
+    finished = int(detail.get("finished") or 0)
+    step = detail.get("typicalStepSeconds")
+    typical = f", typical step {age(step)}" if step is not None else ""
+    return f"ETA {age(eta)} (from {finished} finished release{'s' * (finished != 1)}{typical})"
+
+
 SETTLED_BOUNDS = (
     (8 * 3600, ">8h"),
     (2 * 3600, ">2h"),

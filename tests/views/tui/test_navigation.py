@@ -9,6 +9,7 @@ import pytest
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.screens.help import HelpScreen
 from sovwatch.views.tui.screens.main import MainScreen
+from sovwatch.views.tui.viewmodel import eta_text
 from sovwatch.views.tui.widgets.calm_static import CalmStatic
 from sovwatch.views.tui.widgets.events_table import EventsTable
 from sovwatch.views.tui.widgets.release_table import ReleaseTable
@@ -180,6 +181,8 @@ async def test_timeline_slowest_first_with_critical_path(fed_app):
         text = screen.text(app)
         path = app.main.snapshot["graph"]["criticalPath"]
         assert "critical path: " + " → ".join(p.split("/")[1] for p in path) in text
+        assert eta_text(app.main.snapshot).startswith("ETA ")
+        assert eta_text(app.main.snapshot) in text
         table = app.main.query_one(TimelineTable)
         assert table.row_count == 20
         took = [str(table.get_row_at(i)[5]) for i in range(table.row_count)]

@@ -22,6 +22,7 @@ from sovwatch.views.tui.palette import Palette
 from sovwatch.views.tui.screens.streams import StreamsScreen, stream_lines
 from sovwatch.views.tui.viewmodel import (
     arrange,
+    eta_text,
     event_rows,
     header_info,
     release_key,
@@ -151,8 +152,13 @@ class MainScreen(Screen[None]):
         rows = timeline_rows(self.snapshot, now=self.now, started_at=self.started_at)
         path = [short(k) for k in (self.snapshot.get("graph") or {}).get("criticalPath") or []]
         line = self.glyphs.then.join(path) if path else "not known yet"
+        eta = eta_text(self.snapshot)
         self.query_one("#critical-path", CalmStatic).show(
-            Content.assemble((f"{self.glyphs.critical} critical path: ", "bold"), line)
+            Content.assemble(
+                (f"{self.glyphs.critical} critical path: ", "bold"),
+                line,
+                f"\n{eta}" if eta else "",
+            )
         )
         self.query_one(TimelineTable).show(rows, palette=self.palette)
 

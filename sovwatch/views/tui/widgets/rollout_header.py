@@ -126,7 +126,10 @@ class RolloutHeader(Vertical):
         """Elapsed and ETA, padded on the left to the widest clock shown so far: a clock that
         never narrows needs a layout pass (a whole-screen repaint) only when it grows."""
         elapsed = age(now - info.started_at) if info.started_at is not None else "-"
-        eta = f"  ETA {age(info.eta_seconds)}" if info.eta_seconds is not None else ""
+        if info.eta_seconds is not None:
+            eta = f"  ETA {age(info.eta_seconds)}"
+        else:  # the timeline view (t) says why
+            eta = "  ETA ?" if info.outcome == "in-progress" else ""
         text = f"  elapsed {elapsed}{eta}"
         self._clock_width = max(self._clock_width, len(text))
         return Content(text.rjust(self._clock_width))
