@@ -177,8 +177,8 @@ class Emulator:
         return sorted(stream.rt.key for stream in self._streams)
 
     def _on_change(self, change: Change) -> None:
-        """Deleted objects leave the serialization cache. A CRD change may stop serving a
-        resource: its open watches end, as on a real apiserver."""
+        """A changed or deleted object leaves the serialization cache. A CRD change may stop
+        serving a resource: its open watches end, as on a real apiserver."""
         self._encoded.forget(change)
         if change.resource != "customresourcedefinitions.apiextensions.k8s.io":
             return

@@ -18,6 +18,9 @@ RECONCILING = "Reconciling"
 
 DEPENDENCY_NOT_READY = "DependencyNotReady"
 """Flux: a `spec.dependsOn` entry is not Ready (message "dependency 'ns/name' is not ready")."""
+DEPENDENCY_MESSAGE = re.compile(r"dependency '(?:([^'/]+)/)?([^']+)' is not ready")
+"""helm-controller's `DependencyNotReady` message, naming (namespace and name) the first dependency
+it found not ready."""
 SOURCE_NOT_READY_REASONS = frozenset(
     {
         "SourceNotReady",  # helm-controller v1: "HelmChart 'ns/name' is not ready: ..."

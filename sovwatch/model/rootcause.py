@@ -18,11 +18,10 @@ for volume "pvc-…" Volume is already used by pod(s) loki-0-old".
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sovwatch.model.conditions import DEPENDENCY_NOT_READY
+from sovwatch.model.conditions import DEPENDENCY_MESSAGE, DEPENDENCY_NOT_READY
 from sovwatch.model.pod import PodHealth
 from sovwatch.model.release import ReleaseCore
 from sovwatch.model.states import BAD_STATES, State, Verdict, severity
@@ -33,8 +32,6 @@ Key = tuple[str, str, str]
 RETRY_DUE = "RetryDue"
 """sovwatch's reason (not Flux's) for a release that still says `DependencyNotReady` although every
 dependency is Ready as Flux sees it: nothing is wrong, helm-controller has not re-checked yet."""
-DEPENDENCY_MESSAGE = re.compile(r"dependency '(?:([^'/]+)/)?([^']+)' is not ready")
-"""helm-controller's `DependencyNotReady` message, naming the first dependency it found not ready."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,7 @@ def cells(
         "state": Text(f"{glyphs.state[row.state]} {row.state.value}", style=style),
         "name": Text(row.name),
         "chart": Text(row.chart, style=palette.muted),
-        "age": Text(_age(row, now) if row.since is not None else glyphs.dash),
+        "age": Text(_age(row.state, now - row.since) if row.since is not None else glyphs.dash),
         "pods": Text(row.workloads),
         "probes": Text(row.probes, style=style if "fail" in row.probes else ""),
         "volumes": Text(row.volumes, style=style if "err" in row.volumes else ""),
@@ -75,10 +75,9 @@ def cells(
     return tuple(values[c.key] for c in columns)
 
 
-def _age(row: ReleaseRow, now: float) -> str:
+def _age(state: State, seconds: float) -> str:
     """Time in state: to the minute while a release is moving or in trouble, coarse once ready."""
-    since = now - (row.since or now)
-    return settled_age(since) if row.state is State.READY else age(since)
+    return settled_age(seconds) if state is State.READY else age(seconds)
 
 
 class ReleaseTable(KeyedTable):
