@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from sovwatch import launch
-from sovwatch.cli import Invocation
 from sovwatch.emulator.server import Emulator
+from sovwatch.invocation import Invocation
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 from tests.cli.cli_helpers import sovwatch
