@@ -1,6 +1,9 @@
-"""Command line: flags, subcommands and validation. The only place that reads the environment.
+"""Command line: flags, subcommands and validation.
 
-kubectl-like flags turn into one frozen `Invocation`; `main` hands it to the launcher. Bad input ends
+kubectl-like flags (and `NO_COLOR`, for plain output's colour) turn into one frozen `Invocation`;
+`main` hands it to the launcher. The environment is read at the edges only: here, in the launcher
+(`KUBECONFIG`, the home folder, and `os.environ` handed to the kube layer for proxies and exec
+plugins) and in the TUI (`NO_COLOR`, the locale). Bad input ends
 here with argparse's usage line plus one sentence saying what is wrong, and exit code 2. Heavy
 imports (aiohttp, textual, the emulator) are deferred into the launcher, so `--help` and `--version`
 stay instant.
