@@ -16,8 +16,8 @@ from sovwatch.emulator.server import Emulator
 from sovwatch.kube import api, config, errors
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources.listing import list_pages
-from tests.sources.engine_harness import FAST
 from tests.sources.engine_objects import pod
+from tests.timings import FAST
 
 PODS = next(r for r in WATCHED if r.key == "pods")
 SETTINGS = dataclasses.replace(FAST, list_page_size=3)

@@ -14,7 +14,7 @@ import pytest
 from sovwatch.emulator.server import Emulator
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources.events import EventType, HealthState
-from tests.sources.engine_harness import BY_KEY, FAST, requests_for
+from tests.sources.engine_harness import BY_KEY, requests_for
 from tests.sources.engine_objects import (
     HR,
     deployment,
@@ -27,6 +27,7 @@ from tests.sources.engine_objects import (
     source,
     warning_event,
 )
+from tests.timings import FAST
 
 
 def _populate(emu: Emulator) -> None:
