@@ -47,7 +47,10 @@ async def test_pages_arrive_in_order_and_the_next_is_asked_for_ahead(emulator, c
     async with aclosing(_pages(client)) as pages:
         async for items, rv in pages:
             if not names:  # the first page is in hand: its successor is already on its way
-                await asyncio.sleep(0.2)
+                for _ in range(500):  # at once when not loaded, at most 10 s
+                    if len(_lists(emulator)) >= 2:
+                        break
+                    await asyncio.sleep(0.02)
                 assert len(_lists(emulator)) == 2
             names.append([o["metadata"]["name"] for o in items])
             rvs.add(rv)
