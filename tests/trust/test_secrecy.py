@@ -25,8 +25,9 @@ from sovwatch.invocation import Invocation
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 from tests.cli.cli_helpers import sovwatch
+from tests.emulator.helpers import install_flux_crds
 from tests.sources.engine_objects import deployment
-from tests.trust.trust_objects import helmrelease, install_flux_crds, pod
+from tests.trust.trust_objects import helmrelease, pod
 
 CANARY = f"canary{secrets.token_hex(8)}"
 
