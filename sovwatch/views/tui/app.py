@@ -120,6 +120,8 @@ class SovwatchApp(App[None]):
         """When the watch began (the header's elapsed clock); `clock()` at mount if not given."""
         self.flushes = 0
         """Flushes that rendered a new snapshot (tests and the bench read it)."""
+        self._lean_output = False
+        """Whether mounting installed terminal_output's leaner screen updates (to remove them)."""
         self._shown_revision = -1
         self._shown_second = -1
         self._shown_mode = ""
@@ -174,7 +176,7 @@ class SovwatchApp(App[None]):
         ascii_only = self.glyphs is glyph_sets.ASCII
         CalmStatic.ascii_only = KeyedTable.ascii_only = ascii_only
         ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
-        partial_update.install()
+        self._lean_output = partial_update.install()
         self.push_screen(self.main)
         self.run_worker(self._consume, group="source", exit_on_error=False)
         self.set_interval(1.0, self._tick)
@@ -186,7 +188,8 @@ class SovwatchApp(App[None]):
 
     def on_unmount(self) -> None:
         ScrollBar.renderer = ScrollBarRender
-        partial_update.uninstall()
+        if self._lean_output:
+            partial_update.uninstall()
         if not self.is_headless:
             loop = asyncio.get_running_loop()
             for sig in SIGNALS:
