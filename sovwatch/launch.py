@@ -1,7 +1,8 @@
 """Wiring: from a validated `Invocation` to a running source, model and view, and an exit code.
 
 The three ways to get events (a cluster, the built-in demo, a recording) end in the same place: a
-source factory plus the cluster it describes, handed to the TUI or to the headless loop. Fatal
+source factory plus the cluster it describes, feeding one `Pipeline` (store, model, coalescing)
+that the TUI or the headless runner subscribes to. Fatal
 problems (kubeconfig, context, credentials, a server that cannot be reached, a file that is not a
 recording) are printed as one line on stderr and end with exit code 2 before anything is shown.
 Imports of aiohttp, textual and the emulator happen inside the path that needs them.
@@ -17,17 +18,17 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sovwatch.exitcodes import ExitCode
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.invocation import Invocation, StartupError
+from sovwatch.pipeline import HEADLESS, Coalescing, Pipeline, interactive
 from sovwatch.sources.events import SourceItem
 from sovwatch.sources.recording import Recorder, RecordingError, RecordingReader
 from sovwatch.sources.replay import ReplayControl, replay
-from sovwatch.store.store import Store
 
 if TYPE_CHECKING:
     from sovwatch.settings import WatchSettings
@@ -150,28 +151,25 @@ async def replay_session(invocation: Invocation, stack: AsyncExitStack) -> Sessi
 # -- model -------------------------------------------------------------------------------------
 
 
-def evaluator(invocation: Invocation, session: Session) -> Callable[[Store, float], dict]:
-    """(store, now) -> snapshot document, kept incrementally: each call folds in only what changed
-    in that store since the previous call. One evaluator per store."""
-    from sovwatch.model.rollout import Rollout
+def pipeline_of(invocation: Invocation, session: Session, coalescing: Coalescing) -> Pipeline:
+    """The session's one store, rollout model and coalescing, with the model's settings from the
+    command line."""
     from sovwatch.model.settings import ModelSettings
-    from sovwatch.model.snapshot import ClusterInfo, snapshot_of
+    from sovwatch.model.snapshot import ClusterInfo
 
-    rollout = Rollout(
+    return Pipeline(
         settings=ModelSettings(
             expect=invocation.expect,
             timeout=invocation.timeout or math.inf,
             first_seen_timeout=invocation.first_seen_timeout or math.inf,
         ),
+        cluster=ClusterInfo(
+            context=session.context, server=session.server, warnings=session.warnings
+        ),
         started_at=session.started,
+        clock=session.clock,
+        coalescing=coalescing,
     )
-    cluster = ClusterInfo(context=session.context, server=session.server, warnings=session.warnings)
-
-    def evaluate(store: Store, now: float) -> dict:
-        rollout.update(store, store.drain_changes(), now)
-        return snapshot_of(rollout, store, now=now, cluster=cluster).to_dict()
-
-    return evaluate
 
 
 # -- views -------------------------------------------------------------------------------------
@@ -186,15 +184,14 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
         if invocation.output == "json"
         else PlainView(sys.stdout, color=invocation.color)
     )
+    coalescing = replace(HEADLESS, interval=HEADLESS.interval * session.time_scale)
     runner = HeadlessRunner(
         view=view,
-        evaluate=evaluator(invocation, session),
-        clock=session.clock,
+        pipeline=pipeline_of(invocation, session, coalescing),
         options=HeadlessOptions(
             once=invocation.once,
             exit_on_done=invocation.exit_on_done,
             fail_fast=invocation.fail_fast,
-            interval=HeadlessOptions.interval * session.time_scale,
         ),
     )
     async with aclosing(session.source()) as items:
@@ -205,18 +202,12 @@ async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
     from sovwatch.views.tui.app import SovwatchApp
     from sovwatch.views.tui.options import TuiSettings
 
+    settings = TuiSettings(ascii=invocation.ascii or None, expect=invocation.expect)
     app = SovwatchApp(
         session.source,
-        cluster={
-            "context": session.context,
-            "server": session.server,
-            "warnings": session.warnings,
-        },
-        settings=TuiSettings(ascii=invocation.ascii or None, expect=invocation.expect),
+        pipeline=pipeline_of(invocation, session, interactive(settings.refresh_hz)),
+        settings=settings,
         replay_control=session.replay_control,
-        snapshotter=evaluator(invocation, session),
-        clock=session.clock,
-        started_at=session.started,
     )
     await app.run_async()
     for warning in session.warnings:  # the alternate screen is gone: say it again where it stays

@@ -7,6 +7,8 @@ once, so hidden views cost nothing while they are hidden.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +17,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer
 
+from sovwatch.model.snapshot import Snapshot
 from sovwatch.views.tui import detail_content, graph_content
 from sovwatch.views.tui.cause_text import short
 from sovwatch.views.tui.glyphs import Glyphs
@@ -52,15 +55,26 @@ class MainScreen(Screen[None]):
         Binding("escape", "back", "Close pane, view or filter", show=False),
     ]
 
-    def __init__(self, *, glyphs: Glyphs, failed_first: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        glyphs: Glyphs,
+        failed_first: bool = False,
+        conditions: Callable[[str, str], list[dict]] = lambda namespace, name: [],
+    ) -> None:
+        """`conditions(namespace, name)`: a HelmRelease's `status.conditions` as stored."""
         super().__init__()
         self.glyphs = glyphs
+        self.conditions = conditions
+        self.palette = Palette.monochrome()
+        """The states' colours (the app hands its own down when it mounts)."""
         self.failed_first = failed_first
         self.failures_only = False
         self.query_text = ""
         self.view = "releases"
         self.pane = ""
-        self.snapshot: dict = {}
+        self.snapshot: Snapshot | None = None
+        self.document: dict = {}
         self.now = 0.0
         self.mode = ""
         self.source_error = ""
@@ -85,35 +99,34 @@ class MainScreen(Screen[None]):
         yield FilterBar(id="filter")
         yield Footer(compact=True)
 
-    @property
-    def palette(self) -> Palette:
-        return self.app.palette  # type: ignore[attr-defined]
-
     # -- data --------------------------------------------------------------------------------
 
-    def show(self, snapshot: dict, *, now: float, mode: str = "", source_error: str = "") -> None:
+    def show(
+        self, snapshot: Snapshot, *, now: float, mode: str = "", source_error: str = ""
+    ) -> None:
         """Render `snapshot` into whatever is visible."""
         self.snapshot, self.now, self.mode, self.source_error = snapshot, now, mode, source_error
+        self.document = snapshot.to_dict()
         self.refresh_header()
         if self.view == "releases":
             self._show_releases()
         elif self.view == "graph":
             width = self.query_one("#graph").size.width or self.app.size.width
             self.query_one("#graph-text", CalmStatic).show(
-                graph_content.render(snapshot, width=width - 1, glyphs=self.glyphs)
+                graph_content.render(self.document, width=width - 1, glyphs=self.glyphs)
             )
         else:
             self._show_timeline()
 
     def refresh_header(self) -> None:
-        info = header_info(self.snapshot, started_at=self.started_at)
+        info = header_info(self.document, started_at=self.started_at)
         self.set_class(info.stale or bool(self.source_error), "stale")
         self.query_one(RolloutHeader).show_info(
             info, now=self.now, mode=self.mode, source_error=self.source_error
         )
 
     def _show_releases(self) -> None:
-        rows = release_rows(self.snapshot, self.glyphs)
+        rows = release_rows(self.document, self.glyphs)
         shown = arrange(
             rows,
             query=self.query_text,
@@ -126,11 +139,11 @@ class MainScreen(Screen[None]):
             self._show_detail()
         elif self.pane == "events":
             self.query_one(EventsTable).show(
-                event_rows(self.snapshot), now=self.now, palette=self.palette
+                event_rows(self.document), now=self.now, palette=self.palette
             )
 
     def _show_detail(self) -> None:
-        releases = {release_key(r): r for r in self.snapshot.get("releases") or []}
+        releases = {release_key(r): r for r in self.document.get("releases") or []}
         key = self.query_one(ReleaseTable).selected_key
         text = self.query_one("#detail-text", CalmStatic)
         width = text.content_size.width or self.app.size.width - 3  # padding and scrollbar
@@ -140,8 +153,8 @@ class MainScreen(Screen[None]):
                 detail_content.render(
                     release,
                     releases,
-                    conditions=self.app.conditions_of(release),  # type: ignore[attr-defined]
-                    events=self.snapshot.get("events") or [],
+                    conditions=self.conditions(release["namespace"], release["name"]),
+                    events=self.document.get("events") or [],
                     now=self.now,
                     glyphs=self.glyphs,
                     width=width,
@@ -149,10 +162,10 @@ class MainScreen(Screen[None]):
             )
 
     def _show_timeline(self) -> None:
-        rows = timeline_rows(self.snapshot, now=self.now, started_at=self.started_at)
-        path = [short(k) for k in (self.snapshot.get("graph") or {}).get("criticalPath") or []]
+        rows = timeline_rows(self.document, now=self.now, started_at=self.started_at)
+        path = [short(k) for k in (self.document.get("graph") or {}).get("criticalPath") or []]
         line = self.glyphs.then.join(path) if path else "not known yet"
-        eta = eta_text(self.snapshot)
+        eta = eta_text(self.document)
         self.query_one("#critical-path", CalmStatic).show(
             Content.assemble(
                 (f"{self.glyphs.critical} critical path: ", "bold"),
@@ -163,7 +176,7 @@ class MainScreen(Screen[None]):
         self.query_one(TimelineTable).show(rows, palette=self.palette)
 
     def rerender(self) -> None:
-        if self.snapshot:
+        if self.snapshot is not None:
             self.show(self.snapshot, now=self.now, mode=self.mode, source_error=self.source_error)
 
     # -- events ------------------------------------------------------------------------------
@@ -229,7 +242,7 @@ class MainScreen(Screen[None]):
         self.rerender()
 
     def action_streams(self) -> None:
-        info = header_info(self.snapshot, started_at=self.started_at)
+        info = header_info(self.document, started_at=self.started_at)
         self.app.push_screen(
             StreamsScreen(stream_lines(info, now=self.now, source_error=self.source_error))
         )
