@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from sovwatch.exitcodes import ExitCode
+from sovwatch.model.snapshot import ReleaseView, Snapshot
 from sovwatch.pipeline import Pipeline, Update
 from sovwatch.sources.events import SourceItem, StreamHealth
 from sovwatch.store.store import Store
@@ -41,10 +42,12 @@ class HeadlessView(Protocol):
     """What the loop tells a view (`PlainView`, `NdjsonView`)."""
 
     def stream(self, health: StreamHealth, *, synced: bool) -> None: ...
-    def synced(self, snapshot: dict, initial: list[Transition], ts: float) -> None: ...
-    def changed(self, snapshot: dict, transitions: list[Transition], ts: float) -> None: ...
-    def once(self, snapshot: dict) -> None: ...
-    def finished(self, snapshot: dict, *, outcome: str, code: int, why: str, ts: float) -> None: ...
+    def synced(self, snapshot: Snapshot, initial: list[Transition], ts: float) -> None: ...
+    def changed(self, snapshot: Snapshot, transitions: list[Transition], ts: float) -> None: ...
+    def once(self, snapshot: Snapshot) -> None: ...
+    def finished(
+        self, snapshot: Snapshot, *, outcome: str, code: int, why: str, ts: float
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -55,17 +58,15 @@ class HeadlessOptions:
     fail_fast: bool = False
 
 
-def _names(releases: list[dict], limit: int = 5) -> str:
-    shown = [
-        f"{r.get('name')} {r.get('state')} ({r.get('reason') or '-'})" for r in releases[:limit]
-    ]
+def _names(releases: list[ReleaseView], limit: int = 5) -> str:
+    shown = [f"{r.key[2]} {r.verdict.state} ({r.verdict.reason or '-'})" for r in releases[:limit]]
     more = f", +{len(releases) - limit} more" if len(releases) > limit else ""
     return ", ".join(shown) + more
 
 
-def explain(snapshot: dict, code: ExitCode) -> str:
+def explain(snapshot: Snapshot, code: ExitCode) -> str:
     """One line saying why the run ended with `code` (the summary table has the root causes)."""
-    releases = snapshot.get("releases") or []
+    releases = snapshot.releases
     if code is ExitCode.READY:
         return ""
     if code is ExitCode.FLUX_NOT_RECONCILING:
@@ -73,10 +74,10 @@ def explain(snapshot: dict, code: ExitCode) -> str:
             "no HelmRelease is being reconciled; check the bootstrap Kustomization (flux get ks -A)"
         )
     bad = sorted(
-        (r for r in releases if r.get("state") in changes.BAD),
-        key=lambda r: r.get("state") != "stalled",
+        (r for r in releases if r.verdict.state in changes.BAD),
+        key=lambda r: r.verdict.state != "stalled",
     )
-    pending = [r for r in releases if r.get("state") != "ready"]
+    pending = [r for r in releases if r.verdict.state != "ready"]
     if bad:
         blocked = len(pending) - len(bad)
         return f"{_names(bad)}" + (f"; {blocked} more not ready" if blocked else "")
@@ -101,7 +102,7 @@ class HeadlessRunner:
         self.pipeline = pipeline
         self._options = options
         self._diagnostics = diagnostics
-        self._last: dict | None = None
+        self._last: Snapshot | None = None
         self._done: asyncio.Future[ExitCode] | None = None
         pipeline.subscribe(self)
 
@@ -152,7 +153,7 @@ class HeadlessRunner:
     def update(self, update: Update) -> None:
         if self._ended:
             return
-        snapshot, now = update.snapshot.to_dict(), update.now
+        snapshot, now = update.snapshot, update.now
         if update.first and self._options.once:
             self._view.once(snapshot)
             self._resolve(ExitCode.READY)
@@ -182,31 +183,32 @@ class HeadlessRunner:
 
     # -- the end ---------------------------------------------------------------------------------
 
-    def _check_done(self, snapshot: dict, now: float) -> None:
+    def _check_done(self, snapshot: Snapshot, now: float) -> None:
         """End the run when the outcome is decided, a release has stalled (no retries left: the
         rollout cannot finish without a human), or with `fail_fast` any release fails."""
         if not self._options.exit_on_done:
             return
-        outcome = snapshot.get("outcome", "")
+        outcome = snapshot.outcome
         code = OUTCOME_CODES.get(outcome)
         if code is not None:
             self._conclude(snapshot, now, code, outcome, explain(snapshot, code))
             return
         give_up = ("stalled",) if not self._options.fail_fast else tuple(changes.BAD)
-        if any(r.get("state") in give_up for r in snapshot.get("releases") or ()):
+        if any(r.verdict.state in give_up for r in snapshot.releases):
             self._conclude(
                 snapshot, now, ExitCode.FAILED, "failed", explain(snapshot, ExitCode.FAILED)
             )
 
     def _finish(self, code: ExitCode, why: str) -> None:
         """End without a decided outcome (source ended, interrupted): report the model's word."""
-        typed = self.pipeline.evaluate()
-        snapshot, now = typed.to_dict(), typed.observed_at
+        snapshot = self.pipeline.evaluate()
         extra = explain(snapshot, code) if code is not ExitCode.READY else ""
         why = "; ".join(p for p in (why, extra) if p)
-        self._conclude(snapshot, now, code, snapshot.get("outcome", ""), why)
+        self._conclude(snapshot, snapshot.observed_at, code, snapshot.outcome, why)
 
-    def _conclude(self, snapshot: dict, now: float, code: ExitCode, outcome: str, why: str) -> None:
+    def _conclude(
+        self, snapshot: Snapshot, now: float, code: ExitCode, outcome: str, why: str
+    ) -> None:
         if self._ended:
             return
         self._view.finished(snapshot, outcome=outcome, code=code, why=why, ts=now)

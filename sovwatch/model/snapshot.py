@@ -43,6 +43,7 @@ from sovwatch.model.states import Verdict
 from sovwatch.model.timeline import ReleaseTimes, Timeline
 from sovwatch.model.times import format_time
 from sovwatch.model.volumes import VolumeHealth
+from sovwatch.sources.events import StreamHealth
 from sovwatch.store.store import Store, object_key
 
 SCHEMA = "sovwatch.snapshot/v1"
@@ -75,6 +76,15 @@ class ReleaseView:
     root_cause: RootCause | None
     wave: int | None
     timeline: ReleaseTimes | None
+
+    @property
+    def key(self) -> Key:
+        return self.core.key
+
+    @property
+    def verdict(self) -> Verdict:
+        """The release's state under the combination rule, its reason and message."""
+        return self.core.verdict
 
     def same_inputs(self, other: ReleaseView) -> bool:
         """Cheap equality: the core is replaced whenever the release is re-assembled."""
@@ -160,6 +170,15 @@ def _volume(v: VolumeHealth) -> dict:
     }
 
 
+def _stream(h: StreamHealth) -> dict:
+    return {
+        "resource": h.resource,
+        "state": str(h.state),
+        "since": format_time(h.since),
+        "detail": h.detail,
+    }
+
+
 def _event(e: EventRecord) -> dict:
     kind, ns, name = e.involved
     return {
@@ -186,7 +205,8 @@ class Snapshot:
     critical_path: tuple[Key, ...]
     cycles: tuple[tuple[Key, ...], ...]
     missing: tuple[tuple[Key, Key], ...]
-    streams: tuple[dict, ...]
+    streams: tuple[StreamHealth, ...]
+    """Every watched resource's stream health, by resource."""
     releases: tuple[ReleaseView, ...]
     objects: tuple[ObjectRow, ...]
     events: tuple[EventRecord, ...]
@@ -215,7 +235,7 @@ class Snapshot:
                 "cycles": [[_ref(k) for k in c] for c in self.cycles],
                 "missing": [{"release": _ref(r), "dependency": _ref(d)} for r, d in self.missing],
             },
-            "streams": [dict(s) for s in self.streams],
+            "streams": [_stream(s) for s in self.streams],
             "releases": [r.to_dict() for r in self.releases],
             "objects": [o.to_dict() for o in self.objects],
             "events": [_event(e) for e in self.events],
@@ -259,15 +279,7 @@ def snapshot_of(
         )
     )
     warnings = ordered(e for e in dedupe(rollout.events.values()) if e.is_warning)
-    streams = tuple(
-        {
-            "resource": h.resource,
-            "state": str(h.state),
-            "since": format_time(h.since),
-            "detail": h.detail,
-        }
-        for _, h in sorted(store.health.items())
-    )
+    streams = tuple(h for _, h in sorted(store.health.items()))
     return Snapshot(
         cluster=cluster or ClusterInfo(),
         observed_at=now,

@@ -8,10 +8,20 @@ import time
 
 import pytest
 
+from sovwatch.model.snapshot import Snapshot
 from sovwatch.sources.events import HealthState, StreamHealth
 from sovwatch.views.plain import PlainView
 from sovwatch.views.transitions import diff
-from tests.views.view_snapshots import T0, cilium, grafana_blocked, loki, pod_object, snapshot
+from tests.views.view_snapshots import (
+    T0,
+    cilium,
+    grafana_blocked,
+    loki,
+    pod_object,
+    reworded,
+    snapshot,
+    stream,
+)
 
 LINE = re.compile(r"^\d\d:\d\d:\d\d \S+ ")
 
@@ -25,14 +35,14 @@ def utc(monkeypatch):
     time.tzset()
 
 
-def _play(view: PlainView, snapshots: list[dict], *, code: int = 0, why: str = "") -> None:
+def _play(view: PlainView, snapshots: list[Snapshot], *, code: int = 0, why: str = "") -> None:
     first = snapshots[0]
     view.synced(first, diff(None, first, ts=T0), T0)
     for i, (before, after) in enumerate(zip(snapshots, snapshots[1:], strict=False), start=1):
         view.changed(after, diff(before, after, ts=T0 + 60 * i), T0 + 60 * i)
     view.finished(
         snapshots[-1],
-        outcome=snapshots[-1]["outcome"],
+        outcome=snapshots[-1].outcome,
         code=code,
         why=why,
         ts=T0 + 60 * len(snapshots),
@@ -160,7 +170,7 @@ def test_progress_line_only_when_the_count_changes():
 
 
 def test_deleted_release_and_long_messages_stay_one_line():
-    long = snapshot([cilium("progressing"), {**loki("waiting"), "message": "x " * 400}])
+    long = snapshot([cilium("progressing"), reworded(loki("waiting"), "x " * 400)])
     gone = snapshot([cilium("progressing")])
     out = io.StringIO()
     _play(PlainView(out), [long, gone])
@@ -181,14 +191,7 @@ def test_color_only_when_forced_and_then_only_around_state_words():
 
 def test_once_prints_the_table_with_streams_that_are_not_live():
     out = io.StringIO()
-    streams = [
-        {"resource": "pods", "state": "live", "since": "2026-11-27T12:04:30Z"},
-        {
-            "resource": "helmreleases.helm.toolkit.fluxcd.io",
-            "state": "absent",
-            "since": "2026-11-27T12:04:30Z",
-        },
-    ]
+    streams = [stream("pods"), stream("helmreleases.helm.toolkit.fluxcd.io", HealthState.ABSENT)]
     PlainView(out).once(snapshot([], streams=streams))
     assert out.getvalue().splitlines() == [
         "NAME  STATE  PODS  REASON  DETAIL",
