@@ -19,7 +19,6 @@ from textual.widgets import ContentSwitcher, DataTable, Footer
 
 from sovwatch.model.snapshot import Snapshot
 from sovwatch.views.tui import detail_content, graph_content
-from sovwatch.views.tui.cause_text import short
 from sovwatch.views.tui.glyphs import Glyphs
 from sovwatch.views.tui.palette import Palette
 from sovwatch.views.tui.screens.streams import StreamsScreen, stream_lines
@@ -28,7 +27,7 @@ from sovwatch.views.tui.viewmodel import (
     eta_text,
     event_rows,
     header_info,
-    release_key,
+    ref,
     release_rows,
     timeline_rows,
 )
@@ -74,7 +73,6 @@ class MainScreen(Screen[None]):
         self.view = "releases"
         self.pane = ""
         self.snapshot: Snapshot | None = None
-        self.document: dict = {}
         self.now = 0.0
         self.mode = ""
         self.source_error = ""
@@ -106,27 +104,26 @@ class MainScreen(Screen[None]):
     ) -> None:
         """Render `snapshot` into whatever is visible."""
         self.snapshot, self.now, self.mode, self.source_error = snapshot, now, mode, source_error
-        self.document = snapshot.to_dict()
         self.refresh_header()
         if self.view == "releases":
             self._show_releases()
         elif self.view == "graph":
             width = self.query_one("#graph").size.width or self.app.size.width
             self.query_one("#graph-text", CalmStatic).show(
-                graph_content.render(self.document, width=width - 1, glyphs=self.glyphs)
+                graph_content.render(snapshot, width=width - 1, glyphs=self.glyphs)
             )
         else:
             self._show_timeline()
 
     def refresh_header(self) -> None:
-        info = header_info(self.document, started_at=self.started_at)
+        info = header_info(self.snapshot, started_at=self.started_at)
         self.set_class(info.stale or bool(self.source_error), "stale")
         self.query_one(RolloutHeader).show_info(
             info, now=self.now, mode=self.mode, source_error=self.source_error
         )
 
     def _show_releases(self) -> None:
-        rows = release_rows(self.document, self.glyphs)
+        rows = release_rows(self.snapshot, self.glyphs)
         shown = arrange(
             rows,
             query=self.query_text,
@@ -139,22 +136,24 @@ class MainScreen(Screen[None]):
             self._show_detail()
         elif self.pane == "events":
             self.query_one(EventsTable).show(
-                event_rows(self.document), now=self.now, palette=self.palette
+                event_rows(self.snapshot), now=self.now, palette=self.palette
             )
 
     def _show_detail(self) -> None:
-        releases = {release_key(r): r for r in self.document.get("releases") or []}
+        if self.snapshot is None:
+            return
+        releases = {r.key: r for r in self.snapshot.releases}
         key = self.query_one(ReleaseTable).selected_key
+        release = next((r for r in releases.values() if ref(r.key) == key), None)
         text = self.query_one("#detail-text", CalmStatic)
         width = text.content_size.width or self.app.size.width - 3  # padding and scrollbar
-        if key in releases:
-            release = releases[key]
+        if release is not None:
             text.show(
                 detail_content.render(
                     release,
                     releases,
-                    conditions=self.conditions(release["namespace"], release["name"]),
-                    events=self.document.get("events") or [],
+                    conditions=self.conditions(*release.key[1:]),
+                    events=self.snapshot.events,
                     now=self.now,
                     glyphs=self.glyphs,
                     width=width,
@@ -162,10 +161,10 @@ class MainScreen(Screen[None]):
             )
 
     def _show_timeline(self) -> None:
-        rows = timeline_rows(self.document, now=self.now, started_at=self.started_at)
-        path = [short(k) for k in (self.document.get("graph") or {}).get("criticalPath") or []]
+        rows = timeline_rows(self.snapshot, now=self.now, started_at=self.started_at)
+        path = [k[2] for k in self.snapshot.critical_path]
         line = self.glyphs.then.join(path) if path else "not known yet"
-        eta = eta_text(self.document)
+        eta = eta_text(self.snapshot)
         self.query_one("#critical-path", CalmStatic).show(
             Content.assemble(
                 (f"{self.glyphs.critical} critical path: ", "bold"),
@@ -242,7 +241,7 @@ class MainScreen(Screen[None]):
         self.rerender()
 
     def action_streams(self) -> None:
-        info = header_info(self.document, started_at=self.started_at)
+        info = header_info(self.snapshot, started_at=self.started_at)
         self.app.push_screen(
             StreamsScreen(stream_lines(info, now=self.now, source_error=self.source_error))
         )
