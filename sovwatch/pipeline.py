@@ -63,12 +63,12 @@ HEADLESS = Coalescing()
 
 def interactive(refresh_hz: float = 4.0) -> Coalescing:
     """The TUI's rules: a lone change after 50 ms, bursts at most `refresh_hz` times a second, and
-    what is known while the streams are still listing."""
+    what is known after 5 s if some stream is slow to list (a person is looking)."""
     return Coalescing(
         interval=0.0,
         min_gap=1 / max(refresh_hz, 0.5),
         settle=0.05,
-        wait_for_lists=False,
+        sync_timeout=5.0,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 from sovwatch.model.snapshot import ClusterInfo
 from sovwatch.pipeline import HEADLESS, Coalescing, Pipeline, Update, interactive
@@ -103,14 +104,36 @@ async def test_interactive_rules_join_a_burst_in_one_run_after_the_settle_delay(
     pipeline = Pipeline(started_at=T0_EPOCH, coalescing=interactive(refresh_hz=4.0))
     seen = Recorder()
     pipeline.subscribe(seen)
-    pipeline.apply(StreamHealth(HR, HealthState.CONNECTING, since=T0_EPOCH))
     pipeline.apply(added(hr_installing("bp-cilium"), T0_EPOCH))
-    pipeline.apply(added(hr_waiting("bp-cert-manager", "bp-cilium"), T0_EPOCH))
-    assert seen.updates == []  # not at once: the burst may go on
+    pipeline.apply(live(HR, T0_EPOCH))
+    [listed] = seen.updates  # every stream listed: at once
+    seen.changed.clear()
+    pipeline.apply(modified(hr_ready("bp-cilium"), T0_EPOCH + 1))
+    pipeline.apply(added(hr_waiting("bp-cert-manager", "bp-cilium"), T0_EPOCH + 1))
+    assert seen.updates == [listed]  # not at once: the burst may go on
     await asyncio.wait_for(seen.changed.wait(), 5)
-    [update] = seen.updates  # published before every stream listed, as the TUI wants
-    assert seen.states() == {"bp-cilium": "progressing", "bp-cert-manager": "waiting"}
-    assert update.first
+    assert len(seen.updates) == 2  # both changes in one run
+    assert seen.states() == {"bp-cilium": "ready", "bp-cert-manager": "waiting"}
+    assert seen.updates[-1].previous is listed.snapshot
+
+
+async def test_a_stream_slow_to_list_delays_the_first_picture_only_so_long():
+    coalescing = replace(interactive(), tick=0.05, sync_timeout=0.2)
+    pipeline = Pipeline(started_at=T0_EPOCH, coalescing=coalescing)
+    seen = Recorder()
+    pipeline.subscribe(seen)
+
+    async def source() -> AsyncIterator[SourceItem]:
+        yield StreamHealth(PODS, HealthState.RECONNECTING, since=T0_EPOCH, attempt=3)
+        yield added(hr_ready("bp-cilium"), T0_EPOCH)
+        yield live(HR, T0_EPOCH)
+        await seen.changed.wait()  # the source stays open, as a live watch does
+
+    await asyncio.wait_for(pipeline.run(source()), 5)
+    assert seen.unlisted_streams == [[PODS]]
+    assert seen.updates[0].first
+    assert seen.states(0) == {"bp-cilium": "ready"}
+    assert seen.updates[0].snapshot.streams[1].attempt == 3  # typed stream health keeps it
 
 
 async def test_pipelines_share_one_loop_each_with_its_own_store_and_model():
