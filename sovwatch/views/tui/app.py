@@ -36,6 +36,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.worker import Worker, WorkerState
@@ -245,8 +246,12 @@ class SovwatchApp(App[None]):
         self.pipeline.flush()
 
     def on_published(self, message: Published) -> None:
-        if not self.main.is_mounted:
-            return  # the app is exiting: there is nothing left to draw
+        try:
+            self._show_published(message)
+        except NoMatches:
+            return  # the app is exiting and its widgets are gone: there is nothing left to draw
+
+    def _show_published(self, message: Published) -> None:
         if message.update is not None:
             self.show_snapshot(message.update.snapshot, now=message.now)
         elif int(message.now) != self._shown_second and self.main.snapshot is not None:
