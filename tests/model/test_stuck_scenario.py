@@ -105,7 +105,8 @@ def test_noise_is_not_blocking(at_ten_minutes):
 
 def test_streamed_rollout_to_the_end():
     """Every change streamed through the incremental Rollout; at minute 60 spire is stalled, its
-    dependants name it, the rollout has timed out, and incremental agrees with full recomputation."""
+    dependants name it, the rollout has failed (a stalled release blocks it until a person acts, before
+    the 60-minute timeout), and incremental agrees with full recomputation."""
     feed = Feed("stuck")
     store = feed.store
     rollout = Rollout(started_at=START)
@@ -120,7 +121,7 @@ def test_streamed_rollout_to_the_end():
     incremental = snapshot_of(rollout, store, now=now)
     full = build_snapshot(store, now=now, started_at=START, timeline=rollout.timeline)
     assert incremental.to_dict() == full.to_dict()
-    assert incremental.outcome == "timeout"
+    assert incremental.outcome == "failed"
     spire = incremental.release("flux-system", "bp-spire")
     assert (spire.core.verdict.state, spire.core.verdict.reason) == (
         State.STALLED,
