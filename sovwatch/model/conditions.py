@@ -94,6 +94,17 @@ def one_line(text: str) -> str:
     return text.strip().splitlines()[0].strip() if text.strip() else ""
 
 
+TEXT_LIMIT = 2048
+"""Characters kept of a multi-line text kept whole (a container's termination message: the kubelet
+allows 4096 bytes per container, 12 KiB per pod)."""
+
+
+def bounded_text(text: str, limit: int = TEXT_LIMIT) -> str:
+    """A multi-line API text kept whole, trimmed, and cut at `limit` characters with "…"."""
+    text = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def classify_flux_object(obj: dict) -> Verdict:
     """The ladder shared by every Flux object, most decisive rule first.
 

@@ -96,11 +96,34 @@ def test_noise_is_not_blocking(at_ten_minutes):
         ("bp-powerdns", "CreateContainerConfigError"),
         ("bp-external-dns", "CrashLoopBackOff"),
         ("bp-vpa", "ImagePullBackOff"),
-        ("bp-mimir", "Unschedulable"),
+        ("bp-mimir", "ProvisioningFailed"),
     ]:
         view = at_ten_minutes.release("flux-system", name)
         assert view.core.helm.state is State.READY
         assert (view.core.verdict.state, view.core.verdict.reason) == (State.FAILED, reason)
+
+
+def test_mimir_ingester_waits_on_its_claim_down_to_the_provisioner(at_ten_minutes):
+    """The storage chain: the unschedulable pod waits on its PVC, the PVC on the provisioner."""
+    rc = _cause(at_ten_minutes, "bp-mimir")
+    assert rc.chain[1:3] == (
+        "pod mimir/mimir-ingester-0 Pending",
+        "pvc mimir/storage-mimir-ingester-0 Pending",
+    )
+    assert rc.chain[3].startswith(
+        'ProvisioningFailed: failed to provision volume with StorageClass "hcloud-volumes-immediate": '
+    )
+    assert (rc.cause.kind, rc.cause.name, rc.cause.state) == (
+        "PersistentVolumeClaim",
+        "storage-mimir-ingester-0",
+        State.FAILED,
+    )
+    ingester = next(
+        p
+        for p in at_ten_minutes.release("flux-system", "bp-mimir").core.pods
+        if "ingester" in p.key[2]
+    )
+    assert (ingester.verdict.state, ingester.verdict.reason) == (State.WAITING, "Unschedulable")
 
 
 def test_streamed_rollout_to_the_end():
