@@ -27,6 +27,7 @@ SOURCE_NOT_READY_REASONS = frozenset(
         "HelmChartNotReady",  # helm-controller v0.37 (v2beta2): "HelmChart 'ns/name' is not ready"
         "ArtifactFailed",  # helm-controller v2beta1 / kustomize-controller: source has no artifact yet
         "SourceUnavailable",  # source-controller HelmChart: "failed to get source: ..."
+        "NoSourceArtifact",  # source-controller HelmChart: "no artifact available for HelmRepository source 'x'"
     }
 )
 """Ready=False reasons that mean "my source has no usable artifact yet": waiting, not failed."""

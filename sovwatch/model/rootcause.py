@@ -247,8 +247,9 @@ def _worst_pod(pods: tuple[PodHealth, ...]) -> PodHealth | None:
 
 
 def _volume_for(pod: PodHealth, volumes: tuple[VolumeHealth, ...]) -> VolumeHealth | None:
-    """The pod's claim that is not ready, when the pod is held by volumes (creating or unschedulable)."""
-    if pod.status not in ("ContainerCreating", "Pending"):
+    """The pod's claim that is not ready, when the pod is held by volumes (creating, or waiting to
+    be scheduled until its claims are bound; not a pod unschedulable for CPU, memory or taints)."""
+    if pod.status != "ContainerCreating" and pod.verdict.state is not State.WAITING:
         return None
     mine = [
         v

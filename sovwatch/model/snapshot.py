@@ -11,7 +11,7 @@ JSON shape (documented in the README; field names are the contract):
     durationSeconds, installed, workloadsReady, basis {firstSeen, started, ready}} | null, pods [{namespace, name, state, reason, status, message, ready,
     containers, restarts, probes {readiness, liveness, startup: {state, failures, lastMessage}},
     containerStatuses [{name, init, ready, started, restarts, state, reason, message, exitCode,
-    lastTermination {reason, exitCode, finishedAt} | null, probes {readiness, liveness, startup}}]}],
+    lastTermination {reason, exitCode, finishedAt, message} | null, probes {readiness, liveness, startup}}]}],
     volumes [{namespace, name, phase, attach, state, reason, message, consumers}]}],
     objects [{kind, apiVersion, namespace, name, state, reason, message}] (every watched object
     except Events), events [{namespace, involvedObject {kind, namespace, name}, type, reason,
@@ -144,6 +144,7 @@ def _container(c: ContainerHealth) -> dict:
             "reason": last.reason,
             "exitCode": last.exit_code,
             "finishedAt": format_time(last.finished_at),
+            "message": last.message,
         },
         "probes": {k: c.probes[k].to_dict() for k in PROBE_KINDS},
     }
