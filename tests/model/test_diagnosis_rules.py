@@ -32,6 +32,7 @@ from tests.model.builders import (
     unschedulable,
     waiting,
 )
+from tests.model.scenario_feed import START, store_at
 
 GHCR = (
     "failed to get authentication secret 'flux-system/ghcr-pull': secrets \"ghcr-pull\" not found"
@@ -564,3 +565,28 @@ def test_termination_message_kept_whole_and_bounded(message, expected):
     assert doc["lastTermination"]["message"] == expected
     verdict_message = snap["releases"][0]["pods"][0]["message"]
     assert "\n" not in verdict_message  # the one-line verdict keeps its first line
+
+
+def test_emulated_http_repository_without_its_secret(tmp_path):
+    """The emulator's source-controller: an HTTP HelmRepository whose secret is missing fails
+    (`AuthenticationFailed`), its HelmChart says `NoSourceArtifact`, and the chain ends at the
+    repository."""
+    scenario = tmp_path / "http-repo.yaml"
+    scenario.write_text(
+        "name: http-repo\n"
+        "duration: 5m\n"
+        "cluster: {fluxCrdsAt: 10s, secrets: []}\n"
+        "releases:\n"
+        "  - name: bp-harbor\n"
+        "    targetNamespace: harbor\n"
+        "    releaseName: harbor\n"
+        "    repository: {type: default, url: https://helm.goharbor.io, secretRef: harbor-auth}\n"
+    )
+    snap = build_snapshot(store_at(str(scenario), 240), now=START + 240, started_at=START)
+    rc = snap.release("flux-system", "bp-harbor").root_cause
+    assert (rc.cause.kind, rc.cause.reason) == ("HelmRepository", "AuthenticationFailed")
+    assert rc.chain[1] == "HelmChart flux-system/flux-system-bp-harbor"
+    assert rc.chain[2].startswith("HelmRepository flux-system/")
+    assert "harbor-auth" in rc.chain[-1]
+    chart = next(o for o in snap.objects if o.kind == "HelmChart")
+    assert (chart.verdict.state, chart.verdict.reason) == (State.WAITING, "NoSourceArtifact")
