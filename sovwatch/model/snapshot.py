@@ -4,7 +4,8 @@ JSON shape (documented in the README; field names are the contract):
     schema, cluster {context, server, warnings}, observedAt, outcome, eta, etaDetail {finished,
     typicalStepSeconds, unknownBecause}, progress {ready, total, expected,
     expectedSource, failed, stalled, waiting, progressing, suspended, unknown},
-    graph {waves, criticalPath, cycles, missing}, streams [{resource, state, since, detail}],
+    graph {waves, criticalPath, cycles, missing}, streams [{resource, state, since, attempt,
+    detail}],
     releases [{namespace, name, state, reason, message, since, chart, dependsOn, blockedBy,
     rootCause {kind, namespace, name, state, reason, message, chain} | null, helm {state, reason,
     message}, wave, workloads {state, ready, total}, timeline {firstSeen, started, ready,
@@ -265,6 +266,7 @@ def snapshot_of(
             "resource": h.resource,
             "state": str(h.state),
             "since": format_time(h.since),
+            "attempt": h.attempt,
             "detail": h.detail,
         }
         for _, h in sorted(store.health.items())

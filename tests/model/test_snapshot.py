@@ -58,6 +58,7 @@ def test_every_contract_field_is_present():
         "resource": "helmreleases.helm.toolkit.fluxcd.io",
         "state": "reconnecting",
         "since": "2026-04-30T10:00:05Z",
+        "attempt": 2,
         "detail": "connection reset",
     }
     release_keys = {
