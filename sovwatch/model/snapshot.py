@@ -1,7 +1,7 @@
 """The `sovwatch.snapshot/v1` contract: one frozen picture that every view and output reads.
 
 JSON shape (documented in the README; field names are the contract):
-    schema, cluster {context, server, warnings}, observedAt, outcome, eta, etaDetail {finished,
+    schema, cluster {context, server, warnings}, observedAt, outcome, waitingFor, eta, etaDetail {finished,
     typicalStepSeconds, unknownBecause}, progress {ready, total, expected,
     expectedSource, failed, stalled, waiting, progressing, suspended, unknown},
     graph {waves, criticalPath, cycles, missing}, streams [{resource, state, since, attempt,
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from sovwatch.model import eta
+from sovwatch.model.awaiting import HELMRELEASES, waiting_for
 from sovwatch.model.events import EventRecord, dedupe, ordered
 from sovwatch.model.intake import ObjectRow
 from sovwatch.model.pod import ContainerHealth, PodHealth
@@ -193,6 +194,8 @@ class Snapshot:
     objects: tuple[ObjectRow, ...]
     events: tuple[EventRecord, ...]
     eta_detail: eta.Estimate | None = None
+    waiting_for: str | None = None
+    """What sovwatch waits for while no HelmRelease exists (`awaiting.waiting_for`)."""
     schema: str = SCHEMA
 
     def release(self, namespace: str, name: str) -> ReleaseView | None:
@@ -208,6 +211,7 @@ class Snapshot:
             },
             "observedAt": format_time(self.observed_at),
             "outcome": self.outcome,
+            "waitingFor": self.waiting_for,
             "eta": self.eta,
             "etaDetail": self.eta_detail.to_dict() if self.eta_detail else None,
             "progress": self.progress.to_dict(),
@@ -271,10 +275,16 @@ def snapshot_of(
         }
         for _, h in sorted(store.health.items())
     )
+    hr_stream = store.health.get(HELMRELEASES)
     return Snapshot(
         cluster=cluster or ClusterInfo(),
         observed_at=now,
         outcome=str(rollout.outcome),
+        waiting_for=waiting_for(
+            len(rollout.releases),
+            str(hr_stream.state) if hr_stream else None,
+            hr_stream.detail if hr_stream else "",
+        ),
         eta=estimate.seconds,
         eta_detail=estimate,
         progress=rollout.progress,
