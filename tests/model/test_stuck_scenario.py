@@ -163,3 +163,16 @@ def test_streamed_rollout_to_the_end():
     assert incremental.progress.ready == 7
     assert incremental.eta is None  # bp-spire will not finish by itself
     assert incremental.eta_detail.unknown_because == "bp-spire is stalled"
+
+
+def test_vpa_image_pull_names_the_missing_pull_secret(at_ten_minutes):
+    """The container only says "Back-off pulling image"; the kubelet's Warning names the secret."""
+    rc = _cause(at_ten_minutes, "bp-vpa")
+    assert rc.chain[1].startswith("pod vpa/vpa-recommender-")
+    assert rc.chain[1].endswith(" ImagePullBackOff")
+    assert rc.chain[-1] == (
+        "Unable to retrieve some image pull secrets (ghcr-pull); "
+        "attempting to pull the image may not succeed."
+    )
+    (pod,) = at_ten_minutes.release("flux-system", "bp-vpa").core.pods
+    assert pod.containers[0].message.startswith('Back-off pulling image "ghcr.io/openova-io/')
