@@ -382,6 +382,29 @@ SCHEDULING_CASES = [
         f"ExternalProvisioning: {EXTERNAL}",
     ),
     (
+        "provisioner-retrying-after-a-failure-stays-failed",
+        _mimir(
+            UNBOUND,
+            [
+                event(
+                    MIMIR_PVC, "ProvisioningFailed", VOLUME_LIMIT, last=50, component=PROVISIONER
+                ),
+                event(
+                    MIMIR_PVC,
+                    "Provisioning",
+                    'External provisioner is provisioning volume for claim "mimir/storage-mimir-ingester-0"',
+                    type_="Normal",
+                    last=80,
+                    component=PROVISIONER,
+                ),
+            ],
+        ),
+        State.WAITING,
+        State.FAILED,
+        "PersistentVolumeClaim",
+        f"ProvisioningFailed: {VOLUME_LIMIT}",
+    ),
+    (
         "insufficient-cpu-stays-failed",
         _mimir(NO_CPU, []),
         State.FAILED,
