@@ -201,6 +201,7 @@ def _decisive_event(
     """The most specific recent Warning about the pod, when the verdict's words are generic."""
     if verdict.reason.removeprefix("Init:") not in GENERIC_REASONS:
         return None
+    said = verdict.message.partition(": ")[2]  # "container x: <the kubelet's words>"
     candidates = [
         e
         for e in events
@@ -208,6 +209,7 @@ def _decisive_event(
         and e.message
         and not _GENERIC_EVENT.match(e.message)
         and e.message not in verdict.message
+        and not (said and said in e.message)
         and (created is None or e.last is None or e.last >= created)
         and e.reason not in ("Unhealthy", "Killing", "BackOff")
     ]

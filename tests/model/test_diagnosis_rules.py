@@ -514,6 +514,15 @@ DECISIVE_CASES = [
         SANDBOX,
     ),
     (
+        "err-image-pull-words-are-not-repeated",
+        [
+            *_keycloak(waiting("ErrImagePull", UNAUTHORIZED.partition(": ")[2])),
+            _kc_event("Failed", UNAUTHORIZED),
+            _kc_event("Failed", "Error: ErrImagePull"),
+        ],
+        f"container keycloak: {UNAUTHORIZED.partition(': ')[2]}",
+    ),
+    (
         "specific-words-need-no-event",
         [
             *_keycloak(waiting("CreateContainerConfigError", 'secret "keycloak-db" not found')),
