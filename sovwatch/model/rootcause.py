@@ -247,9 +247,11 @@ def _worst_pod(pods: tuple[PodHealth, ...]) -> PodHealth | None:
 
 
 def _volume_for(pod: PodHealth, volumes: tuple[VolumeHealth, ...]) -> VolumeHealth | None:
-    """The pod's claim that is not ready, when the pod is held by volumes (creating, or waiting to
-    be scheduled until its claims are bound; not a pod unschedulable for CPU, memory or taints)."""
-    if pod.status != "ContainerCreating" and pod.verdict.state is not State.WAITING:
+    """The pod's claim that is not ready, when the pod is held by volumes (creating, or pending
+    until its claims are bound; not a pod unschedulable for CPU, memory or taints)."""
+    if pod.status != "ContainerCreating" and (
+        pod.status != "Pending" or pod.verdict.state is State.FAILED
+    ):
         return None
     mine = [
         v
