@@ -200,8 +200,15 @@ def _valkey(*, ready: bool, exit_code: int, reason: str, restarts: int = 4) -> d
 
 
 def _probe_event(reason: str, message: str, *, last: float, count: int = 3) -> dict:
+    """The kubelet's `Unhealthy` (Warning) and `Killing` (Normal) about the valkey container."""
     return event(
-        VALKEY, reason, message, count=count, last=last, field_path="spec.containers{valkey}"
+        VALKEY,
+        reason,
+        message,
+        type_="Normal" if reason == "Killing" else "Warning",
+        count=count,
+        last=last,
+        field_path="spec.containers{valkey}",
     )
 
 
@@ -622,3 +629,36 @@ def test_emulated_http_repository_without_its_secret(tmp_path):
     assert "harbor-auth" in rc.chain[-1]
     chart = next(o for o in snap.objects if o.kind == "HelmChart")
     assert (chart.verdict.state, chart.verdict.reason) == (State.WAITING, "NoSourceArtifact")
+
+
+def test_emulated_liveness_kills_fail_the_pod_until_it_settles(tmp_path):
+    """Through the emulator's kubelet: while the liveness probe keeps killing the container the pod
+    is failed (LivenessProbeFailed, restarts climbing); once the kills stop and it is ready, ready."""
+    scenario = tmp_path / "liveness.yaml"
+    scenario.write_text(
+        "name: liveness\n"
+        "duration: 10m\n"
+        "cluster: {fluxCrdsAt: 10s, secrets: [flux-system/ghcr-pull]}\n"
+        "defaults: {repository: {secretRef: ghcr-pull}}\n"
+        "releases:\n"
+        "  - name: bp-valkey\n"
+        "    targetNamespace: valkey\n"
+        "    releaseName: valkey\n"
+        "    workloads:\n"
+        "      - kind: StatefulSet\n"
+        "        name: valkey\n"
+        "        containers: [{name: valkey, readyAfter: 10s, livenessFailures: 4}]\n"
+    )
+
+    def pod_at(seconds):
+        snap = build_snapshot(store_at(str(scenario), seconds), now=START + seconds)
+        (pod,) = snap.release("flux-system", "bp-valkey").core.pods
+        return pod
+
+    killing = [pod_at(t) for t in (150, 190)]
+    assert all(p.verdict.state is State.FAILED for p in killing)
+    assert {p.verdict.reason for p in killing} == {"LivenessProbeFailed"}
+    assert killing[1].restarts > killing[0].restarts >= 1
+    assert "killed by its liveness probe" in killing[1].verdict.message
+    settled = pod_at(480)
+    assert (settled.verdict.state, settled.restarts) == (State.READY, 4)
