@@ -14,8 +14,8 @@ alone is progressing and named).
 
 When the verdict's own words are generic (ContainerCreating, PodInitializing, "Back-off pulling
 image"), `decisive_event` is the pod's most specific recent Warning (FailedToRetrieveImagePullSecret
-naming the missing secret, the pull error "401 Unauthorized", FailedAttachVolume, FailedMount), which
-the root cause shows as its last link.
+naming the missing secret, unless the registry's answer was not about credentials; the pull error
+"401 Unauthorized"; FailedAttachVolume, FailedMount), which the root cause shows as its last link.
 """
 
 from __future__ import annotations
@@ -71,6 +71,11 @@ DECISIVE_RANK = {
     "FailedCreatePodSandBox": 3,
 }
 """Warning Event reasons by how decisive they are (lower first; any other warning ranks last)."""
+_AUTH_FAILURE = re.compile(
+    r"\b401\b|\b403\b|unauthorized|denied|authentication required|failed to authorize",
+    re.IGNORECASE,
+)
+"""A registry's answer that a pull secret would change."""
 _GENERIC_EVENT = re.compile(r"^(?:Error: \w+$|Back-off )")
 """The kubelet's warnings that only repeat the waiting reason ("Error: ErrImagePull")."""
 
@@ -213,6 +218,11 @@ def _decisive_event(
         and (created is None or e.last is None or e.last >= created)
         and e.reason not in ("Unhealthy", "Killing", "BackOff")
     ]
+    pulls = [e for e in candidates if e.message.startswith("Failed to pull image")]
+    if any(not _AUTH_FAILURE.search(e.message) for e in pulls):
+        # the registry said something other than "unauthorized" (not found, i/o timeout): a missing
+        # pull secret is then a side note, not the cause
+        candidates = [e for e in candidates if e.reason != "FailedToRetrieveImagePullSecret"]
     return min(
         candidates,
         key=lambda e: (DECISIVE_RANK.get(e.reason, len(DECISIVE_RANK)), -(e.last or 0.0)),

@@ -464,6 +464,11 @@ SANDBOX = (
     '"4c1d": plugin type="cilium-cni" failed (add): unable to connect to Cilium daemon: failed to '
     "create cilium agent client after 30.000000 seconds timeout"
 )
+TIMEOUT = (
+    f'Failed to pull image "{IMAGE}": rpc error: code = DeadlineExceeded desc = failed to pull and '
+    f'unpack image "{IMAGE}": failed to resolve reference "{IMAGE}": failed to do request: Head '
+    '"https://ghcr.io/v2/openova-io/keycloak/manifests/26.0.5": dial tcp 140.82.121.34:443: i/o timeout'
+)
 C = "spec.containers{keycloak}"
 
 
@@ -519,6 +524,15 @@ DECISIVE_CASES = [
             _kc_event("FailedCreatePodSandBox", SANDBOX, path=None),
         ],
         SANDBOX,
+    ),
+    (
+        "a-missing-secret-is-a-side-note-when-the-registry-times-out",
+        [
+            *_keycloak(waiting("ImagePullBackOff", f'Back-off pulling image "{IMAGE}"')),
+            _kc_event("FailedToRetrieveImagePullSecret", NO_SECRET, path=None, last=50),
+            _kc_event("Failed", TIMEOUT, last=55),
+        ],
+        TIMEOUT,
     ),
     (
         "err-image-pull-words-are-not-repeated",
