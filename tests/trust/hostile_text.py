@@ -42,6 +42,17 @@ HOSTILE_SEQUENCES = (
 its output is checked for these rather than for every ESC)."""
 
 
+def strings_in(value: object) -> list[str]:
+    """Every string in a JSON-like value, keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (k, *strings_in(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in strings_in(v)]
+    return []
+
+
 def hostile_recording_lines(started: float = 1_795_781_071.0) -> list[dict]:
     """A hand-written recording whose every string can carry a payload, names and header
     included (a recording is not validated by any apiserver: anyone can write one)."""

@@ -68,17 +68,6 @@ def test_text_without_controls_is_returned_as_is():
     assert neutralise(text) is text
 
 
-def _strings(value) -> list[str]:
-    """Every string in a JSON-like value, keys included."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for k, v in value.items() for s in (k, *_strings(v))]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
-
-
 def _hostile(value):
     """`value` with a payload appended to every string (keys included)."""
     if isinstance(value, str):
@@ -99,7 +88,7 @@ def _recorded_objects() -> list[dict]:
 @pytest.mark.parametrize("obj", _recorded_objects(), ids=lambda o: o["kind"])
 def test_slimming_neutralises_every_string_it_keeps(obj: dict):
     kept = slim(_hostile(obj))
-    strings = _strings(kept)
+    strings = h.strings_in(kept)
     assert any("␛]52;c;ZXZpbA==" in s for s in strings)  # payloads were kept, made visible
     assert [s for s in strings if h.FORBIDDEN.search(s)] == []
     assert slim(kept) == kept
@@ -120,7 +109,7 @@ def test_a_hostile_recording_reads_back_neutralised(tmp_path: Path):
             texts += [item.resource, item.detail]
         else:
             assert isinstance(item, WatchEvent)
-            texts += [item.resource, *_strings(item.obj)]
+            texts += [item.resource, *h.strings_in(item.obj)]
     assert len(items) == len(lines) - 2  # the header, and the damaged last line
     assert [t for t in texts if h.FORBIDDEN.search(t)] == []
     assert h.SEEN in texts  # the error stream's detail, readable
