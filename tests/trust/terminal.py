@@ -119,16 +119,17 @@ class Tmux:
     def screen(self, target: str) -> str:
         return self("capture-pane", "-p", "-t", target)
 
-    def wait_for(self, target: str, *needles: str, timeout: float = 60.0) -> str:
-        """The pane's screen once it shows every needle (AssertionError with the screen if not)."""
+    def wait_for(self, target: str, *needles: str, gone: str = "", timeout: float = 60.0) -> str:
+        """The pane's screen once it shows every needle and not `gone` (AssertionError with the
+        screen if that never happens)."""
         deadline = time.monotonic() + timeout
         while True:
             screen = self.screen(target)
-            if all(n in screen for n in needles):
+            missing = [n for n in needles if n not in screen]
+            if not missing and not (gone and gone in screen):
                 return screen
             if time.monotonic() > deadline:
-                missing = [n for n in needles if n not in screen]
-                raise AssertionError(f"never shown: {missing!r}; the screen:\n{screen}")
+                raise AssertionError(f"never shown: {missing!r} (or {gone!r} stayed):\n{screen}")
             time.sleep(0.2)
 
     def start(self, window: str, command: str, raw_log: Path) -> str:

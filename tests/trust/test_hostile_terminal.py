@@ -222,7 +222,8 @@ def test_tui_canary_over_the_hostile_demo(tmp_path: Path):
         tmux.wait_for(pane, "stalled     bp-hostile", "AttachError")
         tmux("send-keys", "-t", pane, "e")
         tmux.wait_for(pane, "InstallFailed", "FailedAttachVolume", "Failed to pull image")
-        tmux("send-keys", "-t", pane, "Escape", "Enter")
+        tmux("send-keys", "-t", pane, "e")  # the events pane closed again
+        tmux("send-keys", "-t", pane, "Enter")
         screen = tmux.wait_for(
             pane,
             "Conditions",
@@ -242,13 +243,18 @@ def test_tui_canary_over_the_hostile_demo(tmp_path: Path):
 
 
 def test_tui_canary_over_a_hand_written_recording(tmp_path: Path, hand_written: Path):
-    """The TUI replaying a hostile recording: its header (context, server) and names too."""
+    """The TUI replaying a hostile recording: its header (context, server), names, the detail
+    pane and the stream health screen."""
     with tmux_server() as tmux:
         raw = tmp_path / "tui.raw"
         pane = tmux.start("tui", sovwatch_command("replay", str(hand_written)), raw)
         tmux.wait_for(pane, "sov-prod␛]52;c;ZXZpbA==␛\\", "bp-hostile␛[31;1m")
         tmux("send-keys", "-t", pane, "Enter")
         tmux.wait_for(pane, "Helm install failed for release hostile/hostile: ␛]52;c;ZXZpbA==")
+        tmux("send-keys", "-t", pane, "s")  # stream health: the recorded details
+        tmux.wait_for(pane, "Streams", "v1␛]52;c;ZXZpbA==␛\\")
+        tmux("send-keys", "-t", pane, "s")  # closed again (ESC then a key would read as Alt+key)
+        tmux.wait_for(pane, gone="Streams")
         tmux("send-keys", "-t", pane, "q")
         tmux.wait_for(pane, "sovwatch exited 0")
         assert tmux.buffers() == []
