@@ -11,7 +11,7 @@ model or view change starts reading must be added here: `tests/test_slimming_con
 real scenarios and fails when the model's snapshot from full objects differs from the one from
 slim objects. Kept strings are interned (`sys.intern`): namespaces, kinds, reasons, label values,
 node names, timestamps and messages repeat across thousands of objects and Events, and interning
-makes every repeat share one string. `uid` and `resourceVersion` are unique and kept as they are.
+makes every repeat share one string. `uid` and `resourceVersion` are unique and not interned.
 
 It is also the door for untrusted text: every string kept (and every key of a mapping kept whole)
 passes `sovwatch.untrusted.neutralise` first, so no terminal control or bidi override in what a
