@@ -4,6 +4,7 @@ pane title that escape sequences can reach). Everything started here is stopped 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import select
@@ -152,10 +153,17 @@ def tmux_server() -> Iterator[Tmux]:
     tmux = Tmux()
     tmux("new-session", "-d", "-s", "canary", "-x", str(COLUMNS), "-y", str(ROWS), "sleep 600")
     tmux("set-option", "-g", "set-clipboard", "on")
+    socket_path = Path(tmux("display-message", "-p", "#{socket_path}").strip())
     try:
         yield tmux
     finally:
+        # Each pane's shell leads its own process group; whatever still runs in one goes with it.
+        groups = [int(pid) for pid in tmux("list-panes", "-a", "-F", "#{pane_pid}").split()]
         subprocess.run(["tmux", "-L", tmux.socket, "kill-server"], capture_output=True, timeout=20)
+        for group in groups:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+        socket_path.unlink(missing_ok=True)  # tmux may leave it behind
 
 
 def sovwatch_command(*args: str) -> str:

@@ -224,9 +224,11 @@ def test_tui_canary_over_the_hostile_demo(tmp_path: Path):
         tmux.wait_for(pane, "InstallFailed", "FailedAttachVolume", "Failed to pull image")
         tmux("send-keys", "-t", pane, "e")  # the events pane closed again
         tmux("send-keys", "-t", pane, "Enter")
+        tmux.wait_for(pane, "Conditions", "Root cause", "Pods")  # the detail pane, drawn
+        assert tmux.buffers() == []  # the canary first: no clipboard write...
+        assert tmux.title(pane) == "canary"  # ...and no new title
         screen = tmux.wait_for(
             pane,
-            "Conditions",
             INSTALL_ERROR[:60],
             "\\x9b7m \\u202ereversed\\u202c [@click=app.quit]markup[/]",
             TERMINATION,
@@ -247,8 +249,15 @@ def test_tui_canary_over_a_hand_written_recording(tmp_path: Path, hand_written: 
     pane and the stream health screen."""
     with tmux_server() as tmux:
         raw = tmp_path / "tui.raw"
-        pane = tmux.start("tui", sovwatch_command("replay", str(hand_written)), raw)
-        tmux.wait_for(pane, "sov-prod␛]52;c;ZXZpbA==␛\\", "bp-hostile␛[31;1m")
+        command = sovwatch_command("replay", str(hand_written), "--speed", "instant")
+        pane = tmux.start("tui", command, raw)
+        # played to its end: the last stream line is in the header
+        tmux.wait_for(
+            pane,
+            "sov-prod␛]52;c;ZXZpbA==␛\\",
+            "stream error: pods␛]0;pwned␇",
+            "⊘ stalled     bp-hostile␛[31;1m",
+        )
         tmux("send-keys", "-t", pane, "Enter")
         tmux.wait_for(pane, "Helm install failed for release hostile/hostile: ␛]52;c;ZXZpbA==")
         tmux("send-keys", "-t", pane, "s")  # stream health: the recorded details
