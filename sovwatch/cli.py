@@ -12,6 +12,7 @@ import argparse
 import math
 import os
 import re
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ SUBCOMMANDS = ("demo", "sim", "replay")
 OUTPUTS = ("tui", "plain", "json")
 DEFAULT_TIMEOUT = 60 * 60.0
 DEFAULT_FIRST_SEEN_TIMEOUT = 15 * 60.0
+DEFAULT_EXEC_TIMEOUT = 2 * 60.0
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 
@@ -123,6 +125,8 @@ class Invocation:
     write_kubeconfig: Path | None = None
     verbosity: int = 0
     log_file: Path | None = None
+    exec_timeout: float = DEFAULT_EXEC_TIMEOUT
+    """Seconds an exec credential plugin may take before it is killed."""
 
 
 # -- parsers -----------------------------------------------------------------------------------
@@ -265,6 +269,13 @@ def watch_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "-n", "--namespace", metavar="NS", help="watch namespaced kinds in NS only (default: all)"
     )
+    group.add_argument(
+        "--exec-timeout",
+        type=parse_duration,
+        default=DEFAULT_EXEC_TIMEOUT,
+        metavar="DURATION",
+        help="how long an exec credential plugin may take before it is killed (default 2m)",
+    )
     _add_watching_flags(parser, record=True)
     return parser
 
@@ -367,6 +378,8 @@ def _check_conflicts(
         )
     if output == "tui" and args.once:
         parser.error("--once prints a snapshot; use it with -o plain or -o json, not -o tui")
+    if getattr(args, "exec_timeout", None) == 0:
+        parser.error("--exec-timeout 0 would let a plugin hang sovwatch: give a duration like 2m")
     if output == "tui" and args.exit_on_done:
         parser.error("--exit-on-done is for scripts; use it with -o plain or -o json, not -o tui")
 
@@ -417,17 +430,30 @@ def parse(
         seed=getattr(args, "seed", 0),
         verbosity=args.verbose,
         log_file=args.log_file,
+        exec_timeout=getattr(args, "exec_timeout", DEFAULT_EXEC_TIMEOUT),
     )
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of `sovwatch`, `python -m sovwatch` and `kubectl-sovwatch`; returns the exit code."""
+    """Entry point of `sovwatch`, `python -m sovwatch` and `kubectl-sovwatch`; returns the exit code.
+
+    SIGTERM and SIGHUP interrupt like Ctrl-C from the start (exit 130, no traceback), also while
+    the heavy modules load; once running, the launcher's event loop takes them over."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     try:
         invocation = parse(
             sys.argv[1:] if argv is None else argv, stdout_is_tty=sys.stdout.isatty()
         )
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else ExitCode.USAGE
-    from sovwatch import launch
+    try:
+        from sovwatch import launch
 
-    return launch.run(invocation)
+        return launch.run(invocation)
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sovwatch.cli import Invocation, StartupError
 from sovwatch.exitcodes import ExitCode
+from sovwatch.outfiles import OutputFileError
 
 DEFAULT_SCENARIO = "bootstrap-kit"
 DEMO_SECONDS = 120.0
@@ -116,7 +117,9 @@ def run_sim(invocation: Invocation) -> int:
     """`sovwatch sim`: serve until Ctrl-C (or SIGTERM), which is its normal end (exit 0)."""
     try:
         asyncio.run(_sim(invocation))
-    except StartupError as err:
+    except (StartupError, OutputFileError) as err:
         print(f"sovwatch: {err}", file=sys.stderr, flush=True)
         return ExitCode.USAGE
+    except KeyboardInterrupt:  # stopped while starting: as normal an end as once serving
+        pass
     return ExitCode.READY

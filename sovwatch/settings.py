@@ -85,6 +85,11 @@ class WatchSettings:
     """Longest watch line accepted. etcd stores objects up to 1.5 MiB by default; a line is one
     object plus a few bytes of envelope, so 16 MiB only trips on a server that is broken."""
 
+    max_body_bytes: int = 64 * 1024 * 1024
+    """Largest non-streaming answer read (discovery, /version, one list page). A 500-item page of
+    pods on a 5,000-pod cluster is a few MiB; 64 MiB only trips on a server (or something posing as
+    one) that answers without end, which would otherwise fill the memory."""
+
     buffer_items: int = 10_000
     """Items the merged live stream buffers before the watches wait for the consumer; bounds
     memory if the UI stalls while a large list arrives."""

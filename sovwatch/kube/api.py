@@ -9,7 +9,6 @@ above this module sees aiohttp.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import ssl
 import time
@@ -21,7 +20,7 @@ import aiohttp
 from aiohttp.http_exceptions import LineTooLong
 from yarl import URL
 
-from sovwatch import __version__
+from sovwatch import __version__, json_input
 from sovwatch.kube import errors
 from sovwatch.kube.config import Connection, redact_url
 from sovwatch.kube.credentials import Material
@@ -73,17 +72,21 @@ class ApiClient:
         self, path: str, params: Params | None = None, *, seconds: float | None = None
     ) -> dict:
         """GET `path` and decode the JSON object it answers (within `seconds`, default
-        `settings.request_timeout`)."""
+        `settings.request_timeout`), at most `settings.max_body_bytes` of it."""
         timeout = aiohttp.ClientTimeout(
             total=seconds or self.settings.request_timeout, connect=self.settings.connect_timeout
         )
         async with self._response(path, params, client_timeout=timeout) as response:
             try:
-                body = await response.read()
+                body = await _read_bounded(response, path, self.settings.max_body_bytes)
             except (aiohttp.ClientError, TimeoutError) as e:
                 raise _transport_error(e, self) from e
         try:
-            data = json.loads(body)
+            data = json_input.loads(body)
+        except json_input.TooDeepError as e:
+            raise errors.BadResponseError(
+                f"GET {path}: the answer is JSON nested too deeply"
+            ) from e
         except ValueError as e:
             raise errors.BadResponseError(f"GET {path}: the answer is not JSON") from e
         if not isinstance(data, dict):
@@ -166,6 +169,18 @@ class ApiClient:
             )
         except (aiohttp.ClientError, TimeoutError) as e:
             raise _transport_error(e, self) from e
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, path: str, limit: int) -> bytearray:
+    """The whole body, or `BodyTooLargeError` as soon as it is known to exceed `limit` bytes."""
+    if (response.content_length or 0) > limit:
+        raise errors.BodyTooLargeError(path, limit)
+    body = bytearray()
+    async for chunk in response.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            raise errors.BodyTooLargeError(path, limit)
+    return body
 
 
 def _transport_error(error: BaseException, client: ApiClient) -> errors.TransportError:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-import json
 import time
+
+from sovwatch import json_input
 
 
 class FatalError(Exception):
@@ -50,12 +51,22 @@ class BadResponseError(KubeError):
     """The server answered 200 with something that is not the JSON it should be."""
 
 
+class BodyTooLargeError(BadResponseError):
+    """The server's answer is larger than sovwatch reads (`WatchSettings.max_body_bytes`)."""
+
+    def __init__(self, path: str, limit: int) -> None:
+        super().__init__(
+            f"GET {path}: the answer is larger than {limit / 2**20:g} MiB, more than any "
+            "Kubernetes API answer sovwatch asks for"
+        )
+
+
 class MalformedLineError(BadResponseError):
     """The watch stream carried a line that is not a JSON watch event."""
 
-    def __init__(self, line: bytes) -> None:
+    def __init__(self, line: bytes, why: str = "not JSON") -> None:
         preview = line[:60].decode("utf-8", "replace")
-        super().__init__(f"malformed watch line ({len(line)} bytes, not JSON): {preview!r}")
+        super().__init__(f"malformed watch line ({len(line)} bytes, {why}): {preview!r}")
 
 
 class APIError(KubeError):
@@ -136,7 +147,7 @@ def _status_text(body: bytes | dict | None) -> tuple[str, str]:
     """(reason, message) from a `kind: Status` body; otherwise ("", the body cut short)."""
     if isinstance(body, bytes | bytearray):
         try:
-            body = json.loads(body)
+            body = json_input.loads(body)
         except ValueError:
             text = body[:200].decode("utf-8", "replace").strip().replace("\n", " ")
             return "", text

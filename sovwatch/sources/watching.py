@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
+from sovwatch import json_input
 from sovwatch.kube import discovery, errors
 from sovwatch.kube.api import ApiClient
 from sovwatch.kube.resources import WatchedResource
+from sovwatch.redaction import redact
 from sovwatch.settings import WatchSettings
 from sovwatch.sources import listing
 from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
@@ -72,7 +73,9 @@ class Reflection:
     def transition(
         self, state: HealthState, *, detail: str = "", since: float | None = None
     ) -> StreamHealth | None:
-        """The health record for entering `state`, or None if nothing changed."""
+        """The health record for entering `state`, or None if nothing changed. The detail is
+        redacted here, once, for every view and the recording (a server may echo a token)."""
+        detail = redact(detail)
         attempt = self.failures if state in (HealthState.RECONNECTING, HealthState.STALE) else 0
         old = self.health
         if old and (old.state, old.attempt, old.detail) == (state, attempt, detail):
@@ -287,7 +290,9 @@ async def watch_once(
         yield Marker.OPENED
         async for line in lines:
             try:
-                event = json.loads(line)
+                event = json_input.loads(line)
+            except json_input.TooDeepError:
+                raise errors.MalformedLineError(line, "JSON nested too deeply") from None
             except ValueError:
                 raise errors.MalformedLineError(line) from None
             if not isinstance(event, dict) or not isinstance(event.get("object"), dict):
