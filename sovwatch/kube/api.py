@@ -199,17 +199,20 @@ def _transport_error(error: BaseException, client: ApiClient) -> errors.Transpor
         reason = getattr(error.os_error, "reason", None) or error.os_error
         return errors.TransportError(f"TLS handshake with {server} failed: {reason}", kind="tls")
     if isinstance(error, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
+        # Not str(error): aiohttp's text shows the proxy URL with its password (url='http://u:p@…').
+        reason = (
+            _connect_reason(error.os_error)
+            if isinstance(error, aiohttp.ClientProxyConnectionError)
+            else f"it answered {error.status} {error.message}"
+        )
         proxy = redact_url(connection.proxy or "")
         return errors.TransportError(
-            f"proxy {proxy} (from {connection.proxy_origin}) failed: {_one_line(error)}",
-            kind="proxy",
+            f"proxy {proxy} (from {connection.proxy_origin}) failed: {reason}", kind="proxy"
         )
     if isinstance(error, aiohttp.ClientConnectorError):
-        if isinstance(error.os_error, ConnectionRefusedError):
-            reason = "connection refused"
-        else:
-            reason = error.os_error.strerror or _one_line(error.os_error)
-        return errors.TransportError(f"cannot connect to {host}: {reason}", kind="refused")
+        return errors.TransportError(
+            f"cannot connect to {host}: {_connect_reason(error.os_error)}", kind="refused"
+        )
     if isinstance(error, aiohttp.ConnectionTimeoutError):
         # Covers name resolution too: a resolver that hangs instead of failing ends up here.
         return errors.TransportError(
@@ -256,6 +259,12 @@ class LineStream:
             line = line.strip()
             if line:
                 return line
+
+
+def _connect_reason(error: OSError) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    return error.strerror or _one_line(error)
 
 
 def _one_line(error: BaseException) -> str:

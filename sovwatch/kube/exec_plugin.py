@@ -143,6 +143,9 @@ async def _end(process: asyncio.subprocess.Process) -> None:
         os.killpg(process.pid, signal.SIGKILL)
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(REAP_WITHIN):
+            for pipe in (process.stdout, process.stderr):
+                if pipe is not None:
+                    await pipe.read()  # to EOF: nothing holds the pipe any more
             await process.wait()
 
 
