@@ -45,7 +45,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@'\"]*:)[^\s/@'\"]+@"), rf"\1{MASK}@"),
     # An Authorization (or Proxy-Authorization) header value of any scheme.
     (
-        re.compile(r"""(\bAuthorization["']?\s*[:=]\s*["']?)(\w+)\s+[^\s"',}]+""", re.IGNORECASE),
+        re.compile(r"""(\bAuthorization["']?\s*[:=]\s*["']?)(\w+)\s+[^\s"',;}]+""", re.IGNORECASE),
         rf"\1\2 {MASK}",
     ),
     # A bearer credential anywhere.
