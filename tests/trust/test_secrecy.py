@@ -289,3 +289,31 @@ async def test_no_secret_from_a_server_that_echoes_the_token_mid_watch(tmp_path:
     assert " DEBUG " in logged
     for text in (out, err, recording.read_text(), logged):
         assert CANARY not in text
+
+
+async def test_a_token_over_plain_http_is_a_warning_in_every_mode(tmp_path: Path):
+    """The server is named `api.sovereign.invalid` and reached through an HTTP proxy (the fault
+    front forwards to the emulator), so the token really crosses a network path in clear text."""
+    async with Emulator() as emu, FaultFront(emu) as front:
+        install_flux_crds(emu.store)
+        emu.store.put(helmrelease("bp-cilium"))
+        port = front.url.rpartition(":")[2]
+        server = f"http://api.sovereign.invalid:{port}"
+        path = _write(
+            tmp_path, "http", _doc(server, {"token": emu.token}, **{"proxy-url": front.url})
+        )
+        base = ("--kubeconfig", path, "--once")
+        plain = await sovwatch(*base, "-o", "plain")
+        json_ = await sovwatch(*base, "-o", "json")
+        app = await _live_tui(Path(path))
+        async with app.run_test(size=(120, 30)) as pilot:
+            header = await _screen_showing(app, pilot, "bp-cilium")
+            await pilot.press("q")
+    warning = f"the token of user 'sov' goes to {server} over plain http://"
+    assert plain.code == json_.code == 0, (plain, json_)
+    assert plain.err.count(warning) == json_.err.count(warning) == 1
+    assert f"warning: {warning}" in plain.out
+    (snapshot,) = json_.records()
+    assert [w for w in snapshot["cluster"]["warnings"] if warning in w]
+    assert "!&#160;WARNING" in header or "! WARNING" in header
+    assert emu.token not in plain.out + plain.err + json_.out + json_.err + header
