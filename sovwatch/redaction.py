@@ -33,26 +33,40 @@ _SECRET_KEY = (
 """Field names whose value is a credential (case-insensitive): `token`, `id-token`,
 `refresh_token`, `accessToken`, `password`, `client-secret`, `client-key-data`, `clientKeyData`."""
 
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+_RULES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
+    # (hints: lower-case words one of which the text must hold for the rule to be tried at all,
+    #  which keeps the common case, text with no credential in it, at a few substring searches:
+    #  about 5 µs for a 750-byte watch line, against 240 µs for running every rule)
     # A PEM block, or one cut short (a message truncated mid-key still leaks the key).
     (
+        ("-----begin",),
         re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?(?:-----END \1-----|\Z)", re.DOTALL),
         r"[PEM \1 redacted]",
     ),
     # The same in base64, as kubeconfig *-data fields carry it ("-----BEGIN" encodes to LS0tLS1CRUdJTi).
-    (re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]*"), "[base64 PEM redacted]"),
+    (("ls0tls1crudjti",), re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]*"), "[base64 PEM redacted]"),
     # The password in a URL's userinfo: scheme://user:password@host (proxies, a pasted server URL).
-    (re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@'\"]*:)[^\s/@'\"]+@"), rf"\1{MASK}@"),
+    (
+        ("@",),
+        re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@'\"]*:)[^\s/@'\"]+@"),
+        rf"\1{MASK}@",
+    ),
     # An Authorization (or Proxy-Authorization) header value of any scheme.
     (
+        ("authorization",),
         re.compile(r"""(\bAuthorization["']?\s*[:=]\s*["']?)(\w+)\s+[^\s"',;}]+""", re.IGNORECASE),
         rf"\1\2 {MASK}",
     ),
     # A bearer credential anywhere.
-    (re.compile(r"\b(Bearer)\s+(?!\*\*\*)[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE), rf"\1 {MASK}"),
+    (
+        ("bearer",),
+        re.compile(r"\b(Bearer)\s+(?!\*\*\*)[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE),
+        rf"\1 {MASK}",
+    ),
     # `token: x`, `"password": "x"`, `refresh_token=x`: keep the key, drop the value (before the JWT
     # rule, so `id-token: eyJ...` reads `id-token: ***`).
     (
+        ("token", "passw", "secret", "clientkey", "client-key", "client_key"),
         re.compile(
             r"""(?P<key>(?<![A-Za-z0-9])(?:"""
             + _SECRET_KEY
@@ -62,8 +76,15 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         rf"\g<key>\g<quote>{MASK}\g<quote>",
     ),
     # JWTs (service account and OIDC tokens) wherever they appear.
-    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[JWT redacted]"),
+    (
+        ("eyj",),
+        re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
+        "[JWT redacted]",
+    ),
 )
+
+_HINTS = tuple(hint for hints, _, _ in _RULES for hint in hints)
+"""Every rule's hints: most text holds none of them and is done with after these searches."""
 
 _known: set[str] = set()
 
@@ -79,8 +100,12 @@ def redact(text: str) -> str:
     for secret in _known:
         if secret in text:
             text = text.replace(secret, MASK)
-    for pattern, replacement in _RULES:
-        text = pattern.sub(replacement, text)
+    lower = text.lower()
+    if not any(hint in lower for hint in _HINTS):
+        return text
+    for hints, pattern, replacement in _RULES:
+        if any(hint in lower for hint in hints):
+            text = pattern.sub(replacement, text)
     return text
 
 
