@@ -20,7 +20,15 @@ import pytest
 
 from sovwatch.emulator.server import Emulator
 from sovwatch.kube import errors, exec_plugin
-from tests.kube.kube_helpers import FAST, ca_cluster, exec_user, kubeconfig_doc, open_client
+from tests.kube.kube_helpers import (
+    FAST,
+    ca_cluster,
+    exec_user,
+    kubeconfig_doc,
+    live_members,
+    open_client,
+    shell_exec_user,
+)
 
 
 @pytest.fixture
@@ -132,37 +140,13 @@ async def test_a_plugin_that_hangs_is_killed_after_the_timeout(emulator: Emulato
         os.kill(pid, 0)
 
 
-def _live_members(session: int) -> list[int]:
-    """Pids of the processes still alive (zombies count as gone) in session `session`: a scan of
-    /proc, as `ps -s` would do."""
-    alive = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # ended while we looked
-        fields = stat.rpartition(")")[2].split()  # after "pid (comm)": state, ppid, pgrp, session
-        if fields[0] != "Z" and int(fields[3]) == session:
-            alive.append(int(entry.name))
-    return alive
-
-
 async def test_a_plugin_whose_child_holds_the_pipes_is_killed_with_its_group(
     emulator: Emulator, write, tmp_path: Path
 ):
     """`sleep 1000 &` keeps the plugin's stdout open after the plugin itself exits: without the
     process group kill, sovwatch waited for the pipes past its timeout and left the sleeper."""
     script = f"echo $$ > {tmp_path}/pid; sleep 1000 & echo $! > {tmp_path}/sleeper; exit 0"
-    user = {
-        "exec": {
-            "apiVersion": "client.authentication.k8s.io/v1",
-            "command": "/bin/sh",
-            "args": ["-c", script],
-            "interactiveMode": "Never",
-        }
-    }
+    user = shell_exec_user(script)
     settings = dataclasses.replace(FAST, exec_timeout=1.0)
     started = time.monotonic()
     with pytest.raises(errors.FatalError) as caught:
@@ -174,6 +158,4 @@ async def test_a_plugin_whose_child_holds_the_pipes_is_killed_with_its_group(
     session = int((tmp_path / "pid").read_text())
     sleeper = int((tmp_path / "sleeper").read_text())
     assert os.getsid(0) != session  # the plugin had a session of its own to kill
-    assert _live_members(session) == [], (
-        f"left behind: {_live_members(session)} (sleeper {sleeper})"
-    )
+    assert live_members(session) == [], f"left behind: {live_members(session)} (sleeper {sleeper})"

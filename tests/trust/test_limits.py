@@ -22,7 +22,7 @@ import pytest
 from sovwatch.emulator.server import Emulator
 from sovwatch.emulator.status import expired
 from tests.cli.cli_helpers import ROOT, env, spawn
-from tests.kube.test_exec_plugin import _live_members
+from tests.kube.kube_helpers import live_members, shell_exec_user
 from tests.sources.fault_front import FaultFront
 from tests.trust.trust_helpers import DEEP_JSON, EndlessAnswer, Running, serving, silent_server
 from tests.trust.trust_objects import HR, helmrelease, install_flux_crds
@@ -158,14 +158,7 @@ def _connected_to(port: int, pid: int) -> bool:
 async def test_sigterm_while_an_exec_plugin_runs(tmp_path: Path):
     started = tmp_path / "started"
     script = f"echo $$ > {started}.tmp; mv {started}.tmp {started}; exec sleep 1000"
-    user = {
-        "exec": {
-            "apiVersion": "client.authentication.k8s.io/v1",
-            "command": "/bin/sh",
-            "args": ["-c", script],
-            "interactiveMode": "Never",
-        }
-    }
+    user = shell_exec_user(script)
     proc = await spawn("--kubeconfig", _kubeconfig(tmp_path, "https://127.0.0.1:1", user=user))
     for _ in range(400):
         if started.exists():
@@ -176,4 +169,4 @@ async def test_sigterm_while_an_exec_plugin_runs(tmp_path: Path):
     session = int(started.read_text())
     code, out, err = await _stopped_with_sigterm(proc)
     assert (code, out, err) == (130, "", "")
-    assert _live_members(session) == []
+    assert live_members(session) == []

@@ -31,7 +31,7 @@ from sovwatch.emulator.status import status
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 from tests.cli.cli_helpers import sovwatch
-from tests.kube.kube_helpers import ConnectProxy
+from tests.kube.kube_helpers import ConnectProxy, shell_exec_user
 from tests.sources.engine_objects import deployment
 from tests.sources.fault_front import FaultFront
 from tests.trust.trust_helpers import Running, free_port
@@ -190,17 +190,6 @@ def _write(tmp_path: Path, name: str, doc: dict) -> str:
     return str(path)
 
 
-def _exec_user(script: str) -> dict:
-    return {
-        "exec": {
-            "apiVersion": "client.authentication.k8s.io/v1",
-            "command": "/bin/sh",
-            "args": ["-c", script],
-            "interactiveMode": "Never",
-        }
-    }
-
-
 async def test_no_secret_in_fatal_diagnostics(tmp_path: Path):
     """Every start-up failure that used to print a credential: a refused proxy with a password
     (kubeconfig proxy-url, HTTPS_PROXY), a proxy that refuses the tunnel (aiohttp's text carries
@@ -231,7 +220,7 @@ async def test_no_secret_in_fatal_diagnostics(tmp_path: Path):
                 "exec-stderr": (
                     _doc(
                         front.url,
-                        _exec_user(
+                        shell_exec_user(
                             f"echo 'error: token={CANARY}-exec expired; sent Authorization: "
                             f"Bearer {CANARY}-bearer' >&2; exit 1"
                         ),
