@@ -75,7 +75,8 @@ class WatchSettings:
     exec_timeout: float = 120.0
     """Seconds an exec credential plugin may take. Long enough for a browser login (kubelogin,
     cloud SSO) to finish; short enough that a plugin stuck waiting for input it can never get
-    (sovwatch gives it no terminal) becomes a clear message instead of a silent hang."""
+    (sovwatch gives it no terminal) becomes a clear message instead of a silent hang. The CLI's
+    `--exec-timeout` sets it."""
 
     read_bufsize: int = 2 * 1024 * 1024
     """aiohttp's read buffer per response (its default of 64 KiB caps a line at 512 KiB, measured:
