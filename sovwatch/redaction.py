@@ -33,14 +33,21 @@ _SECRET_KEY = (
 """Field names whose value is a credential (case-insensitive): `token`, `id-token`,
 `refresh_token`, `accessToken`, `password`, `client-secret`, `client-key-data`, `clientKeyData`."""
 
+_QUOTE = r"""(?:\\?["'])?"""
+"""An optional quote around a key or value, escaped (`\"`) when the text is a JSON line's."""
+
+_PEM_BODY = r"(?:[A-Za-z0-9+/=\s:,-]|\\[nr])"
+"""What a PEM block's body is made of: base64, headers, and newlines (real, or `\n` in JSON)."""
+
 _RULES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     # (hints: lower-case words one of which the text must hold for the rule to be tried at all,
     #  which keeps the common case, text with no credential in it, at a few substring searches:
     #  about 5 µs for a 750-byte watch line, against 240 µs for running every rule)
+    # Every rule stops at a quote or a backslash, so a redacted JSON line is still JSON.
     # A PEM block, or one cut short (a message truncated mid-key still leaks the key).
     (
         ("-----begin",),
-        re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?(?:-----END \1-----|\Z)", re.DOTALL),
+        re.compile(rf"-----BEGIN ([A-Z0-9 ]+)-----(?:{_PEM_BODY}*?-----END \1-----|{_PEM_BODY}*)"),
         r"[PEM \1 redacted]",
     ),
     # The same in base64, as kubeconfig *-data fields carry it ("-----BEGIN" encodes to LS0tLS1CRUdJTi).
@@ -48,13 +55,16 @@ _RULES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     # The password in a URL's userinfo: scheme://user:password@host (proxies, a pasted server URL).
     (
         ("@",),
-        re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@'\"]*:)[^\s/@'\"]+@"),
+        re.compile(r"""(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@'"\\]*:)[^\s/@'"\\]+@"""),
         rf"\1{MASK}@",
     ),
     # An Authorization (or Proxy-Authorization) header value of any scheme.
     (
         ("authorization",),
-        re.compile(r"""(\bAuthorization["']?\s*[:=]\s*["']?)(\w+)\s+[^\s"',;}]+""", re.IGNORECASE),
+        re.compile(
+            rf"""(\bAuthorization{_QUOTE}\s*[:=]\s*{_QUOTE})(\w+)\s+[^\s"',;}}\\]+""",
+            re.IGNORECASE,
+        ),
         rf"\1\2 {MASK}",
     ),
     # A bearer credential anywhere.
@@ -68,9 +78,8 @@ _RULES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     (
         ("token", "passw", "secret", "clientkey", "client-key", "client_key"),
         re.compile(
-            r"""(?P<key>(?<![A-Za-z0-9])(?:"""
-            + _SECRET_KEY
-            + r""")["']?\s*[:=]\s*)(?P<quote>["']?)(?!\*\*\*|\[)[^\s"',;&}\]]+(?P=quote)""",
+            rf"""(?P<key>(?<![A-Za-z0-9])(?:{_SECRET_KEY}){_QUOTE}\s*[:=]\s*)"""
+            r"""(?P<quote>\\?["']?)(?!\*\*\*|\[)[^\s"',;&}\]\\]+(?P=quote)""",
             re.IGNORECASE,
         ),
         rf"\g<key>\g<quote>{MASK}\g<quote>",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import secrets
 
 import pytest
@@ -128,3 +129,15 @@ def test_the_redacted_stream_redacts_every_write():
     stream.write(f"stream pods reconnecting: Authorization: Bearer {TOKEN}\n")
     stream.flush()
     assert out.getvalue() == "stream pods reconnecting: Authorization: Bearer ***\n"
+
+
+@pytest.mark.parametrize(("text", "secret", "kept"), CASES.values(), ids=CASES.keys())
+def test_redacted_json_stays_json(text: str, secret: str, kept: str):
+    """Recording lines and JSON output are redacted as text: the result must still parse, with
+    the secret gone, whatever the secret sits next to (quotes, escaped newlines, the line's end)."""
+    for document in ({"message": text}, {"message": f'{text}"tail"', "next": 1}):
+        decoded = json.loads(redaction.redact(json.dumps(document)))
+        assert decoded.keys() == document.keys()
+        assert secret not in json.dumps(decoded)
+    cut = {"message": text[: len(text) // 2]}  # a message cut short mid-secret
+    assert json.loads(redaction.redact(json.dumps(cut))).keys() == cut.keys()
