@@ -141,12 +141,16 @@ async def _end(process: asyncio.subprocess.Process) -> None:
     anything is left of it; the wait for the pipes to close is bounded."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(TimeoutError):
+    try:
         async with asyncio.timeout(REAP_WITHIN):
             for pipe in (process.stdout, process.stderr):
                 if pipe is not None:
                     await pipe.read()  # to EOF: nothing holds the pipe any more
             await process.wait()
+    except TimeoutError:
+        # A child that left the plugin's session still holds the pipes: stop reading them (asyncio
+        # has no public way; left open, they would be closed at exit on a closed event loop).
+        process._transport.close()  # noqa: SLF001
 
 
 def _status(stdout: bytes, api_version: str) -> dict:
