@@ -33,7 +33,6 @@ from sovwatch.redaction import redact
 from sovwatch.settings import WatchSettings
 from sovwatch.sources import listing
 from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
-from sovwatch.sources.slimming import slim
 
 logger = logging.getLogger(__name__)
 
@@ -264,7 +263,7 @@ async def list_then_watch(
                     continue
                 obj.setdefault("kind", resource.kind)
                 obj.setdefault("apiVersion", resource.api_version(version))
-                yield state.event(EventType(event["type"]), slim(obj))
+                yield state.event(EventType(event["type"]), listing.slimmed(obj))
         if not delivered:
             return
 

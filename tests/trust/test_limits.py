@@ -3,8 +3,8 @@
 - A 300 MiB `/api` answer (streamed, chunked) is refused once it passes the 64 MiB read limit: exit
   2 with one line, and the process's peak RSS stays under 250 MB (measured with `getrusage` of a
   wrapper whose only child is sovwatch).
-- JSON nested too deeply in a watch line or in a list page, mid-watch, makes the stream reconnect
-  and recover; nothing is lost.
+- JSON nested too deeply in a watch line, in an object of a watch line, or in a list page, mid-watch,
+  makes the stream reconnect and recover; nothing is lost.
 - SIGTERM while the server has not answered the pre-flight, or while an exec plugin runs, exits 130
   with nothing on stderr and no plugin left behind.
 """
@@ -84,7 +84,7 @@ def _record(type_: str, **fields: str):
     return check
 
 
-@pytest.mark.parametrize("where", ["watch-line", "list-page"])
+@pytest.mark.parametrize("where", ["watch-line", "watch-object", "list-page"])
 async def test_deep_json_mid_watch_reconnects_and_loses_nothing(
     emulator: Emulator, tmp_path: Path, where: str
 ):
@@ -100,6 +100,15 @@ async def test_deep_json_mid_watch_reconnects_and_loses_nothing(
                                   + DEEP_JSON + b"\n")  # fmt: skip
                 emulator.faults.close_watches(HR)
                 detail = "malformed watch line"
+            elif where == "watch-object":
+                # 900 levels decode (under the decoder's limit) but no recursive walk survives them
+                deep = helmrelease("bp-deep")
+                deep["status"]["conditions"][0]["message"] = json.loads("[" * 900 + "]" * 900)
+                front.answer_next(
+                    "helmreleases", status=200, body=[{"type": "ADDED", "object": deep}]
+                )
+                emulator.faults.close_watches(HR)
+                detail = "nested too deeply"
             else:
                 # the re-watch is answered 410 Gone (a lagging watch cache): the stream lists again
                 front.answer_next("helmreleases", status=410, body=expired("too old resource"))
