@@ -54,7 +54,7 @@ _RULES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     (("ls0tls1crudjti",), re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]*"), "[base64 PEM redacted]"),
     # The password in a URL's userinfo: scheme://user:password@host (proxies, a pasted server URL).
     (
-        ("@",),
+        ("://",),
         re.compile(r"""(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@'"\\]*:)[^\s/@'"\\]+@"""),
         rf"\1{MASK}@",
     ),
