@@ -438,13 +438,20 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def interrupt_on_termination() -> None:
+    """Make SIGTERM and SIGHUP interrupt like Ctrl-C (KeyboardInterrupt: exit 130, no traceback).
+    Called first thing, and again after an event loop closes (asyncio puts the default, killing,
+    action back)."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `sovwatch`, `python -m sovwatch` and `kubectl-sovwatch`; returns the exit code.
 
     SIGTERM and SIGHUP interrupt like Ctrl-C from the start (exit 130, no traceback), also while
     the heavy modules load; once running, the launcher's event loop takes them over."""
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _interrupt)
+    interrupt_on_termination()
     try:
         invocation = parse(
             sys.argv[1:] if argv is None else argv, stdout_is_tty=sys.stdout.isatty()

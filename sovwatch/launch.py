@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sovwatch.cli import Invocation, StartupError
+from sovwatch.cli import Invocation, StartupError, interrupt_on_termination
 from sovwatch.exitcodes import ExitCode
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.outfiles import OutputFileError, check_writable
@@ -274,7 +274,10 @@ def run(invocation: Invocation) -> int:
 
         return demo.run_sim(invocation)
     try:
-        return asyncio.run(_main(invocation))
+        try:
+            return asyncio.run(_main(invocation))
+        finally:
+            interrupt_on_termination()  # the loop's handlers are gone with it
     except BrokenPipeError:
         # whoever read stdout (`| head`) has gone: stop quietly, as `kubectl ... | head` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
