@@ -4,6 +4,7 @@ The three ways to get events (a cluster, the built-in demo, a recording) end in 
 source factory plus the cluster it describes, handed to the TUI or to the headless loop. Fatal
 problems (kubeconfig, context, credentials, a server that cannot be reached, a file that is not a
 recording) are printed as one line on stderr and end with exit code 2 before anything is shown.
+Everything written to stderr and stdout passes `sovwatch.redaction.redact` first.
 Imports of aiohttp, textual and the emulator happen inside the path that needs them.
 """
 
