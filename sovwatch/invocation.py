@@ -11,6 +11,7 @@ from pathlib import Path
 
 DEFAULT_TIMEOUT = 60 * 60.0
 DEFAULT_FIRST_SEEN_TIMEOUT = 15 * 60.0
+DEFAULT_EXEC_TIMEOUT = 2 * 60.0
 
 
 class StartupError(Exception):
@@ -53,3 +54,5 @@ class Invocation:
     write_kubeconfig: Path | None = None
     verbosity: int = 0
     log_file: Path | None = None
+    exec_timeout: float = DEFAULT_EXEC_TIMEOUT
+    """Seconds an exec credential plugin may take before it is killed."""
