@@ -58,6 +58,16 @@ def _replay_speed(text: str) -> float:
     return _speed(text)
 
 
+def _terminal_size(text: str) -> tuple[int, int]:
+    """`120x40`: columns and rows, at least 80x24 (what the TUI is made for)."""
+    cols, sep, rows = text.lower().partition("x")
+    if not (sep and cols.isdigit() and rows.isdigit()) or int(cols) < 80 or int(rows) < 24:
+        raise argparse.ArgumentTypeError(
+            f"invalid size {text!r}: use COLSxROWS, at least 80x24, like 120x40"
+        )
+    return int(cols), int(rows)
+
+
 def _speed(text: str) -> float:
     """A speed factor above 0 (`10`, `0.5`, `100x`)."""
     try:
@@ -123,6 +133,12 @@ class Invocation:
     write_kubeconfig: Path | None = None
     verbosity: int = 0
     log_file: Path | None = None
+    real_gaps: bool = False
+    """`replay`: play stretches with nothing recorded as long as they were (no idle compression)."""
+    cast: Path | None = None
+    """`replay`: write the TUI's rendering as an asciicast v2 file instead of showing it."""
+    cast_size: tuple[int, int] = (120, 40)
+    """Columns and rows of the `--cast` terminal."""
 
 
 # -- parsers -----------------------------------------------------------------------------------
@@ -291,7 +307,8 @@ def replay_parser() -> argparse.ArgumentParser:
         "  sovwatch replay bootstrap.ndjson.gz\n"
         "  sovwatch replay bootstrap.ndjson.gz --speed 10\n"
         "  sovwatch replay bootstrap.ndjson.gz --speed instant -o json\n"
-        "  sovwatch replay bootstrap.ndjson.gz --speed instant -o json | tail -1   (the outcome)",
+        "  sovwatch replay bootstrap.ndjson.gz --speed instant -o json | tail -1   (the outcome)\n"
+        "  sovwatch replay bootstrap.ndjson.gz --cast bootstrap.cast && asciinema play bootstrap.cast",
     )
     parser.add_argument(
         "file", type=Path, metavar="FILE", help="a recording (.ndjson or .ndjson.gz)"
@@ -302,6 +319,25 @@ def replay_parser() -> argparse.ArgumentParser:
         default=1.0,
         metavar="X",
         help="X times real time (default 1), or 'instant'",
+    )
+    parser.add_argument(
+        "--real-gaps",
+        action="store_true",
+        help="play stretches where nothing was recorded as long as they were "
+        "(default: each plays in at most a second)",
+    )
+    parser.add_argument(
+        "--cast",
+        type=Path,
+        metavar="FILE",
+        help="write the TUI's rendering as an asciicast v2 file (asciinema play FILE) and exit",
+    )
+    parser.add_argument(
+        "--cast-size",
+        type=_terminal_size,
+        default=(120, 40),
+        metavar="COLSxROWS",
+        help="terminal size of --cast (default 120x40)",
     )
     _add_watching_flags(parser, record=False)
     return parser
@@ -369,6 +405,13 @@ def _check_conflicts(
         parser.error("--once prints a snapshot; use it with -o plain or -o json, not -o tui")
     if output == "tui" and args.exit_on_done:
         parser.error("--exit-on-done is for scripts; use it with -o plain or -o json, not -o tui")
+    if getattr(args, "cast", None) is not None:
+        if args.output or args.once or args.exit_on_done:
+            parser.error(
+                "--cast writes the TUI's rendering to a file; leave out -o, --once and --exit-on-done"
+            )
+        if math.isinf(args.speed):
+            parser.error("--cast plays at the recording's pace: give --speed a factor like 1 or 10")
 
 
 def parse(
@@ -417,6 +460,9 @@ def parse(
         seed=getattr(args, "seed", 0),
         verbosity=args.verbose,
         log_file=args.log_file,
+        real_gaps=getattr(args, "real_gaps", False),
+        cast=getattr(args, "cast", None),
+        cast_size=getattr(args, "cast_size", (120, 40)),
     )
 
 

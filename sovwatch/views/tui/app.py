@@ -20,7 +20,12 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   else is written while the cluster is idle.
 - If the source fails, the header says so and the last known state stays on screen, marked stale.
 - Fatal start-up errors are the CLI's to print before the app is created.
-- `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed.
+- `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed;
+  with a `navigator` (`options.ReplayNavigator`) also seeking (`[` `]` a minute, `<` `>` the ends, `n`
+  the next state change, `F` the next failure) and a position bar. A seek back swaps in the store
+  the navigator rebuilt and a fresh model (`snapshotter_factory`); a seek forward plays the items
+  in between into the store the model already follows. Either lands on what a straight replay
+  shows at that instant.
 """
 
 from __future__ import annotations
@@ -44,8 +49,9 @@ from sovwatch.exitcodes import ExitCode
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
 from sovwatch.views.tui import partial_update
-from sovwatch.views.tui.options import ReplayControl, TuiSettings
+from sovwatch.views.tui.options import ReplayControl, ReplayNavigator, TuiSettings
 from sovwatch.views.tui.palette import Palette, colour_variables
+from sovwatch.views.tui.replay_bar import position_line
 from sovwatch.views.tui.screens.help import HelpScreen, describe
 from sovwatch.views.tui.screens.main import MainScreen
 from sovwatch.views.tui.widgets.ascii_scrollbar import AsciiScrollBarRender
@@ -73,6 +79,12 @@ class SovwatchApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("space", "pause", "Pause/resume replay"),
         Binding("full_stop", "step", "Step one event", key_display="."),
+        Binding("left_square_bracket", "seek('back')", "A minute back", show=False),
+        Binding("right_square_bracket", "seek('forward')", "A minute on", show=False),
+        Binding("less_than_sign", "seek('start')", "To the start", show=False),
+        Binding("greater_than_sign", "seek('end')", "To the end", show=False),
+        Binding("n", "seek('change')", "Next state change", show=False),
+        Binding("F", "seek('failure')", "Next failure", show=False),
     ]
 
     def __init__(
@@ -85,6 +97,8 @@ class SovwatchApp(App[None]):
         snapshotter: Snapshotter | None = None,
         clock: Callable[[], float] = time.time,
         started_at: float | None = None,
+        navigator: ReplayNavigator | None = None,
+        snapshotter_factory: Callable[[], Snapshotter] | None = None,
     ) -> None:
         """
         Args:
@@ -95,6 +109,9 @@ class SovwatchApp(App[None]):
             snapshotter: the model entry point (defaults to the rollout model); tests may pin it.
             clock: wall-clock source (a replay passes its recording clock; tests pin it).
             started_at: when the watch began (default: when the app starts).
+            navigator: in replay mode, where seeks land (with `replay_control`).
+            snapshotter_factory: makes a fresh model (at start, unless `snapshotter` is given,
+                and after a seek back); defaults to the rollout model.
         """
         # NO_COLOR: Textual strips every colour (its NoColor filter, chosen here, rather than
         # mapping the theme to greys that can meet each other); the terminal's own foreground
@@ -106,10 +123,12 @@ class SovwatchApp(App[None]):
         self.cluster = cluster
         self.settings = settings or TuiSettings()
         self.replay_control = replay_control
+        self.navigator = navigator
         self.clock = clock
         self.store = Store()
         self.glyphs = glyph_sets.pick(getattr(self.settings, "ascii", None))
-        self.snapshotter = snapshotter or self._model_snapshotter()
+        self.snapshotter_factory = snapshotter_factory or self._model_snapshotter
+        self.snapshotter = snapshotter or self.snapshotter_factory()
         self.palette = Palette.from_variables(self.get_css_variables())
         self.main = MainScreen(
             glyphs=self.glyphs, failed_first=getattr(self.settings, "failed_first", False)
@@ -175,7 +194,8 @@ class SovwatchApp(App[None]):
         ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
         partial_update.install()
         self.push_screen(self.main)
-        self.run_worker(self._consume, group="source", exit_on_error=False)
+        self.main.set_class(self.navigator is not None, "replaying")
+        self._start_source()
         self.set_interval(1.0, self._tick)
         self.call_after_refresh(self.flush)
         if not self.is_headless:
@@ -189,6 +209,9 @@ class SovwatchApp(App[None]):
             loop = asyncio.get_running_loop()
             for sig in SIGNALS:
                 loop.remove_signal_handler(sig)
+
+    def _start_source(self) -> None:
+        self.run_worker(self._consume, group="source", exit_on_error=False)
 
     async def _consume(self) -> None:
         async for item in self.source_factory():
@@ -255,12 +278,31 @@ class SovwatchApp(App[None]):
                     self.main.rerender()
                 else:
                     self.main.refresh_header()
+                self._show_position(now)
         self._shown_second = int(now)
+
+    def _show_position(self, now: float) -> None:
+        """The replay's position bar (CalmStatic: written only when its text changed)."""
+        navigator, control = self.navigator, self.replay_control
+        if navigator is None or control is None:
+            return
+        start = self.started_at if self.started_at is not None else navigator.start
+        self.main.show_position(
+            position_line(
+                now=now,
+                start=min(start, navigator.start),
+                end=max(navigator.end, now),
+                paused=control.paused or control.finished,
+                width=self.size.width - 2,  # the bar's padding
+                glyphs=self.glyphs,
+            )
+        )
 
     def show_snapshot(self, snapshot: dict, *, now: float) -> None:
         """Render one snapshot document now (the flush's last step; tests call it directly)."""
         with self.batch_update():
             self.main.show(snapshot, now=now, mode=self._mode(), source_error=self.source_error)
+            self._show_position(now)
         self.flushes += 1
 
     def _mode(self) -> str:
@@ -282,6 +324,8 @@ class SovwatchApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("pause", "step"):
             return self.replay_control is not None
+        if action == "seek":
+            return self.navigator is not None and self.replay_control is not None
         return True
 
     def action_help(self) -> None:
@@ -305,3 +349,26 @@ class SovwatchApp(App[None]):
     def action_step(self) -> None:
         if self.replay_control is not None:
             self.replay_control.step()
+
+    def action_seek(self, where: str) -> None:
+        """Jump in the recording; the screen then shows what a straight replay shows there."""
+        control, navigator = self.replay_control, self.navigator
+        if control is None or navigator is None:
+            return
+        landing = navigator.land(where, self.clock())
+        if landing is None:
+            self.bell()  # no later change or failure
+            return
+        if landing.position >= control.position:
+            for item in navigator.items(control.position, landing.position):
+                self.store.apply(item)
+        else:
+            self.store = navigator.store_at(landing.position)
+            self.snapshotter = self.snapshotter_factory()
+        control.seek(landing.position, landing.at)
+        if not any(w.group == "source" and not w.is_finished for w in self.workers):
+            self._start_source()  # it had played to the end
+        self._shown_revision = -1
+        self.flush()
+        if landing.release is not None:
+            self.main.select_release(landing.release)
