@@ -5,8 +5,9 @@ receive times, so the store, the model and every view behave exactly as they did
 recording's time: `ReplayControl.now()` is the clock the model and the headless views use instead of
 the wall clock, so durations, timeouts and timestamps read as they did when it was recorded.
 Idle stretches are compressed: a gap between two items that would take longer than `IDLE_LIMIT`
-of wall time plays in `IDLE_LIMIT` (the clock runs faster through it), unless `idle_limit=None`
-(`--real-gaps`). `ReplayControl` is a small object the TUI can drive (pause, step, speed, seek)
+of wall time plays in `IDLE_LIMIT` (the clock runs faster through it), and the lead-in before the
+first HelmRelease (Flux's CRDs and controllers arriving: an empty table) plays at once, unless
+`idle_limit=None` (`--real-gaps`). `ReplayControl` is a small object the TUI can drive (pause, step, speed, seek)
 without knowing anything about files; a `Tape` is the recording held in memory, so playback can
 start again from any position.
 """
@@ -20,7 +21,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
-from sovwatch.sources.events import SourceItem, StreamHealth
+from sovwatch.sources.events import SourceItem, StreamHealth, WatchEvent
 from sovwatch.sources.recording import Damage
 
 INSTANT = math.inf
@@ -46,6 +47,8 @@ class Tape:
     """The recording-clock instant each item plays at: its receive time, never before the item
     ahead of it (a health record's transition time can lag what was received before it)."""
     damage: Damage | None = None
+    lead_in: int = 0
+    """How many items come before the first HelmRelease (0 when there is none)."""
 
     @classmethod
     def of(cls, items: Iterable[SourceItem]) -> Tape:
@@ -54,7 +57,15 @@ class Tape:
         times: list[float] = []
         for item in kept:
             times.append(max(item_time(item), times[-1]) if times else item_time(item))
-        return cls(kept, tuple(times), getattr(items, "damage", None))
+        lead_in = next(
+            (
+                i
+                for i, item in enumerate(kept)
+                if isinstance(item, WatchEvent) and item.obj.get("kind") == "HelmRelease"
+            ),
+            0,
+        )
+        return cls(kept, tuple(times), getattr(items, "damage", None), lead_in)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -194,7 +205,7 @@ class ReplayControl:
                         return
                     await self._changed.wait()
                     continue
-                if self._speed == INSTANT:
+                if self._speed == INSTANT or self._in_lead_in():
                     return
                 delay = (t - self.now()) / self._rate
                 if delay <= 0:
@@ -204,20 +215,28 @@ class ReplayControl:
                 except TimeoutError:
                     return
         finally:
-            if seeks == self.seeks:
+            if seeks == self.seeks:  # the item is due: the clock reads its time
                 self._rebase()
-                self._due = None
+                self._base_t = max(self._base_t or t, t)
+                self._due, self._rate = None, self._speed
+
+    def _in_lead_in(self) -> bool:
+        """Whether the next item is still before the first HelmRelease, to be played at once."""
+        return (
+            self.idle_limit is not None
+            and self.tape is not None
+            and self.position <= self.tape.lead_in
+        )
 
     def _played(self, t: float) -> None:
         self.played += 1
         self.position += 1
-        now = self.now()
-        if t > now or self._paused or self._speed == INSTANT:
-            # anchor the clock on the item just played; never backwards (health times can lag)
-            self._base_t, self._base_wall = max(t, now), time.monotonic()
+        # anchor the clock on the item just played; never backwards (health times can lag)
+        self._base_t = t if self._base_t is None else max(t, self._base_t)
+        self._base_wall = time.monotonic()
 
     def _finish(self, damage: Damage | None) -> None:
-        self._rebase()
+        """The clock stops where the last item played."""
         self.damage = damage
         self.finished = True
         self._changed.set()
@@ -266,13 +285,15 @@ class Frame:
 def frames(
     tape: Tape, *, speed: float = 1.0, idle_limit: float | None = IDLE_LIMIT, every: float = 0.25
 ) -> list[Frame]:
-    """The replay as `ReplayControl` paces it (speed, idle stretches compressed to `idle_limit`),
-    cut into frames `every` seconds of playback apart, computed rather than waited for."""
+    """The replay as `ReplayControl` paces it (speed, idle stretches compressed to `idle_limit`,
+    the lead-in at once), cut into frames `every` seconds of playback apart, computed rather than waited for."""
     played: list[float] = []
     at, before = 0.0, tape.start
-    for t in tape.times:
+    for i, t in enumerate(tape.times):
         gap = (t - before) / speed
-        at += gap if idle_limit is None else min(gap, idle_limit)
+        if idle_limit is not None:
+            gap = 0.0 if i <= tape.lead_in else min(gap, idle_limit)
+        at += gap
         played.append(at)
         before = t
     out: list[Frame] = []

@@ -94,7 +94,7 @@ async def render_cast(
             for item in frame.items:
                 app.store.apply(item)
             app.flush()
-            await pilot.pause()
+            await pilot.pause(0)  # every widget has taken its update in; then paint
             written = "".join(sink)
             sink.clear()
             if written:

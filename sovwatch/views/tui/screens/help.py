@@ -54,4 +54,13 @@ def describe(bindings: list[Binding]) -> list[tuple[str, str]]:
 
 
 def _pretty(key: str) -> str:
-    return {"slash": "/", "question_mark": "?", "full_stop": ".", "ctrl+c": "ctrl+c"}.get(key, key)
+    return {
+        "slash": "/",
+        "question_mark": "?",
+        "full_stop": ".",
+        "ctrl+c": "ctrl+c",
+        "left_square_bracket": "[",
+        "right_square_bracket": "]",
+        "less_than_sign": "<",
+        "greater_than_sign": ">",
+    }.get(key, key)
