@@ -254,7 +254,8 @@ async def write_cast(invocation: Invocation, session: Session) -> ExitCode:
     from sovwatch.views.tui import cast
     from sovwatch.views.tui.options import TuiSettings
 
-    assert invocation.cast is not None and invocation.file is not None
+    assert invocation.cast is not None
+    assert invocation.file is not None
     assert session.tape is not None
 
     width, height = invocation.cast_size

@@ -89,7 +89,9 @@ class _ModelPass:
         while self.played < len(tape) and tape.times[self.played] - opened <= WINDOW:
             self.store.apply(tape.items[self.played])
             self.played += 1
-        update = self.rollout.update(self.store, self.store.drain_changes(), tape.times[self.played - 1])
+        update = self.rollout.update(
+            self.store, self.store.drain_changes(), tape.times[self.played - 1]
+        )
         releases = self.rollout.releases
         changed = []
         for key in sorted(update.releases):

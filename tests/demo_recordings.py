@@ -18,8 +18,21 @@ def record_demo(directory: Path, scenario: str) -> Path:
     path = directory / f"{scenario}.ndjson.gz"
     done = subprocess.run(
         [
-            sys.executable, "-m", "sovwatch", "demo", "--scenario", scenario, "--speed", SPEED,
-            "--seed", "1", "-o", "plain", "--exit-on-done", "--record", str(path),
+            sys.executable,
+            "-m",
+            "sovwatch",
+            "demo",
+            "--scenario",
+            scenario,
+            "--speed",
+            SPEED,
+            "--seed",
+            "1",
+            "-o",
+            "plain",
+            "--exit-on-done",
+            "--record",
+            str(path),
         ],  # fmt: skip
         capture_output=True,
         text=True,
@@ -35,7 +48,17 @@ def first_failure(recording: Path) -> str:
     """The first HelmRelease that `sovwatch replay -o plain` reports going failed or stalled (the
     headless path's transition log, not the TUI's navigation)."""
     done = subprocess.run(
-        [sys.executable, "-m", "sovwatch", "replay", str(recording), "--speed", "instant", "-o", "plain"],
+        [
+            sys.executable,
+            "-m",
+            "sovwatch",
+            "replay",
+            str(recording),
+            "--speed",
+            "instant",
+            "-o",
+            "plain",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -44,7 +67,7 @@ def first_failure(recording: Path) -> str:
     )
     for line in done.stdout.splitlines():
         words = line.split()
-        if len(words) > 4 and words[1].startswith("bp-") and words[3] == "->":
-            if words[4] in ("failed", "stalled"):
-                return words[1]
+        transition = len(words) > 4 and words[1].startswith("bp-") and words[3] == "->"
+        if transition and words[4] in ("failed", "stalled"):
+            return words[1]
     raise AssertionError("no release failed in the plain replay:\n" + done.stdout[-2000:])

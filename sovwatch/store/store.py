@@ -141,7 +141,9 @@ class Store:
         """An independent store holding the same objects, health and Event window, with every
         stored key in its change set (a fresh model takes everything in). Objects are shared, not
         copied: the store replaces them and never changes one in place."""
-        objects = {k: {ns: dict(b) for ns, b in by_ns.items()} for k, by_ns in self._objects.items()}
+        objects = {
+            k: {ns: dict(b) for ns, b in by_ns.items()} for k, by_ns in self._objects.items()
+        }
         return Store(
             max_events=self.max_events,
             revision=self.revision,

@@ -190,18 +190,16 @@ def test_frames_follow_the_pace_and_read_the_clock_between_items():
 async def test_seek_goes_on_from_the_new_position_and_after_the_end():
     control = ReplayControl(speed=INSTANT, paused=True)
     tape = Tape.of(ITEMS)
-    out: list = []
-    task = asyncio.create_task(_collect(replay(tape, control=control), out))
+    source = replay(tape, control=control)
     control.seek(2, tape.times[1])
     control.step()
-    while len(out) < 1:
-        await asyncio.sleep(0.01)
-    assert out == [ITEMS[2]]
-    assert control.position == 3
+    assert await asyncio.wait_for(anext(source), 2) == ITEMS[2]
     control.seek(0, tape.start)
     control.resume()
-    await asyncio.wait_for(task, 2)
-    assert out == [ITEMS[2], *ITEMS]
+    out: list = []
+    await asyncio.wait_for(_collect(source, out), 2)
+    assert control.position == 4
+    assert out == ITEMS  # from the start again, to the end
     assert control.finished
     control.seek(1, tape.times[0])  # played to the end: a new source plays on from the seek
     assert not control.finished

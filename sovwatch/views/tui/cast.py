@@ -106,4 +106,3 @@ async def render_cast(
     lines = [json.dumps(header.line(duration))]
     lines += [json.dumps([round(at, 6), "o", data]) for at, data in events]
     return "\n".join(lines) + "\n"
-

@@ -86,7 +86,8 @@ def test_the_cast_is_asciicast_v2_and_ends_at_38_of_38_ready(kit_cast: Path):
         terminal.play(data)
     lines = terminal.lines()
     kit = load_scenario("bootstrap-kit").releases
-    assert "38/38 ready" in lines[1] and len(kit) == 38
+    assert len(kit) == 38
+    assert "38/38 ready" in lines[1]
     assert lines[1].startswith("ready")
     rows = [line for line in lines[3:] if line.startswith("✔ ready")]
     assert len(rows) >= 30  # every row the table shows (the rest scroll)

@@ -8,15 +8,15 @@ from __future__ import annotations
 import copy
 import math
 
-from sovwatch.sources.events import EventType, WatchEvent
 from sovwatch.navigation import Navigator
+from sovwatch.sources.events import EventType, WatchEvent
 from sovwatch.sources.recording import RecordingReader
 from sovwatch.sources.replay import INSTANT, ReplayControl, Tape, replay
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 from sovwatch.views.tui.widgets.release_table import ReleaseTable
-from tests.views.tui import screen
 from tests.demo_recordings import first_failure
+from tests.views.tui import screen
 from tests.views.tui.conftest import AT, CLUSTER, START, settle
 
 HR = "helmreleases.helm.toolkit.fluxcd.io"
@@ -188,7 +188,8 @@ async def test_seeking_back_and_forth_shows_what_a_straight_replay_shows(stuck_r
             control = app.replay_control
             seen.append((keys, control.position, app.clock(), shown(app)))
     clocks = [at for _, _, at, _ in seen]
-    assert clocks[1] == clocks[0] + 60 and clocks[2] == clocks[0] + 120
+    assert clocks[1] == clocks[0] + 60
+    assert clocks[2] == clocks[0] + 120
     assert clocks[4] < clocks[3]
     assert seen[5][1] == len(tape)
     assert seen[7][1:3] == (0, tape.start)
