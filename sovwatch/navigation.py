@@ -13,6 +13,7 @@ pass has got there. Both passes go only as far as a seek needs, and never again 
 from __future__ import annotations
 
 import bisect
+import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -123,6 +124,8 @@ class Navigator:
         self.tape = tape
         self.control = control
         self._stores = _StorePass()
+        self._model_lock = threading.Lock()
+        """`land` may run in a thread (the TUI searches there); one search at a time."""
         self._model = _ModelPass(
             Rollout(
                 settings=settings or ModelSettings(),
@@ -156,14 +159,15 @@ class Navigator:
             return Landing(tape.played_by(at), at)
         model = self._model
         marks = model.changes if where == Seek.CHANGE else model.failures
-        while True:
-            i = bisect.bisect_right(marks, position, key=lambda mark: mark[0])
-            if i < len(marks):
-                played, release = marks[i]
-                return Landing(played, tape.times[played - 1], release)
-            if model.played == len(tape):
-                return None
-            model.advance_window(tape)
+        with self._model_lock:
+            while True:
+                i = bisect.bisect_right(marks, position, key=lambda mark: mark[0])
+                if i < len(marks):
+                    played, release = marks[i]
+                    return Landing(played, tape.times[played - 1], release)
+                if model.played == len(tape):
+                    return None
+                model.advance_window(tape)
 
     def store_at(self, position: int) -> Store:
         """A store holding what a straight replay holds after `position` items, every key marked

@@ -22,7 +22,8 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
 - Fatal start-up errors are the CLI's to print before the app is created.
 - `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed;
   with a `navigator` (`options.ReplayNavigator`) also seeking (`[` `]` a minute, `<` `>` the ends, `n`
-  the next state change, `F` the next failure) and a position bar. A seek back swaps in the store
+  the next state change, `F` the next failure: searched in a thread, the model may have to run
+  over much of the recording) and a position bar. A seek back swaps in the store
   the navigator rebuilt and a fresh model (`snapshotter_factory`); a seek forward plays the items
   in between into the store the model already follows. Either lands on what a straight replay
   shows at that instant.
@@ -36,6 +37,7 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Any
 
 from textual.app import App
@@ -49,7 +51,7 @@ from sovwatch.exitcodes import ExitCode
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
 from sovwatch.views.tui import partial_update
-from sovwatch.views.tui.options import ReplayControl, ReplayNavigator, TuiSettings
+from sovwatch.views.tui.options import Landing, ReplayControl, ReplayNavigator, TuiSettings
 from sovwatch.views.tui.palette import Palette, colour_variables
 from sovwatch.views.tui.replay_bar import position_line
 from sovwatch.views.tui.screens.help import HelpScreen, describe
@@ -62,6 +64,8 @@ SourceFactory = Callable[[], AsyncIterator[Any]]
 Snapshotter = Callable[[Store, float], dict]
 """Store and wall-clock time to the `sovwatch.snapshot/v1` document the views read."""
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+SEARCHES = {"change": "state change", "failure": "failure"}
+"""Seeks that search the recording (in a thread), and what the position bar says meanwhile."""
 FIRST_CHANGE_DELAY = 0.05
 """Seconds from the first change after a quiet period to its flush: lets a burst that arrives
 together (one watch chunk) land in one frame without a visible wait."""
@@ -124,6 +128,10 @@ class SovwatchApp(App[None]):
         self.settings = settings or TuiSettings()
         self.replay_control = replay_control
         self.navigator = navigator
+        self.searching = ""
+        """What a seek in progress looks for ("failure"), while it does."""
+        self.seek_note = ""
+        """What the position bar says instead of the keys: a search in progress or its miss."""
         self.clock = clock
         self.store = Store()
         self.glyphs = glyph_sets.pick(getattr(self.settings, "ascii", None))
@@ -219,6 +227,16 @@ class SovwatchApp(App[None]):
             self.schedule_flush()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "seek" and event.worker.is_finished:
+            found = event.worker.result if event.state is WorkerState.SUCCESS else None
+            self.seek_note = "" if found else f"no {self.searching} after this"
+            self.searching = ""
+            self._show_position(self.clock())
+            if found:
+                self._land(found)
+            else:
+                self.bell()
+            return
         if event.worker.group != "source":
             return
         if event.state is WorkerState.ERROR:
@@ -295,6 +313,7 @@ class SovwatchApp(App[None]):
                 paused=control.paused or control.finished,
                 width=self.size.width - 2,  # the bar's padding
                 glyphs=self.glyphs,
+                note=self.seek_note,
             )
         )
 
@@ -351,14 +370,32 @@ class SovwatchApp(App[None]):
             self.replay_control.step()
 
     def action_seek(self, where: str) -> None:
-        """Jump in the recording; the screen then shows what a straight replay shows there."""
-        control, navigator = self.replay_control, self.navigator
-        if control is None or navigator is None:
+        """Jump in the recording; the screen then shows what a straight replay shows there. The
+        next change or failure may need the model run over much of the recording (seconds on a
+        large one): that search runs in a thread, and the bar says what it looks for."""
+        navigator = self.navigator
+        if navigator is None or self.replay_control is None:
             return
+        if where in SEARCHES:
+            self.searching = SEARCHES[where]
+            self.seek_note = f"looking for the next {self.searching}{self.glyphs.ellipsis}"
+            self._show_position(self.clock())
+            self.run_worker(
+                partial(navigator.land, where, self.clock()),
+                group="seek",
+                thread=True,
+                exit_on_error=False,
+            )
+            return
+        self.seek_note = ""
         landing = navigator.land(where, self.clock())
-        if landing is None:
-            self.bell()  # no later change or failure
-            return
+        if landing is not None:  # (only a search can miss)
+            self._land(landing)
+
+    def _land(self, landing: Landing) -> None:
+        control, navigator = self.replay_control, self.navigator
+        assert control is not None
+        assert navigator is not None
         if landing.position >= control.position:
             for item in navigator.items(control.position, landing.position):
                 self.store.apply(item)

@@ -27,14 +27,23 @@ def clock(seconds: float, *, exact: bool) -> str:
 
 
 def position_line(
-    *, now: float, start: float, end: float, paused: bool, width: int, glyphs: Glyphs
+    *,
+    now: float,
+    start: float,
+    end: float,
+    paused: bool,
+    width: int,
+    glyphs: Glyphs,
+    note: str = "",
 ) -> Content:
-    """The bar for a replay whose clock reads `now`, over a recording from `start` to `end`."""
+    """The bar for a replay whose clock reads `now`, over a recording from `start` to `end`;
+    `note` (a search in progress, or that it found nothing) is shown instead of the keys."""
     exact = paused
     left = f"{glyphs.pause if paused else glyphs.play} {clock(now - start, exact=exact)} {glyphs.bar_left}"
     right = f"{glyphs.bar_right} {clock(end - start, exact=exact)}"
     room = width - len(left) - len(right) - 1
-    keys = KEYS if room - len(KEYS) >= _MIN_BAR else ""
+    keys = f"  {note}" if note else KEYS
+    keys = keys if room - len(keys) >= _MIN_BAR else ""
     cells = max(room - len(keys), 1)
     share = 1.0 if end <= start else min(max((now - start) / (end - start), 0.0), 1.0)
     full = round(share * cells)

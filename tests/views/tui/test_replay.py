@@ -148,6 +148,12 @@ def shown(app: SovwatchApp) -> tuple:
     return app.main.snapshot, screen.lines(app)[1:TABLE_END]
 
 
+async def seek(pilot, key: str) -> None:
+    """Press a seek key and wait until it has landed (`n` and `F` search in a thread)."""
+    await pilot.press(key)
+    await until(pilot, lambda: not pilot.app.searching)
+
+
 SIZE = (120, 40)
 TABLE_END = 24
 """The header's second line, the column labels and the 20 releases of `stuck`."""
@@ -160,8 +166,7 @@ async def test_next_failure_lands_on_the_first_failing_release(stuck_recording):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.replay_control.position == 0
-        await pilot.press("F")
-        await pilot.pause()
+        await seek(pilot, "F")
         table = app.main.query_one(ReleaseTable)
         assert table.selected_key == f"flux-system/{expected}"
         assert state_cell(app, expected) == "✖ failed"
@@ -183,8 +188,7 @@ async def test_seeking_back_and_forth_shows_what_a_straight_replay_shows(stuck_r
         await pilot.pause()
         # forward (played into the store the model follows), then back (rebuilt), both ends
         for keys in ("F", "]", "right_square_bracket", "n", "[", ">", "[", "<", "]"):
-            await pilot.press(keys)
-            await pilot.pause()
+            await seek(pilot, keys)
             control = app.replay_control
             seen.append((keys, control.position, app.clock(), shown(app)))
     clocks = [at for _, _, at, _ in seen]
@@ -195,3 +199,19 @@ async def test_seeking_back_and_forth_shows_what_a_straight_replay_shows(stuck_r
     assert seen[7][1:3] == (0, tape.start)
     for keys, position, at, picture in seen:
         assert picture == await straight_replay(tape, started, position, at), keys
+
+
+async def test_a_search_that_finds_nothing_says_so_and_stays(stuck_recording):
+    tape, started = _tape(stuck_recording)
+    app = seekable_app(tape, started)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await seek(pilot, ">")
+        before = shown(app)
+        await seek(pilot, "F")
+        await pilot.pause()
+        assert app.replay_control.position == len(tape)
+        assert shown(app) == before
+        assert screen.lines(app)[-2].rstrip().endswith("no failure after this")
+        await seek(pilot, "<")  # the next seek clears it
+        assert screen.lines(app)[-2].rstrip().endswith("n change  F failure")
