@@ -132,6 +132,8 @@ class SovwatchApp(App[None]):
         """What a seek in progress looks for ("failure"), while it does."""
         self.seek_note = ""
         """What the position bar says instead of the keys: a search in progress or its miss."""
+        self.seek_keys_shown = True
+        """Whether the position bar lists the seek keys (not in a `--cast` video)."""
         self.clock = clock
         self.store = Store()
         self.glyphs = glyph_sets.pick(getattr(self.settings, "ascii", None))
@@ -314,6 +316,7 @@ class SovwatchApp(App[None]):
                 width=self.size.width - 2,  # the bar's padding
                 glyphs=self.glyphs,
                 note=self.seek_note,
+                keys=self.seek_keys_shown,
             )
         )
 

@@ -84,6 +84,7 @@ async def render_cast(
     clock = frames[0].clock if frames else 0.0
     app.clock = lambda: clock
     app.source_factory = _nothing
+    app.seek_keys_shown = False  # a video has no keyboard
     app.driver_class = _driver_into(sink)
     events: list[tuple[float, str]] = []
 

@@ -35,16 +35,17 @@ def position_line(
     width: int,
     glyphs: Glyphs,
     note: str = "",
+    keys: bool = True,
 ) -> Content:
     """The bar for a replay whose clock reads `now`, over a recording from `start` to `end`;
-    `note` (a search in progress, or that it found nothing) is shown instead of the keys."""
+    `note` (a search in progress, or that it found nothing) is shown instead of the `keys`."""
     exact = paused
     left = f"{glyphs.pause if paused else glyphs.play} {clock(now - start, exact=exact)} {glyphs.bar_left}"
     right = f"{glyphs.bar_right} {clock(end - start, exact=exact)}"
     room = width - len(left) - len(right) - 1
-    keys = f"  {note}" if note else KEYS
-    keys = keys if room - len(keys) >= _MIN_BAR else ""
-    cells = max(room - len(keys), 1)
+    tail = f"  {note}" if note else KEYS if keys else ""
+    tail = tail if room - len(tail) >= _MIN_BAR else ""
+    cells = max(room - len(tail), 1)
     share = 1.0 if end <= start else min(max((now - start) / (end - start), 0.0), 1.0)
     full = round(share * cells)
     return Content.assemble(
@@ -52,5 +53,5 @@ def position_line(
         (glyphs.bar_full * full, "$state-ready"),
         glyphs.bar_empty * (cells - full),
         right,
-        (keys, "dim"),
+        (tail, "dim"),
     )
