@@ -51,7 +51,7 @@ def position_line(
     return Content.assemble(
         (left, "bold"),
         (glyphs.bar_full * full, "$state-ready"),
-        glyphs.bar_empty * (cells - full),
+        (glyphs.bar_empty * (cells - full), "dim"),
         right,
         (tail, "dim"),
     )
