@@ -16,14 +16,25 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from textual.drivers.headless_driver import HeadlessDriver
 
 from sovwatch.sources.events import SourceItem
-from sovwatch.sources.replay import Frame
 from sovwatch.views.tui.app import SovwatchApp
 
 HIDE_CURSOR = "\x1b[?25l"
+
+
+class Frame(Protocol):
+    """One moment of playback (`sources.replay.Frame`)."""
+
+    at: float
+    """Seconds since playback began: the event's time in the cast."""
+    clock: float
+    """The recording's clock, which the app shows."""
+    items: Sequence[SourceItem]
+    """What became due since the previous frame."""
 
 
 class CastDriver(HeadlessDriver):
