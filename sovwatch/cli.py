@@ -276,8 +276,8 @@ def replay_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--real-gaps",
         action="store_true",
-        help="play stretches where nothing was recorded as long as they were "
-        "(default: each plays in at most a second)",
+        help="play stretches where nothing was recorded, and what came before the first "
+        "HelmRelease, as long as they were (default: at most a second each, the lead-in at once)",
     )
     parser.add_argument(
         "--cast",

@@ -54,7 +54,7 @@ class Invocation:
     verbosity: int = 0
     log_file: Path | None = None
     real_gaps: bool = False
-    """`replay`: play stretches with nothing recorded as long as they were (no idle compression)."""
+    """`replay`: play idle stretches and the lead-in as long as they were (no compression)."""
     cast: Path | None = None
     """`replay`: write the TUI's rendering as an asciicast v2 file instead of showing it."""
     cast_size: tuple[int, int] = (120, 40)

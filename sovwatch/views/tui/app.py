@@ -361,7 +361,7 @@ class SovwatchApp(App[None]):
         usable = [
             b
             for b in (*self.main.BINDINGS, *self.BINDINGS)
-            if isinstance(b, Binding) and self.check_action(b.action, ())
+            if isinstance(b, Binding) and self.check_action(b.action.partition("(")[0], ())
         ]
         self.push_screen(HelpScreen(describe(usable)))
 

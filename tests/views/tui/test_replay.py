@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 
 from sovwatch.navigation import Navigator
 from sovwatch.sources.events import EventType, WatchEvent
@@ -215,3 +216,21 @@ async def test_a_search_that_finds_nothing_says_so_and_stays(stuck_recording):
         assert screen.lines(app)[-2].rstrip().endswith("no failure after this")
         await seek(pilot, "<")  # the next seek clears it
         assert screen.lines(app)[-2].rstrip().endswith("n change  F failure")
+
+
+async def test_help_lists_the_seek_keys_in_a_replay(stuck_recording):
+    tape, started = _tape(stuck_recording)
+    app = seekable_app(tape, started)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.press("end")  # the list scrolls at 80x24
+        await pilot.pause()
+        text = screen.text(app)
+        for keys, does in (
+            ("[ ]", "A minute back / on"),
+            ("< >", "To the start / end"),
+            ("n", "Next state change"),
+            ("F", "Next failure"),
+        ):
+            assert re.search(rf"{re.escape(keys)} +{does}", text), text
