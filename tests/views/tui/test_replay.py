@@ -234,3 +234,19 @@ async def test_help_lists_the_seek_keys_in_a_replay(stuck_recording):
             ("F", "Next failure"),
         ):
             assert re.search(rf"{re.escape(keys)} +{does}", text), text
+
+
+async def test_after_the_end_a_seek_back_plays_on(stuck_recording):
+    tape, started = _tape(stuck_recording)
+    app = seekable_app(tape, started)
+    control = app.replay_control
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await seek(pilot, ">")
+        await until(pilot, lambda: control.finished)  # the source has played to its end
+        await seek(pilot, "<")
+        assert (control.position, control.finished) == (0, False)
+        await pilot.press("space")  # resume: a new source plays on from the start
+        await until(pilot, lambda: control.position > tape.lead_in)
+        assert app.store.revision == control.position
+        assert "REPLAY 1x" in screen.lines(app)[0]
