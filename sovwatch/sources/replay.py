@@ -156,7 +156,7 @@ class ReplayControl:
         self.seeks += 1
         self._steps = 0
         self._base_t, self._base_wall = t, time.monotonic()
-        self._due = None
+        self._due, self._rate = None, self._speed
         self.finished = False
         self._changed.set()
 
