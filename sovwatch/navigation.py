@@ -24,7 +24,7 @@ from sovwatch.sources.replay import ReplayControl, Tape
 from sovwatch.store.store import Store
 
 Key = tuple[str, str, str]
-CHECKPOINT_EVERY = 2_000
+CHECKPOINT_EVERY = 5_000
 """Items between two stored copies of the store: a seek replays fewer than this many."""
 WINDOW = 1.0
 """Recording seconds the model pass takes in at once (a change lands at the end of its window)."""
