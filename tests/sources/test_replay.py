@@ -144,7 +144,7 @@ async def _gap_takes(idle_limit: float | None) -> tuple[float, float]:
 
 async def test_an_idle_gap_plays_in_the_idle_limit_real_gaps_keep_it():
     compressed, clock = await _gap_takes(0.05)
-    assert compressed < 0.4  # 0.6 s at 100x, compressed to 0.05 s (loaded machines are slow)
+    assert compressed < 0.5  # 0.6 s at 100x, compressed to 0.05 s (loaded machines are slow)
     assert clock == T0 + 60.1  # the clock still reads the recording's time
     real, clock = await _gap_takes(None)
     assert real >= 0.59
