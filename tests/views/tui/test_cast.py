@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import os
 import pty
+import select
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -36,8 +39,9 @@ def cast_of(recording: Path, out: Path, *extra: str, term: str = "xterm-256color
     )
 
 
-def in_a_terminal(*argv: str) -> tuple[int, str]:
-    """Run `argv` on a pseudo-terminal (asciinema reads /dev/tty); its exit code and output."""
+def in_a_terminal(*argv: str, timeout: float = 60.0) -> tuple[int, str]:
+    """Run `argv` on a pseudo-terminal that is its controlling terminal (asciinema opens
+    /dev/tty): its exit code and output. Fails the test after `timeout` seconds."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: exec, never return into pytest
         try:
@@ -45,16 +49,25 @@ def in_a_terminal(*argv: str) -> tuple[int, str]:
         finally:
             os._exit(127)
     out = bytearray()
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # EIO: the child closed its side
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(fd)
-    _, status = os.waitpid(pid, 0)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                raise AssertionError(f"{' '.join(argv)} still running after {timeout} s")
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # EIO: the child closed its side
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), out.decode()
 
 
