@@ -44,6 +44,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "sovwatch.invocation",
         "sovwatch.termination",
+        "sovwatch.navigation",  # seeking in a replay: recording, store and model together
         "sovwatch.headless",
         "sovwatch.demo",
         "sovwatch.launch",
