@@ -18,6 +18,7 @@ Work files go under build/release (or `--work`); nothing is cached elsewhere.
 from __future__ import annotations
 
 import argparse
+import ast
 import platform
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+import release_sbom
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -44,6 +46,11 @@ EXCLUDED_MODULES = (
     "chardet",  # optional in pygments (guess an encoding)
     "charset_normalizer",
     "multiprocessing",  # asyncio's process pool, never used
+    "_uuid",  # uuid falls back to pure Python; spares libuuid
+    "bz2",  # archive formats (shutil, tarfile, zipfile import them only if present)
+    "_bz2",
+    "lzma",
+    "_lzma",
     "tkinter",
     "unittest",
     "pydoc",
@@ -161,41 +168,38 @@ def build_zipapp(dist: Path, work: Path, wheel: Path, pins: dict[str, str]) -> P
     return output
 
 
-def write_sbom(dist: Path, work: Path, artifact: Path, pins: dict[str, str]) -> Path:
-    """A CycloneDX JSON SBOM next to `artifact`: cyclonedx-py reads the licences and versions of
-    exactly the bundled distributions, installed (from pip's cache) into a bare environment."""
+def sbom_environment(work: Path, pins: dict[str, str]) -> Path:
+    """A bare environment with exactly the bundled distributions (from pip's cache), for
+    cyclonedx-py to read their metadata."""
     env = work / "sbom-env"
-    if not env.exists():
-        _run(sys.executable, "-m", "venv", "--without-pip", env)
-        _run(
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            env / "bin" / "python",
-            "install",
-            "-q",
-            "--no-deps",
-            *(f"{name}=={version}" for name, version in pins.items()),
-        )
-    output = artifact.with_name(artifact.name + ".cdx.json")
+    _run(sys.executable, "-m", "venv", "--without-pip", env)
     _run(
         sys.executable,
         "-m",
-        "cyclonedx_py",
-        "environment",
-        "--pyproject",
-        ROOT / "pyproject.toml",
-        "--mc-type",
-        "application",
-        "--output-reproducible",
-        "--output-format",
-        "JSON",
-        "--output-file",
-        output,
+        "pip",
+        "--python",
         env / "bin" / "python",
+        "install",
+        "-q",
+        "--no-deps",
+        *(f"{name}=={version}" for name, version in pins.items()),
     )
-    return output
+    return env
+
+
+def executable_libraries(work: Path) -> list[tuple[str, str]]:
+    """(name in the bundle, path on this machine) of each shared library PyInstaller copied in
+    beside the extension modules (libpython, libssl, libcrypto, zlib...), from its analysis."""
+    toc = ast.literal_eval((work / "pyinstaller" / "sovwatch" / "Analysis-00.toc").read_text())
+    return [
+        (name, source)
+        for part in toc
+        if isinstance(part, list)
+        for entry in part
+        if isinstance(entry, tuple) and len(entry) == 3
+        for name, source, kind in [entry]
+        if kind == "BINARY" and "/" not in name and ".so" in name
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,8 +221,30 @@ def main(argv: list[str] | None = None) -> int:
     wheel, _ = build_dists(dist)
     executable = build_executable(dist, work)
     zipapp = build_zipapp(dist, work, wheel, pins)
-    for artifact in (executable, zipapp):
-        write_sbom(dist, work, artifact, pins)
+    env = sbom_environment(work, pins)
+    native = [
+        (name, source)
+        for name, source in executable_libraries(work)
+        if not source.startswith(sys.base_prefix)  # libpython: part of the interpreter
+    ]
+    release_sbom.write_sbom(
+        _run,
+        env,
+        ROOT / "pyproject.toml",
+        executable,
+        [
+            release_sbom.interpreter(),
+            release_sbom.python_distribution("pyinstaller", "bootloader"),
+            *release_sbom.shared_libraries(native),
+        ],
+    )
+    release_sbom.write_sbom(
+        _run,
+        env,
+        ROOT / "pyproject.toml",
+        zipapp,
+        [release_sbom.python_distribution("pex", "boot code")],
+    )
     print(f"built in {time.monotonic() - started:.0f} s:")
     for path in sorted(dist.iterdir()):
         print(f"  {path.stat().st_size / 2**20:7.1f} MiB  {path}")
