@@ -10,15 +10,16 @@
 
 Both bundles hold the same distributions at the same versions: the closure of sovwatch's runtime
 requirements as installed in the Python running this script, less `kubernetes` (only the oidc
-refresh-token grant uses it; it and what it pulls in, pydantic, requests, google-auth..., would
-roughly double the executable). Downloads come only from the package registry (pip, through pex).
-Work files go under build/release (or `--work`); nothing is cached elsewhere.
+refresh-token grant uses it, and it pulls in its generated API client, pydantic, requests, oauthlib
+and websocket-client). Downloads come only from the package registry (pip, also through `build` and
+pex). Work files and every tool's cache go under build/release (or `--work`), none in ~/.cache.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import os
 import platform
 import shutil
 import subprocess
@@ -216,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     for folder in (dist, work):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
+    # every cache of the tools run below lives in the work dir, none in ~/.cache
+    os.environ["PIP_CACHE_DIR"] = str(work / "pip-cache")
+    os.environ["PYINSTALLER_CONFIG_DIR"] = str(work / "pyinstaller-config")
     pins = bundled_distributions()
     started = time.monotonic()
     wheel, _ = build_dists(dist)

@@ -141,7 +141,7 @@ def _expired_oidc_kubeconfig() -> dict:
 @pytest.mark.parametrize("kind", ["executable", "zipapp"])
 def test_artifact_serves_tls_to_itself(dist: Path, tmp_path: Path, kind: str) -> None:
     """`sim --tls` generates a CA and serves HTTPS; the same artifact watches it with the written
-    kubeconfig (CA verified, client certificate) and prints one snapshot."""
+    kubeconfig (the generated CA verified, a bearer token) and prints one snapshot."""
     command, env = _target(dist, tmp_path, kind)
     cwd = tmp_path / "target"
     sim = subprocess.Popen(
