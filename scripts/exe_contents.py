@@ -1,12 +1,13 @@
 """What makes up the one-file executable's size, by distribution (README, Install):
 
-    .venv/bin/python scripts/exe_contents.py dist/sovwatch
+    .venv/bin/python scripts/exe_contents.py build/release/frozen/sovwatch dist/sovwatch
 
-Reads the executable's PyInstaller archive (its table of contents, as `pyi-archive_viewer` does)
+Reads the PyInstaller executable's archive (its table of contents, as `pyi-archive_viewer` does)
 and adds up the stored (compressed) bytes of each entry: Python modules by the distribution they
 come from (this environment's `packages_distributions()`), the standard library and the
 interpreter's own files as `python`, shared libraries copied from the system as `system libs`,
-and the rest (bootloader, archive headers) as the difference to the file's size.
+and the rest (bootloader, archive headers) as the difference to the file's size; then what
+staticx adds (the C library, the dynamic loader, its bootloader) in the released file.
 """
 
 from __future__ import annotations
@@ -48,11 +49,15 @@ def contents(executable: Path) -> Counter:
 
 
 def main(argv: list[str]) -> int:
-    executable = Path(argv[0] if argv else "dist/sovwatch")
-    sizes = contents(executable)
+    frozen = Path(argv[0] if argv else "build/release/frozen/sovwatch")
+    released = Path(argv[1] if len(argv) > 1 else "dist/sovwatch")
+    sizes = contents(frozen)
+    sizes["staticx (glibc, dynamic loader, bootloader)"] = (
+        released.stat().st_size - frozen.stat().st_size
+    )
     for owner, size in sizes.most_common():
         print(f"{size / 2**20:6.2f} MiB  {owner}")
-    print(f"{executable.stat().st_size / 2**20:6.2f} MiB  {executable}")
+    print(f"{released.stat().st_size / 2**20:6.2f} MiB  {released}")
     return 0
 
 

@@ -3,7 +3,8 @@
 cyclonedx-py lists the bundled Python distributions, with versions and licences read from their
 metadata, from a bare environment holding exactly those distributions. What a bundle carries
 besides them is added as further components: for the executable, the CPython interpreter, the
-PyInstaller bootloader and each shared library copied from the build machine (OpenSSL, zlib...,
+PyInstaller and staticx bootloaders and each shared library copied from the build machine (the C
+library, OpenSSL, zlib...,
 with the Debian package and version it came from and the licence of its copyright file's
 `Files: *` paragraph); for the zipapp, pex's boot code. The result is validated against the
 CycloneDX 1.6 schema.
@@ -60,6 +61,10 @@ def python_distribution(name: str, role: str) -> dict:
     """A build tool whose code ends up inside the artifact (PyInstaller's bootloader, pex)."""
     meta = metadata.metadata(name)
     version = meta["Version"]
+    licence = meta.get("License-Expression") or meta.get("License") or ""
+    if "\n" in licence.strip() or not licence:  # a whole licence text: its classifiers say it
+        classifiers = meta.get_all("Classifier") or []
+        licence = "; ".join(c.split(" :: ")[-1] for c in classifiers if c.startswith("License"))
     return {
         "type": "application",
         "bom-ref": f"{name}-{role}=={version}",
@@ -67,7 +72,7 @@ def python_distribution(name: str, role: str) -> dict:
         "version": version,
         "description": role,
         "purl": f"pkg:pypi/{name}@{version}",
-        "licenses": _licence(meta.get("License-Expression") or meta.get("License")),
+        "licenses": _licence(licence),
     }
 
 
@@ -111,8 +116,24 @@ def shared_libraries(binaries: list[tuple[str, str]]) -> list[dict]:
                 "properties": [],
             },
         )
-        component["properties"].append({"name": "sovwatch:bundled-file", "value": name})
+        bundled = {"name": "sovwatch:bundled-file", "value": name}
+        if bundled not in component["properties"]:  # libz: PyInstaller's and staticx's
+            component["properties"].append(bundled)
     return list(components.values())
+
+
+def linked_libraries(program: Path) -> list[tuple[str, str]]:
+    """(name, path) of the shared libraries `program` loads, as `ldd` finds them (staticx bundles
+    these: the C library, the dynamic loader...)."""
+    found = []
+    for line in subprocess.run(
+        ["ldd", str(program)], capture_output=True, text=True, check=True
+    ).stdout.splitlines():
+        words = line.split()
+        path = words[2] if len(words) > 2 and words[1] == "=>" else words[0]
+        if path.startswith("/"):
+            found.append((Path(path).name, path))
+    return found
 
 
 def _debian_package(path: str) -> tuple[str, str] | None:

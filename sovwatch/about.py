@@ -18,9 +18,15 @@ from sovwatch import __version__
 def build_kind(environ: Mapping[str, str]) -> str:
     """`executable`, `zipapp` or `installed`, with where it runs from.
 
-    PyInstaller sets `sys.frozen` and `sys._MEIPASS` (the unpacked bundle); pex's boot code puts
-    the path of the running `.pyz` into the `PEX` environment variable."""
+    PyInstaller sets `sys.frozen` and `sys._MEIPASS` (the unpacked bundle); staticx, which wraps
+    it with its own C library, puts the path of the file that was started into
+    `STATICX_PROG_PATH`; pex's boot code puts the path of the running `.pyz` into `PEX`."""
     if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        if environ.get("STATICX_PROG_PATH"):
+            return (
+                f"executable (PyInstaller one-file with its own C library (staticx) "
+                f"{environ['STATICX_PROG_PATH']}, unpacked in {sys._MEIPASS})"
+            )
         return f"executable (PyInstaller one-file {sys.executable}, unpacked in {sys._MEIPASS})"
     if environ.get("PEX"):
         return f"zipapp (pex {environ['PEX']})"
