@@ -18,7 +18,7 @@ import re
 import sys
 from pathlib import Path
 
-from sovwatch import __version__
+from sovwatch.about import version_text
 from sovwatch.exitcodes import ExitCode
 from sovwatch.invocation import (
     DEFAULT_EXEC_TIMEOUT,
@@ -231,7 +231,13 @@ def watch_parser() -> argparse.ArgumentParser:
         "  kubectl sovwatch --context sov-prod   (as a kubectl plugin)",
     )
     parser.usage = "sovwatch [flags]\n       sovwatch {demo,replay,sim} [flags]"
-    parser.add_argument("--version", action="version", version=f"sovwatch {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=version_text(os.environ),
+        help="print the version, the Python it runs on and the build (executable, zipapp or "
+        "installed), and exit",
+    )
     group = parser.add_argument_group("cluster")
     group.add_argument(
         "--kubeconfig", metavar="PATH", help="kubeconfig file (default $KUBECONFIG, ~/.kube/config)"
