@@ -8,9 +8,9 @@ read as they happened. With `exit_on_done` the model also runs once per tick whi
 (an outcome can change just because time passes: timeout, flux not reconciling).
 
 Exit codes (see `sovwatch.exitcodes`): with `exit_on_done` the loop ends as soon as the model's
-outcome is decided (ready 0, failed 1, timeout 3, flux-not-reconciling 4), or on the first failed
-or stalled release with `fail_fast` (1). A recording that ends first ends with 3 under
-`exit_on_done`, else 0. Cancellation (Ctrl-C, SIGTERM, SIGHUP) prints the summary and gives 130.
+outcome is decided (ready 0, failed 1, timeout 3, flux-not-reconciling 4: the one verdict of
+`model/outcome.py`), or on the first failed or stalled release with `fail_fast` (1). A recording
+that ends first ends with 3 under `exit_on_done`, else 0. Cancellation (Ctrl-C, SIGTERM, SIGHUP) prints the summary and gives 130.
 """
 
 from __future__ import annotations
@@ -184,8 +184,8 @@ class HeadlessRunner:
     # -- the end ---------------------------------------------------------------------------------
 
     def _check_done(self, snapshot: Snapshot, now: float) -> None:
-        """End the run when the outcome is decided, a release has stalled (no retries left: the
-        rollout cannot finish without a human), or with `fail_fast` any release fails."""
+        """End the run when the model's outcome is decided (a stalled release makes it `failed`:
+        `model/outcome.py`), or with `fail_fast` as soon as any release fails."""
         if not self._options.exit_on_done:
             return
         outcome = snapshot.outcome
@@ -193,8 +193,9 @@ class HeadlessRunner:
         if code is not None:
             self._conclude(snapshot, now, code, outcome, explain(snapshot, code))
             return
-        give_up = ("stalled",) if not self._options.fail_fast else tuple(changes.BAD)
-        if any(r.verdict.state in give_up for r in snapshot.releases):
+        if self._options.fail_fast and any(
+            r.verdict.state in changes.BAD for r in snapshot.releases
+        ):
             self._conclude(
                 snapshot, now, ExitCode.FAILED, "failed", explain(snapshot, ExitCode.FAILED)
             )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 DEFAULT_TIMEOUT = 60 * 60.0
 DEFAULT_FIRST_SEEN_TIMEOUT = 15 * 60.0
+DEFAULT_EXEC_TIMEOUT = 2 * 60.0
 
 
 class StartupError(Exception):
@@ -53,3 +54,11 @@ class Invocation:
     write_kubeconfig: Path | None = None
     verbosity: int = 0
     log_file: Path | None = None
+    exec_timeout: float = DEFAULT_EXEC_TIMEOUT
+    """Seconds an exec credential plugin may take before it is killed."""
+    real_gaps: bool = False
+    """`replay`: play idle stretches and the lead-in as long as they were (no compression)."""
+    cast: Path | None = None
+    """`replay`: write the TUI's rendering as an asciicast v2 file instead of showing it."""
+    cast_size: tuple[int, int] = (120, 40)
+    """Columns and rows of the `--cast` terminal."""

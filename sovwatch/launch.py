@@ -5,6 +5,7 @@ source factory plus the cluster it describes, feeding one `Pipeline` (store, mod
 that the TUI or the headless runner subscribes to. Fatal
 problems (kubeconfig, context, credentials, a server that cannot be reached, a file that is not a
 recording) are printed as one line on stderr and end with exit code 2 before anything is shown.
+Everything written to stderr and stdout passes `sovwatch.redaction.redact` first.
 Imports of aiohttp, textual and the emulator happen inside the path that needs them.
 """
 
@@ -25,13 +26,19 @@ from typing import TYPE_CHECKING
 from sovwatch.exitcodes import ExitCode
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.invocation import Invocation, StartupError
+from sovwatch.outfiles import OutputFileError, check_writable, open_private
 from sovwatch.pipeline import HEADLESS, Coalescing, Pipeline, interactive
+from sovwatch.redaction import RedactedStream, redact
 from sovwatch.sources.events import SourceItem
 from sovwatch.sources.recording import Recorder, RecordingError, RecordingReader
-from sovwatch.sources.replay import ReplayControl, replay
+from sovwatch.sources.replay import IDLE_LIMIT, ReplayControl, Tape, replay
+from sovwatch.termination import interrupt_on_termination
 
 if TYPE_CHECKING:
+    from sovwatch.model.settings import ModelSettings
+    from sovwatch.navigation import Navigator
     from sovwatch.settings import WatchSettings
+    from sovwatch.views.tui.app import SovwatchApp
 
 SIGPIPE_EXIT = 128 + signal.SIGPIPE
 """What a shell reports for a program whose reader went away."""
@@ -52,11 +59,16 @@ class Session:
     time_scale: float = 1.0
     """Seconds of `clock` per wall-clock second (the demo's speed): rate limits stay in real time."""
     replay_control: ReplayControl | None = None
+    navigator: Navigator | None = None
+    """Where seeks land, in a replay."""
+    tape: Tape | None = None
+    """The recording, in a replay."""
     warnings: tuple[str, ...] = ()
 
 
 def diagnose(message: str) -> None:
-    print(f"sovwatch: {message}", file=sys.stderr, flush=True)
+    """One line on stderr, credentials redacted."""
+    print(f"sovwatch: {redact(message)}", file=sys.stderr, flush=True)
 
 
 def recorded(source: SourceFactory, path: Path, *, context: str, server: str) -> SourceFactory:
@@ -73,21 +85,6 @@ def recorded(source: SourceFactory, path: Path, *, context: str, server: str) ->
             recorder.close()
 
     return items
-
-
-def check_writable(path: Path) -> None:
-    """Fail now, before connecting, if a recording cannot be created at `path` (nothing is left
-    behind: a file created by the check is removed again)."""
-    existed = path.exists()
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    except OSError as err:
-        raise StartupError(
-            f"cannot write the recording {path}: {err.strerror or err}; "
-            "pass --record a path in a writable directory"
-        ) from err
-    if not existed:
-        path.unlink()
 
 
 # -- sources -----------------------------------------------------------------------------------
@@ -109,7 +106,7 @@ async def live_session(
     from sovwatch.settings import WatchSettings
     from sovwatch.sources import live
 
-    settings = settings or WatchSettings()
+    settings = settings or WatchSettings(exec_timeout=invocation.exec_timeout)
     paths = config.locate_kubeconfig(
         kubeconfig or invocation.kubeconfig, os.environ.get("KUBECONFIG"), Path.home()
     )
@@ -135,34 +132,48 @@ async def live_session(
 
 
 async def replay_session(invocation: Invocation, stack: AsyncExitStack) -> Session:
+    from sovwatch.navigation import Navigator
+
     assert invocation.file is not None
-    reader = stack.enter_context(RecordingReader(invocation.file))
-    control = ReplayControl(speed=invocation.speed)
+    with RecordingReader(invocation.file) as reader:
+        tape = Tape.of(reader)
+    control = ReplayControl(
+        speed=invocation.speed, idle_limit=None if invocation.real_gaps else IDLE_LIMIT
+    )
     return Session(
-        source=lambda: replay(reader, control=control),
+        source=lambda: replay(tape, control=control),
         context=reader.header.context,
         server=reader.header.server,
         started=reader.header.started,
         clock=control.now,
         replay_control=control,
+        navigator=Navigator(
+            tape, control, settings=model_settings(invocation), started_at=reader.header.started
+        ),
+        tape=tape,
     )
 
 
 # -- model -------------------------------------------------------------------------------------
 
 
+def model_settings(invocation: Invocation) -> ModelSettings:
+    from sovwatch.model.settings import ModelSettings
+
+    return ModelSettings(
+        expect=invocation.expect,
+        timeout=invocation.timeout or math.inf,
+        first_seen_timeout=invocation.first_seen_timeout or math.inf,
+    )
+
+
 def pipeline_of(invocation: Invocation, session: Session, coalescing: Coalescing) -> Pipeline:
     """The session's one store, rollout model and coalescing, with the model's settings from the
     command line."""
-    from sovwatch.model.settings import ModelSettings
     from sovwatch.model.snapshot import ClusterInfo
 
     return Pipeline(
-        settings=ModelSettings(
-            expect=invocation.expect,
-            timeout=invocation.timeout or math.inf,
-            first_seen_timeout=invocation.first_seen_timeout or math.inf,
-        ),
+        settings=model_settings(invocation),
         cluster=ClusterInfo(
             context=session.context, server=session.server, warnings=session.warnings
         ),
@@ -179,10 +190,9 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
     from sovwatch.views.ndjson import NdjsonView
     from sovwatch.views.plain import PlainView
 
+    out = RedactedStream(sys.stdout)
     view = (
-        NdjsonView(sys.stdout)
-        if invocation.output == "json"
-        else PlainView(sys.stdout, color=invocation.color)
+        NdjsonView(out) if invocation.output == "json" else PlainView(out, color=invocation.color)
     )
     coalescing = replace(HEADLESS, interval=HEADLESS.interval * session.time_scale)
     runner = HeadlessRunner(
@@ -198,21 +208,60 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
         return await runner.run(items)
 
 
-async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
+def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
+    """The Textual app over `session`."""
     from sovwatch.views.tui.app import SovwatchApp
     from sovwatch.views.tui.options import TuiSettings
 
     settings = TuiSettings(ascii=invocation.ascii or None, expect=invocation.expect)
-    app = SovwatchApp(
+    return SovwatchApp(
         session.source,
         pipeline=pipeline_of(invocation, session, interactive(settings.refresh_hz)),
         settings=settings,
         replay_control=session.replay_control,
+        navigator=session.navigator,
     )
+
+
+async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
+    app = tui_app(invocation, session)
     await app.run_async()
     for warning in session.warnings:  # the alternate screen is gone: say it again where it stays
         diagnose(f"warning: {warning}")
     return ExitCode(app.return_code or 0)
+
+
+async def write_cast(invocation: Invocation, session: Session) -> ExitCode:
+    """`replay --cast FILE`: the TUI's rendering of the recording as an asciicast; exit 0."""
+    from sovwatch.sources.replay import frames
+    from sovwatch.views.tui import cast
+    from sovwatch.views.tui.options import TuiSettings
+
+    assert invocation.cast is not None
+    assert invocation.file is not None
+    assert session.tape is not None
+
+    width, height = invocation.cast_size
+    header = cast.CastHeader(
+        width=width,
+        height=height,
+        timestamp=int(session.started),
+        title=f"sovwatch replay {invocation.file.name}",
+        term=os.environ.get("TERM") or "xterm-256color",
+    )
+    played = frames(
+        session.tape,
+        speed=invocation.speed or 1.0,
+        idle_limit=None if invocation.real_gaps else IDLE_LIMIT,
+        every=1 / TuiSettings.refresh_hz,
+    )
+    text = await cast.render_cast(tui_app(invocation, session), played, header=header)
+    fd = open_private(invocation.cast, append=False, what="the cast", flag="--cast")
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+    if session.tape.damage is not None:
+        diagnose(session.tape.damage.describe(invocation.file))
+    return ExitCode.READY
 
 
 # -- the whole run -----------------------------------------------------------------------------
@@ -240,8 +289,10 @@ async def _main(invocation: Invocation) -> ExitCode:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, task.cancel)  # an SSH drop ends like Ctrl-C
-    if invocation.record is not None:
-        check_writable(invocation.record)
+    if invocation.record is not None:  # fail before connecting
+        check_writable(invocation.record, what="the recording", flag="--record")
+    if invocation.cast is not None:
+        check_writable(invocation.cast, what="the cast", flag="--cast")
     async with AsyncExitStack() as stack:
         session = await _open_session(invocation, stack)
         for warning in session.warnings:
@@ -250,6 +301,8 @@ async def _main(invocation: Invocation) -> ExitCode:
             session.source = recorded(
                 session.source, invocation.record, context=session.context, server=session.server
             )
+        if invocation.cast is not None:
+            return await write_cast(invocation, session)
         if invocation.output == "tui":
             return await run_tui(invocation, session)
         code = await run_headless(invocation, session)
@@ -278,13 +331,16 @@ def run(invocation: Invocation) -> int:
 
         return demo.run_sim(invocation)
     try:
-        return asyncio.run(_main(invocation))
+        try:
+            return asyncio.run(_main(invocation))
+        finally:
+            interrupt_on_termination()  # the loop's handlers are gone with it
     except BrokenPipeError:
         # whoever read stdout (`| head`) has gone: stop quietly, as `kubectl ... | head` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return SIGPIPE_EXIT
-    except (FatalError, RecordingError, StartupError, OSError) as err:
+    except (FatalError, RecordingError, StartupError, OutputFileError, OSError) as err:
         diagnose(str(err))
         return ExitCode.USAGE
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # before the views took over
         return ExitCode.INTERRUPTED

@@ -177,6 +177,16 @@ class Pipeline:
                 return
         self.changed()
 
+    def restart(self, store: Store) -> None:
+        """Go on from `store` with a fresh model (a replay's seek back: the store as a straight
+        replay leaves it at an earlier instant, every key marked changed); the next run takes all
+        of it in."""
+        self._cancel_pending()
+        self.store = store
+        self.rollout = Rollout(settings=self.rollout.settings, started_at=self.rollout.started_at)
+        self._last_revision = -1
+        self._newest_item = -math.inf
+
     def changed(self) -> None:
         """The store changed: publish now or later, as the rules say."""
         if not self.synced and self.coalescing.wait_for_lists:

@@ -23,7 +23,18 @@ PACKAGE = ROOT / "sovwatch"
 # Data flows up (kube -> sources -> store -> model -> views), and the entry points at the top wire
 # the others together. `sovwatch` itself is the package's face (`__version__`).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("sovwatch", "sovwatch.settings", "sovwatch.exitcodes", "sovwatch.logs"),  # shared by all
+    # shared by all: the one gate for untrusted text, the one redaction, JSON from outside, files
+    # written never through a link
+    (
+        "sovwatch",
+        "sovwatch.settings",
+        "sovwatch.exitcodes",
+        "sovwatch.untrusted",
+        "sovwatch.redaction",
+        "sovwatch.logs",
+        "sovwatch.json_input",
+        "sovwatch.outfiles",
+    ),
     ("sovwatch.kube",),  # kubeconfig, credentials, the HTTP client of the Kubernetes API
     ("sovwatch.sources",),  # live watch, recording, replay: they produce SourceItems
     ("sovwatch.store",),  # slim objects by key, fed SourceItems
@@ -32,7 +43,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sovwatch.views",),  # TUI, plain, JSON: they render snapshots
     # the entry points: parse the command line, wire a source, model and view, run them
     (
+        "sovwatch.about",  # what `--version` says: version, Python, kind of build
         "sovwatch.invocation",
+        "sovwatch.termination",
+        "sovwatch.navigation",  # seeking in a replay: recording, store and model together
         "sovwatch.headless",
         "sovwatch.demo",
         "sovwatch.launch",

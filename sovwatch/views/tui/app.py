@@ -21,7 +21,13 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   else is written while the cluster is idle.
 - If the source fails, the header says so and the last known state stays on screen, marked stale.
 - Fatal start-up errors are the CLI's to print before the app is created.
-- `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed.
+- `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed;
+  with a `navigator` (`options.ReplayNavigator`) also seeking (`[` `]` a minute, `<` `>` the ends, `n`
+  the next state change, `F` the next failure: searched in a thread, the model may have to run
+  over much of the recording) and a position bar. A seek back restarts the pipeline from the store
+  the navigator rebuilt, with a fresh model (`Pipeline.restart`); a seek forward plays the items
+  in between into the store the model already follows. Either lands on what a straight replay
+  shows at that instant.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Any
 
 from textual.app import App
@@ -48,8 +55,9 @@ from sovwatch.pipeline import Pipeline, Update, interactive
 from sovwatch.sources.events import StreamHealth
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
-from sovwatch.views.tui.options import ReplayControl, TuiSettings
+from sovwatch.views.tui.options import Landing, ReplayControl, ReplayNavigator, TuiSettings
 from sovwatch.views.tui.palette import Palette, colour_variables
+from sovwatch.views.tui.replay_bar import position_line
 from sovwatch.views.tui.screens.help import HelpScreen, describe
 from sovwatch.views.tui.screens.main import MainScreen
 from sovwatch.views.tui.terminal_output import partial_update
@@ -59,6 +67,8 @@ from sovwatch.views.tui.widgets.keyed_table import KeyedTable
 
 SourceFactory = Callable[[], AsyncIterator[Any]]
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+SEARCHES = {"change": "state change", "failure": "failure"}
+"""Seeks that search the recording (in a thread), and what the position bar says meanwhile."""
 
 
 class Published(Message):
@@ -91,6 +101,12 @@ class SovwatchApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("space", "pause", "Pause/resume replay"),
         Binding("full_stop", "step", "Step one event", key_display="."),
+        Binding("left_square_bracket", "seek('back')", "A minute back / on", show=False),
+        Binding("right_square_bracket", "seek('forward')", "A minute back / on", show=False),
+        Binding("less_than_sign", "seek('start')", "To the start / end", show=False),
+        Binding("greater_than_sign", "seek('end')", "To the start / end", show=False),
+        Binding("n", "seek('change')", "Next state change", show=False),
+        Binding("F", "seek('failure')", "Next failure", show=False),
     ]
 
     def __init__(
@@ -103,6 +119,7 @@ class SovwatchApp(App[None]):
         replay_control: ReplayControl | None = None,
         clock: Callable[[], float] = time.time,
         started_at: float | None = None,
+        navigator: ReplayNavigator | None = None,
     ) -> None:
         """
         Args:
@@ -114,6 +131,7 @@ class SovwatchApp(App[None]):
             clock: source time (a replay passes its recording clock; tests pin it), without
                 `pipeline`.
             started_at: when the watch began (default: when the source starts), without `pipeline`.
+            navigator: in replay mode, where seeks land (with `replay_control`).
         """
         # NO_COLOR: Textual strips every colour (its NoColor filter, chosen here, rather than
         # mapping the theme to greys that can meet each other); the terminal's own foreground
@@ -132,6 +150,13 @@ class SovwatchApp(App[None]):
         )
         self.pipeline.subscribe(self)
         self.replay_control = replay_control
+        self.navigator = navigator
+        self.searching = ""
+        """What a seek in progress looks for ("failure"), while it does."""
+        self.seek_note = ""
+        """What the position bar says instead of the keys: a search in progress or its miss."""
+        self.seek_keys_shown = True
+        """Whether the position bar lists the seek keys (not in a `--cast` video)."""
         self.glyphs = glyph_sets.pick(getattr(self.settings, "ascii", None))
         self.palette = Palette.from_variables(self.get_css_variables())
         self.main = MainScreen(
@@ -145,6 +170,8 @@ class SovwatchApp(App[None]):
         self._lean_output = False
         """Whether mounting installed terminal_output's leaner screen updates (to remove them)."""
         self._shown_second = -1
+        self._landed_on: tuple[str, str, str] | None = None
+        """The release a seek landed on, selected once its snapshot is shown."""
 
     @property
     def store(self) -> Store:
@@ -191,7 +218,8 @@ class SovwatchApp(App[None]):
         ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
         self._lean_output = partial_update.install()
         self.push_screen(self.main)
-        self.run_worker(self._consume, group="source", exit_on_error=False)
+        self.main.set_class(self.navigator is not None, "replaying")
+        self._start_source()
         self.call_after_refresh(self.flush)
         if not self.is_headless:
             loop = asyncio.get_running_loop()
@@ -207,10 +235,23 @@ class SovwatchApp(App[None]):
             for sig in SIGNALS:
                 loop.remove_signal_handler(sig)
 
+    def _start_source(self) -> None:
+        self.run_worker(self._consume, group="source", exit_on_error=False)
+
     async def _consume(self) -> None:
         await self.pipeline.run(self.source_factory())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "seek" and event.worker.is_finished:
+            found = event.worker.result if event.state is WorkerState.SUCCESS else None
+            self.seek_note = "" if found else f"no {self.searching} after this"
+            self.searching = ""
+            self._show_position(self.clock())
+            if found:
+                self._land(found)
+            else:
+                self.bell()
+            return
         if event.worker.group != "source":
             return
         if event.state is WorkerState.ERROR:
@@ -254,6 +295,9 @@ class SovwatchApp(App[None]):
     def _show_published(self, message: Published) -> None:
         if message.update is not None:
             self.show_snapshot(message.update.snapshot, now=message.now)
+            if self._landed_on is not None:  # the seek's snapshot: now its row is there
+                self.main.select_release(self._landed_on)
+                self._landed_on = None
         elif int(message.now) != self._shown_second and self.main.snapshot is not None:
             with self.batch_update():
                 self.main.now = message.now
@@ -261,12 +305,34 @@ class SovwatchApp(App[None]):
                     self.main.rerender()
                 else:
                     self.main.refresh_header()
+                self._show_position(message.now)
         self._shown_second = int(message.now)
+
+    def _show_position(self, now: float) -> None:
+        """The replay's position bar (CalmStatic: written only when its text changed)."""
+        navigator, control = self.navigator, self.replay_control
+        if navigator is None or control is None:
+            return
+        started = self.pipeline.started_at
+        start = started if started is not None else navigator.start
+        self.main.show_position(
+            position_line(
+                now=now,
+                start=min(start, navigator.start),
+                end=max(navigator.end, now),
+                paused=control.paused or control.finished,
+                width=self.size.width - 2,  # the bar's padding
+                glyphs=self.glyphs,
+                note=self.seek_note,
+                keys=self.seek_keys_shown,
+            )
+        )
 
     def show_snapshot(self, snapshot: Snapshot, *, now: float) -> None:
         """Render one snapshot now (tests call it directly)."""
         with self.batch_update():
             self.main.show(snapshot, now=now, mode=self._mode(), source_error=self.source_error)
+            self._show_position(now)
         self.flushes += 1
 
     def rerender(self) -> None:
@@ -293,6 +359,8 @@ class SovwatchApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("pause", "step"):
             return self.replay_control is not None
+        if action == "seek":
+            return self.navigator is not None and self.replay_control is not None
         return True
 
     def action_help(self) -> None:
@@ -301,7 +369,7 @@ class SovwatchApp(App[None]):
         usable = [
             b
             for b in (*self.main.BINDINGS, *self.BINDINGS)
-            if isinstance(b, Binding) and self.check_action(b.action, ())
+            if isinstance(b, Binding) and self.check_action(b.action.partition("(")[0], ())
         ]
         self.push_screen(HelpScreen(describe(usable)))
 
@@ -322,3 +390,41 @@ class SovwatchApp(App[None]):
     def action_step(self) -> None:
         if self.replay_control is not None:
             self.replay_control.step()
+
+    def action_seek(self, where: str) -> None:
+        """Jump in the recording; the screen then shows what a straight replay shows there. The
+        next change or failure may need the model run over much of the recording (seconds on a
+        large one): that search runs in a thread, and the bar says what it looks for."""
+        navigator = self.navigator
+        if navigator is None or self.replay_control is None:
+            return
+        if where in SEARCHES:
+            self.searching = SEARCHES[where]
+            self.seek_note = f"looking for the next {self.searching}{self.glyphs.ellipsis}"
+            self._show_position(self.clock())
+            self.run_worker(
+                partial(navigator.land, where, self.clock()),
+                group="seek",
+                thread=True,
+                exit_on_error=False,
+            )
+            return
+        self.seek_note = ""
+        landing = navigator.land(where, self.clock())
+        if landing is not None:  # (only a search can miss)
+            self._land(landing)
+
+    def _land(self, landing: Landing) -> None:
+        control, navigator = self.replay_control, self.navigator
+        assert control is not None
+        assert navigator is not None
+        if landing.position >= control.position:
+            for item in navigator.items(control.position, landing.position):
+                self.store.apply(item)
+        else:
+            self.pipeline.restart(navigator.store_at(landing.position))
+        control.seek(landing.position, landing.at)
+        if not any(w.group == "source" and not w.is_finished for w in self.workers):
+            self._start_source()  # it had played to the end
+        self._landed_on = landing.release
+        self.pipeline.publish()  # at the landing's instant, even when no item came in between

@@ -242,9 +242,14 @@ def _container(c: ContainerHealth, glyphs: Glyphs, *, now: float) -> list[Conten
         ago = f" {age(now - finished)} ago" if finished is not None else ""
         parts.append((f"  last run: {last.reason or 'ended'} exit {last.exit_code}{ago}", "dim"))
     out = [Content.assemble(*parts)]
-    if c.message:
-        out.append(Content.assemble(("      " + c.message, "dim")))
+    for text in (c.message, last.message if last is not None else None):
+        # whole (bounded) messages: a Go panic or a stack trace keeps its lines
+        out.extend(Content.assemble(("      " + line, "dim")) for line in _lines(text))
     return out + _probes(c.probes, indent="      ")
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line for line in str(text or "").splitlines() if line.strip()]
 
 
 def _probes(probes: dict[str, ProbeStatus], *, indent: str) -> list[Content]:

@@ -230,6 +230,8 @@ class HeaderInfo:
     streams: tuple[StreamRow, ...]
     warnings: tuple[str, ...] = ()
     """Connection warnings from the snapshot's cluster (insecure-skip-tls-verify)."""
+    waiting_for: str = ""
+    """What sovwatch waits for while there is no HelmRelease (the snapshot's `waitingFor`)."""
 
     @property
     def worst_stream(self) -> StreamRow | None:
@@ -268,6 +270,7 @@ def header_info(snapshot: Snapshot | None, *, started_at: float | None = None) -
             for h in snapshot.streams
         ),
         warnings=cluster.warnings,
+        waiting_for=" ".join((snapshot.waiting_for or "").split()),
     )
 
 
