@@ -137,9 +137,14 @@ class Kubelet:
         for c in run.containers:
             if c.running and pod is not None:
                 self.event(run, pod, "Normal", "Killing", f"Stopping container {c.spec.name}", c)
-        self.sim.after(self.sim.jitter(3.0), self.sim.delete, PODS, namespace, name)
+        self.sim.after(self.sim.jitter(3.0), self._delete, run)
         for _, pvc in run.claims:
             self.sim.storage.detach(pvc, run)
+
+    def _delete(self, run: PodRun) -> None:
+        self.sim.delete(PODS, run.release.target_namespace, run.name)
+        for c in run.containers:
+            self.containers.forget_logs(run, c)
 
     # -- helpers -------------------------------------------------------------------------------------
 
