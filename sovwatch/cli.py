@@ -123,6 +123,8 @@ class Invocation:
     write_kubeconfig: Path | None = None
     verbosity: int = 0
     log_file: Path | None = None
+    no_logs: bool = False
+    """Never request `pods/log` (no excerpts in the root causes, none recorded)."""
 
 
 # -- parsers -----------------------------------------------------------------------------------
@@ -223,6 +225,11 @@ def _add_watching_flags(parser: argparse.ArgumentParser, *, record: bool) -> Non
     _add_wait_flags(parser)
     if record:
         _add_record_flag(parser)
+        parser.add_argument(
+            "--no-logs",
+            action="store_true",
+            help="never read container logs (pods/log), not even the tail of a crashed root cause",
+        )
 
 
 def _add_scenario_flags(parser: argparse.ArgumentParser, *, default_speed: str) -> None:
@@ -417,6 +424,7 @@ def parse(
         seed=getattr(args, "seed", 0),
         verbosity=args.verbose,
         log_file=args.log_file,
+        no_logs=getattr(args, "no_logs", False),
     )
 
 

@@ -31,6 +31,7 @@ from sovwatch.store.store import Store
 
 if TYPE_CHECKING:
     from sovwatch.settings import WatchSettings
+    from sovwatch.sources.log_fetcher import LogFetcher
 
 SIGPIPE_EXIT = 128 + signal.SIGPIPE
 """What a shell reports for a program whose reader went away."""
@@ -52,6 +53,8 @@ class Session:
     """Seconds of `clock` per wall-clock second (the demo's speed): rate limits stay in real time."""
     replay_control: ReplayControl | None = None
     warnings: tuple[str, ...] = ()
+    logs: LogFetcher | None = None
+    """Reads the log tails the model's root causes want (live sessions without `--no-logs`)."""
 
 
 def diagnose(message: str) -> None:
@@ -107,6 +110,7 @@ async def live_session(
     from sovwatch.kube import api, config
     from sovwatch.settings import WatchSettings
     from sovwatch.sources import live
+    from sovwatch.sources.log_fetcher import LogFetcher
 
     settings = settings or WatchSettings()
     paths = config.locate_kubeconfig(
@@ -116,6 +120,7 @@ async def live_session(
         paths, context=invocation.context, settings=settings, environ=os.environ
     )
     client = await api.connect(connection, settings=settings)
+    logs = None if invocation.no_logs else LogFetcher(client, clock=clock)
     return Session(
         source=lambda: live.stream(
             client,
@@ -123,6 +128,7 @@ async def live_session(
             namespace=invocation.namespace,
             clock=clock,
             pause_gc=30.0,  # as long as the headless loop waits for every stream to list
+            logs=logs,
         ),
         context=connection.context,
         server=connection.server,
@@ -130,6 +136,7 @@ async def live_session(
         clock=clock,
         time_scale=time_scale,
         warnings=connection.warnings,
+        logs=logs,
     )
 
 
@@ -152,7 +159,8 @@ async def replay_session(invocation: Invocation, stack: AsyncExitStack) -> Sessi
 
 def evaluator(invocation: Invocation, session: Session) -> Callable[[Store, float], dict]:
     """(store, now) -> snapshot document, kept incrementally: each call folds in only what changed
-    in that store since the previous call. One evaluator per store."""
+    in that store since the previous call, and tells the session's log fetcher which log tails
+    the root causes now want. One evaluator per store."""
     from sovwatch.model.rollout import Rollout
     from sovwatch.model.settings import ModelSettings
     from sovwatch.model.snapshot import ClusterInfo, snapshot_of
@@ -169,6 +177,8 @@ def evaluator(invocation: Invocation, session: Session) -> Callable[[Store, floa
 
     def evaluate(store: Store, now: float) -> dict:
         rollout.update(store, store.drain_changes(), now)
+        if session.logs is not None:
+            session.logs.want(rollout.log_targets(store))
         return snapshot_of(rollout, store, now=now, cluster=cluster).to_dict()
 
     return evaluate
