@@ -98,13 +98,14 @@ def read_excerpt(obj: dict) -> tuple[str, str, LogExcerpt] | None:
 
 def _run_of(c: ContainerHealth) -> bool | None:
     """previous (True), current (False) or no log worth reading (None) for one container."""
-    if c.state == "waiting" and c.last_termination is not None:
-        return True  # crashed, waiting to restart: the run that ended says why
-    if c.state == "terminated" and c.status != "Completed":
+    if c.ready or c.status == "Completed":
+        return None
+    if c.last_termination is not None and c.state in ("waiting", "running"):
+        return True  # crashed (waiting to restart, or restarted and not ready): why it ended
+    if c.state == "terminated":
         return False
-    if c.state == "running" and not c.ready and not c.init:
-        failing = any(p.state == FAILING for p in c.probes.values())
-        return False if (failing or c.restarts > 0) else None
+    if c.state == "running" and not c.init:
+        return False if any(p.state == FAILING for p in c.probes.values()) else None
     return None
 
 
