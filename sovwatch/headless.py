@@ -63,6 +63,9 @@ class HeadlessOptions:
     """Wall-clock seconds between checks when nothing arrives (time-based outcomes, sync timeout)."""
     sync_timeout: float = 30.0
     """How long to wait for every stream to list before showing what there is anyway."""
+    log_grace: float = 5.0
+    """Wall-clock seconds a decided failure waits for log tails still being read, so the summary
+    carries their decisive lines (`logs_busy`)."""
 
 
 def _names(releases: list[dict], limit: int = 5) -> str:
@@ -106,8 +109,12 @@ class HeadlessRunner:
         clock: Callable[[], float] = time.time,
         options: HeadlessOptions = HeadlessOptions(),  # noqa: B008 - frozen, shared safely
         diagnostics: TextIO = sys.stderr,
+        logs_busy: Callable[[], bool] = lambda: False,
     ):
+        """`logs_busy`: whether log tails the root causes want are still being read."""
         self._view = view
+        self._logs_busy = logs_busy
+        self._failed_at: float | None = None
         self._evaluate_fn = evaluate
         self._clock = clock
         self._options = options
@@ -238,19 +245,33 @@ class HeadlessRunner:
 
     def _check_done(self, snapshot: dict, now: float) -> None:
         """End the run when the outcome is decided, a release has stalled (no retries left: the
-        rollout cannot finish without a human), or with `fail_fast` any release fails."""
+        rollout cannot finish without a human), or with `fail_fast` any release fails. A failure
+        waits (at most `log_grace`) for log tails still being read, so its summary has them."""
         if not self._options.exit_on_done:
             return
         outcome = snapshot.get("outcome", "")
         code = OUTCOME_CODES.get(outcome)
+        give_up = ("stalled",) if not self._options.fail_fast else tuple(changes.BAD)
+        failed = code is None and any(
+            r.get("state") in give_up for r in snapshot.get("releases") or ()
+        )
+        if (failed or code not in (None, ExitCode.READY)) and self._reading_logs():
+            return  # a later evaluation concludes, with the log tails that arrived meanwhile
         if code is not None:
             self._conclude(snapshot, now, code, outcome, explain(snapshot, code))
             return
-        give_up = ("stalled",) if not self._options.fail_fast else tuple(changes.BAD)
-        if any(r.get("state") in give_up for r in snapshot.get("releases") or ()):
+        if failed:
             self._conclude(
                 snapshot, now, ExitCode.FAILED, "failed", explain(snapshot, ExitCode.FAILED)
             )
+
+    def _reading_logs(self) -> bool:
+        """True while a decided failure waits (at most `log_grace`) for log tails being read."""
+        if not self._logs_busy():
+            return False
+        if self._failed_at is None:
+            self._failed_at = time.monotonic()
+        return time.monotonic() - self._failed_at < self._options.log_grace
 
     def _source_ended(self) -> None:
         if self._ended:

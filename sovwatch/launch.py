@@ -120,7 +120,8 @@ async def live_session(
         paths, context=invocation.context, settings=settings, environ=os.environ
     )
     client = await api.connect(connection, settings=settings)
-    logs = None if invocation.no_logs else LogFetcher(client, clock=clock)
+    # `--once` prints what the watches listed; log tails come with a running watch.
+    logs = None if invocation.no_logs or invocation.once else LogFetcher(client, clock=clock)
     return Session(
         source=lambda: live.stream(
             client,
@@ -206,6 +207,7 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
             fail_fast=invocation.fail_fast,
             interval=HeadlessOptions.interval * session.time_scale,
         ),
+        logs_busy=(lambda: session.logs.busy) if session.logs is not None else (lambda: False),
     )
     async with aclosing(session.source()) as items:
         return await runner.run(items)

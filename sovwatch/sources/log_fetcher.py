@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -52,9 +53,15 @@ _DONE_LIMIT = 10_000
 Put = Callable[[SourceItem], Awaitable[None]]
 
 
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def excerpt_lines(text: str, settings: LogSettings) -> list[str]:
-    """The newest lines of `text` that fit `keep_bytes`, each cut to `keep_line_chars`; a line cut
-    by `limitBytes` (no newline at the end) is kept as it is."""
+    """The newest lines of `text` that fit `keep_bytes`, each cut to `keep_line_chars`, without
+    the colour codes many programs write to a terminal-less log (and no other control character
+    but tabs, made spaces); a line cut by `limitBytes` (no newline at the end) is kept as it is."""
+    text = _CONTROL.sub("", _ANSI.sub("", text.replace("\t", "    ")))
     lines = [line[: settings.keep_line_chars] for line in text.splitlines()]
     kept: list[str] = []
     size = 0
@@ -133,6 +140,11 @@ class LogFetcher:
         }
         if self._pending:
             self._wake.set()
+
+    @property
+    def busy(self) -> bool:
+        """Runs wanted and not read yet (waiting for budget or in flight)."""
+        return not self.forbidden and bool(self._pending or self._in_flight)
 
     async def aclose(self) -> None:
         tasks = [*self._tasks, *([self._pump] if self._pump else [])]

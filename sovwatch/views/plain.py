@@ -13,7 +13,8 @@ by the cluster is passed through as it is). What is printed:
 
 A HelmRelease in flux-system is named by its name alone (that is how the bootstrap-kit refers to
 them), any other object as `kind/namespace/name`. The summary table comes before the final outcome
-line, so `tail -1` is the verdict.
+line, so `tail -1` is the verdict; when the run did not end ready, the decisive log line and the
+newest log lines of each culprit container come between them (`log_section`).
 """
 
 from __future__ import annotations
@@ -89,6 +90,39 @@ def root_cause_text(release: dict) -> str:
     return " <- ".join(steps).strip()
 
 
+EXCERPT_LINES = 5
+"""Newest log lines the failure summary prints under each decisive line."""
+
+
+def log_section(snapshot: dict) -> list[str]:
+    """For a failed run: each culprit container's decisive log line and its newest lines, once per
+    container, naming every release it holds back.
+
+        log of pod/external-dns/external-dns-6f9-x2x container external-dns (previous run), bp-external-dns:
+          decisive: Get "http://powerdns-api...": dial tcp 10.43.112.7:8081: connect: connection refused
+          | time="2026-12-06T09:16:40Z" level=info msg="Created Kubernetes client https://10.43.0.1:443"
+          | time="2026-12-06T09:16:41Z" level=fatal msg="Get ..."
+    """
+    found: dict[tuple, tuple[dict, dict, list[str]]] = {}
+    for release in snapshot.get("releases") or ():
+        cause = release.get("rootCause") or {}
+        excerpt = cause.get("logExcerpt")
+        if not excerpt or release.get("state") == "ready":
+            continue
+        key = (cause.get("namespace"), cause.get("name"), excerpt.get("container"))
+        found.setdefault(key, (cause, excerpt, []))[2].append(release.get("name", ""))
+    lines = []
+    for cause, excerpt, releases in found.values():
+        run = "previous run" if excerpt.get("run") == "previous" else "current run"
+        lines.append(
+            f"log of {subject(cause.get('kind', ''), cause.get('namespace', ''), cause.get('name', ''))}"
+            f" container {excerpt.get('container')} ({run}), {', '.join(releases)}:"
+        )
+        lines.append(f"  decisive: {one_line(excerpt.get('decisive') or '-', 2 * MESSAGE_WIDTH)}")
+        lines += [f"  | {one_line(line)}" for line in (excerpt.get("lines") or [])[-EXCERPT_LINES:]]
+    return lines
+
+
 def _warnings(snapshot: dict) -> list[str]:
     return [" ".join(w.split()) for w in (snapshot.get("cluster") or {}).get("warnings") or ()]
 
@@ -160,7 +194,8 @@ class PlainView:
         tail = f"{clock(ts)} outcome {outcome} (exit {code}): {progress}" + (
             f"; {why}" if why else ""
         )
-        self._write(self.table(snapshot) + [tail])
+        logs = log_section(snapshot) if code else []
+        self._write(self.table(snapshot) + logs + [tail])
 
     # -- the summary table -----------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The detail pane's text for one release: everything an operator needs to act on it.
 
 Sections: the release line, the HelmRelease's own verdict and its conditions, dependsOn with each
-dependency's state, the root-cause chain, pods with readiness/liveness/startup probe state and the
+dependency's state, the root-cause chain (with the culprit container's log: its decisive line and
+newest lines), pods with readiness/liveness/startup probe state and the
 last failure, PVCs with phase and attach state, recent events and copy-pasteable next commands.
 Everything except the raw conditions comes from the snapshot; the commands are written from the
 names the model reports (the root-cause object first, then the release to reconcile).
@@ -158,7 +159,31 @@ def _root_cause(release: dict) -> list[Content]:
     chain = cause.get("chain") or " ".join(
         p for p in (cause.get("kind", ""), cause.get("name", ""), cause.get("message", "")) if p
     )
-    return [heading("Root cause"), Content.assemble(("  " + chain, "$state-waiting"))]
+    lines = [heading("Root cause"), Content.assemble(("  " + chain, "$state-waiting"))]
+    return lines + _log_excerpt(cause.get("logExcerpt"))
+
+
+EXCERPT_LINES = 12
+"""Newest lines of a log excerpt the pane shows under its decisive line (the snapshot has more)."""
+
+
+def _log_excerpt(excerpt: dict | None) -> list[Content]:
+    """The culprit container's log: the decisive line in full, then the newest lines as read."""
+    if not excerpt:
+        return []
+    run = "previous run" if excerpt.get("run") == "previous" else "current run"
+    lines = [
+        heading(
+            f"Log of {excerpt.get('container', '')} ({run}, restarts {excerpt.get('restartCount', 0)})"
+        )
+    ]
+    if excerpt.get("decisive"):
+        lines.append(Content.assemble(("  " + excerpt["decisive"], "bold $state-failed")))
+    lines += [
+        Content.assemble(("  | ", "dim"), line)
+        for line in (excerpt.get("lines") or [])[-EXCERPT_LINES:]
+    ]
+    return lines
 
 
 POD_ORDER = {State.FAILED: 0, State.STALLED: 0, State.WAITING: 1, State.PROGRESSING: 1}
