@@ -111,10 +111,11 @@ class HeadlessRunner:
         diagnostics: TextIO = sys.stderr,
         logs_busy: Callable[[], bool] = lambda: False,
     ):
-        """`logs_busy`: whether log tails the root causes want are still being read."""
+        """`logs_busy`: whether culprit containers not read yet are still being read."""
         self._view = view
         self._logs_busy = logs_busy
         self._failed_at: float | None = None
+        self._decided: tuple[ExitCode, str, str] | None = None
         self._evaluate_fn = evaluate
         self._clock = clock
         self._options = options
@@ -245,25 +246,30 @@ class HeadlessRunner:
 
     def _check_done(self, snapshot: dict, now: float) -> None:
         """End the run when the outcome is decided, a release has stalled (no retries left: the
-        rollout cannot finish without a human), or with `fail_fast` any release fails. A failure
-        waits (at most `log_grace`) for log tails still being read, so its summary has them."""
+        rollout cannot finish without a human), or with `fail_fast` any release fails. A failure,
+        once decided, stays the verdict; its summary waits (at most `log_grace`) for log tails
+        still being read, so it has their decisive lines."""
         if not self._options.exit_on_done:
             return
+        if self._decided is None:
+            self._decided = self._decision(snapshot)
+            if self._decided is None:
+                return
+        code, outcome, why = self._decided
+        if code is not ExitCode.READY and self._reading_logs():
+            return  # a later evaluation concludes, with the log tails that arrived meanwhile
+        self._conclude(snapshot, now, code, outcome, why)
+
+    def _decision(self, snapshot: dict) -> tuple[ExitCode, str, str] | None:
+        """(code, outcome, why) when the run is over, else None."""
         outcome = snapshot.get("outcome", "")
         code = OUTCOME_CODES.get(outcome)
-        give_up = ("stalled",) if not self._options.fail_fast else tuple(changes.BAD)
-        failed = code is None and any(
-            r.get("state") in give_up for r in snapshot.get("releases") or ()
-        )
-        if (failed or code not in (None, ExitCode.READY)) and self._reading_logs():
-            return  # a later evaluation concludes, with the log tails that arrived meanwhile
         if code is not None:
-            self._conclude(snapshot, now, code, outcome, explain(snapshot, code))
-            return
-        if failed:
-            self._conclude(
-                snapshot, now, ExitCode.FAILED, "failed", explain(snapshot, ExitCode.FAILED)
-            )
+            return code, outcome, explain(snapshot, code)
+        give_up = ("stalled",) if not self._options.fail_fast else tuple(changes.BAD)
+        if any(r.get("state") in give_up for r in snapshot.get("releases") or ()):
+            return ExitCode.FAILED, "failed", explain(snapshot, ExitCode.FAILED)
+        return None
 
     def _reading_logs(self) -> bool:
         """True while a decided failure waits (at most `log_grace`) for log tails being read."""

@@ -113,6 +113,8 @@ class LogFetcher:
         self._pending: dict[tuple, LogTarget] = {}
         self._in_flight: set[tuple] = set()
         self._done: OrderedDict[tuple, None] = OrderedDict()
+        self._read: set[tuple[str, str]] = set()
+        """(pod uid, container) of which some run was read."""
         self._started: deque[float] = deque()
         """Monotonic start times of the requests of the last 60 seconds."""
         self._wake = asyncio.Event()
@@ -143,8 +145,12 @@ class LogFetcher:
 
     @property
     def busy(self) -> bool:
-        """Runs wanted and not read yet (waiting for budget or in flight)."""
-        return not self.forbidden and bool(self._pending or self._in_flight)
+        """A wanted container none of whose runs has been read yet is waiting or in flight (one
+        already read has an excerpt to show; its newer runs are not worth waiting for)."""
+        if self.forbidden:
+            return False
+        wanted = [*self._pending, *self._in_flight]
+        return any((uid, container) not in self._read for uid, container, *_ in wanted)
 
     async def aclose(self) -> None:
         tasks = [*self._tasks, *([self._pump] if self._pump else [])]
@@ -222,6 +228,7 @@ class LogFetcher:
             self._in_flight.discard(key)
             self._wake.set()
         self._mark_done(key)
+        self._read.add((target.uid, target.container))
         if self._put is not None:
             await self._put(excerpt_event(target, text, self._clock(), settings))
 
