@@ -179,7 +179,7 @@ def evaluator(invocation: Invocation, session: Session) -> Callable[[Store, floa
     def evaluate(store: Store, now: float) -> dict:
         rollout.update(store, store.drain_changes(), now)
         if session.logs is not None:
-            session.logs.want(rollout.log_targets(store))
+            session.logs.want([*rollout.log_targets(store), *rollout.controller_log_targets()])
         return snapshot_of(rollout, store, now=now, cluster=cluster).to_dict()
 
     return evaluate

@@ -136,3 +136,13 @@ class LogSettings:
 
     request_timeout: float = 15.0
     """Seconds one log request may take; a kubelet that does not answer is asked again later."""
+
+    controller_tail_lines: int = 2000
+    """`tailLines` of helm-controller's log, read once for every failing release waiting for its
+    lines (its lines about one release are a few per reconcile among every release's)."""
+
+    controller_limit_bytes: int = 1024 * 1024
+    """`limitBytes` of that read (2,000 JSON lines of ~450 bytes)."""
+
+    controller_lines: int = 20
+    """helm-controller's newest lines kept per release."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from sovwatch.model.controller_log import CONTROLLER_LOG_KIND, ControllerLine, read_controller_log
 from sovwatch.model.events import EventRecord, normalize
 from sovwatch.model.flux_sources import SOURCE_KINDS, classify_source, upstream_of
 from sovwatch.model.helmrelease import classify_helmrelease, dependencies, source_of
@@ -97,6 +98,8 @@ class Intake:
     excerpts: dict[Key, dict[str, LogExcerpt]] = field(default_factory=dict)
     """Fetched container log excerpts by pod, then container (only for the pod's current uid)."""
     _excerpt_uids: dict[Key, str] = field(default_factory=dict)
+    controller_logs: dict[Key, tuple[ControllerLine, ...]] = field(default_factory=dict)
+    """helm-controller's lines about each release that was failing (`controller_log`)."""
 
     def take(self, store: Store, key: Key, work: Work) -> None:
         """Fold one changed key in; record in `work` what derived state it made stale."""
@@ -117,6 +120,15 @@ class Intake:
             return
         if kind == EXCERPT_KIND:
             self._on_excerpt(store, key, obj, work)
+            return
+        if kind == CONTROLLER_LOG_KIND:
+            release = (HR, key[1], key[2])
+            lines = read_controller_log(obj) if obj is not None else ()
+            if lines:
+                self.controller_logs[release] = lines
+            else:
+                self.controller_logs.pop(release, None)
+            work.releases.add(release)
             return
         work.objects.add(key)
         if kind == "Pod":

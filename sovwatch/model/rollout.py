@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sovwatch.model import graph
+from sovwatch.model.controller_log import ControllerLogTarget, controller_log_targets
 from sovwatch.model.events import EventRecord, normalized_for
 from sovwatch.model.index import RelationIndex
 from sovwatch.model.intake import PVC, VA, Intake, ObjectRow, Work
@@ -266,6 +267,13 @@ class Rollout:
             (self.root_causes[k] for k in sorted(self.root_causes)),
             self.pods,
             lambda k: str(((store.get(*k) or {}).get("metadata") or {}).get("uid") or ""),
+        )
+
+    def controller_log_targets(self) -> list[ControllerLogTarget]:
+        """The failed or stalled releases whose helm-controller lines are worth reading."""
+        return controller_log_targets(
+            (k, c.verdict.state, c.verdict.reason, c.verdict.message)
+            for k, c in sorted(self.releases.items())
         )
 
     def _source(self, key: Key) -> tuple[Verdict, Key | None] | None:

@@ -7,6 +7,12 @@ fetcher reads each target's run once (`previous=true` for a crashed run, with `t
 seconds, and yields each answer as a `WatchEvent` of a slim `LogExcerpt` object (the newest lines
 within `keep_bytes`): the store takes it like any object, recordings keep it and a replay shows it.
 
+For a failed or stalled release it also reads helm-controller's log (its pod found by
+`app=helm-controller` in flux-system, container `manager`) and keeps the JSON lines about that
+HelmRelease, as `flux logs --kind HelmRelease --name X` does: one read serves every release
+waiting for its lines at that moment, once per change of each release's verdict, within the same
+budget.
+
 A 403 on `pods/log` turns reading off for the session and is reported once, as the health of a
 `pods/log` stream (FORBIDDEN, "logs not readable (RBAC): ..."); the watches go on. A 400 (the
 container is gone, has no previous run, has not started) or 404 (the pod is gone) marks the run
@@ -16,6 +22,7 @@ done without a word. Anything else (a timeout, 5xx, 429) leaves it to be asked f
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -25,6 +32,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from sovwatch.kube import errors
 from sovwatch.kube.api import ApiClient
 from sovwatch.kube.pod_logs import LogRequest, read_log
+from sovwatch.model.controller_log import (
+    CONTROLLER_LOG_KIND,
+    CONTROLLER_LOG_RESOURCE,
+    ControllerLogTarget,
+    is_about,
+)
 from sovwatch.model.log_excerpts import (
     EXCERPT_API_VERSION,
     EXCERPT_KIND,
@@ -44,6 +57,10 @@ from sovwatch.sources.slimming import slim
 
 logger = logging.getLogger(__name__)
 
+FLUX_NS = "flux-system"
+CONTROLLER = "helm-controller"
+CONTROLLER_SELECTOR = "app=helm-controller"
+CONTROLLER_CONTAINER = "manager"
 LOG_STREAM = "pods/log"
 """The `resource` of the health record a 403 produces."""
 RBAC_NOTICE = "logs not readable (RBAC)"
@@ -94,6 +111,33 @@ def excerpt_event(
     return WatchEvent(EXCERPT_RESOURCE, EventType.ADDED, slim(obj), received_at)
 
 
+def lines_about(lines: Iterable[str], namespace: str, name: str) -> list[str]:
+    """helm-controller's JSON lines about one HelmRelease (what `flux logs --kind HelmRelease
+    --name NAME -n NAMESPACE` shows), cleaned like every excerpt line."""
+    about = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and is_about(record, namespace, name):
+            about.append(line)
+    return about
+
+
+def controller_log_event(
+    target: ControllerLogTarget, lines: list[str], received_at: float, settings: LogSettings
+) -> WatchEvent:
+    """The source item for helm-controller's lines about a release (see `model.controller_log`)."""
+    obj = {
+        "apiVersion": EXCERPT_API_VERSION,
+        "kind": CONTROLLER_LOG_KIND,
+        "metadata": {"namespace": target.namespace, "name": target.name},
+        "lines": excerpt_lines("\n".join(lines), settings),
+    }
+    return WatchEvent(CONTROLLER_LOG_RESOURCE, EventType.ADDED, slim(obj), received_at)
+
+
 class LogFetcher:
     """Reads wanted log tails within the budget; `start` it with where items go, `aclose` it."""
 
@@ -110,7 +154,7 @@ class LogFetcher:
         self._clock = clock
         self._monotonic = monotonic
         self._put: Put | None = None
-        self._pending: dict[tuple, LogTarget] = {}
+        self._pending: dict[tuple, LogTarget | ControllerLogTarget] = {}
         self._in_flight: set[tuple] = set()
         self._done: OrderedDict[tuple, None] = OrderedDict()
         self._read: set[tuple[str, str]] = set()
@@ -120,6 +164,8 @@ class LogFetcher:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
         self._pump: asyncio.Task | None = None
+        self._controller: str | None = None
+        """The helm-controller pod's name, once looked up."""
         self.forbidden = False
         self.requests = 0
         """Log requests sent so far (for the benchmark and tests)."""
@@ -131,7 +177,7 @@ class LogFetcher:
             self._run(), name="sovwatch-log-fetcher"
         )
 
-    def want(self, targets: Iterable[LogTarget]) -> None:
+    def want(self, targets: Iterable[LogTarget | ControllerLogTarget]) -> None:
         """The runs worth reading now; runs wanted before and no longer wanted are dropped."""
         if self.forbidden:
             return
@@ -149,7 +195,7 @@ class LogFetcher:
         already read has an excerpt to show; its newer runs are not worth waiting for)."""
         if self.forbidden:
             return False
-        wanted = [*self._pending, *self._in_flight]
+        wanted = [k for k in (*self._pending, *self._in_flight) if k[0] != CONTROLLER]
         return any((uid, container) not in self._read for uid, container, *_ in wanted)
 
     async def aclose(self) -> None:
@@ -178,11 +224,20 @@ class LogFetcher:
                         pass
                     continue
                 key, target = next(iter(self._pending.items()))
-                del self._pending[key]
-                self._in_flight.add(key)
+                if isinstance(target, ControllerLogTarget):
+                    batch = [
+                        t for t in self._pending.values() if isinstance(t, ControllerLogTarget)
+                    ]
+                    work = self._fetch_controller(batch)
+                else:
+                    batch = [target]
+                    work = self._fetch(target)
+                for t in batch:
+                    del self._pending[t.run_key]
+                    self._in_flight.add(t.run_key)
                 self._started.append(self._monotonic())
                 self.requests += 1
-                task = asyncio.get_running_loop().create_task(self._fetch(target))
+                task = asyncio.get_running_loop().create_task(work)
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
@@ -196,7 +251,6 @@ class LogFetcher:
         return self._started[0] + 60.0 - now
 
     async def _fetch(self, target: LogTarget) -> None:
-        key = target.run_key
         settings = self.settings
         request = LogRequest(
             target.namespace,
@@ -206,31 +260,101 @@ class LogFetcher:
             tail_lines=settings.tail_lines,
             limit_bytes=settings.limit_bytes,
         )
-        try:
-            text = await read_log(self.client, request, seconds=settings.request_timeout)
-        except errors.APIForbiddenError as e:
-            self._mark_done(key)
-            await self._forbid(e)
+        text = await self._read_log(request, [target.run_key], gone_is_done=True)
+        if text is None:
             return
-        except errors.APIError as e:
-            if e.status in (400, 404, 422):
-                logger.debug(
-                    "log of %s/%s %s: %s", target.namespace, target.pod, target.container, e
-                )
-                self._mark_done(key)
-            else:
-                logger.info("log of %s/%s: %s; will ask again", target.namespace, target.pod, e)
-            return
-        except (errors.TransportError, errors.BadResponseError) as e:
-            logger.info("log of %s/%s: %s; will ask again", target.namespace, target.pod, e)
-            return
-        finally:
-            self._in_flight.discard(key)
-            self._wake.set()
-        self._mark_done(key)
         self._read.add((target.uid, target.container))
         if self._put is not None:
             await self._put(excerpt_event(target, text, self._clock(), settings))
+
+    async def _fetch_controller(self, targets: list[ControllerLogTarget]) -> None:
+        """One read of helm-controller's log serves every release waiting for its lines."""
+        settings = self.settings
+        keys = [t.run_key for t in targets]
+        try:
+            pod = await self._controller_pod()
+        except (errors.APIError, errors.TransportError, errors.BadResponseError) as e:
+            logger.info("helm-controller pod: %s; will ask again", e)
+            self._settle(keys)
+            return
+        if pod is None:
+            for key in keys:
+                self._mark_done(key)  # no helm-controller to ask (Flux not installed yet)
+            self._settle(keys)
+            return
+        request = LogRequest(
+            FLUX_NS,
+            pod,
+            CONTROLLER_CONTAINER,
+            tail_lines=settings.controller_tail_lines,
+            limit_bytes=settings.controller_limit_bytes,
+        )
+        text = await self._read_log(request, keys, gone_is_done=False)
+        if text is None:
+            self._controller = None  # restarted or gone: look it up again next time
+            return
+        lines = text.splitlines()
+        for target in targets:
+            if self._put is not None:
+                about = lines_about(lines, target.namespace, target.name)
+                await self._put(
+                    controller_log_event(
+                        target, about[-settings.controller_lines :], self._clock(), settings
+                    )
+                )
+
+    async def _controller_pod(self) -> str | None:
+        """The running helm-controller pod's name (`app=helm-controller` in flux-system)."""
+        if self._controller is None:
+            found = await self.client.get_json(
+                f"/api/v1/namespaces/{FLUX_NS}/pods",
+                {"labelSelector": CONTROLLER_SELECTOR},
+                seconds=self.settings.request_timeout,
+            )
+            running = [
+                p["metadata"]["name"]
+                for p in found.get("items") or ()
+                if (p.get("status") or {}).get("phase") == "Running"
+            ]
+            self._controller = running[0] if running else None
+        return self._controller
+
+    async def _read_log(
+        self, request: LogRequest, keys: list[tuple], *, gone_is_done: bool
+    ) -> str | None:
+        """The log, with `keys` marked done; None when it could not be read (a 403 turns
+        reading off; a 400 marks them done, a 404 too when `gone_is_done`; anything else leaves
+        them to be asked for again)."""
+        where = f"{request.namespace}/{request.pod} {request.container}"
+        try:
+            text = await read_log(self.client, request, seconds=self.settings.request_timeout)
+        except errors.APIForbiddenError as e:
+            for key in keys:
+                self._mark_done(key)
+            await self._forbid(e)
+            return None
+        except errors.APIError as e:
+            if e.status in (400, 422) or (e.status == 404 and gone_is_done):
+                logger.debug("log of %s: %s", where, e)
+                for key in keys:
+                    self._mark_done(key)
+            else:
+                logger.info("log of %s: %s; will ask again", where, e)
+            return None
+        except (errors.TransportError, errors.BadResponseError) as e:
+            logger.info("log of %s: %s; will ask again", where, e)
+            return None
+        finally:
+            self._settle(keys)
+        for key in keys:
+            self._mark_done(key)
+        return text
+
+    def _settle(self, keys: list[tuple]) -> None:
+        """The requests for `keys` are over: make room for the next."""
+        for key in keys:
+            self._in_flight.discard(key)
+        self._wake.set()
 
     def _mark_done(self, key: tuple) -> None:
         self._done[key] = None

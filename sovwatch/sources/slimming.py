@@ -298,6 +298,10 @@ KINDS: Mapping[str, Mapping[str, Shape]] = {
         "restartCount": KEEP,
         "lines": [UNIQUE],  # the log text: decisive line, excerpt in the views
     },
+    "HelmControllerLog": {  # sovwatch's own: helm-controller's lines about a failing release
+        "metadata": METADATA,
+        "lines": [UNIQUE],  # model.controller_log: the detail pane, releases[].helmControllerLog
+    },
 }
 """Per kind, what is kept besides `kind` and `apiVersion`. Any other kind (a Secret or ConfigMap
 that slipped through) keeps its metadata only."""

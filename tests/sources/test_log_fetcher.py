@@ -140,7 +140,20 @@ async def watch(
 
 
 def log_requests(emulator: Emulator) -> list:
-    return [r for r in emulator.request_log if r.path.endswith("/log")]
+    """Requests for the logs of the scenario's own pods (not helm-controller's)."""
+    return [
+        r
+        for r in emulator.request_log
+        if r.path.endswith("/log") and not r.path.startswith("/api/v1/namespaces/flux-system/")
+    ]
+
+
+def controller_log_requests(emulator: Emulator) -> list:
+    return [
+        r
+        for r in emulator.request_log
+        if r.path.endswith("/log") and r.path.startswith("/api/v1/namespaces/flux-system/")
+    ]
 
 
 @pytest.fixture
@@ -317,3 +330,43 @@ def _max_overlap(records) -> int:
     """Most requests open at the same time, from their arrival times and durations."""
     spans = [(r.time, r.time + (r.duration or 0.0)) for r in records]
     return max(sum(1 for s, e in spans if s <= start < e) for start, _ in spans)
+
+
+async def test_helm_controllers_own_lines_about_a_failing_release(emulator, loki, kubeconfig_path):
+    play_until(loki, lambda: crashed_twice(loki))
+    watcher, fetcher = await watch(emulator, kubeconfig_path(emulator))
+    try:
+        await watcher.until(
+            lambda: _release(watcher, "bp-loki").get("helmControllerLog"),
+            "helm-controller's lines about bp-loki",
+        )
+        lines = _release(watcher, "bp-loki")["helmControllerLog"]
+        assert [line["msg"] for line in lines] == [
+            "HelmChart 'flux-system/flux-system-bp-loki' is not ready: latest generation of "
+            "object has not been reconciled",
+            "release not installed: no release in storage for object",
+            "running 'install' action with timeout of 5m0s",
+            "release in-sync with desired state",
+        ]
+        assert {line["level"] for line in lines} == {"info"}
+        assert all(line["ts"].endswith("Z") for line in lines)
+        (request,) = controller_log_requests(emulator)
+        assert request.path.startswith("/api/v1/namespaces/flux-system/pods/helm-controller-")
+        assert request.query["container"] == "manager"
+        assert "previous" not in request.query
+        selector = [
+            r
+            for r in emulator.request_log
+            if r.path == "/api/v1/namespaces/flux-system/pods" and not r.watch
+        ]
+        assert [r.query.get("labelSelector") for r in selector] == ["app=helm-controller"]
+        assert not fetcher.forbidden
+    finally:
+        await watcher.stop()
+
+
+def _release(watcher: Watcher, name: str) -> dict:
+    for release in watcher.snapshot.get("releases", []):
+        if release["name"] == name:
+            return release
+    return {}

@@ -38,6 +38,18 @@ class Kubelet:
 
     pod_spec = staticmethod(pod_spec)
 
+    def running_container(
+        self, namespace: str, workload: str, container: str
+    ) -> tuple[PodRun, ContainerRun] | None:
+        """A running `container` of a pod of `workload` in `namespace` (a controller's own pod)."""
+        for (ns, _), run in self._pods.items():
+            if ns != namespace or run.workload.name != workload or run.terminating:
+                continue
+            for c in run.containers:
+                if c.spec.name == container and c.running:
+                    return run, c
+        return None
+
     def is_ready(self, namespace: str, name: str) -> bool:
         run = self._pods.get((namespace, name))
         return run is not None and run.ready
