@@ -2,7 +2,7 @@
 
 Sections: the release line, the HelmRelease's own verdict and its conditions, dependsOn with each
 dependency's state, the root-cause chain (with the culprit container's log: its decisive line and
-newest lines), pods with readiness/liveness/startup probe state and the
+newest lines), helm-controller's own lines about it, pods with readiness/liveness/startup probe state and the
 last failure, PVCs with phase and attach state, recent events and copy-pasteable next commands.
 Everything except the raw conditions comes from the snapshot; the commands are written from the
 names the model reports (the root-cause object first, then the release to reconcile).
@@ -93,6 +93,7 @@ def render(
     lines += _conditions(conditions)
     lines += _dependencies(release, releases, glyphs)
     lines += _root_cause(release)
+    lines += _controller_log(release)
     lines += _pods(release, glyphs, now=now)
     lines += _volumes(release, glyphs)
     lines += _events(release, events, now=now)
@@ -183,6 +184,25 @@ def _log_excerpt(excerpt: dict | None) -> list[Content]:
         Content.assemble(("  | ", "dim"), line)
         for line in (excerpt.get("lines") or [])[-EXCERPT_LINES:]
     ]
+    return lines
+
+
+CONTROLLER_LINES = 8
+"""helm-controller's newest lines about the release the pane shows (the snapshot has more)."""
+
+
+def _controller_log(release: dict) -> list[Content]:
+    """helm-controller's own words about a release that is not ready (`flux logs` would show)."""
+    entries = release.get("helmControllerLog") or []
+    if not entries or state_of(release) is State.READY:
+        return []
+    lines = [heading("helm-controller says")]
+    for entry in entries[-CONTROLLER_LINES:]:
+        text = entry.get("msg", "") + (f": {entry['error']}" if entry.get("error") else "")
+        style = "bold $state-failed" if entry.get("level") == "error" else ""
+        lines.append(
+            Content.assemble((f"  {entry.get('ts', '')} ", "dim"), (text, style) if style else text)
+        )
     return lines
 
 
