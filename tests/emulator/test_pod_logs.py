@@ -7,6 +7,7 @@ container, a crash-looping `loki` that writes two lines per run and a quiet `sid
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 
 import pytest
@@ -246,3 +247,35 @@ async def test_kubectl_logs_follow(tls_emulator, tls_runner, kubeconfig_path, tm
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+@needs_kubectl
+async def test_kubectl_logs_of_helm_controller_are_its_json_lines(
+    tls_emulator, tls_runner, kubeconfig_path, tmp_path
+):
+    play_until(tls_runner, lambda: crashed_twice(tls_runner))
+    code, out = await kubectl(
+        kubeconfig_path(tls_emulator),
+        tmp_path,
+        "logs",
+        "-n",
+        "flux-system",
+        "deploy/helm-controller",
+        "--tail",
+        "50",
+    )
+    assert code == 0, out
+    records = [json.loads(line) for line in out.splitlines()]
+    about_loki = [
+        r for r in records if r["HelmRelease"] == {"name": "bp-loki", "namespace": "flux-system"}
+    ]
+    assert [r["msg"] for r in about_loki][-2:] == [
+        "running 'install' action with timeout of 5m0s",
+        "release in-sync with desired state",
+    ]
+    for record in about_loki:
+        assert record["level"] == "info"
+        assert record["controller"] == "helmrelease"
+        assert record["controllerKind"] == "HelmRelease"
+        assert (record["namespace"], record["name"]) == ("flux-system", "bp-loki")
+        assert len(record["reconcileID"]) == 36
