@@ -131,8 +131,9 @@ class LogSettings:
     """Log requests in flight at once."""
 
     per_minute: int = 12
-    """Log requests started in any 60 seconds (excerpts waiting for budget wait; those no longer
-    wanted by then are dropped)."""
+    """Log requests in any 60 seconds: a request holds its place from its start until 60 s after
+    it ended, so the server never sees more in any minute (excerpts waiting for a place wait;
+    those no longer wanted by then are dropped)."""
 
     request_timeout: float = 15.0
     """Seconds one log request may take; a kubelet that does not answer is asked again later."""

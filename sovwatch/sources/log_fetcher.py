@@ -159,8 +159,8 @@ class LogFetcher:
         self._done: OrderedDict[tuple, None] = OrderedDict()
         self._read: set[tuple[str, str]] = set()
         """(pod uid, container) of which some run was read."""
-        self._started: deque[float] = deque()
-        """Monotonic start times of the requests of the last 60 seconds."""
+        self._ended: deque[float] = deque()
+        """Monotonic end times of the requests that ended in the last 60 seconds."""
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
         self._pump: asyncio.Task | None = None
@@ -213,7 +213,7 @@ class LogFetcher:
             await self._wake.wait()
             self._wake.clear()
             while self._pending and not self.forbidden:
-                if len(self._in_flight) >= self.settings.concurrency:
+                if len(self._tasks) >= self.settings.concurrency:
                     break  # a finishing request wakes the pump
                 wait = self._budget_wait()
                 if wait > 0:
@@ -235,20 +235,28 @@ class LogFetcher:
                 for t in batch:
                     del self._pending[t.run_key]
                     self._in_flight.add(t.run_key)
-                self._started.append(self._monotonic())
                 self.requests += 1
                 task = asyncio.get_running_loop().create_task(work)
                 self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        self._ended.append(self._monotonic())
+        self._wake.set()
 
     def _budget_wait(self) -> float:
-        """Seconds until another request fits in the per-minute budget (0: now)."""
+        """Seconds until another request fits in the per-minute budget (0: now). A request holds
+        its place from its start until 60 s after it ended, so however late a request reaches
+        the server, no 60 s there see more than `per_minute` of them."""
         now = self._monotonic()
-        while self._started and self._started[0] <= now - 60.0:
-            self._started.popleft()
-        if len(self._started) < self.settings.per_minute:
+        while self._ended and self._ended[0] <= now - 60.0:
+            self._ended.popleft()
+        if len(self._ended) + len(self._tasks) < self.settings.per_minute:
             return 0.0
-        return self._started[0] + 60.0 - now
+        if not self._ended:
+            return 60.0  # every place is held by a request in flight; its end wakes the pump
+        return self._ended[0] + 60.0 - now
 
     async def _fetch(self, target: LogTarget) -> None:
         settings = self.settings
