@@ -51,13 +51,12 @@ class ControllerLine:
         return {"ts": self.ts, "level": self.level, "msg": self.msg, "error": self.error}
 
 
-def controller_log_targets(
-    releases: Iterable[tuple[Key, State, str, str]],
-) -> list[ControllerLogTarget]:
-    """A target per failed or stalled release, from (key, state, reason, message)."""
+def controller_log_targets(releases: Iterable[tuple[Key, State, str]]) -> list[ControllerLogTarget]:
+    """A target per failed or stalled release, from (key, state, reason): read again when the
+    state or reason changes, not when a message counts restarts."""
     return [
-        ControllerLogTarget(key[1], key[2], f"{state}|{reason}|{message}")
-        for key, state, reason, message in releases
+        ControllerLogTarget(key[1], key[2], f"{state}|{reason}")
+        for key, state, reason in releases
         if state in WANTED_STATES
     ]
 

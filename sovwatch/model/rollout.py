@@ -272,8 +272,7 @@ class Rollout:
     def controller_log_targets(self) -> list[ControllerLogTarget]:
         """The failed or stalled releases whose helm-controller lines are worth reading."""
         return controller_log_targets(
-            (k, c.verdict.state, c.verdict.reason, c.verdict.message)
-            for k, c in sorted(self.releases.items())
+            (k, c.verdict.state, c.verdict.reason) for k, c in sorted(self.releases.items())
         )
 
     def _source(self, key: Key) -> tuple[Verdict, Key | None] | None:
