@@ -10,8 +10,8 @@ within `keep_bytes`): the store takes it like any object, recordings keep it and
 For a failed or stalled release it also reads helm-controller's log (its pod found by
 `app=helm-controller` in flux-system, container `manager`) and keeps the JSON lines about that
 HelmRelease, as `flux logs --kind HelmRelease --name X` does: one read serves every release
-waiting for its lines at that moment, once per change of each release's verdict, within the same
-budget.
+waiting for its lines at that moment, read again when a release's state or reason changes, within
+the same budget.
 
 A 403 on `pods/log` turns reading off for the session and is reported once, as the health of a
 `pods/log` stream (FORBIDDEN, "logs not readable (RBAC): ..."); the watches go on. A 400 (the
