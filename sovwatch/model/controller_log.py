@@ -3,8 +3,7 @@
 For a release that is failed or stalled, `controller_log_targets` asks for helm-controller's log
 lines about it (as `flux logs --kind HelmRelease --name X -n NS` filters them); the source side
 reads helm-controller's log again when the release's state or reason changes and feeds the lines
-back as
-a `HelmControllerLog` object named after the release:
+back as a `HelmControllerLog` object named after the release:
 
     {"kind": "HelmControllerLog", "apiVersion": "sovwatch.io/v1",
      "metadata": {"namespace": "flux-system", "name": "bp-spire"},
