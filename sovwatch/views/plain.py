@@ -23,6 +23,7 @@ import time
 from typing import TextIO
 
 from sovwatch.sources.events import HealthState, StreamHealth
+from sovwatch.views.culprit_logs import culprit_logs
 from sovwatch.views.transitions import HELMRELEASE, Transition, is_rollout_level
 
 MESSAGE_WIDTH = 160
@@ -103,23 +104,16 @@ def log_section(snapshot: dict) -> list[str]:
           | time="2026-12-06T09:16:40Z" level=info msg="Created Kubernetes client https://10.43.0.1:443"
           | time="2026-12-06T09:16:41Z" level=fatal msg="Get ..."
     """
-    found: dict[tuple, tuple[dict, dict, list[str]]] = {}
-    for release in snapshot.get("releases") or ():
-        cause = release.get("rootCause") or {}
-        excerpt = cause.get("logExcerpt")
-        if not excerpt or release.get("state") == "ready":
-            continue
-        key = (cause.get("namespace"), cause.get("name"), excerpt.get("container"))
-        found.setdefault(key, (cause, excerpt, []))[2].append(release.get("name", ""))
     lines = []
-    for cause, excerpt, releases in found.values():
-        run = "previous run" if excerpt.get("run") == "previous" else "current run"
+    for culprit in culprit_logs(snapshot):
+        run = "previous run" if culprit["run"] == "previous" else "current run"
+        where = subject(culprit["kind"], culprit["namespace"], culprit["name"])
         lines.append(
-            f"log of {subject(cause.get('kind', ''), cause.get('namespace', ''), cause.get('name', ''))}"
-            f" container {excerpt.get('container')} ({run}), {', '.join(releases)}:"
+            f"log of {where} container {culprit['container']} ({run}), "
+            f"{', '.join(culprit['releases'])}:"
         )
-        lines.append(f"  decisive: {one_line(excerpt.get('decisive') or '-', 2 * MESSAGE_WIDTH)}")
-        lines += [f"  | {one_line(line)}" for line in (excerpt.get("lines") or [])[-EXCERPT_LINES:]]
+        lines.append(f"  decisive: {one_line(culprit['decisive'] or '-', 2 * MESSAGE_WIDTH)}")
+        lines += [f"  | {one_line(line)}" for line in culprit["lines"][-EXCERPT_LINES:]]
     return lines
 
 

@@ -32,7 +32,7 @@ RECORD_FIELDS = {
     "snapshot": {"type", "ts", "snapshot"},
     "transition": {"type", "ts", "kind", "namespace", "name", "from", "to", "reason", "message"},
     "stream": {"type", "ts", "resource", "state", "since", "attempt", "detail"},
-    "outcome": {"type", "ts", "outcome", "exitCode", "why", "progress"},
+    "outcome": {"type", "ts", "outcome", "exitCode", "why", "progress", "logs"},
 }
 
 
@@ -162,6 +162,10 @@ async def test_stuck_demo_json_snapshot_carries_the_decisive_log_lines():
     )  # fmt: skip
     assert result.code == 3, result.err
     final = {r["name"]: r for r in _final_snapshot(result.records())["releases"]}
+    outcome = result.records()[-1]
+    (dns,) = [c for c in outcome["logs"] if c["container"] == "external-dns"]
+    assert dns["releases"] == ["bp-external-dns"]
+    assert dns["decisive"].endswith("connect: connection refused")
     excerpt = final["bp-external-dns"]["rootCause"]["logExcerpt"]
     assert excerpt["container"] == "external-dns"
     assert excerpt["run"] == "previous"
