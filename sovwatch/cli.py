@@ -1,6 +1,9 @@
-"""Command line: flags, subcommands and validation. The only place that reads the environment.
+"""Command line: flags, subcommands and validation.
 
-kubectl-like flags turn into one frozen `Invocation`; `main` hands it to the launcher. Bad input ends
+kubectl-like flags (and `NO_COLOR`, for plain output's colour) turn into one frozen `Invocation`;
+`main` hands it to the launcher. The environment is read at the edges only: here, in the launcher
+(`KUBECONFIG`, the home folder, and `os.environ` handed to the kube layer for proxies and exec
+plugins) and in the TUI (`NO_COLOR`, the locale). Bad input ends
 here with argparse's usage line plus one sentence saying what is wrong, and exit code 2. Heavy
 imports (aiohttp, textual, the emulator) are deferred into the launcher, so `--help` and `--version`
 stay instant.
@@ -13,16 +16,20 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from sovwatch import __version__
 from sovwatch.exitcodes import ExitCode
+from sovwatch.invocation import (
+    DEFAULT_EXEC_TIMEOUT,
+    DEFAULT_FIRST_SEEN_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    Invocation,
+)
+from sovwatch.termination import interrupt_on_termination
 
 SUBCOMMANDS = ("demo", "sim", "replay")
 OUTPUTS = ("tui", "plain", "json")
-DEFAULT_TIMEOUT = 60 * 60.0
-DEFAULT_FIRST_SEEN_TIMEOUT = 15 * 60.0
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 
@@ -81,50 +88,6 @@ def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"invalid port {text!r}: use 0 (any free port) to 65535")
     return int(text)
-
-
-class StartupError(Exception):
-    """Found after parsing, before anything runs (a scenario that does not exist, a port in use);
-    `str()` is the one line to print before exiting 2."""
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """Everything the command line asked for, validated."""
-
-    command: str
-    """`watch`, `demo`, `sim` or `replay`."""
-    output: str = "plain"
-    """`tui`, `plain` or `json`, after applying the TTY default."""
-    kubeconfig: str | None = None
-    context: str | None = None
-    namespace: str | None = None
-    once: bool = False
-    exit_on_done: bool = False
-    fail_fast: bool = False
-    timeout: float = DEFAULT_TIMEOUT
-    """Seconds until the outcome becomes `timeout`; 0 disables it."""
-    first_seen_timeout: float = DEFAULT_FIRST_SEEN_TIMEOUT
-    """Seconds without any HelmRelease before the outcome becomes `flux-not-reconciling`; 0 disables."""
-    expect: int | None = None
-    record: Path | None = None
-    ascii: bool = False
-    color: bool = False
-    """Colour (ANSI) in plain output; the TUI decides its own colours."""
-    file: Path | None = None
-    """The recording to replay."""
-    speed: float | None = 1.0
-    """Playback or scenario speed factor; `math.inf` replays without waiting; None (demo only)
-    plays the scenario in about two minutes."""
-    scenario: str | None = None
-    seed: int = 0
-    port: int = 0
-    tls: bool = False
-    write_kubeconfig: Path | None = None
-    verbosity: int = 0
-    log_file: Path | None = None
-    no_logs: bool = False
-    """Never request `pods/log` (no excerpts in the root causes, none recorded)."""
 
 
 # -- parsers -----------------------------------------------------------------------------------
@@ -272,6 +235,13 @@ def watch_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "-n", "--namespace", metavar="NS", help="watch namespaced kinds in NS only (default: all)"
     )
+    group.add_argument(
+        "--exec-timeout",
+        type=parse_duration,
+        default=DEFAULT_EXEC_TIMEOUT,
+        metavar="DURATION",
+        help="how long an exec credential plugin may take before it is killed (default 2m)",
+    )
     _add_watching_flags(parser, record=True)
     return parser
 
@@ -374,6 +344,8 @@ def _check_conflicts(
         )
     if output == "tui" and args.once:
         parser.error("--once prints a snapshot; use it with -o plain or -o json, not -o tui")
+    if getattr(args, "exec_timeout", None) == 0:
+        parser.error("--exec-timeout 0 would let a plugin hang sovwatch: give a duration like 2m")
     if output == "tui" and args.exit_on_done:
         parser.error("--exit-on-done is for scripts; use it with -o plain or -o json, not -o tui")
 
@@ -424,18 +396,26 @@ def parse(
         seed=getattr(args, "seed", 0),
         verbosity=args.verbose,
         log_file=args.log_file,
+        exec_timeout=getattr(args, "exec_timeout", DEFAULT_EXEC_TIMEOUT),
         no_logs=getattr(args, "no_logs", False),
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of `sovwatch`, `python -m sovwatch` and `kubectl-sovwatch`; returns the exit code."""
+    """Entry point of `sovwatch`, `python -m sovwatch` and `kubectl-sovwatch`; returns the exit code.
+
+    SIGTERM and SIGHUP interrupt like Ctrl-C from the start (exit 130, no traceback), also while
+    the heavy modules load; once running, the launcher's event loop takes them over."""
+    interrupt_on_termination()
     try:
         invocation = parse(
             sys.argv[1:] if argv is None else argv, stdout_is_tty=sys.stdout.isatty()
         )
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else ExitCode.USAGE
-    from sovwatch import launch
+    try:
+        from sovwatch import launch
 
-    return launch.run(invocation)
+        return launch.run(invocation)
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED

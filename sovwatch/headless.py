@@ -7,8 +7,8 @@ so timestamps, durations and timeouts read as they happened. The model runs at m
 can change just because time passes: timeout, flux not reconciling).
 
 Exit codes (see `sovwatch.exitcodes`): with `exit_on_done` the loop ends as soon as the model's
-outcome is decided (ready 0, failed 1, timeout 3, flux-not-reconciling 4), or on the first failed
-or stalled release with `fail_fast` (1). A recording that ends first ends with 3 under
+outcome is decided (ready 0, failed 1, timeout 3, flux-not-reconciling 4: the one verdict of
+`model/outcome.py`), or on the first failed or stalled release with `fail_fast` (1). A recording that ends first ends with 3 under
 `exit_on_done`, else 0. Cancellation (Ctrl-C, SIGTERM, SIGHUP) prints the summary and gives 130.
 """
 
@@ -245,10 +245,10 @@ class HeadlessRunner:
         self._check_done(snapshot, now)
 
     def _check_done(self, snapshot: dict, now: float) -> None:
-        """End the run when the outcome is decided, a release has stalled (no retries left: the
-        rollout cannot finish without a human), or with `fail_fast` any release fails. A failure,
-        once decided, stays the verdict; its summary waits (at most `log_grace`) for log tails
-        still being read, so it has their decisive lines."""
+        """End the run when the model's outcome is decided (a stalled release makes it `failed`:
+        `model/outcome.py`), or with `fail_fast` as soon as any release fails. A failure, once
+        decided, stays the verdict; its summary waits (at most `log_grace`) for log tails still
+        being read, so it has their decisive lines."""
         if not self._options.exit_on_done:
             return
         if self._decided is None:
@@ -266,8 +266,9 @@ class HeadlessRunner:
         code = OUTCOME_CODES.get(outcome)
         if code is not None:
             return code, outcome, explain(snapshot, code)
-        give_up = ("stalled",) if not self._options.fail_fast else tuple(changes.BAD)
-        if any(r.get("state") in give_up for r in snapshot.get("releases") or ()):
+        if self._options.fail_fast and any(
+            r.get("state") in changes.BAD for r in snapshot.get("releases") or ()
+        ):
             return ExitCode.FAILED, "failed", explain(snapshot, ExitCode.FAILED)
         return None
 

@@ -311,6 +311,7 @@ def _workload(f: _Fields, release_name: str, version: str) -> Workload:
         component=f.str("component", ""),
         containers=inits + containers,
         volume_claims=claims,
+        image_pull_secrets=tuple(str(s) for s in f.list("imagePullSecrets")),
     )
     f.done()
     return workload
@@ -338,6 +339,7 @@ def _container(f: _Fields, image: str, *, init: bool) -> Container:
             run_for=cf.duration("runFor", 5.0),
             exit_code=cf.int("exitCode", 1),
             recover_after=_count_or_forever(cf, "recoverAfterRestarts"),
+            message=cf.str("message", ""),
         )
         cf.done()
     container = Container(

@@ -74,6 +74,9 @@ class CrashLoop:
     exit_code: int = 1
     recover_after: float = FOREVER
     """Restarts after which it stays up (`forever`: it never does)."""
+    message: str = ""
+    """What the container writes to /dev/termination-log before it exits: the kubelet puts it in
+    `state.terminated.message` (the `lastState` of the next run)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,9 @@ class Workload:
     component: str = ""
     containers: tuple[Container, ...] = ()
     volume_claims: tuple[VolumeClaim, ...] = ()
+    image_pull_secrets: tuple[str, ...] = ()
+    """`spec.imagePullSecrets`; while one is missing the kubelet says FailedToRetrieveImagePullSecret
+    and the private registry answers every pull with 401 Unauthorized."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The container runtime and the kubelet's probes: containers from image pull to Ready, or stuck.
 
 Once the kubelet has mounted a pod's volumes and started its sandbox, containers go through the
-image pull (`Pulling`/`Pulled`, `ErrImagePull` then `ImagePullBackOff`), env Secret resolution
+image pull (`Pulling`/`Pulled`, `ErrImagePull` then `ImagePullBackOff`; a missing
+`imagePullSecrets` entry gives `FailedToRetrieveImagePullSecret` and the registry's 401), env Secret resolution
 (`CreateContainerConfigError`), init containers in order, then start and probes: readiness
 failures (`Unhealthy`, container ready=false), liveness kills (`Killing`, restarts) and crashes
 (`CrashLoopBackOff` with the kubelet's 10s..5m back-off). Messages are the kubelet's own.
@@ -11,15 +12,35 @@ exit; only the current and the previous run's logs are kept, as the kubelet does
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 from sovwatch.emulator.controllers.common import digest, go_duration
 from sovwatch.emulator.controllers.log_lines import render_log_line
 from sovwatch.emulator.controllers.pods import ContainerRun, PodRun
 
 if TYPE_CHECKING:
-    from sovwatch.emulator.controllers.kubelet import Kubelet
     from sovwatch.emulator.controllers.sim import Sim
+
+
+class PodHost(Protocol):
+    """What the runtime needs of the kubelet: the pod, its events, status writes and timers."""
+
+    def pod(self, run: PodRun) -> dict | None: ...
+
+    def event(
+        self,
+        run: PodRun,
+        pod: dict,
+        type_: str,
+        reason: str,
+        message: str,
+        c: ContainerRun | None = None,
+    ) -> None: ...
+
+    def sync(self, run: PodRun) -> dict | None: ...
+
+    def later(self, run: PodRun, delay: float, fn: Callable[..., None], *args) -> None: ...
 
 
 def backoff(restarts: int) -> float:
@@ -30,7 +51,7 @@ def backoff(restarts: int) -> float:
 class ContainerRuntime:
     """The containers of the kubelet's pods; pod status is written back through the kubelet."""
 
-    def __init__(self, sim: Sim, kubelet: Kubelet) -> None:
+    def __init__(self, sim: Sim, kubelet: PodHost) -> None:
         self.sim = sim
         self.kubelet = kubelet
 
@@ -62,18 +83,43 @@ class ContainerRuntime:
             )
             self._create(run, c)
             return
+        missing = self._missing_pull_secrets(run)
+        if missing:
+            self.kubelet.event(
+                run,
+                pod,
+                "Warning",
+                "FailedToRetrieveImagePullSecret",
+                f"Unable to retrieve some image pull secrets ({', '.join(missing)}); "
+                "attempting to pull the image may not succeed.",
+            )
         self.kubelet.event(run, pod, "Normal", "Pulling", f'Pulling image "{image}"', c)
         c.pull_started = self.sim.now
         self.kubelet.later(run, self.sim.jitter(c.spec.pull_duration), self._pulled, run, c)
 
+    def _missing_pull_secrets(self, run: PodRun) -> list[str]:
+        ns = run.release.target_namespace
+        return [s for s in run.workload.image_pull_secrets if not self.sim.secret_exists(ns, s)]
+
     def _pulled(self, run: PodRun, c: ContainerRun) -> None:
         pod, image = self.kubelet.pod(run), c.spec.image
-        if self.sim.now - c.first_pull < c.spec.image_pull_fails_for:
+        unauthorized = bool(self._missing_pull_secrets(run))
+        if unauthorized or self.sim.now - c.first_pull < c.spec.image_pull_fails_for:
             c.pull_failures += 1
             error = (
                 f'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": '
                 f'failed to resolve reference "{image}": {image}: not found'
             )
+            if unauthorized:
+                registry, _, path = image.partition("/")
+                repo = path.rpartition(":")[0] or path
+                error = (
+                    f'rpc error: code = Unknown desc = failed to pull and unpack image "{image}": '
+                    f"failed to resolve reference "
+                    f'"{image}": failed to authorize: failed to fetch anonymous token: unexpected '
+                    f"status from GET request to https://{registry}/token?scope=repository%3A"
+                    f"{repo.replace('/', '%2F')}%3Apull&service={registry}: 401 Unauthorized"
+                )
             self.kubelet.event(
                 run, pod, "Warning", "Failed", f'Failed to pull image "{image}": {error}', c
             )
@@ -223,7 +269,8 @@ class ContainerRuntime:
             self._pull(run, c)
 
     def _crashed(self, run: PodRun, c: ContainerRun) -> None:
-        c.finish(self.sim.timestamp(), c.spec.crash_loop.exit_code, "Error")
+        crash = c.spec.crash_loop
+        c.finish(self.sim.timestamp(), crash.exit_code, "Error", crash.message)
         self.sim.store.logs.close(c.id)
         c.restarts += 1
         delay = backoff(c.restarts)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from sovwatch.emulator.controllers.common import FLUX_NS, digest
 
 if TYPE_CHECKING:
+    from sovwatch.emulator.controllers.kubelet import Kubelet
     from sovwatch.emulator.controllers.pods import ContainerRun, PodRun
     from sovwatch.emulator.controllers.sim import Sim
     from sovwatch.emulator.scenario_schema import Release
@@ -38,8 +39,9 @@ def _reconcile_id(*parts: object) -> str:
 class HelmControllerLog:
     """Writes helm-controller's log lines about HelmReleases."""
 
-    def __init__(self, sim: Sim) -> None:
+    def __init__(self, sim: Sim, kubelet: Kubelet) -> None:
         self.sim = sim
+        self.kubelet = kubelet
         self._manager: tuple[PodRun, ContainerRun] | None = None
         self._next_search = 0.0
 
@@ -72,7 +74,7 @@ class HelmControllerLog:
         if manager is None or manager[0].terminating or not manager[1].running:
             if self.sim.now < self._next_search:
                 return ""
-            manager = self._manager = self.sim.kubelet.running_container(
+            manager = self._manager = self.kubelet.running_container(
                 FLUX_NS, WORKLOAD, CONTAINER
             )
             if manager is None:  # not running (yet): look again a simulated second later

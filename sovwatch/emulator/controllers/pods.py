@@ -47,11 +47,12 @@ class ContainerRun:
         self.running = self.started_once = True
         self.busy = False
 
-    def finish(self, now: str, exit_code: int, reason: str) -> None:
+    def finish(self, now: str, exit_code: int, reason: str, message: str = "") -> None:
         started = self.state.get("running", {}).get("startedAt", now)
         terminated = {
             "exitCode": exit_code,
             "reason": reason,
+            **({"message": message} if message else {}),
             "startedAt": started,
             "finishedAt": now,
             "containerID": self.id,
@@ -143,6 +144,11 @@ def pod_spec(release: Release, workload: Workload) -> dict:
         "enableServiceLinks": True,
         "priority": 0,
         "securityContext": {"fsGroup": 1000},
+        **(
+            {"imagePullSecrets": [{"name": s} for s in workload.image_pull_secrets]}
+            if workload.image_pull_secrets
+            else {}
+        ),
         "initContainers": [_container_spec(c) for c in workload.containers if c.init],
         "containers": [_container_spec(c) for c in workload.containers if not c.init],
         "tolerations": [

@@ -3,18 +3,21 @@
 The GitRepository becomes Ready once its first fetch is stored. HTTP HelmRepositories are fetched
 and become Ready; OCI HelmRepositories are static objects since source-controller v1.2 and get no
 status at all, so a missing pull secret shows on the HelmChart (`AuthenticationFailed`, retried with
-controller-runtime's exponential back-off) rather than on the repository. A pulled chart is
+controller-runtime's exponential back-off) rather than on the repository. An HTTP HelmRepository that
+cannot fetch its index (`AuthenticationFailed`) has no artifact, so its HelmCharts say
+`NoSourceArtifact` ("no artifact available for HelmRepository source 'x'"). A pulled chart is
 `ChartPullSucceeded` and triggers the HelmRelease's reconcile, as the HelmChart watch does.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sovwatch.emulator.controllers.common import FLUX_NS, delete_condition, digest, set_condition
 from sovwatch.emulator.scenario_schema import Release, Repository
 
 if TYPE_CHECKING:
+    from sovwatch.emulator.controllers.events import EventRecorder
     from sovwatch.emulator.controllers.sim import Sim
 
 GIT = "gitrepositories.source.toolkit.fluxcd.io"
@@ -28,9 +31,18 @@ def chart_name(release: Release) -> str:
     return f"{release.namespace}-{release.name}"
 
 
+class ChartWatcher(Protocol):
+    """Who watches HelmCharts (helm-controller): told when a release's chart is ready."""
+
+    def chart_ready(self, release: Release) -> None: ...
+
+
 class SourceController:
-    def __init__(self, sim: Sim) -> None:
+    def __init__(self, sim: Sim, events: EventRecorder) -> None:
         self.sim = sim
+        self.events = events
+        self.helm: ChartWatcher
+        """Wired by the runner once helm-controller exists (it needs this controller first)."""
         cluster = sim.scenario.cluster
         self.revision = f"main@sha1:{digest(cluster.git_url, sim.scenario.name)[:40]}"
         """The GitRepository's artifact revision, which the Kustomization reports."""
@@ -95,7 +107,7 @@ class SourceController:
 
         obj = self.sim.update(HELMREPO, repo.namespace, repo.name, status)
         if error and obj is not None:
-            self.sim.events.record(
+            self.events.record(
                 obj, "Warning", "AuthenticationFailed", error, component=SOURCE_CONTROLLER
             )
             self.sim.after(60.0, self._reconcile_repository, repo)
@@ -141,7 +153,12 @@ class SourceController:
     def _reconcile_chart(self, release: Release) -> None:
         name = chart_name(release)
         ns = release.repository.namespace
-        error = self._auth_error(release.repository)
+        repo = release.repository
+        error = self._auth_error(repo)
+        reason = "AuthenticationFailed"
+        if error and repo.type != "oci":
+            reason = "NoSourceArtifact"
+            error = f"no artifact available for HelmRepository source '{repo.name}'"
         attempt = self._chart_attempts.get(name, 0) + 1
         self._chart_attempts[name] = attempt
 
@@ -150,8 +167,9 @@ class SourceController:
             now = self.sim.timestamp()
             if error:
                 set_condition(st, "Reconciling", "True", "ProgressingWithRetry", error, now)
-                set_condition(st, "Ready", "False", "AuthenticationFailed", error, now)
-                set_condition(st, "FetchFailed", "True", "AuthenticationFailed", error, now)
+                set_condition(st, "Ready", "False", reason, error, now)
+                if reason == "AuthenticationFailed":
+                    set_condition(st, "FetchFailed", "True", reason, error, now)
                 return
             gen = obj["metadata"]["generation"]
             msg = f"pulled '{release.chart}' chart with version '{release.version}'"
@@ -188,17 +206,15 @@ class SourceController:
         if obj is None:
             return
         if error:
-            self.sim.events.record(
-                obj, "Warning", "AuthenticationFailed", error, component=SOURCE_CONTROLLER
-            )
+            self.events.record(obj, "Warning", reason, error, component=SOURCE_CONTROLLER)
             # controller-runtime's exponential backoff, capped so a stuck chart keeps retrying visibly.
             self.sim.after(min(5.0 * 2 ** (attempt - 1), 600.0), self._reconcile_chart, release)
             return
-        self.sim.events.record(
+        self.events.record(
             obj,
             "Normal",
             "ChartPullSucceeded",
             f"pulled '{release.chart}' chart with version '{release.version}'",
             component=SOURCE_CONTROLLER,
         )
-        self.sim.helm.chart_ready(release)
+        self.helm.chart_ready(release)
