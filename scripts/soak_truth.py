@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def fingerprint_of_store(store) -> dict[tuple, str]:
     """(kind, namespace, name) -> resourceVersion of every cluster object in `store` (not the log
     excerpts sovwatch read itself: the emulator has no such objects)."""
-    from sovwatch.model.log_excerpts import EXCERPT_KIND
+    from sovwatch.sources.events import EXCERPT_KIND
 
     return {
         (kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]): obj["metadata"].get(

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from sovwatch.model.states import State
 
 Key = tuple[str, str, str]
-CONTROLLER_LOG_KIND = "HelmControllerLog"
-CONTROLLER_LOG_RESOURCE = "helmcontrollerlogs.sovwatch.io"
 WANTED_STATES = (State.FAILED, State.STALLED)
 
 
@@ -59,19 +57,6 @@ def controller_log_targets(releases: Iterable[tuple[Key, State, str]]) -> list[C
         for key, state, reason in releases
         if state in WANTED_STATES
     ]
-
-
-def is_about(record: dict, namespace: str, name: str) -> bool:
-    """Whether a helm-controller log record is about this HelmRelease (its `HelmRelease` object
-    reference, else the top-level `name`/`namespace` of a HelmRelease reconcile)."""
-    ref = record.get("HelmRelease")
-    if isinstance(ref, dict):
-        return ref.get("name") == name and ref.get("namespace") == namespace
-    return (
-        record.get("controllerKind") == "HelmRelease"
-        and record.get("name") == name
-        and record.get("namespace") == namespace
-    )
 
 
 def parse_line(line: str) -> ControllerLine | None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sovwatch.model.controller_log import CONTROLLER_LOG_KIND, ControllerLine, read_controller_log
+from sovwatch.model.controller_log import ControllerLine, read_controller_log
 from sovwatch.model.events import EventRecord, normalize
 from sovwatch.model.flux_sources import SOURCE_KINDS, classify_source, upstream_of
 from sovwatch.model.helmrelease import classify_helmrelease, dependencies, source_of
 from sovwatch.model.index import RelationIndex
 from sovwatch.model.kustomization import classify_kustomization, inventory_helmreleases
-from sovwatch.model.log_excerpts import EXCERPT_KIND, LogExcerpt, read_excerpt
+from sovwatch.model.log_excerpts import LogExcerpt, read_excerpt
 from sovwatch.model.states import Verdict
 from sovwatch.model.workloads import (
     WORKLOAD_KINDS,
@@ -28,6 +28,7 @@ from sovwatch.model.workloads import (
     ownership,
     release_claims,
 )
+from sovwatch.sources.events import CONTROLLER_LOG_KIND, EXCERPT_KIND
 from sovwatch.store.store import Store
 
 Key = tuple[str, str, str]

@@ -1,13 +1,12 @@
 """Container log excerpts in the root cause: which log to read, and what a fetched one says.
 
 A root cause that is a pod whose container crashed, restarted or runs without becoming ready is
-explained best by that container's log. `log_targets` names, for the model's current root causes,
-the one container run per pod worth reading (`previous=true` for a run that crashed); the source
-side fetches it once and feeds it back as a `LogExcerpt` object (`EXCERPT_KIND`, named
-`POD/CONTAINER` in the pod's namespace), which the model reads like any other object: the excerpt
-joins the root cause (`RootCause.log_excerpt`) and its decisive line becomes the chain's last link.
-Pods waiting for an image, a volume, a Secret or the scheduler have no log worth reading, and a
-ready or finished container is never asked about.
+explained best by that container's log. `log_target` names the one container run of such a pod
+worth reading (`previous=true` for a run that crashed); the source side fetches it once and feeds
+it back as a `LogExcerpt` object (`sources.events.EXCERPT_KIND`, named `POD/CONTAINER` in the
+pod's namespace), which the model reads like any other object (`root_cause_logs` joins it to the
+root cause). Pods waiting for an image, a volume, a Secret or the scheduler have no log worth
+reading, and a ready or finished container is never asked about.
 
 A LogExcerpt object:
 
@@ -19,28 +18,15 @@ A LogExcerpt object:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sovwatch.model.decisive_line import decisive_line
 from sovwatch.model.pod import ContainerHealth, PodHealth
 from sovwatch.model.probes import FAILING
 from sovwatch.model.states import State
 
-if TYPE_CHECKING:
-    from sovwatch.model.rootcause import RootCause
-
 Key = tuple[str, str, str]
-EXCERPT_KIND = "LogExcerpt"
-EXCERPT_API_VERSION = "sovwatch.io/v1"
-EXCERPT_RESOURCE = "logexcerpts.sovwatch.io"
-"""The `resource` of the watch events that carry excerpts (and of their recording lines)."""
-
-
-def excerpt_name(pod: str, container: str) -> str:
-    """The object name of a container's excerpt (`/` cannot occur in either name)."""
-    return f"{pod}/{container}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,42 +119,7 @@ def log_target(pod: PodHealth, uid: str) -> LogTarget | None:
     return LogTarget(pod.key[1], pod.key[2], uid, c.name, previous, c.restarts)
 
 
-def log_targets(
-    root_causes: Iterable[RootCause],
-    pods: Mapping[Key, PodHealth],
-    uid_of: Callable[[Key], str],
-) -> list[LogTarget]:
-    """One target per pod that is some release's root cause (several releases may share one)."""
-    seen: set[Key] = set()
-    out = []
-    for rc in root_causes:
-        key = (rc.cause.kind, rc.cause.namespace, rc.cause.name)
-        if key[0] != "Pod" or key in seen:
-            continue
-        seen.add(key)
-        pod = pods.get(key)
-        target = log_target(pod, uid_of(key)) if pod is not None else None
-        if target is not None:
-            out.append(target)
-    return out
-
-
 def excerpt_for(pod: PodHealth, excerpts: Mapping[str, LogExcerpt]) -> LogExcerpt | None:
     """The fetched excerpt (any run) of the container a pod's log target names, if any."""
     picked = _pick(pod)
     return excerpts.get(picked[0].name) if picked is not None else None
-
-
-def with_excerpt(
-    rc: RootCause, pods: Mapping[Key, PodHealth], excerpts: Mapping[Key, Mapping[str, LogExcerpt]]
-) -> RootCause:
-    """The root cause with its culprit container's excerpt joined, and the excerpt's decisive line
-    as the chain's last link ("... ← log: mkdir /var/loki/chunks: permission denied")."""
-    key = (rc.cause.kind, rc.cause.namespace, rc.cause.name)
-    pod = pods.get(key) if key[0] == "Pod" else None
-    found = excerpts.get(key)
-    excerpt = excerpt_for(pod, found) if pod is not None and found else None
-    if excerpt is None:
-        return rc
-    chain = (*rc.chain, f"log: {excerpt.decisive}") if excerpt.decisive else rc.chain
-    return replace(rc, log_excerpt=excerpt, chain=chain)

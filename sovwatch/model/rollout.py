@@ -33,11 +33,12 @@ from sovwatch.model.events import EventRecord, normalized_for
 from sovwatch.model.helmrelease import judge_with_source
 from sovwatch.model.index import RelationIndex
 from sovwatch.model.intake import PVC, VA, Intake, ObjectRow, Work
-from sovwatch.model.log_excerpts import LogTarget, log_targets, with_excerpt
+from sovwatch.model.log_excerpts import LogTarget
 from sovwatch.model.outcome import Outcome, decide_outcome
 from sovwatch.model.pod import PodHealth, assess_pod, claims_of
 from sovwatch.model.progress import Progress, expected_releases, summarize
 from sovwatch.model.release import ReleaseCore, assemble_release
+from sovwatch.model.root_cause_logs import log_targets, with_excerpt
 from sovwatch.model.rootcause import RootCause, blocked_by, find_root_cause
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.states import State, Verdict

@@ -28,30 +28,24 @@ import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol, runtime_checkable
 
 from sovwatch.kube import errors
 from sovwatch.kube.api import ApiClient
 from sovwatch.kube.pod_logs import LogRequest, read_log
-from sovwatch.model.controller_log import (
-    CONTROLLER_LOG_KIND,
-    CONTROLLER_LOG_RESOURCE,
-    ControllerLogTarget,
-    is_about,
-)
-from sovwatch.model.log_excerpts import (
-    EXCERPT_API_VERSION,
-    EXCERPT_KIND,
-    EXCERPT_RESOURCE,
-    LogTarget,
-    excerpt_name,
-)
 from sovwatch.settings import LogSettings
 from sovwatch.sources.events import (
+    CONTROLLER_LOG_KIND,
+    CONTROLLER_LOG_RESOURCE,
+    EXCERPT_KIND,
+    EXCERPT_RESOURCE,
+    OWN_API_VERSION,
     EventType,
     HealthState,
     SourceItem,
     StreamHealth,
     WatchEvent,
+    excerpt_name,
 )
 from sovwatch.sources.slimming import slim
 
@@ -68,6 +62,44 @@ _DONE_LIMIT = 10_000
 """Runs remembered as read (oldest forgotten first): a storm's worth, a few hundred KB at most."""
 
 Put = Callable[[SourceItem], Awaitable[None]]
+
+
+@runtime_checkable
+class LogTarget(Protocol):
+    """One container run to read (the model's `log_excerpts.LogTarget` is one)."""
+
+    namespace: str
+    pod: str
+    uid: str
+    container: str
+    previous: bool
+    restarts: int
+
+    @property
+    def run_key(self) -> tuple: ...
+
+
+class ControllerLogTarget(Protocol):
+    """helm-controller's lines about one release (the model's `controller_log` target is one)."""
+
+    namespace: str
+    name: str
+
+    @property
+    def run_key(self) -> tuple: ...
+
+
+def is_about(record: dict, namespace: str, name: str) -> bool:
+    """Whether a helm-controller log record is about this HelmRelease (its `HelmRelease` object
+    reference, else the top-level `name`/`namespace` of a HelmRelease reconcile)."""
+    ref = record.get("HelmRelease")
+    if isinstance(ref, dict):
+        return ref.get("name") == name and ref.get("namespace") == namespace
+    return (
+        record.get("controllerKind") == "HelmRelease"
+        and record.get("name") == name
+        and record.get("namespace") == namespace
+    )
 
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
@@ -96,7 +128,7 @@ def excerpt_event(
 ) -> WatchEvent:
     """The source item for a fetched log: a slim LogExcerpt object (see `model.log_excerpts`)."""
     obj = {
-        "apiVersion": EXCERPT_API_VERSION,
+        "apiVersion": OWN_API_VERSION,
         "kind": EXCERPT_KIND,
         "metadata": {
             "namespace": target.namespace,
@@ -130,7 +162,7 @@ def controller_log_event(
 ) -> WatchEvent:
     """The source item for helm-controller's lines about a release (see `model.controller_log`)."""
     obj = {
-        "apiVersion": EXCERPT_API_VERSION,
+        "apiVersion": OWN_API_VERSION,
         "kind": CONTROLLER_LOG_KIND,
         "metadata": {"namespace": target.namespace, "name": target.name},
         "lines": excerpt_lines("\n".join(lines), settings),
@@ -224,10 +256,8 @@ class LogFetcher:
                         pass
                     continue
                 key, target = next(iter(self._pending.items()))
-                if isinstance(target, ControllerLogTarget):
-                    batch = [
-                        t for t in self._pending.values() if isinstance(t, ControllerLogTarget)
-                    ]
+                if not isinstance(target, LogTarget):
+                    batch = [t for t in self._pending.values() if not isinstance(t, LogTarget)]
                     work = self._fetch_controller(batch)
                 else:
                     batch = [target]

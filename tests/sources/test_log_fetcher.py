@@ -22,10 +22,10 @@ from sovwatch.emulator.scenario_load import parse_scenario
 from sovwatch.emulator.server import Emulator
 from sovwatch.kube import api, config
 from sovwatch.launch import Session, evaluator, live_session
-from sovwatch.model.log_excerpts import EXCERPT_RESOURCE, LogTarget
+from sovwatch.model.log_excerpts import LogTarget
 from sovwatch.settings import LogSettings
 from sovwatch.sources import live
-from sovwatch.sources.events import HealthState, StreamHealth, WatchEvent
+from sovwatch.sources.events import EXCERPT_RESOURCE, HealthState, StreamHealth, WatchEvent
 from sovwatch.sources.log_fetcher import LOG_STREAM, LogFetcher
 from sovwatch.sources.recording import Recorder, RecordingReader
 from sovwatch.store.store import Store

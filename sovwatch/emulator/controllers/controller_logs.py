@@ -74,9 +74,7 @@ class HelmControllerLog:
         if manager is None or manager[0].terminating or not manager[1].running:
             if self.sim.now < self._next_search:
                 return ""
-            manager = self._manager = self.kubelet.running_container(
-                FLUX_NS, WORKLOAD, CONTAINER
-            )
+            manager = self._manager = self.kubelet.running_container(FLUX_NS, WORKLOAD, CONTAINER)
             if manager is None:  # not running (yet): look again a simulated second later
                 self._next_search = self.sim.now + 1.0
         return manager[1].id if manager is not None else ""
