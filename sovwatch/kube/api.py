@@ -96,16 +96,30 @@ class ApiClient:
         return data
 
     async def get_text(
-        self, path: str, params: Params | None = None, *, seconds: float | None = None
+        self,
+        path: str,
+        params: Params | None = None,
+        *,
+        seconds: float | None = None,
+        limit: int | None = None,
     ) -> str:
         """GET `path` and decode the text it answers as UTF-8 (undecodable bytes replaced), within
-        `seconds` (default `settings.request_timeout`): a container log."""
+        `seconds` (default `settings.request_timeout`): a container log. At most `limit` bytes
+        (default `settings.max_body_bytes`) are read, even from a server that ignores `limitBytes`;
+        the rest is dropped with the connection."""
         timeout = aiohttp.ClientTimeout(
             total=seconds or self.settings.request_timeout, connect=self.settings.connect_timeout
         )
+        limit = limit or self.settings.max_body_bytes
+        body = bytearray()
         async with self._response(path, params, client_timeout=timeout) as response:
             try:
-                body = await response.read()
+                async for chunk in response.content.iter_any():
+                    body += chunk
+                    if len(body) >= limit:
+                        del body[limit:]
+                        response.close()
+                        break
             except (aiohttp.ClientError, TimeoutError) as e:
                 raise _transport_error(e, self) from e
         return body.decode("utf-8", errors="replace")

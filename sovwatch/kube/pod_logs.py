@@ -59,8 +59,10 @@ class LogRequest:
 
 
 async def read_log(client: ApiClient, request: LogRequest, *, seconds: float | None = None) -> str:
-    """The log as it is now (UTF-8, undecodable bytes replaced)."""
-    return await client.get_text(request.path, request.params(), seconds=seconds)
+    """The log as it is now (UTF-8, undecodable bytes replaced), never more than `limit_bytes`."""
+    return await client.get_text(
+        request.path, request.params(), seconds=seconds, limit=request.limit_bytes
+    )
 
 
 @asynccontextmanager

@@ -370,3 +370,17 @@ def _release(watcher: Watcher, name: str) -> dict:
         if release["name"] == name:
             return release
     return {}
+
+
+async def test_read_log_never_takes_more_than_its_limit(emulator, loki, kubeconfig_path):
+    """Even from a server that would send more (here: no limitBytes asked of it)."""
+    from sovwatch.kube.pod_logs import LogRequest, read_log
+
+    play_until(loki, lambda: crashed_twice(loki))
+    connection = await config.load_connection((kubeconfig_path(emulator),), settings=FAST)
+    async with await api.connect(connection, settings=FAST) as client:
+        request = LogRequest("loki", "loki-0", "loki", previous=True)
+        whole = await read_log(client, request)
+        assert whole.endswith('permission denied"\n')
+        text = await client.get_text(request.path, request.params(), limit=25)
+    assert text == whole[:25]
