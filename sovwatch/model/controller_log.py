@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sovwatch.model.states import State
+from sovwatch.untrusted import neutralise
 
 Key = tuple[str, str, str]
 WANTED_STATES = (State.FAILED, State.STALLED)
@@ -66,11 +67,11 @@ def parse_line(line: str) -> ControllerLine | None:
         return None
     if not isinstance(record, dict):
         return None
-    return ControllerLine(
-        ts=str(record.get("ts") or ""),
-        level=str(record.get("level") or ""),
-        msg=str(record.get("msg") or ""),
-        error=str(record.get("error") or ""),
+    return ControllerLine(  # decoding JSON can bring back controls the gate escaped: gate again
+        ts=neutralise(str(record.get("ts") or "")),
+        level=neutralise(str(record.get("level") or "")),
+        msg=neutralise(str(record.get("msg") or "")),
+        error=neutralise(str(record.get("error") or "")),
     )
 
 

@@ -23,6 +23,8 @@ import json
 import re
 from collections.abc import Sequence
 
+from sovwatch.untrusted import neutralise
+
 _TIME_PREFIX = re.compile(
     r"^\s*(?:\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d| UTC)?\]?\s+)"
 )
@@ -51,12 +53,14 @@ _ERROR_KEYS = ("error", "err", "exception", "stacktrace")
 
 
 def decisive_line(lines: Sequence[str]) -> str:
-    """The rendered decisive line of `lines` (oldest first); "" when every line is empty."""
+    """The rendered decisive line of `lines` (oldest first); "" when every line is empty. The
+    lines have passed the untrusted-text gate; decoding JSON or logfmt quoting can bring back
+    the controls it escaped (`\u001b`), so the result passes it again."""
     best: tuple[int, int, str] | None = None
     for index, weight, text in _candidates(lines):
         if best is None or weight >= best[0]:
             best = (weight, index, text)
-    return best[2] if best is not None else ""
+    return neutralise(best[2]) if best is not None else ""
 
 
 def _candidates(lines: Sequence[str]):

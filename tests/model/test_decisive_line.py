@@ -141,3 +141,16 @@ def test_an_error_outweighs_later_info_lines_with_alarming_words():
         '{"level":"info","msg":"retrying after error"}',
     ]
     assert decisive_line(lines) == 'reconcile failed: secret "gitea-admin" not found'
+
+
+def test_controls_decoded_from_json_or_logfmt_quoting_are_neutralised_again():
+    """The gate escaped the raw line; `\\u001b` inside JSON decodes back to ESC, so again."""
+    lines = [
+        '{"level":"error","msg":"boom \\u001b]52;c;ZXZpbA==\\u0007","error":"x"}',
+        'level=error msg="bad \\u001b[2J"',
+    ]
+    for line in lines:
+        decisive = decisive_line([line])
+        assert "\x1b" not in decisive
+        assert "\x07" not in decisive
+        assert "␛" in decisive

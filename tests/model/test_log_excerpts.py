@@ -148,3 +148,13 @@ def test_read_excerpt_judges_the_decisive_line():
         "decisive": "error running loki: mkdir /var/loki/chunks: permission denied",
     }
     assert read_excerpt({**obj, "lines": "not a list"}) is None
+
+
+def test_controller_lines_are_neutralised_after_decoding():
+    from sovwatch.model.controller_log import parse_line
+
+    line = parse_line(
+        '{"level":"error","ts":"t","msg":"Reconciler error","error":"\\u001b]52;c;ZXZpbA==\\u0007"}'
+    )
+    assert "\x1b" not in line.error
+    assert line.error.startswith("␛]52;c;ZXZpbA==")
