@@ -1,9 +1,10 @@
 """The detail pane's text for one release: everything an operator needs to act on it.
 
 Sections: the release line, the HelmRelease's own verdict and its conditions, dependsOn with each
-dependency's state, the root-cause chain (with the culprit container's log: its decisive line and
-newest lines), helm-controller's own lines about it, pods with readiness/liveness/startup probe state and the
-last failure, PVCs with phase and attach state, recent events and copy-pasteable next commands.
+dependency's state, the root-cause chain (ending with the culprit container's decisive log line),
+pods with readiness/liveness/startup probe state and the last failure, PVCs with phase and attach
+state, the culprit container's log and helm-controller's own lines about the release, recent
+events and copy-pasteable next commands.
 Everything except the raw conditions comes from the snapshot; the commands are written from the
 names the model reports (the root-cause object first, then the release to reconcile).
 """
@@ -93,9 +94,10 @@ def render(
     lines += _conditions(conditions)
     lines += _dependencies(release, releases, glyphs)
     lines += _root_cause(release)
-    lines += _controller_log(release)
     lines += _pods(release, glyphs, now=now)
     lines += _volumes(release, glyphs)
+    lines += _log_excerpt((release.get("rootCause") or {}).get("logExcerpt"), release)
+    lines += _controller_log(release)
     lines += _events(release, events, now=now)
     lines.append(heading("Next"))
     lines += [Content(f"  {command}") for command in next_commands(release, names)]
@@ -160,17 +162,17 @@ def _root_cause(release: dict) -> list[Content]:
     chain = cause.get("chain") or " ".join(
         p for p in (cause.get("kind", ""), cause.get("name", ""), cause.get("message", "")) if p
     )
-    lines = [heading("Root cause"), Content.assemble(("  " + chain, "$state-waiting"))]
-    return lines + _log_excerpt(cause.get("logExcerpt"))
+    return [heading("Root cause"), Content.assemble(("  " + chain, "$state-waiting"))]
 
 
 EXCERPT_LINES = 12
 """Newest lines of a log excerpt the pane shows under its decisive line (the snapshot has more)."""
 
 
-def _log_excerpt(excerpt: dict | None) -> list[Content]:
-    """The culprit container's log: the decisive line in full, then the newest lines as read."""
-    if not excerpt:
+def _log_excerpt(excerpt: dict | None, release: dict) -> list[Content]:
+    """The culprit container's log (after the pods: the root cause's chain already ends with its
+    decisive line): the decisive line in full, then the newest lines as read."""
+    if not excerpt or not excerpt.get("lines") or state_of(release) is State.READY:
         return []
     run = "previous run" if excerpt.get("run") == "previous" else "current run"
     lines = [
