@@ -22,10 +22,11 @@ import pytest
 from sovwatch.emulator.server import Emulator
 from sovwatch.emulator.status import expired
 from tests.cli.cli_helpers import ROOT, env, spawn
+from tests.emulator.helpers import install_flux_crds
 from tests.kube.kube_helpers import live_members, shell_exec_user
 from tests.sources.fault_front import FaultFront
 from tests.trust.trust_helpers import DEEP_JSON, EndlessAnswer, Running, serving, silent_server
-from tests.trust.trust_objects import HR, helmrelease, install_flux_crds
+from tests.trust.trust_objects import HR, helmrelease
 
 MiB = 1024 * 1024
 RSS_LIMIT = 250 * 1000 * 1000
