@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
@@ -56,6 +57,9 @@ class HeadlessOptions:
     """Print one snapshot when every stream has listed, then exit 0."""
     exit_on_done: bool = False
     fail_fast: bool = False
+    log_grace: float = 5.0
+    """Wall-clock seconds a decided failure waits for log tails still being read, so the summary
+    carries their decisive lines (`logs_busy`)."""
 
 
 def _names(releases: list[ReleaseView], limit: int = 5) -> str:
@@ -97,9 +101,14 @@ class HeadlessRunner:
         pipeline: Pipeline,
         options: HeadlessOptions = HeadlessOptions(),  # noqa: B008 - frozen, shared safely
         diagnostics: TextIO = sys.stderr,
+        logs_busy: Callable[[], bool] = lambda: False,
     ):
+        """`logs_busy`: whether culprit containers not read yet are still being read."""
         self._view = view
         self.pipeline = pipeline
+        self._logs_busy = logs_busy
+        self._failed_at: float | None = None
+        self._decided: tuple[ExitCode, str, str] | None = None
         self._options = options
         self._diagnostics = diagnostics
         self._last: Snapshot | None = None
@@ -185,20 +194,39 @@ class HeadlessRunner:
 
     def _check_done(self, snapshot: Snapshot, now: float) -> None:
         """End the run when the model's outcome is decided (a stalled release makes it `failed`:
-        `model/outcome.py`), or with `fail_fast` as soon as any release fails."""
+        `model/outcome.py`), or with `fail_fast` as soon as any release fails. A failure, once
+        decided, stays the verdict; its summary waits (at most `log_grace`) for log tails still
+        being read, so it has their decisive lines."""
         if not self._options.exit_on_done:
             return
+        if self._decided is None:
+            self._decided = self._decision(snapshot)
+            if self._decided is None:
+                return
+        code, outcome, why = self._decided
+        if code is not ExitCode.READY and self._reading_logs():
+            return  # a later evaluation concludes, with the log tails that arrived meanwhile
+        self._conclude(snapshot, now, code, outcome, why)
+
+    def _decision(self, snapshot: Snapshot) -> tuple[ExitCode, str, str] | None:
+        """(code, outcome, why) when the run is over, else None."""
         outcome = snapshot.outcome
         code = OUTCOME_CODES.get(outcome)
         if code is not None:
-            self._conclude(snapshot, now, code, outcome, explain(snapshot, code))
-            return
+            return code, outcome, explain(snapshot, code)
         if self._options.fail_fast and any(
             r.verdict.state in changes.BAD for r in snapshot.releases
         ):
-            self._conclude(
-                snapshot, now, ExitCode.FAILED, "failed", explain(snapshot, ExitCode.FAILED)
-            )
+            return ExitCode.FAILED, "failed", explain(snapshot, ExitCode.FAILED)
+        return None
+
+    def _reading_logs(self) -> bool:
+        """True while a decided failure waits (at most `log_grace`) for log tails being read."""
+        if not self._logs_busy():
+            return False
+        if self._failed_at is None:
+            self._failed_at = time.monotonic()
+        return time.monotonic() - self._failed_at < self._options.log_grace
 
     def _finish(self, code: ExitCode, why: str) -> None:
         """End without a decided outcome (source ended, interrupted): report the model's word."""

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from sovwatch.model.settings import ModelSettings
     from sovwatch.navigation import Navigator
     from sovwatch.settings import WatchSettings
+    from sovwatch.sources.log_fetcher import LogFetcher
     from sovwatch.views.tui.app import SovwatchApp
 
 SIGPIPE_EXIT = 128 + signal.SIGPIPE
@@ -64,6 +65,8 @@ class Session:
     tape: Tape | None = None
     """The recording, in a replay."""
     warnings: tuple[str, ...] = ()
+    logs: LogFetcher | None = None
+    """Reads the log tails the model's root causes want (live sessions without `--no-logs`)."""
 
 
 def diagnose(message: str) -> None:
@@ -105,6 +108,7 @@ async def live_session(
     from sovwatch.kube import api, config
     from sovwatch.settings import WatchSettings
     from sovwatch.sources import live
+    from sovwatch.sources.log_fetcher import LogFetcher
 
     settings = settings or WatchSettings(exec_timeout=invocation.exec_timeout)
     paths = config.locate_kubeconfig(
@@ -114,6 +118,8 @@ async def live_session(
         paths, context=invocation.context, settings=settings, environ=os.environ
     )
     client = await api.connect(connection, settings=settings)
+    # `--once` prints what the watches listed; log tails come with a running watch.
+    logs = None if invocation.no_logs or invocation.once else LogFetcher(client, clock=clock)
     return Session(
         source=lambda: live.stream(
             client,
@@ -121,6 +127,7 @@ async def live_session(
             namespace=invocation.namespace,
             clock=clock,
             pause_gc=30.0,  # as long as the headless loop waits for every stream to list
+            logs=logs,
         ),
         context=connection.context,
         server=connection.server,
@@ -128,6 +135,7 @@ async def live_session(
         clock=clock,
         time_scale=time_scale,
         warnings=connection.warnings,
+        logs=logs,
     )
 
 
@@ -169,7 +177,8 @@ def model_settings(invocation: Invocation) -> ModelSettings:
 
 def pipeline_of(invocation: Invocation, session: Session, coalescing: Coalescing) -> Pipeline:
     """The session's one store, rollout model and coalescing, with the model's settings from the
-    command line."""
+    command line; each model run tells the session's log fetcher which log tails the root causes
+    now want."""
     from sovwatch.model.snapshot import ClusterInfo
 
     return Pipeline(
@@ -180,6 +189,7 @@ def pipeline_of(invocation: Invocation, session: Session, coalescing: Coalescing
         started_at=session.started,
         clock=session.clock,
         coalescing=coalescing,
+        logs=session.logs,
     )
 
 
@@ -203,6 +213,7 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
             exit_on_done=invocation.exit_on_done,
             fail_fast=invocation.fail_fast,
         ),
+        logs_busy=(lambda: session.logs.busy) if session.logs is not None else (lambda: False),
     )
     async with aclosing(session.source()) as items:
         return await runner.run(items)

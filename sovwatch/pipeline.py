@@ -27,10 +27,12 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from sovwatch.model.controller_log import ControllerLogTarget
+from sovwatch.model.log_excerpts import LogTarget
 from sovwatch.model.rollout import Rollout
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import ClusterInfo, Snapshot, snapshot_of
@@ -103,6 +105,14 @@ class Subscriber(Protocol):
         """The source ended (after the last update)."""
 
 
+class LogReader(Protocol):
+    """Reads the log tails the model's root causes want (`sources.log_fetcher.LogFetcher`); what it
+    reads comes back through the source."""
+
+    def want(self, targets: Iterable[LogTarget | ControllerLogTarget]) -> None:
+        """The runs worth reading now."""
+
+
 class Pipeline:
     """A session's store, model and coalescing; `await run(items)` feeds it until the source ends."""
 
@@ -114,14 +124,16 @@ class Pipeline:
         started_at: float | None = None,
         clock: Callable[[], float] = time.time,
         coalescing: Coalescing = HEADLESS,
+        logs: LogReader | None = None,
     ) -> None:
         """`started_at` is when the watch began (the origin of `--timeout`): the clock's first
-        reading if not given."""
+        reading if not given. `logs` learns after each model run which log tails are wanted."""
         self.store = Store()
         self.rollout = Rollout(settings=settings or ModelSettings(), started_at=started_at)
         self.cluster = cluster or ClusterInfo()
         self.clock = clock
         self.coalescing = coalescing
+        self.logs = logs
         self.latest: Snapshot | None = None
         """The last published snapshot."""
         self.synced = False
@@ -223,10 +235,13 @@ class Pipeline:
         """Run the model now (folding in only what changed) without publishing."""
         self._cancel_pending()
         now = self.now()
-        self.rollout.update(self.store, self.store.drain_changes(), now)
+        rollout = self.rollout
+        rollout.update(self.store, self.store.drain_changes(), now)
+        if self.logs is not None:
+            self.logs.want([*rollout.log_targets(self.store), *rollout.controller_log_targets()])
         self.last_run, self._last_revision = now, self.store.revision
         self._last_run_wall = time.monotonic()
-        return snapshot_of(self.rollout, self.store, now=now, cluster=self.cluster)
+        return snapshot_of(rollout, self.store, now=now, cluster=self.cluster)
 
     def now(self) -> float:
         """Source time: the clock, but never before the newest item applied (an instant replay's

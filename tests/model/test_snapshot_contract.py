@@ -3,7 +3,8 @@
 The README ("The snapshot contract") lists every field of `sovwatch.snapshot/v1`, with the keys of
 each nested object in braces. The document checked against it is a real one: the `stuck` scenario
 at minute 40 (pods crash-looping with probes and previous terminations, a Multi-Attach volume,
-root causes, a stalled release, warnings), every stream live. The typed side: each field of
+root causes with their containers' log tails, helm-controller's lines about a stalled release,
+warnings), every stream live. The typed side: each field of
 `Snapshot`, `Progress` and `ClusterInfo` appears in the document under its camelCase name.
 """
 
@@ -103,7 +104,7 @@ def check(values: list, keys: dict[str, str | None], where: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def document() -> dict:
-    store = store_at("stuck", AT)
+    store = store_at("stuck", AT, logs=True)
     for resource in ("pods", "helmreleases.helm.toolkit.fluxcd.io"):
         store.apply(StreamHealth(resource, HealthState.LIVE, since=START + 1))
     return build_snapshot(store, now=START + AT).to_dict()

@@ -24,7 +24,7 @@ FIELDS = {
     "snapshot": {"type", "ts", "snapshot"},
     "transition": {"type", "ts", "kind", "namespace", "name", "from", "to", "reason", "message"},
     "stream": {"type", "ts", "resource", "state", "since", "attempt", "detail"},
-    "outcome": {"type", "ts", "outcome", "exitCode", "why", "progress"},
+    "outcome": {"type", "ts", "outcome", "exitCode", "why", "progress", "logs"},
 }
 
 
@@ -90,6 +90,7 @@ def test_a_rollout_as_records():
         "exitCode": 0,
         "why": "",
         "progress": final.to_dict()["progress"],
+        "logs": [],
     }
 
 

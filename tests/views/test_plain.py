@@ -9,16 +9,21 @@ from dataclasses import replace
 
 import pytest
 
-from sovwatch.model.snapshot import Snapshot
+from sovwatch.model.log_excerpts import LogExcerpt
+from sovwatch.model.rootcause import Cause, RootCause
+from sovwatch.model.snapshot import ReleaseView, Snapshot
+from sovwatch.model.states import State
 from sovwatch.sources.events import HealthState, StreamHealth
 from sovwatch.views.plain import PlainView
 from sovwatch.views.transitions import diff
 from tests.views.view_snapshots import (
+    HR,
     T0,
     cilium,
     grafana_blocked,
     loki,
     pod_object,
+    release,
     reworded,
     snapshot,
     stream,
@@ -203,7 +208,9 @@ def test_once_prints_the_table_with_streams_that_are_not_live():
 def test_says_what_it_waits_for_until_the_first_release():
     """Before Flux's CRDs exist, then before the first HelmRelease: one line each, then silence."""
     out = io.StringIO()
-    absent = replace(snapshot([]), waiting_for="waiting for Flux: HelmRelease CRD not installed yet")
+    absent = replace(
+        snapshot([]), waiting_for="waiting for Flux: HelmRelease CRD not installed yet"
+    )
     empty = replace(snapshot([]), waiting_for="no HelmReleases yet")
     first = replace(snapshot([cilium()]), waiting_for=None)
     _play(PlainView(out), [absent, absent, empty, first])
@@ -222,3 +229,52 @@ def test_summary_of_an_empty_cluster_says_what_it_waits_for():
     assert "waiting for Flux: HelmRelease CRD not installed yet" in PlainView(io.StringIO()).table(
         doc
     )
+
+
+def _failing_with_log(name: str, cause: str, excerpt: LogExcerpt | None) -> ReleaseView:
+    root = RootCause(
+        Cause("Pod", "spire-system", cause, State.FAILED, "CrashLoopBackOff", ""),
+        (name, f"pod spire-system/{cause} CrashLoopBackOff"),
+        ((HR, "flux-system", name),),
+        excerpt,
+    )
+    return release(
+        name,
+        "failed" if excerpt else "waiting",
+        reason="CrashLoopBackOff",
+        message="",
+        root_cause=root,
+    )
+
+
+def test_a_failed_run_prints_each_culprit_log_once_before_the_verdict():
+    excerpt = LogExcerpt(
+        container="spire-controller-manager",
+        previous=True,
+        restarts=5,
+        lines=tuple(f'{{"level":"info","msg":"line {i}"}}' for i in range(8)),
+        decisive='unable to create controller: no matches for kind "ClusterSPIFFEID"',
+    )
+    releases = [
+        _failing_with_log("bp-spire", "spire-server-0", excerpt),
+        _failing_with_log("bp-openbao", "spire-server-0", excerpt),
+    ]
+    out = io.StringIO()
+    document = snapshot(releases, outcome="failed")
+    PlainView(out).finished(document, outcome="failed", code=1, why="", ts=T0)
+    lines = out.getvalue().splitlines()
+    at = lines.index(
+        "log of pod/spire-system/spire-server-0 container spire-controller-manager "
+        "(previous run), bp-spire, bp-openbao:"
+    )
+    assert lines[at + 1] == (
+        '  decisive: unable to create controller: no matches for kind "ClusterSPIFFEID"'
+    )
+    assert lines[at + 2 : at + 7] == [
+        f'  | {{"level":"info","msg":"line {i}"}}' for i in range(3, 8)
+    ]
+    assert lines[at + 7].startswith("12:")
+    assert " outcome failed (exit 1)" in lines[at + 7]
+    ready = io.StringIO()
+    PlainView(ready).finished(document, outcome="ready", code=0, why="", ts=T0)
+    assert "log of " not in ready.getvalue()

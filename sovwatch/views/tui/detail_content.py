@@ -1,8 +1,10 @@
 """The detail pane's text for one release: everything an operator needs to act on it.
 
 Sections: the release line, the HelmRelease's own verdict and its conditions, dependsOn with each
-dependency's state, the root-cause chain, pods with readiness/liveness/startup probe state and the
-last failure, PVCs with phase and attach state, recent events and copy-pasteable next commands.
+dependency's state, the root-cause chain (ending with the culprit container's decisive log line),
+pods with readiness/liveness/startup probe state and the last failure, PVCs with phase and attach
+state, the culprit container's log and helm-controller's own lines about the release, recent
+events and copy-pasteable next commands.
 Everything except the raw conditions comes from the snapshot; the commands are written from the
 names the model reports (the root-cause object first, then the release to reconcile).
 """
@@ -98,6 +100,8 @@ def render(
     lines += _root_cause(release)
     lines += _pods(release, glyphs, now=now)
     lines += _volumes(release, glyphs)
+    lines += _log_excerpt(release)
+    lines += _controller_log(release)
     lines += _events(release, events, now=now)
     lines.append(heading("Next"))
     lines += [Content(f"  {command}") for command in next_commands(release, names)]
@@ -164,6 +168,41 @@ def _root_cause(release: ReleaseView) -> list[Content]:
     cause = root.cause
     chain = root.text or " ".join(p for p in (cause.kind, cause.name, cause.message) if p)
     return [heading("Root cause"), Content.assemble(("  " + chain, "$state-waiting"))]
+
+
+EXCERPT_LINES = 12
+"""Newest lines of a log excerpt the pane shows under its decisive line (the snapshot has more)."""
+
+
+def _log_excerpt(release: ReleaseView) -> list[Content]:
+    """The culprit container's log (after the pods: the root cause's chain already ends with its
+    decisive line): the decisive line in full, then the newest lines as read."""
+    excerpt = release.root_cause.log_excerpt if release.root_cause else None
+    if excerpt is None or not excerpt.lines or release.verdict.state is State.READY:
+        return []
+    run = "previous run" if excerpt.previous else "current run"
+    lines = [heading(f"Log of {excerpt.container} ({run}, restarts {excerpt.restarts})")]
+    if excerpt.decisive:
+        lines.append(Content.assemble(("  " + excerpt.decisive, "bold $state-failed")))
+    lines += [Content.assemble(("  | ", "dim"), line) for line in excerpt.lines[-EXCERPT_LINES:]]
+    return lines
+
+
+CONTROLLER_LINES = 8
+"""helm-controller's newest lines about the release the pane shows (the snapshot has more)."""
+
+
+def _controller_log(release: ReleaseView) -> list[Content]:
+    """helm-controller's own words about a release that is not ready (`flux logs` would show)."""
+    entries = release.controller_log
+    if not entries or release.verdict.state is State.READY:
+        return []
+    lines = [heading("helm-controller says")]
+    for entry in entries[-CONTROLLER_LINES:]:
+        text = entry.msg + (f": {entry.error}" if entry.error else "")
+        style = "bold $state-failed" if entry.level == "error" else ""
+        lines.append(Content.assemble((f"  {entry.ts} ", "dim"), (text, style) if style else text))
+    return lines
 
 
 POD_ORDER = {State.FAILED: 0, State.STALLED: 0, State.WAITING: 1, State.PROGRESSING: 1}

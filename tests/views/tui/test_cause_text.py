@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sovwatch.model.log_excerpts import LogExcerpt
 from sovwatch.model.rootcause import Cause, RootCause
 from sovwatch.model.states import State
 from sovwatch.views.tui.cause_text import ShortCause, cause_of, shared_prefix
@@ -197,3 +198,45 @@ def test_cause_of(obj, expected):
 )
 def test_shared_prefix(names, expected):
     assert shared_prefix(names) == expected
+
+
+SPIRE_LOG = ShortCause(
+    blocker="bp-spire",
+    reason="CrashLoopBackOff",
+    subject="spire-server-0",
+    log='unable to create controller: no matches for kind "ClusterSPIFFEID"',
+)
+
+
+@pytest.mark.parametrize(
+    ("width", "expected"),
+    [
+        (
+            120,
+            "← bp-spire: CrashLoopBackOff spire-server-0: unable to create controller: "
+            'no matches for kind "ClusterSPIFFEID"',
+        ),
+        (75, "← bp-spire: CrashLoopBackOff spire-server-0: unable to create controller: …"),
+        (64, "← bp-spire: CrashLoop spire-server-0: unable to create controll…"),
+        (57, "← bp-spire: CrashLoopBackOff spire-server-0"),
+        (31, "← bp-spire: CrashLoop spire-se…"),
+    ],
+    ids=["whole", "log-cut", "short-reason-keeps-the-log", "log-dropped", "80-columns"],
+)
+def test_fit_with_the_decisive_log_line(width, expected):
+    text = SPIRE_LOG.fit(width, UTF8)
+    assert text == expected
+    assert len(text) <= width
+
+
+def test_cause_of_carries_the_decisive_line():
+    root = RootCause(
+        Cause("Pod", "spire-system", "spire-server-0", State.FAILED, "CrashLoopBackOff", ""),
+        ("bp-spire", "pod spire-system/spire-server-0 CrashLoopBackOff"),
+        ((HR, "flux-system", "bp-spire"),),
+        LogExcerpt(container="c", previous=True, restarts=3, lines=("boom",), decisive="boom"),
+    )
+    spire = view_release(
+        "bp-spire", "failed", reason="CrashLoopBackOff", message="", root_cause=root
+    )
+    assert cause_of(spire, frozenset({"bp-spire"})).log == "boom"
