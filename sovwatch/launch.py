@@ -31,6 +31,7 @@ from sovwatch.store.store import Store
 
 if TYPE_CHECKING:
     from sovwatch.settings import WatchSettings
+    from sovwatch.sources.events import LogStreams
     from sovwatch.sources.log_fetcher import LogFetcher
 
 SIGPIPE_EXIT = 128 + signal.SIGPIPE
@@ -55,6 +56,8 @@ class Session:
     warnings: tuple[str, ...] = ()
     logs: LogFetcher | None = None
     """Reads the log tails the model's root causes want (live sessions without `--no-logs`)."""
+    log_streams: LogStreams | None = None
+    """Opens container logs for the TUI's log view (live sessions without `--no-logs`)."""
 
 
 def diagnose(message: str) -> None:
@@ -111,6 +114,7 @@ async def live_session(
     from sovwatch.settings import WatchSettings
     from sovwatch.sources import live
     from sovwatch.sources.log_fetcher import LogFetcher
+    from sovwatch.sources.log_streams import LiveLogStreams
 
     settings = settings or WatchSettings()
     paths = config.locate_kubeconfig(
@@ -138,6 +142,7 @@ async def live_session(
         time_scale=time_scale,
         warnings=connection.warnings,
         logs=logs,
+        log_streams=None if invocation.no_logs else LiveLogStreams(client),
     )
 
 
@@ -229,6 +234,7 @@ async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
         snapshotter=evaluator(invocation, session),
         clock=session.clock,
         started_at=session.started,
+        log_streams=session.log_streams,
     )
     await app.run_async()
     for warning in session.warnings:  # the alternate screen is gone: say it again where it stays

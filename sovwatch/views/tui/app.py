@@ -21,6 +21,8 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
 - If the source fails, the header says so and the last known state stays on screen, marked stale.
 - Fatal start-up errors are the CLI's to print before the app is created.
 - `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed.
+- `log_streams` (a `sources.events.LogStreams`, the launcher's) lets `l` open a container's log
+  (`screens.logs`); without it `l` says the logs are off.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
+from sovwatch.sources.events import LogStreams
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
 from sovwatch.views.tui import partial_update
@@ -85,6 +88,7 @@ class SovwatchApp(App[None]):
         snapshotter: Snapshotter | None = None,
         clock: Callable[[], float] = time.time,
         started_at: float | None = None,
+        log_streams: LogStreams | None = None,
     ) -> None:
         """
         Args:
@@ -95,6 +99,7 @@ class SovwatchApp(App[None]):
             snapshotter: the model entry point (defaults to the rollout model); tests may pin it.
             clock: wall-clock source (a replay passes its recording clock; tests pin it).
             started_at: when the watch began (default: when the app starts).
+            log_streams: opens container logs for `l` (None: logs are off, or a replay).
         """
         # NO_COLOR: Textual strips every colour (its NoColor filter, chosen here, rather than
         # mapping the theme to greys that can meet each other); the terminal's own foreground
@@ -107,6 +112,7 @@ class SovwatchApp(App[None]):
         self.settings = settings or TuiSettings()
         self.replay_control = replay_control
         self.clock = clock
+        self.log_streams = log_streams
         self.store = Store()
         self.glyphs = glyph_sets.pick(getattr(self.settings, "ascii", None))
         self.snapshotter = snapshotter or self._model_snapshotter()
@@ -289,7 +295,7 @@ class SovwatchApp(App[None]):
             return
         usable = [
             b
-            for b in (*self.main.BINDINGS, *self.BINDINGS)
+            for b in (*self.screen.BINDINGS, *self.BINDINGS)
             if isinstance(b, Binding) and self.check_action(b.action, ())
         ]
         self.push_screen(HelpScreen(describe(usable)))
