@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
+from textual.app import App
+
 from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
 from sovwatch.kube import api, config
 from sovwatch.sources import live
@@ -18,7 +20,7 @@ from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 from sovwatch.views.tui.screens.logs import LogScreen
 from sovwatch.views.tui.screens.main import MainScreen
-from sovwatch.views.tui.widgets.log_lines import LogLines
+from sovwatch.views.tui.widgets.log_lines import RING_LINES, LogLines
 from sovwatch.views.tui.widgets.release_table import ReleaseTable
 from tests.views.tui import screen
 from tests.views.tui.conftest import AT, START
@@ -212,3 +214,29 @@ async def test_no_logs_turns_the_key_off(emulator, tmp_path):
         assert isinstance(app.screen, MainScreen)
         assert [n.message for n in app._notifications] == ["logs are off (--no-logs)"]
     assert [r for r in emulator.request_log if r.path.endswith("/log")] == []
+
+
+class LinesApp(App[None]):
+    def compose(self):
+        yield LogLines(id="lines")
+
+
+async def test_the_view_keeps_the_end_in_sight_and_only_the_newest_lines():
+    app = LinesApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(LogLines)
+        for batch in range(3):
+            view.append([f"batch {batch} line {i}" for i in range(30)])
+            await pilot.pause()
+            assert view.scroll_y == view.max_scroll_y > 0  # the newest line is on screen
+        view.scroll_home(animate=False)
+        await pilot.pause()
+        view.append(["one more"])
+        await pilot.pause()
+        assert view.scroll_y == 0  # reading further up: the view stays where it is
+        view.append([f"flood {i}" for i in range(RING_LINES)])
+        assert len(view.lines) == RING_LINES
+        assert view.lines[0] == "flood 0"
+        assert view.first == 91
+        assert view.search("flood 0") == 91
+        assert view.search("batch 0") is None

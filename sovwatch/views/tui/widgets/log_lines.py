@@ -75,7 +75,7 @@ class LogLines(ScrollView, can_focus=True):
             self._rows.popleft()
         self._resize()
         if at_end:
-            self.scroll_end(animate=False, immediate=True)
+            self.scroll_end(animate=False)
 
     def set_wrap(self, wrap: bool) -> None:
         self.wrap = wrap
