@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from textual.app import App
 
 from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
@@ -25,6 +26,7 @@ from sovwatch.views.tui.widgets.release_table import ReleaseTable
 from tests.views.tui import screen
 from tests.views.tui.conftest import AT, START
 from tests.views.tui.test_live_emulator import FAST, until
+from tests.views.tui.test_snapshots import check
 
 POD = ("spire-system", "spire-server-0")
 CRASHING = "spire-controller-manager"
@@ -186,6 +188,27 @@ async def test_follow_shows_new_lines_and_leaving_closes_the_stream(emulator, tm
             break
         await asyncio.sleep(0.05)
     assert open_log_requests(emulator) == []
+
+
+@pytest.mark.parametrize("variant", ["16colour", "nocolour"])
+async def test_snapshot(emulator, tmp_path, monkeypatch, variant):
+    """The crashed run at 80x24, searched for its decisive words (screenshots/log-*.png)."""
+    if variant == "nocolour":
+        monkeypatch.setenv("NO_COLOR", "1")
+    runner = ScenarioRunner(emulator.store, load_scenario("stuck"), seed=0, start=START)
+    runner.run_until(AT)
+    step_until(runner, lambda: "waiting" in status_of(runner).get("state", {}))
+    app = await app_on(emulator, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_spire_log(app, pilot)
+        await until(pilot, lambda: DECISIVE in shown(app), "the decisive line")
+        await pilot.press("p", "w")
+        await until(pilot, lambda: "previous run · wrap" in screen.lines(app)[0], "wrapped")
+        await until(pilot, lambda: DECISIVE in shown(app), "the previous run's lines")
+        await pilot.press("slash", *"no matches for", "enter")
+        await pilot.pause()
+        svg = screen.svg(app, system="16", title=f"sovwatch: log ({variant})")
+    check(svg, f"log-{variant}")
 
 
 async def test_forbidden_logs_say_so_in_the_view(emulator, tmp_path):

@@ -41,7 +41,7 @@ class LogScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back", key_display="esc"),
-        Binding("c", "container", "Next container (of every pod)"),
+        Binding("c", "container", "Next container"),
         Binding("p", "run", "Previous/current run"),
         Binding("f", "follow", "Follow on/off"),
         Binding("slash", "search", "Search", key_display="/"),
