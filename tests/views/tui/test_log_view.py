@@ -19,6 +19,7 @@ from sovwatch.sources import live
 from sovwatch.sources.log_streams import LiveLogStreams
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
+from sovwatch.views.tui.screens.help import HelpScreen
 from sovwatch.views.tui.screens.logs import LogScreen
 from sovwatch.views.tui.screens.main import MainScreen
 from sovwatch.views.tui.widgets.log_lines import RING_LINES, LogLines
@@ -141,6 +142,14 @@ async def test_the_crashed_run_search_wrap_and_leaving(emulator, tmp_path):
             'previous terminated container "spire-agent" in pod "spire-agent-'
         )
         assert message.endswith('" not found')
+
+        # `?` lists the log view's keys
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        text = shown(app)
+        assert all(b.description in text for b in LogScreen.BINDINGS)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is view, "back in the log view")
 
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
