@@ -47,7 +47,7 @@ class MainScreen(Screen[None]):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("f", "failures", "Failures"),
         Binding("e", "toggle_pane('events')", "Events"),
-        Binding("l", "log", "Log of the selected pod"),
+        Binding("l", "log", "Log"),
         Binding("g", "view('graph')", "Graph"),
         Binding("t", "view('timeline')", "Timeline"),
         Binding("o", "order", "Order: waves / failed first", show=False),
@@ -213,6 +213,7 @@ class MainScreen(Screen[None]):
 
     def _set_view(self, view: str) -> None:
         self.view = view
+        self.refresh_bindings()
         self.query_one("#views", ContentSwitcher).current = view
         focus = {"releases": "#release-table", "graph": "#graph", "timeline": "#timeline-table"}
         self.query_one(focus[view]).focus()
@@ -236,6 +237,10 @@ class MainScreen(Screen[None]):
         self.app.push_screen(
             StreamsScreen(stream_lines(info, now=self.now, source_error=self.source_error))
         )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`l` belongs to the release table (hidden from the footer in the graph and timeline)."""
+        return self.view == "releases" if action == "log" else True
 
     def action_log(self) -> None:
         """The log of the selected release's pod (its root cause's, else its most troubled)."""
