@@ -3,9 +3,8 @@
 The title line names the pod and the container (`c`: the next container of the release's pods),
 the run (`p`: previous or current) and whether new lines are followed (`f`, `follow=true`, the
 current run only). `/` searches (`n`/`N`: next and previous match), `w` wraps long lines, `esc` goes
-back. Lines arriving on a
-followed stream are batched: the view repaints at most `1 / FLUSH_GAP` times a second however fast
-the container writes, which keeps a terminal over SSH quiet. The stream (its HTTP connection) is
+back. Lines arriving on a followed stream are batched: the view repaints at most `1 / FLUSH_GAP`
+times a second however fast the container writes, which keeps a terminal over SSH quiet. The stream (its HTTP connection) is
 closed when the container or run changes, when the screen is left and when the app exits.
 """
 
