@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from sovwatch.model.settings import ModelSettings
     from sovwatch.navigation import Navigator
     from sovwatch.settings import WatchSettings
+    from sovwatch.sources.events import LogStreams
     from sovwatch.sources.log_fetcher import LogFetcher
     from sovwatch.views.tui.app import SovwatchApp
 
@@ -66,6 +67,8 @@ class Session:
     warnings: tuple[str, ...] = ()
     logs: LogFetcher | None = None
     """Reads the log tails the model's root causes want (live sessions without `--no-logs`)."""
+    log_streams: LogStreams | None = None
+    """Opens container logs for the TUI's log view (live sessions without `--no-logs`)."""
 
 
 def diagnose(message: str) -> None:
@@ -108,6 +111,7 @@ async def live_session(
     from sovwatch.settings import WatchSettings
     from sovwatch.sources import live
     from sovwatch.sources.log_fetcher import LogFetcher
+    from sovwatch.sources.log_streams import LiveLogStreams
 
     settings = settings or WatchSettings(exec_timeout=invocation.exec_timeout)
     paths = config.locate_kubeconfig(
@@ -135,6 +139,7 @@ async def live_session(
         time_scale=time_scale,
         warnings=connection.warnings,
         logs=logs,
+        log_streams=None if invocation.no_logs else LiveLogStreams(client),
     )
 
 
@@ -238,6 +243,7 @@ def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
         snapshotter_factory=lambda: evaluator(invocation, session),
         clock=session.clock,
         started_at=session.started,
+        log_streams=session.log_streams,
     )
 
 

@@ -27,6 +27,8 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   the navigator rebuilt and a fresh model (`snapshotter_factory`); a seek forward plays the items
   in between into the store the model already follows. Either lands on what a straight replay
   shows at that instant.
+- `log_streams` (a `sources.events.LogStreams`, the launcher's) lets `l` open a container's log
+  (`screens.logs`); without it `l` says the logs are off.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
+from sovwatch.sources.events import LogStreams
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
 from sovwatch.views.tui.options import Landing, ReplayControl, ReplayNavigator, TuiSettings
@@ -104,6 +107,7 @@ class SovwatchApp(App[None]):
         started_at: float | None = None,
         navigator: ReplayNavigator | None = None,
         snapshotter_factory: Callable[[], Snapshotter] | None = None,
+        log_streams: LogStreams | None = None,
     ) -> None:
         """
         Args:
@@ -117,6 +121,7 @@ class SovwatchApp(App[None]):
             navigator: in replay mode, where seeks land (with `replay_control`).
             snapshotter_factory: makes a fresh model (at start, unless `snapshotter` is given,
                 and after a seek back); defaults to the rollout model.
+            log_streams: opens container logs for `l` (None: logs are off, or a replay).
         """
         # NO_COLOR: Textual strips every colour (its NoColor filter, chosen here, rather than
         # mapping the theme to greys that can meet each other); the terminal's own foreground
@@ -136,6 +141,7 @@ class SovwatchApp(App[None]):
         self.seek_keys_shown = True
         """Whether the position bar lists the seek keys (not in a `--cast` video)."""
         self.clock = clock
+        self.log_streams = log_streams
         self.store = Store()
         self.glyphs = glyph_sets.pick(getattr(self.settings, "ascii", None))
         self.snapshotter_factory = snapshotter_factory or self._model_snapshotter
@@ -360,7 +366,7 @@ class SovwatchApp(App[None]):
             return
         usable = [
             b
-            for b in (*self.main.BINDINGS, *self.BINDINGS)
+            for b in (*self.screen.BINDINGS, *self.BINDINGS)
             if isinstance(b, Binding) and self.check_action(b.action.partition("(")[0], ())
         ]
         self.push_screen(HelpScreen(describe(usable)))
