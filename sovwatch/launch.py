@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from sovwatch.model.settings import ModelSettings
     from sovwatch.navigation import Navigator
     from sovwatch.settings import WatchSettings
+    from sovwatch.sources.events import LogStreams
     from sovwatch.sources.log_fetcher import LogFetcher
     from sovwatch.views.tui.app import SovwatchApp
 
@@ -67,6 +68,8 @@ class Session:
     warnings: tuple[str, ...] = ()
     logs: LogFetcher | None = None
     """Reads the log tails the model's root causes want (live sessions without `--no-logs`)."""
+    log_streams: LogStreams | None = None
+    """Opens container logs for the TUI's log view (live sessions without `--no-logs`)."""
 
 
 def diagnose(message: str) -> None:
@@ -109,6 +112,7 @@ async def live_session(
     from sovwatch.settings import WatchSettings
     from sovwatch.sources import live
     from sovwatch.sources.log_fetcher import LogFetcher
+    from sovwatch.sources.log_streams import LiveLogStreams
 
     settings = settings or WatchSettings(exec_timeout=invocation.exec_timeout)
     paths = config.locate_kubeconfig(
@@ -136,6 +140,7 @@ async def live_session(
         time_scale=time_scale,
         warnings=connection.warnings,
         logs=logs,
+        log_streams=None if invocation.no_logs else LiveLogStreams(client),
     )
 
 
@@ -231,6 +236,7 @@ def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
         settings=settings,
         replay_control=session.replay_control,
         navigator=session.navigator,
+        log_streams=session.log_streams,
     )
 
 

@@ -2,12 +2,18 @@
 
 A live cluster (the watch engine) and a recording (replay) both produce exactly these records, so
 the store, the model and every view cannot tell the two apart.
+
+Beside them, the one seam through which a view reads a container's log without calling the API:
+`LogStreams.open(LogQuery(...))` (implemented over the cluster by `sources.log_streams`).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 
 class EventType(StrEnum):
@@ -91,3 +97,35 @@ CONTROLLER_LOG_RESOURCE = "helmcontrollerlogs.sovwatch.io"
 def excerpt_name(pod: str, container: str) -> str:
     """The object name of a container's log excerpt (`/` cannot occur in either name)."""
     return f"{pod}/{container}"
+
+
+@dataclass(frozen=True, slots=True)
+class LogQuery:
+    """Which container log a view wants: its run, whether to follow it, how many lines back."""
+
+    namespace: str
+    pod: str
+    container: str
+    previous: bool = False
+    """The run before the current one (the one that crashed)."""
+    follow: bool = False
+    """Keep the stream open for new lines until the run ends (a previous run has ended)."""
+    tail_lines: int | None = None
+
+
+class LogUnavailable(Exception):
+    """The server will not give this log: `forbidden` for a 403 (RBAC denies `pods/log`), else its
+    one-line reason (400: no such container, no previous run, not started; 404: no such pod), or
+    why the stream broke."""
+
+    def __init__(self, message: str, *, forbidden: bool = False) -> None:
+        super().__init__(message)
+        self.forbidden = forbidden
+
+
+class LogStreams(Protocol):
+    """Opens container logs for a view; leaving the block closes the stream (its connection)."""
+
+    def open(self, query: LogQuery) -> AbstractAsyncContextManager[AsyncIterator[str]]:
+        """The log's lines, then (with `follow`) each new one; raises `LogUnavailable`."""
+        ...

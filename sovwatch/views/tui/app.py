@@ -28,6 +28,8 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   the navigator rebuilt, with a fresh model (`Pipeline.restart`); a seek forward plays the items
   in between into the store the model already follows. Either lands on what a straight replay
   shows at that instant.
+- `log_streams` (a `sources.events.LogStreams`, the launcher's) lets `l` open a container's log
+  (`screens.logs`); without it `l` says the logs are off.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from sovwatch.exitcodes import ExitCode
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import ClusterInfo, Snapshot
 from sovwatch.pipeline import Pipeline, Update, interactive
-from sovwatch.sources.events import StreamHealth
+from sovwatch.sources.events import LogStreams, StreamHealth
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
 from sovwatch.views.tui.options import Landing, ReplayControl, ReplayNavigator, TuiSettings
@@ -120,6 +122,7 @@ class SovwatchApp(App[None]):
         clock: Callable[[], float] = time.time,
         started_at: float | None = None,
         navigator: ReplayNavigator | None = None,
+        log_streams: LogStreams | None = None,
     ) -> None:
         """
         Args:
@@ -132,6 +135,7 @@ class SovwatchApp(App[None]):
                 `pipeline`.
             started_at: when the watch began (default: when the source starts), without `pipeline`.
             navigator: in replay mode, where seeks land (with `replay_control`).
+            log_streams: opens container logs for `l` (None: logs are off, or a replay).
         """
         # NO_COLOR: Textual strips every colour (its NoColor filter, chosen here, rather than
         # mapping the theme to greys that can meet each other); the terminal's own foreground
@@ -157,6 +161,7 @@ class SovwatchApp(App[None]):
         """What the position bar says instead of the keys: a search in progress or its miss."""
         self.seek_keys_shown = True
         """Whether the position bar lists the seek keys (not in a `--cast` video)."""
+        self.log_streams = log_streams
         self.glyphs = glyph_sets.pick(getattr(self.settings, "ascii", None))
         self.palette = Palette.from_variables(self.get_css_variables())
         self.main = MainScreen(
@@ -368,7 +373,7 @@ class SovwatchApp(App[None]):
             return
         usable = [
             b
-            for b in (*self.main.BINDINGS, *self.BINDINGS)
+            for b in (*self.screen.BINDINGS, *self.BINDINGS)
             if isinstance(b, Binding) and self.check_action(b.action.partition("(")[0], ())
         ]
         self.push_screen(HelpScreen(describe(usable)))

@@ -37,7 +37,12 @@ async def test_snapshot(fed_app, monkeypatch, view, variant):
         await pilot.press(*keys)
         await pilot.pause()
         svg = screen.svg(app, system="16", title=f"sovwatch: {view} ({variant})")
-    path = SNAPSHOTS / f"{view}-{variant}.svg"
+    check(svg, f"{view}-{variant}")
+
+
+def check(svg: str, name: str) -> None:
+    """`svg` is the stored snapshot `name` (written when missing or SOVWATCH_UPDATE_SNAPSHOTS=1)."""
+    path = SNAPSHOTS / f"{name}.svg"
     if os.environ.get("SOVWATCH_UPDATE_SNAPSHOTS") == "1" or not path.exists():
         SNAPSHOTS.mkdir(exist_ok=True)
         path.write_text(svg)

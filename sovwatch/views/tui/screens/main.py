@@ -20,7 +20,9 @@ from textual.widgets import ContentSwitcher, DataTable, Footer
 from sovwatch.model.snapshot import Snapshot
 from sovwatch.views.tui import detail_content, graph_content
 from sovwatch.views.tui.glyphs import Glyphs
+from sovwatch.views.tui.log_choice import choose
 from sovwatch.views.tui.palette import Palette
+from sovwatch.views.tui.screens.logs import LogScreen
 from sovwatch.views.tui.screens.streams import StreamsScreen, stream_lines
 from sovwatch.views.tui.viewmodel import (
     arrange,
@@ -47,6 +49,7 @@ class MainScreen(Screen[None]):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("f", "failures", "Failures"),
         Binding("e", "toggle_pane('events')", "Events"),
+        Binding("l", "log", "Log"),
         Binding("g", "view('graph')", "Graph"),
         Binding("t", "view('timeline')", "Timeline"),
         Binding("o", "order", "Order: waves / failed first", show=False),
@@ -234,6 +237,7 @@ class MainScreen(Screen[None]):
 
     def _set_view(self, view: str) -> None:
         self.view = view
+        self.refresh_bindings()
         self.query_one("#views", ContentSwitcher).current = view
         focus = {"releases": "#release-table", "graph": "#graph", "timeline": "#timeline-table"}
         self.query_one(focus[view]).focus()
@@ -257,6 +261,28 @@ class MainScreen(Screen[None]):
         self.app.push_screen(
             StreamsScreen(stream_lines(info, now=self.now, source_error=self.source_error))
         )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`l` belongs to the release table (hidden from the footer in the graph and timeline)."""
+        return self.view == "releases" if action == "log" else True
+
+    def action_log(self) -> None:
+        """The log of the selected release's pod (its root cause's, else its most troubled)."""
+        streams = self.app.log_streams  # type: ignore[attr-defined]
+        if streams is None:
+            replaying = self.app.replay_control is not None  # type: ignore[attr-defined]
+            self.notify(
+                "a replay has no container logs" if replaying else "logs are off (--no-logs)"
+            )
+            return
+        key = self.query_one(ReleaseTable).selected_key
+        releases = self.snapshot.releases if self.snapshot is not None else ()
+        release = next((r for r in releases if ref(r.key) == key), None)
+        choice = choose(release) if release is not None else None
+        if choice is None:
+            self.notify("no pod to read a log from")
+            return
+        self.app.push_screen(LogScreen(streams, choice))
 
     def action_back(self) -> None:
         if self.view != "releases":
