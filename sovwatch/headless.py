@@ -95,6 +95,20 @@ def explain(snapshot: dict, code: ExitCode) -> str:
     return "no HelmRelease seen" if not releases else ""
 
 
+def decision(snapshot: dict, *, fail_fast: bool = False) -> tuple[ExitCode, str] | None:
+    """(exit code, outcome) once the rollout is decided, else None: the model's outcome is decided,
+    or a release has stalled (no retries left: the rollout cannot finish without a human), or with
+    `fail_fast` any release fails."""
+    outcome = snapshot.get("outcome", "")
+    code = OUTCOME_CODES.get(outcome)
+    if code is not None:
+        return code, outcome
+    give_up = ("stalled",) if not fail_fast else tuple(changes.BAD)
+    if any(r.get("state") in give_up for r in snapshot.get("releases") or ()):
+        return ExitCode.FAILED, "failed"
+    return None
+
+
 class HeadlessRunner:
     """Runs one headless session; `await run(source)` returns the exit code."""
 
@@ -237,20 +251,13 @@ class HeadlessRunner:
         self._check_done(snapshot, now)
 
     def _check_done(self, snapshot: dict, now: float) -> None:
-        """End the run when the outcome is decided, a release has stalled (no retries left: the
-        rollout cannot finish without a human), or with `fail_fast` any release fails."""
+        """End the run when `decision` says the rollout is decided."""
         if not self._options.exit_on_done:
             return
-        outcome = snapshot.get("outcome", "")
-        code = OUTCOME_CODES.get(outcome)
-        if code is not None:
+        decided = decision(snapshot, fail_fast=self._options.fail_fast)
+        if decided is not None:
+            code, outcome = decided
             self._conclude(snapshot, now, code, outcome, explain(snapshot, code))
-            return
-        give_up = ("stalled",) if not self._options.fail_fast else tuple(changes.BAD)
-        if any(r.get("state") in give_up for r in snapshot.get("releases") or ()):
-            self._conclude(
-                snapshot, now, ExitCode.FAILED, "failed", explain(snapshot, ExitCode.FAILED)
-            )
 
     def _source_ended(self) -> None:
         if self._ended:

@@ -14,6 +14,7 @@ import math
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, aclosing
@@ -52,6 +53,8 @@ class Session:
     """Seconds of `clock` per wall-clock second (the demo's speed): rate limits stay in real time."""
     replay_control: ReplayControl | None = None
     warnings: tuple[str, ...] = ()
+    recorded_with: str | None = None
+    """The sovwatch version that wrote the recording being replayed."""
 
 
 def diagnose(message: str) -> None:
@@ -74,16 +77,16 @@ def recorded(source: SourceFactory, path: Path, *, context: str, server: str) ->
     return items
 
 
-def check_writable(path: Path) -> None:
-    """Fail now, before connecting, if a recording cannot be created at `path` (nothing is left
+def check_writable(path: Path, *, what: str = "the recording", flag: str = "--record") -> None:
+    """Fail now, before connecting, if `what` cannot be created at `path` (nothing is left
     behind: a file created by the check is removed again)."""
     existed = path.exists()
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     except OSError as err:
         raise StartupError(
-            f"cannot write the recording {path}: {err.strerror or err}; "
-            "pass --record a path in a writable directory"
+            f"cannot write {what} {path}: {err.strerror or err}; "
+            f"pass {flag} a path in a writable directory"
         ) from err
     if not existed:
         path.unlink()
@@ -144,6 +147,7 @@ async def replay_session(invocation: Invocation, stack: AsyncExitStack) -> Sessi
         started=reader.header.started,
         clock=control.now,
         replay_control=control,
+        recorded_with=reader.header.version,
     )
 
 
@@ -244,6 +248,35 @@ async def _open_session(invocation: Invocation, stack: AsyncExitStack) -> Sessio
     return await live_session(invocation)
 
 
+def _report_recording(invocation: Invocation, stack: AsyncExitStack) -> Path | None:
+    """The recording a `--report` is made from: the replayed file, the `--record` file, or a
+    private temporary one removed at exit; None without `--report`."""
+    if not invocation.reports:
+        return None
+    if invocation.command == "replay":
+        return invocation.file
+    if invocation.record is not None:
+        return invocation.record
+    return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sovwatch-"))) / "run.ndjson"
+
+
+async def _watch(invocation: Invocation, session: Session) -> ExitCode:
+    if invocation.output == "tui":
+        return await run_tui(invocation, session)
+    code = await run_headless(invocation, session)
+    control = session.replay_control
+    if control is not None and control.damage is not None and invocation.file is not None:
+        diagnose(control.damage.describe(invocation.file))
+    return code
+
+
+async def _write_reports(invocation: Invocation, recording: Path, code: ExitCode | None) -> None:
+    from sovwatch import postmortem
+
+    known = code is not None and (invocation.exit_on_done or code is ExitCode.INTERRUPTED)
+    await postmortem.write_reports(invocation, recording, exit_code=code if known else None)
+
+
 async def _main(invocation: Invocation) -> ExitCode:
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -251,21 +284,40 @@ async def _main(invocation: Invocation) -> ExitCode:
         loop.add_signal_handler(signum, task.cancel)  # an SSH drop ends like Ctrl-C
     if invocation.record is not None:
         check_writable(invocation.record)
+    for path in invocation.reports:
+        check_writable(path, what="the report", flag="--report")
     async with AsyncExitStack() as stack:
         session = await _open_session(invocation, stack)
         for warning in session.warnings:
             diagnose(f"warning: {warning}")
-        if invocation.record is not None:
+        recording = _report_recording(invocation, stack) or invocation.record
+        if recording is not None and invocation.command != "replay":
             session.source = recorded(
-                session.source, invocation.record, context=session.context, server=session.server
+                session.source, recording, context=session.context, server=session.server
             )
-        if invocation.output == "tui":
-            return await run_tui(invocation, session)
-        code = await run_headless(invocation, session)
-        control = session.replay_control
-        if control is not None and control.damage is not None and invocation.file is not None:
-            diagnose(control.damage.describe(invocation.file))
+        code: ExitCode | None = None
+        try:
+            code = await _watch(invocation, session)
+        except asyncio.CancelledError:
+            code = ExitCode.INTERRUPTED
+            raise
+        finally:
+            if invocation.reports and recording is not None:  # also on Ctrl-C and failures
+                await _write_reports(invocation, recording, code)
         return code
+
+
+async def _report(invocation: Invocation) -> ExitCode:
+    """`sovwatch report RECORDING`: write the report, say where."""
+    from sovwatch import postmortem
+
+    assert invocation.file is not None
+    for path in invocation.reports:
+        check_writable(path, what="the report", flag="-o")
+    await postmortem.write_reports(invocation, invocation.file)
+    for path in invocation.reports:
+        diagnose(f"wrote {path}")
+    return ExitCode.READY
 
 
 def run(invocation: Invocation) -> int:
@@ -287,7 +339,9 @@ def run(invocation: Invocation) -> int:
 
         return demo.run_sim(invocation)
     try:
-        return asyncio.run(_main(invocation))
+        return asyncio.run(
+            _report(invocation) if invocation.command == "report" else _main(invocation)
+        )
     except BrokenPipeError:
         # whoever read stdout (`| head`) has gone: stop quietly, as `kubectl ... | head` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -1,0 +1,140 @@
+"""The timeline's geometry: every release's bar by wave, as numbers an SVG template draws.
+
+The x axis runs from the earliest instant known (the run's start or the first release's first-seen
+time) to the end of the run. Per release: a thin line while it waited on its dependencies (first
+seen to could start), a light bar while it could start but had not (could start to started: Flux's
+requeue, the chart pull), a solid bar while it was worked on (started to ready, or to the end), red
+spans while it was failed or stalled, and a tick at each retry. No markup is built here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sovwatch.views.report.facts import ReleaseRun, Report
+
+WIDTH = 960.0
+LABEL_WIDTH = 200.0
+RIGHT_MARGIN = 12.0
+ROW = 16.0
+BAR = 10.0
+WAVE_HEADER = 20.0
+AXIS = 22.0
+_TICK_STEPS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
+_MAX_TICKS = 8
+
+
+@dataclass(frozen=True)
+class Segment:
+    x: float
+    width: float
+    kind: str
+    """`deps` (waiting on dependencies), `wait` (could start, not started), `work`, or a bad
+    state (`failed`, `stalled`)."""
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Row:
+    y: float
+    release: ReleaseRun
+    segments: tuple[Segment, ...]
+    retries: tuple[float, ...]
+    """x of each retry."""
+    ready_x: float | None
+
+
+@dataclass(frozen=True)
+class Band:
+    """A wave's header line."""
+
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Gantt:
+    width: float
+    height: float
+    label_width: float
+    rows: tuple[Row, ...]
+    bands: tuple[Band, ...]
+    ticks: tuple[Tick, ...]
+    end_x: float
+
+
+def layout(report: Report) -> Gantt:
+    """Lay out every release of `report`, wave by wave (releases without a wave last)."""
+    t0 = min(
+        [report.verdict.started, *(r.first_seen for r in report.releases if r.first_seen)],
+    )
+    t1 = max(report.verdict.ended, t0 + 1.0)
+    scale = (WIDTH - LABEL_WIDTH - RIGHT_MARGIN) / (t1 - t0)
+
+    def x(t: float) -> float:
+        return round(LABEL_WIDTH + (min(max(t, t0), t1) - t0) * scale, 2)
+
+    groups = [(f"wave {i}", wave) for i, wave in enumerate(report.waves)]
+    if report.unplaced:
+        groups.append(("no wave (dependency cycle)", report.unplaced))
+    rows: list[Row] = []
+    bands: list[Band] = []
+    y = AXIS
+    for label, releases in groups:
+        bands.append(Band(y, label))
+        y += WAVE_HEADER
+        for release in releases:
+            rows.append(_row(release, y, x, t1))
+            y += ROW
+    return Gantt(
+        width=WIDTH,
+        height=round(y + 4, 2),
+        label_width=LABEL_WIDTH,
+        rows=tuple(rows),
+        bands=tuple(bands),
+        ticks=_ticks(t0, t1, x),
+        end_x=x(t1),
+    )
+
+
+def _row(release: ReleaseRun, y: float, x, end: float) -> Row:
+    spans: list[tuple[str, float | None, float | None]] = [
+        ("deps", release.first_seen, release.could_start if release.could_start else end),
+        ("wait", release.could_start, release.started or (end if release.could_start else None)),
+        ("work", release.started, release.ready or end),
+    ]
+    spans += [(s.state, s.start, s.end) for s in release.troubles]
+    segments = tuple(
+        Segment(x(a), max(round(x(b) - x(a), 2), 1.0), kind, a, b)
+        for kind, a, b in spans
+        if a is not None and b is not None and b >= a
+    )
+    return Row(
+        y=y,
+        release=release,
+        segments=segments,
+        retries=tuple(x(t) for t in release.retries),
+        ready_x=x(release.ready) if release.ready is not None else None,
+    )
+
+
+def _ticks(t0: float, t1: float, x) -> tuple[Tick, ...]:
+    span = t1 - t0
+    step = next((s for s in _TICK_STEPS if span / s <= _MAX_TICKS), _TICK_STEPS[-1])
+    return tuple(Tick(x(t0 + i * step), _offset(i * step)) for i in range(int(span // step) + 1))
+
+
+def _offset(seconds: float) -> str:
+    s = int(seconds)
+    if s < 60:
+        return f"+{s}s"
+    if s < 3600:
+        return f"+{s // 60}m" + (f"{s % 60:02d}s" if s % 60 else "")
+    return f"+{s // 3600}h" + (f"{s % 3600 // 60:02d}m" if s % 3600 else "")
