@@ -27,6 +27,15 @@ async def write_reports(
 ) -> None:
     """Write every `invocation.reports` file from `recording`; `exit_code` is the run's own when
     it is known (else the report gives what `--exit-on-done` would have)."""
+    report = await report_of(invocation, recording, exit_code=exit_code)
+    for path in invocation.reports:
+        render.write(path, render.render(report, render.format_of(path)))
+
+
+async def report_of(
+    invocation: Invocation, recording: Path, *, exit_code: int | None = None
+) -> facts.Report:
+    """The report of `recording`, played with `invocation`'s model settings."""
     replaying = dataclasses.replace(invocation, file=recording, speed=math.inf)
     history = History()
     async with AsyncExitStack() as stack:
@@ -41,17 +50,17 @@ async def write_reports(
         )
         async with aclosing(session.source()) as items:
             await runner.run(items)
-        control = session.replay_control
-        run = facts.RunInfo(
+    control = session.replay_control
+    if control is not None and control.damage is not None and invocation.command == "report":
+        diagnose(control.damage.describe(recording))
+    return facts.build(
+        history,
+        facts.RunInfo(
             context=session.context,
             server=session.server,
             started=session.started,
             recorded_with=session.recorded_with or __version__,
             sovwatch=__version__,
             exit_code=exit_code,
-        )
-    if control is not None and control.damage is not None and invocation.command == "report":
-        diagnose(control.damage.describe(recording))
-    report = facts.build(history, run)
-    for path in invocation.reports:
-        render.write(path, render.render(report, render.format_of(path)))
+        ),
+    )
