@@ -298,7 +298,10 @@ def _release_runs(
         start, end = could.get(key), ready.get(key)
         return 0.0 if start is None or end is None else max(end - start, 0.0)
 
-    critical = set(graph.critical_path(deps, weight))
+    path = graph.critical_path(deps, weight)
+    while path and weight(path[-1]) == 0:
+        path = path[:-1]  # releases that never became ready link chains but end none
+    critical = set(path)
     by_release: dict[Key, list[Transition]] = {}
     for t in transitions:
         by_release.setdefault((t.kind, t.namespace, t.name), []).append(t)

@@ -1,0 +1,98 @@
+"""The report's facts from a recorded rollout with a known story (`recordings.write_rollout`):
+retries and failed spans on the timeline, the critical path, stream incidents, the verdict, and
+Markdown that cluster text cannot break."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sovwatch.cli import parse
+from sovwatch.postmortem import report_of
+from sovwatch.views.report import render
+from sovwatch.views.report.facts import Report
+from tests.model.builders.common import T0_EPOCH
+from tests.views.report.recordings import FORBIDDEN, write_rollout
+
+HOSTILE = '<img src=x onerror="window.__pwned=1"> | `code` *bold* [link](https://evil.example/)'
+
+
+async def _report(tmp_path: Path, **kw) -> Report:
+    recording = tmp_path / "rollout.ndjson"
+    write_rollout(recording, **kw)
+    invocation = parse(["report", str(recording)], stdout_is_tty=False, environ={})
+    return await report_of(invocation, recording)
+
+
+@pytest.fixture
+async def report(tmp_path: Path) -> Report:
+    return await _report(tmp_path)
+
+
+def _release(report: Report, name: str):
+    return next(r for r in report.releases if r.name == name)
+
+
+async def test_the_timeline_marks_failures_retries_and_the_critical_path(report: Report):
+    a, b, c = (_release(report, n) for n in ("bp-a", "bp-b", "bp-c"))
+    assert [(r.name, r.wave) for r in report.releases] == [("bp-a", 0), ("bp-b", 1), ("bp-c", 2)]
+    assert [(s.state, s.start - T0_EPOCH, s.end - T0_EPOCH) for s in a.troubles] == [
+        ("failed", 60, 120)
+    ]
+    assert [t - T0_EPOCH for t in a.retries] == [120]
+    assert a.ready - T0_EPOCH == 200
+    assert a.step == 200  # first seen (creation, T0) -> ready
+    assert b.could_start == a.ready
+    assert b.waited_on_dependencies == 200
+    assert [(s.state, s.start - T0_EPOCH) for s in b.troubles] == [("stalled", 400)]
+    assert c.could_start is None  # bp-b never became ready
+    assert report.critical_path == ("bp-a",)
+    assert [r.name for r in report.slowest] == ["bp-a"]
+
+
+async def test_failures_come_first_and_waiting_behind_them_is_marked(report: Report):
+    assert [(f.name, f.state, f.blocked) for f in report.failures] == [
+        ("bp-b", "stalled", False),
+        ("bp-c", "waiting", True),
+    ]
+    stalled = report.failures[0]
+    assert stalled.reason == "RetriesExceeded"
+    assert stalled.chain.startswith("bp-b ← ")
+    assert [(e.reason, e.count) for e in stalled.events] == [("InstallFailed", 4)]
+    assert report.failures[1].chain.startswith("bp-c ← bp-b")
+
+
+async def test_verdict_and_stream_incidents(report: Report):
+    v = report.verdict
+    assert (v.outcome, v.code) == ("failed", 1)
+    assert v.decided - T0_EPOCH == 400
+    assert v.duration == 400
+    assert "bp-b stalled (RetriesExceeded)" in v.why
+    troubles = {s.resource: s for s in report.stream_troubles}
+    assert set(troubles) == {"pods", "events"}
+    assert (troubles["pods"].reconnects, troubles["pods"].gone) == (1, 1)
+    assert (troubles["events"].forbidden, troubles["events"].last_detail) == (1, FORBIDDEN)
+    assert report.cluster.flux_apis == ("helm.toolkit.fluxcd.io/v2",)
+
+
+async def test_markdown_keeps_hostile_text_inside_its_table_cell(tmp_path: Path):
+    report = await _report(tmp_path, message=HOSTILE, context="sov|<b>ctx</b>")
+    text = render.render(report, "markdown")
+    row = next(line for line in text.splitlines() if line.startswith("| bp-b |"))
+    unescaped_pipes = len(row) - len(row.replace("|", "")) - row.count("\\|")
+    assert unescaped_pipes == 5  # four cells, nothing split
+    assert not re.search(r"(?<!\\)[<>]", text)  # no tag can open
+    assert "\\<img src=x onerror=" in row
+    assert "\\`code\\` \\*bold\\* \\[link\\]" in row
+    assert "sov\\|\\<b\\>ctx\\</b\\>" in text
+
+
+async def test_html_escapes_hostile_text_everywhere(tmp_path: Path):
+    report = await _report(tmp_path, message=HOSTILE, context="</title><script>x()</script>")
+    page = render.render(report, "html")
+    assert "<img" not in page
+    assert "<script" not in page
+    assert "&lt;img src=x onerror=&#34;window.__pwned=1&#34;&gt;" in page
+    assert "&lt;/title&gt;&lt;script&gt;x()&lt;/script&gt;" in page
