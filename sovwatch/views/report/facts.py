@@ -73,6 +73,8 @@ class Verdict:
     """The model's outcome at the end (`ready`, `failed`, ..., `in-progress`)."""
     code: int
     """The exit code: the run's own, else what `--exit-on-done` gives for this verdict."""
+    code_of_run: bool
+    """Whether `code` is the run's own."""
     why: str
     started: float
     decided: float | None
@@ -237,6 +239,7 @@ def _verdict(history: History, run: RunInfo, ended: float) -> Verdict:
         return Verdict(
             decided.outcome,
             code,
+            run.exit_code is not None,
             explain(snapshot, decided.code),
             run.started,
             decided.since,
@@ -248,6 +251,7 @@ def _verdict(history: History, run: RunInfo, ended: float) -> Verdict:
     return Verdict(
         snapshot.get("outcome") or "in-progress",
         code,
+        run.exit_code is not None,
         f"{why}; {pending}" if pending else why,
         run.started,
         None,
