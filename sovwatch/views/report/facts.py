@@ -4,11 +4,11 @@ Pure: no I/O, no formatting. Times are epoch seconds in the source's clock (the 
 
 Per release, on the instants the model derives (`releases[].timeline`): *first seen*, *could start*
 (the later of first seen and every dependency's ready instant; None while a dependency is not
-ready), *started* (the current Helm action episode) and *ready*. Its *step* is ready minus could
-start: the time it added to its dependency chain, as `model/eta.py` defines it. The critical path is
-the chain of dependencies with the largest total step (`model.graph.critical_path`) over the
-releases that became ready, i.e. what the time to the last ready release was made of (what is still
-not ready is the failures' business). Failures and retries come from the history of state changes: spans spent `failed`
+ready; never after it started), *started* (the current Helm action episode) and *ready*. Its *step*
+is ready minus could start: the time it added to its dependency chain, as `model/eta.py` defines
+it. The critical path is what the time to the last ready release was made of: that release, the
+dependency that became ready last before it, and so on back (what never became ready is the
+failures' business). Failures and retries come from the history of state changes: spans spent `failed`
 or `stalled`, and each return from one of them to `progressing`.
 """
 
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from sovwatch.exitcodes import ExitCode
 from sovwatch.headless import explain
-from sovwatch.model import graph
 from sovwatch.model.times import parse_time
 from sovwatch.sources.events import HealthState, StreamHealth
 from sovwatch.views.report.history import History
@@ -107,6 +106,8 @@ class ReleaseRun:
     could_start: float | None
     started: float | None
     ready: float | None
+    installed: float | None
+    """HelmRelease Ready=True since (the Helm action finished); pods may still be starting."""
     troubles: tuple[Span, ...]
     """Spans spent failed or stalled."""
     retries: tuple[float, ...]
@@ -292,20 +293,17 @@ def _release_runs(
         _key(f"{r.get('namespace')}/{r.get('name')}"): r.get("timeline") or {} for r in releases
     }
     ready = {k: parse_time(t.get("ready")) for k, t in times.items()}
+    started = {k: parse_time(t.get("started")) for k, t in times.items()}
     deps = {
         _key(f"{r.get('namespace')}/{r.get('name')}"): [_key(d) for d in r.get("dependsOn") or ()]
         for r in releases
     }
-    could = {k: _could_start(parse_time(times[k].get("firstSeen")), deps[k], ready) for k in deps}
+    could = {
+        k: _could_start(parse_time(times[k].get("firstSeen")), deps[k], ready, started[k])
+        for k in deps
+    }
 
-    def weight(key: Key) -> float:
-        start, end = could.get(key), ready.get(key)
-        return 0.0 if start is None or end is None else max(end - start, 0.0)
-
-    path = graph.critical_path(deps, weight)
-    while path and weight(path[-1]) == 0:
-        path = path[:-1]  # releases that never became ready link chains but end none
-    critical = set(path)
+    critical = set(_critical_path(deps, ready, times))
     by_release: dict[Key, list[Transition]] = {}
     for t in transitions:
         by_release.setdefault((t.kind, t.namespace, t.name), []).append(t)
@@ -323,8 +321,9 @@ def _release_runs(
                 depends_on=tuple(r.get("dependsOn") or ()),
                 first_seen=parse_time(times[key].get("firstSeen")),
                 could_start=could[key],
-                started=parse_time(times[key].get("started")),
+                started=started[key],
                 ready=ready[key],
+                installed=parse_time(times[key].get("installed")),
                 troubles=troubles,
                 retries=retries,
                 critical=key in critical,
@@ -333,20 +332,50 @@ def _release_runs(
     return runs
 
 
+def _critical_path(
+    deps: Mapping[Key, list[Key]],
+    ready: Mapping[Key, float | None],
+    times: Mapping[Key, dict],
+) -> list[Key]:
+    """From the release that became ready last back through, at each step, the dependency that
+    became ready last, as long as that dependency was still not ready when the release appeared
+    (it held the release back)."""
+    done = [k for k, at in ready.items() if at is not None]
+    if not done:
+        return []
+    node = max(done, key=lambda k: (ready[k], k))
+    path = [node]
+    while True:
+        gating = [d for d in deps.get(node, ()) if ready.get(d) is not None and d not in path]
+        if not gating:
+            return path
+        dep = max(gating, key=lambda d: (ready[d], d))
+        appeared = parse_time(times[node].get("firstSeen"))
+        if appeared is not None and (ready[dep] or 0.0) <= appeared:
+            return path
+        path.append(dep)
+        node = dep
+
+
 def _could_start(
-    first_seen: float | None, deps: Iterable[Key], ready: Mapping[Key, float | None]
+    first_seen: float | None,
+    deps: Iterable[Key],
+    ready: Mapping[Key, float | None],
+    started: float | None,
 ) -> float | None:
-    """The later of first seen and every dependency's ready instant; None while one is not ready
-    (or does not exist)."""
+    """The later of first seen and every dependency's ready instant (None while one is not ready
+    or does not exist), but never after the release started: helm-controller let it start, and a
+    dependency's ready instant can come later (its pods became ready again after a restart)."""
     if first_seen is None:
-        return None
+        return started
     instants = [first_seen]
     for dep in deps:
         at = ready.get(dep)
         if at is None:
-            return None
+            return started
         instants.append(at)
-    return max(instants)
+    could = max(instants)
+    return could if started is None else min(could, started)
 
 
 def _troubles(

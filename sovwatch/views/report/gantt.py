@@ -2,9 +2,11 @@
 
 The x axis runs from the earliest instant known (the run's start or the first release's first-seen
 time) to the end of the run. Per release: a thin line while it waited on its dependencies (first
-seen to could start), a light bar while it could start but had not (could start to started: Flux's
-requeue, the chart pull), a solid bar while it was worked on (started to ready, or to the end), red
-spans while it was failed or stalled, and a tick at each retry. No markup is built here.
+seen to could start), a light bar while it could start but its current attempt had not begun
+(could start to started: Flux's requeue, the chart pull, earlier attempts), a solid bar while the
+Helm action ran (started to installed) and another while its pods became ready (installed to
+ready), to the end for what never got there; red spans while it was failed or stalled, and a tick
+at each retry. No markup is built here.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ class Segment:
     x: float
     width: float
     kind: str
-    """`deps` (waiting on dependencies), `wait` (could start, not started), `work`, or a bad
-    state (`failed`, `stalled`)."""
+    """`deps` (waiting on dependencies), `wait` (could start, current attempt not begun), `work`
+    (the Helm action), `pods` (installed, pods not all ready yet), or a bad state (`failed`,
+    `stalled`)."""
     start: float
     end: float
 
@@ -42,7 +45,8 @@ class Row:
     segments: tuple[Segment, ...]
     retries: tuple[float, ...]
     """x of each retry."""
-    ready_x: float | None
+    outline: Segment | None
+    """Around the work of a release on the critical path (started to ready)."""
 
 
 @dataclass(frozen=True)
@@ -105,10 +109,15 @@ def layout(report: Report) -> Gantt:
 
 
 def _row(release: ReleaseRun, y: float, x, end: float) -> Row:
+    done = release.ready or end
+    installed = release.installed
+    if installed is None or installed >= done or installed < (release.started or installed):
+        installed = None
     spans: list[tuple[str, float | None, float | None]] = [
-        ("deps", release.first_seen, release.could_start if release.could_start else end),
+        ("deps", release.first_seen, release.could_start or end),
         ("wait", release.could_start, release.started or (end if release.could_start else None)),
-        ("work", release.started, release.ready or end),
+        ("work", release.started, installed or done),
+        ("pods", installed, done),
     ]
     spans += [(s.state, s.start, s.end) for s in release.troubles]
     segments = tuple(
@@ -116,12 +125,22 @@ def _row(release: ReleaseRun, y: float, x, end: float) -> Row:
         for kind, a, b in spans
         if a is not None and b is not None and b >= a
     )
+    work = [s for s in segments if s.kind in ("work", "pods")]
+    outline = None
+    if release.critical and work:
+        outline = Segment(
+            work[0].x,
+            round(work[-1].x + work[-1].width - work[0].x, 2),
+            "critical",
+            work[0].start,
+            work[-1].end,
+        )
     return Row(
         y=y,
         release=release,
         segments=segments,
         retries=tuple(x(t) for t in release.retries),
-        ready_x=x(release.ready) if release.ready is not None else None,
+        outline=outline,
     )
 
 
