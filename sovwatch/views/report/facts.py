@@ -144,6 +144,18 @@ class EventLine:
 
 
 @dataclass(frozen=True)
+class LogExcerpt:
+    """The culprit container's log tail (`rootCause.logExcerpt`) and its decisive line."""
+
+    container: str
+    run: str
+    """`previous` (the crashed run) or `current`."""
+    decisive: str
+    lines: tuple[str, ...]
+    """The tail, newest last."""
+
+
+@dataclass(frozen=True)
 class Failure:
     """A release that was not ready at the end, and why."""
 
@@ -154,8 +166,8 @@ class Failure:
     message: str
     since: float | None
     chain: str
-    log_excerpt: str | None
-    """The decisive log line(s) of the root cause, when the model found them."""
+    log_excerpt: LogExcerpt | None
+    """The root cause's log tail, when the model read one."""
     events: tuple[EventLine, ...]
 
     @property
@@ -431,16 +443,15 @@ def _failure(release: dict, events: list[dict]) -> Failure:
     )
 
 
-def _log_excerpt(value: object) -> str | None:
-    """The root cause's decisive log line(s) as text, whatever shape the model gives them."""
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, list):
-        return "\n".join(str(v) for v in value) or None
-    if isinstance(value, dict):
-        lines = value.get("lines") or value.get("line") or value.get("text")
-        return _log_excerpt(lines)
-    return None
+def _log_excerpt(value: dict | None) -> LogExcerpt | None:
+    if not value:
+        return None
+    return LogExcerpt(
+        container=value.get("container") or "",
+        run=value.get("run") or "",
+        decisive=value.get("decisive") or "",
+        lines=tuple(value.get("lines") or ()),
+    )
 
 
 def _subject_key(event: dict) -> tuple:

@@ -12,7 +12,9 @@ import pytest
 from sovwatch.cli import parse
 from sovwatch.postmortem import report_of
 from sovwatch.views.report import render
-from sovwatch.views.report.facts import Report
+from sovwatch.views.report.facts import Report, RunInfo, build
+from sovwatch.views.report.history import History
+from sovwatch.views.report.render import markdown_escape
 from tests.model.builders.common import T0_EPOCH
 from tests.views.report.recordings import FORBIDDEN, write_rollout
 
@@ -96,3 +98,61 @@ async def test_html_escapes_hostile_text_everywhere(tmp_path: Path):
     assert "<script" not in page
     assert "&lt;img src=x onerror=&#34;window.__pwned=1&#34;&gt;" in page
     assert "&lt;/title&gt;&lt;script&gt;x()&lt;/script&gt;" in page
+
+
+def test_the_decisive_log_line_is_shown_when_the_root_cause_has_one():
+    decisive = 'time="2026-12-06T09:22:41Z" level=fatal msg="failed to sync *v1.Service: <b>context deadline exceeded</b>"'
+    excerpt = {
+        "container": "external-dns",
+        "run": "previous",
+        "restartCount": 12,
+        "lines": [
+            'time="2026-12-06T09:22:40Z" level=info msg="Instantiating new Kubernetes client"',
+            decisive,
+        ],
+        "decisive": decisive,
+    }
+    release = {
+        "namespace": "flux-system",
+        "name": "bp-external-dns",
+        "state": "failed",
+        "reason": "CrashLoopBackOff",
+        "message": "released · 0/1 pods ready",
+        "wave": 0,
+        "dependsOn": [],
+        "timeline": {"firstSeen": "2026-04-30T10:00:00Z", "started": "2026-04-30T10:00:05Z"},
+        "rootCause": {
+            "kind": "Pod",
+            "namespace": "external-dns",
+            "name": "external-dns-2jq9n69vh7-w6k9t",
+            "chain": "bp-external-dns ← pod external-dns/external-dns-2jq9n69vh7-w6k9t CrashLoopBackOff",
+            "logExcerpt": excerpt,
+        },
+    }
+    snapshot = {
+        "outcome": "failed",
+        "progress": {
+            **dict.fromkeys(
+                ("ready", "stalled", "waiting", "progressing", "suspended", "unknown"), 0
+            ),
+            **{"total": 1, "expected": 1, "expectedSource": "seen", "failed": 1},
+        },
+        "releases": [release],
+        "streams": [],
+        "events": [],
+    }
+    history = History()
+    history.changed(snapshot, [], T0_EPOCH + 600)
+    report = build(history, RunInfo("sov", "https://sov.example:6443", T0_EPOCH, "0.1.0", "0.1.0"))
+    assert report.failures[0].log_excerpt.decisive == decisive
+    page = render.render(report, "html")
+    assert "container external-dns (previous run)" in page
+    assert (
+        "msg=&#34;failed to sync *v1.Service: &lt;b&gt;context deadline exceeded&lt;/b&gt;&#34;"
+        in page
+    )
+    summary = render.render(report, "markdown")
+    assert (
+        "- bp-external-dns (container external-dns, previous run): " + markdown_escape(decisive)
+        in summary
+    )
