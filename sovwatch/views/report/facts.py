@@ -221,7 +221,7 @@ def build(history: History, run: RunInfo) -> Report:
     for r in runs:
         if r.wave is not None:
             waves.setdefault(r.wave, []).append(r)
-    bad = sorted((r for r in releases if r.get("state") != "ready"), key=lambda r: _failure_rank(r))
+    bad = sorted((r for r in releases if r.get("state") != "ready"), key=_failure_rank)
     incidents = tuple(h for h in history.streams if h.state in INCIDENT_STATES)
     return Report(
         cluster=_cluster(snapshot, run),

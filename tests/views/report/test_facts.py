@@ -11,7 +11,7 @@ import pytest
 
 from sovwatch.cli import parse
 from sovwatch.postmortem import report_of
-from sovwatch.views.report import render
+from sovwatch.views.report import gantt, render
 from sovwatch.views.report.facts import Report, RunInfo, build
 from sovwatch.views.report.history import History
 from sovwatch.views.report.render import markdown_escape
@@ -156,3 +156,20 @@ def test_the_decisive_log_line_is_shown_when_the_root_cause_has_one():
         "- bp-external-dns (container external-dns, previous run): " + markdown_escape(decisive)
         in summary
     )
+
+
+async def test_the_timeline_layout_draws_each_phase_where_it_happened(report: Report):
+    chart = gantt.layout(report)
+    rows = {row.release.name: row for row in chart.rows}
+    assert [b.label for b in chart.bands] == ["wave 0", "wave 1", "wave 2"]
+    assert [row.y for row in chart.rows] == sorted(row.y for row in chart.rows)
+    a, b, c = rows["bp-a"], rows["bp-b"], rows["bp-c"]
+    assert [s.kind for s in a.segments] == ["wait", "work", "failed"]  # created when it could start
+    work = next(s for s in a.segments if s.kind == "work")
+    assert (work.start - T0_EPOCH, work.end - T0_EPOCH) == (120, 200)  # the retry's action
+    assert a.retries == (work.x,)
+    assert a.outline is not None  # on the critical path
+    assert [s.kind for s in b.segments] == ["deps", "wait", "work", "stalled"]
+    assert [(s.kind, s.x + s.width) for s in c.segments] == [("deps", chart.end_x)]
+    assert chart.ticks[0].x == chart.label_width
+    assert chart.ticks[0].label == "+0s"
