@@ -1,11 +1,12 @@
 """The timeline's geometry: every release's bar by wave, as numbers an SVG template draws.
 
 The x axis runs from the earliest instant known (the run's start or the first release's first-seen
-time, but no earlier than the run's own length before its start) to the end of the run. Per release: a thin line while it waited on its dependencies (first
-seen to could start), a light bar while it could start but its current attempt had not begun
-(could start to started: Flux's requeue, the chart pull, earlier attempts), a solid bar while the
-Helm action ran (started to installed) and another while its pods became ready (installed to
-ready), to the end for what never got there; red spans while it was failed or stalled (a sliver when that was its state at the very end), and a tick
+time, but no earlier than the run's own length before its start) to the end of the run. Per
+release: a thin line while it waited on its dependencies (first seen to could start), a light bar
+while it could start but its current attempt had not begun (could start to started: Flux's requeue,
+the chart pull, earlier attempts), a solid bar while the Helm action ran (started to installed) and
+another while its pods became ready (installed to ready), to the end for what never got there; red
+spans while it was failed or stalled (a sliver when that was its state at the very end), and a tick
 at each retry. No markup is built here.
 """
 
