@@ -2,9 +2,10 @@
 
 Every value a template prints is escaped by the engine: HTML by Jinja2's autoescape, Markdown by
 `markdown_escape` run on every `{{ }}` (`finalize`), so text from the cluster (already through the
-untrusted-text gate when it was slimmed) can neither add markup nor break a table. No markup is
-built in Python. The same report renders to the same bytes: times are UTC and nothing reads the
-wall clock. The text written is passed through `logs.redact`, like every other exit.
+untrusted-text gate when it was slimmed) can neither add markup nor break a table. Every printed
+value is first passed through `logs.redact`, like every other exit (before escaping, which would
+hide a quoted `"password": ...` from it). No markup is built in Python. The same report renders
+to the same bytes: times are UTC and nothing reads the wall clock.
 """
 
 from __future__ import annotations
@@ -36,20 +37,12 @@ def format_of(path: Path) -> str:
 
 
 def render(report: Report, fmt: str) -> str:
-    """The report as HTML (`html`) or Markdown (`markdown`), redacted."""
+    """The report as HTML (`html`) or Markdown (`markdown`)."""
     if fmt == "html":
-        text = (
-            _environment("html")
-            .get_template("report.html.j2")
-            .render(r=report, g=gantt.layout(report))
-        )
-    else:
-        text = (
-            _environment("markdown")
-            .get_template("summary.md.j2")
-            .render(r=report, limit=MARKDOWN_FAILURES)
-        )
-    return redact(text)
+        page = _environment("html").get_template("report.html.j2")
+        return page.render(r=report, g=gantt.layout(report))
+    summary = _environment("markdown").get_template("summary.md.j2")
+    return summary.render(r=report, limit=MARKDOWN_FAILURES)
 
 
 def write(path: Path, text: str) -> None:
@@ -60,6 +53,11 @@ def write(path: Path, text: str) -> None:
 
 
 # -- template helpers --------------------------------------------------------------------------------
+
+
+def redacted(value: object) -> object:
+    """A printed value with credentials masked (`logs.redact`), before it is escaped."""
+    return redact(value) if isinstance(value, str) else value
 
 
 def markdown_escape(value: object) -> str:
@@ -107,7 +105,7 @@ def _environment(fmt: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("sovwatch.views.report", "templates"),
         autoescape=fmt == "html",
-        finalize=markdown_escape if fmt == "markdown" else None,
+        finalize=(lambda v: markdown_escape(redacted(v))) if fmt == "markdown" else redacted,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -173,3 +173,14 @@ async def test_the_timeline_layout_draws_each_phase_where_it_happened(report: Re
     assert [(s.kind, s.x + s.width) for s in c.segments] == [("deps", chart.end_x)]
     assert chart.ticks[0].x == chart.label_width
     assert chart.ticks[0].label == "+0s"
+
+
+async def test_credentials_in_cluster_text_are_masked_in_both_formats(tmp_path: Path):
+    leak = '{"password": "hunter2hunter2"} Authorization: Bearer sk-live-0123456789abcdef'
+    report = await _report(tmp_path, message=leak)
+    for fmt in ("html", "markdown"):
+        text = render.render(report, fmt)
+        assert "hunter2hunter2" not in text
+        assert "sk-live-0123456789abcdef" not in text
+        masked = "Bearer \\*\\*\\*" if fmt == "markdown" else "Bearer ***"
+        assert masked in text
