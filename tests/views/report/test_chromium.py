@@ -58,6 +58,17 @@ async def test_stuck_report_names_every_failure_and_its_root_cause(
             rows = await page.evaluate("document.querySelectorAll('svg.gantt g.row').length")
             assert rows == len(final["snapshot"]["releases"])
         assert backgrounds == ["rgb(255, 255, 255)", "rgb(13, 17, 23)"]
+        await page.send(  # printed, even from a dark screen: black on white
+            "Emulation.setEmulatedMedia",
+            media="print",
+            features=[{"name": "prefers-color-scheme", "value": "dark"}],
+        )
+        printed = await page.evaluate(
+            "[getComputedStyle(document.body).color,"
+            " getComputedStyle(document.body).backgroundColor,"
+            " getComputedStyle(document.querySelector('svg.gantt text')).fill]"
+        )
+        assert printed == ["rgb(0, 0, 0)", "rgb(255, 255, 255)", "rgb(0, 0, 0)"]
         assert page.problems == []  # no console error, exception or blocked load
 
 

@@ -109,7 +109,7 @@ def test_html_needs_nothing_from_outside(stuck_run: StuckRun):
     assert "style" in found.tags
     assert not re.search(r"url\(|@import|https?://(?!127\.0\.0\.1)", page)
     assert "default-src 'none'" in page
-    assert "@media (prefers-color-scheme: dark)" in page
+    assert "@media screen and (prefers-color-scheme: dark)" in page
     assert "@media print" in page
 
 
