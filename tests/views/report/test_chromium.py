@@ -66,7 +66,7 @@ async def test_stuck_report_names_every_failure_and_its_root_cause(
         printed = await page.evaluate(
             "[getComputedStyle(document.body).color,"
             " getComputedStyle(document.body).backgroundColor,"
-            " getComputedStyle(document.querySelector('svg.gantt g.row text')).fill]"
+            " getComputedStyle(document.querySelector('svg.gantt g.row text:not(.crit)')).fill]"
         )
         assert printed == ["rgb(0, 0, 0)", "rgb(255, 255, 255)", "rgb(0, 0, 0)"]
         assert page.problems == []  # no console error, exception or blocked load
