@@ -5,8 +5,8 @@ Each subject gets its own emulator (same cluster, the same light churn of one ch
 so every request in a log belongs to one subject. They run at the same time; after a warm-up the
 requests in a fixed window are counted and scaled to a minute.
 
-The k9s-like subject is an emulation of its documented request pattern (shared/research/anchors.md
-2.1), not k9s itself: a HelmRelease view re-LISTs the CRD as a Table on every 2 s refresh tick, and
+The k9s-like subject is an emulation of its request pattern (derailed/k9s `internal/model/table.go`
+and `internal/dao/table.go`), not k9s itself: a HelmRelease view re-LISTs the CRD as a Table on every 2 s refresh tick, and
 pods come from an informer (one list, then one watch).
 
     python -m bench.apiload [--smoke]

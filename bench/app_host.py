@@ -17,7 +17,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sovwatch.cli import Invocation
+from sovwatch.invocation import Invocation
 from sovwatch.launch import evaluator, live_session
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings

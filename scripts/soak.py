@@ -89,7 +89,7 @@ NOT_LIVE = ("stale", "reconnecting", "forbidden", "absent", "error")
 async def _client(kubeconfig: str, record: str, interval: float) -> int:
     """`sovwatch --kubeconfig K -o json --record R`, as the CLI wires it, plus a figures task."""
     from sovwatch import launch
-    from sovwatch.cli import Invocation
+    from sovwatch.invocation import Invocation
 
     invocation = Invocation(
         command="watch", output="json", kubeconfig=kubeconfig, record=Path(record),

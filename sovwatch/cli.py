@@ -1,6 +1,9 @@
-"""Command line: flags, subcommands and validation. The only place that reads the environment.
+"""Command line: flags, subcommands and validation.
 
-kubectl-like flags turn into one frozen `Invocation`; `main` hands it to the launcher. Bad input ends
+kubectl-like flags (and `NO_COLOR`, for plain output's colour) turn into one frozen `Invocation`;
+`main` hands it to the launcher. The environment is read at the edges only: here, in the launcher
+(`KUBECONFIG`, the home folder, and `os.environ` handed to the kube layer for proxies and exec
+plugins) and in the TUI (`NO_COLOR`, the locale). Bad input ends
 here with argparse's usage line plus one sentence saying what is wrong, and exit code 2. Heavy
 imports (aiohttp, textual, the emulator) are deferred into the launcher, so `--help` and `--version`
 stay instant.
@@ -13,16 +16,14 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from sovwatch import __version__
 from sovwatch.exitcodes import ExitCode
+from sovwatch.invocation import DEFAULT_FIRST_SEEN_TIMEOUT, DEFAULT_TIMEOUT, Invocation
 
 SUBCOMMANDS = ("demo", "sim", "replay", "report")
 OUTPUTS = ("tui", "plain", "json")
-DEFAULT_TIMEOUT = 60 * 60.0
-DEFAULT_FIRST_SEEN_TIMEOUT = 15 * 60.0
 
 REPORT_SUFFIXES = (".html", ".htm", ".md", ".markdown")
 """What a report file's name may end in (the suffix picks the format)."""
@@ -84,51 +85,6 @@ def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"invalid port {text!r}: use 0 (any free port) to 65535")
     return int(text)
-
-
-class StartupError(Exception):
-    """Found after parsing, before anything runs (a scenario that does not exist, a port in use);
-    `str()` is the one line to print before exiting 2."""
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """Everything the command line asked for, validated."""
-
-    command: str
-    """`watch`, `demo`, `sim`, `replay` or `report`."""
-    output: str = "plain"
-    """`tui`, `plain` or `json`, after applying the TTY default."""
-    kubeconfig: str | None = None
-    context: str | None = None
-    namespace: str | None = None
-    once: bool = False
-    exit_on_done: bool = False
-    fail_fast: bool = False
-    timeout: float = DEFAULT_TIMEOUT
-    """Seconds until the outcome becomes `timeout`; 0 disables it."""
-    first_seen_timeout: float = DEFAULT_FIRST_SEEN_TIMEOUT
-    """Seconds without any HelmRelease before the outcome becomes `flux-not-reconciling`; 0 disables."""
-    expect: int | None = None
-    record: Path | None = None
-    ascii: bool = False
-    color: bool = False
-    """Colour (ANSI) in plain output; the TUI decides its own colours."""
-    file: Path | None = None
-    """The recording to replay."""
-    speed: float | None = 1.0
-    """Playback or scenario speed factor; `math.inf` replays without waiting; None (demo only)
-    plays the scenario in about two minutes."""
-    scenario: str | None = None
-    seed: int = 0
-    port: int = 0
-    tls: bool = False
-    write_kubeconfig: Path | None = None
-    verbosity: int = 0
-    log_file: Path | None = None
-    reports: tuple[Path, ...] = ()
-    """Report files to write at exit (`--report`, or `report -o`); the suffix picks HTML or
-    Markdown."""
 
 
 # -- parsers -----------------------------------------------------------------------------------

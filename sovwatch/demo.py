@@ -18,8 +18,8 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from sovwatch.cli import Invocation, StartupError
 from sovwatch.exitcodes import ExitCode
+from sovwatch.invocation import Invocation, StartupError
 
 DEFAULT_SCENARIO = "bootstrap-kit"
 DEMO_SECONDS = 120.0

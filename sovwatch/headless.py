@@ -27,14 +27,7 @@ from sovwatch.sources.replay import item_time
 from sovwatch.store.store import Store
 from sovwatch.views import transitions as changes
 from sovwatch.views.transitions import Transition
-
-OUTCOME_CODES = {
-    "ready": ExitCode.READY,
-    "failed": ExitCode.FAILED,
-    "timeout": ExitCode.TIMEOUT,
-    "flux-not-reconciling": ExitCode.FLUX_NOT_RECONCILING,
-}
-"""The model's decided outcomes and the exit code each one ends `--exit-on-done` with."""
+from sovwatch.views.verdict import decision, explain
 
 Evaluate = Callable[[Store, float], dict]
 """(store, now) -> the `sovwatch.snapshot/v1` document."""
@@ -63,50 +56,6 @@ class HeadlessOptions:
     """Wall-clock seconds between checks when nothing arrives (time-based outcomes, sync timeout)."""
     sync_timeout: float = 30.0
     """How long to wait for every stream to list before showing what there is anyway."""
-
-
-def _names(releases: list[dict], limit: int = 5) -> str:
-    shown = [
-        f"{r.get('name')} {r.get('state')} ({r.get('reason') or '-'})" for r in releases[:limit]
-    ]
-    more = f", +{len(releases) - limit} more" if len(releases) > limit else ""
-    return ", ".join(shown) + more
-
-
-def explain(snapshot: dict, code: ExitCode) -> str:
-    """One line saying why the run ended with `code` (the summary table has the root causes)."""
-    releases = snapshot.get("releases") or []
-    if code is ExitCode.READY:
-        return ""
-    if code is ExitCode.FLUX_NOT_RECONCILING:
-        return (
-            "no HelmRelease is being reconciled; check the bootstrap Kustomization (flux get ks -A)"
-        )
-    bad = sorted(
-        (r for r in releases if r.get("state") in changes.BAD),
-        key=lambda r: r.get("state") != "stalled",
-    )
-    pending = [r for r in releases if r.get("state") != "ready"]
-    if bad:
-        blocked = len(pending) - len(bad)
-        return f"{_names(bad)}" + (f"; {blocked} more not ready" if blocked else "")
-    if pending:
-        return "not ready: " + _names(pending)
-    return "no HelmRelease seen" if not releases else ""
-
-
-def decision(snapshot: dict, *, fail_fast: bool = False) -> tuple[ExitCode, str] | None:
-    """(exit code, outcome) once the rollout is decided, else None: the model's outcome is decided,
-    or a release has stalled (no retries left: the rollout cannot finish without a human), or with
-    `fail_fast` any release fails."""
-    outcome = snapshot.get("outcome", "")
-    code = OUTCOME_CODES.get(outcome)
-    if code is not None:
-        return code, outcome
-    give_up = ("stalled",) if not fail_fast else tuple(changes.BAD)
-    if any(r.get("state") in give_up for r in snapshot.get("releases") or ()):
-        return ExitCode.FAILED, "failed"
-    return None
 
 
 class HeadlessRunner:

@@ -10,6 +10,7 @@ Imports of aiohttp, textual and the emulator happen inside the path that needs t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import os
 import signal
@@ -22,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sovwatch.cli import Invocation, StartupError
+from sovwatch import __version__
 from sovwatch.exitcodes import ExitCode
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
+from sovwatch.invocation import Invocation, StartupError
 from sovwatch.sources.events import SourceItem
 from sovwatch.sources.recording import Recorder, RecordingError, RecordingReader
 from sovwatch.sources.replay import ReplayControl, replay
@@ -32,6 +34,7 @@ from sovwatch.store.store import Store
 
 if TYPE_CHECKING:
     from sovwatch.settings import WatchSettings
+    from sovwatch.views.report.facts import Report
 
 SIGPIPE_EXIT = 128 + signal.SIGPIPE
 """What a shell reports for a program whose reader went away."""
@@ -228,6 +231,64 @@ async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
     return ExitCode(app.return_code or 0)
 
 
+# -- post-mortem reports -------------------------------------------------------------------------
+#
+# `sovwatch report RECORDING` and `--report FILE` take the same path: the recording (for a live or
+# demo run, the one `--record` writes, or a private temporary one) is replayed at instant speed
+# through the same replay source, store and model as `sovwatch replay`, into a `History` view; the
+# final snapshot and that history make the report. So a run's report and `sovwatch report` of its
+# recording agree (only the exit code, which the recording does not hold, comes from the run).
+
+
+async def write_reports(
+    invocation: Invocation, recording: Path, *, exit_code: int | None = None
+) -> None:
+    """Write every `invocation.reports` file from `recording`; `exit_code` is the run's own when
+    it is known (else the report gives what `--exit-on-done` would have)."""
+    from sovwatch.views.report import render
+
+    report = await report_of(invocation, recording, exit_code=exit_code)
+    for path in invocation.reports:
+        render.write(path, render.render(report, render.format_of(path)))
+
+
+async def report_of(
+    invocation: Invocation, recording: Path, *, exit_code: int | None = None
+) -> Report:
+    """The report of `recording`, played with `invocation`'s model settings."""
+    from sovwatch.views.report import facts
+    from sovwatch.views.report.history import History
+
+    replaying = dataclasses.replace(invocation, file=recording, speed=math.inf)
+    history = History()
+    async with AsyncExitStack() as stack:
+        session = await replay_session(replaying, stack)
+        runner = HeadlessRunner(
+            view=history,
+            evaluate=evaluator(replaying, session),
+            clock=session.clock,
+            # no wall-clock ticks: the model runs only as items arrive, so the same recording
+            # always gives the same report
+            options=HeadlessOptions(tick=math.inf),
+        )
+        async with aclosing(session.source()) as items:
+            await runner.run(items)
+    control = session.replay_control
+    if control is not None and control.damage is not None and invocation.command == "report":
+        diagnose(control.damage.describe(recording))
+    return facts.build(
+        history,
+        facts.RunInfo(
+            context=session.context,
+            server=session.server,
+            started=session.started,
+            recorded_with=session.recorded_with or __version__,
+            sovwatch=__version__,
+            exit_code=exit_code,
+        ),
+    )
+
+
 # -- the whole run -----------------------------------------------------------------------------
 
 
@@ -271,10 +332,8 @@ async def _watch(invocation: Invocation, session: Session) -> ExitCode:
 
 
 async def _write_reports(invocation: Invocation, recording: Path, code: ExitCode | None) -> None:
-    from sovwatch import postmortem
-
     known = code is not None and (invocation.exit_on_done or code is ExitCode.INTERRUPTED)
-    await postmortem.write_reports(invocation, recording, exit_code=code if known else None)
+    await write_reports(invocation, recording, exit_code=code if known else None)
 
 
 async def _main(invocation: Invocation) -> ExitCode:
@@ -309,12 +368,10 @@ async def _main(invocation: Invocation) -> ExitCode:
 
 async def _report(invocation: Invocation) -> ExitCode:
     """`sovwatch report RECORDING`: write the report, say where."""
-    from sovwatch import postmortem
-
     assert invocation.file is not None
     for path in invocation.reports:
         check_writable(path, what="the report", flag="-o")
-    await postmortem.write_reports(invocation, invocation.file)
+    await write_reports(invocation, invocation.file)
     for path in invocation.reports:
         diagnose(f"wrote {path}")
     return ExitCode.READY

@@ -1,8 +1,9 @@
 """Every timeout, interval and backoff of the watch engine, in one frozen record.
 
-The engine never reads a module global or the environment for these: `cli.py` builds one
-`WatchSettings` and every function below it takes it as the keyword-only `settings=` argument, so a
-test can run the whole engine with second-scale (or smaller) timings.
+The engine never reads a module global or the environment for these: the launcher (`launch.py`;
+`demo.py` a variant for the demo's sped-up clock) builds one `WatchSettings` and every function
+below it takes it as the keyword-only `settings=` argument, so a test can run the whole engine
+with second-scale (or smaller) timings.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ event loop, and use a short bookmark interval so bookmark tests stay fast.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -15,6 +16,21 @@ import pytest
 from sovwatch.emulator.server import Emulator
 
 BOOKMARK_INTERVAL = 0.2
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Children of the suite (sovwatch under test) start with SIGINT at its default, however the
+    suite was started.
+
+    A non-interactive shell starts a background job (`(pytest &)`, CI runners) with SIGINT ignored,
+    and an ignored signal stays ignored across exec, so a child would never see the Ctrl-C a test
+    sends it. A handler is reset to the default across exec instead: giving the suite Python's own
+    handler (what it installs when SIGINT is not ignored at start) hands every child the default.
+    Headless sovwatch keeps an inherited SIG_IGN on purpose (as Python does): that is how a shell
+    keeps Ctrl-C at the terminal from its background jobs, and SIGTERM or SIGHUP still end one.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

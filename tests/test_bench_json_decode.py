@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from bench import json_decode
 
 
+@pytest.mark.slow
 def test_smoke_measures_both_documents_and_leaves_gc_alone() -> None:
     enabled = gc.isenabled()
     results = json_decode.run(smoke=True)

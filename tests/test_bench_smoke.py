@@ -44,6 +44,7 @@ def _runnable(subject: str) -> bool:
     return True
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(MODULES))
 def test_smoke(name: str) -> None:
     absent = [tool for tool in NEEDS[name] if shutil.which(tool) is None]
@@ -70,6 +71,7 @@ def _check(result: BenchResult) -> None:
     json.dumps(result.to_json(), default=str)
 
 
+@pytest.mark.slow
 def test_runner_prints_table_and_writes_json(tmp_path, capsys) -> None:
     if shutil.which("kubectl") is None:
         pytest.skip("needs kubectl")

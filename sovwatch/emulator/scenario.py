@@ -51,15 +51,19 @@ class ScenarioRunner:
             raise ValueError(f"speed must be positive, got {speed}")
         self.scenario = scenario
         self.speed = speed
-        self.sim = Sim(store, scenario, seed=seed, start=time.time() if start is None else start)
-        self.sim.events = EventRecorder(self.sim)
-        self.sim.source = SourceController(self.sim)
-        self.sim.flux = Flux(self.sim)
-        self.sim.helm = HelmController(self.sim)
-        self.sim.workloads = Workloads(self.sim)
-        self.sim.kubelet = Kubelet(self.sim)
-        self.sim.storage = Storage(self.sim)
-        self.sim.flux.start()
+        self.sim = sim = Sim(
+            store, scenario, seed=seed, start=time.time() if start is None else start
+        )
+        # Each controller gets the few others it calls. Two talk back to one built on them:
+        # source-controller tells helm-controller a chart is ready, storage tells the kubelet a
+        # claim is bound or a volume attached.
+        events = EventRecorder(sim)
+        storage = Storage(sim, events)
+        kubelet = storage.kubelet = Kubelet(sim, events, storage)
+        workloads = Workloads(sim, events, kubelet, storage)
+        source = SourceController(sim, events)
+        helm = source.helm = HelmController(sim, events, source, workloads)
+        Flux(sim, events, source, helm, workloads).start()
 
     @property
     def sim_time(self) -> float:

@@ -1,7 +1,7 @@
 """kubeconfig → `Connection`: where the API server is, through which proxy, and with which credentials.
 
 Merging (`KUBECONFIG=a:b`) follows kubectl's rules (`kubeconfig`); this module picks the proxy as
-kubectl does (`proxy-url`, else HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the environment the CLI passes),
+kubectl does (`proxy-url`, else HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the environment the launcher passes),
 loads the credentials (`credentials.Credentials`) and explains every problem in one line.
 """
 
@@ -30,8 +30,8 @@ def locate_kubeconfig(flag: str | None, env: str | None, home: Path) -> tuple[Pa
     """The kubeconfig files to merge, as kubectl picks them: `--kubeconfig`, else every existing
     file in `KUBECONFIG` (path-separated), else `~/.kube/config`.
 
-    The CLI passes the flag, `os.environ.get("KUBECONFIG")` and `Path.home()`; nothing below it
-    reads the environment.
+    The launcher passes the flag, `os.environ.get("KUBECONFIG")` and `Path.home()`; this module
+    never reads the environment itself.
     """
     if flag:
         path = Path(flag).expanduser()
@@ -101,7 +101,7 @@ async def load_connection(
     """Parse and merge `paths`, select `context` (default: current-context) and load credentials.
 
     Runs an exec plugin if the user has one. `environ` is the environment sovwatch runs in (the
-    CLI passes `os.environ`): HTTPS_PROXY/HTTP_PROXY/NO_PROXY are read from it when the cluster
+    launcher passes `os.environ`): HTTPS_PROXY/HTTP_PROXY/NO_PROXY are read from it when the cluster
     has no proxy-url, and an exec plugin inherits it. None means no proxy variables and a plugin
     inheriting the process environment. Raises `FatalError` with one line for the operator.
     """

@@ -3,8 +3,8 @@
 A kubeconfig's `proxy-url` wins. Without one, kubectl (Go's net/http, golang.org/x/net/http/httpproxy)
 takes `HTTPS_PROXY` for an https server and `HTTP_PROXY` for an http one (upper case first, then lower
 case, empty values skipped), unless the host is loopback or matches `NO_PROXY`. This module is that
-rule as pure functions over an environment mapping the caller passes in (the CLI passes
-`os.environ`), so it can be tested without touching the process environment.
+rule as pure functions over an environment mapping the caller passes in (the launcher
+passes `os.environ`), so it can be tested without touching the process environment.
 
 NO_PROXY entries, comma-separated, case-insensitive, each optionally with `:port`:
 - `*` alone: no proxy for anything;

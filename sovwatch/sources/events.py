@@ -26,7 +26,7 @@ class WatchEvent:
     """The watched resource as `plural.group` (`pods` for the core group), e.g. `helmreleases.helm.toolkit.fluxcd.io`."""
     type: EventType
     obj: dict
-    """The object, already slimmed (see `sovwatch.store.slimming`); never mutated after creation."""
+    """The object, already slimmed (see `sovwatch.sources.slimming`); never mutated after creation."""
     received_at: float
     """Wall-clock time (epoch seconds) when the event was received."""
 

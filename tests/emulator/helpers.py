@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping, Sequence
 
 import aiohttp
 
 from sovwatch.emulator.objects import CATALOGUE, ObjectStore, crd_object
+from tests.model import builders
 
 HR_KEY = "helmreleases.helm.toolkit.fluxcd.io"
 STREAM_TIMEOUT = 5.0
 
 
-def install_flux_crds(store: ObjectStore) -> None:
+def install_flux_crds(
+    store: ObjectStore,
+    *,
+    only: str | None = None,
+    served: Mapping[str, Sequence[str]] | None = None,
+) -> None:
+    """Every Flux CRD (or only the one named by resource key), each serving its newest version
+    unless `served` names others (by resource key)."""
     for rt in CATALOGUE:
-        if rt.crd:
-            store.put(crd_object(rt))
+        if rt.crd and (only is None or rt.key == only):
+            store.put(crd_object(rt, (served or {}).get(rt.key)))
 
 
 def pod(
@@ -30,48 +39,27 @@ def pod(
     restarts: int = 0,
     node: str = "sov-node-1",
 ) -> dict:
-    """A Pod as the kubelet reports it (one container)."""
-    state: dict = {"running": {"startedAt": "2026-11-27T10:00:05Z"}}
-    if waiting:
-        state = {
-            "waiting": {
-                "reason": waiting,
-                "message": f"back-off 5m0s restarting failed container={name}",
-            }
-        }
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": labels
-            if labels is not None
-            else {
-                "app.kubernetes.io/name": name.rsplit("-", 2)[0],
-                "app.kubernetes.io/instance": "cert-manager",
-            },
-        },
-        "spec": {
-            "nodeName": node,
-            "containers": [
-                {"name": "main", "image": "quay.io/jetstack/cert-manager-controller:v1.16.2"}
-            ],
-        },
-        "status": {
-            "phase": phase,
-            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-            "containerStatuses": [
-                {
-                    "name": "main",
-                    "ready": ready,
-                    "restartCount": restarts,
-                    "state": state,
-                    "started": ready,
-                }
-            ],
-        },
-    }
+    """A cert-manager controller Pod (one container, `main`) as the kubelet reports it."""
+    image = "quay.io/jetstack/cert-manager-controller:v1.16.2"
+    state = (
+        builders.waiting(waiting, f"back-off 5m0s restarting failed container={name}")
+        if waiting
+        else {"running": {"startedAt": "2026-11-27T10:00:05Z"}}
+    )
+    status = builders.container_status(
+        "main", ready=ready, started=ready, restarts=restarts, state=state, image=image
+    )
+    return builders.pod_object(
+        name,
+        namespace,
+        release=None if labels is not None else "cert-manager",
+        labels=labels,
+        phase=phase,
+        node=node,
+        containers=[{"name": "main", "image": image}],
+        statuses=[status],
+        stored=False,
+    )
 
 
 def helmrelease(
@@ -79,24 +67,15 @@ def helmrelease(
 ) -> dict:
     """A HelmRelease (helm.toolkit.fluxcd.io/v2) with a Ready condition as helm-controller writes it."""
     reason = "InstallSucceeded" if ready == "True" else "InstallFailed"
-    return {
-        "apiVersion": "helm.toolkit.fluxcd.io/v2",
-        "kind": "HelmRelease",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"interval": "1m", "chart": {"spec": {"chart": name, "version": "1.0.0"}}},
-        "status": {
-            "conditions": [
-                {
-                    "type": "Ready",
-                    "status": ready,
-                    "reason": reason,
-                    "message": message
-                    or f"Helm install succeeded for release {namespace}/{name}.v1 with chart {name}@1.0.0",
-                    "lastTransitionTime": "2026-11-27T10:01:00Z",
-                }
-            ]
-        },
-    }
+    message = message or (
+        f"Helm install succeeded for release {namespace}/{name}.v1 with chart {name}@1.0.0"
+    )
+    return builders.helmrelease_object(
+        name,
+        namespace=namespace,
+        conditions=[builders.cond("Ready", ready, reason, message, gen=1)],
+        stored=False,
+    )
 
 
 def core_event(

@@ -20,7 +20,7 @@ async def test_close_watches_ends_only_the_named_resource(emulator, api):
         api.get("/api/v1/pods", params={"watch": "true"}) as pods,
         api.get("/apis/helm.toolkit.fluxcd.io/v2/helmreleases", params={"watch": "true"}) as hrs,
     ):
-        await asyncio.sleep(0.05)  # both streams registered
+        # The emulator registers a watch before it answers with headers: both streams are open.
         assert emulator.faults.close_watches("pods") == 1
         assert await EventReader(pods).until_eof() == []
         emulator.store.put(helmrelease("cert-manager"))
@@ -144,7 +144,6 @@ def test_unknown_resource_name_is_rejected(emulator):
 async def test_malformed_line_then_stream_continues(emulator, api):
     async with api.get("/api/v1/pods", params={"watch": "true"}) as resp:
         reader = EventReader(resp)
-        await asyncio.sleep(0.05)
         assert emulator.faults.malformed_line("pods") == 1
         line = await reader.line()
         with pytest.raises(json.JSONDecodeError):
@@ -159,7 +158,6 @@ async def test_restart_keeps_port_and_store_and_ends_watches(emulator, api):
     async with api.get(
         "/api/v1/pods", params={"watch": "true", "resourceVersion": str(rv)}
     ) as resp:
-        await asyncio.sleep(0.05)
         await emulator.restart()
         try:
             leftover = await EventReader(resp).until_eof()
@@ -191,7 +189,6 @@ async def test_control_endpoint(emulator, api):
     ):
         assert resp.status == 401
     async with api.get("/api/v1/pods", params={"watch": "true"}) as watch:
-        await asyncio.sleep(0.05)
         async with api.post("/_sim/faults/close_watches", json={"resource": "pods"}) as resp:
             assert await resp.json() == {"result": 1}
         assert await EventReader(watch).until_eof() == []

@@ -10,17 +10,9 @@ from pathlib import Path
 from sovwatch.emulator.server import Emulator
 from sovwatch.kube import api, config
 from sovwatch.settings import WatchSettings
+from tests.timings import FAST
 
 PLUGIN = Path(__file__).with_name("fake_exec_plugin.py")
-
-FAST = WatchSettings(
-    connect_timeout=2.0,
-    request_timeout=5.0,
-    inactivity_timeout=2.0,
-    backoff_base=0.05,
-    backoff_max=0.4,
-    credential_refresh_skew=0.0,
-)
 
 
 def kubeconfig_doc(

@@ -15,7 +15,8 @@ import pytest
 
 from sovwatch.emulator.server import Emulator
 from sovwatch.kube import config, errors
-from tests.kube.kube_helpers import FAST, ca_cluster, exec_user, kubeconfig_doc, open_client
+from tests.kube.kube_helpers import ca_cluster, exec_user, kubeconfig_doc, open_client
+from tests.timings import FAST
 
 
 async def _can_list_pods(client) -> None:

@@ -19,7 +19,8 @@ import pytest
 
 from sovwatch.emulator.server import Emulator
 from sovwatch.kube import errors
-from tests.kube.kube_helpers import FAST, ca_cluster, exec_user, kubeconfig_doc, open_client
+from tests.kube.kube_helpers import ca_cluster, exec_user, kubeconfig_doc, open_client
+from tests.timings import FAST
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from aiohttp import web
 
 from sovwatch.emulator.server import Emulator
 from sovwatch.kube import config, errors
-from tests.kube.kube_helpers import FAST, ca_cluster, exec_user, kubeconfig_doc, open_client
+from tests.kube.kube_helpers import ca_cluster, exec_user, kubeconfig_doc, open_client
+from tests.timings import FAST
 
 
 @dataclass(frozen=True)

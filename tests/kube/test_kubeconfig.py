@@ -16,7 +16,8 @@ import pytest
 
 from sovwatch.emulator.server import Emulator
 from sovwatch.kube import config, errors
-from tests.kube.kube_helpers import FAST, kubeconfig_doc, open_client
+from tests.kube.kube_helpers import kubeconfig_doc, open_client
+from tests.timings import FAST
 
 
 def _jwt(claims: dict) -> str:

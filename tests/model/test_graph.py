@@ -1,4 +1,4 @@
-"""The dependsOn graph: waves as in the bootstrap-kit research, cycles, self-dependency, missing deps."""
+"""The dependsOn graph: waves as in the real bootstrap-kit, cycles, self-dependency, missing deps."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ def hr(name: str, ns: str = "flux-system") -> tuple[str, str, str]:
     return ("HelmRelease", ns, name)
 
 
-# The real kit's longest chain plus a fan-out (shared/research/bootstrap-kit.md §2).
+# The real kit's longest chain plus a fan-out (the dependsOn edges of scenarios/bootstrap-kit.yaml).
 KIT = {
     hr("bp-cilium"): [],
     hr("bp-reloader"): [],

@@ -114,7 +114,7 @@ def test_shipped_scenarios_load():
 
 
 def test_bootstrap_kit_is_the_real_kit():
-    """Names, namespaces, versions and edges as in the research table (spot checks of each column)."""
+    """Names, namespaces, versions and edges as in the real kit's HelmReleases (spot checks of each column)."""
     kit = {r.name: r for r in load_scenario("bootstrap-kit").releases}
     assert len(kit) == 38
     assert kit["bp-grafana"].depends_on == tuple(

@@ -9,8 +9,8 @@ import pytest
 
 from sovwatch.emulator.kubeconfigs import write_private
 from sovwatch.emulator.server import Emulator
+from tests.emulator.helpers import install_flux_crds
 from tests.sources.engine_harness import Harness
-from tests.sources.engine_objects import install_flux_crds
 from tests.sources.fault_front import FaultFront
 
 

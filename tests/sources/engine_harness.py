@@ -23,20 +23,7 @@ from sovwatch.settings import WatchSettings
 from sovwatch.sources import live
 from sovwatch.sources.events import HealthState, SourceItem, StreamHealth, WatchEvent
 from sovwatch.store.store import Store
-
-FAST = WatchSettings(
-    connect_timeout=2.0,
-    request_timeout=5.0,
-    # The stall test shortens this; elsewhere a loaded machine's scheduling hiccup must not
-    # look like a dead stream.
-    inactivity_timeout=5.0,
-    backoff_base=0.05,
-    backoff_max=0.4,
-    forbidden_recheck=0.3,
-    absent_recheck=0.2,
-    watch_timeout_min=30,
-    watch_timeout_max=60,
-)
+from tests.timings import FAST
 
 BY_KEY = {r.key: r for r in WATCHED}
 WAIT = 15.0

@@ -2,88 +2,58 @@
 
 from __future__ import annotations
 
-from sovwatch.emulator.objects import CATALOGUE, ObjectStore, crd_object
+from tests.model import builders
 
 HR = "helmreleases.helm.toolkit.fluxcd.io"
 
 
-def install_flux_crds(store: ObjectStore, *, only: str | None = None, served=None) -> None:
-    """Create the Flux CRDs (all, or the one named `only`, serving `served` versions)."""
-    for rt in CATALOGUE:
-        if rt.crd and (only is None or rt.key == only):
-            store.put(crd_object(rt, served))
-
-
 def pod(name: str, namespace: str = "cert-manager", *, phase: str = "Running") -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": {"app.kubernetes.io/instance": namespace},
-            "ownerReferences": [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": "ReplicaSet",
-                    "name": name.rsplit("-", 1)[0],
-                    "controller": True,
-                }
-            ],
-        },
-        "spec": {
-            "nodeName": "sov-node-1",
-            "containers": [
-                {
-                    "name": "controller",
-                    "image": "quay.io/jetstack/cert-manager-controller:v1.16.2",
-                    "env": [{"name": "POD_NAMESPACE", "value": namespace}],
-                }
-            ],
-        },
-        "status": {
-            "phase": phase,
-            "conditions": [{"type": "Ready", "status": "True" if phase == "Running" else "False"}],
-        },
-    }
+    """A cert-manager controller Pod owned by its ReplicaSet, with the namespace in its env."""
+    return builders.pod_object(
+        name,
+        namespace,
+        release=namespace,
+        phase=phase,
+        owner=("ReplicaSet", name.rsplit("-", 1)[0]),
+        containers=[
+            {
+                "name": "controller",
+                "image": "quay.io/jetstack/cert-manager-controller:v1.16.2",
+                "env": [{"name": "POD_NAMESPACE", "value": namespace}],
+            }
+        ],
+        node="sov-node-1",
+        stored=False,
+    )
 
 
 def helmrelease(
     name: str, namespace: str = "flux-system", *, ready: bool = True, annotations=None
 ) -> dict:
+    """Ready after its install, or waiting for cert-manager; with a password in its values."""
     condition = (
-        {
-            "type": "Ready",
-            "status": "True",
-            "reason": "InstallSucceeded",
-            "message": f"Helm install succeeded for release {namespace}/{name}.v1 with chart "
-            f"{name}@1.0.0",
-        }
+        builders.cond(
+            "Ready",
+            "True",
+            "InstallSucceeded",
+            f"Helm install succeeded for release {namespace}/{name}.v1 with chart {name}@1.0.0",
+        )
         if ready
-        else {
-            "type": "Ready",
-            "status": "False",
-            "reason": "DependencyNotReady",
-            "message": "dependency 'flux-system/cert-manager' is not ready",
-        }
+        else builders.cond(
+            "Ready",
+            "False",
+            "DependencyNotReady",
+            "dependency 'flux-system/cert-manager' is not ready",
+        )
     )
-    return {
-        "apiVersion": "helm.toolkit.fluxcd.io/v2",
-        "kind": "HelmRelease",
-        "metadata": {"name": name, "namespace": namespace, "annotations": annotations or {}},
-        "spec": {
-            "interval": "10m",
-            "chart": {
-                "spec": {
-                    "chart": name,
-                    "sourceRef": {"kind": "HelmRepository", "name": "sovereign"},
-                }
-            },
-            "install": {"disableWait": True},
-            "values": {"adminPassword": "hunter2"},
-        },
-        "status": {"conditions": [condition], "observedGeneration": 1},
-    }
+    return builders.helmrelease_object(
+        name,
+        namespace=namespace,
+        conditions=[condition],
+        values={"adminPassword": "hunter2"},
+        annotations=annotations,
+        stored=False,
+    )
 
 
 def pvc(name: str, namespace: str = "loki") -> dict:

@@ -13,8 +13,10 @@ import time
 from sovwatch.emulator.server import Emulator
 from sovwatch.settings import WatchSettings
 from sovwatch.sources.events import HealthState
-from tests.sources.engine_harness import FAST, Harness, requests_for
-from tests.sources.engine_objects import HR, install_flux_crds, namespace, pod
+from tests.emulator.helpers import install_flux_crds
+from tests.sources.engine_harness import Harness, requests_for
+from tests.sources.engine_objects import HR, namespace, pod
+from tests.timings import FAST
 
 PODS = "pods"
 

@@ -13,8 +13,8 @@ from sovwatch.kube import api, config
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources import live
 from sovwatch.sources.events import StreamHealth, WatchEvent
-from tests.sources.engine_harness import FAST
 from tests.sources.engine_objects import pod
+from tests.timings import FAST
 
 PODS = [r for r in WATCHED if r.key == "pods"]
 

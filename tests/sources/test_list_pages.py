@@ -16,8 +16,8 @@ from sovwatch.emulator.server import Emulator
 from sovwatch.kube import api, config, errors
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources.listing import list_pages
-from tests.sources.engine_harness import FAST
 from tests.sources.engine_objects import pod
+from tests.timings import FAST
 
 PODS = next(r for r in WATCHED if r.key == "pods")
 SETTINGS = dataclasses.replace(FAST, list_page_size=3)
@@ -47,7 +47,10 @@ async def test_pages_arrive_in_order_and_the_next_is_asked_for_ahead(emulator, c
     async with aclosing(_pages(client)) as pages:
         async for items, rv in pages:
             if not names:  # the first page is in hand: its successor is already on its way
-                await asyncio.sleep(0.2)
+                for _ in range(500):  # at once when not loaded, at most 10 s
+                    if len(_lists(emulator)) >= 2:
+                        break
+                    await asyncio.sleep(0.02)
                 assert len(_lists(emulator)) == 2
             names.append([o["metadata"]["name"] for o in items])
             rvs.add(rv)

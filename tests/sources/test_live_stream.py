@@ -9,8 +9,9 @@ from sovwatch.kube import api, config
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources import live
 from sovwatch.sources.events import HealthState, StreamHealth, WatchEvent
-from tests.sources.engine_harness import FAST, requests_for
+from tests.sources.engine_harness import requests_for
 from tests.sources.engine_objects import HR, helmrelease, pod
+from tests.timings import FAST
 
 
 async def test_closing_the_stream_cancels_every_watch_and_closes_the_session(

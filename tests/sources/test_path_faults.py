@@ -17,8 +17,8 @@ import pytest
 
 from sovwatch.emulator.status import expired, status
 from sovwatch.sources.events import EventType, HealthState
-from tests.sources.engine_harness import FAST
 from tests.sources.engine_objects import HR, helmrelease, namespace, pod
+from tests.timings import FAST
 
 PODS = "pods"
 

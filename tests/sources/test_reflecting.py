@@ -14,12 +14,12 @@ import pytest
 from sovwatch.emulator.server import Emulator
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources.events import EventType, HealthState
-from tests.sources.engine_harness import BY_KEY, FAST, requests_for
+from tests.emulator.helpers import install_flux_crds
+from tests.sources.engine_harness import BY_KEY, requests_for
 from tests.sources.engine_objects import (
     HR,
     deployment,
     helmrelease,
-    install_flux_crds,
     kustomization,
     namespace,
     pod,
@@ -27,6 +27,7 @@ from tests.sources.engine_objects import (
     source,
     warning_event,
 )
+from tests.timings import FAST
 
 
 def _populate(emu: Emulator) -> None:
@@ -169,7 +170,7 @@ VERSIONS = {
 @pytest.mark.parametrize(("key", "served", "expected"), VERSIONS.values(), ids=VERSIONS)
 async def test_flux_version_preference(emulator: Emulator, harness, key, served, expected):
     """The most preferred served version is watched; objects flow through it."""
-    install_flux_crds(emulator.store, only=key, served=served)
+    install_flux_crds(emulator.store, only=key, served={key: served})
     emulator.store.put(_flux_object(key, served[0], "cert-manager"))
     h = await harness(emulator).start([key])
     live = await h.until_state(key, HealthState.LIVE)
@@ -187,8 +188,8 @@ async def test_each_source_kind_gets_its_own_version(emulator: Emulator, harness
     """Within one group, HelmRepository served at v1 and OCIRepository only at v1beta2 (as in
     Flux 2.2): each is watched at the version that serves it."""
     helmrepos, ocirepos = SOURCES[0], SOURCES[1]
-    install_flux_crds(emulator.store, only=helmrepos, served=("v1", "v1beta2"))
-    install_flux_crds(emulator.store, only=ocirepos, served=("v1beta2",))
+    install_flux_crds(emulator.store, only=helmrepos, served={helmrepos: ("v1", "v1beta2")})
+    install_flux_crds(emulator.store, only=ocirepos, served={ocirepos: ("v1beta2",)})
     h = await harness(emulator).start([helmrepos, ocirepos])
     await h.until_all_live([helmrepos, ocirepos])
     assert h.store.health[helmrepos].detail == "source.toolkit.fluxcd.io/v1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import aclosing
 from pathlib import Path
 
 from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
@@ -64,35 +65,37 @@ async def test_paced_replay_follows_recording_time():
 
 async def test_pause_holds_step_releases_one_resume_plays_on():
     control = ReplayControl(speed=INSTANT, paused=True)
-    out: list = []
-    task = asyncio.create_task(_collect(replay(ITEMS, control=control), out))
-    await asyncio.sleep(0.05)
-    assert out == []  # paused before the first item
-    control.step()
-    await asyncio.sleep(0.02)
-    assert out == ITEMS[:1]
-    control.step()
-    await asyncio.sleep(0.02)
-    assert out == ITEMS[:2]
-    held = control.now()
-    await asyncio.sleep(0.05)
-    assert control.now() == held  # the clock does not move while paused
-    control.resume()
-    await asyncio.wait_for(task, 2)
-    assert out == ITEMS
+    async with aclosing(replay(ITEMS, control=control)) as items:
+        first = asyncio.ensure_future(anext(items))
+        await asyncio.sleep(0.05)
+        assert not first.done()  # paused before the first item
+        control.step()
+        assert await asyncio.wait_for(first, 2) == ITEMS[0]
+        second = asyncio.ensure_future(anext(items))
+        control.step()
+        assert await asyncio.wait_for(second, 2) == ITEMS[1]
+        third = asyncio.ensure_future(anext(items))
+        await asyncio.sleep(0.05)
+        assert not third.done()  # paused again after the step
+        held = control.now()
+        await asyncio.sleep(0.05)
+        assert control.now() == held  # and the clock does not move while paused
+        control.resume()
+        assert await asyncio.wait_for(third, 2) == ITEMS[2]
+        assert [item async for item in items] == ITEMS[3:]
     assert control.finished
 
 
 async def test_speed_change_applies_to_a_wait_in_progress():
     slow = [ITEMS[0], WatchEvent("pods", EventType.ADDED, _pod("loki-2", "Pending"), T0 + 60)]
     control = ReplayControl(speed=1.0)
-    out: list = []
-    task = asyncio.create_task(_collect(replay(slow, control=control), out))
-    await asyncio.sleep(0.05)
-    assert out == slow[:1]  # the next item is a minute away at 1x
-    control.set_speed(INSTANT)
-    await asyncio.wait_for(task, 2)
-    assert out == slow
+    async with aclosing(replay(slow, control=control)) as items:
+        assert await asyncio.wait_for(anext(items), 2) == slow[0]
+        second = asyncio.ensure_future(anext(items))
+        await asyncio.sleep(0.05)  # let the replay start its wait
+        assert not second.done()  # the next item is a minute away at 1x
+        control.set_speed(INSTANT)
+        assert await asyncio.wait_for(second, 2) == slow[1]
 
 
 async def test_damaged_recording_reports_where_it_broke(tmp_path: Path):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 from sovwatch.sources.events import HealthState
-from tests.sources.engine_harness import FAST
 from tests.sources.engine_objects import warning_event
+from tests.timings import FAST
 
 EVENTS = "events"
 SETTINGS = dataclasses.replace(FAST, request_timeout=0.6, list_page_size=10)

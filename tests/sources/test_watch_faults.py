@@ -11,8 +11,9 @@ import dataclasses
 
 from sovwatch.emulator.server import Emulator
 from sovwatch.sources.events import EventType, HealthState
-from tests.sources.engine_harness import FAST, requests_for
+from tests.sources.engine_harness import requests_for
 from tests.sources.engine_objects import HR, helmrelease, namespace, pod, pvc
+from tests.timings import FAST
 
 PODS = "pods"
 PVCS = "persistentvolumeclaims"

@@ -15,6 +15,7 @@ import pytest_asyncio
 
 from sovwatch.emulator.server import Emulator
 from tests.cli.cli_helpers import sovwatch
+from tests.emulator.helpers import install_flux_crds
 from tests.trust.readme_section import bad_input_section
 from tests.trust.trust_helpers import Running
 from tests.trust.trust_objects import (
@@ -22,7 +23,6 @@ from tests.trust.trust_objects import (
     backoff_event,
     dependency_not_ready,
     helmrelease,
-    install_flux_crds,
     pod,
     ready_condition,
 )

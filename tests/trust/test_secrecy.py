@@ -20,13 +20,14 @@ import pytest
 import yaml
 
 from sovwatch import launch
-from sovwatch.cli import Invocation
 from sovwatch.emulator.server import Emulator
+from sovwatch.invocation import Invocation
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 from tests.cli.cli_helpers import sovwatch
+from tests.emulator.helpers import install_flux_crds
 from tests.sources.engine_objects import deployment
-from tests.trust.trust_objects import helmrelease, install_flux_crds, pod
+from tests.trust.trust_objects import helmrelease, pod
 
 CANARY = f"canary{secrets.token_hex(8)}"
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from scripts.soak import soak
 from scripts.soak_faults import FAULTS
 
 
+@pytest.mark.slow
 async def test_short_fault_soak_ends_on_the_truth(tmp_path: Path):
     report = await soak(
         seconds=25,

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from sovwatch.emulator.objects import CATALOGUE, ObjectStore, crd_object
+from tests.model import builders
 
 HR = "helmreleases.helm.toolkit.fluxcd.io"
-
-
-def install_flux_crds(store: ObjectStore, served: dict[str, list[str]] | None = None) -> None:
-    """Every Flux CRD, serving its newest version unless `served` names others (by resource key)."""
-    for rt in CATALOGUE:
-        if rt.crd:
-            store.put(crd_object(rt, (served or {}).get(rt.key)))
 
 
 def ready_condition(name: str) -> dict:
@@ -34,72 +27,46 @@ def helmrelease(
     values: dict | None = None,
     namespace: str = "flux-system",
 ) -> dict:
-    obj = {
-        "apiVersion": "helm.toolkit.fluxcd.io/v2",
-        "kind": "HelmRelease",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "interval": "10m",
-            "releaseName": name.removeprefix("bp-"),
-            "targetNamespace": name.removeprefix("bp-"),
-            "chart": {
-                "spec": {
-                    "chart": name,
-                    "version": "1.0.0",
-                    "sourceRef": {"kind": "HelmRepository", "name": name},
-                }
-            },
-            "install": {"disableWait": True, "remediation": {"retries": 3}},
-            "dependsOn": [{"name": d} for d in depends_on],
-            "values": values or {},
-        },
-    }
-    if with_status:
-        obj["status"] = {
-            "observedGeneration": 1,
-            "conditions": conditions if conditions is not None else [ready_condition(name)],
-        }
-    return obj
+    """Ready after its install unless `conditions` say otherwise; no status with `with_status=False`."""
+    if with_status and conditions is None:
+        conditions = [ready_condition(name)]
+    return builders.helmrelease_object(
+        name,
+        namespace=namespace,
+        depends_on=[{"name": d} for d in depends_on],
+        conditions=conditions if with_status else None,
+        observed=1 if with_status else None,
+        values=values or {},
+        stored=False,
+    )
 
 
 def pod(name: str, namespace: str, *, env: dict[str, str] | None = None) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": {"app": namespace, "app.kubernetes.io/instance": namespace},
-        },
-        "spec": {
-            "nodeName": "sov-worker-1",
-            "containers": [
-                {
-                    "name": namespace,
-                    "image": f"ghcr.io/openova-io/{namespace}:1.0.0",
-                    "env": [{"name": k, "value": v} for k, v in (env or {}).items()],
-                }
-            ],
-        },
-        "status": {
-            "phase": "Running",
-            "conditions": [{"type": "Ready", "status": "False"}],
-            "containerStatuses": [
-                {
-                    "name": namespace,
-                    "ready": False,
-                    "restartCount": 7,
-                    "state": {
-                        "waiting": {
-                            "reason": "CrashLoopBackOff",
-                            "message": f"back-off 5m0s restarting failed container={namespace} "
-                            f"pod={name}_{namespace}(4b1e0f3c)",
-                        }
-                    },
-                }
-            ],
-        },
+    """The one container of `namespace`'s app in CrashLoopBackOff, with `env` in its environment."""
+    container = {
+        "name": namespace,
+        "image": f"ghcr.io/openova-io/{namespace}:1.0.0",
+        "env": [{"name": k, "value": v} for k, v in (env or {}).items()],
     }
+    message = (
+        f"back-off 5m0s restarting failed container={namespace} pod={name}_{namespace}(4b1e0f3c)"
+    )
+    return builders.pod_object(
+        name,
+        namespace,
+        release=namespace,
+        labels={"app": namespace},
+        containers=[container],
+        statuses=[
+            builders.container_status(
+                namespace,
+                ready=False,
+                restarts=7,
+                state=builders.waiting("CrashLoopBackOff", message),
+            )
+        ],
+        stored=False,
+    )
 
 
 def backoff_event(index: int, pod_name: str, namespace: str) -> dict:

@@ -9,14 +9,34 @@ failures (`Unhealthy`, container ready=false), liveness kills (`Killing`, restar
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 from sovwatch.emulator.controllers.common import digest, go_duration
 from sovwatch.emulator.controllers.pods import ContainerRun, PodRun
 
 if TYPE_CHECKING:
-    from sovwatch.emulator.controllers.kubelet import Kubelet
     from sovwatch.emulator.controllers.sim import Sim
+
+
+class PodHost(Protocol):
+    """What the runtime needs of the kubelet: the pod, its events, status writes and timers."""
+
+    def pod(self, run: PodRun) -> dict | None: ...
+
+    def event(
+        self,
+        run: PodRun,
+        pod: dict,
+        type_: str,
+        reason: str,
+        message: str,
+        c: ContainerRun | None = None,
+    ) -> None: ...
+
+    def sync(self, run: PodRun) -> dict | None: ...
+
+    def later(self, run: PodRun, delay: float, fn: Callable[..., None], *args) -> None: ...
 
 
 def backoff(restarts: int) -> float:
@@ -27,7 +47,7 @@ def backoff(restarts: int) -> float:
 class ContainerRuntime:
     """The containers of the kubelet's pods; pod status is written back through the kubelet."""
 
-    def __init__(self, sim: Sim, kubelet: Kubelet) -> None:
+    def __init__(self, sim: Sim, kubelet: PodHost) -> None:
         self.sim = sim
         self.kubelet = kubelet
 

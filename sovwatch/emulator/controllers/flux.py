@@ -22,15 +22,19 @@ from sovwatch.emulator.controllers.common import (
     is_ready,
     set_condition,
 )
+from sovwatch.emulator.controllers.helm_objects import HR
 from sovwatch.emulator.controllers.source import GIT
 from sovwatch.emulator.objects import CATALOGUE, crd_object
 from sovwatch.emulator.scenario_schema import Container, Probe, Release, Repository, Workload
 
 if TYPE_CHECKING:
+    from sovwatch.emulator.controllers.events import EventRecorder
+    from sovwatch.emulator.controllers.helm import HelmController
     from sovwatch.emulator.controllers.sim import Sim
+    from sovwatch.emulator.controllers.source import SourceController
+    from sovwatch.emulator.controllers.workloads import Workloads
 
 KS = "kustomizations.kustomize.toolkit.fluxcd.io"
-HR = "helmreleases.helm.toolkit.fluxcd.io"
 KUSTOMIZE_CONTROLLER = "kustomize-controller"
 HEALTH_POLL = 5.0
 FLUX_VERSION = "v2.4.0"
@@ -68,14 +72,25 @@ FLUX_CONTROLLERS = (
 
 
 class Flux:
-    def __init__(self, sim: Sim) -> None:
+    def __init__(
+        self,
+        sim: Sim,
+        events: EventRecorder,
+        source: SourceController,
+        helm: HelmController,
+        workloads: Workloads,
+    ) -> None:
         self.sim = sim
+        self.events = events
+        self.source = source
+        self.helm = helm
+        self.workloads = workloads
         self._health_started = 0.0
         self._applied: set[tuple[str, str]] = set()
 
     @property
     def revision(self) -> str:
-        return self.sim.source.revision
+        return self.source.revision
 
     def start(self) -> None:
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
@@ -112,7 +127,7 @@ class Flux:
             if rt.crd:
                 self.sim.apply(crd_object(rt, rt.versions))
         for component in FLUX_CONTROLLERS:
-            self.sim.after(self.sim.jitter(1.0), self.sim.workloads.install, component)
+            self.sim.after(self.sim.jitter(1.0), self.workloads.install, component)
         cluster = self.sim.scenario.cluster
         self.sim.after(2.0, self._apply_sync_objects)
         self.sim.after(2.0 + cluster.git_ready_after, self._git_ready)
@@ -167,7 +182,7 @@ class Flux:
         )
 
     def _git_ready(self) -> None:
-        self.sim.source.reconcile_git()
+        self.source.reconcile_git()
         self.sim.after(self.sim.scenario.cluster.kustomization_apply_after, self._apply_kit)
 
     # -- kustomize-controller ----------------------------------------------------------------------
@@ -205,7 +220,7 @@ class Flux:
                 }
             )
         for release in scenario.releases:
-            self.sim.helm.apply_release(release)
+            self.helm.apply_release(release)
             self._applied.add(release.key)
             entries.append(
                 {
@@ -259,7 +274,7 @@ class Flux:
                 st["lastAppliedRevision"] = self.revision
 
             self._update_ks(done)
-            self.sim.events.record(
+            self.events.record(
                 ks,
                 "Normal",
                 "ReconciliationSucceeded",
@@ -289,9 +304,7 @@ class Flux:
             st["observedGeneration"] = gen
 
         self._update_ks(failed)
-        self.sim.events.record(
-            ks, "Warning", "HealthCheckFailed", msg, component=KUSTOMIZE_CONTROLLER
-        )
+        self.events.record(ks, "Warning", "HealthCheckFailed", msg, component=KUSTOMIZE_CONTROLLER)
         self.sim.after(scenario.cluster.kustomization_interval, self._recheck)
 
     def _recheck(self) -> None:
@@ -308,7 +321,7 @@ class Flux:
     def _apply_upgrade(self, release: Release) -> None:
         """A new chart version reached Git: the kit's next apply carries the new spec."""
         if release.key in self._applied:
-            self.sim.helm.apply_release(release)
+            self.helm.apply_release(release)
 
     def _apply_repository(self, repo: Repository) -> None:
         spec: dict = {"interval": "15m0s", "type": repo.type, "url": repo.url}
@@ -329,4 +342,4 @@ class Flux:
                 "spec": spec,
             }
         )
-        self.sim.source.repository_applied(repo)
+        self.source.repository_applied(repo)

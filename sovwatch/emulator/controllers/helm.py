@@ -13,8 +13,6 @@ release's workloads to be ready and fails with "context deadline exceeded" after
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sovwatch.emulator.controllers.common import (
@@ -24,8 +22,10 @@ from sovwatch.emulator.controllers.common import (
     is_ready,
     set_condition,
 )
-from sovwatch.emulator.controllers.flux import HR
 from sovwatch.emulator.controllers.helm_objects import (
+    HR,
+    Mutate,
+    ReleaseState,
     config_digest,
     helmrelease,
     helmrelease_spec,
@@ -36,40 +36,29 @@ from sovwatch.emulator.controllers.source import HELMCHART, chart_name
 from sovwatch.emulator.scenario_schema import Release
 
 if TYPE_CHECKING:
+    from sovwatch.emulator.controllers.events import EventRecorder
     from sovwatch.emulator.controllers.sim import Sim
+    from sovwatch.emulator.controllers.source import SourceController
+    from sovwatch.emulator.controllers.workloads import Workloads
 
 COMPONENT = "helm-controller"
 REQUEUE_DEPENDENCY = 30.0
 WAIT_POLL = 5.0
 FINALIZER = "finalizers.fluxcd.io"
 
-Mutate = Callable[[dict, dict, str], None]
-"""Changes a HelmRelease in place: (object, its status, the current timestamp)."""
-
-
-@dataclass
-class _State:
-    release: Release
-    phase: str = "new"
-    """new, waiting, installing, upgrading, remediating, ready or stalled."""
-    attempts: int = 0
-    attempt_started: float = 0.0
-    next_at: float | None = None
-    """When the next reconcile is queued (an earlier trigger replaces it)."""
-    revision: int = 0
-    """The Helm release version last written (0: not installed)."""
-    first_deployed: float = 0.0
-    upgrade_failures: int = 0
-    """`status.upgradeFailures`, reset by a new generation."""
-
 
 class HelmController:
-    def __init__(self, sim: Sim) -> None:
+    def __init__(
+        self, sim: Sim, events: EventRecorder, source: SourceController, workloads: Workloads
+    ) -> None:
         self.sim = sim
-        self._states: dict[tuple[str, str], _State] = {}
+        self.events = events
+        self.source = source
+        self.workloads = workloads
+        self._states: dict[tuple[str, str], ReleaseState] = {}
         self.upgrades = HelmUpgrades(sim, self)
 
-    def state(self, release: Release) -> _State:
+    def state(self, release: Release) -> ReleaseState:
         return self._states[release.key]
 
     def snapshot(self, release: Release, status: str, *, version: int = 1) -> dict:
@@ -95,14 +84,14 @@ class HelmController:
         if state is None:
             kustomization = self.sim.scenario.cluster.kustomization_name
             self.sim.apply(helmrelease(release, kustomization))
-            self._states[release.key] = _State(release)
+            self._states[release.key] = ReleaseState(release)
             self.requeue(release, self.sim.jitter(1.5, 0.5))
             return
         spec = helmrelease_spec(release)
         self.sim.update(HR, release.namespace, release.name, lambda o: o.update(spec=spec))
         state.release = release
         state.attempts = 0
-        self.sim.source.update_chart(release)
+        self.source.update_chart(release)
         if state.phase in ("ready", "stalled"):
             state.phase = "waiting"
         self.requeue(release, self.sim.jitter(1.0))
@@ -127,7 +116,7 @@ class HelmController:
         if self._states[release.key].next_at == when:
             self._reconcile(release)
 
-    def status(self, release: Release, mutate) -> dict | None:
+    def status(self, release: Release, mutate: Mutate) -> dict | None:
         def change(obj: dict) -> None:
             mutate(obj, obj.setdefault("status", {}), self.sim.timestamp())
 
@@ -152,7 +141,7 @@ class HelmController:
             )
 
         hr = self.status(release, outcome)
-        self.sim.events.record(
+        self.events.record(
             hr,
             "Normal" if succeeded else "Warning",
             reason,
@@ -176,9 +165,7 @@ class HelmController:
 
         hr = self.status(release, outcome)
         annotations = None if revision is None else {"helm.toolkit.fluxcd.io/revision": revision}
-        self.sim.events.record(
-            hr, "Normal", reason, msg, component=COMPONENT, annotations=annotations
-        )
+        self.events.record(hr, "Normal", reason, msg, component=COMPONENT, annotations=annotations)
 
     def _reconcile(self, release: Release) -> None:
         state = self._states[release.key]
@@ -190,7 +177,7 @@ class HelmController:
             self._periodic(release)
             return
         if state.phase == "new":
-            self.sim.source.ensure_chart(release)
+            self.source.ensure_chart(release)
 
         def prerequisites(obj: dict, st: dict, now: str) -> None:
             if FINALIZER not in obj["metadata"].setdefault("finalizers", []):
@@ -208,7 +195,7 @@ class HelmController:
                         st, "Ready", "False", "DependencyNotReady", m, now
                     ),
                 )
-                self.sim.events.record(hr, "Normal", "DependencyNotReady", msg, component=COMPONENT)
+                self.events.record(hr, "Normal", "DependencyNotReady", msg, component=COMPONENT)
                 self.requeue(release, REQUEUE_DEPENDENCY)
                 return
         ready = get_condition(hr, "Ready")
@@ -272,7 +259,7 @@ class HelmController:
             )
 
         self.status(release, start)
-        self.sim.after(self.sim.jitter(2.0), self.sim.workloads.install, release)
+        self.sim.after(self.sim.jitter(2.0), self.workloads.install, release)
         failures = release.install_failures
         if failures is not None and state.attempts <= failures.attempts:
             fail_after = failures.after if failures.after is not None else release.timeout
@@ -290,7 +277,7 @@ class HelmController:
         if state.phase != "installing":
             return
         deadline = state.attempt_started + release.timeout
-        if self.sim.workloads.release_ready(release):
+        if self.workloads.release_ready(release):
             self._install_succeeded(release)
         elif self.sim.now >= deadline:
             self._install_failed(release, "context deadline exceeded")
@@ -347,7 +334,7 @@ class HelmController:
 
     def _uninstalled(self, release: Release) -> None:
         state = self._states[release.key]
-        self.sim.workloads.uninstall(release)
+        self.workloads.uninstall(release)
         msg = (
             f"Helm uninstall remediation for release {release.target_namespace}/{release.release_name}.v1 "
             f"with chart {release.chart}@{release.version} succeeded"

@@ -1,10 +1,37 @@
-"""The shapes helm-controller works with: the HelmRelease as the kit declares it, and the release
-snapshots it keeps in `status.history` (one per Helm release version, newest first)."""
+"""The shapes helm-controller works with: the HelmRelease as the kit declares it, the release
+snapshots it keeps in `status.history` (one per Helm release version, newest first), and its own
+bookkeeping per release."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from sovwatch.emulator.controllers.common import FLUX_NS, digest, go_duration
 from sovwatch.emulator.scenario_schema import Release
+
+HR = "helmreleases.helm.toolkit.fluxcd.io"
+
+Mutate = Callable[[dict, dict, str], None]
+"""Changes a HelmRelease in place: (object, its status, the current timestamp)."""
+
+
+@dataclass
+class ReleaseState:
+    """helm-controller's bookkeeping for one release."""
+
+    release: Release
+    phase: str = "new"
+    """new, waiting, installing, upgrading, remediating, ready or stalled."""
+    attempts: int = 0
+    attempt_started: float = 0.0
+    next_at: float | None = None
+    """When the next reconcile is queued (an earlier trigger replaces it)."""
+    revision: int = 0
+    """The Helm release version last written (0: not installed)."""
+    first_deployed: float = 0.0
+    upgrade_failures: int = 0
+    """`status.upgradeFailures`, reset by a new generation."""
 
 
 def helmrelease_spec(release: Release) -> dict:

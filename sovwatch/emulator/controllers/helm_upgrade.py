@@ -15,22 +15,42 @@ change the release record only; the workloads keep their pods.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sovwatch.emulator.controllers.common import delete_condition, go_duration, set_condition
-from sovwatch.emulator.controllers.flux import HR
-from sovwatch.emulator.controllers.helm_objects import config_digest
+from sovwatch.emulator.controllers.helm_objects import HR, Mutate, ReleaseState, config_digest
 from sovwatch.emulator.scenario_schema import Release
 
 if TYPE_CHECKING:
-    from sovwatch.emulator.controllers.helm import HelmController
     from sovwatch.emulator.controllers.sim import Sim
 
 HISTORY_KEPT = 3
 
 
+class UpgradeHost(Protocol):
+    """What an upgrade needs of helm-controller: its bookkeeping and how it ends an action."""
+
+    def state(self, release: Release) -> ReleaseState: ...
+
+    def snapshot(self, release: Release, status: str, *, version: int = 1) -> dict: ...
+
+    def status(self, release: Release, mutate: Mutate) -> dict | None: ...
+
+    def conclude(
+        self, release: Release, reason: str, msg: str, *, succeeded: bool, then: Mutate
+    ) -> None: ...
+
+    def remediated(
+        self, release: Release, reason: str, msg: str, *, then: Mutate, revision: str | None = None
+    ) -> None: ...
+
+    def requeue(self, release: Release, delay: float) -> None: ...
+
+    def stall(self, release: Release) -> None: ...
+
+
 class HelmUpgrades:
-    def __init__(self, sim: Sim, helm: HelmController) -> None:
+    def __init__(self, sim: Sim, helm: UpgradeHost) -> None:
         self.sim = sim
         self.helm = helm
         self._failures: dict[tuple[str, str], tuple[str, int]] = {}

@@ -19,7 +19,9 @@ from sovwatch.emulator.controllers.pods import ContainerRun, PodRun, pod_spec, p
 from sovwatch.emulator.scenario_schema import Release, VolumeClaim, Workload
 
 if TYPE_CHECKING:
+    from sovwatch.emulator.controllers.events import EventRecorder
     from sovwatch.emulator.controllers.sim import Sim
+    from sovwatch.emulator.controllers.storage import Storage
 
 PODS = "pods"
 KUBELET = "kubelet"
@@ -29,8 +31,10 @@ MOUNT_TIMEOUT = 123.0
 
 
 class Kubelet:
-    def __init__(self, sim: Sim) -> None:
+    def __init__(self, sim: Sim, events: EventRecorder, storage: Storage) -> None:
         self.sim = sim
+        self.events = events
+        self.storage = storage
         self._pods: dict[tuple[str, str], PodRun] = {}
         self._waiting: dict[tuple[str, str], list[PodRun]] = {}
         """Pods waiting for a PVC to be bound, by (namespace, claim)."""
@@ -139,7 +143,7 @@ class Kubelet:
                 self.event(run, pod, "Normal", "Killing", f"Stopping container {c.spec.name}", c)
         self.sim.after(self.sim.jitter(3.0), self.sim.delete, PODS, namespace, name)
         for _, pvc in run.claims:
-            self.sim.storage.detach(pvc, run)
+            self.storage.detach(pvc, run)
 
     # -- helpers -------------------------------------------------------------------------------------
 
@@ -159,7 +163,7 @@ class Kubelet:
         if c is not None:
             kind = "initContainers" if c.spec.init else "containers"
             field_path = f"spec.{kind}{{{c.spec.name}}}"
-        self.sim.events.record(
+        self.events.record(
             pod, type_, reason, message, component=KUBELET, host=run.node, field_path=field_path
         )
 
@@ -189,7 +193,7 @@ class Kubelet:
     # -- scheduling ----------------------------------------------------------------------------------
 
     def _schedule(self, run: PodRun) -> None:
-        storage = self.sim.storage
+        storage = self.storage
         unbound_immediate = [
             pvc
             for claim, pvc in run.claims
@@ -206,7 +210,7 @@ class Kubelet:
             )
             run.unschedulable = msg
             self.sync(run)
-            self.sim.events.record(pod, "Warning", "FailedScheduling", msg, component=SCHEDULER)
+            self.events.record(pod, "Warning", "FailedScheduling", msg, component=SCHEDULER)
             self._wait_for(run, unbound_immediate)
             self.later(run, 60.0, self._schedule, run)
             return
@@ -253,7 +257,7 @@ class Kubelet:
         run.unschedulable = ""
         pod = self.sync(run)
         ns = run.release.target_namespace
-        self.sim.events.record(
+        self.events.record(
             pod,
             "Normal",
             "Scheduled",
@@ -263,7 +267,7 @@ class Kubelet:
         run.unattached = {pvc for _, pvc in run.claims}
         run.volume_wait_started = self.sim.now
         for _, pvc in run.claims:
-            self.sim.storage.attach(pvc, run)
+            self.storage.attach(pvc, run)
         self.later(run, MOUNT_TIMEOUT, self._mount_timeout, run)
         if not run.claims:
             self.later(run, self.sim.jitter(1.0), self._mount, run)
@@ -289,7 +293,7 @@ class Kubelet:
     def _mount(self, run: PodRun) -> None:
         for claim, pvc in run.claims:
             if self.sim.now - run.volume_wait_started < claim.failed_mount_for:
-                pv = self.sim.storage.volume_name(run.release.target_namespace, pvc)
+                pv = self.storage.volume_name(run.release.target_namespace, pvc)
                 msg = f'MountVolume.SetUp failed for volume "{pv}" : mount failed: exit status 32'
                 self.event(run, self.pod(run), "Warning", "FailedMount", msg)
                 self.later(run, 30.0, self._mount, run)

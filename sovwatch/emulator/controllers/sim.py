@@ -12,20 +12,11 @@ import heapq
 import itertools
 import random
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sovwatch.emulator.controllers.common import rfc3339
 from sovwatch.emulator.objects import ObjectStore, json_copy, resource_type_for
 from sovwatch.emulator.scenario_schema import Scenario
-
-if TYPE_CHECKING:
-    from sovwatch.emulator.controllers.events import EventRecorder
-    from sovwatch.emulator.controllers.flux import Flux
-    from sovwatch.emulator.controllers.helm import HelmController
-    from sovwatch.emulator.controllers.kubelet import Kubelet
-    from sovwatch.emulator.controllers.source import SourceController
-    from sovwatch.emulator.controllers.storage import Storage
-    from sovwatch.emulator.controllers.workloads import Workloads
 
 _BOOKKEEPING = ("resourceVersion", "managedFields", "uid", "creationTimestamp", "generation")
 
@@ -61,14 +52,6 @@ class Sim:
         self._queue: list[tuple[float, int, Callable[..., None], tuple]] = []
         self._seq = itertools.count()
         store.clock = lambda: self.start + self.now
-        # Wired by the runner; typed here so controllers can reach each other.
-        self.events: EventRecorder
-        self.flux: Flux
-        self.source: SourceController
-        self.helm: HelmController
-        self.workloads: Workloads
-        self.kubelet: Kubelet
-        self.storage: Storage
 
     # -- time --------------------------------------------------------------------------------------
 

@@ -9,12 +9,13 @@ controller-runtime's exponential back-off) rather than on the repository. A pull
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sovwatch.emulator.controllers.common import FLUX_NS, delete_condition, digest, set_condition
 from sovwatch.emulator.scenario_schema import Release, Repository
 
 if TYPE_CHECKING:
+    from sovwatch.emulator.controllers.events import EventRecorder
     from sovwatch.emulator.controllers.sim import Sim
 
 GIT = "gitrepositories.source.toolkit.fluxcd.io"
@@ -28,9 +29,18 @@ def chart_name(release: Release) -> str:
     return f"{release.namespace}-{release.name}"
 
 
+class ChartWatcher(Protocol):
+    """Who watches HelmCharts (helm-controller): told when a release's chart is ready."""
+
+    def chart_ready(self, release: Release) -> None: ...
+
+
 class SourceController:
-    def __init__(self, sim: Sim) -> None:
+    def __init__(self, sim: Sim, events: EventRecorder) -> None:
         self.sim = sim
+        self.events = events
+        self.helm: ChartWatcher
+        """Wired by the runner once helm-controller exists (it needs this controller first)."""
         cluster = sim.scenario.cluster
         self.revision = f"main@sha1:{digest(cluster.git_url, sim.scenario.name)[:40]}"
         """The GitRepository's artifact revision, which the Kustomization reports."""
@@ -95,7 +105,7 @@ class SourceController:
 
         obj = self.sim.update(HELMREPO, repo.namespace, repo.name, status)
         if error and obj is not None:
-            self.sim.events.record(
+            self.events.record(
                 obj, "Warning", "AuthenticationFailed", error, component=SOURCE_CONTROLLER
             )
             self.sim.after(60.0, self._reconcile_repository, repo)
@@ -188,17 +198,17 @@ class SourceController:
         if obj is None:
             return
         if error:
-            self.sim.events.record(
+            self.events.record(
                 obj, "Warning", "AuthenticationFailed", error, component=SOURCE_CONTROLLER
             )
             # controller-runtime's exponential backoff, capped so a stuck chart keeps retrying visibly.
             self.sim.after(min(5.0 * 2 ** (attempt - 1), 600.0), self._reconcile_chart, release)
             return
-        self.sim.events.record(
+        self.events.record(
             obj,
             "Normal",
             "ChartPullSucceeded",
             f"pulled '{release.chart}' chart with version '{release.version}'",
             component=SOURCE_CONTROLLER,
         )
-        self.sim.helm.chart_ready(release)
+        self.helm.chart_ready(release)

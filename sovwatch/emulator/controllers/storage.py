@@ -14,12 +14,13 @@ volume ..." on the pod.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sovwatch.emulator.controllers.common import digest, short_hash
 from sovwatch.emulator.scenario_schema import Release, StorageClass, VolumeClaim, Workload
 
 if TYPE_CHECKING:
+    from sovwatch.emulator.controllers.events import EventRecorder
     from sovwatch.emulator.controllers.pods import PodRun
     from sovwatch.emulator.controllers.sim import Sim
 
@@ -48,9 +49,20 @@ class _Claim:
     attach_failures: int = 0
 
 
+class VolumeUser(Protocol):
+    """Who waits for volumes (the kubelet): told when a claim is bound or a volume attached."""
+
+    def claim_bound(self, namespace: str, pvc: str) -> None: ...
+
+    def volume_attached(self, run: PodRun, pvc: str) -> None: ...
+
+
 class Storage:
-    def __init__(self, sim: Sim) -> None:
+    def __init__(self, sim: Sim, events: EventRecorder) -> None:
         self.sim = sim
+        self.events = events
+        self.kubelet: VolumeUser
+        """Wired by the runner once the kubelet exists (it needs this controller first)."""
         self._claims: dict[tuple[str, str], _Claim] = {}
         self._classes = {sc.name: sc for sc in sim.scenario.cluster.storage_classes}
 
@@ -126,7 +138,7 @@ class Storage:
         if sc.binding_mode == "Immediate":
             self.sim.after(0.5, self._provision, state)
         else:
-            self.sim.events.record(
+            self.events.record(
                 obj,
                 "Normal",
                 "WaitForFirstConsumer",
@@ -166,7 +178,7 @@ class Storage:
             )
 
         obj = self.sim.update(PVC, ns, state.name, annotate)
-        self.sim.events.record(
+        self.events.record(
             obj,
             "Normal",
             "ExternalProvisioning",
@@ -191,7 +203,7 @@ class Storage:
         if obj is None:
             return
         component = self._provisioner_component(sc)
-        self.sim.events.record(
+        self.events.record(
             obj,
             "Normal",
             "Provisioning",
@@ -204,7 +216,7 @@ class Storage:
                 if sc.attach
                 else 'failed to provision volume: pods "helper-pod-create-pvc" is forbidden: exceeded quota'
             )
-            self.sim.events.record(
+            self.events.record(
                 obj,
                 "Warning",
                 "ProvisioningFailed",
@@ -235,7 +247,7 @@ class Storage:
             }
 
         obj = self.sim.update(PVC, ns, state.name, bind)
-        self.sim.events.record(
+        self.events.record(
             obj,
             "Normal",
             "ProvisioningSucceeded",
@@ -243,7 +255,7 @@ class Storage:
             component=component,
         )
         state.bound = True
-        self.sim.kubelet.claim_bound(ns, state.name)
+        self.kubelet.claim_bound(ns, state.name)
 
     # -- attach / detach -----------------------------------------------------------------------------
 
@@ -291,7 +303,7 @@ class Storage:
     def attach(self, pvc: str, run: PodRun) -> None:
         state = self._get(run.release.target_namespace, pvc)
         if not state.sc.attach:
-            self.sim.kubelet.volume_attached(run, pvc)
+            self.kubelet.volume_attached(run, pvc)
             return
         self._try_attach(state, run)
 
@@ -302,9 +314,7 @@ class Storage:
         if state.stale_attachment and self.sim.get(VA, "", state.stale_attachment) is not None:
             used_by = state.claim.multi_attach.used_by
             msg = f'Multi-Attach error for volume "{state.volume}" Volume is already used by pod(s) {used_by}'
-            self.sim.events.record(
-                pod, "Warning", "FailedAttachVolume", msg, component=ATTACH_DETACH
-            )
+            self.events.record(pod, "Warning", "FailedAttachVolume", msg, component=ATTACH_DETACH)
             self.sim.after(MULTI_ATTACH_RETRY, self._try_attach, state, run)
             return
         attachment = self._attachment(state, run.node, attached=False)
@@ -324,14 +334,14 @@ class Storage:
             return
         self.sim.apply(self._attachment(state, run.node, attached=True))
         pod = self.sim.get("pods", run.release.target_namespace, run.name)
-        self.sim.events.record(
+        self.events.record(
             pod,
             "Normal",
             "SuccessfulAttachVolume",
             f'AttachVolume.Attach succeeded for volume "{state.volume}"',
             component=ATTACH_DETACH,
         )
-        self.sim.kubelet.volume_attached(run, state.name)
+        self.kubelet.volume_attached(run, state.name)
 
     def _attach_failed(self, state: _Claim, run: PodRun, message: str) -> None:
         """The external attacher records the CSI error on the VolumeAttachment; the attach-detach
@@ -340,7 +350,7 @@ class Storage:
         attachment["status"]["attachError"] = {"time": self.sim.timestamp(), "message": message}
         self.sim.apply(attachment)
         pod = self.sim.get("pods", run.release.target_namespace, run.name)
-        self.sim.events.record(
+        self.events.record(
             pod,
             "Warning",
             "FailedAttachVolume",

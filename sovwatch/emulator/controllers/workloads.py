@@ -23,7 +23,10 @@ from sovwatch.emulator.controllers.workload_shapes import (
 from sovwatch.emulator.scenario_schema import Release, Workload
 
 if TYPE_CHECKING:
+    from sovwatch.emulator.controllers.events import EventRecorder
+    from sovwatch.emulator.controllers.kubelet import Kubelet
     from sovwatch.emulator.controllers.sim import Sim
+    from sovwatch.emulator.controllers.storage import Storage
 
 RESOURCE = {
     "Deployment": "deployments.apps",
@@ -53,8 +56,11 @@ class Running:
 
 
 class Workloads:
-    def __init__(self, sim: Sim) -> None:
+    def __init__(self, sim: Sim, events: EventRecorder, kubelet: Kubelet, storage: Storage) -> None:
         self.sim = sim
+        self.events = events
+        self.kubelet = kubelet
+        self.storage = storage
         self._running: dict[tuple[str, str], list[Running]] = {}
 
     def _meta(self, release: Release, name: str, labels: dict[str, str]) -> dict:
@@ -85,7 +91,7 @@ class Workloads:
                 "selector": {"matchLabels": selector_labels(release, workload)},
                 "template": {
                     "metadata": {"labels": labels},
-                    "spec": self.sim.kubelet.pod_spec(release, workload),
+                    "spec": self.kubelet.pod_spec(release, workload),
                 },
             }
             if workload.kind != "DaemonSet":
@@ -159,7 +165,7 @@ class Workloads:
                 "status": {"replicas": 0, "observedGeneration": 1},
             }
         )
-        self.sim.events.record(
+        self.events.record(
             deploy,
             "Normal",
             "ScalingReplicaSet",
@@ -183,7 +189,7 @@ class Workloads:
         """Helm uninstall: workloads go, their pods terminate; StatefulSet PVCs stay, as in Kubernetes."""
         for run in self._running.pop(release.key, []):
             for pod in run.pods:
-                self.sim.kubelet.terminate(release.target_namespace, pod)
+                self.kubelet.terminate(release.target_namespace, pod)
             if run.owner_kind == "ReplicaSet":
                 self.sim.delete(RESOURCE["ReplicaSet"], release.target_namespace, run.owner_name)
             self.sim.delete(
@@ -202,7 +208,7 @@ class Workloads:
             ]
         elif workload.kind == "StatefulSet":
             ordinal = len(run.pods)
-            ready = all(self.sim.kubelet.is_ready(release.target_namespace, p) for p in run.pods)
+            ready = all(self.kubelet.is_ready(release.target_namespace, p) for p in run.pods)
             wanted = (
                 [(f"{workload.name}-{ordinal}", "", ordinal)]
                 if ordinal < workload.replicas and ready
@@ -238,15 +244,15 @@ class Workloads:
                 for claim in workload.volume_claims:
                     pvc = f"{claim.name}-{name}"
                     claims.append((claim, pvc))
-                    if self.sim.storage.ensure_claim(release, workload, claim, pvc, labels):
-                        self.sim.events.record(
+                    if self.storage.ensure_claim(release, workload, claim, pvc, labels):
+                        self.events.record(
                             owner,
                             "Normal",
                             "SuccessfulCreate",
                             f"create Claim {pvc} Pod {name} in StatefulSet {workload.name} success",
                             component=CONTROLLER["StatefulSet"],
                         )
-            self.sim.kubelet.create_pod(
+            self.kubelet.create_pod(
                 release,
                 workload,
                 name,
@@ -261,7 +267,7 @@ class Workloads:
                 if workload.kind == "StatefulSet"
                 else f"Created pod: {name}"
             )
-            self.sim.events.record(
+            self.events.record(
                 owner, "Normal", "SuccessfulCreate", message, component=CONTROLLER[run.owner_kind]
             )
         self._update_status(run)
@@ -277,7 +283,7 @@ class Workloads:
 
     def _counts(self, run: Running) -> tuple[int, int]:
         ns = run.release.target_namespace
-        ready = sum(self.sim.kubelet.is_ready(ns, p) for p in run.pods)
+        ready = sum(self.kubelet.is_ready(ns, p) for p in run.pods)
         return len(run.pods), ready
 
     def _update_status(self, run: Running) -> None:

@@ -18,11 +18,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sovwatch.exitcodes import ExitCode
-from sovwatch.headless import explain
 from sovwatch.model.times import parse_time
 from sovwatch.sources.events import HealthState, StreamHealth
 from sovwatch.views.report.history import History
 from sovwatch.views.transitions import BAD, HELMRELEASE, Transition
+from sovwatch.views.verdict import explain
 
 Key = tuple[str, str, str]
 INCIDENT_STATES = (

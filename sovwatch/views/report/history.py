@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sovwatch.exitcodes import ExitCode
-from sovwatch.headless import decision
 from sovwatch.sources.events import StreamHealth
 from sovwatch.views.transitions import HELMRELEASE, Transition
+from sovwatch.views.verdict import decision
 
 
 @dataclass(frozen=True)

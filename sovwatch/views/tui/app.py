@@ -43,11 +43,11 @@ from textual.worker import Worker, WorkerState
 from sovwatch.exitcodes import ExitCode
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
-from sovwatch.views.tui import partial_update
 from sovwatch.views.tui.options import ReplayControl, TuiSettings
 from sovwatch.views.tui.palette import Palette, colour_variables
 from sovwatch.views.tui.screens.help import HelpScreen, describe
 from sovwatch.views.tui.screens.main import MainScreen
+from sovwatch.views.tui.terminal_output import partial_update
 from sovwatch.views.tui.widgets.ascii_scrollbar import AsciiScrollBarRender
 from sovwatch.views.tui.widgets.calm_static import CalmStatic
 from sovwatch.views.tui.widgets.keyed_table import KeyedTable
@@ -70,6 +70,7 @@ class SovwatchApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "interrupt", "Quit (exit code 130)", show=False, priority=True),
+        Binding("ctrl+l", "repaint", "Repaint the whole screen", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("space", "pause", "Pause/resume replay"),
         Binding("full_stop", "step", "Step one event", key_display="."),
@@ -119,6 +120,8 @@ class SovwatchApp(App[None]):
         """When the watch began (the header's elapsed clock); `clock()` at mount if not given."""
         self.flushes = 0
         """Flushes that rendered a new snapshot (tests and the bench read it)."""
+        self._lean_output = False
+        """Whether mounting installed terminal_output's leaner screen updates (to remove them)."""
         self._shown_revision = -1
         self._shown_second = -1
         self._shown_mode = ""
@@ -173,7 +176,7 @@ class SovwatchApp(App[None]):
         ascii_only = self.glyphs is glyph_sets.ASCII
         CalmStatic.ascii_only = KeyedTable.ascii_only = ascii_only
         ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
-        partial_update.install()
+        self._lean_output = partial_update.install()
         self.push_screen(self.main)
         self.run_worker(self._consume, group="source", exit_on_error=False)
         self.set_interval(1.0, self._tick)
@@ -185,6 +188,8 @@ class SovwatchApp(App[None]):
 
     def on_unmount(self) -> None:
         ScrollBar.renderer = ScrollBarRender
+        if self._lean_output:
+            partial_update.uninstall()
         if not self.is_headless:
             loop = asyncio.get_running_loop()
             for sig in SIGNALS:
@@ -296,6 +301,12 @@ class SovwatchApp(App[None]):
 
     def action_interrupt(self) -> None:
         self.exit(return_code=ExitCode.INTERRUPTED)
+
+    def action_repaint(self) -> None:
+        """Send every cell again, as curses' ctrl+l does: after anything else wrote to the terminal,
+        what it shows is no longer what the shadow of it says."""
+        partial_update.forget(self.console)
+        self.screen.refresh()
 
     def action_pause(self) -> None:
         if self.replay_control is not None:

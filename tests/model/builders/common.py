@@ -47,14 +47,18 @@ def meta(
     *,
     generation: int | None = None,
     uid: str | None = None,
+    stored: bool = True,
     **extra,
 ) -> dict:
-    m = {
-        "name": name,
-        "uid": uid or f"uid-{namespace}-{name}",
-        "resourceVersion": str(next(_rv)),
-        "creationTimestamp": T0,
-    }
+    """`metadata`; `stored=False` leaves out what the API server sets (uid, resourceVersion,
+    creationTimestamp), for an object a test hands to the emulator."""
+    m = {"name": name}
+    if stored:
+        m |= {
+            "uid": uid or f"uid-{namespace}-{name}",
+            "resourceVersion": str(next(_rv)),
+            "creationTimestamp": T0,
+        }
     if namespace:
         m["namespace"] = namespace
     if generation is not None:

@@ -1,5 +1,5 @@
 """Pods and Events as the kubelet, the scheduler and the controllers write them (slimmed as
-sovwatch stores them)."""
+sovwatch stores them; `pod_object` unslimmed, as the API serves it)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,12 @@ def http_probe(path: str = "/ready", port: int = 8080) -> dict:
     }
 
 
-def pod(
+def pod(name: str, namespace: str, **fields) -> dict:
+    """A Pod as sovwatch stores it: `pod_object`, slimmed."""
+    return slim(pod_object(name, namespace, **fields))
+
+
+def pod_object(
     name: str,
     namespace: str,
     *,
@@ -72,7 +77,10 @@ def pod(
     labels: dict | None = None,
     deleting: bool = False,
     env_secret: bool = True,
+    stored: bool = True,
 ) -> dict:
+    """A Pod as the API serves it, with one container per entry of `containers` (default: one
+    with probes and a secret in its environment) and a status for each."""
     lbls = {"app.kubernetes.io/name": name.split("-")[0]}
     if release:
         lbls["app.kubernetes.io/instance"] = release
@@ -106,7 +114,7 @@ def pod(
             {"name": f"vol{i}", "persistentVolumeClaim": {"claimName": c}}
             for i, c in enumerate(claims)
         ]
-    m = meta(name, namespace, labels=lbls)
+    m = meta(name, namespace, labels=lbls, stored=stored)
     if owner:
         kind, oname = owner
         m["ownerReferences"] = [
@@ -143,7 +151,7 @@ def pod(
     }
     if init_statuses is not None:
         st["initContainerStatuses"] = init_statuses
-    return slim({"apiVersion": "v1", "kind": "Pod", "metadata": m, "spec": spec, "status": st})
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": m, "spec": spec, "status": st}
 
 
 def unschedulable(message: str) -> dict:

@@ -1,5 +1,6 @@
 """Flux objects as helm-controller, kustomize-controller and source-controller write them:
-HelmRelease (v2), Kustomization, HelmChart, HelmRepository."""
+HelmRelease (v2), Kustomization, HelmChart, HelmRepository (slimmed as sovwatch stores them;
+`helmrelease_object` unslimmed, as the API serves it)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ from sovwatch.sources.slimming import slim
 from tests.model.builders.common import cond, meta
 
 
-def helmrelease(
+def helmrelease(name: str, **fields) -> dict:
+    """A HelmRelease as sovwatch stores it: `helmrelease_object`, slimmed."""
+    return slim(helmrelease_object(name, **fields))
+
+
+def helmrelease_object(
     name: str,
     *,
     namespace: str = "flux-system",
@@ -23,7 +29,13 @@ def helmrelease(
     retries: int = 3,
     disable_wait: bool = True,
     status: dict | None = None,
+    values: dict | None = None,
+    annotations: dict | None = None,
+    stored: bool = True,
 ) -> dict:
+    """A HelmRelease as the bootstrap-kit declares it (`bp-` name, targetNamespace and releaseName
+    without it) with the status helm-controller writes; no status when `observed` and
+    `conditions` are None."""
     short = name.removeprefix("bp-")
     spec: dict = {
         "interval": "15m",
@@ -38,7 +50,7 @@ def helmrelease(
         "releaseName": release_name if release_name is not None else short,
         "install": {"disableWait": disable_wait, "remediation": {"retries": retries}},
         "upgrade": {"disableWait": disable_wait, "remediation": {"retries": retries}},
-        "values": {"adminPassword": "s3cr3t"},
+        "values": {"adminPassword": "s3cr3t"} if values is None else values,
     }
     if depends_on:
         spec["dependsOn"] = [d if isinstance(d, dict | str) else {"name": d} for d in depends_on]
@@ -56,13 +68,18 @@ def helmrelease(
         "apiVersion": api_version,
         "kind": "HelmRelease",
         "metadata": meta(
-            name, namespace, generation=generation, finalizers=["finalizers.fluxcd.io"]
+            name,
+            namespace,
+            generation=generation,
+            finalizers=["finalizers.fluxcd.io"],
+            stored=stored,
+            **({"annotations": annotations} if annotations else {}),
         ),
         "spec": spec,
     }
     if st:
         obj["status"] = st
-    return slim(obj)
+    return obj
 
 
 def hr_ready(name: str, *, version: str = "1.0.0", **kw) -> dict:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sovwatch.cli import parse
-from sovwatch.postmortem import report_of
+from sovwatch.launch import report_of
 from sovwatch.views.report import render
 from tests.views.report import chromium
 from tests.views.report.conftest import StuckRun, run_sovwatch

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sovwatch.cli import parse
-from sovwatch.postmortem import report_of
+from sovwatch.launch import report_of
 from sovwatch.views.report import gantt, render
 from sovwatch.views.report.facts import Report, RunInfo, build
 from sovwatch.views.report.history import History

@@ -11,23 +11,14 @@ import copy
 
 from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
 from sovwatch.kube import api, config
-from sovwatch.settings import WatchSettings
 from sovwatch.sources import live
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 from sovwatch.views.tui.widgets.release_table import ReleaseTable
+from tests.timings import FAST
 from tests.views.tui import screen
 from tests.views.tui.conftest import AT, START
 
-FAST = WatchSettings(
-    connect_timeout=2.0,
-    request_timeout=5.0,
-    inactivity_timeout=1.0,
-    backoff_base=0.05,
-    backoff_max=0.3,
-    forbidden_recheck=0.3,
-    absent_recheck=0.2,
-)
 HR = "helmreleases.helm.toolkit.fluxcd.io"
 
 

@@ -7,16 +7,17 @@ the previous frame, and the result is compared with the new frame.
 from __future__ import annotations
 
 import io
+import logging
 import re
 
 import pytest
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
-from textual._compositor import ChopsUpdate
+from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.strip import Strip
 
-from sovwatch.views.tui import partial_update
+from sovwatch.views.tui.terminal_output import partial_update
 
 WAITING, PLAIN = Style(color="yellow"), Style(color="white")
 CONTROL = re.compile(r"\x1b\[(?:(\d+);(\d+)H|[0-9;]*m)|\r\n|\n")
@@ -111,8 +112,69 @@ def test_never_starts_inside_a_wide_character():
     assert partial_update.render_segments(update, console()).startswith("\x1b[1;3H")
 
 
-def test_install_is_idempotent_and_used_by_chops_updates():
-    assert partial_update.install()
-    assert partial_update.install()
+def test_install_replaces_textuals_methods_until_the_last_uninstall():
     update = ChopsUpdate([{0: row("bp-a", "← bp-x")}], [(0, 29, 47)], [[47]])
-    assert update.render_segments(console()) == partial_update.render_segments(update, console())
+    try:
+        assert partial_update.install()
+        assert partial_update.install()  # a second app mounted at the same time
+        assert update.render_segments(console()) == partial_update.render_segments(
+            update, console()
+        )
+        partial_update.uninstall()
+        assert partial_update.installed()  # the other app still uses it
+    finally:
+        partial_update.uninstall()
+    assert not partial_update.installed()
+    assert ChopsUpdate.render_segments is partial_update.TEXTUAL_RENDER_SEGMENTS
+    assert LayoutUpdate.render_segments is partial_update.TEXTUAL_RENDER_LAYOUT
+
+
+def test_it_fits_the_textual_it_runs_on():
+    assert partial_update.refusal() is None
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("8.1.9", "Textual 8.1.9 is not one"),
+        ("9.0.0", "Textual 9.0.0 is not one"),
+        ("dev", "Textual dev"),
+    ],
+)
+def test_refuses_a_textual_it_was_not_written_for(version, expected):
+    assert partial_update.refusal(version).startswith(expected)
+
+
+def test_refuses_methods_that_are_not_textuals_own():
+    def render_segments(self, console):  # someone else's replacement
+        return ""
+
+    reason = partial_update.refusal(methods=(render_segments, LayoutUpdate.render_segments))
+    assert reason.startswith("ChopsUpdate.render_segments is not Textual's own")
+    assert partial_update.refusal(methods=(ChopsUpdate.render_segments, render_segments))
+
+
+def test_a_refusal_leaves_textual_alone_and_is_logged_once(caplog, monkeypatch):
+    def render_segments(self, console):
+        return ""
+
+    monkeypatch.setattr(partial_update, "_refusal_logged", False)  # as in a fresh process
+    try:
+        ChopsUpdate.render_segments = render_segments
+        with caplog.at_level(logging.WARNING, logger=partial_update.__name__):
+            assert not partial_update.install()
+            assert not partial_update.install()
+        assert ChopsUpdate.render_segments is render_segments
+        assert LayoutUpdate.render_segments is partial_update.TEXTUAL_RENDER_LAYOUT
+    finally:
+        ChopsUpdate.render_segments = partial_update.TEXTUAL_RENDER_SEGMENTS
+    [refusal] = [r.getMessage() for r in caplog.records]
+    assert "ChopsUpdate.render_segments is not Textual's own" in refusal
+
+
+async def test_the_app_installs_it_while_mounted(fed_app):
+    app = fed_app()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert partial_update.installed()
+    assert not partial_update.installed()

@@ -1,5 +1,6 @@
-"""SIGTERM, SIGHUP (an SSH drop) and SIGINT end the app cleanly in a real terminal: the alternate
-screen is left, the cursor shown again, mouse and raw modes undone, and the exit code is 130.
+"""In a real terminal: SIGTERM, SIGHUP (an SSH drop) and SIGINT end the app cleanly (the alternate
+screen is left, the cursor shown again, mouse and raw modes undone, and the exit code is 130), and
+ctrl+l repaints the whole screen.
 
 The program under test is `python -m sovwatch demo` in a pty, exactly as a user starts it."""
 
@@ -34,10 +35,9 @@ def read_until(fd: int, needle: bytes, seconds: float) -> bytes:
     return out
 
 
-@pytest.mark.parametrize(
-    "sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name
-)
-def test_signal_restores_the_terminal(sig):
+def demo_in_a_pty() -> tuple[int, subprocess.Popen]:
+    """`sovwatch demo --scenario stuck` on an 80x24 pty with TERM=xterm: (the pty's master, the
+    process)."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm"}
@@ -51,6 +51,14 @@ def test_signal_restores_the_terminal(sig):
         close_fds=True,
     )
     os.close(slave)
+    return master, proc
+
+
+@pytest.mark.parametrize(
+    "sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name
+)
+def test_signal_restores_the_terminal(sig):
+    master, proc = demo_in_a_pty()
     try:
         screen = read_until(master, b"Blocked by", 30)
         assert b"Blocked by" in screen, screen[-500:]
@@ -68,4 +76,28 @@ def test_signal_restores_the_terminal(sig):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        os.close(master)
+
+
+def test_ctrl_l_sends_the_whole_screen_again():
+    """The table's header never changes, so only a whole-screen update sends it a second time:
+    what curses' ctrl+l does, for a terminal something else has written over."""
+    master, proc = demo_in_a_pty()
+    try:
+        screen = read_until(master, b"Blocked by", 30)
+        assert b"Blocked by" in screen, screen[-500:]
+        for _ in range(10):  # until the columns have settled: two seconds without the header
+            if b"Blocked by" not in read_until(master, b"Blocked by", 2):
+                break
+        else:
+            pytest.fail("the table's header kept being sent")
+        os.write(master, b"\x0c")
+        again = read_until(master, b"Blocked by", 10)
+        assert b"Blocked by" in again
+        again += read_until(master, b"Help", 5)
+        assert b"sovwatch-demo" in again  # the title line, unchanged too
+        assert b"Help" in again  # and the footer
+    finally:
+        proc.kill()
+        proc.wait()
         os.close(master)

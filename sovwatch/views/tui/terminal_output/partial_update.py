@@ -14,26 +14,40 @@ per console (shadow.py): a partial update sends only the cells of its spans that
 the terminal shows, so the crop starts at the first changed cell, not at the widget's edge, and
 padding that was already blank stays unsent. A whole-screen update is sent whole and resets the
 shadow. What reaches the screen is the same; only bytes that repeat what the terminal already
-shows are left out. It is installed once per process by the app and checks the shape it relies
-on, leaving Textual alone if that shape is different.
+shows are left out.
+
+The app installs it when it mounts and removes it when it unmounts. `install()` first checks that
+this is a Textual it was written for (8.2 up to 9), that the two methods are still Textual's own
+(nobody else replaced them) and that the updates carry the fields it reads; otherwise it leaves
+Textual alone and logs why, once per process.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from weakref import WeakKeyDictionary
 
+import textual
 from rich.console import Console
 from textual._compositor import ChopsUpdate, LayoutUpdate
 
-from sovwatch.views.tui.shadow import TAIL, Shadow, cells_of, write_cells
-from sovwatch.views.tui.style_codes import StyleWriter
+from sovwatch.views.tui.terminal_output.shadow import TAIL, Shadow, cells_of, write_cells
+from sovwatch.views.tui.terminal_output.style_codes import StyleWriter
 
+log = logging.getLogger(__name__)
+
+TEXTUAL_VERSIONS = ((8, 2), (9,))
+"""The Textual versions this was written against: from 8.2 up to, not including, 9."""
 _ATTRIBUTES = ("chops", "spans", "chop_ends")
 _LAYOUT_ATTRIBUTES = ("strips", "region")
 TEXTUAL_RENDER_SEGMENTS = ChopsUpdate.render_segments
-"""Textual's own methods, kept for comparison (tests)."""
+"""Textual's own methods, restored by `uninstall()` and kept for comparison (tests)."""
 TEXTUAL_RENDER_LAYOUT = LayoutUpdate.render_segments
 _SHADOWS: WeakKeyDictionary[Console, Shadow] = WeakKeyDictionary()
+_installs = 0
+"""How many mounted apps use the replacement: Textual's methods come back when the last one leaves."""
+_refusal_logged = False
 
 
 def render_segments(update: ChopsUpdate, console: Console) -> str:
@@ -88,17 +102,78 @@ def shadow_of(console: Console, writer: StyleWriter) -> Shadow:
 
 
 def install() -> bool:
-    """Use `render_segments` for Textual's partial updates; False (and nothing changed) when this
-    Textual's `ChopsUpdate` is not the shape it was written for."""
-    if ChopsUpdate.render_segments is _chops_method:
+    """Use `render_segments` and `render_layout` for Textual's screen updates until `uninstall()`;
+    False (nothing changed, the reason logged once) when this Textual is not one they fit."""
+    global _installs
+    if _installs:
+        _installs += 1
         return True
-    if not _has_attributes(ChopsUpdate, _ATTRIBUTES) or not _has_attributes(
-        LayoutUpdate, _LAYOUT_ATTRIBUTES
-    ):
+    reason = refusal()
+    if reason is not None:
+        _log_refusal(reason)
         return False
     ChopsUpdate.render_segments = _chops_method
     LayoutUpdate.render_segments = _layout_method
+    _installs = 1
     return True
+
+
+def uninstall() -> None:
+    """Give Textual its own methods back once no mounted app uses the replacement, and forget the
+    shadows (the next app starts with a whole-screen update)."""
+    global _installs
+    if not _installs:
+        return
+    _installs -= 1
+    if _installs:
+        return
+    if ChopsUpdate.render_segments is _chops_method:
+        ChopsUpdate.render_segments = TEXTUAL_RENDER_SEGMENTS
+    if LayoutUpdate.render_segments is _layout_method:
+        LayoutUpdate.render_segments = TEXTUAL_RENDER_LAYOUT
+    _SHADOWS.clear()
+
+
+def installed() -> bool:
+    return ChopsUpdate.render_segments is _chops_method
+
+
+def forget(console: Console) -> None:
+    """Forget what the terminal of `console` shows: every cell is sent again (after `ctrl+l`)."""
+    _SHADOWS.pop(console, None)
+
+
+def refusal(
+    version: str = textual.__version__, methods: tuple[object, object] | None = None
+) -> str | None:
+    """Why the replacement must not be installed on this Textual, or None when it fits: the
+    version, the identity of the methods it replaces (by default, those in place now), and the
+    fields it reads."""
+    if methods is None:
+        methods = (ChopsUpdate.render_segments, LayoutUpdate.render_segments)
+    low, high = TEXTUAL_VERSIONS
+    numbers = re.match(r"(\d+)\.(\d+)", version)
+    if numbers is None or not low <= (int(numbers[1]), int(numbers[2])) < high:
+        return f"Textual {version} is not one it was written for (8.2 up to 9)"
+    for method, cls in zip(methods, (ChopsUpdate, LayoutUpdate), strict=True):
+        expected = f"{cls.__name__}.render_segments"
+        if (getattr(method, "__module__", None), getattr(method, "__qualname__", None)) != (
+            "textual._compositor",
+            expected,
+        ):
+            return f"{expected} is not Textual's own (replaced by {method!r})"
+    if not _has_attributes(ChopsUpdate, _ATTRIBUTES) or not _has_attributes(
+        LayoutUpdate, _LAYOUT_ATTRIBUTES
+    ):
+        return "Textual's screen updates do not carry the fields it reads"
+    return None
+
+
+def _log_refusal(reason: str) -> None:
+    global _refusal_logged
+    if not _refusal_logged:
+        _refusal_logged = True
+        log.warning("terminal output: Textual's own screen updates are used: %s", reason)
 
 
 def _has_attributes(cls: type, names: tuple[str, ...]) -> bool:

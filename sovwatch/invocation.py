@@ -1,0 +1,58 @@
+"""What the command line asked for, validated: the value the CLI hands to the launcher.
+
+Its own module so that the launcher and the demo can take an `Invocation` (and raise
+`StartupError`) without importing the CLI that imports them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_TIMEOUT = 60 * 60.0
+DEFAULT_FIRST_SEEN_TIMEOUT = 15 * 60.0
+
+
+class StartupError(Exception):
+    """Found after parsing, before anything runs (a scenario that does not exist, a port in use);
+    `str()` is the one line to print before exiting 2."""
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Everything the command line asked for, validated."""
+
+    command: str
+    """`watch`, `demo`, `sim`, `replay` or `report`."""
+    output: str = "plain"
+    """`tui`, `plain` or `json`, after applying the TTY default."""
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    once: bool = False
+    exit_on_done: bool = False
+    fail_fast: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds until the outcome becomes `timeout`; 0 disables it."""
+    first_seen_timeout: float = DEFAULT_FIRST_SEEN_TIMEOUT
+    """Seconds without any HelmRelease before the outcome becomes `flux-not-reconciling`; 0 disables."""
+    expect: int | None = None
+    record: Path | None = None
+    ascii: bool = False
+    color: bool = False
+    """Colour (ANSI) in plain output; the TUI decides its own colours."""
+    file: Path | None = None
+    """The recording to replay."""
+    speed: float | None = 1.0
+    """Playback or scenario speed factor; `math.inf` replays without waiting; None (demo only)
+    plays the scenario in about two minutes."""
+    scenario: str | None = None
+    seed: int = 0
+    port: int = 0
+    tls: bool = False
+    write_kubeconfig: Path | None = None
+    verbosity: int = 0
+    log_file: Path | None = None
+    reports: tuple[Path, ...] = ()
+    """Report files to write at exit (`--report`, or `report -o`); the suffix picks HTML or
+    Markdown."""
