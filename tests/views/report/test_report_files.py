@@ -5,15 +5,22 @@ from outside, and a report even when the run is interrupted."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import os
 import re
 import signal
+import struct
+import subprocess
+import sys
+import termios
 from html.parser import HTMLParser
 from pathlib import Path
 
 from sovwatch.views.report.render import markdown_escape
-from tests.cli.cli_helpers import spawn
+from tests.cli.cli_helpers import ROOT, env, spawn
 from tests.views.report.conftest import StuckRun, run_sovwatch
+from tests.views.tui.test_signals import read_until
 
 
 def _final_snapshot(recording: Path) -> dict:
@@ -144,3 +151,28 @@ def test_bad_report_arguments_say_what_to_do(tmp_path: Path):
         assert done.returncode == 2, (args, done.stderr)
         assert message in done.stderr.splitlines()[-1], done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_the_tui_ended_by_sigterm_still_writes_its_report(tmp_path: Path):
+    """An SSH drop or a kill ends the TUI with 130; the report is written on the way out."""
+    report = tmp_path / "tui.md"
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sovwatch", "demo", "--scenario", "stuck", "--report", str(report)],
+        stdin=slave, stdout=slave, stderr=slave, env={**env(), "TERM": "xterm"}, cwd=ROOT,
+        start_new_session=True, close_fds=True,
+    )  # fmt: skip
+    os.close(slave)
+    try:
+        screen = read_until(master, b"Blocked by", 30)
+        assert b"Blocked by" in screen, screen[-500:]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    first = report.read_text().splitlines()[0]
+    assert first.startswith("## sovwatch: in-progress (exit 130), ")
