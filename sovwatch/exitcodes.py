@@ -9,7 +9,8 @@ class ExitCode(IntEnum):
     READY = 0
     """Every expected release is ready (or `--once` printed its snapshot)."""
     FAILED = 1
-    """A release is stalled, or failed with no retries left (or any failure with `--fail-fast`)."""
+    """The model's outcome is failed: a release is stalled (no retries left), or nothing can move
+    and a release is blocked for good (`model/outcome.py`); with `--fail-fast`, any failure."""
     USAGE = 2
     """Bad flags, configuration or credentials, or a server that cannot be used at all."""
     TIMEOUT = 3

@@ -7,8 +7,8 @@ so timestamps, durations and timeouts read as they happened. The model runs at m
 can change just because time passes: timeout, flux not reconciling).
 
 Exit codes (see `sovwatch.exitcodes`): with `exit_on_done` the loop ends as soon as the model's
-outcome is decided (ready 0, failed 1, timeout 3, flux-not-reconciling 4), or on the first failed
-or stalled release with `fail_fast` (1). A recording that ends first ends with 3 under
+outcome is decided (ready 0, failed 1, timeout 3, flux-not-reconciling 4: the one verdict of
+`model/outcome.py`), or on the first failed or stalled release with `fail_fast` (1). A recording that ends first ends with 3 under
 `exit_on_done`, else 0. Cancellation (Ctrl-C, SIGTERM, SIGHUP) prints the summary and gives 130.
 """
 

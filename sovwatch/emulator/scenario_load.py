@@ -311,6 +311,7 @@ def _workload(f: _Fields, release_name: str, version: str) -> Workload:
         component=f.str("component", ""),
         containers=inits + containers,
         volume_claims=claims,
+        image_pull_secrets=tuple(str(s) for s in f.list("imagePullSecrets")),
     )
     f.done()
     return workload

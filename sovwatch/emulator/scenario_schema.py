@@ -136,6 +136,9 @@ class Workload:
     component: str = ""
     containers: tuple[Container, ...] = ()
     volume_claims: tuple[VolumeClaim, ...] = ()
+    image_pull_secrets: tuple[str, ...] = ()
+    """`spec.imagePullSecrets`; while one is missing the kubelet says FailedToRetrieveImagePullSecret
+    and the private registry answers every pull with 401 Unauthorized."""
 
 
 @dataclass(frozen=True)

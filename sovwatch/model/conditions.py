@@ -27,6 +27,7 @@ SOURCE_NOT_READY_REASONS = frozenset(
         "HelmChartNotReady",  # helm-controller v0.37 (v2beta2): "HelmChart 'ns/name' is not ready"
         "ArtifactFailed",  # helm-controller v2beta1 / kustomize-controller: source has no artifact yet
         "SourceUnavailable",  # source-controller HelmChart: "failed to get source: ..."
+        "NoSourceArtifact",  # source-controller HelmChart: "no artifact available for HelmRepository source 'x'"
     }
 )
 """Ready=False reasons that mean "my source has no usable artifact yet": waiting, not failed."""
@@ -92,6 +93,17 @@ def generation_lag(obj: dict) -> tuple[int, int] | None:
 def one_line(text: str) -> str:
     """The first line of a (possibly multi-line) API message, trimmed."""
     return text.strip().splitlines()[0].strip() if text.strip() else ""
+
+
+TEXT_LIMIT = 2048
+"""Characters kept of a multi-line text kept whole (a container's termination message: the kubelet
+allows 4096 bytes per container, 12 KiB per pod)."""
+
+
+def bounded_text(text: str, limit: int = TEXT_LIMIT) -> str:
+    """A multi-line API text kept whole, trimmed, and cut at `limit` characters with "…"."""
+    text = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def classify_flux_object(obj: dict) -> Verdict:

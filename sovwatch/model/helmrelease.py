@@ -18,7 +18,10 @@ Rules (a ladder of early returns in `classify_helmrelease`):
    state", so a retry shows up as progress and its failure as failed again.
 6. Ready=False with `DependencyNotReady` → waiting; with a source not ready (`SourceNotReady`,
    `ArtifactFailed`: the HelmChart or OCIRepository has no artifact yet, e.g. a chart pull failing
-   for a missing `ghcr-pull` secret) → waiting; the root cause is found in the source.
+   for a missing `ghcr-pull` secret) → waiting; the root cause is found in the source. But an
+   `ArtifactFailed` while the source is Ready ("failed to download artifact ... giving up after 10
+   attempt(s) ... i/o timeout") is the release's own failure: the path from helm-controller to
+   source-controller is broken, there is nothing to wait for (`judge_with_source`).
 7. Any other Ready=False (InstallFailed, UpgradeFailed, TestFailed, RollbackSucceeded, ...) →
    stalled when retries are exhausted (v2beta1 "retries exhausted" message, or the failure counter
    of the last attempted action above `spec.<action>.remediation.retries`; negative = unlimited),
@@ -136,6 +139,22 @@ def retry_state(hr: dict) -> RetryState:
     retries = ((spec.get(action) or {}).get("remediation") or {}).get("retries", 0)
     failures = st.get(f"{action}Failures") or 0
     return RetryState(action, int(failures), int(retries) if isinstance(retries, int) else 0)
+
+
+ARTIFACT_FAILED = "ArtifactFailed"
+
+
+def judge_with_source(helm: Verdict, source: Verdict | None) -> Verdict:
+    """The release's verdict once its source's state is known: an artifact fetch that fails while
+    the source is Ready is failed, not waiting (rule 6)."""
+    if (
+        helm.state is State.WAITING
+        and helm.reason == ARTIFACT_FAILED
+        and source is not None
+        and source.state is State.READY
+    ):
+        return Verdict(State.FAILED, helm.reason, helm.message)
+    return helm
 
 
 def classify_helmrelease(hr: dict) -> Verdict:

@@ -190,7 +190,7 @@ class Intake:
             self.set_row(key, obj, verdict)
             upstream = [u] if (u := upstream_of(obj)) else []
         self.index.chart_upstream.relink(key, upstream)
-        work.root_causes |= self.index.hr_source.sources(key)
+        work.releases |= self.index.hr_source.sources(key)  # `judge_with_source`
         for chart in self.index.chart_upstream.sources(key):
             work.root_causes |= self.index.hr_source.sources(chart)
 

@@ -5,14 +5,21 @@ Rules, first match wins:
 2. flux-not-reconciling: `first_seen_timeout` has passed since the watch started and no HelmRelease
    exists, or HelmReleases exist since at least that long but helm-controller has written a status on
    none of them (Flux is not materialising or not reconciling the kit).
-3. failed: nothing can move on its own any more and something is broken: no release is progressing,
-   unknown or failed-with-retries-left, every waiting release is blocked for good (its root cause is
-   stalled or suspended, a dependency cycle or a missing dependency), and at least one release is
-   stalled or blocked for good. Suspended releases alone never make a failure (suspension is a choice).
+3. failed, as soon as either holds:
+   a. a release is stalled: failed with no retries left (`RetriesExceeded`), or stuck in a way only a
+      spec change fixes. It blocks the rollout until a person acts, so the rollout cannot finish on
+      its own however much else is still moving;
+   b. nothing can move on its own any more and something is broken: no release is progressing,
+      unknown or failed-with-retries-left, every waiting release is blocked for good (its root cause
+      is stalled or suspended, a dependency cycle or a missing dependency), and at least one is.
+   Suspended releases alone never make a failure (suspension is a choice).
 4. timeout: `timeout` has passed since the watch started.
 5. in-progress otherwise.
 A failed release that still has retries (or a crash-looping pod the kubelet keeps restarting) keeps
-the rollout in progress until it recovers, stalls, or the timeout ends it.
+the rollout in progress: it may still recover, until it stalls or the timeout ends it.
+
+This is the one verdict: the snapshot's `outcome`, the TUI header, the plain and JSON outputs and
+`--exit-on-done`'s exit code (`views.verdict.OUTCOME_CODES`) all read it; nothing decides on its own.
 """
 
 from __future__ import annotations
@@ -61,12 +68,10 @@ def decide_outcome(
         and now - first_release_at >= settings.first_seen_timeout
     ):
         return Outcome.FLUX_NOT_RECONCILING
+    if progress.stalled:
+        return Outcome.FAILED
     moving = progress.progressing + progress.unknown + (progress.failed - progress.stalled)
-    if (
-        moving == 0
-        and progress.waiting == blocked_for_good
-        and progress.stalled + blocked_for_good > 0
-    ):
+    if moving == 0 and progress.waiting == blocked_for_good and blocked_for_good > 0:
         return Outcome.FAILED
     if now - started_at >= settings.timeout:
         return Outcome.TIMEOUT

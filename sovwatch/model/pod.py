@@ -1,21 +1,31 @@
 """Pod health: one verdict, a kubectl-style status word, containers with their probes.
 
 Pure function of the pod and the events about it. The ladder (first match wins):
-terminating → Succeeded (ready: a finished Job pod) → Failed phase → not scheduled (Unschedulable,
-with the scheduler's why, e.g. "pod has unbound immediate PersistentVolumeClaims") → init containers
-(`Init:CrashLoopBackOff`, `Init:ImagePullBackOff`, `Init:Error`, `Init:1/2`) → app containers waiting
-(CrashLoopBackOff, ImagePullBackOff/ErrImagePull, CreateContainerConfigError, ...; ContainerCreating
-is failed when volume attach/mount warnings explain it, progressing otherwise) → running (ready, or
-progressing while not ready, failed when a liveness/startup probe is killing it).
+terminating → Succeeded (ready: a finished Job pod) → Failed phase → not scheduled: waiting when the
+scheduler waits for the pod's volumes ("pod has unbound immediate PersistentVolumeClaims", "waiting
+for a volume to be created ...", a claim not found: the PVC explains it), else failed (Unschedulable:
+CPU, memory, taints, affinity) → init containers (`Init:CrashLoopBackOff`, `Init:ImagePullBackOff`,
+`Init:Error`, `Init:1/2`) → app containers waiting (CrashLoopBackOff, ImagePullBackOff/ErrImagePull,
+CreateContainerConfigError, ...; ContainerCreating is failed when volume attach/mount warnings
+explain it, progressing otherwise) → a container whose last restart was the kubelet killing it for a
+failing liveness/startup probe, still failing or not ready (failed, `LivenessProbeFailed` /
+`StartupProbeFailed`) → running (ready, or progressing while not ready: a failing readiness probe
+alone is progressing and named).
+
+When the verdict's own words are generic (ContainerCreating, PodInitializing, "Back-off pulling
+image"), `decisive_event` is the pod's most specific recent Warning (FailedToRetrieveImagePullSecret
+naming the missing secret, unless the registry's answer was not about credentials; the pull error
+"401 Unauthorized"; FailedAttachVolume, FailedMount), which the root cause shows as its last link.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sovwatch.model import probes
-from sovwatch.model.conditions import one_line
+from sovwatch.model.conditions import bounded_text, one_line
 from sovwatch.model.events import EventRecord
 from sovwatch.model.states import State, Verdict
 from sovwatch.model.times import parse_time
@@ -40,6 +50,34 @@ STALLED_WAITING = frozenset({"InvalidImageName"})
 """Waiting reasons that cannot resolve without a spec change."""
 VOLUME_EVENT_REASONS = ("FailedAttachVolume", "FailedMount")
 MULTI_ATTACH = "Multi-Attach error"
+WAITS_FOR_VOLUME = re.compile(
+    r"unbound immediate PersistentVolumeClaims|waiting for a volume to be created"
+    r'|persistentvolumeclaim "[^"]+" not found',
+    re.IGNORECASE,
+)
+"""kube-scheduler's words for "this pod cannot be placed until its claims are bound"."""
+PROBE_KILL_REASONS = {"liveness": "LivenessProbeFailed", "startup": "StartupProbeFailed"}
+"""sovwatch's reasons (not the API's) for a container the kubelet keeps killing for a failing probe
+(the kubelet's Events say `Killing` and `Unhealthy`)."""
+GENERIC_REASONS = frozenset(
+    {"ContainerCreating", "PodInitializing", "ImagePullBackOff", "ErrImagePull"}
+)
+"""Pod reasons (also with `Init:`) whose own words rarely say why: a Warning Event does."""
+DECISIVE_RANK = {
+    "FailedToRetrieveImagePullSecret": 0,
+    "FailedAttachVolume": 1,
+    "FailedMount": 1,
+    "Failed": 2,
+    "FailedCreatePodSandBox": 3,
+}
+"""Warning Event reasons by how decisive they are (lower first; any other warning ranks last)."""
+_AUTH_FAILURE = re.compile(
+    r"\b401\b|\b403\b|unauthorized|denied|authentication required|failed to authorize",
+    re.IGNORECASE,
+)
+"""A registry's answer that a pull secret would change."""
+_GENERIC_EVENT = re.compile(r"^(?:Error: \w+$|Back-off )")
+"""The kubelet's warnings that only repeat the waiting reason ("Error: ErrImagePull")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +87,20 @@ class Termination:
     reason: str
     exit_code: int | None
     finished_at: float | None
+    message: str = ""
+    """The termination message, whole (bounded)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeKill:
+    """The kubelet killed the container's previous run because this probe kept failing."""
+
+    kind: str
+    """"liveness" or "startup"."""
+    kills: int
+    """Kills seen in the event window (counts summed)."""
+    message: str
+    """The probe's latest failure ("Liveness probe failed: HTTP probe failed with statuscode: 500")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +119,12 @@ class ContainerHealth:
     reason: str = ""
     """The waiting or terminated reason (ContainerCreating, CrashLoopBackOff, Error, ...)."""
     message: str = ""
-    """The waiting or terminated message, first line."""
+    """The waiting or terminated message, whole (bounded: `conditions.bounded_text`)."""
     exit_code: int | None = None
     """Exit code while terminated."""
     last_termination: Termination | None = None
+    probe_kill: ProbeKill | None = None
+    """Set when the last restart was a liveness/startup kill."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +147,8 @@ class PodHealth:
     ready_at: float | None = None
     """When the pod last became ready: the Ready condition's lastTransitionTime while Ready=True; for
     a Succeeded pod, its containers' latest `terminated.finishedAt`. None while not ready."""
+    decisive_event: EventRecord | None = None
+    """The Warning that says why, when the verdict's own words are generic (module docstring)."""
 
     @property
     def probes(self) -> dict[str, probes.ProbeStatus]:
@@ -140,6 +196,37 @@ def assess_pod(pod: dict, events: Iterable[EventRecord]) -> PodHealth:
         else None,
         started_at=parse_time(st.get("startTime")),
         ready_at=_ready_at(st),
+        decisive_event=_decisive_event(verdict, events, parse_time(meta.get("creationTimestamp"))),
+    )
+
+
+def _decisive_event(
+    verdict: Verdict, events: list[EventRecord], created: float | None
+) -> EventRecord | None:
+    """The most specific recent Warning about the pod, when the verdict's words are generic."""
+    if verdict.reason.removeprefix("Init:") not in GENERIC_REASONS:
+        return None
+    said = verdict.message.partition(": ")[2]  # "container x: <the kubelet's words>"
+    candidates = [
+        e
+        for e in events
+        if e.is_warning
+        and e.message
+        and not _GENERIC_EVENT.match(e.message)
+        and e.message not in verdict.message
+        and not (said and said in e.message)
+        and (created is None or e.last is None or e.last >= created)
+        and e.reason not in ("Unhealthy", "Killing", "BackOff")
+    ]
+    pulls = [e for e in candidates if e.message.startswith("Failed to pull image")]
+    if any(not _AUTH_FAILURE.search(e.message) for e in pulls):
+        # the registry said something other than "unauthorized" (not found, i/o timeout): a missing
+        # pull secret is then a side note, not the cause
+        candidates = [e for e in candidates if e.reason != "FailedToRetrieveImagePullSecret"]
+    return min(
+        candidates,
+        key=lambda e: (DECISIVE_RANK.get(e.reason, len(DECISIVE_RANK)), -(e.last or 0.0)),
+        default=None,
     )
 
 
@@ -182,29 +269,48 @@ def _containers(specs, statuses, init: bool, failures) -> tuple[ContainerHealth,
         phase = next((k for k in ("running", "waiting", "terminated") if k in state), "pending")
         detail = state.get(phase) or {}
         previous = last.get("terminated")
+        restarts = int(s.get("restartCount") or 0)
         out.append(
             ContainerHealth(
                 name=name,
                 init=init,
                 ready=bool(s.get("ready")),
-                restarts=int(s.get("restartCount") or 0),
+                restarts=restarts,
                 status=_container_status(state),
                 probes=container_probes,
                 started=s["started"] if isinstance(s.get("started"), bool) else None,
                 state=phase,
                 reason=str(detail.get("reason") or ""),
-                message=one_line(str(detail.get("message") or "")),
+                message=bounded_text(str(detail.get("message") or "")),
                 exit_code=detail.get("exitCode") if phase == "terminated" else None,
                 last_termination=Termination(
                     str(previous.get("reason") or ""),
                     previous.get("exitCode"),
                     parse_time(previous.get("finishedAt")),
+                    bounded_text(str(previous.get("message") or "")),
                 )
                 if previous
                 else None,
+                probe_kill=_probe_kill(name, restarts, previous, failures) if restarts else None,
             )
         )
     return tuple(out)
+
+
+def _probe_kill(name: str, restarts: int, previous: dict | None, failures) -> ProbeKill | None:
+    """A liveness/startup kill that ended the previous run (its Killing event came after that run
+    started), with the probe's latest failure message."""
+    run_started = parse_time((previous or {}).get("startedAt"))
+    for kind in PROBE_KILL_REASONS:
+        seen = failures.get((name, kind), [])
+        kills = [e for e in seen if e.reason == "Killing"]
+        latest = max((e.last or 0.0 for e in kills), default=None)
+        if latest is None or (run_started is not None and latest < run_started):
+            continue
+        unhealthy = [e for e in seen if e.reason == "Unhealthy"]
+        why = max(unhealthy or kills, key=lambda e: e.last or 0.0).message
+        return ProbeKill(kind, sum(e.count for e in kills), why)
+    return None
 
 
 def _container_status(state: dict) -> str:
@@ -248,6 +354,8 @@ def _ladder(pod, init_h, app_h, events, volume_event) -> tuple[Verdict, str]:
         claims = claims_of(pod)
         if "PersistentVolumeClaim" in msg and claims:
             msg = f"{msg} (claims: {', '.join(claims)})"
+        if claims and WAITS_FOR_VOLUME.search(msg):
+            return Verdict(State.WAITING, reason, msg), "Pending"
         return Verdict(State.FAILED, reason, msg), "Pending"
     if not (pod.get("spec") or {}).get("nodeName") and phase == "Pending":
         return Verdict(State.PROGRESSING, "Pending", "waiting to be scheduled"), "Pending"
@@ -275,6 +383,9 @@ def _ladder(pod, init_h, app_h, events, volume_event) -> tuple[Verdict, str]:
     if problems:
         top = max(problems, key=lambda v: v.state is State.STALLED)
         return top, top.reason
+    killed = _killed_by_probe(app_h)
+    if killed is not None:
+        return killed, "Running" if phase == "Running" else phase
     if any(c.status == "ContainerCreating" for c in app_h) or (
         phase == "Pending" and not app_statuses
     ):
@@ -321,6 +432,22 @@ def _container_problem(c: ContainerHealth, status: dict, what: str) -> Verdict |
             State.FAILED,
             str(term.get("reason") or "Error"),
             f"{what} exited {term.get('exitCode')}",
+        )
+    return None
+
+
+def _killed_by_probe(app_h: tuple[ContainerHealth, ...]) -> Verdict | None:
+    """A container the kubelet restarted for a failing liveness/startup probe and that is still
+    failing it or not ready again: failed, with a reason that names the probe."""
+    for c in app_h:
+        kill = c.probe_kill
+        if kill is None or (c.ready and c.probes[kill.kind].state != probes.FAILING):
+            continue
+        return Verdict(
+            State.FAILED,
+            PROBE_KILL_REASONS[kill.kind],
+            f"container {c.name} killed by its {kill.kind} probe, restarted {c.restarts} times: "
+            f"{kill.message}",
         )
     return None
 

@@ -4,8 +4,9 @@ The combination rule (why "released" is not "ready"): with `install.disableWait`
 sets Ready=True as soon as the manifests are applied, so
 - while the HelmRelease is not ready, the release's state is the HelmRelease's (waiting, failed, ...);
 - once it is ready, the workloads decide: ready when every expected pod is ready (or completed),
-  failed/stalled when a pod or workload is (crash loop, image pull, Multi-Attach, ...), progressing
-  while pods are still starting. The message reads "released · 2/3 pods ready".
+  failed/stalled when a pod or workload is (crash loop, image pull, Multi-Attach, ...) or when a
+  pod waits on a claim that is failing (ProvisioningFailed), progressing while pods are still
+  starting. The message reads "released · 2/3 pods ready".
 Progress counts a release as ready only by this combined state.
 """
 
@@ -59,15 +60,24 @@ class ReleaseCore:
 
 
 def summarize_workloads(
-    workloads: Iterable[tuple[dict, Verdict]], pods: Iterable[PodHealth]
+    workloads: Iterable[tuple[dict, Verdict]],
+    pods: Iterable[PodHealth],
+    volumes: Iterable[VolumeHealth] = (),
 ) -> tuple[WorkloadSummary, Verdict | None]:
-    """Pod counts and the worst problem (a failed/stalled pod or workload) among them."""
+    """Pod counts and the worst problem (a failed/stalled pod or workload, or a failing claim a
+    waiting pod needs) among them."""
     pods = [p for p in pods if p.status != "Terminating"]
     workloads = list(workloads)
     ready = sum(1 for p in pods if p.verdict.state is State.READY)
     total = max(sum(desired_pods(obj) for obj, _ in workloads), len(pods))
     problems = [p.verdict for p in pods if p.verdict.state in BAD_STATES]
     problems += [v for _, v in workloads if v.state in BAD_STATES]
+    waiting = {(p.key[1], p.key[2]) for p in pods if p.verdict.state is State.WAITING}
+    problems += [
+        v.verdict
+        for v in volumes
+        if v.verdict.state in BAD_STATES and any((v.key[1], c) in waiting for c in v.consumers)
+    ]
     worst = max(problems, key=lambda v: severity(v.state), default=None)
     if worst is not None:
         state = worst.state
@@ -88,7 +98,8 @@ def assemble_release(
 ) -> ReleaseCore:
     meta = hr.get("metadata") or {}
     pods = tuple(sorted(pods, key=lambda p: p.key))
-    summary, problem = summarize_workloads(workloads, pods)
+    volumes = tuple(sorted(volumes, key=lambda v: v.key))
+    summary, problem = summarize_workloads(workloads, pods, volumes)
     ready_cond = conditions.find(hr, conditions.READY)
     since = parse_time((ready_cond or {}).get("lastTransitionTime")) or parse_time(
         meta.get("creationTimestamp")
@@ -96,29 +107,35 @@ def assemble_release(
     return ReleaseCore(
         key=("HelmRelease", meta.get("namespace", ""), meta.get("name", "")),
         helm=helm,
-        verdict=combine(helm, summary, problem, pods),
+        verdict=combine(helm, summary, problem, pods, volumes),
         since=since,
         chart=chart_label(hr),
         depends_on=tuple(("HelmRelease", ns, name) for ns, name in dependencies(hr)),
         source=source_of(hr),
         workloads=summary,
         pods=pods,
-        volumes=tuple(sorted(volumes, key=lambda v: v.key)),
+        volumes=volumes,
         reconciled=bool((hr.get("status") or {}).get("conditions")),
         recorded=recorded_times(hr, pods),
     )
 
 
 def combine(
-    helm: Verdict, summary: WorkloadSummary, problem: Verdict | None, pods: tuple[PodHealth, ...]
+    helm: Verdict,
+    summary: WorkloadSummary,
+    problem: Verdict | None,
+    pods: tuple[PodHealth, ...],
+    volumes: tuple[VolumeHealth, ...] = (),
 ) -> Verdict:
     """The combination rule from the module docstring."""
     if helm.state is not State.READY:
         return helm
     counts = f"released · {summary.ready}/{summary.total} pods ready"
     if problem is not None:
-        culprit = next((p for p in pods if p.verdict is problem), None)
-        where = f"pod {culprit.key[2]}: " if culprit else ""
+        culprit = next((f"pod {p.key[2]}" for p in pods if p.verdict is problem), None) or next(
+            (f"pvc {v.key[2]}" for v in volumes if v.verdict is problem), None
+        )
+        where = f"{culprit}: " if culprit else ""
         return Verdict(problem.state, problem.reason, f"{counts} · {where}{problem.message}")
     if summary.state is State.READY:
         return Verdict(State.READY, helm.reason, counts if summary.total else "released · no pods")

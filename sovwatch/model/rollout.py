@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from sovwatch.model import graph
 from sovwatch.model.events import EventRecord, normalized_for
+from sovwatch.model.helmrelease import judge_with_source
 from sovwatch.model.index import RelationIndex
 from sovwatch.model.intake import PVC, VA, Intake, ObjectRow, Work
 from sovwatch.model.outcome import Outcome, decide_outcome
@@ -225,9 +226,15 @@ class Rollout:
         if obj is None or key not in self.intake.helm:
             return
         pods = idx.pods_of_release(key)
+        helm = self.intake.helm[key]
+        source = idx.hr_source.targets(key)
+        judged = judge_with_source(helm, self.intake.sources.get(source[0]) if source else None)
+        row = self.intake.objects.get(key)
+        if row is None or row.verdict != judged:
+            self.intake.set_row(key, obj, judged)
         core = assemble_release(
             obj,
-            self.intake.helm[key],
+            judged,
             workloads=[
                 self.intake.workloads[w]
                 for w in sorted(idx.workloads_of_release(key))

@@ -7,11 +7,16 @@ Walk (bounded by the number of releases; cycles and missing releases end the wal
    dependency is ready by now, the cause is `RetryDue`: helm-controller re-checks dependencies on
    its own interval (`--requeue-dependency`, 5 s by default), and the chain ends with the
    dependency its message still names.
-2. A release waiting on its source → the HelmChart / OCIRepository, and from a HelmChart on to its
-   HelmRepository while that is the one failing.
-3. Any other release is the culprit: descend into its worst pod (failed/stalled first, then one not
-   ready) and from the pod to the volume that holds it (Multi-Attach, attach/mount errors, unbound
-   claims); when nothing below explains it, the HelmRelease's own verdict is the cause.
+2. A release waiting on its source → the HelmChart / OCIRepository, and from a HelmChart that waits
+   (`NoSourceArtifact`) on to its HelmRepository: the cause is the repository with its own reason
+   (`AuthenticationFailed`) while that is the one failing.
+3. Any other release is the culprit: descend into its worst pod (failed/stalled first, then one
+   waiting on its volumes, then one not ready) and from the pod to the volume that holds it
+   (Multi-Attach, attach/mount errors; a claim still Pending adds its own link, "pvc ns/name Pending",
+   then its reason: ProvisioningFailed, a missing StorageClass, a slow provisioner). When the pod's
+   own words are generic, its decisive Warning Event is the last link (`PodHealth.decisive_event`:
+   "Unable to retrieve some image pull secrets (ghcr-pull); ..."). When nothing below explains it,
+   the HelmRelease's own verdict is the cause.
 The chain reads like "bp-grafana ← bp-loki ← pod loki/loki-0 ContainerCreating ← Multi-Attach error
 for volume "pvc-…" Volume is already used by pod(s) loki-0-old".
 """
@@ -210,10 +215,17 @@ def _culprit(core: ReleaseCore, chain: list[str]) -> Cause:
         chain.append(f"pod {ns}/{name} {pod.status}")
         volume = _volume_for(pod, core.volumes)
         if volume is not None:
-            chain.append(volume.verdict.message or volume.verdict.reason)
-            return Cause(
-                *volume.key, volume.verdict.state, volume.verdict.reason, volume.verdict.message
-            )
+            v = volume.verdict
+            if volume.phase == "Pending":
+                chain.append(f"pvc {volume.key[1]}/{volume.key[2]} Pending")
+                chain.append(f"{v.reason}: {v.message}" if v.message else v.reason)
+            else:
+                chain.append(v.message or v.reason)
+            return Cause(*volume.key, v.state, v.reason, v.message)
+        event = pod.decisive_event
+        if event is not None:
+            chain.append(event.message)
+            return Cause(*pod.key, pod.verdict.state, pod.verdict.reason, event.message)
         chain.append(pod.verdict.message or pod.verdict.reason)
         return Cause(*pod.key, pod.verdict.state, pod.verdict.reason, pod.verdict.message)
     helm = core.helm if core.helm.state is not State.READY else core.verdict
@@ -225,6 +237,9 @@ def _worst_pod(pods: tuple[PodHealth, ...]) -> PodHealth | None:
     bad = [p for p in pods if p.verdict.state in BAD_STATES]
     if bad:
         return max(bad, key=lambda p: severity(p.verdict.state))
+    waiting = next((p for p in pods if p.verdict.state is State.WAITING), None)
+    if waiting is not None:
+        return waiting
     return next(
         (p for p in pods if p.verdict.state is State.PROGRESSING and p.status != "Terminating"),
         None,
@@ -232,8 +247,11 @@ def _worst_pod(pods: tuple[PodHealth, ...]) -> PodHealth | None:
 
 
 def _volume_for(pod: PodHealth, volumes: tuple[VolumeHealth, ...]) -> VolumeHealth | None:
-    """The pod's claim that is not ready, when the pod is held by volumes (creating or unschedulable)."""
-    if pod.status not in ("ContainerCreating", "Pending"):
+    """The pod's claim that is not ready, when the pod is held by volumes (creating, or pending
+    until its claims are bound; not a pod unschedulable for CPU, memory or taints)."""
+    if pod.status != "ContainerCreating" and (
+        pod.status != "Pending" or pod.verdict.state is State.FAILED
+    ):
         return None
     mine = [
         v

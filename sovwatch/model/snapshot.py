@@ -1,17 +1,18 @@
 """The `sovwatch.snapshot/v1` contract: one frozen picture that every view and output reads.
 
 JSON shape (documented in the README; field names are the contract):
-    schema, cluster {context, server, warnings}, observedAt, outcome, eta, etaDetail {finished,
+    schema, cluster {context, server, warnings}, observedAt, outcome, waitingFor, eta, etaDetail {finished,
     typicalStepSeconds, unknownBecause}, progress {ready, total, expected,
     expectedSource, failed, stalled, waiting, progressing, suspended, unknown},
-    graph {waves, criticalPath, cycles, missing}, streams [{resource, state, since, detail}],
+    graph {waves, criticalPath, cycles, missing}, streams [{resource, state, since, attempt,
+    detail}],
     releases [{namespace, name, state, reason, message, since, chart, dependsOn, blockedBy,
     rootCause {kind, namespace, name, state, reason, message, chain} | null, helm {state, reason,
     message}, wave, workloads {state, ready, total}, timeline {firstSeen, started, ready,
     durationSeconds, installed, workloadsReady, basis {firstSeen, started, ready}} | null, pods [{namespace, name, state, reason, status, message, ready,
     containers, restarts, probes {readiness, liveness, startup: {state, failures, lastMessage}},
     containerStatuses [{name, init, ready, started, restarts, state, reason, message, exitCode,
-    lastTermination {reason, exitCode, finishedAt} | null, probes {readiness, liveness, startup}}]}],
+    lastTermination {reason, exitCode, finishedAt, message} | null, probes {readiness, liveness, startup}}]}],
     volumes [{namespace, name, phase, attach, state, reason, message, consumers}]}],
     objects [{kind, apiVersion, namespace, name, state, reason, message}] (every watched object
     except Events), events [{namespace, involvedObject {kind, namespace, name}, type, reason,
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from sovwatch.model import eta
+from sovwatch.model.awaiting import HELMRELEASES, waiting_for
 from sovwatch.model.events import EventRecord, dedupe, ordered
 from sovwatch.model.intake import ObjectRow
 from sovwatch.model.pod import ContainerHealth, PodHealth
@@ -144,6 +146,7 @@ def _container(c: ContainerHealth) -> dict:
             "reason": last.reason,
             "exitCode": last.exit_code,
             "finishedAt": format_time(last.finished_at),
+            "message": last.message,
         },
         "probes": {k: c.probes[k].to_dict() for k in PROBE_KINDS},
     }
@@ -191,6 +194,8 @@ class Snapshot:
     objects: tuple[ObjectRow, ...]
     events: tuple[EventRecord, ...]
     eta_detail: eta.Estimate | None = None
+    waiting_for: str | None = None
+    """What sovwatch waits for while no HelmRelease exists (`awaiting.waiting_for`)."""
     schema: str = SCHEMA
 
     def release(self, namespace: str, name: str) -> ReleaseView | None:
@@ -206,6 +211,7 @@ class Snapshot:
             },
             "observedAt": format_time(self.observed_at),
             "outcome": self.outcome,
+            "waitingFor": self.waiting_for,
             "eta": self.eta,
             "etaDetail": self.eta_detail.to_dict() if self.eta_detail else None,
             "progress": self.progress.to_dict(),
@@ -264,14 +270,21 @@ def snapshot_of(
             "resource": h.resource,
             "state": str(h.state),
             "since": format_time(h.since),
+            "attempt": h.attempt,
             "detail": h.detail,
         }
         for _, h in sorted(store.health.items())
     )
+    hr_stream = store.health.get(HELMRELEASES)
     return Snapshot(
         cluster=cluster or ClusterInfo(),
         observed_at=now,
         outcome=str(rollout.outcome),
+        waiting_for=waiting_for(
+            len(rollout.releases),
+            str(hr_stream.state) if hr_stream else None,
+            hr_stream.detail if hr_stream else "",
+        ),
         eta=estimate.seconds,
         eta_detail=estimate,
         progress=rollout.progress,

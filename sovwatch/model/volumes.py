@@ -5,9 +5,11 @@ PV, and → the pods that mount the claim, whose `FailedAttachVolume` events car
 controller's "Multi-Attach error for volume "pvc-…" Volume is already used by pod(s) loki-0"
 (naming the pod that holds the volume) and whose `FailedMount` events carry the kubelet's mount errors.
 
-PVC ladder: terminating → Lost (stalled) → Pending: latest of ProvisioningFailed/FailedBinding
-(failed), ExternalProvisioning/Provisioning (progressing), WaitForFirstConsumer (waiting while no
-consumer is scheduled, which is normal; progressing once one is) → Bound: Multi-Attach, attach or
+PVC ladder: terminating → Lost (stalled) → Pending: the latest ProvisioningFailed/FailedBinding
+while there is one (failed: the provisioner's next attempt, `Provisioning`, and the PV controller's
+recurring `ExternalProvisioning` do not hide it; only Bound does), else the latest of
+ExternalProvisioning/Provisioning (progressing), WaitForFirstConsumer (waiting while no consumer is
+scheduled, which is normal; progressing once one is) → Bound: Multi-Attach, attach or
 detach errors, stuck detaching (failed), attaching/detaching (progressing), attached or nothing to
 attach (ready).
 """
@@ -33,6 +35,7 @@ _PENDING_REASONS = {
     "WaitForFirstConsumer": State.WAITING,
     "WaitForPodScheduled": State.WAITING,
 }
+_FAILURE_REASONS = tuple(r for r, s in _PENDING_REASONS.items() if s is State.FAILED)
 _HOLDERS = re.compile(r"used by pod\(s\) (.+?)\s*$")
 
 
@@ -169,7 +172,7 @@ def _ladder(pvc, phase, pv, events, attachments, consumers, consumer_events) -> 
 
 
 def _pending(pvc: dict, events: list[EventRecord], consumers: list[dict]) -> Verdict:
-    latest = _latest(events, tuple(_PENDING_REASONS))
+    latest = _latest(events, _FAILURE_REASONS) or _latest(events, tuple(_PENDING_REASONS))
     node = ((pvc.get("metadata") or {}).get("annotations") or {}).get(SELECTED_NODE) or next(
         (
             (p.get("spec") or {}).get("nodeName")

@@ -9,6 +9,7 @@ by the cluster is passed through as it is). What is printed:
     12:04:32 progress 12/38 ready (1 failed, 20 waiting, 5 progressing)
     12:04:40 stream pods reconnecting (attempt 2): server closed the connection
     12:04:02 warning: insecure-skip-tls-verify is set for cluster 'sov' in ...: the server's ...
+    12:04:02 waiting for Flux: HelmRelease CRD not installed yet
     12:30:02 outcome ready (exit 0): 38/38 ready
 
 A HelmRelease in flux-system is named by its name alone (that is how the bootstrap-kit refers to
@@ -100,6 +101,7 @@ class PlainView:
         self._out = out
         self._color = color
         self._progress: tuple | None = None
+        self._waiting_for: str | None = None
 
     def _state(self, state: str | None, fallback: str) -> str:
         word = state or fallback
@@ -127,6 +129,14 @@ class PlainView:
         self._progress = key
         return [f"{clock(ts)} progress {progress_text(progress)}"]
 
+    def _waiting_line(self, snapshot: dict, ts: float) -> list[str]:
+        """What sovwatch waits for while there is no HelmRelease, each time it changes."""
+        waiting = snapshot.get("waitingFor")
+        if waiting == self._waiting_for:
+            return []
+        self._waiting_for = waiting
+        return [f"{clock(ts)} {one_line(waiting)}"] if waiting else []
+
     # -- what the headless runner calls ----------------------------------------------------------
 
     def stream(self, health: StreamHealth, *, synced: bool) -> None:
@@ -146,11 +156,11 @@ class PlainView:
         lines = [f"{clock(ts)} synced: {live}/{len(streams)} streams live"]
         lines += [f"{clock(ts)} warning: {w}" for w in _warnings(snapshot)]
         lines += [self._transition(t) for t in initial if is_rollout_level(t)]
-        self._write(lines + self._progress_line(snapshot, ts))
+        self._write(lines + self._waiting_line(snapshot, ts) + self._progress_line(snapshot, ts))
 
     def changed(self, snapshot: dict, transitions: list[Transition], ts: float) -> None:
         lines = [self._transition(t) for t in transitions if is_rollout_level(t)]
-        self._write(lines + self._progress_line(snapshot, ts))
+        self._write(lines + self._waiting_line(snapshot, ts) + self._progress_line(snapshot, ts))
 
     def once(self, snapshot: dict) -> None:
         self._write(self.table(snapshot))
@@ -189,6 +199,8 @@ class PlainView:
             if row is not header:
                 cells[1] = self._state(row[1], "") + " " * (widths[1] - len(row[1]))
             lines.append("  ".join([*cells, row[-1]]).rstrip())
+        if snapshot.get("waitingFor"):
+            lines.append(one_line(snapshot["waitingFor"]))
         for stream in snapshot.get("streams") or ():
             if stream.get("state") != HealthState.LIVE:
                 lines.append(f"stream {stream.get('resource')} {stream.get('state')}")

@@ -49,14 +49,13 @@ def explain(snapshot: dict, code: ExitCode) -> str:
 
 
 def decision(snapshot: dict, *, fail_fast: bool = False) -> tuple[ExitCode, str] | None:
-    """(exit code, outcome) once the rollout is decided, else None: the model's outcome is decided,
-    or a release has stalled (no retries left: the rollout cannot finish without a human), or with
-    `fail_fast` any release fails."""
+    """(exit code, outcome) once the rollout is decided, else None: the model's outcome is decided
+    (a stalled release makes it `failed`: `model/outcome.py`), or with `fail_fast` any release
+    fails."""
     outcome = snapshot.get("outcome", "")
     code = OUTCOME_CODES.get(outcome)
     if code is not None:
         return code, outcome
-    give_up = ("stalled",) if not fail_fast else tuple(BAD)
-    if any(r.get("state") in give_up for r in snapshot.get("releases") or ()):
+    if fail_fast and any(r.get("state") in BAD for r in snapshot.get("releases") or ()):
         return ExitCode.FAILED, "failed"
     return None

@@ -131,7 +131,12 @@ def test_snapshot_has_every_container_with_its_probes():
         "reason": "CrashLoopBackOff",
         "message": BACKOFF,
         "exitCode": None,
-        "lastTermination": {"reason": "Error", "exitCode": 1, "finishedAt": ts(25)},
+        "lastTermination": {
+            "reason": "Error",
+            "exitCode": 1,
+            "finishedAt": ts(25),
+            "message": "failed to create manager: no matches for kind",
+        },
         "probes": {
             "readiness": {"state": "none", "failures": 0, "lastMessage": ""},
             "liveness": {

@@ -155,7 +155,7 @@ POD_CASES = [
             conditions=[unschedulable(PVC_MSG)],
         ),
         [event_v1(LOKI, "FailedScheduling", PVC_MSG, controller="default-scheduler")],
-        State.FAILED,
+        State.WAITING,  # it waits on its claim, which explains it
         "Unschedulable",
         "Pending",
     ),
@@ -238,7 +238,7 @@ POD_CASES = [
             ),
         ],
         State.FAILED,
-        "Unhealthy",
+        "LivenessProbeFailed",
         "Running",
     ),
     (

@@ -110,15 +110,26 @@ OUTCOME_CASES = [
         Outcome.FAILED,
     ),
     (
-        "stalled-but-others-still-moving",
+        # a stalled release blocks the rollout until a person acts: failed, whatever still moves
+        "stalled-while-others-still-moving",
         _progress(ready=30, stalled=1, progressing=1),
         0,
         True,
         600,
         0,
-        Outcome.IN_PROGRESS,
+        Outcome.FAILED,
     ),
     (
+        "stalled-wins-over-timeout",
+        _progress(ready=30, stalled=1, progressing=1),
+        0,
+        True,
+        4000,
+        0,
+        Outcome.FAILED,
+    ),
+    (
+        # a crash loop or a failed install with retries left may still recover
         "failed-with-retries-left",
         _progress(ready=30, failed=1),
         0,
@@ -128,8 +139,17 @@ OUTCOME_CASES = [
         Outcome.IN_PROGRESS,
     ),
     (
+        "missing-dependency-while-others-move",
+        _progress(ready=30, waiting=1, progressing=1),
+        1,
+        True,
+        600,
+        0,
+        Outcome.IN_PROGRESS,
+    ),
+    (
         "waiting-not-for-good",
-        _progress(ready=30, stalled=1, waiting=4),
+        _progress(ready=30, failed=1, waiting=4),
         3,
         True,
         600,

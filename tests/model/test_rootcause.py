@@ -222,7 +222,7 @@ def test_unschedulable_pod_explained_by_its_claim():
     rc = _cause(objs, "bp-keycloak")
     assert (
         rc.text
-        == "bp-keycloak ← pod keycloak/keycloak-postgresql-0 Pending ← no persistent volumes available for this claim and no storage class is set"
+        == "bp-keycloak ← pod keycloak/keycloak-postgresql-0 Pending ← pvc keycloak/data-keycloak-postgresql-0 Pending ← FailedBinding: no persistent volumes available for this claim and no storage class is set"
     )
     assert (rc.cause.kind, rc.cause.reason) == ("PersistentVolumeClaim", "FailedBinding")
 

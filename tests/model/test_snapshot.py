@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sovwatch.model.snapshot import SCHEMA, ClusterInfo, build_snapshot
 from sovwatch.sources.events import HealthState, StreamHealth
 from tests.model.builders import (
@@ -58,6 +60,7 @@ def test_every_contract_field_is_present():
         "resource": "helmreleases.helm.toolkit.fluxcd.io",
         "state": "reconnecting",
         "since": "2026-04-30T10:00:05Z",
+        "attempt": 2,
         "detail": "connection reset",
     }
     release_keys = {
@@ -145,3 +148,21 @@ def test_no_secrets_in_the_snapshot():
     text = json.dumps(_snapshot().to_dict())
     assert "hunter2" not in text
     assert "s3cr3t" not in text
+
+
+@pytest.mark.parametrize(
+    ("hr_stream", "objects", "expected"),
+    [
+        (None, [], "waiting for the first list of HelmReleases"),
+        (HealthState.ABSENT, [], "waiting for Flux: HelmRelease CRD not installed yet"),
+        (HealthState.LIVE, [], "no HelmReleases yet"),
+        (HealthState.FORBIDDEN, [], "HelmReleases are not readable with these credentials (RBAC)"),
+        (HealthState.LIVE, [hr_ready("bp-cilium")], None),
+    ],
+    ids=["not-reported", "crd-absent", "none-yet", "forbidden", "first-release"],
+)
+def test_waiting_for_until_the_first_release(hr_stream, objects, expected):
+    store = store_of(*objects)
+    if hr_stream is not None:
+        store.apply(StreamHealth("helmreleases.helm.toolkit.fluxcd.io", hr_stream, T0_EPOCH))
+    assert build_snapshot(store, now=T0_EPOCH + 10).to_dict()["waitingFor"] == expected

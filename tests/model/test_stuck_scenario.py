@@ -96,16 +96,40 @@ def test_noise_is_not_blocking(at_ten_minutes):
         ("bp-powerdns", "CreateContainerConfigError"),
         ("bp-external-dns", "CrashLoopBackOff"),
         ("bp-vpa", "ImagePullBackOff"),
-        ("bp-mimir", "Unschedulable"),
+        ("bp-mimir", "ProvisioningFailed"),
     ]:
         view = at_ten_minutes.release("flux-system", name)
         assert view.core.helm.state is State.READY
         assert (view.core.verdict.state, view.core.verdict.reason) == (State.FAILED, reason)
 
 
+def test_mimir_ingester_waits_on_its_claim_down_to_the_provisioner(at_ten_minutes):
+    """The storage chain: the unschedulable pod waits on its PVC, the PVC on the provisioner."""
+    rc = _cause(at_ten_minutes, "bp-mimir")
+    assert rc.chain[1:3] == (
+        "pod mimir/mimir-ingester-0 Pending",
+        "pvc mimir/storage-mimir-ingester-0 Pending",
+    )
+    assert rc.chain[3].startswith(
+        'ProvisioningFailed: failed to provision volume with StorageClass "hcloud-volumes-immediate": '
+    )
+    assert (rc.cause.kind, rc.cause.name, rc.cause.state) == (
+        "PersistentVolumeClaim",
+        "storage-mimir-ingester-0",
+        State.FAILED,
+    )
+    ingester = next(
+        p
+        for p in at_ten_minutes.release("flux-system", "bp-mimir").core.pods
+        if "ingester" in p.key[2]
+    )
+    assert (ingester.verdict.state, ingester.verdict.reason) == (State.WAITING, "Unschedulable")
+
+
 def test_streamed_rollout_to_the_end():
     """Every change streamed through the incremental Rollout; at minute 60 spire is stalled, its
-    dependants name it, the rollout has timed out, and incremental agrees with full recomputation."""
+    dependants name it, the rollout has failed (a stalled release blocks it until a person acts, before
+    the 60-minute timeout), and incremental agrees with full recomputation."""
     feed = Feed("stuck")
     store = feed.store
     rollout = Rollout(started_at=START)
@@ -120,7 +144,7 @@ def test_streamed_rollout_to_the_end():
     incremental = snapshot_of(rollout, store, now=now)
     full = build_snapshot(store, now=now, started_at=START, timeline=rollout.timeline)
     assert incremental.to_dict() == full.to_dict()
-    assert incremental.outcome == "timeout"
+    assert incremental.outcome == "failed"
     spire = incremental.release("flux-system", "bp-spire")
     assert (spire.core.verdict.state, spire.core.verdict.reason) == (
         State.STALLED,
@@ -139,3 +163,16 @@ def test_streamed_rollout_to_the_end():
     assert incremental.progress.ready == 7
     assert incremental.eta is None  # bp-spire will not finish by itself
     assert incremental.eta_detail.unknown_because == "bp-spire is stalled"
+
+
+def test_vpa_image_pull_names_the_missing_pull_secret(at_ten_minutes):
+    """The container only says "Back-off pulling image"; the kubelet's Warning names the secret."""
+    rc = _cause(at_ten_minutes, "bp-vpa")
+    assert rc.chain[1].startswith("pod vpa/vpa-recommender-")
+    assert rc.chain[1].endswith(" ImagePullBackOff")
+    assert rc.chain[-1] == (
+        "Unable to retrieve some image pull secrets (ghcr-pull); "
+        "attempting to pull the image may not succeed."
+    )
+    (pod,) = at_ten_minutes.release("flux-system", "bp-vpa").core.pods
+    assert pod.containers[0].message.startswith('Back-off pulling image "ghcr.io/openova-io/')

@@ -194,3 +194,27 @@ def test_once_prints_the_table_with_streams_that_are_not_live():
         "NAME  STATE  PODS  REASON  DETAIL",
         "stream helmreleases.helm.toolkit.fluxcd.io absent",
     ]
+
+
+def test_says_what_it_waits_for_until_the_first_release():
+    """Before Flux's CRDs exist, then before the first HelmRelease: one line each, then silence."""
+    out = io.StringIO()
+    absent = {**snapshot([]), "waitingFor": "waiting for Flux: HelmRelease CRD not installed yet"}
+    empty = {**snapshot([]), "waitingFor": "no HelmReleases yet"}
+    first = {**snapshot([cilium()]), "waitingFor": None}
+    _play(PlainView(out), [absent, absent, empty, first])
+    lines = out.getvalue().splitlines()
+    assert "12:04:31 waiting for Flux: HelmRelease CRD not installed yet" in lines
+    assert "12:06:31 no HelmReleases yet" in lines
+    assert sum("waiting for Flux" in line for line in lines) == 1
+    assert not any(
+        "HelmReleases yet" in line
+        for line in lines[lines.index("12:06:31 no HelmReleases yet") + 1 :]
+    )
+
+
+def test_summary_of_an_empty_cluster_says_what_it_waits_for():
+    doc = {**snapshot([]), "waitingFor": "waiting for Flux: HelmRelease CRD not installed yet"}
+    assert "waiting for Flux: HelmRelease CRD not installed yet" in PlainView(io.StringIO()).table(
+        doc
+    )

@@ -1,7 +1,8 @@
 """The container runtime and the kubelet's probes: containers from image pull to Ready, or stuck.
 
 Once the kubelet has mounted a pod's volumes and started its sandbox, containers go through the
-image pull (`Pulling`/`Pulled`, `ErrImagePull` then `ImagePullBackOff`), env Secret resolution
+image pull (`Pulling`/`Pulled`, `ErrImagePull` then `ImagePullBackOff`; a missing
+`imagePullSecrets` entry gives `FailedToRetrieveImagePullSecret` and the registry's 401), env Secret resolution
 (`CreateContainerConfigError`), init containers in order, then start and probes: readiness
 failures (`Unhealthy`, container ready=false), liveness kills (`Killing`, restarts) and crashes
 (`CrashLoopBackOff` with the kubelet's 10s..5m back-off). Messages are the kubelet's own.
@@ -79,18 +80,43 @@ class ContainerRuntime:
             )
             self._create(run, c)
             return
+        missing = self._missing_pull_secrets(run)
+        if missing:
+            self.kubelet.event(
+                run,
+                pod,
+                "Warning",
+                "FailedToRetrieveImagePullSecret",
+                f"Unable to retrieve some image pull secrets ({', '.join(missing)}); "
+                "attempting to pull the image may not succeed.",
+            )
         self.kubelet.event(run, pod, "Normal", "Pulling", f'Pulling image "{image}"', c)
         c.pull_started = self.sim.now
         self.kubelet.later(run, self.sim.jitter(c.spec.pull_duration), self._pulled, run, c)
 
+    def _missing_pull_secrets(self, run: PodRun) -> list[str]:
+        ns = run.release.target_namespace
+        return [s for s in run.workload.image_pull_secrets if not self.sim.secret_exists(ns, s)]
+
     def _pulled(self, run: PodRun, c: ContainerRun) -> None:
         pod, image = self.kubelet.pod(run), c.spec.image
-        if self.sim.now - c.first_pull < c.spec.image_pull_fails_for:
+        unauthorized = bool(self._missing_pull_secrets(run))
+        if unauthorized or self.sim.now - c.first_pull < c.spec.image_pull_fails_for:
             c.pull_failures += 1
             error = (
                 f'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": '
                 f'failed to resolve reference "{image}": {image}: not found'
             )
+            if unauthorized:
+                registry, _, path = image.partition("/")
+                repo = path.rpartition(":")[0] or path
+                error = (
+                    f'rpc error: code = Unknown desc = failed to pull and unpack image "{image}": '
+                    f"failed to resolve reference "
+                    f'"{image}": failed to authorize: failed to fetch anonymous token: unexpected '
+                    f"status from GET request to https://{registry}/token?scope=repository%3A"
+                    f"{repo.replace('/', '%2F')}%3Apull&service={registry}: 401 Unauthorized"
+                )
             self.kubelet.event(
                 run, pod, "Warning", "Failed", f'Failed to pull image "{image}": {error}', c
             )

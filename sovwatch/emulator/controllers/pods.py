@@ -140,6 +140,11 @@ def pod_spec(release: Release, workload: Workload) -> dict:
         "enableServiceLinks": True,
         "priority": 0,
         "securityContext": {"fsGroup": 1000},
+        **(
+            {"imagePullSecrets": [{"name": s} for s in workload.image_pull_secrets]}
+            if workload.image_pull_secrets
+            else {}
+        ),
         "initContainers": [_container_spec(c) for c in workload.containers if c.init],
         "containers": [_container_spec(c) for c in workload.containers if not c.init],
         "tolerations": [

@@ -3,7 +3,9 @@
 The GitRepository becomes Ready once its first fetch is stored. HTTP HelmRepositories are fetched
 and become Ready; OCI HelmRepositories are static objects since source-controller v1.2 and get no
 status at all, so a missing pull secret shows on the HelmChart (`AuthenticationFailed`, retried with
-controller-runtime's exponential back-off) rather than on the repository. A pulled chart is
+controller-runtime's exponential back-off) rather than on the repository. An HTTP HelmRepository that
+cannot fetch its index (`AuthenticationFailed`) has no artifact, so its HelmCharts say
+`NoSourceArtifact` ("no artifact available for HelmRepository source 'x'"). A pulled chart is
 `ChartPullSucceeded` and triggers the HelmRelease's reconcile, as the HelmChart watch does.
 """
 
@@ -151,7 +153,12 @@ class SourceController:
     def _reconcile_chart(self, release: Release) -> None:
         name = chart_name(release)
         ns = release.repository.namespace
-        error = self._auth_error(release.repository)
+        repo = release.repository
+        error = self._auth_error(repo)
+        reason = "AuthenticationFailed"
+        if error and repo.type != "oci":
+            reason = "NoSourceArtifact"
+            error = f"no artifact available for HelmRepository source '{repo.name}'"
         attempt = self._chart_attempts.get(name, 0) + 1
         self._chart_attempts[name] = attempt
 
@@ -160,8 +167,9 @@ class SourceController:
             now = self.sim.timestamp()
             if error:
                 set_condition(st, "Reconciling", "True", "ProgressingWithRetry", error, now)
-                set_condition(st, "Ready", "False", "AuthenticationFailed", error, now)
-                set_condition(st, "FetchFailed", "True", "AuthenticationFailed", error, now)
+                set_condition(st, "Ready", "False", reason, error, now)
+                if reason == "AuthenticationFailed":
+                    set_condition(st, "FetchFailed", "True", reason, error, now)
                 return
             gen = obj["metadata"]["generation"]
             msg = f"pulled '{release.chart}' chart with version '{release.version}'"
@@ -198,9 +206,7 @@ class SourceController:
         if obj is None:
             return
         if error:
-            self.events.record(
-                obj, "Warning", "AuthenticationFailed", error, component=SOURCE_CONTROLLER
-            )
+            self.events.record(obj, "Warning", reason, error, component=SOURCE_CONTROLLER)
             # controller-runtime's exponential backoff, capped so a stuck chart keeps retrying visibly.
             self.sim.after(min(5.0 * 2 ** (attempt - 1), 600.0), self._reconcile_chart, release)
             return

@@ -23,6 +23,7 @@ RETRY_PENDING = "HR Ready, retry due"
 (its HelmRelease; its pods may still fail) and helm-controller has not re-checked yet."""
 
 SHORT_REASONS = {
+    "ArtifactFailed": "ArtifactFail",
     "AuthenticationFailed": "AuthFailed",
     "ContainerCreating": "Creating",
     "ContainersNotReady": "NotReady",
@@ -40,12 +41,15 @@ SHORT_REASONS = {
     "HelmChartNotReady": "ChartNotReady",
     "ImagePullBackOff": "ImagePull",
     "InstallFailed": "InstallFail",
+    "LivenessProbeFailed": "LivenessFail",
+    "NoSourceArtifact": "NoArtifact",
     "ProgressDeadlineExceeded": "Deadline",
     "ProvisioningFailed": "ProvisionFail",
     "RetriesExceeded": "Retries",
     RETRY_PENDING: "retry due",
     "RunContainerError": "RunError",
     "SourceNotReady": "SourceNotReady",
+    "StartupProbeFailed": "StartupFail",
     "UpgradeFailed": "UpgradeFail",
 }
 """Short names for the kubelet's, controllers' and Flux's reasons an operator knows by sight."""

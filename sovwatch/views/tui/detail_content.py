@@ -243,9 +243,14 @@ def _container(c: dict, glyphs: Glyphs, *, now: float) -> list[Content]:
             (f"  last run: {last.get('reason') or 'ended'} exit {last.get('exitCode')}{ago}", "dim")
         )
     out = [Content.assemble(*parts)]
-    if c.get("message"):
-        out.append(Content.assemble(("      " + c["message"], "dim")))
+    for text in (c.get("message"), (last or {}).get("message")):
+        # whole (bounded) messages: a Go panic or a stack trace keeps its lines
+        out.extend(Content.assemble(("      " + line, "dim")) for line in _lines(text))
     return out + _probes(c.get("probes") or {}, indent="      ")
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line for line in str(text or "").splitlines() if line.strip()]
 
 
 def _probes(probes: dict, *, indent: str) -> list[Content]:

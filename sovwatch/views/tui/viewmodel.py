@@ -253,6 +253,8 @@ class HeaderInfo:
     streams: tuple[StreamRow, ...]
     warnings: tuple[str, ...] = ()
     """Connection warnings from the snapshot's cluster (insecure-skip-tls-verify)."""
+    waiting_for: str = ""
+    """What sovwatch waits for while there is no HelmRelease (the snapshot's `waitingFor`)."""
 
     @property
     def worst_stream(self) -> StreamRow | None:
@@ -290,6 +292,7 @@ def header_info(snapshot: dict, *, started_at: float | None = None) -> HeaderInf
             for s in snapshot.get("streams") or []
         ),
         warnings=tuple(cluster.get("warnings") or ()),
+        waiting_for=" ".join(str(snapshot.get("waitingFor") or "").split()),
     )
 
 

@@ -19,7 +19,7 @@ ESSENTIAL_CAUSES = {
     "bp-vpa": "ImagePull vpa-recommender-",
     "bp-powerdns": "ConfigError powerdns-",
     "bp-external-dns": "CrashLoop external-dns-",
-    "bp-mimir": "Provisioning storage-mimir",
+    "bp-mimir": "ProvisionFail storage-mimir",
     "bp-grafana": "← bp-loki: Multi-Attach storag",
     "bp-gitea": "← bp-keycloak: AuthFailed",
     "bp-openbao": "← bp-spire: Error spire-server",

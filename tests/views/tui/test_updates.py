@@ -152,6 +152,9 @@ async def test_lost_stream_marks_stale_and_recovers(fed_app):
         await pilot.press("s")
         await pilot.pause()
         assert "Cannot connect to host 203.0.113.10:6443" in screen.text(app)
+        pods_line = next(line for line in screen.lines(app) if "  pods  " in line)
+        assert "reconnecting" in pods_line
+        assert "attempt 3" in pods_line
         await pilot.press("escape")
         feed(app, StreamHealth("pods", HealthState.LIVE, since=START + AT))
         await pilot.pause()

@@ -30,28 +30,37 @@ OPTIONAL = ("probes", "volumes", "chart")
 """Columns shown when there is room, in order of priority."""
 
 
+CAUSE_LABELS = ("Blocked by / cause", "Cause")
+"""The cause column's header, and its deliberate abbreviation when the column is narrower."""
+
+
+def _column(key: str, label: str, content: int) -> Column:
+    """A column wide enough for its content and for its whole header, plus the one-cell gap."""
+    return Column(key, label, max(content, len(label)) + 1)
+
+
 def layout(width: int, rows: Sequence[ReleaseRow]) -> tuple[Column, ...]:
-    """The columns for a table `width` cells wide, sized for `rows`."""
-    name_width = min(max((len(r.name) for r in rows), default=7), 28) + 1
-    chart_width = min(max((len(r.chart) for r in rows), default=5), 32) + 1
+    """The columns for a table `width` cells wide, sized for `rows`; every header stays whole."""
+    name = _column("name", "Release", min(max((len(r.name) for r in rows), default=7), 28))
     candidates = {
-        "probes": Column("probes", "Probes", 8),
-        "volumes": Column("volumes", "Volumes", 8),
-        "chart": Column("chart", "Chart", chart_width),
+        "probes": _column("probes", "Probes", 7),
+        "volumes": _column("volumes", "Volumes", 7),
+        "chart": _column("chart", "Chart", min(max((len(r.chart) for r in rows), default=5), 32)),
     }
-    fixed = STATE_WIDTH + name_width + AGE_WIDTH + 6 + SCROLLBAR
+    fixed = STATE_WIDTH + name.width + AGE_WIDTH + 6 + SCROLLBAR
     room = width - fixed
     shown = set()
     for key in OPTIONAL:
         if room - candidates[key].width >= CAUSE_MIN:
             shown.add(key)
             room -= candidates[key].width
-    columns = [Column("state", "State", STATE_WIDTH), Column("name", "Release", name_width)]
+    columns = [Column("state", "State", STATE_WIDTH), name]
     if "chart" in shown:
         columns.append(candidates["chart"])
     columns += [Column("age", "For", AGE_WIDTH), Column("pods", "Pods", 6)]
     columns += [candidates[k] for k in ("probes", "volumes") if k in shown]
-    columns.append(Column("cause", "Blocked by / cause", max(room, 10)))
+    label = next((c for c in CAUSE_LABELS if len(c) < room), CAUSE_LABELS[-1])
+    columns.append(Column("cause", label, max(room, len(label) + 1)))
     return tuple(columns)
 
 

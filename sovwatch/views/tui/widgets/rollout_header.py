@@ -2,7 +2,8 @@
 
 Line 1: context, server, a warning when the server's identity is not verified
 (insecure-skip-tls-verify), and one stream-health badge (details behind `s`). Line 2: outcome, "31/38
-ready" with a bar and where the expected count came from, then elapsed time and ETA, both to the
+ready" with a bar and where the expected count came from (or, while no HelmRelease exists, what
+sovwatch waits for: "waiting for Flux: HelmRelease CRD not installed yet"), then elapsed time and ETA, both to the
 minute like every duration on screen: a seconds clock was 3.5 KiB a minute on an idle screen, seven
 times all of `watch -n2`, for nothing an operator acts on. The clock is its own small widget, so
 when it moves it repaints a dozen cells, not two whole lines.
@@ -15,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 
 from sovwatch.views.tui.glyphs import Glyphs
-from sovwatch.views.tui.viewmodel import HeaderInfo, age
+from sovwatch.views.tui.viewmodel import HeaderInfo, age, truncate
 from sovwatch.views.tui.widgets.calm_static import CalmStatic
 
 OUTCOME_STYLE = {
@@ -129,7 +130,7 @@ class RolloutHeader(Vertical):
         if info.eta_seconds is not None:
             eta = f"  ETA {age(info.eta_seconds)}"
         else:  # the timeline view (t) says why
-            eta = "  ETA ?" if info.outcome == "in-progress" else ""
+            eta = "  ETA ?" if info.outcome == "in-progress" and not info.waiting_for else ""
         text = f"  elapsed {elapsed}{eta}"
         self._clock_width = max(self._clock_width, len(text))
         return Content(text.rjust(self._clock_width))
@@ -140,6 +141,10 @@ class RolloutHeader(Vertical):
         outcome = Content.assemble(
             (info.outcome, OUTCOME_STYLE.get(info.outcome, "bold $state-progressing"))
         )
+        if info.waiting_for:
+            room = max(width - outcome.cell_length - 3, 10)
+            waiting = truncate(info.waiting_for, room, g)
+            return Content.assemble(outcome, "  ", (waiting, "$state-waiting"))
         count = f" {info.ready}/{target} ready "
         source = EXPECTED_FROM.get(info.expected_from, info.expected_from)
         expected = f" expected {info.expected} from {source}" if info.expected and source else ""
