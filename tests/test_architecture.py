@@ -23,7 +23,8 @@ PACKAGE = ROOT / "sovwatch"
 # Data flows up (kube -> sources -> store -> model -> views), and the entry points at the top wire
 # the others together. `sovwatch` itself is the package's face (`__version__`).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("sovwatch", "sovwatch.settings", "sovwatch.exitcodes", "sovwatch.logs"),  # shared by all
+    # shared by all; `untrusted` is the one gate for cluster text, used from kube up
+    ("sovwatch", "sovwatch.settings", "sovwatch.exitcodes", "sovwatch.logs", "sovwatch.untrusted"),
     ("sovwatch.kube",),  # kubeconfig, credentials, the HTTP client of the Kubernetes API
     ("sovwatch.sources",),  # live watch, recording, replay: they produce SourceItems
     ("sovwatch.store",),  # slim objects by key, fed SourceItems

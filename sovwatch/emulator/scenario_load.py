@@ -339,6 +339,7 @@ def _container(f: _Fields, image: str, *, init: bool) -> Container:
             run_for=cf.duration("runFor", 5.0),
             exit_code=cf.int("exitCode", 1),
             recover_after=_count_or_forever(cf, "recoverAfterRestarts"),
+            message=cf.str("message", ""),
         )
         cf.done()
     container = Container(

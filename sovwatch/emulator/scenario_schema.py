@@ -74,6 +74,9 @@ class CrashLoop:
     exit_code: int = 1
     recover_after: float = FOREVER
     """Restarts after which it stays up (`forever`: it never does)."""
+    message: str = ""
+    """What the container writes to /dev/termination-log before it exits: the kubelet puts it in
+    `state.terminated.message` (the `lastState` of the next run)."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from sovwatch.kube import errors
 from sovwatch.kube.config import Connection, redact_url
 from sovwatch.kube.credentials import Material
 from sovwatch.settings import WatchSettings
+from sovwatch.untrusted import neutralise
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +245,8 @@ class LineStream:
 
 
 def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
+    """An aiohttp error's text (which may quote what a server or proxy sent) on one safe line."""
+    text = neutralise(" ".join(str(error).split()))
     return text or type(error).__name__
 
 
@@ -262,12 +264,13 @@ async def connect(connection: Connection, *, settings: WatchSettings) -> ApiClie
     try:
         try:
             version = await client.get_json("/version", seconds=timeout)
-            client.server_version = str(version.get("gitVersion", ""))
+            client.server_version = neutralise(str(version.get("gitVersion", "")))
         except (errors.APIForbiddenError, errors.APINotFoundError, errors.BadResponseError):
             pass
         api = await client.get_json("/api", seconds=timeout)
         if api.get("kind") != "APIVersions":
-            raise errors.BadResponseError(f"GET /api answered a {api.get('kind') or 'JSON object'}")
+            kind = neutralise(str(api.get("kind") or "JSON object"))
+            raise errors.BadResponseError(f"GET /api answered a {kind}")
         usable = True
     except errors.TransportError as e:
         raise errors.FatalError(f"{e} ({connection.where}): {_ADVICE[e.kind]}") from e

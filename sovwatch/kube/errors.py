@@ -9,6 +9,8 @@ Two families:
 
 API error messages come from the server's `Status` object only; any other body is cut to 200
 characters so a misbehaving proxy's HTML page (or a secret in an echo) cannot flood a log line.
+Whatever the server wrote passes `sovwatch.untrusted.neutralise` here, before any exception
+carries it to a stream detail or a diagnostic.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import datetime
 import email.utils
 import json
 import time
+
+from sovwatch.untrusted import neutralise
 
 
 class FatalError(Exception):
@@ -54,8 +58,8 @@ class MalformedLineError(BadResponseError):
     """The watch stream carried a line that is not a JSON watch event."""
 
     def __init__(self, line: bytes) -> None:
-        preview = line[:60].decode("utf-8", "replace")
-        super().__init__(f"malformed watch line ({len(line)} bytes, not JSON): {preview!r}")
+        preview = neutralise(line[:60].decode("utf-8", "replace"))
+        super().__init__(f"malformed watch line ({len(line)} bytes, not JSON): '{preview}'")
 
 
 class APIError(KubeError):
@@ -133,15 +137,17 @@ _DEFAULT_REASONS = {
 
 
 def _status_text(body: bytes | dict | None) -> tuple[str, str]:
-    """(reason, message) from a `kind: Status` body; otherwise ("", the body cut short)."""
+    """(reason, message) from a `kind: Status` body; otherwise ("", the body cut short);
+    neutralised."""
     if isinstance(body, bytes | bytearray):
         try:
             body = json.loads(body)
         except ValueError:
             text = body[:200].decode("utf-8", "replace").strip().replace("\n", " ")
-            return "", text
+            return "", neutralise(text)
     if isinstance(body, dict) and body.get("kind") == "Status":
-        return str(body.get("reason") or ""), str(body.get("message") or "")
+        reason, message = str(body.get("reason") or ""), str(body.get("message") or "")
+        return neutralise(reason), neutralise(message)
     return "", ""
 
 

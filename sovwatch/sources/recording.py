@@ -14,7 +14,10 @@ then one line per item, with its receive time `t` (epoch seconds)::
 The writer flushes every line (through gzip's sync flush when the name ends in `.gz`), so an SSH drop
 loses nothing already received, and creates the file with mode 0600. Objects are slimmed again
 before writing, so Secret payloads and pod env values cannot end up in a recording whatever the
-source. The reader plays every valid line of a truncated or corrupt file and says where it broke.
+source. The reader plays every valid line of a truncated or corrupt file and says where it broke,
+and trusts nothing in it: objects are slimmed again and every other string (header, stream
+details) neutralised (`sovwatch.untrusted`), so a hand-made or older recording shows as safely as
+a live cluster.
 Older schemas are upgraded line by line by the small pure functions in `_MIGRATIONS`.
 """
 
@@ -33,6 +36,7 @@ from typing import IO
 from sovwatch import __version__
 from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
 from sovwatch.sources.slimming import slim
+from sovwatch.untrusted import neutralise
 
 SCHEMA = "sovwatch.recording/v1"
 
@@ -66,7 +70,8 @@ class Damage:
     reason: str
 
     def describe(self, path: Path) -> str:
-        return f"{path}: recording is damaged at line {self.line} ({self.reason}); played what came before it"
+        reason = neutralise(self.reason)  # may quote the damaged line
+        return f"{path}: recording is damaged at line {self.line} ({reason}); played what came before it"
 
 
 def _create_private(path: Path) -> IO[str]:
@@ -99,26 +104,27 @@ def encode_item(item: SourceItem) -> dict:
 
 
 def decode_item(line: dict) -> SourceItem:
-    """A recording line back into the source item it was written from.
+    """A recording line back into the source item it was written from (object slimmed, text
+    neutralised: the file may have been written by anyone).
 
     Raises:
         KeyError, ValueError, TypeError: when the line is not a valid item.
     """
     if "stream" in line:
         return StreamHealth(
-            resource=str(line["stream"]),
+            resource=neutralise(str(line["stream"])),
             state=HealthState(line["state"]),
             since=float(line["since"]),
             attempt=int(line.get("attempt", 0)),
-            detail=str(line.get("detail", "")),
+            detail=neutralise(str(line.get("detail", ""))),
         )
     obj = line["object"]
     if not isinstance(obj, dict):
         raise TypeError("object is not a JSON object")
     return WatchEvent(
-        resource=str(line["resource"]),
+        resource=neutralise(str(line["resource"])),
         type=EventType(line["event"]),
-        obj=obj,
+        obj=slim(obj),
         received_at=float(line["t"]),
     )
 
@@ -199,9 +205,9 @@ class RecordingReader:
         head = _migrate(raw, self._schema)
         self.header = Header(
             schema=SCHEMA,
-            version=str(head.get("sovwatch", "")),
-            context=str(head.get("context", "")),
-            server=str(head.get("server", "")),
+            version=neutralise(str(head.get("sovwatch", ""))),
+            context=neutralise(str(head.get("context", ""))),
+            server=neutralise(str(head.get("server", ""))),
             started=float(head.get("started", 0.0)),
         )
 

@@ -11,7 +11,11 @@ model or view change starts reading must be added here: `tests/test_slimming_con
 real scenarios and fails when the model's snapshot from full objects differs from the one from
 slim objects. Kept strings are interned (`sys.intern`): namespaces, kinds, reasons, label values,
 node names, timestamps and messages repeat across thousands of objects and Events, and interning
-makes every repeat share one string. `uid` and `resourceVersion` are unique and kept as they are.
+makes every repeat share one string. `uid` and `resourceVersion` are unique and not interned.
+
+It is also the door for untrusted text: every string kept (and every key of a mapping kept whole)
+passes `sovwatch.untrusted.neutralise` first, so no terminal control or bidi override in what a
+workload wrote reaches the store, a recording or a view. Recordings are slimmed again when read.
 
 The result has the API object's shape (so recordings stay readable and `slim(slim(x)) == slim(x)`);
 `obj` is never modified and nothing of it is shared with the result except immutable strings.
@@ -23,10 +27,12 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sovwatch.untrusted import neutralise
+
 KEEP = "keep"
 """Keep the value; strings are interned, containers are kept whole (their strings interned)."""
 UNIQUE = "unique"
-"""Keep the value as it is: unique per object, interning would only cost."""
+"""Keep the value as it is (neutralised): unique per object, interning would only cost."""
 
 Shape = str | Mapping[str, "Shape"] | list | Callable[[Any], Any]
 """How to slim a value: KEEP / UNIQUE, a mapping (keep only these keys, each slimmed by its own
@@ -324,7 +330,7 @@ def _compile(shape: Shape) -> Slimmer:
             if key in value:
                 v = value[key]
                 if keep and type(v) is str:
-                    out[key] = sys.intern(v)
+                    out[key] = sys.intern(neutralise(v))
                 elif (kept := sub(v)) is not None or v is None:
                     out[key] = kept
         return out
@@ -333,19 +339,19 @@ def _compile(shape: Shape) -> Slimmer:
 
 
 def _same(value: Any) -> Any:
-    return value
+    return neutralise(value) if type(value) is str else value
 
 
 def _intern(value: Any) -> Any:
-    return sys.intern(value) if type(value) is str else value
+    return sys.intern(neutralise(value)) if type(value) is str else value
 
 
 def _interned(value: Any) -> Any:
-    """A kept value with every string in it interned."""
+    """A kept value with every string in it (keys too) neutralised and interned."""
     if type(value) is str:
-        return sys.intern(value)
+        return sys.intern(neutralise(value))
     if isinstance(value, dict):
-        return {k: _interned(v) for k, v in value.items()}
+        return {_intern(k): _interned(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_interned(v) for v in value]
     return value

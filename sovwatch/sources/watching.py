@@ -33,6 +33,7 @@ from sovwatch.settings import WatchSettings
 from sovwatch.sources import listing
 from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
 from sovwatch.sources.slimming import slim
+from sovwatch.untrusted import neutralise
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,9 @@ class Reflection:
     def transition(
         self, state: HealthState, *, detail: str = "", since: float | None = None
     ) -> StreamHealth | None:
-        """The health record for entering `state`, or None if nothing changed."""
+        """The health record for entering `state`, or None if nothing changed. `detail` may quote
+        the server (an error body, a resourceVersion): it is neutralised here."""
+        detail = neutralise(detail)
         attempt = self.failures if state in (HealthState.RECONNECTING, HealthState.STALE) else 0
         old = self.health
         if old and (old.state, old.attempt, old.detail) == (state, attempt, detail):

@@ -236,7 +236,8 @@ class ContainerRuntime:
             self._pull(run, c)
 
     def _crashed(self, run: PodRun, c: ContainerRun) -> None:
-        c.finish(self.sim.timestamp(), c.spec.crash_loop.exit_code, "Error")
+        crash = c.spec.crash_loop
+        c.finish(self.sim.timestamp(), crash.exit_code, "Error", crash.message)
         c.restarts += 1
         delay = backoff(c.restarts)
         pod_ref = f"{run.name}_{run.release.target_namespace}({run.uid})"

@@ -44,11 +44,12 @@ class ContainerRun:
         self.running = self.started_once = True
         self.busy = False
 
-    def finish(self, now: str, exit_code: int, reason: str) -> None:
+    def finish(self, now: str, exit_code: int, reason: str, message: str = "") -> None:
         started = self.state.get("running", {}).get("startedAt", now)
         terminated = {
             "exitCode": exit_code,
             "reason": reason,
+            **({"message": message} if message else {}),
             "startedAt": started,
             "finishedAt": now,
             "containerID": "",
