@@ -184,3 +184,13 @@ async def test_credentials_in_cluster_text_are_masked_in_both_formats(tmp_path: 
         assert "sk-live-0123456789abcdef" not in text
         masked = "Bearer \\*\\*\\*" if fmt == "markdown" else "Bearer ***"
         assert masked in text
+
+
+async def test_control_characters_reach_the_report_only_through_the_gate(tmp_path: Path):
+    report = await _report(tmp_path, message="boom\x1b]52;c;Y3VybCBldmlsLnNo\x07 \u202egnp.exe")
+    for fmt in ("html", "markdown"):
+        text = render.render(report, fmt)
+        assert "\x1b" not in text
+        assert "\u202e" not in text
+        shown = "␛]52;c;Y3VybCBldmlsLnNo␇"  # the gate's visible escapes
+        assert (shown if fmt == "html" else markdown_escape(shown)) in text
