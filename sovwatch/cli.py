@@ -20,7 +20,13 @@ from pathlib import Path
 
 from sovwatch import __version__
 from sovwatch.exitcodes import ExitCode
-from sovwatch.invocation import DEFAULT_FIRST_SEEN_TIMEOUT, DEFAULT_TIMEOUT, Invocation
+from sovwatch.invocation import (
+    DEFAULT_EXEC_TIMEOUT,
+    DEFAULT_FIRST_SEEN_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    Invocation,
+)
+from sovwatch.termination import interrupt_on_termination
 
 SUBCOMMANDS = ("demo", "sim", "replay", "report")
 OUTPUTS = ("tui", "plain", "json")
@@ -254,6 +260,13 @@ def watch_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "-n", "--namespace", metavar="NS", help="watch namespaced kinds in NS only (default: all)"
     )
+    group.add_argument(
+        "--exec-timeout",
+        type=parse_duration,
+        default=DEFAULT_EXEC_TIMEOUT,
+        metavar="DURATION",
+        help="how long an exec credential plugin may take before it is killed (default 2m)",
+    )
     _add_watching_flags(parser, record=True)
     return parser
 
@@ -393,6 +406,8 @@ def _check_conflicts(
         )
     if output == "tui" and args.once:
         parser.error("--once prints a snapshot; use it with -o plain or -o json, not -o tui")
+    if getattr(args, "exec_timeout", None) == 0:
+        parser.error("--exec-timeout 0 would let a plugin hang sovwatch: give a duration like 2m")
     if output == "tui" and args.exit_on_done:
         parser.error("--exit-on-done is for scripts; use it with -o plain or -o json, not -o tui")
 
@@ -454,17 +469,25 @@ def parse(
         verbosity=args.verbose,
         log_file=args.log_file,
         reports=tuple(args.report),
+        exec_timeout=getattr(args, "exec_timeout", DEFAULT_EXEC_TIMEOUT),
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of `sovwatch`, `python -m sovwatch` and `kubectl-sovwatch`; returns the exit code."""
+    """Entry point of `sovwatch`, `python -m sovwatch` and `kubectl-sovwatch`; returns the exit code.
+
+    SIGTERM and SIGHUP interrupt like Ctrl-C from the start (exit 130, no traceback), also while
+    the heavy modules load; once running, the launcher's event loop takes them over."""
+    interrupt_on_termination()
     try:
         invocation = parse(
             sys.argv[1:] if argv is None else argv, stdout_is_tty=sys.stdout.isatty()
         )
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else ExitCode.USAGE
-    from sovwatch import launch
+    try:
+        from sovwatch import launch
 
-    return launch.run(invocation)
+        return launch.run(invocation)
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED

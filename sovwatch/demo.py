@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import tempfile
@@ -18,8 +19,11 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+import yaml
+
 from sovwatch.exitcodes import ExitCode
 from sovwatch.invocation import Invocation, StartupError
+from sovwatch.outfiles import OutputFileError, open_private
 
 DEFAULT_SCENARIO = "bootstrap-kit"
 DEMO_SECONDS = 120.0
@@ -100,8 +104,11 @@ async def _sim(invocation: Invocation) -> None:
         path = invocation.write_kubeconfig
         if path is None:
             directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="sovwatch-sim-"))
-            path = Path(directory) / "kubeconfig"
-        emulator.write_kubeconfig(path, context="sovwatch-sim")
+            path = emulator.write_kubeconfig(Path(directory) / "kubeconfig", context="sovwatch-sim")
+        else:  # a path the user named: never written through a symbolic link, one clear line
+            fd = open_private(path, append=False, what="the kubeconfig", flag="--write-kubeconfig")
+            with os.fdopen(fd, "w") as file:
+                yaml.safe_dump(emulator.kubeconfig(context="sovwatch-sim"), file, sort_keys=False)
         print(f"serving {emulator.url} (scenario {scenario.name}, speed {speed:g}x)", flush=True)
         print(f"kubeconfig {path}", flush=True)
         print(f"try: kubectl --kubeconfig {path} get hr -A -w", file=sys.stderr, flush=True)
@@ -116,7 +123,9 @@ def run_sim(invocation: Invocation) -> int:
     """`sovwatch sim`: serve until Ctrl-C (or SIGTERM), which is its normal end (exit 0)."""
     try:
         asyncio.run(_sim(invocation))
-    except StartupError as err:
+    except (StartupError, OutputFileError) as err:
         print(f"sovwatch: {err}", file=sys.stderr, flush=True)
         return ExitCode.USAGE
+    except KeyboardInterrupt:  # stopped while starting: as normal an end as once serving
+        pass
     return ExitCode.READY

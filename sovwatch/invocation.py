@@ -11,6 +11,7 @@ from pathlib import Path
 
 DEFAULT_TIMEOUT = 60 * 60.0
 DEFAULT_FIRST_SEEN_TIMEOUT = 15 * 60.0
+DEFAULT_EXEC_TIMEOUT = 2 * 60.0
 
 
 class StartupError(Exception):
@@ -56,3 +57,5 @@ class Invocation:
     reports: tuple[Path, ...] = ()
     """Report files to write at exit (`--report`, or `report -o`); the suffix picks HTML or
     Markdown."""
+    exec_timeout: float = DEFAULT_EXEC_TIMEOUT
+    """Seconds an exec credential plugin may take before it is killed."""

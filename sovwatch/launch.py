@@ -4,6 +4,7 @@ The three ways to get events (a cluster, the built-in demo, a recording) end in 
 source factory plus the cluster it describes, handed to the TUI or to the headless loop. Fatal
 problems (kubeconfig, context, credentials, a server that cannot be reached, a file that is not a
 recording) are printed as one line on stderr and end with exit code 2 before anything is shown.
+Everything written to stderr and stdout passes `sovwatch.redaction.redact` first.
 Imports of aiohttp, textual and the emulator happen inside the path that needs them.
 """
 
@@ -27,10 +28,13 @@ from sovwatch import __version__
 from sovwatch.exitcodes import ExitCode
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.invocation import Invocation, StartupError
+from sovwatch.outfiles import OutputFileError, check_writable
+from sovwatch.redaction import RedactedStream, redact
 from sovwatch.sources.events import SourceItem
 from sovwatch.sources.recording import Recorder, RecordingError, RecordingReader
 from sovwatch.sources.replay import ReplayControl, replay
 from sovwatch.store.store import Store
+from sovwatch.termination import interrupt_on_termination
 
 if TYPE_CHECKING:
     from sovwatch.settings import WatchSettings
@@ -61,7 +65,8 @@ class Session:
 
 
 def diagnose(message: str) -> None:
-    print(f"sovwatch: {message}", file=sys.stderr, flush=True)
+    """One line on stderr, credentials redacted."""
+    print(f"sovwatch: {redact(message)}", file=sys.stderr, flush=True)
 
 
 def recorded(source: SourceFactory, path: Path, *, context: str, server: str) -> SourceFactory:
@@ -78,21 +83,6 @@ def recorded(source: SourceFactory, path: Path, *, context: str, server: str) ->
             recorder.close()
 
     return items
-
-
-def check_writable(path: Path, *, what: str = "the recording", flag: str = "--record") -> None:
-    """Fail now, before connecting, if `what` cannot be created at `path` (nothing is left
-    behind: a file created by the check is removed again)."""
-    existed = path.exists()
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    except OSError as err:
-        raise StartupError(
-            f"cannot write {what} {path}: {err.strerror or err}; "
-            f"pass {flag} a path in a writable directory"
-        ) from err
-    if not existed:
-        path.unlink()
 
 
 # -- sources -----------------------------------------------------------------------------------
@@ -114,7 +104,7 @@ async def live_session(
     from sovwatch.settings import WatchSettings
     from sovwatch.sources import live
 
-    settings = settings or WatchSettings()
+    settings = settings or WatchSettings(exec_timeout=invocation.exec_timeout)
     paths = config.locate_kubeconfig(
         kubeconfig or invocation.kubeconfig, os.environ.get("KUBECONFIG"), Path.home()
     )
@@ -188,10 +178,9 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
     from sovwatch.views.ndjson import NdjsonView
     from sovwatch.views.plain import PlainView
 
+    out = RedactedStream(sys.stdout)
     view = (
-        NdjsonView(sys.stdout)
-        if invocation.output == "json"
-        else PlainView(sys.stdout, color=invocation.color)
+        NdjsonView(out) if invocation.output == "json" else PlainView(out, color=invocation.color)
     )
     runner = HeadlessRunner(
         view=view,
@@ -341,8 +330,8 @@ async def _main(invocation: Invocation) -> ExitCode:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, task.cancel)  # an SSH drop ends like Ctrl-C
-    if invocation.record is not None:
-        check_writable(invocation.record)
+    if invocation.record is not None:  # fail before connecting
+        check_writable(invocation.record, what="the recording", flag="--record")
     for path in invocation.reports:
         check_writable(path, what="the report", flag="--report")
     async with AsyncExitStack() as stack:
@@ -396,15 +385,18 @@ def run(invocation: Invocation) -> int:
 
         return demo.run_sim(invocation)
     try:
-        return asyncio.run(
-            _report(invocation) if invocation.command == "report" else _main(invocation)
-        )
+        try:
+            return asyncio.run(
+                _report(invocation) if invocation.command == "report" else _main(invocation)
+            )
+        finally:
+            interrupt_on_termination()  # the loop's handlers are gone with it
     except BrokenPipeError:
         # whoever read stdout (`| head`) has gone: stop quietly, as `kubectl ... | head` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return SIGPIPE_EXIT
-    except (FatalError, RecordingError, StartupError, OSError) as err:
+    except (FatalError, RecordingError, StartupError, OutputFileError, OSError) as err:
         diagnose(str(err))
         return ExitCode.USAGE
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # before the views took over
         return ExitCode.INTERRUPTED

@@ -76,7 +76,8 @@ class WatchSettings:
     exec_timeout: float = 120.0
     """Seconds an exec credential plugin may take. Long enough for a browser login (kubelogin,
     cloud SSO) to finish; short enough that a plugin stuck waiting for input it can never get
-    (sovwatch gives it no terminal) becomes a clear message instead of a silent hang."""
+    (sovwatch gives it no terminal) becomes a clear message instead of a silent hang. The CLI's
+    `--exec-timeout` sets it."""
 
     read_bufsize: int = 2 * 1024 * 1024
     """aiohttp's read buffer per response (its default of 64 KiB caps a line at 512 KiB, measured:
@@ -85,6 +86,11 @@ class WatchSettings:
     max_line_bytes: int = 16 * 1024 * 1024
     """Longest watch line accepted. etcd stores objects up to 1.5 MiB by default; a line is one
     object plus a few bytes of envelope, so 16 MiB only trips on a server that is broken."""
+
+    max_body_bytes: int = 64 * 1024 * 1024
+    """Largest non-streaming answer read (discovery, /version, one list page). A 500-item page of
+    pods on a 5,000-pod cluster is a few MiB; 64 MiB only trips on a server (or something posing as
+    one) that answers without end, which would otherwise fill the memory."""
 
     buffer_items: int = 10_000
     """Items the merged live stream buffers before the watches wait for the consumer; bounds

@@ -23,8 +23,18 @@ PACKAGE = ROOT / "sovwatch"
 # Data flows up (kube -> sources -> store -> model -> views), and the entry points at the top wire
 # the others together. `sovwatch` itself is the package's face (`__version__`).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # shared by all; `untrusted` is the one gate for cluster text, used from kube up
-    ("sovwatch", "sovwatch.settings", "sovwatch.exitcodes", "sovwatch.logs", "sovwatch.untrusted"),
+    # shared by all: the one gate for untrusted text, the one redaction, JSON from outside, files
+    # written never through a link
+    (
+        "sovwatch",
+        "sovwatch.settings",
+        "sovwatch.exitcodes",
+        "sovwatch.untrusted",
+        "sovwatch.redaction",
+        "sovwatch.logs",
+        "sovwatch.json_input",
+        "sovwatch.outfiles",
+    ),
     ("sovwatch.kube",),  # kubeconfig, credentials, the HTTP client of the Kubernetes API
     ("sovwatch.sources",),  # live watch, recording, replay: they produce SourceItems
     ("sovwatch.store",),  # slim objects by key, fed SourceItems
@@ -33,6 +43,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # the entry points: parse the command line, wire a source, model and view, run them
     (
         "sovwatch.invocation",
+        "sovwatch.termination",
         "sovwatch.headless",
         "sovwatch.demo",
         "sovwatch.launch",

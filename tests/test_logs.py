@@ -172,5 +172,5 @@ def test_unwritable_log_file_is_one_clear_line(tmp_path: Path):
         logs.configure(verbosity=0, log_file=tmp_path / "missing-dir" / "x.log", to_stderr=False)
     assert str(caught.value) == (
         f"cannot write the log file {tmp_path}/missing-dir/x.log: No such file or directory; "
-        "choose another --log-file"
+        "pass --log-file a path in a writable directory"
     )

@@ -1,7 +1,7 @@
 """Kubeconfig documents that point kubectl, sovwatch or the kubernetes client at an emulator.
 
 The file holds a token or a client key, so it is written with mode 0600 from the start, never
-chmod-ed after the fact.
+chmod-ed after the fact, and never through a symbolic link.
 """
 
 from __future__ import annotations
@@ -51,10 +51,11 @@ def cert_user(cert_pem: bytes, key_pem: bytes) -> dict:
 
 
 def write_private(path: str | os.PathLike[str], document: dict) -> Path:
-    """Write YAML readable by the owner only (0600 even if the file existed with wider rights)."""
+    """Write YAML readable by the owner only (0600 even if the file existed with wider rights),
+    never through a symbolic link (`OSError` ELOOP; `sovwatch sim` words that for the user)."""
     path = Path(path)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT keeps an existing file's mode
     with os.fdopen(fd, "w") as f:
         yaml.safe_dump(document, f, sort_keys=False)
     return path

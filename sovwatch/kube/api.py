@@ -9,7 +9,6 @@ above this module sees aiohttp.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import ssl
 import time
@@ -21,7 +20,7 @@ import aiohttp
 from aiohttp.http_exceptions import LineTooLong
 from yarl import URL
 
-from sovwatch import __version__
+from sovwatch import __version__, json_input
 from sovwatch.kube import errors
 from sovwatch.kube.config import Connection, redact_url
 from sovwatch.kube.credentials import Material
@@ -74,17 +73,21 @@ class ApiClient:
         self, path: str, params: Params | None = None, *, seconds: float | None = None
     ) -> dict:
         """GET `path` and decode the JSON object it answers (within `seconds`, default
-        `settings.request_timeout`)."""
+        `settings.request_timeout`), at most `settings.max_body_bytes` of it."""
         timeout = aiohttp.ClientTimeout(
             total=seconds or self.settings.request_timeout, connect=self.settings.connect_timeout
         )
         async with self._response(path, params, client_timeout=timeout) as response:
             try:
-                body = await response.read()
+                body = await _read_bounded(response, path, self.settings.max_body_bytes)
             except (aiohttp.ClientError, TimeoutError) as e:
                 raise _transport_error(e, self) from e
         try:
-            data = json.loads(body)
+            data = json_input.loads(body)
+        except json_input.TooDeepError as e:
+            raise errors.BadResponseError(
+                f"GET {path}: the answer is JSON nested too deeply"
+            ) from e
         except ValueError as e:
             raise errors.BadResponseError(f"GET {path}: the answer is not JSON") from e
         if not isinstance(data, dict):
@@ -169,6 +172,18 @@ class ApiClient:
             raise _transport_error(e, self) from e
 
 
+async def _read_bounded(response: aiohttp.ClientResponse, path: str, limit: int) -> bytearray:
+    """The whole body, or `BodyTooLargeError` as soon as it is known to exceed `limit` bytes."""
+    if (response.content_length or 0) > limit:
+        raise errors.BodyTooLargeError(path, limit)
+    body = bytearray()
+    async for chunk in response.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            raise errors.BodyTooLargeError(path, limit)
+    return body
+
+
 def _transport_error(error: BaseException, client: ApiClient) -> errors.TransportError:
     """One line saying what failed on the way to the server."""
     connection = client.connection
@@ -185,17 +200,20 @@ def _transport_error(error: BaseException, client: ApiClient) -> errors.Transpor
         reason = getattr(error.os_error, "reason", None) or error.os_error
         return errors.TransportError(f"TLS handshake with {server} failed: {reason}", kind="tls")
     if isinstance(error, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
+        # Not str(error): aiohttp's text shows the proxy URL with its password (url='http://u:p@…').
+        reason = (
+            _connect_reason(error.os_error)
+            if isinstance(error, aiohttp.ClientProxyConnectionError)
+            else f"it answered {error.status} {error.message}"
+        )
         proxy = redact_url(connection.proxy or "")
         return errors.TransportError(
-            f"proxy {proxy} (from {connection.proxy_origin}) failed: {_one_line(error)}",
-            kind="proxy",
+            f"proxy {proxy} (from {connection.proxy_origin}) failed: {reason}", kind="proxy"
         )
     if isinstance(error, aiohttp.ClientConnectorError):
-        if isinstance(error.os_error, ConnectionRefusedError):
-            reason = "connection refused"
-        else:
-            reason = error.os_error.strerror or _one_line(error.os_error)
-        return errors.TransportError(f"cannot connect to {host}: {reason}", kind="refused")
+        return errors.TransportError(
+            f"cannot connect to {host}: {_connect_reason(error.os_error)}", kind="refused"
+        )
     if isinstance(error, aiohttp.ConnectionTimeoutError):
         # Covers name resolution too: a resolver that hangs instead of failing ends up here.
         return errors.TransportError(
@@ -242,6 +260,12 @@ class LineStream:
             line = line.strip()
             if line:
                 return line
+
+
+def _connect_reason(error: OSError) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    return error.strerror or _one_line(error)
 
 
 def _one_line(error: BaseException) -> str:

@@ -17,10 +17,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from sovwatch import redaction
 from sovwatch.kube.credentials import Credentials
 from sovwatch.kube.errors import FatalError
-from sovwatch.kube.kubeconfig import KubeconfigError, Merged, merge
-from sovwatch.kube.proxy import proxy_from_environment
+from sovwatch.kube.kubeconfig import KubeconfigError, Merged, merge, skips_tls_verify
+from sovwatch.kube.proxy import bypasses, proxy_from_environment
 from sovwatch.settings import WatchSettings
 
 _SUPPORTED_PROXY_SCHEMES = ("http", "https")
@@ -125,10 +126,23 @@ async def load_connection(
     scheme = urlsplit(server).scheme
     if scheme not in ("http", "https"):
         raise FatalError(
-            f"server {server!r} of cluster {cluster_name!r} in {described} is not an "
+            f"server {redact_url(server)!r} of cluster {cluster_name!r} in {described} is not an "
             "http(s) URL: fix clusters[].cluster.server"
         )
+    if "@" in urlsplit(server).netloc:
+        raise FatalError(
+            f"server {redact_url(server)} of cluster {cluster_name!r} in {described} carries a "
+            "user name or password: remove it from clusters[].cluster.server and put the "
+            "credentials in users[].user (username and password, or token)"
+        )
+    try:
+        insecure = skips_tls_verify(cluster.body)
+    except KubeconfigError as e:
+        raise FatalError(
+            f"{e} for cluster {cluster_name!r} in {described}: write true or false (unquoted)"
+        ) from e
     proxy, proxy_origin = _choose_proxy(cluster.body, server, environ or {})
+    redaction.remember(urlsplit(proxy or "").password)
     if proxy and urlsplit(proxy).scheme not in _SUPPORTED_PROXY_SCHEMES:
         named = (
             f"proxy-url {redact_url(proxy)} of cluster {cluster_name!r} in {described}"
@@ -147,12 +161,18 @@ async def load_connection(
         settings=settings,
         environ=environ,
     )
-    await credentials.current()
+    material = await credentials.current()
     warnings = ()
-    if scheme == "https" and cluster.body.get("insecure-skip-tls-verify"):
+    if scheme == "https" and insecure:
         warnings = (
             f"insecure-skip-tls-verify is set for cluster {cluster_name!r} in {described}: "
             "the server's identity is not verified",
+        )
+    if scheme == "http" and material.authorization and not _local(server, proxy):
+        secret = "token" if material.authorization.startswith("Bearer") else "password"
+        warnings = (
+            f"the {secret} of user {user_name!r} goes to {server} over plain http:// (context "
+            f"{name!r} in {described}): anyone on the way can read it; use an https:// server",
         )
     return Connection(
         server=server,
@@ -182,6 +202,11 @@ def _choose_proxy(
     if chosen is None:
         return None, ""
     return chosen.url, chosen.variable
+
+
+def _local(server: str, proxy: str | None) -> bool:
+    """True if requests to `server` never leave this machine: a loopback host, reached directly."""
+    return proxy is None and bypasses(urlsplit(server).hostname or "", 0, "")
 
 
 def redact_url(url: str) -> str:
@@ -215,6 +240,10 @@ def _read_yaml(path: Path) -> dict:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise FatalError(f"kubeconfig {path} is not valid YAML{where}: fix the file") from e
+    except RecursionError as e:
+        raise FatalError(
+            f"kubeconfig {path} is not valid YAML (nested too deeply): fix the file"
+        ) from e
     kind = data.get("kind") if isinstance(data, dict) else None
     if (
         not isinstance(data, dict)

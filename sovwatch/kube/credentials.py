@@ -5,7 +5,8 @@ exec plugin (sovwatch's own runner, `exec_plugin`: no terminal, a time limit,
 `provideClusterInfo`), `token` or else `tokenFile` (re-read on every reload, so a rotated token is
 picked up after a 401), or else basic auth. The cluster entry gives the CA (`-data` or file) and
 `insecure-skip-tls-verify`; client certificates come from the user entry or the exec plugin. What
-a request needs is a `Material`: the Authorization header and an `ssl.SSLContext`. Every failure is
+a request needs is a `Material`: the Authorization header and an `ssl.SSLContext`. Every token
+and password loaded is handed to `sovwatch.redaction.remember`, so no output ever shows it. Every failure is
 one line (`FatalError`) naming the file, field or plugin and what to do.
 """
 
@@ -21,9 +22,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sovwatch import redaction
 from sovwatch.kube import exec_plugin
 from sovwatch.kube.errors import FatalError
-from sovwatch.kube.kubeconfig import Entry, KubeconfigError, jwt_expired, read_data
+from sovwatch.kube.kubeconfig import (
+    Entry,
+    KubeconfigError,
+    jwt_expired,
+    read_data,
+    skips_tls_verify,
+)
 from sovwatch.settings import WatchSettings
 
 OIDC_EXPIRY_SKEW = 300.0
@@ -122,6 +130,8 @@ class Credentials:
             raise FatalError(self._explain(e)) from e
         except ValueError as e:  # bad base64 or timestamp
             raise FatalError(f"cannot load credentials ({self._where}): {e}") from e
+        if authorization:  # redacted verbatim wherever it shows up, even echoed by a server
+            redaction.remember(authorization.partition(" ")[2])
         return Material(authorization=authorization, ssl=context, expires=expires)
 
     def _static_authorization(self, user: Mapping) -> str | None:
@@ -132,6 +142,7 @@ class Credentials:
         if token.strip():
             return f"Bearer {token.strip()}"
         if user.get("username") and user.get("password") is not None:
+            redaction.remember(str(user["password"]))
             basic = f"{user['username']}:{user['password']}".encode()
             return "Basic " + base64.b64encode(basic).decode()
         return None
@@ -188,7 +199,7 @@ class Credentials:
 
     def _ssl_context(self, exec_status: Mapping) -> ssl.SSLContext:
         ca = self._read(self._cluster, "certificate-authority")
-        verify = not self._cluster.body.get("insecure-skip-tls-verify")
+        verify = not skips_tls_verify(self._cluster.body)
         if exec_status.get("clientCertificateData") and exec_status.get("clientKeyData"):
             pair = (exec_status["clientCertificateData"], exec_status["clientKeyData"])
         else:

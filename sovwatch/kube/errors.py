@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-import json
 import time
 
+from sovwatch import json_input
 from sovwatch.untrusted import neutralise
 
 
@@ -54,12 +54,22 @@ class BadResponseError(KubeError):
     """The server answered 200 with something that is not the JSON it should be."""
 
 
+class BodyTooLargeError(BadResponseError):
+    """The server's answer is larger than sovwatch reads (`WatchSettings.max_body_bytes`)."""
+
+    def __init__(self, path: str, limit: int) -> None:
+        super().__init__(
+            f"GET {path}: the answer is larger than {limit / 2**20:g} MiB, more than any "
+            "Kubernetes API answer sovwatch asks for"
+        )
+
+
 class MalformedLineError(BadResponseError):
     """The watch stream carried a line that is not a JSON watch event."""
 
-    def __init__(self, line: bytes) -> None:
+    def __init__(self, line: bytes, why: str = "not JSON") -> None:
         preview = neutralise(line[:60].decode("utf-8", "replace"))
-        super().__init__(f"malformed watch line ({len(line)} bytes, not JSON): '{preview}'")
+        super().__init__(f"malformed watch line ({len(line)} bytes, {why}): {preview!r}")
 
 
 class APIError(KubeError):
@@ -141,7 +151,7 @@ def _status_text(body: bytes | dict | None) -> tuple[str, str]:
     neutralised."""
     if isinstance(body, bytes | bytearray):
         try:
-            body = json.loads(body)
+            body = json_input.loads(body)
         except ValueError:
             text = body[:200].decode("utf-8", "replace").strip().replace("\n", " ")
             return "", neutralise(text)

@@ -5,8 +5,9 @@ The `kubernetes` package's runner hands the plugin sovwatch's own stdin and tell
 MFA code, "press enter to open a browser") read the keystrokes meant for the UI, or hang waiting for
 input that never comes. Here a plugin always runs non-interactively: stdin is /dev/null, it is
 told `spec.interactive: false`, it runs in its own session (so it cannot open /dev/tty either), its
-stdout and stderr are captured, and it is killed if it does not finish in time. A plugin that
-declares `interactiveMode: Always` cannot work like that, so it is refused with advice instead.
+stdout and stderr are captured, and it is killed if it does not finish in time, with its whole
+process group (children that keep its pipes open too), so it can neither hang sovwatch nor outlive
+it. A plugin that declares `interactiveMode: Always` cannot work like that, so it is refused with advice instead.
 
 `KUBERNETES_EXEC_INFO` carries the cluster (`spec.cluster`) when the kubeconfig sets
 `provideClusterInfo: true`, exactly as client-go fills it in.
@@ -18,8 +19,11 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from sovwatch import json_input
 
 CLUSTER_CONFIG_EXTENSION = "client.authentication.k8s.io/exec"
 """The reserved cluster extension whose content client-go passes to the plugin as `spec.cluster.config`."""
@@ -111,14 +115,12 @@ async def run(
             stdout, stderr = await process.communicate()
     except TimeoutError as e:
         raise ExecPluginError(
-            f"did not finish within {within:g} s (is it waiting for a login?): run it once in "
-            "a shell to log in, then start sovwatch again"
+            f"did not finish within {within:g} s (is it waiting for a login, or did it leave a "
+            "process holding its output open?): run it once in a shell to log in, then start "
+            "sovwatch again"
         ) from e
     finally:
-        if process.returncode is None:  # timed out or cancelled: leave no plugin behind
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
+        await _end(process)
     if process.returncode != 0:
         said = " ".join(stderr.decode("utf-8", "replace").split())[:300]
         raise ExecPluginError(
@@ -129,9 +131,31 @@ async def run(
     return _status(stdout, config.api_version)
 
 
+REAP_WITHIN = 5.0
+"""Seconds to wait for a killed plugin's pipes to close before giving up on them."""
+
+
+async def _end(process: asyncio.subprocess.Process) -> None:
+    """Leave nothing of the plugin behind: its process group (it leads its own session, so the
+    group holds its children too, e.g. a `sleep 1000 &` holding the pipes open) is killed, if
+    anything is left of it; the wait for the pipes to close is bounded."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    try:
+        async with asyncio.timeout(REAP_WITHIN):
+            for pipe in (process.stdout, process.stderr):
+                if pipe is not None:
+                    await pipe.read()  # to EOF: nothing holds the pipe any more
+            await process.wait()
+    except TimeoutError:
+        # A child that left the plugin's session still holds the pipes: stop reading them (asyncio
+        # has no public way; left open, they would be closed at exit on a closed event loop).
+        process._transport.close()  # noqa: SLF001
+
+
 def _status(stdout: bytes, api_version: str) -> dict:
     try:
-        answer = json.loads(stdout)
+        answer = json_input.loads(stdout)
     except ValueError as e:
         raise ExecPluginError(
             "printed something that is not an ExecCredential (not JSON); "

@@ -87,6 +87,18 @@ def read_data(entry: Entry, key: str, *, data_key: str | None = None) -> bytes |
     return path.read_bytes() if path else None
 
 
+def skips_tls_verify(cluster: Mapping) -> bool:
+    """`insecure-skip-tls-verify` of a cluster entry, read strictly: a YAML boolean, or the string
+    "true"/"false" (any case); absent or null is false. Anything else raises `KubeconfigError`
+    (the string "false" must never switch verification off)."""
+    value = cluster.get("insecure-skip-tls-verify")
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise KubeconfigError(f"insecure-skip-tls-verify is {value!r}, not true or false")
+
+
 def jwt_expired(token: str, *, skew: float, now: float | None = None) -> bool:
     """Whether an OIDC id-token's `exp` is within `skew` seconds (False if it has none);
     raises `KubeconfigError` if it is not a JWT."""

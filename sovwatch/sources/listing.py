@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Collection, Mapping
 
+from sovwatch.kube import errors
 from sovwatch.kube.api import ApiClient
 from sovwatch.kube.resources import WatchedResource
 from sovwatch.settings import WatchSettings
@@ -79,7 +80,7 @@ async def list_pages(
             for item in page.get("items") or ():
                 item.setdefault("kind", resource.kind)
                 item.setdefault("apiVersion", api_version)
-                items.append(slim(item))
+                items.append(slimmed(item))
             del page
             yield items, str(meta.get("resourceVersion") or "")
     finally:
@@ -88,6 +89,19 @@ async def list_pages(
             await asyncio.wait([upcoming])  # never raises what the prefetch raised
             if not upcoming.cancelled():
                 upcoming.exception()  # retrieved: its failure is moot
+
+
+def slimmed(obj: dict) -> dict:
+    """`slim(obj)` for an object just received; one nested too deeply to walk (a broken or hostile
+    server: JSON a few hundred levels deep decodes, but no recursive walk survives it) is a
+    `BadResponseError`, never a `RecursionError` escaping the reflector."""
+    try:
+        return slim(obj)
+    except RecursionError:
+        namespace, name = object_key(obj)
+        raise errors.BadResponseError(
+            f"{obj.get('kind') or 'an object'} {namespace}/{name} is nested too deeply to read"
+        ) from None
 
 
 def changes(known: Mapping[ObjectKey, Known], obj: dict) -> list[tuple[EventType, dict]]:

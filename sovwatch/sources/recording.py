@@ -12,7 +12,8 @@ then one line per item, with its receive time `t` (epoch seconds)::
     {"t": 1764240001.3, "stream": "pods", "state": "live", "since": ..., "attempt": 0, "detail": ""}
 
 The writer flushes every line (through gzip's sync flush when the name ends in `.gz`), so an SSH drop
-loses nothing already received, and creates the file with mode 0600. Objects are slimmed again
+loses nothing already received, creates the file with mode 0600 (never through a symbolic link),
+and redacts every line (`sovwatch.redaction`). Objects are slimmed again
 before writing, so Secret payloads and pod env values cannot end up in a recording whatever the
 source. The reader plays every valid line of a truncated or corrupt file and says where it broke,
 and trusts nothing in it: objects are slimmed again and every other string (header, stream
@@ -24,6 +25,7 @@ Older schemas are upgraded line by line by the small pure functions in `_MIGRATI
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import time
@@ -33,7 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from sovwatch import __version__
+from sovwatch import __version__, json_input
+from sovwatch.outfiles import open_private
+from sovwatch.redaction import redact
 from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
 from sovwatch.sources.slimming import slim
 from sovwatch.untrusted import neutralise
@@ -74,14 +78,13 @@ class Damage:
         return f"{path}: recording is damaged at line {self.line} ({reason}); played what came before it"
 
 
-def _create_private(path: Path) -> IO[str]:
-    """Open `path` for writing as a new, empty file readable only by its owner."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # O_CREAT keeps an existing file's mode; recordings are private
-    os.close(fd)
+def _create_private(path: Path) -> tuple[IO[bytes], IO[str]]:
+    """(the file, its text writer): `path` opened as a new, empty file readable only by its owner,
+    never through a symbolic link (`OutputFileError` otherwise)."""
+    raw = os.fdopen(open_private(path, append=False, what="the recording", flag="--record"), "wb")
     if path.name.endswith(".gz"):
-        return gzip.open(path, "wt", encoding="utf-8")
-    return open(path, "w", encoding="utf-8")  # noqa: SIM115 - the Recorder closes it
+        return raw, io.TextIOWrapper(gzip.GzipFile(fileobj=raw, mode="wb"), encoding="utf-8")
+    return raw, io.TextIOWrapper(raw, encoding="utf-8")
 
 
 def encode_item(item: SourceItem) -> dict:
@@ -134,7 +137,7 @@ class Recorder:
 
     def __init__(self, path: Path, *, context: str, server: str, started: float | None = None):
         self.path = path
-        self._file = _create_private(path)
+        self._raw, self._file = _create_private(path)
         header = {
             "schema": SCHEMA,
             "sovwatch": __version__,
@@ -145,7 +148,7 @@ class Recorder:
         self._write(header)
 
     def _write(self, line: dict) -> None:
-        self._file.write(json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n")
+        self._file.write(redact(json.dumps(line, separators=(",", ":"), ensure_ascii=False)) + "\n")
         self._file.flush()
 
     def write(self, item: SourceItem) -> None:
@@ -155,6 +158,7 @@ class Recorder:
 
     def close(self) -> None:
         self._file.close()
+        self._raw.close()  # a GzipFile leaves the file it was given open
 
     def __enter__(self) -> Recorder:
         return self
@@ -194,7 +198,7 @@ class RecordingReader:
         self._line_no = 0
         try:
             first = self._next_line()
-            raw = json.loads(first) if first is not None else None
+            raw = json_input.loads(first) if first is not None else None
         except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as err:
             self.close()
             raise RecordingError(f"{path} is not a sovwatch recording ({err})") from err
@@ -233,7 +237,7 @@ class RecordingReader:
             if not text.strip():
                 continue
             try:
-                yield decode_item(_migrate(json.loads(text), self._schema))
+                yield decode_item(_migrate(json_input.loads(text), self._schema))
             except (ValueError, KeyError, TypeError) as err:
                 self.damage = Damage(self._line_no, f"not a valid item: {err}")
                 return

@@ -19,20 +19,20 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
+from sovwatch import json_input
 from sovwatch.kube import discovery, errors
 from sovwatch.kube.api import ApiClient
 from sovwatch.kube.resources import WatchedResource
+from sovwatch.redaction import redact
 from sovwatch.settings import WatchSettings
 from sovwatch.sources import listing
 from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
-from sovwatch.sources.slimming import slim
 from sovwatch.untrusted import neutralise
 
 logger = logging.getLogger(__name__)
@@ -74,8 +74,9 @@ class Reflection:
         self, state: HealthState, *, detail: str = "", since: float | None = None
     ) -> StreamHealth | None:
         """The health record for entering `state`, or None if nothing changed. `detail` may quote
-        the server (an error body, a resourceVersion): it is neutralised here."""
-        detail = neutralise(detail)
+        the server (an error body, a resourceVersion, perhaps an echoed token): it is redacted and
+        neutralised here, once, for every view and the recording."""
+        detail = neutralise(redact(detail))
         attempt = self.failures if state in (HealthState.RECONNECTING, HealthState.STALE) else 0
         old = self.health
         if old and (old.state, old.attempt, old.detail) == (state, attempt, detail):
@@ -264,7 +265,7 @@ async def list_then_watch(
                     continue
                 obj.setdefault("kind", resource.kind)
                 obj.setdefault("apiVersion", resource.api_version(version))
-                yield state.event(EventType(event["type"]), slim(obj))
+                yield state.event(EventType(event["type"]), listing.slimmed(obj))
         if not delivered:
             return
 
@@ -290,7 +291,9 @@ async def watch_once(
         yield Marker.OPENED
         async for line in lines:
             try:
-                event = json.loads(line)
+                event = json_input.loads(line)
+            except json_input.TooDeepError:
+                raise errors.MalformedLineError(line, "JSON nested too deeply") from None
             except ValueError:
                 raise errors.MalformedLineError(line) from None
             if not isinstance(event, dict) or not isinstance(event.get("object"), dict):

@@ -45,6 +45,35 @@ def exec_user(
     }
 
 
+def shell_exec_user(script: str) -> dict:
+    """A user whose exec credential plugin is `/bin/sh -c SCRIPT` (a plugin that misbehaves)."""
+    return {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": "/bin/sh",
+            "args": ["-c", script],
+            "interactiveMode": "Never",
+        }
+    }
+
+
+def live_members(session: int) -> list[int]:
+    """Pids of the processes still alive (zombies count as gone) in session `session`: a scan of
+    /proc, as `ps -s` would do."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended while we looked
+        fields = stat.rpartition(")")[2].split()  # after "pid (comm)": state, ppid, pgrp, session
+        if fields[0] != "Z" and int(fields[3]) == session:
+            alive.append(int(entry.name))
+    return alive
+
+
 def ca_cluster(emu: Emulator) -> dict:
     return {"certificate-authority": str(emu.ca_path)}
 

@@ -115,6 +115,55 @@ async def test_insecure_skip_tls_verify_works_and_warns(tls_emulator: Emulator, 
     await _can_list_pods(await open_client(path))
 
 
+@pytest.mark.parametrize(("value", "verified"), [("false", True), ("True", False), (False, True)])
+async def test_insecure_skip_tls_verify_is_read_strictly(
+    tls_emulator: Emulator, write, value, verified: bool
+):
+    """The string "false" keeps verification on (it used to count as true); "True" turns it off.
+    Without the CA, only an unverified connection can succeed."""
+    doc = kubeconfig_doc(
+        tls_emulator.url, {"token": tls_emulator.token}, cluster={"insecure-skip-tls-verify": value}
+    )
+    path = write(doc)
+    if verified:
+        with pytest.raises(errors.FatalError, match="TLS verification of"):
+            await open_client(path)
+    else:
+        await _can_list_pods(await open_client(path))
+
+
+@pytest.mark.parametrize(
+    ("server", "proxy", "warned"),
+    [
+        ("http://api.sovereign.example:8080", None, True),
+        ("http://127.0.0.1:8080", None, False),  # never leaves this machine
+        ("http://localhost:8080", "http://proxy.corp:3128", True),  # ... unless a proxy relays it
+        ("https://api.sovereign.example:6443", None, False),
+    ],
+)
+@pytest.mark.parametrize("user", [{"token": "t0k3n-abcdef"}, {"username": "ops", "password": "pw"}])
+async def test_a_credential_over_plain_http_is_warned_about(
+    write, server: str, proxy: str | None, warned: bool, user: dict
+):
+    cluster = {"proxy-url": proxy} if proxy else {}
+    connection = await config.load_connection(
+        (write(kubeconfig_doc(server, user, cluster=cluster)),), settings=FAST
+    )
+    said = [w for w in connection.warnings if "plain http://" in w]
+    assert len(said) == (1 if warned else 0), connection.warnings
+    if warned:
+        secret = "token" if "token" in user else "password"
+        assert said[0].startswith(f"the {secret} of user 'sovereign-admin' goes to {server}")
+        assert "use an https:// server" in said[0]
+
+
+async def test_no_credential_over_plain_http_is_not_warned_about(write):
+    connection = await config.load_connection(
+        (write(kubeconfig_doc("http://api.sovereign.example:8080", {})),), settings=FAST
+    )
+    assert connection.warnings == ()
+
+
 @pytest.mark.parametrize(
     ("server_name", "works"), [("localhost", True), ("not-the-apiserver.example", False)]
 )

@@ -12,14 +12,22 @@ import dataclasses
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sovwatch.emulator.server import Emulator
-from sovwatch.kube import errors
-from tests.kube.kube_helpers import ca_cluster, exec_user, kubeconfig_doc, open_client
+from sovwatch.kube import errors, exec_plugin
+from tests.kube.kube_helpers import (
+    ca_cluster,
+    exec_user,
+    kubeconfig_doc,
+    live_members,
+    open_client,
+    shell_exec_user,
+)
 from tests.timings import FAST
 
 
@@ -130,3 +138,24 @@ async def test_a_plugin_that_hangs_is_killed_after_the_timeout(emulator: Emulato
     pid = int((tmp_path / "pid").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_a_plugin_whose_child_holds_the_pipes_is_killed_with_its_group(
+    emulator: Emulator, write, tmp_path: Path
+):
+    """`sleep 1000 &` keeps the plugin's stdout open after the plugin itself exits: without the
+    process group kill, sovwatch waited for the pipes past its timeout and left the sleeper."""
+    script = f"echo $$ > {tmp_path}/pid; sleep 1000 & echo $! > {tmp_path}/sleeper; exit 0"
+    user = shell_exec_user(script)
+    settings = dataclasses.replace(FAST, exec_timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(errors.FatalError) as caught:
+        await open_client(write(kubeconfig_doc(emulator.url, user)), settings=settings)
+    took = time.monotonic() - started
+    assert "did not finish within 1 s" in str(caught.value)
+    assert "holding its output open" in str(caught.value)
+    assert took < 1.0 + exec_plugin.REAP_WITHIN, took
+    session = int((tmp_path / "pid").read_text())
+    sleeper = int((tmp_path / "sleeper").read_text())
+    assert os.getsid(0) != session  # the plugin had a session of its own to kill
+    assert live_members(session) == [], f"left behind: {live_members(session)} (sleeper {sleeper})"

@@ -124,6 +124,21 @@ CASES = {
         ),
         ("rejected the credentials of user 'sovereign-admin'", "401", "log in again"),
     ),
+    "server-url-with-userinfo": Case(
+        lambda emu, tmp, write: (
+            (write(kubeconfig_doc("https://admin:hunter2@127.0.0.1:6443", {"token": "t"})),),
+            None,
+        ),
+        (
+            "server https://admin:***@127.0.0.1:6443 of cluster 'sovereign'",
+            "carries a user name or password",
+            "users[].user",
+        ),
+    ),
+    "insecure-skip-tls-verify-not-boolean": Case(
+        lambda emu, tmp, write: _token(emu, tmp, write, **{"insecure-skip-tls-verify": "yes"}),
+        ("insecure-skip-tls-verify is 'yes', not true or false", "{tmp}/config", "true or false"),
+    ),
     "socks5-proxy": Case(
         lambda emu, tmp, write: _token(emu, tmp, write, **{"proxy-url": "socks5://127.0.0.1:1080"}),
         ("proxy-url socks5://127.0.0.1:1080", "not supported", "http:// and https://"),

@@ -83,12 +83,15 @@ class FaultFront:
         *,
         watch: bool = True,
         status: int,
-        body: dict | list[dict],
+        body: dict | list[dict] | bytes,
         headers: dict[str, str] | None = None,
     ) -> None:
         """The next list (`watch=False`) or watch of `plural` gets `status` with `body`: a Status
-        object, or (for a 200 watch) the watch events to send, one JSON line each, then EOF."""
-        if isinstance(body, list):
+        object, (for a 200 watch) the watch events to send, one JSON line each, then EOF, or the
+        exact bytes given."""
+        if isinstance(body, bytes):
+            data = body
+        elif isinstance(body, list):
             data = b"".join(json.dumps(event).encode() + b"\n" for event in body)
         else:
             data = json.dumps(body).encode()

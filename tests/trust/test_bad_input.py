@@ -33,7 +33,15 @@ from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchE
 from sovwatch.sources.recording import Recorder
 from tests.cli.cli_helpers import Result, sovwatch
 from tests.trust.readme_section import bad_input_section
-from tests.trust.trust_helpers import free_port, html_server, silent_server
+from tests.trust.trust_helpers import (
+    DEEP_JSON,
+    EndlessAnswer,
+    deep_json_server,
+    free_port,
+    html_server,
+    serving,
+    silent_server,
+)
 
 CONCURRENCY = 6
 """Subprocesses at once: enough to overlap their start-up, few enough for two shared cores."""
@@ -50,6 +58,10 @@ class World:
     """HTTPS emulator that answers 403 to every watched resource (discovery still works)."""
     html: str
     silent: str
+    huge: str
+    """Answers 300 MiB to every request (chunked)."""
+    deep: str
+    """Answers JSON nested 200,000 deep to every request."""
     files: dict[str, Path] = field(default_factory=dict)
 
     def good(self, emu: Emulator | None = None) -> dict:
@@ -136,6 +148,19 @@ def _recording(w: World, name: str, damage: Callable[[bytes], bytes]) -> list[st
 def _corrupt_line_4(data: bytes) -> bytes:
     lines = data.splitlines(keepends=True)
     return b"".join([*lines[:3], b'{"t": 1764240001.5, "event": "ADDED", "resou\n', *lines[3:]])
+
+
+def _deep_line_4(data: bytes) -> bytes:
+    lines = data.splitlines(keepends=True)
+    return b"".join([*lines[:3], DEEP_JSON + b"\n", *lines[3:]])
+
+
+def _symlink(w: World, name: str) -> str:
+    """A symbolic link named `name` pointing at a file the operator cares about."""
+    target = w.tmp / f"{name}.precious"
+    target.write_text("keep me\n")
+    (w.tmp / name).symlink_to(target)
+    return str(w.tmp / name)
 
 
 CASES: dict[str, Case] = {
@@ -246,6 +271,29 @@ CASES: dict[str, Case] = {
         2,
         ("auth-provider 'gcp' of user 'sov'", "not supported", "exec credential plugin"),
     ),
+    "kubeconfig-server-with-userinfo": Case(
+        lambda w: w.kubeconfig(
+            "userinfo", lambda d: _cluster(d).update(server=w.emu.url.replace("//", "//ops:pw@"))
+        ),
+        2,
+        ("server https://ops:***@127.0.0.1:", "carries a user name or password", "users[].user"),
+    ),
+    "kubeconfig-insecure-not-boolean": Case(
+        lambda w: w.kubeconfig(
+            "insecure-yes", lambda d: _cluster(d).update({"insecure-skip-tls-verify": "yes"})
+        ),
+        2,
+        ("insecure-skip-tls-verify is 'yes', not true or false", "write true or false"),
+    ),
+    "exec-plugin-hangs": Case(
+        lambda w: [
+            *_as_user("exec-hangs", _exec("/bin/sh", "-c", "sleep 1000 & exit 0"))(w),
+            "--exec-timeout",
+            "2s",
+        ],
+        2,
+        ("exec credential plugin '/bin/sh'", "did not finish within 2 s", "holding its output"),
+    ),
     "socks5-proxy": Case(
         lambda w: w.kubeconfig(
             "socks5", lambda d: _cluster(d).update({"proxy-url": "socks5://127.0.0.1:1080"})
@@ -302,6 +350,16 @@ CASES: dict[str, Case] = {
         2,
         ("does not answer like a Kubernetes API server", "check the server URL"),
     ),
+    "server-huge-answer": Case(
+        lambda w: w.kubeconfig("huge", lambda d: _cluster(d).update(server=w.huge)),
+        2,
+        ("GET /api: the answer is larger than 64 MiB", "does not answer like a Kubernetes API"),
+    ),
+    "server-deep-json": Case(
+        lambda w: w.kubeconfig("deep", lambda d: _cluster(d).update(server=w.deep)),
+        2,
+        ("GET /api: the answer is JSON nested too deeply", "check the server URL"),
+    ),
     "server-never-answers": Case(
         lambda w: w.kubeconfig("silent", lambda d: _cluster(d).update(server=w.silent)),
         2,
@@ -334,6 +392,16 @@ CASES: dict[str, Case] = {
         2,
         ("cannot write the recording {tmp}: Is a directory", "writable directory"),
     ),
+    "cli-record-symlink": Case(
+        lambda w: [*w.kubeconfig("record-link"), "--record", _symlink(w, "record.ndjson")],
+        2,
+        ("cannot write the recording {tmp}/record.ndjson: it is a symbolic link",),
+    ),
+    "cli-log-file-symlink": Case(
+        lambda w: [*w.kubeconfig("log-link"), "--log-file", _symlink(w, "sovwatch.log")],
+        2,
+        ("cannot write the log file {tmp}/sovwatch.log: it is a symbolic link", "--log-file"),
+    ),
     "replay-missing-file": Case(
         lambda w: ["replay", str(w.tmp / "gone.ndjson")],
         2,
@@ -354,6 +422,12 @@ CASES: dict[str, Case] = {
         lambda w: _recording(w, "corrupt.ndjson", _corrupt_line_4),
         0,
         ("recording is damaged at line 4 (not a valid item", "played what came before it"),
+        "damaged",
+    ),
+    "replay-deep-json": Case(
+        lambda w: _recording(w, "deep.ndjson", _deep_line_4),
+        0,
+        ("recording is damaged at line 4 (not a valid item: JSON nested too deeply)",),
         "damaged",
     ),
     "replay-truncated-gzip": Case(
@@ -403,9 +477,13 @@ async def results(tmp_path_factory) -> dict[str, tuple[Result, World]]:
         Emulator(tls=True) as locked,
         html_server() as html,
         silent_server() as silent,
+        serving(EndlessAnswer(300 * 1024 * 1024)) as huge,
+        deep_json_server() as deep,
     ):
         _lock_everything(locked)
-        world = World(tmp=tmp, emu=emu, locked=locked, html=html, silent=silent)
+        world = World(
+            tmp=tmp, emu=emu, locked=locked, html=html, silent=silent, huge=huge, deep=deep
+        )
         world.files["recording"] = _write_recording(tmp / "good.ndjson")
         gate = asyncio.Semaphore(CONCURRENCY)
 

@@ -11,12 +11,16 @@ A control run first shows that the same payload printed raw does reach both.
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import re
+import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -108,6 +112,53 @@ def test_replay_of_a_hand_written_hostile_recording(hand_written: Path):
     assert "recording is damaged at line 9 (not a valid item: 'NOT-AN-EVENT\\x1b]52;c;ZXZpbA==" in run.text  # fmt: skip
 
 
+WATCH_TIMEOUT = 60.0
+
+
+def _stalled(release: dict) -> bool:
+    conditions = release.get("status", {}).get("conditions", [])
+    return any(c["type"] == "Stalled" and c["status"] == "True" for c in conditions)
+
+
+def _wait_until_stalled(kubeconfig: Path, namespace: str, name: str) -> None:
+    """Block until the simulator's API shows HelmRelease `name` Stalled: watch the CRDs until
+    HelmReleases are served, then the release until its Stalled condition is True (the test
+    fails if a watch sees nothing for WATCH_TIMEOUT seconds)."""
+    config = yaml.safe_load(kubeconfig.read_text())
+    cluster, user = config["clusters"][0]["cluster"], config["users"][0]["user"]
+    server = urllib.parse.urlsplit(cluster["server"])
+    ca = base64.b64decode(cluster["certificate-authority-data"]).decode()
+    tls = ssl.create_default_context(cadata=ca)
+
+    def watch_until(path: str, done: Callable[[dict], bool]) -> None:
+        api = http.client.HTTPSConnection(
+            server.hostname, server.port, timeout=WATCH_TIMEOUT, context=tls
+        )
+        try:
+            api.request("GET", path, headers={"Authorization": f"Bearer {user['token']}"})
+            response = api.getresponse()
+            assert response.status == 200, response.read()
+            if not any(done(json.loads(line)["object"]) for line in response):
+                raise AssertionError(f"the watch {path} ended first")
+        except TimeoutError:
+            raise AssertionError(
+                f"nothing awaited came on {path} within {WATCH_TIMEOUT} s"
+            ) from None
+        finally:
+            api.close()
+
+    watch_until(
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?watch=1"
+        "&fieldSelector=metadata.name%3Dhelmreleases.helm.toolkit.fluxcd.io",
+        lambda crd: True,
+    )
+    watch_until(
+        f"/apis/helm.toolkit.fluxcd.io/v2/namespaces/{namespace}/helmreleases?watch=1"
+        f"&fieldSelector=metadata.name%3D{name}",
+        _stalled,
+    )
+
+
 def test_once_and_json_against_the_simulator(tmp_path: Path):
     """`--once` (plain) in a pty, and `-o json`: the same text, made visible, in both."""
     kubeconfig = tmp_path / "sim.yaml"
@@ -119,10 +170,8 @@ def test_once_and_json_against_the_simulator(tmp_path: Path):
     try:
         assert sim.stdout is not None
         assert sim.stdout.readline().startswith(b"serving ")  # then the kubeconfig is written
-        for _ in range(30):  # until the install has failed (about 2 s of the simulator's time)
-            run = run_in_pty("--kubeconfig", str(kubeconfig), "--once")
-            if "stalled" in run.text:
-                break
+        _wait_until_stalled(kubeconfig, "flux-system", "bp-hostile")
+        run = run_in_pty("--kubeconfig", str(kubeconfig), "--once")
         assert run.code == 0
         assert_no_cluster_controls(run.text)
         assert "bp-hostile  stalled" in run.text

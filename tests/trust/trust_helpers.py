@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from aiohttp import web
@@ -29,16 +29,19 @@ HTML_PAGE = (
 )
 
 
-@asynccontextmanager
-async def html_server() -> AsyncIterator[str]:
-    """A web server that is not Kubernetes: every path answers 200 with an HTML page."""
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-    async def page(_: web.Request) -> web.Response:
-        return web.Response(text=HTML_PAGE, content_type="text/html")
+
+@asynccontextmanager
+async def serving(handler: Handler) -> AsyncIterator[str]:
+    """A web server on 127.0.0.1 answering every GET with `handler`; yields its URL."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return await handler(request)
 
     app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", page)
-    runner = web.AppRunner(app, access_log=None)
+    app.router.add_route("GET", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.2)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -46,6 +49,54 @@ async def html_server() -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()
+
+
+def html_server():
+    """A web server that is not Kubernetes: every path answers 200 with an HTML page."""
+
+    async def page(_: web.Request) -> web.Response:
+        return web.Response(text=HTML_PAGE, content_type="text/html")
+
+    return serving(page)
+
+
+DEEP_JSON = b"[" * 200_000
+"""JSON nested far deeper than any decoder's recursion limit."""
+
+
+def deep_json_server():
+    """Every path answers 200 with DEEP_JSON (a broken or hostile server)."""
+
+    async def deep(_: web.Request) -> web.Response:
+        return web.Response(body=DEEP_JSON, content_type="application/json")
+
+    return serving(deep)
+
+
+class EndlessAnswer:
+    """A handler streaming `size` bytes of a JSON answer that never ends soon (chunked, no
+    Content-Length, so the client cannot refuse it up front); `sent` counts what went out."""
+
+    CHUNK = b"a" * (1 << 20)
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.sent = 0
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        head = b'{"kind":"APIVersions","versions":["'
+        await response.write(head)
+        self.sent += len(head)
+        while self.sent < self.size:
+            try:
+                await response.write(self.CHUNK)
+            except (ConnectionError, RuntimeError):
+                break  # the client hung up: it stopped reading
+            self.sent += len(self.CHUNK)
+        return response
 
 
 @asynccontextmanager

@@ -3,7 +3,7 @@
 Every value a template prints is escaped by the engine: HTML by Jinja2's autoescape, Markdown by
 `markdown_escape` run on every `{{ }}` (`finalize`), so text from the cluster (already through the
 untrusted-text gate when it was slimmed) can neither add markup nor break a table. Every printed
-value is first passed through `logs.redact`, like every other exit (before escaping, which would
+value is first passed through `redaction.redact`, like every other exit (before escaping, which would
 hide a quoted `"password": ...` from it). No markup is built in Python. The same report renders
 to the same bytes: times are UTC and nothing reads the wall clock.
 """
@@ -19,7 +19,8 @@ from pathlib import Path
 import jinja2
 
 from sovwatch.exitcodes import ExitCode
-from sovwatch.logs import redact
+from sovwatch.outfiles import open_private
+from sovwatch.redaction import redact
 from sovwatch.views.report import gantt
 from sovwatch.views.report.facts import Report
 
@@ -46,8 +47,8 @@ def render(report: Report, fmt: str) -> str:
 
 
 def write(path: Path, text: str) -> None:
-    """Write `text` to `path` (created 0600, never through a symbolic link), replacing it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    """Write `text` to `path`, replacing it (private, never through a symbolic link)."""
+    fd = open_private(path, append=False, what="the report", flag="--report")
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
 
@@ -56,7 +57,7 @@ def write(path: Path, text: str) -> None:
 
 
 def redacted(value: object) -> object:
-    """A printed value with credentials masked (`logs.redact`), before it is escaped."""
+    """A printed value with credentials masked (`redaction.redact`), before it is escaped."""
     return redact(value) if isinstance(value, str) else value
 
 
