@@ -18,7 +18,7 @@ import re
 import sys
 from pathlib import Path
 
-from sovwatch import __version__
+from sovwatch.about import version_text
 from sovwatch.exitcodes import ExitCode
 from sovwatch.invocation import (
     DEFAULT_EXEC_TIMEOUT,
@@ -66,6 +66,16 @@ def _replay_speed(text: str) -> float:
     if text.lower() in ("instant", "max"):
         return math.inf
     return _speed(text)
+
+
+def _terminal_size(text: str) -> tuple[int, int]:
+    """`120x40`: columns and rows, at least 80x24 (what the TUI is made for)."""
+    cols, sep, rows = text.lower().partition("x")
+    if not (sep and cols.isdigit() and rows.isdigit()) or int(cols) < 80 or int(rows) < 24:
+        raise argparse.ArgumentTypeError(
+            f"invalid size {text!r}: use COLSxROWS, at least 80x24, like 120x40"
+        )
+    return int(cols), int(rows)
 
 
 def _speed(text: str) -> float:
@@ -251,7 +261,13 @@ def watch_parser() -> argparse.ArgumentParser:
         "  kubectl sovwatch --context sov-prod   (as a kubectl plugin)",
     )
     parser.usage = "sovwatch [flags]\n       sovwatch {demo,replay,report,sim} [flags]"
-    parser.add_argument("--version", action="version", version=f"sovwatch {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=version_text(os.environ),
+        help="print the version, the Python it runs on and the build (executable, zipapp or "
+        "installed), and exit",
+    )
     group = parser.add_argument_group("cluster")
     group.add_argument(
         "--kubeconfig", metavar="PATH", help="kubeconfig file (default $KUBECONFIG, ~/.kube/config)"
@@ -293,7 +309,8 @@ def replay_parser() -> argparse.ArgumentParser:
         "  sovwatch replay bootstrap.ndjson.gz\n"
         "  sovwatch replay bootstrap.ndjson.gz --speed 10\n"
         "  sovwatch replay bootstrap.ndjson.gz --speed instant -o json\n"
-        "  sovwatch replay bootstrap.ndjson.gz --speed instant -o json | tail -1   (the outcome)",
+        "  sovwatch replay bootstrap.ndjson.gz --speed instant -o json | tail -1   (the outcome)\n"
+        "  sovwatch replay bootstrap.ndjson.gz --cast bootstrap.cast && asciinema play bootstrap.cast",
     )
     parser.add_argument(
         "file", type=Path, metavar="FILE", help="a recording (.ndjson or .ndjson.gz)"
@@ -304,6 +321,25 @@ def replay_parser() -> argparse.ArgumentParser:
         default=1.0,
         metavar="X",
         help="X times real time (default 1), or 'instant'",
+    )
+    parser.add_argument(
+        "--real-gaps",
+        action="store_true",
+        help="play stretches where nothing was recorded, and what came before the first "
+        "HelmRelease, as long as they were (default: at most a second each, the lead-in at once)",
+    )
+    parser.add_argument(
+        "--cast",
+        type=Path,
+        metavar="FILE",
+        help="write the TUI's rendering as an asciicast v2 file (asciinema play FILE) and exit",
+    )
+    parser.add_argument(
+        "--cast-size",
+        type=_terminal_size,
+        default=(120, 40),
+        metavar="COLSxROWS",
+        help="terminal size of --cast (default 120x40)",
     )
     _add_watching_flags(parser, record=False)
     return parser
@@ -410,6 +446,13 @@ def _check_conflicts(
         parser.error("--exec-timeout 0 would let a plugin hang sovwatch: give a duration like 2m")
     if output == "tui" and args.exit_on_done:
         parser.error("--exit-on-done is for scripts; use it with -o plain or -o json, not -o tui")
+    if getattr(args, "cast", None) is not None:
+        if args.output or args.once or args.exit_on_done:
+            parser.error(
+                "--cast writes the TUI's rendering to a file; leave out -o, --once and --exit-on-done"
+            )
+        if math.isinf(args.speed):
+            parser.error("--cast plays at the recording's pace: give --speed a factor like 1 or 10")
 
 
 def parse(
@@ -470,6 +513,9 @@ def parse(
         log_file=args.log_file,
         reports=tuple(args.report),
         exec_timeout=getattr(args, "exec_timeout", DEFAULT_EXEC_TIMEOUT),
+        real_gaps=getattr(args, "real_gaps", False),
+        cast=getattr(args, "cast", None),
+        cast_size=getattr(args, "cast_size", (120, 40)),
     )
 
 

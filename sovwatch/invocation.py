@@ -59,3 +59,9 @@ class Invocation:
     Markdown."""
     exec_timeout: float = DEFAULT_EXEC_TIMEOUT
     """Seconds an exec credential plugin may take before it is killed."""
+    real_gaps: bool = False
+    """`replay`: play idle stretches and the lead-in as long as they were (no compression)."""
+    cast: Path | None = None
+    """`replay`: write the TUI's rendering as an asciicast v2 file instead of showing it."""
+    cast_size: tuple[int, int] = (120, 40)
+    """Columns and rows of the `--cast` terminal."""

@@ -28,17 +28,20 @@ from sovwatch import __version__
 from sovwatch.exitcodes import ExitCode
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.invocation import Invocation, StartupError
-from sovwatch.outfiles import OutputFileError, check_writable
+from sovwatch.outfiles import OutputFileError, check_writable, open_private
 from sovwatch.redaction import RedactedStream, redact
 from sovwatch.sources.events import SourceItem
 from sovwatch.sources.recording import Recorder, RecordingError, RecordingReader
-from sovwatch.sources.replay import ReplayControl, replay
+from sovwatch.sources.replay import IDLE_LIMIT, ReplayControl, Tape, replay
 from sovwatch.store.store import Store
 from sovwatch.termination import interrupt_on_termination
 
 if TYPE_CHECKING:
+    from sovwatch.model.settings import ModelSettings
+    from sovwatch.navigation import Navigator
     from sovwatch.settings import WatchSettings
     from sovwatch.views.report.facts import Report
+    from sovwatch.views.tui.app import SovwatchApp
 
 SIGPIPE_EXIT = 128 + signal.SIGPIPE
 """What a shell reports for a program whose reader went away."""
@@ -59,6 +62,10 @@ class Session:
     time_scale: float = 1.0
     """Seconds of `clock` per wall-clock second (the demo's speed): rate limits stay in real time."""
     replay_control: ReplayControl | None = None
+    navigator: Navigator | None = None
+    """Where seeks land, in a replay."""
+    tape: Tape | None = None
+    """The recording, in a replay."""
     warnings: tuple[str, ...] = ()
     recorded_with: str | None = None
     """The sovwatch version that wrote the recording being replayed."""
@@ -130,38 +137,49 @@ async def live_session(
 
 
 async def replay_session(invocation: Invocation, stack: AsyncExitStack) -> Session:
+    from sovwatch.navigation import Navigator
+
     assert invocation.file is not None
-    reader = stack.enter_context(RecordingReader(invocation.file))
-    control = ReplayControl(speed=invocation.speed)
+    with RecordingReader(invocation.file) as reader:
+        tape = Tape.of(reader)
+    control = ReplayControl(
+        speed=invocation.speed, idle_limit=None if invocation.real_gaps else IDLE_LIMIT
+    )
     return Session(
-        source=lambda: replay(reader, control=control),
+        source=lambda: replay(tape, control=control),
         context=reader.header.context,
         server=reader.header.server,
         started=reader.header.started,
         clock=control.now,
         replay_control=control,
         recorded_with=reader.header.version,
+        navigator=Navigator(
+            tape, control, settings=model_settings(invocation), started_at=reader.header.started
+        ),
+        tape=tape,
     )
 
 
 # -- model -------------------------------------------------------------------------------------
 
 
+def model_settings(invocation: Invocation) -> ModelSettings:
+    from sovwatch.model.settings import ModelSettings
+
+    return ModelSettings(
+        expect=invocation.expect,
+        timeout=invocation.timeout or math.inf,
+        first_seen_timeout=invocation.first_seen_timeout or math.inf,
+    )
+
+
 def evaluator(invocation: Invocation, session: Session) -> Callable[[Store, float], dict]:
     """(store, now) -> snapshot document, kept incrementally: each call folds in only what changed
     in that store since the previous call. One evaluator per store."""
     from sovwatch.model.rollout import Rollout
-    from sovwatch.model.settings import ModelSettings
     from sovwatch.model.snapshot import ClusterInfo, snapshot_of
 
-    rollout = Rollout(
-        settings=ModelSettings(
-            expect=invocation.expect,
-            timeout=invocation.timeout or math.inf,
-            first_seen_timeout=invocation.first_seen_timeout or math.inf,
-        ),
-        started_at=session.started,
-    )
+    rollout = Rollout(settings=model_settings(invocation), started_at=session.started)
     cluster = ClusterInfo(context=session.context, server=session.server, warnings=session.warnings)
 
     def evaluate(store: Store, now: float) -> dict:
@@ -197,11 +215,12 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
         return await runner.run(items)
 
 
-async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
+def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
+    """The Textual app over `session`."""
     from sovwatch.views.tui.app import SovwatchApp
     from sovwatch.views.tui.options import TuiSettings
 
-    app = SovwatchApp(
+    return SovwatchApp(
         session.source,
         cluster={
             "context": session.context,
@@ -210,10 +229,15 @@ async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
         },
         settings=TuiSettings(ascii=invocation.ascii or None, expect=invocation.expect),
         replay_control=session.replay_control,
-        snapshotter=evaluator(invocation, session),
+        navigator=session.navigator,
+        snapshotter_factory=lambda: evaluator(invocation, session),
         clock=session.clock,
         started_at=session.started,
     )
+
+
+async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
+    app = tui_app(invocation, session)
     await app.run_async()
     for warning in session.warnings:  # the alternate screen is gone: say it again where it stays
         diagnose(f"warning: {warning}")
@@ -278,6 +302,39 @@ async def report_of(
     )
 
 
+async def write_cast(invocation: Invocation, session: Session) -> ExitCode:
+    """`replay --cast FILE`: the TUI's rendering of the recording as an asciicast; exit 0."""
+    from sovwatch.sources.replay import frames
+    from sovwatch.views.tui import cast
+    from sovwatch.views.tui.options import TuiSettings
+
+    assert invocation.cast is not None
+    assert invocation.file is not None
+    assert session.tape is not None
+
+    width, height = invocation.cast_size
+    header = cast.CastHeader(
+        width=width,
+        height=height,
+        timestamp=int(session.started),
+        title=f"sovwatch replay {invocation.file.name}",
+        term=os.environ.get("TERM") or "xterm-256color",
+    )
+    played = frames(
+        session.tape,
+        speed=invocation.speed or 1.0,
+        idle_limit=None if invocation.real_gaps else IDLE_LIMIT,
+        every=1 / TuiSettings.refresh_hz,
+    )
+    text = await cast.render_cast(tui_app(invocation, session), played, header=header)
+    fd = open_private(invocation.cast, append=False, what="the cast", flag="--cast")
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+    if session.tape.damage is not None:
+        diagnose(session.tape.damage.describe(invocation.file))
+    return ExitCode.READY
+
+
 # -- the whole run -----------------------------------------------------------------------------
 
 
@@ -311,6 +368,8 @@ def _report_recording(invocation: Invocation, stack: AsyncExitStack) -> Path | N
 
 
 async def _watch(invocation: Invocation, session: Session) -> ExitCode:
+    if invocation.cast is not None:
+        return await write_cast(invocation, session)
     if invocation.output == "tui":
         return await run_tui(invocation, session)
     code = await run_headless(invocation, session)
@@ -334,6 +393,8 @@ async def _main(invocation: Invocation) -> ExitCode:
         check_writable(invocation.record, what="the recording", flag="--record")
     for path in invocation.reports:
         check_writable(path, what="the report", flag="--report")
+    if invocation.cast is not None:
+        check_writable(invocation.cast, what="the cast", flag="--cast")
     async with AsyncExitStack() as stack:
         session = await _open_session(invocation, stack)
         for warning in session.warnings:

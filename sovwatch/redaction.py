@@ -79,7 +79,11 @@ _RULES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
         ("token", "passw", "secret", "clientkey", "client-key", "client_key"),
         re.compile(
             rf"""(?P<key>(?<![A-Za-z0-9])(?:{_SECRET_KEY}){_QUOTE}\s*[:=]\s*)"""
-            r"""(?P<quote>\\?["']?)(?!\*\*\*|\[)[^\s"',;&}\]\\]+(?P=quote)""",
+            r"""(?P<quote>\\?["']?)(?!\*\*\*|\[)"""
+            # prose ("anonymous token: unexpected status", containerd's pull error) is not a field:
+            # after a bare ": ", a plain lower-case word is left alone
+            r"""(?!(?<=:\s)[a-z]+(?=[\s"',;&}\]\\]|$))"""
+            r"""[^\s"',;&}\]\\]+(?P=quote)""",
             re.IGNORECASE,
         ),
         rf"\g<key>\g<quote>{MASK}\g<quote>",

@@ -54,3 +54,19 @@ def kubeconfig_path(tmp_path: Path) -> Callable[..., Path]:
         return emu.write_kubeconfig(tmp_path / f"kubeconfig-{next(counter)}.yaml", **kwargs)
 
     return write
+
+
+@pytest.fixture(scope="session")
+def stuck_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A recording of the `stuck` demo (made once per session)."""
+    from tests.demo_recordings import record_demo
+
+    return record_demo(tmp_path_factory.mktemp("recordings"), "stuck")
+
+
+@pytest.fixture(scope="session")
+def kit_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A recording of the `bootstrap-kit` demo (made once per session)."""
+    from tests.demo_recordings import record_demo
+
+    return record_demo(tmp_path_factory.mktemp("recordings"), "bootstrap-kit")

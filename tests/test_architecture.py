@@ -42,8 +42,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sovwatch.views",),  # TUI, plain, JSON: they render snapshots
     # the entry points: parse the command line, wire a source, model and view, run them
     (
+        "sovwatch.about",  # what `--version` says: version, Python, kind of build
         "sovwatch.invocation",
         "sovwatch.termination",
+        "sovwatch.navigation",  # seeking in a replay: recording, store and model together
         "sovwatch.headless",
         "sovwatch.demo",
         "sovwatch.launch",

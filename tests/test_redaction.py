@@ -89,6 +89,7 @@ CASES = {
 UNTOUCHED = [
     "resourceVersion expired (410 Gone): relisting",
     "The provided continue token has expired",
+    "failed to fetch anonymous token: unexpected status from GET request to https://ghcr.io/token",
     'secret "loki-credentials" not found',
     "imagePullSecrets: regcred",
     "Multi-Attach error for volume pvc-5a3 Volume is already used by pod loki-0",

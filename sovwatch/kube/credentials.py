@@ -255,8 +255,16 @@ async def _refresh_oidc(config: Mapping) -> dict[str, str]:
     """A fresh id-token and refresh-token from the issuer (OAuth2 refresh grant).
 
     Uses the `kubernetes` package's requestor, imported only here: importing it loads that
-    package's whole API client, which every other sovwatch user is spared."""
-    from kubernetes.aio.config.openid import OpenIDRequestor  # noqa: PLC0415 (see docstring)
+    package's whole API client, which every other sovwatch user is spared. The one-file
+    executable and the zipapp leave the package out (README, Install)."""
+    try:
+        from kubernetes.aio.config.openid import OpenIDRequestor  # noqa: PLC0415 (see docstring)
+    except ImportError as e:
+        raise KubeconfigError(
+            "oidc: the id-token has expired and refreshing it needs the kubernetes package, "
+            "which this build of sovwatch leaves out: log in again (e.g. kubectl oidc-login), "
+            "or use sovwatch installed with pip"
+        ) from e
 
     ca = config.get("idp-certificate-authority-data")
     context = ssl.create_default_context(cadata=base64.b64decode(ca).decode()) if ca else None

@@ -69,7 +69,7 @@ class MalformedLineError(BadResponseError):
 
     def __init__(self, line: bytes, why: str = "not JSON") -> None:
         preview = neutralise(line[:60].decode("utf-8", "replace"))
-        super().__init__(f"malformed watch line ({len(line)} bytes, {why}): {preview!r}")
+        super().__init__(f"malformed watch line ({len(line)} bytes, {why}): '{preview}'")
 
 
 class APIError(KubeError):

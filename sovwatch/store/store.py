@@ -137,6 +137,30 @@ class Store:
         """Events whose involvedObject/regarding is this object."""
         return [unpack(p) for p in self._events_by_object.get((kind, namespace, name), {}).values()]
 
+    def copy(self) -> Store:
+        """An independent store holding the same objects, health and Event window, with every
+        stored key in its change set (a fresh model takes everything in). Objects are shared, not
+        copied: the store replaces them and never changes one in place."""
+        objects = {
+            k: {ns: dict(b) for ns, b in by_ns.items()} for k, by_ns in self._objects.items()
+        }
+        return Store(
+            max_events=self.max_events,
+            revision=self.revision,
+            health=dict(self.health),
+            first_seen=dict(self.first_seen),
+            _objects=objects,
+            _events_by_object={k: dict(v) for k, v in self._events_by_object.items()},
+            _event_rank=dict(self._event_rank),
+            _event_heap=list(self._event_heap),
+            _changed={
+                (kind, ns, name)
+                for kind, by_ns in objects.items()
+                for ns, bucket in by_ns.items()
+                for name in bucket
+            },
+        )
+
     def drain_changes(self) -> set[ObjectKey]:
         """Keys of objects added, modified or deleted since the previous call."""
         changed, self._changed = self._changed, set()

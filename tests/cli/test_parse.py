@@ -58,6 +58,11 @@ def _usage_error(argv: list[str], capsys, *, tty: bool = False) -> str:
         (["demo", "--kubeconfig", "x"], "unrecognized arguments: --kubeconfig"),
         (["sim", "--port", "70000"], "0 (any free port) to 65535"),
         (["sim", "-o", "plain"], "unrecognized arguments: -o"),
+        (["replay", "r.gz", "--cast", "r.cast", "--cast-size", "120"], "invalid size '120'"),
+        (["replay", "r.gz", "--cast", "r.cast", "--cast-size", "60x20"], "at least 80x24"),
+        (["replay", "r.gz", "--cast", "r.cast", "--once"], "leave out -o, --once"),
+        (["replay", "r.gz", "--cast", "r.cast", "--speed", "instant"], "give --speed a factor"),
+        (["--real-gaps"], "unrecognized arguments: --real-gaps"),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,
 )
@@ -166,3 +171,14 @@ def test_every_command_has_help_with_examples(command: list[str], capsys):
 def test_bad_flags_from_main_return_2(capsys):
     assert main(["--bogus"]) == 2
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_replay_flags_are_kept():
+    inv = parse(
+        ["replay", "r.ndjson.gz", "--speed", "4", "--real-gaps", "--cast", "r.cast", "--cast-size", "100X30"],
+        stdout_is_tty=True, environ={},
+    )  # fmt: skip
+    assert (inv.file.name, inv.speed, inv.real_gaps) == ("r.ndjson.gz", 4.0, True)
+    assert (inv.cast.name, inv.cast_size) == ("r.cast", (100, 30))
+    plain = parse(["replay", "r.ndjson.gz"], stdout_is_tty=True, environ={})
+    assert (plain.real_gaps, plain.cast, plain.cast_size) == (False, None, (120, 40))

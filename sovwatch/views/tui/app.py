@@ -20,7 +20,13 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   else is written while the cluster is idle.
 - If the source fails, the header says so and the last known state stays on screen, marked stale.
 - Fatal start-up errors are the CLI's to print before the app is created.
-- `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed.
+- `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed;
+  with a `navigator` (`options.ReplayNavigator`) also seeking (`[` `]` a minute, `<` `>` the ends, `n`
+  the next state change, `F` the next failure: searched in a thread, the model may have to run
+  over much of the recording) and a position bar. A seek back swaps in the store
+  the navigator rebuilt and a fresh model (`snapshotter_factory`); a seek forward plays the items
+  in between into the store the model already follows. Either lands on what a straight replay
+  shows at that instant.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Any
 
 from textual.app import App
@@ -43,8 +50,9 @@ from textual.worker import Worker, WorkerState
 from sovwatch.exitcodes import ExitCode
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
-from sovwatch.views.tui.options import ReplayControl, TuiSettings
+from sovwatch.views.tui.options import Landing, ReplayControl, ReplayNavigator, TuiSettings
 from sovwatch.views.tui.palette import Palette, colour_variables
+from sovwatch.views.tui.replay_bar import position_line
 from sovwatch.views.tui.screens.help import HelpScreen, describe
 from sovwatch.views.tui.screens.main import MainScreen
 from sovwatch.views.tui.terminal_output import partial_update
@@ -56,6 +64,8 @@ SourceFactory = Callable[[], AsyncIterator[Any]]
 Snapshotter = Callable[[Store, float], dict]
 """Store and wall-clock time to the `sovwatch.snapshot/v1` document the views read."""
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+SEARCHES = {"change": "state change", "failure": "failure"}
+"""Seeks that search the recording (in a thread), and what the position bar says meanwhile."""
 FIRST_CHANGE_DELAY = 0.05
 """Seconds from the first change after a quiet period to its flush: lets a burst that arrives
 together (one watch chunk) land in one frame without a visible wait."""
@@ -74,6 +84,12 @@ class SovwatchApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("space", "pause", "Pause/resume replay"),
         Binding("full_stop", "step", "Step one event", key_display="."),
+        Binding("left_square_bracket", "seek('back')", "A minute back / on", show=False),
+        Binding("right_square_bracket", "seek('forward')", "A minute back / on", show=False),
+        Binding("less_than_sign", "seek('start')", "To the start / end", show=False),
+        Binding("greater_than_sign", "seek('end')", "To the start / end", show=False),
+        Binding("n", "seek('change')", "Next state change", show=False),
+        Binding("F", "seek('failure')", "Next failure", show=False),
     ]
 
     def __init__(
@@ -86,6 +102,8 @@ class SovwatchApp(App[None]):
         snapshotter: Snapshotter | None = None,
         clock: Callable[[], float] = time.time,
         started_at: float | None = None,
+        navigator: ReplayNavigator | None = None,
+        snapshotter_factory: Callable[[], Snapshotter] | None = None,
     ) -> None:
         """
         Args:
@@ -96,6 +114,9 @@ class SovwatchApp(App[None]):
             snapshotter: the model entry point (defaults to the rollout model); tests may pin it.
             clock: wall-clock source (a replay passes its recording clock; tests pin it).
             started_at: when the watch began (default: when the app starts).
+            navigator: in replay mode, where seeks land (with `replay_control`).
+            snapshotter_factory: makes a fresh model (at start, unless `snapshotter` is given,
+                and after a seek back); defaults to the rollout model.
         """
         # NO_COLOR: Textual strips every colour (its NoColor filter, chosen here, rather than
         # mapping the theme to greys that can meet each other); the terminal's own foreground
@@ -107,10 +128,18 @@ class SovwatchApp(App[None]):
         self.cluster = cluster
         self.settings = settings or TuiSettings()
         self.replay_control = replay_control
+        self.navigator = navigator
+        self.searching = ""
+        """What a seek in progress looks for ("failure"), while it does."""
+        self.seek_note = ""
+        """What the position bar says instead of the keys: a search in progress or its miss."""
+        self.seek_keys_shown = True
+        """Whether the position bar lists the seek keys (not in a `--cast` video)."""
         self.clock = clock
         self.store = Store()
         self.glyphs = glyph_sets.pick(getattr(self.settings, "ascii", None))
-        self.snapshotter = snapshotter or self._model_snapshotter()
+        self.snapshotter_factory = snapshotter_factory or self._model_snapshotter
+        self.snapshotter = snapshotter or self.snapshotter_factory()
         self.palette = Palette.from_variables(self.get_css_variables())
         self.main = MainScreen(
             glyphs=self.glyphs, failed_first=getattr(self.settings, "failed_first", False)
@@ -178,7 +207,8 @@ class SovwatchApp(App[None]):
         ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
         self._lean_output = partial_update.install()
         self.push_screen(self.main)
-        self.run_worker(self._consume, group="source", exit_on_error=False)
+        self.main.set_class(self.navigator is not None, "replaying")
+        self._start_source()
         self.set_interval(1.0, self._tick)
         self.call_after_refresh(self.flush)
         if not self.is_headless:
@@ -195,12 +225,25 @@ class SovwatchApp(App[None]):
             for sig in SIGNALS:
                 loop.remove_signal_handler(sig)
 
+    def _start_source(self) -> None:
+        self.run_worker(self._consume, group="source", exit_on_error=False)
+
     async def _consume(self) -> None:
         async for item in self.source_factory():
             self.store.apply(item)
             self.schedule_flush()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "seek" and event.worker.is_finished:
+            found = event.worker.result if event.state is WorkerState.SUCCESS else None
+            self.seek_note = "" if found else f"no {self.searching} after this"
+            self.searching = ""
+            self._show_position(self.clock())
+            if found:
+                self._land(found)
+            else:
+                self.bell()
+            return
         if event.worker.group != "source":
             return
         if event.state is WorkerState.ERROR:
@@ -260,12 +303,33 @@ class SovwatchApp(App[None]):
                     self.main.rerender()
                 else:
                     self.main.refresh_header()
+                self._show_position(now)
         self._shown_second = int(now)
+
+    def _show_position(self, now: float) -> None:
+        """The replay's position bar (CalmStatic: written only when its text changed)."""
+        navigator, control = self.navigator, self.replay_control
+        if navigator is None or control is None:
+            return
+        start = self.started_at if self.started_at is not None else navigator.start
+        self.main.show_position(
+            position_line(
+                now=now,
+                start=min(start, navigator.start),
+                end=max(navigator.end, now),
+                paused=control.paused or control.finished,
+                width=self.size.width - 2,  # the bar's padding
+                glyphs=self.glyphs,
+                note=self.seek_note,
+                keys=self.seek_keys_shown,
+            )
+        )
 
     def show_snapshot(self, snapshot: dict, *, now: float) -> None:
         """Render one snapshot document now (the flush's last step; tests call it directly)."""
         with self.batch_update():
             self.main.show(snapshot, now=now, mode=self._mode(), source_error=self.source_error)
+            self._show_position(now)
         self.flushes += 1
 
     def _mode(self) -> str:
@@ -287,6 +351,8 @@ class SovwatchApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("pause", "step"):
             return self.replay_control is not None
+        if action == "seek":
+            return self.navigator is not None and self.replay_control is not None
         return True
 
     def action_help(self) -> None:
@@ -295,7 +361,7 @@ class SovwatchApp(App[None]):
         usable = [
             b
             for b in (*self.main.BINDINGS, *self.BINDINGS)
-            if isinstance(b, Binding) and self.check_action(b.action, ())
+            if isinstance(b, Binding) and self.check_action(b.action.partition("(")[0], ())
         ]
         self.push_screen(HelpScreen(describe(usable)))
 
@@ -316,3 +382,44 @@ class SovwatchApp(App[None]):
     def action_step(self) -> None:
         if self.replay_control is not None:
             self.replay_control.step()
+
+    def action_seek(self, where: str) -> None:
+        """Jump in the recording; the screen then shows what a straight replay shows there. The
+        next change or failure may need the model run over much of the recording (seconds on a
+        large one): that search runs in a thread, and the bar says what it looks for."""
+        navigator = self.navigator
+        if navigator is None or self.replay_control is None:
+            return
+        if where in SEARCHES:
+            self.searching = SEARCHES[where]
+            self.seek_note = f"looking for the next {self.searching}{self.glyphs.ellipsis}"
+            self._show_position(self.clock())
+            self.run_worker(
+                partial(navigator.land, where, self.clock()),
+                group="seek",
+                thread=True,
+                exit_on_error=False,
+            )
+            return
+        self.seek_note = ""
+        landing = navigator.land(where, self.clock())
+        if landing is not None:  # (only a search can miss)
+            self._land(landing)
+
+    def _land(self, landing: Landing) -> None:
+        control, navigator = self.replay_control, self.navigator
+        assert control is not None
+        assert navigator is not None
+        if landing.position >= control.position:
+            for item in navigator.items(control.position, landing.position):
+                self.store.apply(item)
+        else:
+            self.store = navigator.store_at(landing.position)
+            self.snapshotter = self.snapshotter_factory()
+        control.seek(landing.position, landing.at)
+        if not any(w.group == "source" and not w.is_finished for w in self.workers):
+            self._start_source()  # it had played to the end
+        self._shown_revision = -1
+        self.flush()
+        if landing.release is not None:
+            self.main.select_release(landing.release)

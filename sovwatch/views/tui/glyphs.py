@@ -37,6 +37,10 @@ class Glyphs:
     critical: str
     """Marks a release on the critical path."""
     bullet: str
+    play: str = "▶"
+    """Marks a replay that is playing (the position bar)."""
+    pause: str = "‖"
+    """Marks a replay that is paused."""
 
 
 UTF8 = Glyphs(
@@ -83,6 +87,8 @@ ASCII = Glyphs(
     dash="-",
     critical="*",
     bullet="*",
+    play=">",
+    pause="=",
 )
 
 

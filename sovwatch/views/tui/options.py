@@ -7,7 +7,10 @@ types without importing the app.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from sovwatch.store.store import Store
 
 
 @dataclass(frozen=True)
@@ -40,4 +43,49 @@ class ReplayControl(Protocol):
 
     def step(self) -> None:
         """While paused, release the next recorded event."""
+        ...
+
+    @property
+    def position(self) -> int:
+        """How many recorded items have been played."""
+        ...
+
+    @property
+    def finished(self) -> bool: ...
+
+    def seek(self, position: int, t: float) -> None:
+        """Go on from `position` items played, the clock at recording time `t`."""
+        ...
+
+
+class Landing(Protocol):
+    position: int
+    at: float
+    release: tuple[str, str, str] | None
+
+
+class ReplayNavigator(Protocol):
+    """Where seeks land in a recording (`sovwatch.navigation.Navigator`)."""
+
+    @property
+    def start(self) -> float:
+        """When the recording's first item was received."""
+        ...
+
+    @property
+    def end(self) -> float:
+        """When its last item was received."""
+        ...
+
+    def land(self, where: str, now: float) -> Landing | None:
+        """Where `where` (back, forward, start, end, change, failure) goes from the replay's
+        position at `now`; None when there is nothing there."""
+        ...
+
+    def items(self, start: int, stop: int) -> list:
+        """The recorded items from position `start` to `stop`."""
+        ...
+
+    def store_at(self, position: int) -> Store:
+        """A store as a straight replay leaves it after `position` items."""
         ...

@@ -24,8 +24,8 @@ from sovwatch.sources.events import EventType
 from sovwatch.views.tui.terminal_output import partial_update
 from sovwatch.views.tui.terminal_output.style_codes import StyleWriter, codes_of
 from tests.views.tui.conftest import START, items_of, played, settle
+from tests.views.tui.terminal import Terminal
 
-SEQUENCE = re.compile(r"\x1b\[(?:(\d+);(\d+)H|([0-9;]*)m)|(\n)")
 WIDTH = 40
 ROW_BG = "grey15"
 WAITING = Style(color="color(222)", bgcolor=ROW_BG)
@@ -38,74 +38,6 @@ SCROLLBAR = Style(color="color(242)", bgcolor=ROW_BG, reverse=True)
 
 def console(system: str, width: int = WIDTH) -> Console:
     return Console(width=width, file=io.StringIO(), force_terminal=True, color_system=system)
-
-
-class Terminal:
-    """Cells of (character, attributes, foreground, background) after playing output."""
-
-    def __init__(self, height: int, width: int = WIDTH) -> None:
-        blank = (" ", frozenset(), "39", "49")
-        self.cells = [[blank] * width for _ in range(height)]
-        self.x = self.y = 0
-        self.reset()
-
-    def reset(self) -> None:
-        self.attributes: set[str] = set()
-        self.fg, self.bg = "39", "49"
-
-    def play(self, output: str) -> Terminal:
-        position = 0
-        for match in SEQUENCE.finditer(output):
-            self._text(output[position : match.start()])
-            position = match.end()
-            if match.group(1):
-                self.y, self.x = int(match.group(1)) - 1, int(match.group(2)) - 1
-            elif match.group(4):
-                self.y += 1
-            else:
-                self._sgr(match.group(3).split(";"))
-        self._text(output[position:])
-        return self
-
-    def _text(self, text: str) -> None:
-        for char in text:
-            self.cells[self.y][self.x] = (char, frozenset(self.attributes), self.fg, self.bg)
-            self.x += 1
-
-    def _sgr(self, params: list[str]) -> None:
-        while params:
-            code = params.pop(0)
-            if code in ("0", ""):
-                self.reset()
-            elif code in ("38", "48"):
-                kind = params.pop(0)
-                value = ";".join(
-                    [code, kind, *[params.pop(0) for _ in range(3 if kind == "2" else 1)]]
-                )
-                if code == "38":
-                    self.fg = value
-                else:
-                    self.bg = value
-            elif code == "39" or 30 <= int(code) <= 37 or 90 <= int(code) <= 97:
-                self.fg = code
-            elif code == "49" or 40 <= int(code) <= 47 or 100 <= int(code) <= 107:
-                self.bg = code
-            else:
-                self.attributes.add(code)
-
-    def looks(self) -> list[list[tuple]]:
-        """Each cell as seen: a blank shows only its background and the lines drawn through it."""
-        seen = []
-        for row in self.cells:
-            line = []
-            for char, attributes, fg, bg in row:
-                if char == " ":
-                    shown = attributes & {"4", "7", "9", "21", "53"}
-                    line.append((char, shown, bg, fg if "7" in attributes else None))
-                else:
-                    line.append((char, attributes, fg, bg))
-            seen.append(line)
-        return seen
 
 
 def table_row(state: str, state_style: Style, name: str, cause: str, cause_style: Style) -> Strip:
@@ -149,8 +81,8 @@ def test_whole_screen_looks_the_same_in_fewer_bytes(system):
     update = LayoutUpdate([[strip] for strip in rows], Region(0, 0, WIDTH, len(rows)))
     ours = partial_update.render_layout(update, console(system))
     textual = partial_update.TEXTUAL_RENDER_LAYOUT(update, console(system))
-    screen = Terminal(len(rows)).play(ours)
-    assert screen.looks() == Terminal(len(rows)).play(textual).looks()
+    screen = Terminal(len(rows), WIDTH).play(ours)
+    assert screen.looks() == Terminal(len(rows), WIDTH).play(textual).looks()
     assert (screen.fg, screen.bg, screen.attributes) == ("39", "49", set())  # ends in reset
     assert len(ours.encode()) < len(textual.encode()) * 0.8
 
@@ -164,9 +96,9 @@ def test_partial_update_over_the_old_screen_looks_like_the_new_one():
     chops = ChopsUpdate(
         [{0: strip} for strip in after], [(0, 29, 39), (1, 0, 39), (2, 29, 39)], [[WIDTH]] * 3
     )
-    screen = Terminal(3).play(partial_update.TEXTUAL_RENDER_LAYOUT(old, console("256")))
+    screen = Terminal(3, WIDTH).play(partial_update.TEXTUAL_RENDER_LAYOUT(old, console("256")))
     screen.play(partial_update.render_segments(chops, console("256")))
-    expected = Terminal(3).play(partial_update.TEXTUAL_RENDER_LAYOUT(new, console("256")))
+    expected = Terminal(3, WIDTH).play(partial_update.TEXTUAL_RENDER_LAYOUT(new, console("256")))
     assert screen.looks() == expected.looks()
 
 
@@ -200,7 +132,7 @@ def test_after_a_whole_screen_only_the_changed_cells_are_sent():
         table_row("◷ waiting", WAITING, "bp-a", "← bp-flux", WAITING),
         table_row("✗ failed", FAILED, "bp-b", "← bp-cilium", FAILED),
     ]
-    screen = Terminal(2).play(
+    screen = Terminal(2, WIDTH).play(
         partial_update.render_layout(
             LayoutUpdate([[s] for s in before], Region(0, 0, WIDTH, 2)), terminal
         )
@@ -210,7 +142,7 @@ def test_after_a_whole_screen_only_the_changed_cells_are_sent():
     )
     sent = partial_update.render_segments(chops, terminal)
     screen.play(sent)
-    expected = Terminal(2).play(
+    expected = Terminal(2, WIDTH).play(
         partial_update.TEXTUAL_RENDER_LAYOUT(
             LayoutUpdate([[s] for s in after], Region(0, 0, WIDTH, 2)), console("256")
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -21,7 +21,7 @@ def key_lines(bindings: list[tuple[str, str]]) -> Content:
 
 
 class HelpScreen(ModalScreen[None]):
-    """A list of keys; any of esc, q or ? closes it."""
+    """A list of keys (scrolls when the screen is short); any of esc, q or ? closes it."""
 
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close", show=False),
@@ -32,7 +32,7 @@ class HelpScreen(ModalScreen[None]):
         self._keys = [*EXTRA, *bindings]
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="help-box"):
+        with VerticalScroll(id="help-box"):
             yield Static(Content.assemble(("Keys", "bold underline")), markup=False)
             yield Static(key_lines(self._keys), id="help-keys", markup=False)
 
@@ -41,17 +41,23 @@ class HelpScreen(ModalScreen[None]):
 
 
 def describe(bindings: list[Binding]) -> list[tuple[str, str]]:
-    """(keys, description) for every described binding; keys sharing an action share a line."""
+    """(keys, description) for every described binding; keys sharing a description (an action,
+    or two directions of one: "A minute back / on") share a line."""
     keys: dict[str, list[str]] = {}
-    text: dict[str, str] = {}
     for binding in bindings:
-        if not binding.description:
-            continue
-        for key in binding.key.split(","):
-            keys.setdefault(binding.action, []).append(_pretty(key))
-        text.setdefault(binding.action, binding.description)
-    return [(" ".join(keys[action]), text[action]) for action in keys]
+        if binding.description:
+            keys.setdefault(binding.description, []).extend(map(_pretty, binding.key.split(",")))
+    return [(" ".join(shown), text) for text, shown in keys.items()]
 
 
 def _pretty(key: str) -> str:
-    return {"slash": "/", "question_mark": "?", "full_stop": ".", "ctrl+c": "ctrl+c"}.get(key, key)
+    return {
+        "slash": "/",
+        "question_mark": "?",
+        "full_stop": ".",
+        "ctrl+c": "ctrl+c",
+        "left_square_bracket": "[",
+        "right_square_bracket": "]",
+        "less_than_sign": "<",
+        "greater_than_sign": ">",
+    }.get(key, key)

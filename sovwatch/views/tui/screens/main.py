@@ -82,6 +82,7 @@ class MainScreen(Screen[None]):
             with Vertical(id="timeline"):
                 yield CalmStatic(id="critical-path")
                 yield TimelineTable(glyphs=g, id="timeline-table")
+        yield CalmStatic(id="replay-bar")
         yield FilterBar(id="filter")
         yield Footer(compact=True)
 
@@ -161,6 +162,17 @@ class MainScreen(Screen[None]):
             )
         )
         self.query_one(TimelineTable).show(rows, palette=self.palette)
+
+    def show_position(self, line: Content) -> None:
+        """The replay's position bar (shown only in a replay one can seek in)."""
+        self.query_one("#replay-bar", CalmStatic).show(line)
+
+    def select_release(self, key: tuple[str, str, str]) -> None:
+        """Put the cursor on a release's row, if it is shown."""
+        table = self.query_one(ReleaseTable)
+        row = f"{key[1]}/{key[2]}"
+        if row in table.rows:
+            table.move_cursor(row=table.get_row_index(row))
 
     def rerender(self) -> None:
         if self.snapshot:
