@@ -30,11 +30,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def fingerprint_of_store(store) -> dict[tuple, str]:
+    """(kind, namespace, name) -> resourceVersion of every cluster object in `store` (not the log
+    excerpts sovwatch read itself: the emulator has no such objects)."""
+    from sovwatch.sources.events import EXCERPT_KIND
+
     return {
         (kind, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]): obj["metadata"].get(
             "resourceVersion", ""
         )
         for kind in store.kinds()
+        if kind != EXCERPT_KIND
         for obj in store.objects(kind)
     }
 

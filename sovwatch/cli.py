@@ -226,6 +226,11 @@ def _add_watching_flags(parser: argparse.ArgumentParser, *, record: bool) -> Non
     )
     if record:
         _add_record_flag(parser)
+        parser.add_argument(
+            "--no-logs",
+            action="store_true",
+            help="never read container logs (pods/log), not even the tail of a crashed root cause",
+        )
 
 
 def _add_scenario_flags(parser: argparse.ArgumentParser, *, default_speed: str) -> None:
@@ -516,6 +521,7 @@ def parse(
         real_gaps=getattr(args, "real_gaps", False),
         cast=getattr(args, "cast", None),
         cast_size=getattr(args, "cast_size", (120, 40)),
+        no_logs=getattr(args, "no_logs", False),
     )
 
 

@@ -56,6 +56,9 @@ class HeadlessOptions:
     """Wall-clock seconds between checks when nothing arrives (time-based outcomes, sync timeout)."""
     sync_timeout: float = 30.0
     """How long to wait for every stream to list before showing what there is anyway."""
+    log_grace: float = 5.0
+    """Wall-clock seconds a decided failure waits for log tails still being read, so the summary
+    carries their decisive lines (`logs_busy`)."""
 
 
 class HeadlessRunner:
@@ -69,8 +72,13 @@ class HeadlessRunner:
         clock: Callable[[], float] = time.time,
         options: HeadlessOptions = HeadlessOptions(),  # noqa: B008 - frozen, shared safely
         diagnostics: TextIO = sys.stderr,
+        logs_busy: Callable[[], bool] = lambda: False,
     ):
+        """`logs_busy`: whether culprit containers not read yet are still being read."""
         self._view = view
+        self._logs_busy = logs_busy
+        self._failed_at: float | None = None
+        self._decided: tuple[ExitCode, str, str] | None = None
         self._evaluate_fn = evaluate
         self._clock = clock
         self._options = options
@@ -200,13 +208,36 @@ class HeadlessRunner:
         self._check_done(snapshot, now)
 
     def _check_done(self, snapshot: dict, now: float) -> None:
-        """End the run when `decision` says the rollout is decided."""
+        """End the run when the model's outcome is decided (a stalled release makes it `failed`:
+        `model/outcome.py`), or with `fail_fast` as soon as any release fails. A failure, once
+        decided, stays the verdict; its summary waits (at most `log_grace`) for log tails still
+        being read, so it has their decisive lines."""
         if not self._options.exit_on_done:
             return
+        if self._decided is None:
+            self._decided = self._decision(snapshot)
+            if self._decided is None:
+                return
+        code, outcome, why = self._decided
+        if code is not ExitCode.READY and self._reading_logs():
+            return  # a later evaluation concludes, with the log tails that arrived meanwhile
+        self._conclude(snapshot, now, code, outcome, why)
+
+    def _decision(self, snapshot: dict) -> tuple[ExitCode, str, str] | None:
+        """(code, outcome, why) when the run is over, else None."""
         decided = decision(snapshot, fail_fast=self._options.fail_fast)
-        if decided is not None:
-            code, outcome = decided
-            self._conclude(snapshot, now, code, outcome, explain(snapshot, code))
+        if decided is None:
+            return None
+        code, outcome = decided
+        return code, outcome, explain(snapshot, code)
+
+    def _reading_logs(self) -> bool:
+        """True while a decided failure waits (at most `log_grace`) for log tails being read."""
+        if not self._logs_busy():
+            return False
+        if self._failed_at is None:
+            self._failed_at = time.monotonic()
+        return time.monotonic() - self._failed_at < self._options.log_grace
 
     def _source_ended(self) -> None:
         if self._ended:

@@ -65,3 +65,5 @@ class Invocation:
     """`replay`: write the TUI's rendering as an asciicast v2 file instead of showing it."""
     cast_size: tuple[int, int] = (120, 40)
     """Columns and rows of the `--cast` terminal."""
+    no_logs: bool = False
+    """Never request `pods/log` (no excerpts in the root causes, none recorded)."""

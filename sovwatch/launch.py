@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from sovwatch.model.settings import ModelSettings
     from sovwatch.navigation import Navigator
     from sovwatch.settings import WatchSettings
+    from sovwatch.sources.log_fetcher import LogFetcher
     from sovwatch.views.report.facts import Report
     from sovwatch.views.tui.app import SovwatchApp
 
@@ -69,6 +70,8 @@ class Session:
     warnings: tuple[str, ...] = ()
     recorded_with: str | None = None
     """The sovwatch version that wrote the recording being replayed."""
+    logs: LogFetcher | None = None
+    """Reads the log tails the model's root causes want (live sessions without `--no-logs`)."""
 
 
 def diagnose(message: str) -> None:
@@ -110,6 +113,7 @@ async def live_session(
     from sovwatch.kube import api, config
     from sovwatch.settings import WatchSettings
     from sovwatch.sources import live
+    from sovwatch.sources.log_fetcher import LogFetcher
 
     settings = settings or WatchSettings(exec_timeout=invocation.exec_timeout)
     paths = config.locate_kubeconfig(
@@ -119,6 +123,8 @@ async def live_session(
         paths, context=invocation.context, settings=settings, environ=os.environ
     )
     client = await api.connect(connection, settings=settings)
+    # `--once` prints what the watches listed; log tails come with a running watch.
+    logs = None if invocation.no_logs or invocation.once else LogFetcher(client, clock=clock)
     return Session(
         source=lambda: live.stream(
             client,
@@ -126,6 +132,7 @@ async def live_session(
             namespace=invocation.namespace,
             clock=clock,
             pause_gc=30.0,  # as long as the headless loop waits for every stream to list
+            logs=logs,
         ),
         context=connection.context,
         server=connection.server,
@@ -133,6 +140,7 @@ async def live_session(
         clock=clock,
         time_scale=time_scale,
         warnings=connection.warnings,
+        logs=logs,
     )
 
 
@@ -175,7 +183,8 @@ def model_settings(invocation: Invocation) -> ModelSettings:
 
 def evaluator(invocation: Invocation, session: Session) -> Callable[[Store, float], dict]:
     """(store, now) -> snapshot document, kept incrementally: each call folds in only what changed
-    in that store since the previous call. One evaluator per store."""
+    in that store since the previous call, and tells the session's log fetcher which log tails
+    the root causes now want. One evaluator per store."""
     from sovwatch.model.rollout import Rollout
     from sovwatch.model.snapshot import ClusterInfo, snapshot_of
 
@@ -184,6 +193,8 @@ def evaluator(invocation: Invocation, session: Session) -> Callable[[Store, floa
 
     def evaluate(store: Store, now: float) -> dict:
         rollout.update(store, store.drain_changes(), now)
+        if session.logs is not None:
+            session.logs.want([*rollout.log_targets(store), *rollout.controller_log_targets()])
         return snapshot_of(rollout, store, now=now, cluster=cluster).to_dict()
 
     return evaluate
@@ -210,6 +221,7 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
             fail_fast=invocation.fail_fast,
             interval=HeadlessOptions.interval * session.time_scale,
         ),
+        logs_busy=(lambda: session.logs.busy) if session.logs is not None else (lambda: False),
     )
     async with aclosing(session.source()) as items:
         return await runner.run(items)

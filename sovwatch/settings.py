@@ -110,3 +110,47 @@ class WatchSettings:
     def watch_timeout(self, rng: random.Random | None = None) -> int:
         """A random `timeoutSeconds` for the next watch request."""
         return (rng or random).randint(self.watch_timeout_min, self.watch_timeout_max)
+
+
+@dataclass(frozen=True, slots=True)
+class LogSettings:
+    """How much of the culprit containers' logs sovwatch reads (`sources.container_logs`).
+
+    The bound: at most `per_minute` log requests in any 60 seconds and `concurrency` at once,
+    each answered with at most `limit_bytes`, however many pods crash: a storm of 850 crash-looping
+    pods costs 12 requests a minute, not 850 every back-off. Each container run is read once.
+    """
+
+    tail_lines: int = 40
+    """`tailLines`: a crash's reason is at the end; 40 lines hold a Java trace's causes."""
+
+    limit_bytes: int = 32 * 1024
+    """`limitBytes`: what one request may bring, so a log of 2 KB JSON lines cannot cost more."""
+
+    keep_bytes: int = 8 * 1024
+    """What an excerpt keeps (the newest lines that fit): the snapshot, recordings and the TUI
+    carry it."""
+
+    keep_line_chars: int = 1000
+    """Longer lines are cut (a line of a JSON dump says no more in its first thousand characters)."""
+
+    concurrency: int = 2
+    """Log requests in flight at once."""
+
+    per_minute: int = 12
+    """Log requests in any 60 seconds: a request holds its place from its start until 60 s after
+    it ended, so the server never sees more in any minute (excerpts waiting for a place wait;
+    those no longer wanted by then are dropped)."""
+
+    request_timeout: float = 15.0
+    """Seconds one log request may take; a kubelet that does not answer is asked again later."""
+
+    controller_tail_lines: int = 2000
+    """`tailLines` of helm-controller's log, read once for every failing release waiting for its
+    lines (its lines about one release are a few per reconcile among every release's)."""
+
+    controller_limit_bytes: int = 1024 * 1024
+    """`limitBytes` of that read (2,000 JSON lines of ~450 bytes)."""
+
+    controller_lines: int = 20
+    """helm-controller's newest lines kept per release."""

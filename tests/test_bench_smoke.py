@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from bench import apiload, bandwidth, ingest, latency, memory, startup, subjects
+from bench import apiload, bandwidth, ingest, latency, log_requests, memory, startup, subjects
 from bench.results import BenchResult, Measurement, Target
 from bench.run import main
 from bench.run_one import as_list
@@ -24,6 +24,7 @@ NEEDS = {
     "bandwidth": ("kubectl", "watch"),
     "memory": (),
     "latency": (),
+    "log_requests": (),
 }
 MODULES = {
     "ingest": ingest,
@@ -32,6 +33,7 @@ MODULES = {
     "bandwidth": bandwidth,
     "memory": memory,
     "latency": latency,
+    "log_requests": log_requests,
 }
 
 

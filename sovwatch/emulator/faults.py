@@ -2,7 +2,8 @@
 
 Tests and scenarios call these on `Emulator.faults` (out-of-process callers use
 `POST /_sim/faults/<name>`). `resource` arguments name a resource by `ResourceType.key`
-(`pods`, `helmreleases.helm.toolkit.fluxcd.io`); None means every resource.
+(`pods`, `helmreleases.helm.toolkit.fluxcd.io`), or `pods/log` for container logs (`forbid`);
+None means every resource.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from sovwatch.emulator.objects import ObjectStore, resource_type
 from sovwatch.emulator.watch import CLOSE, MALFORMED, WAKE, Signal, WatchStream
 
 ALL = "*"
+POD_LOG = "pods/log"
+"""The subresource `forbid` can deny on its own, as RBAC can (`get` on `pods/log`)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class Faults:
     def _key(resource: str | None) -> str:
         if resource is None:
             return ALL
+        if resource == POD_LOG:
+            return POD_LOG
         return resource_type(resource).key  # KeyError names an unknown resource early
 
     def _signal(self, signal: Signal, resource: str | None) -> int:

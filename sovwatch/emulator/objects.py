@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sovwatch.emulator.container_logs import ContainerLogs
+
 
 def json_copy(value):
     """A deep copy of JSON-shaped data (dicts, lists, scalars): what objects are, and several times
@@ -256,6 +258,8 @@ class ObjectStore:
     _uid_seq: int = 0
     listeners: list[Callable[[Change], None]] = field(default_factory=list)
     """Synchronous callbacks run on every change (request logs, tests)."""
+    logs: ContainerLogs = field(default_factory=ContainerLogs)
+    """Container output, served by `pods/log` (not objects: no resourceVersion, no watch)."""
 
     # -- reading -------------------------------------------------------------------------------
 

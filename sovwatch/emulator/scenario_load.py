@@ -356,9 +356,24 @@ def _container(f: _Fields, image: str, *, init: bool) -> Container:
         image_pull_fails_for=f.duration("imagePullFailsFor", 0.0, forever=True),
         missing_secret=f.str("missingSecret", ""),
         crash_loop=crash,
+        **_logs(f.raw("logs"), f.at("logs")),
     )
     f.done()
     return container
+
+
+def _logs(value: Any, where: str) -> dict:
+    """`logs: [line, ...]` or `logs: {lines: [...], every: 2s}` as Container fields."""
+    if value is None:
+        return {}
+    f = _Fields({"lines": value} if isinstance(value, list) else value, where)
+    lines = f.list("lines")
+    for i, line in enumerate(lines):
+        if not isinstance(line, str):
+            raise ScenarioError(f"{where}.lines[{i}]: expected a string, got {line!r}")
+    every = f.duration("every", 1.0)
+    f.done()
+    return {"logs": tuple(lines), "log_every": every}
 
 
 def _count_or_forever(f: _Fields, key: str) -> float:

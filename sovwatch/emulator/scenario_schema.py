@@ -97,6 +97,10 @@ class Container:
     missing_secret: str = ""
     """A Secret the container's env needs; until it exists: CreateContainerConfigError."""
     crash_loop: CrashLoop | None = None
+    logs: tuple[str, ...] = ()
+    """Lines every run of the container writes, in order (see `log_line`)."""
+    log_every: float = 1.0
+    """Seconds between two lines; a crashing run squeezes them to write all before it exits."""
 
 
 @dataclass(frozen=True)

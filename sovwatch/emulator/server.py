@@ -36,15 +36,17 @@ from aiohttp import web
 from sovwatch.emulator import discovery, kubeconfigs, status, tables
 from sovwatch.emulator.control import Control
 from sovwatch.emulator.encoding import EncodedObjects, watch_encoder
-from sovwatch.emulator.faults import Faults
+from sovwatch.emulator.faults import POD_LOG, Faults
 from sovwatch.emulator.listing import list_page, shape
-from sovwatch.emulator.objects import Change, ObjectStore, ResourceType
+from sovwatch.emulator.objects import Change, ObjectStore, ResourceType, resource_type
+from sovwatch.emulator.pod_logs import serve_pod_log
 from sovwatch.emulator.selectors import (
     Filter,
     SelectorError,
     parse_field_selector,
     parse_label_selector,
 )
+from sovwatch.emulator.status import query_bool
 from sovwatch.emulator.tls import CertificateAuthority, peer_common_name, server_context
 from sovwatch.emulator.watch import CLOSE, WatchRequest, WatchStream, serve_watch
 
@@ -52,6 +54,14 @@ TOKEN_USER = "sovwatch-sim-admin"
 """The user a bearer token authenticates as (shown in 403 messages)."""
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _pod_log_path(segments: list[str]) -> tuple[str, str] | None:
+    """(namespace, name) of a `/api/v1/namespaces/NS/pods/NAME/log` path, else None."""
+    match segments:
+        case ["api", "v1", "namespaces", namespace, "pods", name, "log"]:
+            return namespace, name
+    return None
 
 
 @dataclass
@@ -66,11 +76,6 @@ class RequestRecord:
     time: float
     status: int | None = None
     duration: float | None = None
-
-
-def query_bool(value: str | None) -> bool:
-    """The apiserver's reading of a boolean query parameter: anything but absent, 0 or false."""
-    return value is not None and value.lower() not in ("0", "false")
 
 
 class Emulator:
@@ -271,6 +276,8 @@ class Emulator:
             return status.status_response(
                 405, "the server does not allow this method on the requested resource", details={}
             )
+        if match := _pod_log_path(segments):
+            return await self._pod_log(request, user, *match)
         document = self._discovery(segments)
         if document is not None:
             return status.json_response(document)
@@ -311,6 +318,19 @@ class Emulator:
             case ["apis", group, version]:
                 return discovery.api_resource_list(self.store, group, version)
         return None
+
+    async def _pod_log(
+        self, request: web.Request, user: str, namespace: str, name: str
+    ) -> web.StreamResponse:
+        rt = resource_type("pods")
+        if self.faults.is_forbidden(POD_LOG):
+            return status.forbidden(
+                rt, user=user, verb="get", namespace=namespace, name=name, subresource="log"
+            )
+        pod = self.store.peek("pods", namespace, name)
+        if pod is None:
+            return status.not_found(rt, name)
+        return await serve_pod_log(request, self.store.logs, pod, self.store.clock())
 
     # -- list, get, watch ----------------------------------------------------------------------------
 

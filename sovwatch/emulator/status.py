@@ -24,6 +24,11 @@ _REASONS = {
 }
 
 
+def query_bool(value: str | None) -> bool:
+    """The apiserver's reading of a boolean query parameter: anything but absent, 0 or false."""
+    return value is not None and value.lower() not in ("0", "false")
+
+
 def status(
     code: int, message: str, *, reason: str | None = None, details: dict | None = None
 ) -> dict:
@@ -124,12 +129,19 @@ def bad_request(message: str) -> web.Response:
 
 
 def forbidden(
-    rt: ResourceType, *, user: str, verb: str, namespace: str | None, name: str | None
+    rt: ResourceType,
+    *,
+    user: str,
+    verb: str,
+    namespace: str | None,
+    name: str | None,
+    subresource: str = "",
 ) -> web.Response:
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
     subject = f'{rt.key} "{name}"' if name else rt.key
+    resource = f"{rt.plural}/{subresource}" if subresource else rt.plural
     message = (
-        f'{subject} is forbidden: User "{user}" cannot {verb} resource "{rt.plural}" '
+        f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" '
         f'in API group "{rt.group}" {scope}'
     )
     return status_response(403, message, details=resource_details(rt, name))

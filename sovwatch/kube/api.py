@@ -1,4 +1,4 @@
-"""HTTP to one API server: JSON requests, line streams, and the pre-flight check.
+"""HTTP to one API server: JSON and text requests, line streams, and the pre-flight check.
 
 One `ApiClient` (one aiohttp session) per cluster. Every request takes its credentials from the
 connection just before it goes out (so an expiring exec credential is refreshed first), reloads them
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -94,20 +95,50 @@ class ApiClient:
             raise errors.BadResponseError(f"GET {path}: expected a JSON object")
         return data
 
+    async def get_text(
+        self,
+        path: str,
+        params: Params | None = None,
+        *,
+        seconds: float | None = None,
+        limit: int | None = None,
+    ) -> str:
+        """GET `path` and decode the text it answers as UTF-8 (undecodable bytes replaced), within
+        `seconds` (default `settings.request_timeout`): a container log. At most `limit` bytes
+        (default `settings.max_body_bytes`) are read, even from a server that ignores `limitBytes`;
+        the rest is dropped with the connection."""
+        timeout = aiohttp.ClientTimeout(
+            total=seconds or self.settings.request_timeout, connect=self.settings.connect_timeout
+        )
+        limit = limit or self.settings.max_body_bytes
+        body = bytearray()
+        async with self._response(path, params, client_timeout=timeout) as response:
+            try:
+                async for chunk in response.content.iter_any():
+                    body += chunk
+                    if len(body) >= limit:
+                        del body[limit:]
+                        response.close()
+                        break
+            except (aiohttp.ClientError, TimeoutError) as e:
+                raise _transport_error(e, self) from e
+        return body.decode("utf-8", errors="replace")
+
     @asynccontextmanager
     async def open_stream(
-        self, path: str, params: Params | None = None
+        self, path: str, params: Params | None = None, *, inactivity: float | None = None
     ) -> AsyncIterator[LineStream]:
-        """GET `path` as a stream (a watch); entering means the server answered 2xx.
+        """GET `path` as a stream (a watch, a followed log); entering means the server answered 2xx.
 
-        Raises `InactivityError` if the answer does not start within
-        `settings.inactivity_timeout`. Leaving the block drops the connection.
+        Raises `InactivityError` if the answer does not start, or a line does not come, within
+        `inactivity` seconds (default `settings.inactivity_timeout`; a followed log, quiet for as
+        long as its container is, passes `math.inf`). Leaving the block drops the connection.
         """
-        inactivity = self.settings.inactivity_timeout
+        inactivity = self.settings.inactivity_timeout if inactivity is None else inactivity
         opened_at = time.time()
         async with AsyncExitStack() as stack:
             try:
-                async with asyncio.timeout(inactivity):
+                async with asyncio.timeout(None if math.isinf(inactivity) else inactivity):
                     response = await stack.enter_async_context(
                         self._response(path, params, client_timeout=self._stream_timeout())
                     )
@@ -115,7 +146,7 @@ class ApiClient:
                 raise errors.InactivityError(inactivity, opened_at) from e
             # An abandoned watch must drop its connection, not wait to drain it.
             stack.callback(response.close)
-            yield LineStream(response, client=self)
+            yield LineStream(response, client=self, inactivity=inactivity)
 
     def _stream_timeout(self) -> aiohttp.ClientTimeout:
         # Watches are long; their liveness is the inactivity timer's job, not aiohttp's.
@@ -229,9 +260,12 @@ def _transport_error(error: BaseException, client: ApiClient) -> errors.Transpor
 class LineStream:
     """The non-empty lines of a streamed response, each read under the inactivity timer."""
 
-    def __init__(self, response: aiohttp.ClientResponse, *, client: ApiClient) -> None:
+    def __init__(
+        self, response: aiohttp.ClientResponse, *, client: ApiClient, inactivity: float
+    ) -> None:
         self._response = response
         self._client = client
+        self._inactivity = inactivity
         self.last_activity = time.time()
         """Wall-clock time the last bytes arrived."""
 
@@ -242,7 +276,9 @@ class LineStream:
         settings = self._client.settings
         while True:
             try:
-                async with asyncio.timeout(settings.inactivity_timeout):
+                async with asyncio.timeout(
+                    None if math.isinf(self._inactivity) else self._inactivity
+                ):
                     line = await self._response.content.readline(
                         max_line_length=settings.max_line_bytes
                     )
@@ -253,7 +289,7 @@ class LineStream:
             except aiohttp.ClientError as e:
                 raise _transport_error(e, self._client) from e
             except TimeoutError as e:
-                raise errors.InactivityError(settings.inactivity_timeout, self.last_activity) from e
+                raise errors.InactivityError(self._inactivity, self.last_activity) from e
             if not line:
                 raise StopAsyncIteration
             self.last_activity = time.time()

@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from sovwatch.model.controller_log import ControllerLine, read_controller_log
 from sovwatch.model.events import EventRecord, normalize
 from sovwatch.model.flux_sources import SOURCE_KINDS, classify_source, upstream_of
 from sovwatch.model.helmrelease import classify_helmrelease, dependencies, source_of
 from sovwatch.model.index import RelationIndex
 from sovwatch.model.kustomization import classify_kustomization, inventory_helmreleases
+from sovwatch.model.log_excerpts import LogExcerpt, read_excerpt
 from sovwatch.model.states import Verdict
 from sovwatch.model.workloads import (
     WORKLOAD_KINDS,
@@ -26,6 +28,7 @@ from sovwatch.model.workloads import (
     ownership,
     release_claims,
 )
+from sovwatch.sources.events import CONTROLLER_LOG_KIND, EXCERPT_KIND
 from sovwatch.store.store import Store
 
 Key = tuple[str, str, str]
@@ -93,6 +96,11 @@ class Intake:
     """When the store first received any HelmRelease."""
     object_keys_revision: int = 0
     """Bumped whenever a key is added to or removed from `objects` (not when a row is replaced)."""
+    excerpts: dict[Key, dict[str, LogExcerpt]] = field(default_factory=dict)
+    """Fetched container log excerpts by pod, then container (only for the pod's current uid)."""
+    _excerpt_uids: dict[Key, str] = field(default_factory=dict)
+    controller_logs: dict[Key, tuple[ControllerLine, ...]] = field(default_factory=dict)
+    """helm-controller's lines about each release that was failing (`controller_log`)."""
 
     def take(self, store: Store, key: Key, work: Work) -> None:
         """Fold one changed key in; record in `work` what derived state it made stale."""
@@ -111,9 +119,22 @@ class Intake:
                 elif involved[0] == PVC:
                     work.pvcs.add(involved)
             return
+        if kind == EXCERPT_KIND:
+            self._on_excerpt(store, key, obj, work)
+            return
+        if kind == CONTROLLER_LOG_KIND:
+            release = (HR, key[1], key[2])
+            lines = read_controller_log(obj) if obj is not None else ()
+            if lines:
+                self.controller_logs[release] = lines
+            else:
+                self.controller_logs.pop(release, None)
+            work.releases.add(release)
+            return
         work.objects.add(key)
         if kind == "Pod":
             work.pods.add(key)
+            self._forget_excerpts(key, obj)
         elif kind == PVC:
             work.pvcs.add(key)
             pv = (obj or {}).get("spec", {}).get("volumeName")
@@ -135,6 +156,29 @@ class Intake:
             if obj is not None:
                 self.inventories[key] = inventory_helmreleases(obj)
             self.set_row(key, obj, classify_kustomization(obj) if obj else None)
+
+    def _on_excerpt(self, store: Store, key: Key, obj: dict | None, work: Work) -> None:
+        """An excerpt is an input of its pod: the pod's release and root causes are redone."""
+        pod_name, _, container = key[2].partition("/")
+        pod_key = ("Pod", key[1], pod_name)
+        read = read_excerpt(obj) if obj is not None else None
+        pod = store.get(*pod_key)
+        by_container = self.excerpts.setdefault(pod_key, {})
+        if read is not None and pod is not None and _uid(pod) == read[1]:
+            by_container[container] = read[2]
+            self._excerpt_uids[pod_key] = read[1]
+        else:
+            by_container.pop(container, None)
+        if not by_container:
+            del self.excerpts[pod_key]
+            self._excerpt_uids.pop(pod_key, None)
+        work.pods.add(pod_key)
+
+    def _forget_excerpts(self, key: Key, pod: dict | None) -> None:
+        """A pod deleted or re-created under its name takes its excerpts with it."""
+        if key in self.excerpts and (pod is None or _uid(pod) != self._excerpt_uids.get(key)):
+            del self.excerpts[key]
+            del self._excerpt_uids[key]
 
     def _on_workload(self, store: Store, key: Key, obj: dict | None, work: Work) -> None:
         claims: tuple = ()
@@ -204,3 +248,7 @@ class Intake:
         self.objects[key] = ObjectRow(
             key[0], str(obj.get("apiVersion", "")), key[1], key[2], verdict
         )
+
+
+def _uid(obj: dict) -> str:
+    return str((obj.get("metadata") or {}).get("uid") or "")

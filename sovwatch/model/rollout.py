@@ -28,14 +28,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sovwatch.model import graph
+from sovwatch.model.controller_log import ControllerLogTarget, controller_log_targets
 from sovwatch.model.events import EventRecord, normalized_for
 from sovwatch.model.helmrelease import judge_with_source
 from sovwatch.model.index import RelationIndex
 from sovwatch.model.intake import PVC, VA, Intake, ObjectRow, Work
+from sovwatch.model.log_excerpts import LogTarget
 from sovwatch.model.outcome import Outcome, decide_outcome
 from sovwatch.model.pod import PodHealth, assess_pod, claims_of
 from sovwatch.model.progress import Progress, expected_releases, summarize
 from sovwatch.model.release import ReleaseCore, assemble_release
+from sovwatch.model.root_cause_logs import log_targets, with_excerpt
 from sovwatch.model.rootcause import RootCause, blocked_by, find_root_cause
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.states import State, Verdict
@@ -260,9 +263,25 @@ class Rollout:
         self.blocked[key] = blocked_by(core, self.releases.get)
         cause = find_root_cause(key, release=self.releases.get, source=self._source)
         if cause is not None:
+            cause = with_excerpt(cause, self.pods, self.intake.excerpts)
             self.root_causes[key] = cause
             if core.verdict.state is State.WAITING and cause.hopeless:
                 self._hopeless.add(key)
+
+    def log_targets(self, store: Store) -> list[LogTarget]:
+        """The container runs whose logs would explain the current root causes (for a source
+        that fetches them; see `log_excerpts`)."""
+        return log_targets(
+            (self.root_causes[k] for k in sorted(self.root_causes)),
+            self.pods,
+            lambda k: str(((store.get(*k) or {}).get("metadata") or {}).get("uid") or ""),
+        )
+
+    def controller_log_targets(self) -> list[ControllerLogTarget]:
+        """The failed or stalled releases whose helm-controller lines are worth reading."""
+        return controller_log_targets(
+            (k, c.verdict.state, c.verdict.reason) for k, c in sorted(self.releases.items())
+        )
 
     def _source(self, key: Key) -> tuple[Verdict, Key | None] | None:
         verdict = self.intake.sources.get(key)

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sovwatch.model.conditions import DEPENDENCY_MESSAGE, DEPENDENCY_NOT_READY
+from sovwatch.model.log_excerpts import LogExcerpt
 from sovwatch.model.pod import PodHealth
 from sovwatch.model.release import ReleaseCore
 from sovwatch.model.states import BAD_STATES, State, Verdict, severity
@@ -56,6 +57,9 @@ class RootCause:
     """Steps from the release down to the cause, for "a ← b ← pod ... ← message"."""
     releases: tuple[Key, ...]
     """The releases walked through, starting with the release itself."""
+    log_excerpt: LogExcerpt | None = None
+    """The tail of the culprit container's log, when the cause is such a pod and it was fetched
+    (joined by the rollout, `log_excerpts.with_excerpt`)."""
 
     @property
     def text(self) -> str:
@@ -79,6 +83,7 @@ class RootCause:
             "reason": c.reason,
             "message": c.message,
             "chain": self.text,
+            "logExcerpt": self.log_excerpt.to_dict() if self.log_excerpt is not None else None,
         }
 
 

@@ -32,6 +32,7 @@ from functools import cached_property
 
 from sovwatch.model import eta
 from sovwatch.model.awaiting import HELMRELEASES, waiting_for
+from sovwatch.model.controller_log import ControllerLine
 from sovwatch.model.events import EventRecord, dedupe, ordered
 from sovwatch.model.intake import ObjectRow
 from sovwatch.model.pod import ContainerHealth, PodHealth
@@ -77,6 +78,8 @@ class ReleaseView:
     root_cause: RootCause | None
     wave: int | None
     timeline: ReleaseTimes | None
+    controller_log: tuple[ControllerLine, ...] = ()
+    """helm-controller's lines about the release (read while it was failing)."""
 
     def same_inputs(self, other: ReleaseView) -> bool:
         """Cheap equality: the core is replaced whenever the release is re-assembled."""
@@ -86,6 +89,7 @@ class ReleaseView:
             and self.blocked_by == other.blocked_by
             and self.root_cause == other.root_cause
             and self.timeline == other.timeline
+            and self.controller_log is other.controller_log
         )
 
     def to_dict(self) -> dict:
@@ -110,6 +114,7 @@ class ReleaseView:
             "timeline": self.timeline.to_dict() if self.timeline else None,
             "pods": [_pod(p) for p in c.pods],
             "volumes": [_volume(v) for v in c.volumes],
+            "helmControllerLog": [line.to_dict() for line in self.controller_log],
         }
 
 
@@ -252,6 +257,7 @@ def snapshot_of(
             rollout.root_causes.get(key),
             report.waves.get(key),
             rollout.timeline.releases.get(key),
+            rollout.intake.controller_logs.get(key, ()),
         )
         previous = memo.views.get(key)
         views[key] = (

@@ -76,3 +76,18 @@ class StreamHealth:
 
 SourceItem = WatchEvent | StreamHealth
 """Everything a source yields."""
+
+# Objects sovwatch makes itself (the log fetcher), carried as WatchEvents like cluster objects so
+# the store, recordings and replay treat them alike; the model reads them.
+OWN_API_VERSION = "sovwatch.io/v1"
+EXCERPT_KIND = "LogExcerpt"
+"""A culprit container's log tail, named `POD/CONTAINER` in the pod's namespace."""
+EXCERPT_RESOURCE = "logexcerpts.sovwatch.io"
+CONTROLLER_LOG_KIND = "HelmControllerLog"
+"""helm-controller's log lines about one HelmRelease, named after it."""
+CONTROLLER_LOG_RESOURCE = "helmcontrollerlogs.sovwatch.io"
+
+
+def excerpt_name(pod: str, container: str) -> str:
+    """The object name of a container's log excerpt (`/` cannot occur in either name)."""
+    return f"{pod}/{container}"

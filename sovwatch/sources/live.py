@@ -27,6 +27,7 @@ from sovwatch.kube.resources import WATCHED, WatchedResource
 from sovwatch.settings import WatchSettings
 from sovwatch.sources import watching
 from sovwatch.sources.events import HealthState, SourceItem, StreamHealth
+from sovwatch.sources.log_fetcher import LogFetcher
 
 
 async def stream(
@@ -37,6 +38,7 @@ async def stream(
     resources: Sequence[WatchedResource] = WATCHED,
     clock: watching.Clock = time.time,
     pause_gc: float = 0.0,
+    logs: LogFetcher | None = None,
 ) -> AsyncIterator[SourceItem]:
     """Events and stream health of every resource, in arrival order, until closed.
 
@@ -51,6 +53,7 @@ async def stream(
             builds hundreds of thousands of dicts and lists with no cycles among them, and each
             collection re-traverses all those still alive: a fifth of the CPU of a large first
             picture. Process-wide, so for the application to ask for, not a library.
+        logs: a log fetcher whose excerpts (and 403 notice) join the stream; closed with it.
     """
     queue: asyncio.Queue[SourceItem] = asyncio.Queue(maxsize=settings.buffer_items)
 
@@ -67,13 +70,21 @@ async def stream(
         asyncio.create_task(pump(resource), name=f"sovwatch-watch-{resource.key}")
         for resource in resources
     ]
+    watched = {resource.key for resource in resources}
+    if logs is not None:
+        logs.start(queue.put)
     first: dict[str, HealthState] | None = {}
     """Each stream's first settled state, until every stream has one."""
     resume_gc = _pause_gc(pause_gc)
     try:
         while True:
             item = await queue.get()
-            if first is not None and isinstance(item, StreamHealth) and item.settled:
+            if (
+                first is not None
+                and isinstance(item, StreamHealth)
+                and item.settled
+                and item.resource in watched
+            ):
                 first.setdefault(item.resource, item.state)
                 if len(first) == len(resources):
                     resume_gc()
@@ -83,6 +94,8 @@ async def stream(
             yield item
     finally:
         resume_gc()
+        if logs is not None:
+            await logs.aclose()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

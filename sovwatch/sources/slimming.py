@@ -296,6 +296,18 @@ KINDS: Mapping[str, Mapping[str, Shape]] = {
     "ReplicaSet": _WORKLOAD,
     "Job": _WORKLOAD,
     "Event": {"metadata": METADATA, **EVENT},
+    "LogExcerpt": {  # sovwatch's own: a fetched log tail (sources.log_fetcher, model.log_excerpts)
+        "metadata": METADATA,
+        "pod": {"name": KEEP, "uid": UNIQUE},  # matched to the pod it was read from
+        "container": KEEP,
+        "previous": KEEP,
+        "restartCount": KEEP,
+        "lines": [UNIQUE],  # the log text: decisive line, excerpt in the views
+    },
+    "HelmControllerLog": {  # sovwatch's own: helm-controller's lines about a failing release
+        "metadata": METADATA,
+        "lines": [UNIQUE],  # model.controller_log: the detail pane, releases[].helmControllerLog
+    },
 }
 """Per kind, what is kept besides `kind` and `apiVersion`. Any other kind (a Secret or ConfigMap
 that slipped through) keeps its metadata only."""

@@ -8,7 +8,8 @@ Record types (times are RFC 3339 UTC, like the Kubernetes API writes them):
   for every object whose state changed; `from` is null for a new object, `to` null for a deleted one.
 - `stream`: `{"type", "ts", "resource", "state", "since", "attempt", "detail"}` when a watch stream's
   health changes.
-- `outcome`: `{"type", "ts", "outcome", "exitCode", "why", "progress"}`, the last line.
+- `outcome`: `{"type", "ts", "outcome", "exitCode", "why", "progress", "logs"}`, the last line;
+  `logs` names each culprit container's decisive log line when the run did not end ready.
 
 `--once` prints the bare snapshot document instead (one line, no record around it).
 
@@ -25,6 +26,7 @@ from typing import Any, TextIO
 
 from sovwatch.model.times import format_time
 from sovwatch.sources.events import StreamHealth
+from sovwatch.views.culprit_logs import culprit_logs
 from sovwatch.views.transitions import Transition
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -124,6 +126,11 @@ class NdjsonView:
                     "exitCode": int(code),
                     "why": why,
                     "progress": snapshot.get("progress"),
+                    "logs": [
+                        {k: v for k, v in c.items() if k != "lines"} for c in culprit_logs(snapshot)
+                    ]
+                    if code
+                    else [],
                 },
             ]
         )

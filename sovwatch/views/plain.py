@@ -14,7 +14,8 @@ by the cluster is passed through as it is). What is printed:
 
 A HelmRelease in flux-system is named by its name alone (that is how the bootstrap-kit refers to
 them), any other object as `kind/namespace/name`. The summary table comes before the final outcome
-line, so `tail -1` is the verdict.
+line, so `tail -1` is the verdict; when the run did not end ready, the decisive log line and the
+newest log lines of each culprit container come between them (`log_section`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import time
 from typing import TextIO
 
 from sovwatch.sources.events import HealthState, StreamHealth
+from sovwatch.views.culprit_logs import culprit_logs
 from sovwatch.views.transitions import HELMRELEASE, Transition, is_rollout_level
 
 MESSAGE_WIDTH = 160
@@ -88,6 +90,32 @@ def root_cause_text(release: dict) -> str:
     if steps[0] == release.get("name"):
         steps[0] = ""
     return " <- ".join(steps).strip()
+
+
+EXCERPT_LINES = 5
+"""Newest log lines the failure summary prints under each decisive line."""
+
+
+def log_section(snapshot: dict) -> list[str]:
+    """For a failed run: each culprit container's decisive log line and its newest lines, once per
+    container, naming every release it holds back.
+
+        log of pod/external-dns/external-dns-6f9-x2x container external-dns (previous run), bp-external-dns:
+          decisive: Get "http://powerdns-api...": dial tcp 10.43.112.7:8081: connect: connection refused
+          | time="2026-12-06T09:16:40Z" level=info msg="Created Kubernetes client https://10.43.0.1:443"
+          | time="2026-12-06T09:16:41Z" level=fatal msg="Get ..."
+    """
+    lines = []
+    for culprit in culprit_logs(snapshot):
+        run = "previous run" if culprit["run"] == "previous" else "current run"
+        where = subject(culprit["kind"], culprit["namespace"], culprit["name"])
+        lines.append(
+            f"log of {where} container {culprit['container']} ({run}), "
+            f"{', '.join(culprit['releases'])}:"
+        )
+        lines.append(f"  decisive: {one_line(culprit['decisive'] or '-', 2 * MESSAGE_WIDTH)}")
+        lines += [f"  | {one_line(line)}" for line in culprit["lines"][-EXCERPT_LINES:]]
+    return lines
 
 
 def _warnings(snapshot: dict) -> list[str]:
@@ -170,7 +198,8 @@ class PlainView:
         tail = f"{clock(ts)} outcome {outcome} (exit {code}): {progress}" + (
             f"; {why}" if why else ""
         )
-        self._write(self.table(snapshot) + [tail])
+        logs = log_section(snapshot) if code else []
+        self._write(self.table(snapshot) + logs + [tail])
 
     # -- the summary table -----------------------------------------------------------------------
 

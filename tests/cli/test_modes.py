@@ -32,7 +32,7 @@ RECORD_FIELDS = {
     "snapshot": {"type", "ts", "snapshot"},
     "transition": {"type", "ts", "kind", "namespace", "name", "from", "to", "reason", "message"},
     "stream": {"type", "ts", "resource", "state", "since", "attempt", "detail"},
-    "outcome": {"type", "ts", "outcome", "exitCode", "why", "progress"},
+    "outcome": {"type", "ts", "outcome", "exitCode", "why", "progress", "logs"},
 }
 
 
@@ -141,6 +141,48 @@ async def test_stuck_demo_exits_1_naming_the_root_causes():
     verdict = result.out.splitlines()[-1]
     assert " outcome failed (exit 1): " in verdict
     assert "bp-spire stalled (RetriesExceeded)" in verdict
+    # the crash loop's reason, read from its log: only there, never in the pod's status
+    assert "exited 1 (Error), restarted " in rows["bp-external-dns"]
+    assert ' <- log: Get "http://powerdn' in rows["bp-external-dns"]  # cut at the table's width
+    lines = result.out.splitlines()
+    (at,) = [i for i, line in enumerate(lines) if line.startswith("log of pod/external-dns/")]
+    assert lines[at].endswith(" container external-dns (previous run), bp-external-dns:")
+    assert lines[at + 1] == (
+        '  decisive: Get "http://powerdns-api.powerdns.svc:8081/api/v1/servers/localhost": '
+        "dial tcp 10.43.112.7:8081: connect: connection refused"
+    )
+    assert lines[at + 5].startswith('  | time="')
+    assert " level=fatal " in lines[at + 5]
+
+
+async def test_stuck_demo_json_snapshot_carries_the_decisive_log_lines():
+    result = await sovwatch(
+        "demo", "--scenario", "stuck", "--speed", "300", "-o", "json", "--exit-on-done",
+        "--timeout", "8m", timeout=60,
+    )  # fmt: skip
+    assert result.code == 3, result.err
+    final = {r["name"]: r for r in _final_snapshot(result.records())["releases"]}
+    outcome = result.records()[-1]
+    (dns,) = [c for c in outcome["logs"] if c["container"] == "external-dns"]
+    assert dns["releases"] == ["bp-external-dns"]
+    assert dns["decisive"].endswith("connect: connection refused")
+    excerpt = final["bp-external-dns"]["rootCause"]["logExcerpt"]
+    assert excerpt["container"] == "external-dns"
+    assert excerpt["run"] == "previous"
+    assert excerpt["decisive"].endswith("dial tcp 10.43.112.7:8081: connect: connection refused")
+    assert " level=fatal " in excerpt["lines"][-1]
+    # behind bp-spire, the crash-looping spire-controller-manager's own words
+    for name in ("bp-spire", "bp-nats-jetstream", "bp-openbao", "bp-external-secrets"):
+        cause = final[name]["rootCause"]
+        assert cause["logExcerpt"]["container"] == "spire-controller-manager", name
+        assert cause["logExcerpt"]["decisive"] == (
+            'unable to create controller: no matches for kind "ClusterSPIFFEID" in version '
+            '"spire.spiffe.io/v1alpha1"'
+        )
+        assert cause["chain"].endswith(
+            '← log: unable to create controller: no matches for kind "ClusterSPIFFEID" in '
+            'version "spire.spiffe.io/v1alpha1"'
+        )
 
 
 async def test_fail_fast_exits_1_on_the_first_failure():

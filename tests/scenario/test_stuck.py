@@ -176,3 +176,26 @@ def test_spire_stalls_after_retries():
     )
     assert later.hr("bp-spire")["status"]["installFailures"] == 4
     assert get_condition(later.hr("bp-spire"), "Reconciling") is None
+
+
+def test_crashed_runs_leave_their_decisive_line_in_the_previous_log(stuck):
+    """What `kubectl logs -p` would show: the reason is only in the log, not in the pod status."""
+
+    def previous_log(ns: str, prefix: str, container: str) -> list[str]:
+        pod = next(
+            p for p in stuck.store.list("pods", ns)[0] if p["metadata"]["name"].startswith(prefix)
+        )
+        status = next(s for s in pod["status"]["containerStatuses"] if s["name"] == container)
+        terminated = status["lastState"]["terminated"]
+        assert terminated["reason"] == "Error"
+        assert "message" not in terminated
+        return [line for _, line in stuck.store.logs.lines(terminated["containerID"])]
+
+    spire = previous_log("spire-system", "spire-server-0", "spire-controller-manager")
+    assert len(spire) == 3
+    assert '"level":"error"' in spire[-1]
+    assert r'"error":"no matches for kind \"ClusterSPIFFEID\"' in spire[-1]
+    dns = previous_log("external-dns", "external-dns-", "external-dns")
+    assert dns[-1].startswith('time="20')
+    assert " level=fatal " in dns[-1]
+    assert dns[-1].endswith('connect: connection refused"')

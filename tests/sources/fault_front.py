@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import aiohttp
 from aiohttp import web
 
-from sovwatch.emulator.server import Emulator, query_bool
+from sovwatch.emulator.server import Emulator
+from sovwatch.emulator.status import query_bool
 
 
 @dataclass(frozen=True)

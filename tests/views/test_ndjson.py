@@ -16,7 +16,7 @@ FIELDS = {
     "snapshot": {"type", "ts", "snapshot"},
     "transition": {"type", "ts", "kind", "namespace", "name", "from", "to", "reason", "message"},
     "stream": {"type", "ts", "resource", "state", "since", "attempt", "detail"},
-    "outcome": {"type", "ts", "outcome", "exitCode", "why", "progress"},
+    "outcome": {"type", "ts", "outcome", "exitCode", "why", "progress", "logs"},
 }
 
 
@@ -82,6 +82,7 @@ def test_a_rollout_as_records():
         "exitCode": 0,
         "why": "",
         "progress": final["progress"],
+        "logs": [],
     }
 
 

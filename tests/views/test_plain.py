@@ -218,3 +218,53 @@ def test_summary_of_an_empty_cluster_says_what_it_waits_for():
     assert "waiting for Flux: HelmRelease CRD not installed yet" in PlainView(io.StringIO()).table(
         doc
     )
+
+
+def _failing_with_log(name: str, cause: str, excerpt: dict | None) -> dict:
+    return {
+        "namespace": "flux-system",
+        "name": name,
+        "state": "failed" if excerpt else "waiting",
+        "reason": "CrashLoopBackOff",
+        "workloads": {},
+        "rootCause": {
+            "kind": "Pod",
+            "namespace": "spire-system",
+            "name": cause,
+            "chain": f"{name} <- pod spire-system/{cause} CrashLoopBackOff",
+            "logExcerpt": excerpt,
+        },
+    }
+
+
+def test_a_failed_run_prints_each_culprit_log_once_before_the_verdict():
+    excerpt = {
+        "container": "spire-controller-manager",
+        "run": "previous",
+        "restartCount": 5,
+        "lines": [f'{{"level":"info","msg":"line {i}"}}' for i in range(8)],
+        "decisive": 'unable to create controller: no matches for kind "ClusterSPIFFEID"',
+    }
+    releases = [
+        _failing_with_log("bp-spire", "spire-server-0", excerpt),
+        _failing_with_log("bp-openbao", "spire-server-0", excerpt),
+    ]
+    out = io.StringIO()
+    document = {**snapshot([]), "releases": releases, "outcome": "failed"}
+    PlainView(out).finished(document, outcome="failed", code=1, why="", ts=T0)
+    lines = out.getvalue().splitlines()
+    at = lines.index(
+        "log of pod/spire-system/spire-server-0 container spire-controller-manager "
+        "(previous run), bp-spire, bp-openbao:"
+    )
+    assert lines[at + 1] == (
+        '  decisive: unable to create controller: no matches for kind "ClusterSPIFFEID"'
+    )
+    assert lines[at + 2 : at + 7] == [
+        f'  | {{"level":"info","msg":"line {i}"}}' for i in range(3, 8)
+    ]
+    assert lines[at + 7].startswith("12:")
+    assert " outcome failed (exit 1)" in lines[at + 7]
+    ready = io.StringIO()
+    PlainView(ready).finished(document, outcome="ready", code=0, why="", ts=T0)
+    assert "log of " not in ready.getvalue()

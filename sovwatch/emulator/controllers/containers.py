@@ -6,6 +6,8 @@ image pull (`Pulling`/`Pulled`, `ErrImagePull` then `ImagePullBackOff`; a missin
 (`CreateContainerConfigError`), init containers in order, then start and probes: readiness
 failures (`Unhealthy`, container ready=false), liveness kills (`Killing`, restarts) and crashes
 (`CrashLoopBackOff` with the kubelet's 10s..5m back-off). Messages are the kubelet's own.
+Each run writes the scenario's log lines (`store.logs`, by containerID) and closes its log on
+exit; only the current and the previous run's logs are kept, as the kubelet does.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from sovwatch.emulator.controllers.common import digest, go_duration
+from sovwatch.emulator.controllers.log_lines import render_log_line
 from sovwatch.emulator.controllers.pods import ContainerRun, PodRun
 
 if TYPE_CHECKING:
@@ -160,7 +163,7 @@ class ContainerRuntime:
             return
         self.kubelet.event(run, pod, "Normal", "Created", f"Created container {c.spec.name}", c)
         self.kubelet.event(run, pod, "Normal", "Started", f"Started container {c.spec.name}", c)
-        c.start(self.sim.timestamp())
+        self._new_log(run, c)
         self.kubelet.sync(run)
         spec = c.spec
         if spec.crash_loop is not None and c.restarts < spec.crash_loop.recover_after:
@@ -188,6 +191,35 @@ class ContainerRuntime:
             )
         else:
             self._warm_up(run, c)
+
+    @staticmethod
+    def _container_id(run: PodRun, c: ContainerRun, restarts: int) -> str:
+        return f"containerd://{digest(run.uid, c.spec.name, restarts)}"
+
+    def forget_logs(self, run: PodRun, c: ContainerRun) -> None:
+        """The pod is gone: so are its containers' logs."""
+        for restarts in range(max(c.restarts - 1, 0), c.restarts + 1):
+            self.sim.store.logs.forget(self._container_id(run, c, restarts))
+
+    def _new_log(self, run: PodRun, c: ContainerRun) -> None:
+        """Start a run: a new containerID whose log gets the scenario's lines over time; the
+        run before the previous one is forgotten."""
+        if c.restarts >= 2:
+            self.sim.store.logs.forget(self._container_id(run, c, c.restarts - 2))
+        c.start(self.sim.timestamp(), self._container_id(run, c, c.restarts))
+        spec = c.spec
+        every = spec.log_every
+        if spec.crash_loop is not None and spec.logs:
+            every = min(every, spec.crash_loop.run_for * 0.9 / len(spec.logs))
+        for i, template in enumerate(spec.logs):
+            self.kubelet.later(run, i * every, self._write_log, run, c, c.id, template)
+
+    def _write_log(self, run: PodRun, c: ContainerRun, container_id: str, template: str) -> None:
+        if c.id != container_id or not c.running:
+            return
+        now = self.sim.start + self.sim.now
+        line = render_log_line(template, now, pod=run.name, namespace=run.release.target_namespace)
+        self.sim.store.logs.write(container_id, now, line)
 
     def _warm_up(self, run: PodRun, c: ContainerRun) -> None:
         spec = c.spec
@@ -223,6 +255,7 @@ class ContainerRuntime:
 
     def _init_done(self, run: PodRun, c: ContainerRun) -> None:
         c.finish(self.sim.timestamp(), 0, "Completed")
+        self.sim.store.logs.close(c.id)
         self.kubelet.sync(run)
         self.start(run)
 
@@ -238,6 +271,7 @@ class ContainerRuntime:
     def _crashed(self, run: PodRun, c: ContainerRun) -> None:
         crash = c.spec.crash_loop
         c.finish(self.sim.timestamp(), crash.exit_code, "Error", crash.message)
+        self.sim.store.logs.close(c.id)
         c.restarts += 1
         delay = backoff(c.restarts)
         pod_ref = f"{run.name}_{run.release.target_namespace}({run.uid})"
@@ -266,6 +300,7 @@ class ContainerRuntime:
             c,
         )
         c.finish(self.sim.timestamp(), 137, "Error")
+        self.sim.store.logs.close(c.id)
         c.restarts += 1
         c.liveness_left -= 1
         self.kubelet.sync(run)

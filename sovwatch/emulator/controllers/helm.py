@@ -22,6 +22,7 @@ from sovwatch.emulator.controllers.common import (
     is_ready,
     set_condition,
 )
+from sovwatch.emulator.controllers.controller_logs import HelmControllerLog
 from sovwatch.emulator.controllers.helm_objects import (
     HR,
     Mutate,
@@ -57,6 +58,7 @@ class HelmController:
         self.workloads = workloads
         self._states: dict[tuple[str, str], ReleaseState] = {}
         self.upgrades = HelmUpgrades(sim, self)
+        self.log = HelmControllerLog(sim, workloads.kubelet)
 
     def state(self, release: Release) -> ReleaseState:
         return self._states[release.key]
@@ -141,6 +143,10 @@ class HelmController:
             )
 
         hr = self.status(release, outcome)
+        if succeeded:
+            self.log.write(release, "release in-sync with desired state", attempt=state.attempts)
+        else:
+            self.log.write(release, "Reconciler error", error=msg, attempt=state.attempts)
         self.events.record(
             hr,
             "Normal" if succeeded else "Warning",
@@ -164,6 +170,7 @@ class HelmController:
             then(obj, st, now)
 
         hr = self.status(release, outcome)
+        self.log.write(release, msg, attempt=self._states[release.key].attempts)
         annotations = None if revision is None else {"helm.toolkit.fluxcd.io/revision": revision}
         self.events.record(hr, "Normal", reason, msg, component=COMPONENT, annotations=annotations)
 
@@ -196,6 +203,11 @@ class HelmController:
                     ),
                 )
                 self.events.record(hr, "Normal", "DependencyNotReady", msg, component=COMPONENT)
+                self.log.write(
+                    release,
+                    f"dependencies do not meet ready condition ({msg}): retrying in "
+                    f"{go_duration(REQUEUE_DEPENDENCY)}",
+                )
                 self.requeue(release, REQUEUE_DEPENDENCY)
                 return
         ready = get_condition(hr, "Ready")
@@ -207,8 +219,12 @@ class HelmController:
                 ),
             )
         chart = chart_name(release)
-        if not is_ready(self.sim.get(HELMCHART, release.repository.namespace, chart)):
+        chart_obj = self.sim.get(HELMCHART, release.repository.namespace, chart)
+        if not is_ready(chart_obj):
             msg = f"HelmChart '{release.repository.namespace}/{chart}' is not ready"
+            why = (get_condition(chart_obj, "Ready") or {}).get("message") if chart_obj else ""
+            why = why or "latest generation of object has not been reconciled"
+            self.log.write(release, f"{msg}: {why}")
             self.status(
                 release,
                 lambda o, st, now: set_condition(
@@ -243,6 +259,8 @@ class HelmController:
         state.attempts += 1
         state.attempt_started = self.sim.now
         msg = f"Running 'install' action with timeout of {go_duration(release.timeout)}"
+        self.log.write(release, "release not installed: no release in storage for object")
+        self.log.write(release, msg[0].lower() + msg[1:], attempt=state.attempts)
 
         def start(obj: dict, st: dict, now: str) -> None:
             set_condition(st, "Reconciling", "True", "Progressing", msg, now)
@@ -362,6 +380,7 @@ class HelmController:
             ("upgrade", state.upgrade_failures) if state.revision else ("install", state.attempts)
         )
         msg = f"Failed to {action} after {attempts} attempt(s)"
+        self.log.write(release, "Reconciler error", error=msg, attempt=attempts)
 
         def stalled(obj: dict, st: dict, now: str) -> None:
             gen = obj["metadata"]["generation"]

@@ -42,6 +42,18 @@ class Kubelet:
 
     pod_spec = staticmethod(pod_spec)
 
+    def running_container(
+        self, namespace: str, workload: str, container: str
+    ) -> tuple[PodRun, ContainerRun] | None:
+        """A running `container` of a pod of `workload` in `namespace` (a controller's own pod)."""
+        for (ns, _), run in self._pods.items():
+            if ns != namespace or run.workload.name != workload or run.terminating:
+                continue
+            for c in run.containers:
+                if c.spec.name == container and c.running:
+                    return run, c
+        return None
+
     def is_ready(self, namespace: str, name: str) -> bool:
         run = self._pods.get((namespace, name))
         return run is not None and run.ready
@@ -141,9 +153,14 @@ class Kubelet:
         for c in run.containers:
             if c.running and pod is not None:
                 self.event(run, pod, "Normal", "Killing", f"Stopping container {c.spec.name}", c)
-        self.sim.after(self.sim.jitter(3.0), self.sim.delete, PODS, namespace, name)
+        self.sim.after(self.sim.jitter(3.0), self._delete, run)
         for _, pvc in run.claims:
             self.storage.detach(pvc, run)
+
+    def _delete(self, run: PodRun) -> None:
+        self.sim.delete(PODS, run.release.target_namespace, run.name)
+        for c in run.containers:
+            self.containers.forget_logs(run, c)
 
     # -- helpers -------------------------------------------------------------------------------------
 

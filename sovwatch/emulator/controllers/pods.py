@@ -31,6 +31,8 @@ class ContainerRun:
     pull_failures: int = 0
     readiness_failed_once: bool = False
     liveness_left: int = 0
+    id: str = ""
+    """The containerID of the latest run (`containerd://...`), "" before the first start."""
 
     def __post_init__(self) -> None:
         self.liveness_left = self.spec.liveness_failures if self.spec.liveness is not None else 0
@@ -39,7 +41,8 @@ class ContainerRun:
         self.state = {"waiting": {"reason": reason, **({"message": message} if message else {})}}
         self.running = self.ready = False
 
-    def start(self, now: str) -> None:
+    def start(self, now: str, container_id: str) -> None:
+        self.id = container_id
         self.state = {"running": {"startedAt": now}}
         self.running = self.started_once = True
         self.busy = False
@@ -52,7 +55,7 @@ class ContainerRun:
             **({"message": message} if message else {}),
             "startedAt": started,
             "finishedAt": now,
-            "containerID": "",
+            "containerID": self.id,
         }
         self.running = False
         self.ready = reason == "Completed"
@@ -185,8 +188,8 @@ def _container_status(c: ContainerRun, run: PodRun) -> dict:
         "state": state,
         "lastState": c.last_state,
     }
-    if c.started_once or c.last_state:
-        status["containerID"] = f"containerd://{digest(run.uid, c.spec.name, c.restarts)}"
+    if c.id:
+        status["containerID"] = c.id
         status["imageID"] = f"{c.spec.image.rsplit(':', 1)[0]}@sha256:{digest(c.spec.image)}"
     return status
 

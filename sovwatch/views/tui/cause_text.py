@@ -5,7 +5,9 @@ root. At 80 columns the cause column has about 31 cells, so cutting the whole te
 would lose the object and often the reason. `ShortCause.fit()` shortens the least useful part
 first: well-known reasons get their short names (CrashLoop, ImagePull), and only then is the
 object cut, at its end. The blocker, a name the operator types into `/` or `flux reconcile`, is
-never shortened. A release waiting behind one where nothing has failed shows just "← bp-cilium":
+never shortened. The decisive line of the culprit container's log follows where at least 20 cells
+of it fit ("← bp-spire: CrashLoop spire-server-0: unable to create controller: no m…"). A release
+waiting behind one where nothing has failed shows just "← bp-cilium":
 the blocker's own row carries the detail, which changes every few seconds while it installs.
 """
 
@@ -54,6 +56,9 @@ SHORT_REASONS = {
 }
 """Short names for the kubelet's, controllers' and Flux's reasons an operator knows by sight."""
 
+LOG_ROOM = 20
+"""Cells of a decisive log line worth showing in the cause column (less says nothing)."""
+
 EXPLAINED = frozenset({State.WAITING, State.FAILED, State.STALLED, State.PROGRESSING})
 """States whose rows show a short root cause."""
 
@@ -92,6 +97,8 @@ class ShortCause:
     """The object at the root (pod, claim, chart) or, for a release's own verdict, its message."""
     message: bool = False
     """True when `subject` is a message (joined with ": ") rather than an object name."""
+    log: str = ""
+    """The decisive line of the culprit container's log, shown after the rest where it fits."""
 
     def __bool__(self) -> bool:
         return bool(self.blocker or self.reason or self.subject)
@@ -105,10 +112,18 @@ class ShortCause:
         return f"{lead}: {what}" if what else lead
 
     def fit(self, width: int, glyphs: Glyphs) -> str:
-        """The most complete form that fits `width` cells: in full, else with a short reason,
-        cut at its end if need be (which cuts the subject first)."""
+        """The most complete form that fits `width` cells: in full, else with a short reason; the
+        log line, cut at its end, while at least `LOG_ROOM` cells of it show; else without it, cut
+        at its end if need be (which cuts the subject first)."""
         if width <= 0:
             return ""
+        if self.log:
+            for short_reason in (False, True):
+                lead = self.text(glyphs, short_reason=short_reason) + ": "
+                if len(lead) + len(self.log) <= width:
+                    return lead + self.log
+                if len(lead) + LOG_ROOM <= width:
+                    return (lead + self.log)[: width - 1] + glyphs.ellipsis
         text = self.text(glyphs)
         if len(text) <= width:
             return text
@@ -140,6 +155,7 @@ def cause_of(release: dict, names: frozenset[str]) -> ShortCause:
         blocker=blocker,
         reason=cause.get("reason", ""),
         subject="" if own else cause.get("name", ""),
+        log=(cause.get("logExcerpt") or {}).get("decisive", ""),
     )
 
 

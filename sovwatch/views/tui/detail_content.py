@@ -1,8 +1,10 @@
 """The detail pane's text for one release: everything an operator needs to act on it.
 
 Sections: the release line, the HelmRelease's own verdict and its conditions, dependsOn with each
-dependency's state, the root-cause chain, pods with readiness/liveness/startup probe state and the
-last failure, PVCs with phase and attach state, recent events and copy-pasteable next commands.
+dependency's state, the root-cause chain (ending with the culprit container's decisive log line),
+pods with readiness/liveness/startup probe state and the last failure, PVCs with phase and attach
+state, the culprit container's log and helm-controller's own lines about the release, recent
+events and copy-pasteable next commands.
 Everything except the raw conditions comes from the snapshot; the commands are written from the
 names the model reports (the root-cause object first, then the release to reconcile).
 """
@@ -94,6 +96,8 @@ def render(
     lines += _root_cause(release)
     lines += _pods(release, glyphs, now=now)
     lines += _volumes(release, glyphs)
+    lines += _log_excerpt((release.get("rootCause") or {}).get("logExcerpt"), release)
+    lines += _controller_log(release)
     lines += _events(release, events, now=now)
     lines.append(heading("Next"))
     lines += [Content(f"  {command}") for command in next_commands(release, names)]
@@ -159,6 +163,49 @@ def _root_cause(release: dict) -> list[Content]:
         p for p in (cause.get("kind", ""), cause.get("name", ""), cause.get("message", "")) if p
     )
     return [heading("Root cause"), Content.assemble(("  " + chain, "$state-waiting"))]
+
+
+EXCERPT_LINES = 12
+"""Newest lines of a log excerpt the pane shows under its decisive line (the snapshot has more)."""
+
+
+def _log_excerpt(excerpt: dict | None, release: dict) -> list[Content]:
+    """The culprit container's log (after the pods: the root cause's chain already ends with its
+    decisive line): the decisive line in full, then the newest lines as read."""
+    if not excerpt or not excerpt.get("lines") or state_of(release) is State.READY:
+        return []
+    run = "previous run" if excerpt.get("run") == "previous" else "current run"
+    lines = [
+        heading(
+            f"Log of {excerpt.get('container', '')} ({run}, restarts {excerpt.get('restartCount', 0)})"
+        )
+    ]
+    if excerpt.get("decisive"):
+        lines.append(Content.assemble(("  " + excerpt["decisive"], "bold $state-failed")))
+    lines += [
+        Content.assemble(("  | ", "dim"), line)
+        for line in (excerpt.get("lines") or [])[-EXCERPT_LINES:]
+    ]
+    return lines
+
+
+CONTROLLER_LINES = 8
+"""helm-controller's newest lines about the release the pane shows (the snapshot has more)."""
+
+
+def _controller_log(release: dict) -> list[Content]:
+    """helm-controller's own words about a release that is not ready (`flux logs` would show)."""
+    entries = release.get("helmControllerLog") or []
+    if not entries or state_of(release) is State.READY:
+        return []
+    lines = [heading("helm-controller says")]
+    for entry in entries[-CONTROLLER_LINES:]:
+        text = entry.get("msg", "") + (f": {entry['error']}" if entry.get("error") else "")
+        style = "bold $state-failed" if entry.get("level") == "error" else ""
+        lines.append(
+            Content.assemble((f"  {entry.get('ts', '')} ", "dim"), (text, style) if style else text)
+        )
+    return lines
 
 
 POD_ORDER = {State.FAILED: 0, State.STALLED: 0, State.WAITING: 1, State.PROGRESSING: 1}

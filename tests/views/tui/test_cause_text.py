@@ -183,3 +183,47 @@ def test_cause_of(obj, expected):
 )
 def test_shared_prefix(names, expected):
     assert shared_prefix(names) == expected
+
+
+SPIRE_LOG = ShortCause(
+    blocker="bp-spire",
+    reason="CrashLoopBackOff",
+    subject="spire-server-0",
+    log='unable to create controller: no matches for kind "ClusterSPIFFEID"',
+)
+
+
+@pytest.mark.parametrize(
+    ("width", "expected"),
+    [
+        (
+            120,
+            "← bp-spire: CrashLoopBackOff spire-server-0: unable to create controller: "
+            'no matches for kind "ClusterSPIFFEID"',
+        ),
+        (75, "← bp-spire: CrashLoopBackOff spire-server-0: unable to create controller: …"),
+        (64, "← bp-spire: CrashLoop spire-server-0: unable to create controll…"),
+        (57, "← bp-spire: CrashLoopBackOff spire-server-0"),
+        (31, "← bp-spire: CrashLoop spire-se…"),
+    ],
+    ids=["whole", "log-cut", "short-reason-keeps-the-log", "log-dropped", "80-columns"],
+)
+def test_fit_with_the_decisive_log_line(width, expected):
+    text = SPIRE_LOG.fit(width, UTF8)
+    assert text == expected
+    assert len(text) <= width
+
+
+def test_cause_of_carries_the_decisive_line():
+    release = {
+        "name": "bp-spire",
+        "state": "failed",
+        "rootCause": {
+            "kind": "Pod",
+            "name": "spire-server-0",
+            "state": "failed",
+            "reason": "CrashLoopBackOff",
+            "logExcerpt": {"decisive": "boom", "lines": ["boom"], "container": "c"},
+        },
+    }
+    assert cause_of(release, frozenset({"bp-spire"})).log == "boom"

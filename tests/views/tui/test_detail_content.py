@@ -96,3 +96,74 @@ def test_long_lines_wrap_under_their_own_indent():
     start = lines.index("    Multi-Attach error for volume")
     assert lines[start + 1].startswith("      pvc-3ef42110")  # two past the item's indent
     assert " ".join(line.strip() for line in lines[start : start + 4]).startswith(message)
+
+
+def test_root_cause_shows_the_container_log_with_its_decisive_line_in_full():
+    lines = [f'level=info msg="step {i}"' for i in range(20)] + [
+        'level=error msg="error running loki" err="mkdir /var/loki/chunks: permission denied"'
+    ]
+    release = {
+        "name": "bp-loki",
+        "namespace": "flux-system",
+        "state": "failed",
+        "rootCause": {
+            "kind": "Pod",
+            "namespace": "loki",
+            "name": "loki-0",
+            "chain": "bp-loki ← pod loki/loki-0 CrashLoopBackOff ← container loki exited 1 "
+            "(Error), restarted 12 times ← log: error running loki: mkdir /var/loki/chunks: "
+            "permission denied",
+            "logExcerpt": {
+                "container": "loki",
+                "run": "previous",
+                "restartCount": 12,
+                "lines": lines,
+                "decisive": "error running loki: mkdir /var/loki/chunks: permission denied",
+            },
+        },
+    }
+    plain = detail_content.render(
+        release, {"flux-system/bp-loki": release}, conditions=[], events=[], now=0.0, glyphs=UTF8
+    ).plain.splitlines()
+    at = plain.index("Log of loki (previous run, restarts 12)")
+    assert plain[at + 1] == "  error running loki: mkdir /var/loki/chunks: permission denied"
+    shown = plain[at + 2 : at + 2 + detail_content.EXCERPT_LINES]
+    assert shown == [f"  | {line}" for line in lines[-detail_content.EXCERPT_LINES :]]
+    assert '  | level=info msg="step 8"' not in plain  # older lines stay in the snapshot
+
+
+def test_helm_controllers_lines_about_a_failing_release():
+    entries = [
+        {"ts": f"2026-12-06T09:{i:02d}:00.000Z", "level": "info", "msg": f"step {i}", "error": ""}
+        for i in range(10)
+    ] + [
+        {
+            "ts": "2026-12-06T09:45:00.000Z",
+            "level": "error",
+            "msg": "Reconciler error",
+            "error": "Failed to install after 4 attempt(s)",
+        }
+    ]
+    release = {
+        "name": "bp-spire",
+        "namespace": "flux-system",
+        "state": "stalled",
+        "helmControllerLog": entries,
+    }
+    plain = detail_content.render(
+        release, {"flux-system/bp-spire": release}, conditions=[], events=[], now=0.0, glyphs=UTF8
+    ).plain.splitlines()
+    at = plain.index("helm-controller says")
+    shown = plain[at + 1 : at + 1 + detail_content.CONTROLLER_LINES]
+    assert shown[-1] == (
+        "  2026-12-06T09:45:00.000Z Reconciler error: Failed to install after 4 attempt(s)"
+    )
+    assert shown[0] == "  2026-12-06T09:03:00.000Z step 3"
+    assert "step 2" not in "\n".join(plain)
+    ready = {**release, "state": "ready"}
+    assert (
+        "helm-controller says"
+        not in detail_content.render(
+            ready, {"flux-system/bp-spire": ready}, conditions=[], events=[], now=0.0, glyphs=UTF8
+        ).plain
+    )
