@@ -28,8 +28,11 @@ from sovwatch.invocation import (
 )
 from sovwatch.termination import interrupt_on_termination
 
-SUBCOMMANDS = ("demo", "sim", "replay")
+SUBCOMMANDS = ("demo", "sim", "replay", "report")
 OUTPUTS = ("tui", "plain", "json")
+
+REPORT_SUFFIXES = (".html", ".htm", ".md", ".markdown")
+"""What a report file's name may end in (the suffix picks the format)."""
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 
@@ -159,6 +162,11 @@ def _add_wait_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--fail-fast", action="store_true", help="with --exit-on-done: exit 1 on the first failure"
     )
+    _add_outcome_flags(group)
+
+
+def _add_outcome_flags(group: argparse._ActionsContainer) -> None:
+    """The model's settings that decide the outcome (timeouts, the expected release count)."""
     group.add_argument(
         "--timeout",
         type=parse_duration,
@@ -191,11 +199,31 @@ def _add_record_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _report_file(text: str) -> Path:
+    """A report file whose suffix says its format."""
+    path = Path(text)
+    if path.suffix.lower() not in REPORT_SUFFIXES:
+        raise argparse.ArgumentTypeError(
+            f"invalid report file {text!r}: end its name in .html (one self-contained page) "
+            "or .md (a Markdown summary)"
+        )
+    return path
+
+
 def _add_watching_flags(parser: argparse.ArgumentParser, *, record: bool) -> None:
-    """The flags of every command that watches a rollout: the view, when to stop, and (for live
-    watches) recording."""
+    """The flags of every command that watches a rollout: the view, when to stop, the post-mortem
+    report and (for live watches) recording."""
     _add_view_flags(parser)
     _add_wait_flags(parser)
+    parser.add_argument(
+        "--report",
+        type=_report_file,
+        action="append",
+        default=[],
+        metavar="FILE.html|FILE.md",
+        help="at exit (also on Ctrl-C and failure) write a post-mortem report: HTML, or Markdown "
+        "for a CI job summary; repeat for both",
+    )
     if record:
         _add_record_flag(parser)
         parser.add_argument(
@@ -227,15 +255,17 @@ def watch_parser() -> argparse.ArgumentParser:
         "commands (sovwatch COMMAND --help for each):\n"
         "  demo     watch the built-in simulated Sovereign (no cluster needed)\n"
         "  replay   play a recording made with --record\n"
+        "  report   write the post-mortem report (HTML or Markdown) of a recording\n"
         "  sim      run the Kubernetes API emulator with a scenario",
         "  sovwatch demo\n"
         "  sovwatch --kubeconfig sov.yaml\n"
         "  sovwatch --context sov-prod -o plain --exit-on-done --timeout 45m\n"
         "  sovwatch --once -o json | jq '.progress'\n"
         "  sovwatch --record bootstrap.ndjson.gz\n"
+        "  sovwatch -o plain --exit-on-done --report run.html --report summary.md\n"
         "  kubectl sovwatch --context sov-prod   (as a kubectl plugin)",
     )
-    parser.usage = "sovwatch [flags]\n       sovwatch {demo,replay,sim} [flags]"
+    parser.usage = "sovwatch [flags]\n       sovwatch {demo,replay,report,sim} [flags]"
     parser.add_argument(
         "--version",
         action="version",
@@ -350,7 +380,44 @@ def sim_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_PARSERS = {"watch": watch_parser, "demo": demo_parser, "replay": replay_parser, "sim": sim_parser}
+def report_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "sovwatch report",
+        "Write the post-mortem report of a recording: one self-contained HTML file (verdict,\n"
+        "timeline by wave, root causes, stream health), or a Markdown summary for CI.",
+        "  sovwatch report bootstrap.ndjson.gz                 (writes bootstrap.html)\n"
+        "  sovwatch report bootstrap.ndjson.gz -o run.html\n"
+        "  sovwatch report bootstrap.ndjson.gz -o summary.md && cat summary.md >> $GITHUB_STEP_SUMMARY",
+    )
+    parser.add_argument(
+        "file", type=Path, metavar="RECORDING", help="a recording (.ndjson or .ndjson.gz)"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=_report_file,
+        metavar="FILE.html|FILE.md",
+        help="where to write it (default: the recording's name with .html)",
+    )
+    _add_outcome_flags(parser.add_argument_group("outcome (as the recorded run had them)"))
+    return parser
+
+
+def default_report_path(recording: Path) -> Path:
+    """`run.ndjson.gz` -> `run.html`, beside the recording."""
+    name = recording.name
+    for suffix in (".gz", ".ndjson", ".jsonl", ".json"):
+        name = name.removesuffix(suffix)
+    return recording.with_name(f"{name or 'report'}.html")
+
+
+_PARSERS = {
+    "watch": watch_parser,
+    "demo": demo_parser,
+    "replay": replay_parser,
+    "sim": sim_parser,
+    "report": report_parser,
+}
 
 
 # -- validation --------------------------------------------------------------------------------
@@ -416,6 +483,16 @@ def parse(
             tls=args.tls,
             write_kubeconfig=args.write_kubeconfig,
         )
+    if command == "report":
+        return Invocation(
+            command="report",
+            file=args.file,
+            reports=(args.output or default_report_path(args.file),),
+            speed=math.inf,
+            timeout=args.timeout,
+            first_seen_timeout=args.first_seen_timeout,
+            expect=args.expect,
+        )
     output = _default_output(args, stdout_is_tty=stdout_is_tty)
     _check_conflicts(parser, args, output)
     return Invocation(
@@ -439,6 +516,7 @@ def parse(
         seed=getattr(args, "seed", 0),
         verbosity=args.verbose,
         log_file=args.log_file,
+        reports=tuple(args.report),
         exec_timeout=getattr(args, "exec_timeout", DEFAULT_EXEC_TIMEOUT),
         real_gaps=getattr(args, "real_gaps", False),
         cast=getattr(args, "cast", None),

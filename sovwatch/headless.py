@@ -23,20 +23,13 @@ from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from sovwatch.exitcodes import ExitCode
-from sovwatch.model.snapshot import ReleaseView, Snapshot
+from sovwatch.model.snapshot import Snapshot
 from sovwatch.pipeline import Pipeline, Update
 from sovwatch.sources.events import SourceItem, StreamHealth
 from sovwatch.store.store import Store
 from sovwatch.views import transitions as changes
 from sovwatch.views.transitions import Transition
-
-OUTCOME_CODES = {
-    "ready": ExitCode.READY,
-    "failed": ExitCode.FAILED,
-    "timeout": ExitCode.TIMEOUT,
-    "flux-not-reconciling": ExitCode.FLUX_NOT_RECONCILING,
-}
-"""The model's decided outcomes and the exit code each one ends `--exit-on-done` with."""
+from sovwatch.views.verdict import decision, explain
 
 
 class HeadlessView(Protocol):
@@ -60,34 +53,6 @@ class HeadlessOptions:
     log_grace: float = 5.0
     """Wall-clock seconds a decided failure waits for log tails still being read, so the summary
     carries their decisive lines (`logs_busy`)."""
-
-
-def _names(releases: list[ReleaseView], limit: int = 5) -> str:
-    shown = [f"{r.key[2]} {r.verdict.state} ({r.verdict.reason or '-'})" for r in releases[:limit]]
-    more = f", +{len(releases) - limit} more" if len(releases) > limit else ""
-    return ", ".join(shown) + more
-
-
-def explain(snapshot: Snapshot, code: ExitCode) -> str:
-    """One line saying why the run ended with `code` (the summary table has the root causes)."""
-    releases = snapshot.releases
-    if code is ExitCode.READY:
-        return ""
-    if code is ExitCode.FLUX_NOT_RECONCILING:
-        return (
-            "no HelmRelease is being reconciled; check the bootstrap Kustomization (flux get ks -A)"
-        )
-    bad = sorted(
-        (r for r in releases if r.verdict.state in changes.BAD),
-        key=lambda r: r.verdict.state != "stalled",
-    )
-    pending = [r for r in releases if r.verdict.state != "ready"]
-    if bad:
-        blocked = len(pending) - len(bad)
-        return f"{_names(bad)}" + (f"; {blocked} more not ready" if blocked else "")
-    if pending:
-        return "not ready: " + _names(pending)
-    return "no HelmRelease seen" if not releases else ""
 
 
 class HeadlessRunner:
@@ -210,15 +175,11 @@ class HeadlessRunner:
 
     def _decision(self, snapshot: Snapshot) -> tuple[ExitCode, str, str] | None:
         """(code, outcome, why) when the run is over, else None."""
-        outcome = snapshot.outcome
-        code = OUTCOME_CODES.get(outcome)
-        if code is not None:
-            return code, outcome, explain(snapshot, code)
-        if self._options.fail_fast and any(
-            r.verdict.state in changes.BAD for r in snapshot.releases
-        ):
-            return ExitCode.FAILED, "failed", explain(snapshot, ExitCode.FAILED)
-        return None
+        decided = decision(snapshot, fail_fast=self._options.fail_fast)
+        if decided is None:
+            return None
+        code, outcome = decided
+        return code, outcome, explain(snapshot, code)
 
     def _reading_logs(self) -> bool:
         """True while a decided failure waits (at most `log_grace`) for log tails being read."""

@@ -24,7 +24,7 @@ class Invocation:
     """Everything the command line asked for, validated."""
 
     command: str
-    """`watch`, `demo`, `sim` or `replay`."""
+    """`watch`, `demo`, `sim`, `replay` or `report`."""
     output: str = "plain"
     """`tui`, `plain` or `json`, after applying the TTY default."""
     kubeconfig: str | None = None
@@ -54,6 +54,9 @@ class Invocation:
     write_kubeconfig: Path | None = None
     verbosity: int = 0
     log_file: Path | None = None
+    reports: tuple[Path, ...] = ()
+    """Report files to write at exit (`--report`, or `report -o`); the suffix picks HTML or
+    Markdown."""
     exec_timeout: float = DEFAULT_EXEC_TIMEOUT
     """Seconds an exec credential plugin may take before it is killed."""
     real_gaps: bool = False

@@ -12,10 +12,12 @@ Imports of aiohttp, textual and the emulator happen inside the path that needs t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, aclosing
@@ -23,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sovwatch import __version__
 from sovwatch.exitcodes import ExitCode
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.invocation import Invocation, StartupError
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from sovwatch.settings import WatchSettings
     from sovwatch.sources.events import LogStreams
     from sovwatch.sources.log_fetcher import LogFetcher
+    from sovwatch.views.report.facts import Report
     from sovwatch.views.tui.app import SovwatchApp
 
 SIGPIPE_EXIT = 128 + signal.SIGPIPE
@@ -66,6 +70,8 @@ class Session:
     tape: Tape | None = None
     """The recording, in a replay."""
     warnings: tuple[str, ...] = ()
+    recorded_with: str | None = None
+    """The sovwatch version that wrote the recording being replayed."""
     logs: LogFetcher | None = None
     """Reads the log tails the model's root causes want (live sessions without `--no-logs`)."""
     log_streams: LogStreams | None = None
@@ -160,6 +166,7 @@ async def replay_session(invocation: Invocation, stack: AsyncExitStack) -> Sessi
         started=reader.header.started,
         clock=control.now,
         replay_control=control,
+        recorded_with=reader.header.version,
         navigator=Navigator(
             tape, control, settings=model_settings(invocation), started_at=reader.header.started
         ),
@@ -248,6 +255,60 @@ async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
     return ExitCode(app.return_code or 0)
 
 
+# -- post-mortem reports -------------------------------------------------------------------------
+#
+# `sovwatch report RECORDING` and `--report FILE` take the same path: the recording (for a live or
+# demo run, the one `--record` writes, or a private temporary one) is replayed at instant speed
+# through the same replay source, store and model as `sovwatch replay`, into a `History` view; the
+# final snapshot and that history make the report. So a run's report and `sovwatch report` of its
+# recording agree (only the exit code, which the recording does not hold, comes from the run).
+
+
+async def write_reports(
+    invocation: Invocation, recording: Path, *, exit_code: int | None = None
+) -> None:
+    """Write every `invocation.reports` file from `recording`; `exit_code` is the run's own when
+    it is known (else the report gives what `--exit-on-done` would have)."""
+    from sovwatch.views.report import render
+
+    report = await report_of(invocation, recording, exit_code=exit_code)
+    for path in invocation.reports:
+        render.write(path, render.render(report, render.format_of(path)))
+
+
+async def report_of(
+    invocation: Invocation, recording: Path, *, exit_code: int | None = None
+) -> Report:
+    """The report of `recording`, played with `invocation`'s model settings."""
+    from sovwatch.views.report import facts
+    from sovwatch.views.report.history import History
+
+    replaying = dataclasses.replace(invocation, file=recording, speed=math.inf)
+    history = History()
+    async with AsyncExitStack() as stack:
+        session = await replay_session(replaying, stack)
+        # no wall-clock ticks: the model runs only as items arrive, so the same recording always
+        # gives the same report
+        coalescing = dataclasses.replace(HEADLESS, tick=math.inf)
+        runner = HeadlessRunner(view=history, pipeline=pipeline_of(replaying, session, coalescing))
+        async with aclosing(session.source()) as items:
+            await runner.run(items)
+    control = session.replay_control
+    if control is not None and control.damage is not None and invocation.command == "report":
+        diagnose(control.damage.describe(recording))
+    return facts.build(
+        history,
+        facts.RunInfo(
+            context=session.context,
+            server=session.server,
+            started=session.started,
+            recorded_with=session.recorded_with or __version__,
+            sovwatch=__version__,
+            exit_code=exit_code,
+        ),
+    )
+
+
 async def write_cast(invocation: Invocation, session: Session) -> ExitCode:
     """`replay --cast FILE`: the TUI's rendering of the recording as an asciicast; exit 0."""
     from sovwatch.sources.replay import frames
@@ -301,6 +362,35 @@ async def _open_session(invocation: Invocation, stack: AsyncExitStack) -> Sessio
     return await live_session(invocation)
 
 
+def _report_recording(invocation: Invocation, stack: AsyncExitStack) -> Path | None:
+    """The recording a `--report` is made from: the replayed file, the `--record` file, or a
+    private temporary one removed at exit; None without `--report`."""
+    if not invocation.reports:
+        return None
+    if invocation.command == "replay":
+        return invocation.file
+    if invocation.record is not None:
+        return invocation.record
+    return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sovwatch-"))) / "run.ndjson"
+
+
+async def _watch(invocation: Invocation, session: Session) -> ExitCode:
+    if invocation.cast is not None:
+        return await write_cast(invocation, session)
+    if invocation.output == "tui":
+        return await run_tui(invocation, session)
+    code = await run_headless(invocation, session)
+    control = session.replay_control
+    if control is not None and control.damage is not None and invocation.file is not None:
+        diagnose(control.damage.describe(invocation.file))
+    return code
+
+
+async def _write_reports(invocation: Invocation, recording: Path, code: ExitCode | None) -> None:
+    known = code is not None and (invocation.exit_on_done or code is ExitCode.INTERRUPTED)
+    await write_reports(invocation, recording, exit_code=code if known else None)
+
+
 async def _main(invocation: Invocation) -> ExitCode:
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -308,25 +398,40 @@ async def _main(invocation: Invocation) -> ExitCode:
         loop.add_signal_handler(signum, task.cancel)  # an SSH drop ends like Ctrl-C
     if invocation.record is not None:  # fail before connecting
         check_writable(invocation.record, what="the recording", flag="--record")
+    for path in invocation.reports:
+        check_writable(path, what="the report", flag="--report")
     if invocation.cast is not None:
         check_writable(invocation.cast, what="the cast", flag="--cast")
     async with AsyncExitStack() as stack:
         session = await _open_session(invocation, stack)
         for warning in session.warnings:
             diagnose(f"warning: {warning}")
-        if invocation.record is not None:
+        recording = _report_recording(invocation, stack) or invocation.record
+        if recording is not None and invocation.command != "replay":
             session.source = recorded(
-                session.source, invocation.record, context=session.context, server=session.server
+                session.source, recording, context=session.context, server=session.server
             )
-        if invocation.cast is not None:
-            return await write_cast(invocation, session)
-        if invocation.output == "tui":
-            return await run_tui(invocation, session)
-        code = await run_headless(invocation, session)
-        control = session.replay_control
-        if control is not None and control.damage is not None and invocation.file is not None:
-            diagnose(control.damage.describe(invocation.file))
+        code: ExitCode | None = None
+        try:
+            code = await _watch(invocation, session)
+        except asyncio.CancelledError:
+            code = ExitCode.INTERRUPTED
+            raise
+        finally:
+            if invocation.reports and recording is not None:  # also on Ctrl-C and failures
+                await _write_reports(invocation, recording, code)
         return code
+
+
+async def _report(invocation: Invocation) -> ExitCode:
+    """`sovwatch report RECORDING`: write the report, say where."""
+    assert invocation.file is not None
+    for path in invocation.reports:
+        check_writable(path, what="the report", flag="-o")
+    await write_reports(invocation, invocation.file)
+    for path in invocation.reports:
+        diagnose(f"wrote {path}")
+    return ExitCode.READY
 
 
 def run(invocation: Invocation) -> int:
@@ -349,7 +454,9 @@ def run(invocation: Invocation) -> int:
         return demo.run_sim(invocation)
     try:
         try:
-            return asyncio.run(_main(invocation))
+            return asyncio.run(
+                _report(invocation) if invocation.command == "report" else _main(invocation)
+            )
         finally:
             interrupt_on_termination()  # the loop's handlers are gone with it
     except BrokenPipeError:

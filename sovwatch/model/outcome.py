@@ -19,7 +19,7 @@ A failed release that still has retries (or a crash-looping pod the kubelet keep
 the rollout in progress: it may still recover, until it stalls or the timeout ends it.
 
 This is the one verdict: the snapshot's `outcome`, the TUI header, the plain and JSON outputs and
-`--exit-on-done`'s exit code (`headless.OUTCOME_CODES`) all read it; nothing decides on its own.
+`--exit-on-done`'s exit code (`views.verdict.OUTCOME_CODES`) all read it; nothing decides on its own.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sovwatch.cli import demo_parser, replay_parser, sim_parser, watch_parser
+from sovwatch.cli import demo_parser, replay_parser, report_parser, sim_parser, watch_parser
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -17,7 +17,9 @@ def _usage_section() -> str:
 
 
 @pytest.mark.parametrize(
-    "parser", [watch_parser, demo_parser, replay_parser, sim_parser], ids=lambda p: p.__name__
+    "parser",
+    [watch_parser, demo_parser, replay_parser, sim_parser, report_parser],
+    ids=lambda p: p.__name__,
 )
 def test_every_flag_is_in_the_readme(parser):
     usage = _usage_section()
