@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from sovwatch.invocation import Invocation
-from sovwatch.launch import evaluator, live_session
+from sovwatch.launch import live_session, pipeline_of
+from sovwatch.pipeline import interactive
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 
@@ -32,12 +33,11 @@ async def open_app(
     """(app, pilot) of the app watching the cluster in `kubeconfig`, as `run_tui` builds it."""
     invocation = Invocation(command="watch", output="tui", kubeconfig=str(kubeconfig))
     session = await live_session(invocation)
+    settings = settings or TuiSettings(ascii=False)
     app = SovwatchApp(
         session.source,
-        cluster={"context": session.context, "server": session.server, "warnings": ()},
-        settings=settings or TuiSettings(ascii=False),
-        snapshotter=evaluator(invocation, session),
-        clock=session.clock,
+        pipeline=pipeline_of(invocation, session, interactive(settings.refresh_hz)),
+        settings=settings,
     )
     async with AsyncExitStack() as stack:
         pilot = await stack.enter_async_context(app.run_test(size=size))

@@ -1,7 +1,8 @@
 """Wiring: from a validated `Invocation` to a running source, model and view, and an exit code.
 
 The three ways to get events (a cluster, the built-in demo, a recording) end in the same place: a
-source factory plus the cluster it describes, handed to the TUI or to the headless loop. Fatal
+source factory plus the cluster it describes, feeding one `Pipeline` (store, model, coalescing)
+that the TUI or the headless runner subscribes to. Fatal
 problems (kubeconfig, context, credentials, a server that cannot be reached, a file that is not a
 recording) are printed as one line on stderr and end with exit code 2 before anything is shown.
 Everything written to stderr and stdout passes `sovwatch.redaction.redact` first.
@@ -20,7 +21,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,11 +30,11 @@ from sovwatch.exitcodes import ExitCode
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.invocation import Invocation, StartupError
 from sovwatch.outfiles import OutputFileError, check_writable, open_private
+from sovwatch.pipeline import HEADLESS, Coalescing, Pipeline, interactive
 from sovwatch.redaction import RedactedStream, redact
 from sovwatch.sources.events import SourceItem
 from sovwatch.sources.recording import Recorder, RecordingError, RecordingReader
 from sovwatch.sources.replay import IDLE_LIMIT, ReplayControl, Tape, replay
-from sovwatch.store.store import Store
 from sovwatch.termination import interrupt_on_termination
 
 if TYPE_CHECKING:
@@ -186,23 +187,22 @@ def model_settings(invocation: Invocation) -> ModelSettings:
     )
 
 
-def evaluator(invocation: Invocation, session: Session) -> Callable[[Store, float], dict]:
-    """(store, now) -> snapshot document, kept incrementally: each call folds in only what changed
-    in that store since the previous call, and tells the session's log fetcher which log tails
-    the root causes now want. One evaluator per store."""
-    from sovwatch.model.rollout import Rollout
-    from sovwatch.model.snapshot import ClusterInfo, snapshot_of
+def pipeline_of(invocation: Invocation, session: Session, coalescing: Coalescing) -> Pipeline:
+    """The session's one store, rollout model and coalescing, with the model's settings from the
+    command line; each model run tells the session's log fetcher which log tails the root causes
+    now want."""
+    from sovwatch.model.snapshot import ClusterInfo
 
-    rollout = Rollout(settings=model_settings(invocation), started_at=session.started)
-    cluster = ClusterInfo(context=session.context, server=session.server, warnings=session.warnings)
-
-    def evaluate(store: Store, now: float) -> dict:
-        rollout.update(store, store.drain_changes(), now)
-        if session.logs is not None:
-            session.logs.want([*rollout.log_targets(store), *rollout.controller_log_targets()])
-        return snapshot_of(rollout, store, now=now, cluster=cluster).to_dict()
-
-    return evaluate
+    return Pipeline(
+        settings=model_settings(invocation),
+        cluster=ClusterInfo(
+            context=session.context, server=session.server, warnings=session.warnings
+        ),
+        started_at=session.started,
+        clock=session.clock,
+        coalescing=coalescing,
+        logs=session.logs,
+    )
 
 
 # -- views -------------------------------------------------------------------------------------
@@ -216,15 +216,14 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
     view = (
         NdjsonView(out) if invocation.output == "json" else PlainView(out, color=invocation.color)
     )
+    coalescing = replace(HEADLESS, interval=HEADLESS.interval * session.time_scale)
     runner = HeadlessRunner(
         view=view,
-        evaluate=evaluator(invocation, session),
-        clock=session.clock,
+        pipeline=pipeline_of(invocation, session, coalescing),
         options=HeadlessOptions(
             once=invocation.once,
             exit_on_done=invocation.exit_on_done,
             fail_fast=invocation.fail_fast,
-            interval=HeadlessOptions.interval * session.time_scale,
         ),
         logs_busy=(lambda: session.logs.busy) if session.logs is not None else (lambda: False),
     )
@@ -237,19 +236,13 @@ def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
     from sovwatch.views.tui.app import SovwatchApp
     from sovwatch.views.tui.options import TuiSettings
 
+    settings = TuiSettings(ascii=invocation.ascii or None, expect=invocation.expect)
     return SovwatchApp(
         session.source,
-        cluster={
-            "context": session.context,
-            "server": session.server,
-            "warnings": session.warnings,
-        },
-        settings=TuiSettings(ascii=invocation.ascii or None, expect=invocation.expect),
+        pipeline=pipeline_of(invocation, session, interactive(settings.refresh_hz)),
+        settings=settings,
         replay_control=session.replay_control,
         navigator=session.navigator,
-        snapshotter_factory=lambda: evaluator(invocation, session),
-        clock=session.clock,
-        started_at=session.started,
         log_streams=session.log_streams,
     )
 
@@ -294,14 +287,10 @@ async def report_of(
     history = History()
     async with AsyncExitStack() as stack:
         session = await replay_session(replaying, stack)
-        runner = HeadlessRunner(
-            view=history,
-            evaluate=evaluator(replaying, session),
-            clock=session.clock,
-            # no wall-clock ticks: the model runs only as items arrive, so the same recording
-            # always gives the same report
-            options=HeadlessOptions(tick=math.inf),
-        )
+        # no wall-clock ticks: the model runs only as items arrive, so the same recording always
+        # gives the same report
+        coalescing = dataclasses.replace(HEADLESS, tick=math.inf)
+        runner = HeadlessRunner(view=history, pipeline=pipeline_of(replaying, session, coalescing))
         async with aclosing(session.source()) as items:
             await runner.run(items)
     control = session.replay_control

@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sovwatch.sources",),  # live watch, recording, replay: they produce SourceItems
     ("sovwatch.store",),  # slim objects by key, fed SourceItems
     ("sovwatch.model",),  # pure functions of the store: the rollout, its snapshot
+    ("sovwatch.pipeline",),  # one session: store, model and coalescing, publishing snapshots
     ("sovwatch.views",),  # TUI, plain, JSON: they render snapshots
     # the entry points: parse the command line, wire a source, model and view, run them
     (

@@ -46,6 +46,7 @@ from sovwatch.model.states import Verdict
 from sovwatch.model.timeline import ReleaseTimes, Timeline
 from sovwatch.model.times import format_time
 from sovwatch.model.volumes import VolumeHealth
+from sovwatch.sources.events import StreamHealth
 from sovwatch.store.store import Store, object_key
 
 SCHEMA = "sovwatch.snapshot/v1"
@@ -80,6 +81,15 @@ class ReleaseView:
     timeline: ReleaseTimes | None
     controller_log: tuple[ControllerLine, ...] = ()
     """helm-controller's lines about the release (read while it was failing)."""
+
+    @property
+    def key(self) -> Key:
+        return self.core.key
+
+    @property
+    def verdict(self) -> Verdict:
+        """The release's state under the combination rule, its reason and message."""
+        return self.core.verdict
 
     def same_inputs(self, other: ReleaseView) -> bool:
         """Cheap equality: the core is replaced whenever the release is re-assembled."""
@@ -168,6 +178,16 @@ def _volume(v: VolumeHealth) -> dict:
     }
 
 
+def _stream(h: StreamHealth) -> dict:
+    return {
+        "resource": h.resource,
+        "state": str(h.state),
+        "since": format_time(h.since),
+        "attempt": h.attempt,
+        "detail": h.detail,
+    }
+
+
 def _event(e: EventRecord) -> dict:
     kind, ns, name = e.involved
     return {
@@ -194,7 +214,8 @@ class Snapshot:
     critical_path: tuple[Key, ...]
     cycles: tuple[tuple[Key, ...], ...]
     missing: tuple[tuple[Key, Key], ...]
-    streams: tuple[dict, ...]
+    streams: tuple[StreamHealth, ...]
+    """Every watched resource's stream health, by resource."""
     releases: tuple[ReleaseView, ...]
     objects: tuple[ObjectRow, ...]
     events: tuple[EventRecord, ...]
@@ -226,7 +247,7 @@ class Snapshot:
                 "cycles": [[_ref(k) for k in c] for c in self.cycles],
                 "missing": [{"release": _ref(r), "dependency": _ref(d)} for r, d in self.missing],
             },
-            "streams": [dict(s) for s in self.streams],
+            "streams": [_stream(s) for s in self.streams],
             "releases": [r.to_dict() for r in self.releases],
             "objects": [o.to_dict() for o in self.objects],
             "events": [_event(e) for e in self.events],
@@ -271,16 +292,7 @@ def snapshot_of(
         )
     )
     warnings = ordered(e for e in dedupe(rollout.events.values()) if e.is_warning)
-    streams = tuple(
-        {
-            "resource": h.resource,
-            "state": str(h.state),
-            "since": format_time(h.since),
-            "attempt": h.attempt,
-            "detail": h.detail,
-        }
-        for _, h in sorted(store.health.items())
-    )
+    streams = tuple(h for _, h in sorted(store.health.items()))
     hr_stream = store.health.get(HELMRELEASES)
     return Snapshot(
         cluster=cluster or ClusterInfo(),

@@ -24,6 +24,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from sovwatch.model.snapshot import Snapshot
 from sovwatch.model.times import format_time
 from sovwatch.sources.events import StreamHealth
 from sovwatch.views.culprit_logs import culprit_logs
@@ -105,18 +106,21 @@ class NdjsonView:
     def stream(self, health: StreamHealth, *, synced: bool) -> None:
         self._write([stream_record(health)])
 
-    def synced(self, snapshot: dict, initial: list[Transition], ts: float) -> None:
+    def synced(self, snapshot: Snapshot, initial: list[Transition], ts: float) -> None:
         """The first full picture; its objects are not repeated as transitions."""
-        self._write_large({"type": "snapshot", "ts": format_time(ts), "snapshot": snapshot})
+        document = snapshot.to_dict()
+        self._write_large({"type": "snapshot", "ts": format_time(ts), "snapshot": document})
 
-    def changed(self, snapshot: dict, transitions: list[Transition], ts: float) -> None:
+    def changed(self, snapshot: Snapshot, transitions: list[Transition], ts: float) -> None:
         self._write([transition_record(t) for t in transitions])
 
-    def once(self, snapshot: dict) -> None:
-        self._write_large(snapshot, SPLIT_DEPTH - 1)  # the bare document: no record around it
+    def once(self, snapshot: Snapshot) -> None:
+        # the bare document: no record around it
+        self._write_large(snapshot.to_dict(), SPLIT_DEPTH - 1)
 
-    def finished(self, snapshot: dict, *, outcome: str, code: int, why: str, ts: float) -> None:
-        self._write_large({"type": "snapshot", "ts": format_time(ts), "snapshot": snapshot})
+    def finished(self, snapshot: Snapshot, *, outcome: str, code: int, why: str, ts: float) -> None:
+        document = snapshot.to_dict()
+        self._write_large({"type": "snapshot", "ts": format_time(ts), "snapshot": document})
         self._write(
             [
                 {
@@ -125,12 +129,8 @@ class NdjsonView:
                     "outcome": outcome,
                     "exitCode": int(code),
                     "why": why,
-                    "progress": snapshot.get("progress"),
-                    "logs": [
-                        {k: v for k, v in c.items() if k != "lines"} for c in culprit_logs(snapshot)
-                    ]
-                    if code
-                    else [],
+                    "progress": document["progress"],
+                    "logs": [c.to_dict() for c in culprit_logs(snapshot)] if code else [],
                 },
             ]
         )

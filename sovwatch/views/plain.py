@@ -23,6 +23,8 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
+from sovwatch.model.progress import Progress
+from sovwatch.model.snapshot import ReleaseView, Snapshot
 from sovwatch.sources.events import HealthState, StreamHealth
 from sovwatch.views.culprit_logs import culprit_logs
 from sovwatch.views.transitions import HELMRELEASE, Transition, is_rollout_level
@@ -62,32 +64,36 @@ def because(reason: str, message: str) -> str:
     return f" ({text})" if text else ""
 
 
-def progress_text(progress: dict) -> str:
-    ready = progress.get("ready", 0)
-    total = progress.get("total", 0)
-    expected = progress.get("expected") or total
+def progress_text(progress: Progress) -> str:
+    total = progress.total
+    expected = progress.expected or total
     seen = f", {total} seen" if expected != total else ""
     counts = ", ".join(
-        f"{progress[key]} {key}"
-        for key in ("failed", "waiting", "progressing")
-        if progress.get(key)
+        f"{count} {word}"
+        for word, count in (
+            ("failed", progress.failed),
+            ("waiting", progress.waiting),
+            ("progressing", progress.progressing),
+        )
+        if count
     )
     detail = "; ".join(p for p in (seen.lstrip(", "), counts) if p)
-    return f"{ready}/{expected} ready" + (f" ({detail})" if detail else "")
+    return f"{progress.ready}/{expected} ready" + (f" ({detail})" if detail else "")
 
 
-def root_cause_text(release: dict) -> str:
+def root_cause_text(release: ReleaseView) -> str:
     """Why a release is not ready, down to what blocks it, in ASCII and without the release's own
     name: `<- bp-loki <- pod loki/loki-0 ContainerCreating <- Multi-Attach error ...`."""
-    cause = release.get("rootCause")
-    if not cause:
+    root = release.root_cause
+    if root is None:
         return ""
-    chain = cause.get("chain") or (
-        f"{subject(cause.get('kind', ''), cause.get('namespace', ''), cause.get('name', ''))} "
-        f"{cause.get('state', '')}{because(cause.get('reason', ''), cause.get('message', ''))}"
+    cause = root.cause
+    chain = root.text or (
+        f"{subject(cause.kind, cause.namespace, cause.name)} "
+        f"{cause.state}{because(cause.reason, cause.message)}"
     )
     steps = chain.split(" \u2190 ")
-    if steps[0] == release.get("name"):
+    if steps[0] == release.key[2]:
         steps[0] = ""
     return " <- ".join(steps).strip()
 
@@ -96,7 +102,7 @@ EXCERPT_LINES = 5
 """Newest log lines the failure summary prints under each decisive line."""
 
 
-def log_section(snapshot: dict) -> list[str]:
+def log_section(snapshot: Snapshot) -> list[str]:
     """For a failed run: each culprit container's decisive log line and its newest lines, once per
     container, naming every release it holds back.
 
@@ -107,19 +113,19 @@ def log_section(snapshot: dict) -> list[str]:
     """
     lines = []
     for culprit in culprit_logs(snapshot):
-        run = "previous run" if culprit["run"] == "previous" else "current run"
-        where = subject(culprit["kind"], culprit["namespace"], culprit["name"])
+        cause, excerpt = culprit.cause, culprit.excerpt
+        run = "previous run" if excerpt.previous else "current run"
+        where = subject(cause.kind, cause.namespace, cause.name)
         lines.append(
-            f"log of {where} container {culprit['container']} ({run}), "
-            f"{', '.join(culprit['releases'])}:"
+            f"log of {where} container {excerpt.container} ({run}), {', '.join(culprit.releases)}:"
         )
-        lines.append(f"  decisive: {one_line(culprit['decisive'] or '-', 2 * MESSAGE_WIDTH)}")
-        lines += [f"  | {one_line(line)}" for line in culprit["lines"][-EXCERPT_LINES:]]
+        lines.append(f"  decisive: {one_line(excerpt.decisive or '-', 2 * MESSAGE_WIDTH)}")
+        lines += [f"  | {one_line(line)}" for line in excerpt.lines[-EXCERPT_LINES:]]
     return lines
 
 
-def _warnings(snapshot: dict) -> list[str]:
-    return [" ".join(w.split()) for w in (snapshot.get("cluster") or {}).get("warnings") or ()]
+def _warnings(snapshot: Snapshot) -> list[str]:
+    return [" ".join(w.split()) for w in snapshot.cluster.warnings]
 
 
 class PlainView:
@@ -149,17 +155,17 @@ class PlainView:
             f"{because(t.reason, t.message)}"
         )
 
-    def _progress_line(self, snapshot: dict, ts: float) -> list[str]:
-        progress = snapshot.get("progress") or {}
-        key = tuple(progress.get(k) for k in ("ready", "total", "expected", "failed"))
+    def _progress_line(self, snapshot: Snapshot, ts: float) -> list[str]:
+        progress = snapshot.progress
+        key = (progress.ready, progress.total, progress.expected, progress.failed)
         if key == self._progress:
             return []
         self._progress = key
         return [f"{clock(ts)} progress {progress_text(progress)}"]
 
-    def _waiting_line(self, snapshot: dict, ts: float) -> list[str]:
+    def _waiting_line(self, snapshot: Snapshot, ts: float) -> list[str]:
         """What sovwatch waits for while there is no HelmRelease, each time it changes."""
-        waiting = snapshot.get("waitingFor")
+        waiting = snapshot.waiting_for
         if waiting == self._waiting_for:
             return []
         self._waiting_for = waiting
@@ -177,24 +183,24 @@ class PlainView:
             [f"{clock(health.since)} stream {health.resource} {health.state}{attempt}{detail}"]
         )
 
-    def synced(self, snapshot: dict, initial: list[Transition], ts: float) -> None:
+    def synced(self, snapshot: Snapshot, initial: list[Transition], ts: float) -> None:
         """Every stream has listed: say what is there now."""
-        streams = snapshot.get("streams") or ()
-        live = sum(1 for s in streams if s.get("state") == HealthState.LIVE)
+        streams = snapshot.streams
+        live = sum(1 for s in streams if s.state == HealthState.LIVE)
         lines = [f"{clock(ts)} synced: {live}/{len(streams)} streams live"]
         lines += [f"{clock(ts)} warning: {w}" for w in _warnings(snapshot)]
         lines += [self._transition(t) for t in initial if is_rollout_level(t)]
         self._write(lines + self._waiting_line(snapshot, ts) + self._progress_line(snapshot, ts))
 
-    def changed(self, snapshot: dict, transitions: list[Transition], ts: float) -> None:
+    def changed(self, snapshot: Snapshot, transitions: list[Transition], ts: float) -> None:
         lines = [self._transition(t) for t in transitions if is_rollout_level(t)]
         self._write(lines + self._waiting_line(snapshot, ts) + self._progress_line(snapshot, ts))
 
-    def once(self, snapshot: dict) -> None:
+    def once(self, snapshot: Snapshot) -> None:
         self._write(self.table(snapshot))
 
-    def finished(self, snapshot: dict, *, outcome: str, code: int, why: str, ts: float) -> None:
-        progress = progress_text(snapshot.get("progress") or {})
+    def finished(self, snapshot: Snapshot, *, outcome: str, code: int, why: str, ts: float) -> None:
+        progress = progress_text(snapshot.progress)
         tail = f"{clock(ts)} outcome {outcome} (exit {code}): {progress}" + (
             f"; {why}" if why else ""
         )
@@ -203,22 +209,22 @@ class PlainView:
 
     # -- the summary table -----------------------------------------------------------------------
 
-    def table(self, snapshot: dict) -> list[str]:
+    def table(self, snapshot: Snapshot) -> list[str]:
         """One row per release (in the model's order), then streams that are not live."""
         header = ("NAME", "STATE", "PODS", "REASON", "DETAIL")
         rows = []
-        for release in snapshot.get("releases") or ():
-            workloads = release.get("workloads") or {}
-            pods = f"{workloads['ready']}/{workloads['total']}" if workloads.get("total") else "-"
-            state = release.get("state", "")
+        for release in snapshot.releases:
+            workloads, verdict = release.core.workloads, release.verdict
+            pods = f"{workloads.ready}/{workloads.total}" if workloads.total else "-"
+            state = str(verdict.state)
             detail = root_cause_text(release) if state != "ready" else ""
             rows.append(
                 (
-                    subject(HELMRELEASE, release.get("namespace", ""), release.get("name", "")),
+                    subject(HELMRELEASE, *release.key[1:]),
                     state,
                     pods,
-                    release.get("reason") or "-",
-                    one_line(detail or release.get("message") or ""),
+                    verdict.reason or "-",
+                    one_line(detail or verdict.message or ""),
                 )
             )
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
@@ -228,10 +234,10 @@ class PlainView:
             if row is not header:
                 cells[1] = self._state(row[1], "") + " " * (widths[1] - len(row[1]))
             lines.append("  ".join([*cells, row[-1]]).rstrip())
-        if snapshot.get("waitingFor"):
-            lines.append(one_line(snapshot["waitingFor"]))
-        for stream in snapshot.get("streams") or ():
-            if stream.get("state") != HealthState.LIVE:
-                lines.append(f"stream {stream.get('resource')} {stream.get('state')}")
+        if snapshot.waiting_for:
+            lines.append(one_line(snapshot.waiting_for))
+        for stream in snapshot.streams:
+            if stream.state != HealthState.LIVE:
+                lines.append(f"stream {stream.resource} {stream.state}")
         lines += [f"warning: {w}" for w in _warnings(snapshot)]
         return lines

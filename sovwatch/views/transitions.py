@@ -1,14 +1,16 @@
 """Transitions: what changed state between two snapshots, as records the headless views print.
 
 Both headless views report changes, not states, so they share one definition of a change: an object
-whose `state` differs between two `sovwatch.snapshot/v1` documents (or that appeared or went away).
-HelmReleases are read from `releases` (the rollout's own view of them), every other kind from
-`objects`. Events are not objects with a state and never make transitions.
+whose state differs between two snapshots (or that appeared or went away). HelmReleases are read
+from `releases` (the rollout's own view of them), every other kind from `objects`. Events are not objects with a state and never make transitions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from sovwatch.model.snapshot import Snapshot
+from sovwatch.model.states import Verdict
 
 HELMRELEASE = "HelmRelease"
 FLUX_KINDS = frozenset(
@@ -38,20 +40,18 @@ class Transition:
 Key = tuple[str, str, str]
 
 
-def states_of(snapshot: dict) -> dict[Key, dict]:
-    """Every object with a state in a snapshot, keyed by (kind, namespace, name)."""
-    found: dict[Key, dict] = {}
-    for release in snapshot.get("releases", ()):
-        found[(HELMRELEASE, release.get("namespace", ""), release.get("name", ""))] = release
-    for obj in snapshot.get("objects", ()):
-        kind = obj.get("kind", "")
-        if kind in (HELMRELEASE, "Event") or not obj.get("state"):
-            continue
-        found[(kind, obj.get("namespace", ""), obj.get("name", ""))] = obj
+def states_of(snapshot: Snapshot) -> dict[Key, Verdict]:
+    """The verdict of every object with a state in a snapshot, keyed by (kind, namespace, name)."""
+    found: dict[Key, Verdict] = {}
+    for release in snapshot.releases:
+        found[(HELMRELEASE, *release.key[1:])] = release.verdict
+    for obj in snapshot.objects:
+        if obj.kind not in (HELMRELEASE, "Event"):
+            found[(obj.kind, obj.namespace, obj.name)] = obj.verdict
     return found
 
 
-def diff(before: dict | None, after: dict, *, ts: float) -> list[Transition]:
+def diff(before: Snapshot | None, after: Snapshot, *, ts: float) -> list[Transition]:
     """State changes from `before` (None: nothing seen yet) to `after`, in `after`'s order."""
     old = states_of(before) if before is not None else {}
     new = states_of(after)
@@ -60,18 +60,18 @@ def diff(before: dict | None, after: dict, *, ts: float) -> list[Transition]:
             kind=key[0],
             namespace=key[1],
             name=key[2],
-            before=old[key]["state"] if key in old else None,
-            after=entry["state"],
-            reason=entry.get("reason") or "",
-            message=entry.get("message") or "",
+            before=str(old[key].state) if key in old else None,
+            after=str(verdict.state),
+            reason=verdict.reason or "",
+            message=verdict.message or "",
             ts=ts,
         )
-        for key, entry in new.items()
-        if key not in old or old[key]["state"] != entry["state"]
+        for key, verdict in new.items()
+        if key not in old or old[key].state != verdict.state
     ]
     changes.extend(
-        Transition(key[0], key[1], key[2], entry["state"], None, "Deleted", "", ts)
-        for key, entry in old.items()
+        Transition(key[0], key[1], key[2], str(verdict.state), None, "Deleted", "", ts)
+        for key, verdict in old.items()
         if key not in new
     )
     return changes

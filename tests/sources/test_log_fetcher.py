@@ -2,8 +2,8 @@
 budget, a 403 shown once, a 400 quiet, `--no-logs` silent, and an excerpt that replays the same.
 
 Each test watches the emulator the way `sovwatch` does (kubeconfig → connect → `live.stream` with
-a `LogFetcher`) and runs the real evaluator (`launch.evaluator`) after every item, which is what
-tells the fetcher which logs the root causes want.
+a `LogFetcher`) and runs the session's real pipeline model (`launch.pipeline_of`, `evaluate`) after
+every item, which is what tells the fetcher which logs the root causes want.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from sovwatch.emulator.scenario import ScenarioRunner
 from sovwatch.emulator.scenario_load import parse_scenario
 from sovwatch.emulator.server import Emulator
 from sovwatch.kube import api, config
-from sovwatch.launch import Session, evaluator, live_session
+from sovwatch.launch import Session, live_session, pipeline_of
 from sovwatch.model.log_excerpts import LogTarget
+from sovwatch.pipeline import HEADLESS
 from sovwatch.settings import LogSettings
 from sovwatch.sources import live
 from sovwatch.sources.events import EXCERPT_RESOURCE, HealthState, StreamHealth, WatchEvent
 from sovwatch.sources.log_fetcher import LOG_STREAM, LogFetcher
 from sovwatch.sources.recording import Recorder, RecordingReader
-from sovwatch.store.store import Store
 from tests.emulator.test_pod_logs import SCENARIO, crashed_twice, loki_status, play_until
 
 from .engine_harness import FAST, WAIT
@@ -72,14 +72,15 @@ class ManualClock:
 
 
 class Watcher:
-    """sovwatch's live path with the model: stream, store, evaluator after every item."""
+    """sovwatch's live path with the model: stream, the pipeline's store, its model after every
+    item."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.store = Store()
+        self.pipeline = pipeline_of(Invocation(command="watch"), session, HEADLESS)
+        self.store = self.pipeline.store
         self.items: list = []
         self.snapshot: dict = {}
-        self._evaluate = evaluator(Invocation(command="watch"), session)
         self._arrived = asyncio.Event()
         self._task: asyncio.Task | None = None
 
@@ -92,7 +93,7 @@ class Watcher:
             async for item in items:
                 self.items.append(item)
                 self.store.apply(item)
-                self.snapshot = self._evaluate(self.store, time.time())
+                self.snapshot = self.pipeline.evaluate().to_dict()
                 self._arrived.set()
 
     async def stop(self) -> None:
@@ -210,7 +211,7 @@ async def test_a_crash_storm_stays_within_the_budget(emulator, kubeconfig_path):
         assert len(log_requests(emulator)) == 5 == fetcher.requests
         assert _max_overlap(log_requests(emulator)) <= 2
         clock.now += 61  # a minute later the budget allows five more
-        runner.run_until(runner.sim_time + 30)  # the crash loops go on: the evaluator asks again
+        runner.run_until(runner.sim_time + 30)  # the crash loops go on: the model asks again
         await watcher.until(lambda: len(_excerpts(watcher)) == 10, "ten excerpts")
         assert len(log_requests(emulator)) == 10
     finally:
@@ -298,14 +299,14 @@ async def test_a_recorded_excerpt_replays_the_same_root_cause(
                 recorder.write(item)
     finally:
         await watcher.stop()
-    store = Store()
     with RecordingReader(path) as reader:
         replayed = list(reader)
     assert any(isinstance(i, WatchEvent) and i.resource == EXCERPT_RESOURCE for i in replayed)
-    for item in replayed:
-        store.apply(item)
     session = Session(source=None, context="sim", server=emulator.url, started=0.0)
-    snapshot = evaluator(Invocation(command="replay"), session)(store, time.time())
+    pipeline = pipeline_of(Invocation(command="replay"), session, HEADLESS)
+    for item in replayed:
+        pipeline.store.apply(item)
+    snapshot = pipeline.evaluate().to_dict()
     (release,) = [r for r in snapshot["releases"] if r["name"] == "bp-loki"]
     assert release["rootCause"]["logExcerpt"] == live_cause["logExcerpt"]
     assert release["rootCause"]["chain"] == live_cause["chain"]

@@ -28,6 +28,7 @@ from sovwatch import launch
 from sovwatch.emulator.server import Emulator
 from sovwatch.emulator.status import status
 from sovwatch.invocation import Invocation
+from sovwatch.pipeline import interactive
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 from tests.cli.cli_helpers import sovwatch
@@ -102,10 +103,8 @@ async def _live_tui(kubeconfig: Path) -> SovwatchApp:
     session = await launch.live_session(invocation)
     return SovwatchApp(
         session.source,
-        cluster={"context": session.context, "server": session.server},
+        pipeline=launch.pipeline_of(invocation, session, interactive()),
         settings=TuiSettings(ascii=True),
-        snapshotter=launch.evaluator(invocation, session),
-        clock=session.clock,
     )
 
 

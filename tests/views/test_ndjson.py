@@ -10,7 +10,15 @@ import pytest
 from sovwatch.sources.events import HealthState, StreamHealth
 from sovwatch.views.ndjson import NdjsonView, encode_pieces
 from sovwatch.views.transitions import diff
-from tests.views.view_snapshots import T0, cilium, grafana_blocked, loki, pod_object, snapshot
+from tests.views.view_snapshots import (
+    T0,
+    cilium,
+    grafana_blocked,
+    loki,
+    pod_object,
+    reworded,
+    snapshot,
+)
 
 FIELDS = {
     "snapshot": {"type", "ts", "snapshot"},
@@ -52,7 +60,7 @@ def test_a_rollout_as_records():
         "stream", "snapshot", "transition", "transition", "transition", "stream",
         "transition", "transition", "snapshot", "outcome",
     ]  # fmt: skip
-    assert records[1]["snapshot"] == first
+    assert records[1]["snapshot"] == first.to_dict()
     assert records[2] == {
         "type": "transition",
         "ts": "2026-11-27T12:05:31Z",
@@ -81,7 +89,7 @@ def test_a_rollout_as_records():
         "outcome": "ready",
         "exitCode": 0,
         "why": "",
-        "progress": final["progress"],
+        "progress": final.to_dict()["progress"],
         "logs": [],
     }
 
@@ -92,18 +100,18 @@ def test_once_is_the_bare_snapshot_document():
     NdjsonView(out).once(doc)
     assert out.getvalue().count("\n") == 1
     parsed = json.loads(out.getvalue())
-    assert parsed == doc
+    assert parsed == doc.to_dict()
     assert parsed["schema"] == "sovwatch.snapshot/v1"
 
 
 def test_text_from_the_cluster_survives_unicode_and_quotes():
-    weird = {**loki("waiting"), "message": 'chart "loki" — retries ∞ \n second line'}
+    weird = reworded(loki("waiting"), 'chart "loki" — retries ∞ \n second line')
     before = snapshot([cilium("progressing")])
     after = snapshot([cilium("progressing"), weird])
     out = io.StringIO()
     NdjsonView(out).changed(after, diff(before, after, ts=T0), T0)
     (record,) = _records(out.getvalue())
-    assert record["message"] == weird["message"]
+    assert record["message"] == weird.verdict.message
 
 
 def _compact(value) -> str:
@@ -113,8 +121,12 @@ def _compact(value) -> str:
 @pytest.mark.parametrize(
     "value",
     [
-        snapshot([cilium(), grafana_blocked(), loki("waiting")]),
-        {"type": "snapshot", "ts": "2026-11-27T12:05:31Z", "snapshot": snapshot([cilium()])},
+        snapshot([cilium(), grafana_blocked(), loki("waiting")]).to_dict(),
+        {
+            "type": "snapshot",
+            "ts": "2026-11-27T12:05:31Z",
+            "snapshot": snapshot([cilium()]).to_dict(),
+        },
         {"empty": {}, "none": [], "nested": [[], [{}], {"a": []}], "n": None, "f": 0.1, "t": True},
         {"message": 'chart "loki" — retries ∞ \n second line \u0000', "exitCode": -1},
         {1: "int key", None: "null key", "s": [1.5e300, 2**70]},
@@ -139,5 +151,5 @@ def test_a_snapshot_record_is_written_exactly_as_one_encoding():
     view.once(doc)
     first, second = out.getvalue().splitlines()
     ts = json.loads(first)["ts"]
-    assert first == _compact({"type": "snapshot", "ts": ts, "snapshot": doc})
-    assert second == _compact(doc)
+    assert first == _compact({"type": "snapshot", "ts": ts, "snapshot": doc.to_dict()})
+    assert second == _compact(doc.to_dict())

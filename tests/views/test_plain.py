@@ -5,13 +5,29 @@ from __future__ import annotations
 import io
 import re
 import time
+from dataclasses import replace
 
 import pytest
 
+from sovwatch.model.log_excerpts import LogExcerpt
+from sovwatch.model.rootcause import Cause, RootCause
+from sovwatch.model.snapshot import ReleaseView, Snapshot
+from sovwatch.model.states import State
 from sovwatch.sources.events import HealthState, StreamHealth
 from sovwatch.views.plain import PlainView
 from sovwatch.views.transitions import diff
-from tests.views.view_snapshots import T0, cilium, grafana_blocked, loki, pod_object, snapshot
+from tests.views.view_snapshots import (
+    HR,
+    T0,
+    cilium,
+    grafana_blocked,
+    loki,
+    pod_object,
+    release,
+    reworded,
+    snapshot,
+    stream,
+)
 
 LINE = re.compile(r"^\d\d:\d\d:\d\d \S+ ")
 
@@ -25,14 +41,14 @@ def utc(monkeypatch):
     time.tzset()
 
 
-def _play(view: PlainView, snapshots: list[dict], *, code: int = 0, why: str = "") -> None:
+def _play(view: PlainView, snapshots: list[Snapshot], *, code: int = 0, why: str = "") -> None:
     first = snapshots[0]
     view.synced(first, diff(None, first, ts=T0), T0)
     for i, (before, after) in enumerate(zip(snapshots, snapshots[1:], strict=False), start=1):
         view.changed(after, diff(before, after, ts=T0 + 60 * i), T0 + 60 * i)
     view.finished(
         snapshots[-1],
-        outcome=snapshots[-1]["outcome"],
+        outcome=snapshots[-1].outcome,
         code=code,
         why=why,
         ts=T0 + 60 * len(snapshots),
@@ -160,7 +176,7 @@ def test_progress_line_only_when_the_count_changes():
 
 
 def test_deleted_release_and_long_messages_stay_one_line():
-    long = snapshot([cilium("progressing"), {**loki("waiting"), "message": "x " * 400}])
+    long = snapshot([cilium("progressing"), reworded(loki("waiting"), "x " * 400)])
     gone = snapshot([cilium("progressing")])
     out = io.StringIO()
     _play(PlainView(out), [long, gone])
@@ -181,14 +197,7 @@ def test_color_only_when_forced_and_then_only_around_state_words():
 
 def test_once_prints_the_table_with_streams_that_are_not_live():
     out = io.StringIO()
-    streams = [
-        {"resource": "pods", "state": "live", "since": "2026-11-27T12:04:30Z"},
-        {
-            "resource": "helmreleases.helm.toolkit.fluxcd.io",
-            "state": "absent",
-            "since": "2026-11-27T12:04:30Z",
-        },
-    ]
+    streams = [stream("pods"), stream("helmreleases.helm.toolkit.fluxcd.io", HealthState.ABSENT)]
     PlainView(out).once(snapshot([], streams=streams))
     assert out.getvalue().splitlines() == [
         "NAME  STATE  PODS  REASON  DETAIL",
@@ -199,9 +208,11 @@ def test_once_prints_the_table_with_streams_that_are_not_live():
 def test_says_what_it_waits_for_until_the_first_release():
     """Before Flux's CRDs exist, then before the first HelmRelease: one line each, then silence."""
     out = io.StringIO()
-    absent = {**snapshot([]), "waitingFor": "waiting for Flux: HelmRelease CRD not installed yet"}
-    empty = {**snapshot([]), "waitingFor": "no HelmReleases yet"}
-    first = {**snapshot([cilium()]), "waitingFor": None}
+    absent = replace(
+        snapshot([]), waiting_for="waiting for Flux: HelmRelease CRD not installed yet"
+    )
+    empty = replace(snapshot([]), waiting_for="no HelmReleases yet")
+    first = replace(snapshot([cilium()]), waiting_for=None)
     _play(PlainView(out), [absent, absent, empty, first])
     lines = out.getvalue().splitlines()
     assert "12:04:31 waiting for Flux: HelmRelease CRD not installed yet" in lines
@@ -214,43 +225,42 @@ def test_says_what_it_waits_for_until_the_first_release():
 
 
 def test_summary_of_an_empty_cluster_says_what_it_waits_for():
-    doc = {**snapshot([]), "waitingFor": "waiting for Flux: HelmRelease CRD not installed yet"}
+    doc = replace(snapshot([]), waiting_for="waiting for Flux: HelmRelease CRD not installed yet")
     assert "waiting for Flux: HelmRelease CRD not installed yet" in PlainView(io.StringIO()).table(
         doc
     )
 
 
-def _failing_with_log(name: str, cause: str, excerpt: dict | None) -> dict:
-    return {
-        "namespace": "flux-system",
-        "name": name,
-        "state": "failed" if excerpt else "waiting",
-        "reason": "CrashLoopBackOff",
-        "workloads": {},
-        "rootCause": {
-            "kind": "Pod",
-            "namespace": "spire-system",
-            "name": cause,
-            "chain": f"{name} <- pod spire-system/{cause} CrashLoopBackOff",
-            "logExcerpt": excerpt,
-        },
-    }
+def _failing_with_log(name: str, cause: str, excerpt: LogExcerpt | None) -> ReleaseView:
+    root = RootCause(
+        Cause("Pod", "spire-system", cause, State.FAILED, "CrashLoopBackOff", ""),
+        (name, f"pod spire-system/{cause} CrashLoopBackOff"),
+        ((HR, "flux-system", name),),
+        excerpt,
+    )
+    return release(
+        name,
+        "failed" if excerpt else "waiting",
+        reason="CrashLoopBackOff",
+        message="",
+        root_cause=root,
+    )
 
 
 def test_a_failed_run_prints_each_culprit_log_once_before_the_verdict():
-    excerpt = {
-        "container": "spire-controller-manager",
-        "run": "previous",
-        "restartCount": 5,
-        "lines": [f'{{"level":"info","msg":"line {i}"}}' for i in range(8)],
-        "decisive": 'unable to create controller: no matches for kind "ClusterSPIFFEID"',
-    }
+    excerpt = LogExcerpt(
+        container="spire-controller-manager",
+        previous=True,
+        restarts=5,
+        lines=tuple(f'{{"level":"info","msg":"line {i}"}}' for i in range(8)),
+        decisive='unable to create controller: no matches for kind "ClusterSPIFFEID"',
+    )
     releases = [
         _failing_with_log("bp-spire", "spire-server-0", excerpt),
         _failing_with_log("bp-openbao", "spire-server-0", excerpt),
     ]
     out = io.StringIO()
-    document = {**snapshot([]), "releases": releases, "outcome": "failed"}
+    document = snapshot(releases, outcome="failed")
     PlainView(out).finished(document, outcome="failed", code=1, why="", ts=T0)
     lines = out.getvalue().splitlines()
     at = lines.index(

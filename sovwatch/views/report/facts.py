@@ -245,7 +245,8 @@ def build(history: History, run: RunInfo) -> Report:
 
 
 def _verdict(history: History, run: RunInfo, ended: float) -> Verdict:
-    snapshot = history.final or {}
+    snapshot = history.snapshot
+    assert snapshot is not None
     decided = history.decided
     if decided is not None:
         code = decided.code if run.exit_code is None else run.exit_code
@@ -262,7 +263,7 @@ def _verdict(history: History, run: RunInfo, ended: float) -> Verdict:
     why = "the run ended before the rollout was decided"
     pending = explain(snapshot, ExitCode.TIMEOUT)
     return Verdict(
-        snapshot.get("outcome") or "in-progress",
+        snapshot.outcome or "in-progress",
         code,
         run.exit_code is not None,
         f"{why}; {pending}" if pending else why,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sovwatch.exitcodes import ExitCode
+from sovwatch.model.snapshot import Snapshot
 from sovwatch.sources.events import StreamHealth
 from sovwatch.views.transitions import HELMRELEASE, Transition
 from sovwatch.views.verdict import decision
@@ -34,29 +35,34 @@ class History:
     """Every stream-health change, oldest first."""
     decided: Decision | None = None
     """The current verdict and since when (None while the rollout is undecided)."""
-    final: dict | None = None
-    """The last snapshot document."""
+    snapshot: Snapshot | None = None
+    """The last snapshot."""
     ended: float | None = None
     """Source time of the last snapshot."""
 
     def stream(self, health: StreamHealth, *, synced: bool) -> None:
         self.streams.append(health)
 
-    def synced(self, snapshot: dict, initial: list[Transition], ts: float) -> None:
+    def synced(self, snapshot: Snapshot, initial: list[Transition], ts: float) -> None:
         self.changed(snapshot, initial, ts)
 
-    def changed(self, snapshot: dict, transitions: list[Transition], ts: float) -> None:
+    def changed(self, snapshot: Snapshot, transitions: list[Transition], ts: float) -> None:
         self.transitions.extend(t for t in transitions if t.kind == HELMRELEASE)
         self._seen(snapshot, ts)
 
-    def once(self, snapshot: dict) -> None:
-        self.final = snapshot
+    @property
+    def final(self) -> dict | None:
+        """The last snapshot's JSON document (what the report's facts read)."""
+        return self.snapshot.to_dict() if self.snapshot is not None else None
 
-    def finished(self, snapshot: dict, *, outcome: str, code: int, why: str, ts: float) -> None:
+    def once(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    def finished(self, snapshot: Snapshot, *, outcome: str, code: int, why: str, ts: float) -> None:
         self._seen(snapshot, ts)
 
-    def _seen(self, snapshot: dict, ts: float) -> None:
-        self.final, self.ended = snapshot, ts
+    def _seen(self, snapshot: Snapshot, ts: float) -> None:
+        self.snapshot, self.ended = snapshot, ts
         now = decision(snapshot)
         if now is None:
             self.decided = None

@@ -1,30 +1,31 @@
-"""SovwatchApp: the Textual app. It composes the screens and wires the source to them.
+"""SovwatchApp: the Textual app. It composes the screens and shows what its pipeline publishes.
 
 Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
 
-    app = SovwatchApp(source_factory, cluster={"context": ..., "server": ...},
+    app = SovwatchApp(source_factory, pipeline=Pipeline(..., coalescing=interactive(4.0)),
                       settings=TuiSettings(ascii=..., expect=..., refresh_hz=4.0),
                       replay_control=None)
     app.run()          # returns when the user quits or a signal arrives
     sys.exit(app.return_code or 0)   # 130 after Ctrl-C, SIGINT, SIGTERM or SIGHUP
 
 - `source_factory()` returns an async iterator of `SourceItem` (`WatchEvent | StreamHealth`). The app
-  runs it in one worker (`group="source"`, `exit_on_error=False`) on its own event loop; the worker
-  only applies items to a `Store`. It never touches a widget.
-- Each applied item schedules a flush: `FIRST_CHANGE_DELAY` (50 ms) after the first change of a
-  quiet period, so a lone change shows at once, and no sooner than `1 / settings.refresh_hz` after
-  the previous flush under sustained change, so bursts coalesce. A flush asks the model for a
-  snapshot when the store's revision moved and updates the visible widgets inside `batch_update()`,
-  writing only cells whose value changed. Between changes a 1 s tick looks at the clock: the
-  header's elapsed minutes and the "in state" ages that changed move once a minute, and nothing
+  feeds it to the pipeline in one worker (`group="source"`, `exit_on_error=False`) on its own event
+  loop; the pipeline owns the store, the model and the coalescing (`sovwatch.pipeline`: a lone
+  change after 50 ms, bursts at most `refresh_hz` times a second). Without a `pipeline` the app
+  builds one from `cluster`, `settings.expect`, `clock` and `started_at` (tests do).
+- The app subscribes to the pipeline: each snapshot arrives as a `Published` message, which Textual
+  coalesces (`can_replace`): if the screen is busy, only the newest waiting snapshot is drawn. The
+  app hands it down to the main screen, which updates the visible widgets inside `batch_update()`,
+  writing only cells whose value changed. Between changes the pipeline's 1 s tick moves the clock:
+  the header's elapsed minutes and the "in state" ages that changed move once a minute, and nothing
   else is written while the cluster is idle.
 - If the source fails, the header says so and the last known state stays on screen, marked stale.
 - Fatal start-up errors are the CLI's to print before the app is created.
 - `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed;
   with a `navigator` (`options.ReplayNavigator`) also seeking (`[` `]` a minute, `<` `>` the ends, `n`
   the next state change, `F` the next failure: searched in a thread, the model may have to run
-  over much of the recording) and a position bar. A seek back swaps in the store
-  the navigator rebuilt and a fresh model (`snapshotter_factory`); a seek forward plays the items
+  over much of the recording) and a position bar. A seek back restarts the pipeline from the store
+  the navigator rebuilt, with a fresh model (`Pipeline.restart`); a seek forward plays the items
   in between into the store the model already follows. Either lands on what a straight replay
   shows at that instant.
 - `log_streams` (a `sources.events.LogStreams`, the launcher's) lets `l` open a container's log
@@ -45,12 +46,15 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.scrollbar import ScrollBar, ScrollBarRender
-from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
-from sovwatch.sources.events import LogStreams
+from sovwatch.model.settings import ModelSettings
+from sovwatch.model.snapshot import ClusterInfo, Snapshot
+from sovwatch.pipeline import Pipeline, Update, interactive
+from sovwatch.sources.events import LogStreams, StreamHealth
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
 from sovwatch.views.tui.options import Landing, ReplayControl, ReplayNavigator, TuiSettings
@@ -64,14 +68,26 @@ from sovwatch.views.tui.widgets.calm_static import CalmStatic
 from sovwatch.views.tui.widgets.keyed_table import KeyedTable
 
 SourceFactory = Callable[[], AsyncIterator[Any]]
-Snapshotter = Callable[[Store, float], dict]
-"""Store and wall-clock time to the `sovwatch.snapshot/v1` document the views read."""
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 SEARCHES = {"change": "state change", "failure": "failure"}
 """Seeks that search the recording (in a thread), and what the position bar says meanwhile."""
-FIRST_CHANGE_DELAY = 0.05
-"""Seconds from the first change after a quiet period to its flush: lets a burst that arrives
-together (one watch chunk) land in one frame without a visible wait."""
+
+
+class Published(Message):
+    """The pipeline published a snapshot (or, with `update` None, only time passed). A newer one
+    waiting in the queue replaces an older one: the screen draws the newest state only."""
+
+    def __init__(self, update: Update | None, now: float) -> None:
+        super().__init__()
+        self.update = update
+        self.now = now
+
+    def can_replace(self, message: Message) -> bool:
+        """Whether the newer `message` makes this one pointless: a newer snapshot always does, a
+        newer tick only another tick."""
+        return isinstance(message, Published) and (
+            message.update is not None or self.update is None
+        )
 
 
 class SovwatchApp(App[None]):
@@ -99,28 +115,26 @@ class SovwatchApp(App[None]):
         self,
         source_factory: SourceFactory,
         *,
-        cluster: dict,
+        pipeline: Pipeline | None = None,
+        cluster: dict | None = None,
         settings: Any = None,
         replay_control: ReplayControl | None = None,
-        snapshotter: Snapshotter | None = None,
         clock: Callable[[], float] = time.time,
         started_at: float | None = None,
         navigator: ReplayNavigator | None = None,
-        snapshotter_factory: Callable[[], Snapshotter] | None = None,
         log_streams: LogStreams | None = None,
     ) -> None:
         """
         Args:
             source_factory: returns the async iterator of source items to watch.
-            cluster: `context` and `server` for the header.
+            pipeline: the session's store, model and coalescing (built from the rest if None).
+            cluster: `context`, `server` and `warnings` for the header (without `pipeline`).
             settings: `TuiSettings` or any object with the same attributes.
             replay_control: given in replay mode; pause/step/speed.
-            snapshotter: the model entry point (defaults to the rollout model); tests may pin it.
-            clock: wall-clock source (a replay passes its recording clock; tests pin it).
-            started_at: when the watch began (default: when the app starts).
+            clock: source time (a replay passes its recording clock; tests pin it), without
+                `pipeline`.
+            started_at: when the watch began (default: when the source starts), without `pipeline`.
             navigator: in replay mode, where seeks land (with `replay_control`).
-            snapshotter_factory: makes a fresh model (at start, unless `snapshotter` is given,
-                and after a seek back); defaults to the rollout model.
             log_streams: opens container logs for `l` (None: logs are off, or a replay).
         """
         # NO_COLOR: Textual strips every colour (its NoColor filter, chosen here, rather than
@@ -130,8 +144,15 @@ class SovwatchApp(App[None]):
         if self.ansi_colours:
             self.ansi_color = True  # ANSI colours go out as ANSI codes, in the terminal's palette
         self.source_factory = source_factory
-        self.cluster = cluster
         self.settings = settings or TuiSettings()
+        self.pipeline = pipeline or Pipeline(
+            settings=ModelSettings(expect=getattr(self.settings, "expect", None)),
+            cluster=ClusterInfo(**(cluster or {})),
+            started_at=started_at,
+            clock=clock,
+            coalescing=interactive(float(getattr(self.settings, "refresh_hz", 4.0))),
+        )
+        self.pipeline.subscribe(self)
         self.replay_control = replay_control
         self.navigator = navigator
         self.searching = ""
@@ -140,49 +161,39 @@ class SovwatchApp(App[None]):
         """What the position bar says instead of the keys: a search in progress or its miss."""
         self.seek_keys_shown = True
         """Whether the position bar lists the seek keys (not in a `--cast` video)."""
-        self.clock = clock
         self.log_streams = log_streams
-        self.store = Store()
         self.glyphs = glyph_sets.pick(getattr(self.settings, "ascii", None))
-        self.snapshotter_factory = snapshotter_factory or self._model_snapshotter
-        self.snapshotter = snapshotter or self.snapshotter_factory()
         self.palette = Palette.from_variables(self.get_css_variables())
         self.main = MainScreen(
-            glyphs=self.glyphs, failed_first=getattr(self.settings, "failed_first", False)
+            glyphs=self.glyphs,
+            failed_first=getattr(self.settings, "failed_first", False),
+            conditions=self.conditions_of,
         )
         self.source_error = ""
-        self.started_at = started_at
-        """When the watch began (the header's elapsed clock); `clock()` at mount if not given."""
         self.flushes = 0
-        """Flushes that rendered a new snapshot (tests and the bench read it)."""
+        """Snapshots rendered (tests and the bench read it)."""
         self._lean_output = False
         """Whether mounting installed terminal_output's leaner screen updates (to remove them)."""
-        self._shown_revision = -1
         self._shown_second = -1
-        self._shown_mode = ""
-        self._pending: Timer | None = None
-        """The scheduled flush, while one is."""
-        self._flushed_at = -math.inf
-        """`time.monotonic()` when the last snapshot flush started."""
+        self._landed_on: tuple[str, str, str] | None = None
+        """The release a seek landed on, selected once its snapshot is shown."""
 
-    def _model_snapshotter(self) -> Snapshotter:
-        """The rollout model, fed incrementally: each flush folds in only what changed."""
-        from sovwatch.model.rollout import Rollout
-        from sovwatch.model.settings import ModelSettings
-        from sovwatch.model.snapshot import ClusterInfo, snapshot_of
+    @property
+    def store(self) -> Store:
+        return self.pipeline.store
 
-        rollout = Rollout(settings=ModelSettings(expect=getattr(self.settings, "expect", None)))
-        cluster = ClusterInfo(
-            context=self.cluster.get("context", ""), server=self.cluster.get("server", "")
-        )
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.pipeline.clock
 
-        def snapshot(store: Store, now: float) -> dict:
-            if rollout.started_at is None:
-                rollout.started_at = self.started_at
-            rollout.update(store, store.drain_changes(), now)
-            return snapshot_of(rollout, store, now=now, cluster=cluster).to_dict()
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:
+        self.pipeline.clock = clock
 
-        return snapshot
+    @property
+    def min_flush_gap(self) -> float:
+        """Seconds between snapshots under sustained change (`settings.refresh_hz`)."""
+        return self.pipeline.coalescing.min_gap
 
     @property
     def ansi_colours(self) -> bool:
@@ -193,21 +204,20 @@ class SovwatchApp(App[None]):
         variables = super().get_css_variables()
         return {**variables, **colour_variables(variables, ansi=self.ansi_colours)}
 
-    def conditions_of(self, release: dict) -> list[dict]:
+    def conditions_of(self, namespace: str, name: str) -> list[dict]:
         """The HelmRelease's `status.conditions` as stored (shown verbatim in the detail pane)."""
-        obj = self.store.get("HelmRelease", release.get("namespace", ""), release.get("name", ""))
+        obj = self.store.get("HelmRelease", namespace, name)
         return list(((obj or {}).get("status") or {}).get("conditions") or [])
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        if self.started_at is None:
-            self.started_at = self.clock()
-        self.main.started_at = self.started_at
+        self.main.started_at = self.pipeline.started_at or self.clock()
         self.set_class(self.no_color, "no-color")
         self.set_class(self.glyphs is glyph_sets.ASCII, "ascii")
         if self.no_color:
             self.palette = Palette.monochrome()
+        self.main.palette = self.palette
         ascii_only = self.glyphs is glyph_sets.ASCII
         CalmStatic.ascii_only = KeyedTable.ascii_only = ascii_only
         ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
@@ -215,7 +225,6 @@ class SovwatchApp(App[None]):
         self.push_screen(self.main)
         self.main.set_class(self.navigator is not None, "replaying")
         self._start_source()
-        self.set_interval(1.0, self._tick)
         self.call_after_refresh(self.flush)
         if not self.is_headless:
             loop = asyncio.get_running_loop()
@@ -235,9 +244,7 @@ class SovwatchApp(App[None]):
         self.run_worker(self._consume, group="source", exit_on_error=False)
 
     async def _consume(self) -> None:
-        async for item in self.source_factory():
-            self.store.apply(item)
-            self.schedule_flush()
+        await self.pipeline.run(self.source_factory())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "seek" and event.worker.is_finished:
@@ -255,69 +262,64 @@ class SovwatchApp(App[None]):
         if event.state is WorkerState.ERROR:
             error = event.worker.error
             self.source_error = " ".join(f"{type(error).__name__}: {error}".split())[:200]
-            self._shown_revision = -1
-            self.schedule_flush()
+            self.rerender()
         elif event.state is WorkerState.SUCCESS and self.replay_control is not None:
-            self._shown_mode = ""
-            self.schedule_flush()
+            self.rerender()
 
-    # -- the flush ---------------------------------------------------------------------------
+    # -- what the pipeline publishes -----------------------------------------------------------
 
-    @property
-    def min_flush_gap(self) -> float:
-        """Seconds between snapshot flushes under sustained change (`settings.refresh_hz`)."""
-        return 1 / max(float(getattr(self.settings, "refresh_hz", 4.0)), 0.5)
+    def stream(self, health: StreamHealth, *, synced: bool) -> None:
+        """Stream health reaches the screen with the next snapshot."""
+
+    def unlisted(self, resources: list[str]) -> None:
+        """The TUI does not wait for every stream to list."""
+
+    def update(self, update: Update) -> None:
+        self.post_message(Published(update, update.now))
+
+    def tick(self, now: float) -> None:
+        self.post_message(Published(None, now))
+
+    def ended(self) -> None:
+        """The last snapshot came just before; the worker's state says how the source ended."""
 
     def schedule_flush(self) -> None:
-        """Flush soon: shortly after a quiet period, else when the coalescing gap has passed."""
-        if self._pending is not None:
-            return
-        wait = self._flushed_at + self.min_flush_gap - time.monotonic()
-        self._pending = self.set_timer(max(wait, FIRST_CHANGE_DELAY), self._scheduled_flush)
-
-    def _scheduled_flush(self) -> None:
-        self._pending = None
-        self._timed_flush()
-
-    def _tick(self) -> None:
-        """Once a second: the clock, when its minute turned (a pending flush will move it anyway)."""
-        if self._pending is None:
-            self._timed_flush()
-
-    def _timed_flush(self) -> None:
-        """A flush from a timer: one may still fire while the app exits and its widgets are
-        already gone; there is nothing left to draw then."""
-        try:
-            self.flush()
-        except NoMatches:
-            return
+        """The store changed outside the source (tests): let the pipeline coalesce it."""
+        self.pipeline.changed()
 
     def flush(self) -> None:
-        """Apply what changed since the last flush; otherwise move the clock (the header writes
-        only when its text changed) and, once a minute, the ages."""
-        now = self.clock()
-        mode = self._mode()
-        if self.store.revision != self._shown_revision or mode != self._shown_mode:
-            self._flushed_at = time.monotonic()
-            snapshot = self.snapshotter(self.store, now)
-            self._shown_revision, self._shown_mode = self.store.revision, mode
-            self.show_snapshot(snapshot, now=now)
-        elif int(now) != self._shown_second and self.main.snapshot:
+        """Show what changed since the last snapshot now; otherwise move the clock."""
+        self.pipeline.flush()
+
+    def on_published(self, message: Published) -> None:
+        try:
+            self._show_published(message)
+        except NoMatches:
+            return  # the app is exiting and its widgets are gone: there is nothing left to draw
+
+    def _show_published(self, message: Published) -> None:
+        if message.update is not None:
+            self.show_snapshot(message.update.snapshot, now=message.now)
+            if self._landed_on is not None:  # the seek's snapshot: now its row is there
+                self.main.select_release(self._landed_on)
+                self._landed_on = None
+        elif int(message.now) != self._shown_second and self.main.snapshot is not None:
             with self.batch_update():
-                self.main.now = now
-                if int(now) // 60 != self._shown_second // 60:
+                self.main.now = message.now
+                if int(message.now) // 60 != self._shown_second // 60:
                     self.main.rerender()
                 else:
                     self.main.refresh_header()
-                self._show_position(now)
-        self._shown_second = int(now)
+                self._show_position(message.now)
+        self._shown_second = int(message.now)
 
     def _show_position(self, now: float) -> None:
         """The replay's position bar (CalmStatic: written only when its text changed)."""
         navigator, control = self.navigator, self.replay_control
         if navigator is None or control is None:
             return
-        start = self.started_at if self.started_at is not None else navigator.start
+        started = self.pipeline.started_at
+        start = started if started is not None else navigator.start
         self.main.show_position(
             position_line(
                 now=now,
@@ -331,12 +333,17 @@ class SovwatchApp(App[None]):
             )
         )
 
-    def show_snapshot(self, snapshot: dict, *, now: float) -> None:
-        """Render one snapshot document now (the flush's last step; tests call it directly)."""
+    def show_snapshot(self, snapshot: Snapshot, *, now: float) -> None:
+        """Render one snapshot now (tests call it directly)."""
         with self.batch_update():
             self.main.show(snapshot, now=now, mode=self._mode(), source_error=self.source_error)
             self._show_position(now)
         self.flushes += 1
+
+    def rerender(self) -> None:
+        """The same snapshot again, with the source's error or the replay's mode changed."""
+        if self.main.snapshot is not None:
+            self.show_snapshot(self.main.snapshot, now=self.main.now)
 
     def _mode(self) -> str:
         control = self.replay_control
@@ -383,7 +390,7 @@ class SovwatchApp(App[None]):
     def action_pause(self) -> None:
         if self.replay_control is not None:
             self.replay_control.toggle_pause()
-            self.flush()
+            self.rerender()
 
     def action_step(self) -> None:
         if self.replay_control is not None:
@@ -420,12 +427,9 @@ class SovwatchApp(App[None]):
             for item in navigator.items(control.position, landing.position):
                 self.store.apply(item)
         else:
-            self.store = navigator.store_at(landing.position)
-            self.snapshotter = self.snapshotter_factory()
+            self.pipeline.restart(navigator.store_at(landing.position))
         control.seek(landing.position, landing.at)
         if not any(w.group == "source" and not w.is_finished for w in self.workers):
             self._start_source()  # it had played to the end
-        self._shown_revision = -1
-        self.flush()
-        if landing.release is not None:
-            self.main.select_release(landing.release)
+        self._landed_on = landing.release
+        self.pipeline.publish()  # at the landing's instant, even when no item came in between

@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 
 from sovwatch.model.rootcause import RETRY_DUE
+from sovwatch.model.snapshot import ReleaseView
 from sovwatch.model.states import BAD_STATES, State
 from sovwatch.views.tui.glyphs import Glyphs
 
@@ -63,11 +64,6 @@ EXPLAINED = frozenset({State.WAITING, State.FAILED, State.STALLED, State.PROGRES
 """States whose rows show a short root cause."""
 
 
-def short(ref: str) -> str:
-    """The name part of a `namespace/name` reference."""
-    return ref.rsplit("/", 1)[-1]
-
-
 def shared_prefix(names: list[str]) -> str:
     """The dash-ended prefix every release name shares ("bp-"), or "" when there is none."""
     if len(names) < 2:
@@ -76,14 +72,13 @@ def shared_prefix(names: list[str]) -> str:
     return common[: common.rfind("-") + 1]
 
 
-def culprit(release: dict, names: frozenset[str]) -> str:
+def culprit(release: ReleaseView, names: frozenset[str]) -> str:
     """The release that blocks this one: the last release named in its root-cause chain."""
-    cause = release.get("rootCause") or {}
-    links = [link.strip() for link in str(cause.get("chain") or "").split("←")]
-    blockers = [link for link in links[1:] if link in names]
+    chain = release.root_cause.chain if release.root_cause else ()
+    blockers = [link.strip() for link in chain[1:] if link.strip() in names]
     if blockers:
         return blockers[-1]
-    return short((release.get("blockedBy") or [""])[0])
+    return release.blocked_by[0][2] if release.blocked_by else ""
 
 
 @dataclass(frozen=True)
@@ -131,36 +126,30 @@ class ShortCause:
         return text if len(text) <= width else text[: width - 1] + glyphs.ellipsis
 
 
-def cause_of(release: dict, names: frozenset[str]) -> ShortCause:
+def cause_of(release: ReleaseView, names: frozenset[str]) -> ShortCause:
     """The short root cause of a waiting, failing or progressing release (empty otherwise)."""
-    state = state_of(release)
+    state = release.verdict.state
     if state not in EXPLAINED:
         return ShortCause()
-    cause = release.get("rootCause") or {}
+    cause = release.root_cause.cause if release.root_cause else None
     blocker = culprit(release, names) if state is State.WAITING else ""
-    if cause.get("kind") in ("HelmRelease", None) and not blocker:
+    if (cause is None or cause.kind == "HelmRelease") and not blocker:
         if state is State.PROGRESSING:
             return ShortCause()
-        reason, message = release.get("reason", ""), release.get("message", "")
-        return ShortCause(reason=reason, subject=message, message=True)
-    if cause.get("reason") == RETRY_DUE:
+        verdict = release.verdict
+        return ShortCause(reason=verdict.reason, subject=verdict.message, message=True)
+    if cause is not None and cause.reason == RETRY_DUE:
         return ShortCause(blocker=blocker, reason=RETRY_PENDING)
-    if blocker and state_of(cause) not in BAD_STATES:
+    if cause is None or (blocker and cause.state not in BAD_STATES):
         # Nothing has failed behind the blocker: its own row says what it is doing (its pod's
         # phase moves every few seconds; repeated on every release waiting behind it, that
         # rewrote dozens of rows a time).
         return ShortCause(blocker=blocker)
-    own = cause.get("kind") == "HelmRelease"  # a waiting release: the blocker names it already
+    own = cause.kind == "HelmRelease"  # a waiting release: the blocker names it already
+    excerpt = release.root_cause.log_excerpt if release.root_cause else None
     return ShortCause(
         blocker=blocker,
-        reason=cause.get("reason", ""),
-        subject="" if own else cause.get("name", ""),
-        log=(cause.get("logExcerpt") or {}).get("decisive", ""),
+        reason=cause.reason,
+        subject="" if own else cause.name,
+        log=excerpt.decisive if excerpt is not None else "",
     )
-
-
-def state_of(obj: dict) -> State:
-    try:
-        return State(obj.get("state") or State.UNKNOWN)
-    except ValueError:
-        return State.UNKNOWN

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 from textual.content import Content
 
+from sovwatch.model.events import EventRecord
+from sovwatch.model.pod import ContainerHealth, PodHealth
+from sovwatch.model.probes import PROBE_KINDS, ProbeStatus
+from sovwatch.model.snapshot import Key, ReleaseView
 from sovwatch.model.states import State
-from sovwatch.views.tui.cause_text import culprit, short, state_of
+from sovwatch.views.tui.cause_text import culprit
 from sovwatch.views.tui.glyphs import Glyphs
 from sovwatch.views.tui.palette import STATE_STYLE
-from sovwatch.views.tui.viewmodel import KIND_NOUN, age, chart_text, epoch, kind_noun, probe_state
+from sovwatch.views.tui.viewmodel import KIND_NOUN, age, kind_noun
 
 PROBE_STYLE = {"failing": "bold $state-failed", "passing": "$state-ready", "unknown": "dim"}
 
@@ -30,31 +34,32 @@ def heading(title: str) -> Content:
     return Content.assemble((title, "bold underline"))
 
 
-def next_commands(release: dict, names: frozenset[str]) -> list[str]:
+def next_commands(release: ReleaseView, names: frozenset[str]) -> list[str]:
     """kubectl and flux commands for the object at the root of the trouble, then the release."""
     commands = []
-    cause = release.get("rootCause") or {}
-    kind, ns, name = cause.get("kind", ""), cause.get("namespace", ""), cause.get("name", "")
-    if kind in KIND_NOUN and kind != "HelmRelease" and name:
-        commands.append(f"kubectl -n {ns} describe {kind_noun(kind)} {name}")
-    for pod in release.get("pods") or []:
-        if pod.get("restarts"):
-            commands.append(f"kubectl -n {pod['namespace']} logs {pod['name']} --previous")
+    cause = release.root_cause.cause if release.root_cause else None
+    if cause is not None and cause.kind in KIND_NOUN and cause.kind != "HelmRelease" and cause.name:
+        commands.append(
+            f"kubectl -n {cause.namespace} describe {kind_noun(cause.kind)} {cause.name}"
+        )
+    for pod in release.core.pods:
+        if pod.restarts:
+            commands.append(f"kubectl -n {pod.key[1]} logs {pod.key[2]} --previous")
             break
-    target = culprit(release, names) if state_of(release) is State.WAITING else ""
-    hr_ns = release.get("namespace", "")
-    hr_name = target or release.get("name", "")
+    target = culprit(release, names) if release.verdict.state is State.WAITING else ""
+    hr_ns = release.key[1]
+    hr_name = target or release.key[2]
     commands.append(f"flux reconcile hr {hr_name} -n {hr_ns}")
     commands.append(f"kubectl -n {hr_ns} describe hr {hr_name}")
     return commands
 
 
 def render(
-    release: dict,
-    releases: dict[str, dict],
+    release: ReleaseView,
+    releases: dict[Key, ReleaseView],
     *,
     conditions: list[dict],
-    events: list[dict],
+    events: tuple[EventRecord, ...],
     now: float,
     glyphs: Glyphs,
     width: int | None = None,
@@ -62,41 +67,40 @@ def render(
     """The whole detail text for `release`.
 
     Args:
-        releases: every release by `namespace/name` (for dependency states).
+        releases: every release by key (for dependency states).
         conditions: the HelmRelease's `status.conditions`, as the API has them.
         events: the snapshot's recent events (those about this release's objects are shown).
         width: wrap long lines to this many cells under their own indent (None: no wrapping).
     """
-    state = state_of(release)
-    since = epoch(release.get("since"))
-    helm = release.get("helm") or {}
+    verdict, core = release.verdict, release.core
+    since = core.since
     lines: list[Content] = [
         Content.assemble(
-            (release.get("name", ""), "bold"),
-            f"  {release.get('namespace', '')}  ",
-            badge(state, glyphs),
-            f"  {release.get('reason', '')}",
+            (release.key[2], "bold"),
+            f"  {release.key[1]}  ",
+            badge(verdict.state, glyphs),
+            f"  {verdict.reason}",
             f"  for {age(now - since)}" if since is not None else "",
         ),
         Content.assemble(
             ("chart ", "dim"),
-            chart_text(release) or glyphs.dash,
+            core.chart or glyphs.dash,
             ("  wave ", "dim"),
-            str(release.get("wave") if release.get("wave") is not None else glyphs.dash),
+            str(release.wave if release.wave is not None else glyphs.dash),
             ("  HelmRelease ", "dim"),
-            badge(state_of(helm), glyphs) if helm else glyphs.dash,
-            f"  {helm.get('reason', '')}",
+            badge(core.helm.state, glyphs),
+            f"  {core.helm.reason}",
         ),
     ]
-    if release.get("message"):
-        lines.append(Content(f"  {release['message']}"))
-    names = frozenset(short(k) for k in releases)
+    if verdict.message:
+        lines.append(Content(f"  {verdict.message}"))
+    names = frozenset(k[2] for k in releases)
     lines += _conditions(conditions)
     lines += _dependencies(release, releases, glyphs)
     lines += _root_cause(release)
     lines += _pods(release, glyphs, now=now)
     lines += _volumes(release, glyphs)
-    lines += _log_excerpt((release.get("rootCause") or {}).get("logExcerpt"), release)
+    lines += _log_excerpt(release)
     lines += _controller_log(release)
     lines += _events(release, events, now=now)
     lines.append(heading("Next"))
@@ -138,30 +142,31 @@ def _conditions(conditions: list[dict]) -> list[Content]:
     return out
 
 
-def _dependencies(release: dict, releases: dict[str, dict], glyphs: Glyphs) -> list[Content]:
-    deps = release.get("dependsOn") or []
+def _dependencies(
+    release: ReleaseView, releases: dict[Key, ReleaseView], glyphs: Glyphs
+) -> list[Content]:
+    deps = release.core.depends_on
     if not deps:
         return []
     parts: list[str | tuple[str, str]] = ["  "]
     for dep in deps:
         found = releases.get(dep)
-        dep_state = state_of(found) if found else State.UNKNOWN
+        dep_state = found.verdict.state if found else State.UNKNOWN
         parts += [
             (glyphs.state[dep_state], STATE_STYLE[dep_state]),
-            f" {short(dep)}",
+            f" {dep[2]}",
             ("" if found else " (missing)", "bold $state-failed"),
             "  ",
         ]
     return [heading("Depends on"), Content.assemble(*parts)]
 
 
-def _root_cause(release: dict) -> list[Content]:
-    cause = release.get("rootCause")
-    if not cause or state_of(release) is State.READY:
+def _root_cause(release: ReleaseView) -> list[Content]:
+    root = release.root_cause
+    if root is None or release.verdict.state is State.READY:
         return []
-    chain = cause.get("chain") or " ".join(
-        p for p in (cause.get("kind", ""), cause.get("name", ""), cause.get("message", "")) if p
-    )
+    cause = root.cause
+    chain = root.text or " ".join(p for p in (cause.kind, cause.name, cause.message) if p)
     return [heading("Root cause"), Content.assemble(("  " + chain, "$state-waiting"))]
 
 
@@ -169,23 +174,17 @@ EXCERPT_LINES = 12
 """Newest lines of a log excerpt the pane shows under its decisive line (the snapshot has more)."""
 
 
-def _log_excerpt(excerpt: dict | None, release: dict) -> list[Content]:
+def _log_excerpt(release: ReleaseView) -> list[Content]:
     """The culprit container's log (after the pods: the root cause's chain already ends with its
     decisive line): the decisive line in full, then the newest lines as read."""
-    if not excerpt or not excerpt.get("lines") or state_of(release) is State.READY:
+    excerpt = release.root_cause.log_excerpt if release.root_cause else None
+    if excerpt is None or not excerpt.lines or release.verdict.state is State.READY:
         return []
-    run = "previous run" if excerpt.get("run") == "previous" else "current run"
-    lines = [
-        heading(
-            f"Log of {excerpt.get('container', '')} ({run}, restarts {excerpt.get('restartCount', 0)})"
-        )
-    ]
-    if excerpt.get("decisive"):
-        lines.append(Content.assemble(("  " + excerpt["decisive"], "bold $state-failed")))
-    lines += [
-        Content.assemble(("  | ", "dim"), line)
-        for line in (excerpt.get("lines") or [])[-EXCERPT_LINES:]
-    ]
+    run = "previous run" if excerpt.previous else "current run"
+    lines = [heading(f"Log of {excerpt.container} ({run}, restarts {excerpt.restarts})")]
+    if excerpt.decisive:
+        lines.append(Content.assemble(("  " + excerpt.decisive, "bold $state-failed")))
+    lines += [Content.assemble(("  | ", "dim"), line) for line in excerpt.lines[-EXCERPT_LINES:]]
     return lines
 
 
@@ -193,18 +192,16 @@ CONTROLLER_LINES = 8
 """helm-controller's newest lines about the release the pane shows (the snapshot has more)."""
 
 
-def _controller_log(release: dict) -> list[Content]:
+def _controller_log(release: ReleaseView) -> list[Content]:
     """helm-controller's own words about a release that is not ready (`flux logs` would show)."""
-    entries = release.get("helmControllerLog") or []
-    if not entries or state_of(release) is State.READY:
+    entries = release.controller_log
+    if not entries or release.verdict.state is State.READY:
         return []
     lines = [heading("helm-controller says")]
     for entry in entries[-CONTROLLER_LINES:]:
-        text = entry.get("msg", "") + (f": {entry['error']}" if entry.get("error") else "")
-        style = "bold $state-failed" if entry.get("level") == "error" else ""
-        lines.append(
-            Content.assemble((f"  {entry.get('ts', '')} ", "dim"), (text, style) if style else text)
-        )
+        text = entry.msg + (f": {entry.error}" if entry.error else "")
+        style = "bold $state-failed" if entry.level == "error" else ""
+        lines.append(Content.assemble((f"  {entry.ts} ", "dim"), (text, style) if style else text))
     return lines
 
 
@@ -212,56 +209,53 @@ POD_ORDER = {State.FAILED: 0, State.STALLED: 0, State.WAITING: 1, State.PROGRESS
 """Troubled pods first (a DaemonSet's one broken pod among ten ready ones)."""
 
 
-def _pods(release: dict, glyphs: Glyphs, *, now: float) -> list[Content]:
-    pods = sorted(release.get("pods") or [], key=lambda p: POD_ORDER.get(state_of(p), 2))
+def _pods(release: ReleaseView, glyphs: Glyphs, *, now: float) -> list[Content]:
+    pods = sorted(release.core.pods, key=lambda p: POD_ORDER.get(p.verdict.state, 2))
     if not pods:
         return []
     out = [heading("Pods")]
     for pod in pods:
-        containers = pod.get("containerStatuses")
-        calm = containers is not None and _healthy(pod, containers)
+        calm = _healthy(pod)
         out.append(
             Content.assemble(
-                f"  {pod.get('name', '')}  ",
-                badge(state_of(pod), glyphs),
-                f"  {pod.get('status') or pod.get('reason', '')}",
-                f"  ready {pod.get('ready', 0)}/{pod.get('containers', 0)}",
-                f"  restarts {pod.get('restarts', 0)}",
-                ("  probes ok", "dim") if calm and _has_probes(pod.get("probes")) else "",
+                f"  {pod.key[2]}  ",
+                badge(pod.verdict.state, glyphs),
+                f"  {pod.status or pod.verdict.reason}",
+                f"  ready {pod.ready}/{pod.total}",
+                f"  restarts {pod.restarts}",
+                ("  probes ok", "dim") if calm and _has_probes(pod.probes) else "",
             )
         )
         if calm:  # one line is enough for a pod with nothing to say
             continue
-        if pod.get("message"):
-            out.append(Content.assemble(("    " + pod["message"], "dim")))
-        if containers is None:  # a snapshot from before per-container detail: the pod's worst
-            out += _probes(pod.get("probes") or {}, indent="    ")
-        for container in containers or []:
+        if pod.verdict.message:
+            out.append(Content.assemble(("    " + pod.verdict.message, "dim")))
+        for container in pod.containers:
             out += _container(container, glyphs, now=now)
     return out
 
 
-def _has_probes(probes: dict | None) -> bool:
-    return any(probe_state(p) != "none" for p in (probes or {}).values())
+def _has_probes(probes: dict[str, ProbeStatus]) -> bool:
+    return any(p.state != "none" for p in probes.values())
 
 
-def _healthy(pod: dict, containers: list[dict]) -> bool:
+def _healthy(pod: PodHealth) -> bool:
     """Ready, never restarted, and no probe failing or failed lately."""
-    probes = [p for c in containers for p in (c.get("probes") or {}).values()]
+    probes = [p for c in pod.containers for p in c.probes.values()]
     return (
-        state_of(pod) is State.READY
-        and not pod.get("restarts")
-        and all(c.get("ready") or c.get("init") for c in containers)
-        and all(probe_state(p) in ("passing", "none") and not p.get("failures") for p in probes)
+        pod.verdict.state is State.READY
+        and not pod.restarts
+        and all(c.ready or c.init for c in pod.containers)
+        and all(p.state in ("passing", "none") and not p.failures for p in probes)
     )
 
 
-def _container(c: dict, glyphs: Glyphs, *, now: float) -> list[Content]:
+def _container(c: ContainerHealth, glyphs: Glyphs, *, now: float) -> list[Content]:
     """One container: its state and waiting/terminated reason, readiness, restarts and how its
     previous run ended, its message, then its probes and their last failures."""
-    state, reason = str(c.get("state") or "pending"), str(c.get("reason") or "")
-    done = state == "terminated" and c.get("exitCode") == 0
-    if c.get("ready") or done:
+    state, reason = c.state or "pending", c.reason
+    done = state == "terminated" and c.exit_code == 0
+    if c.ready or done:
         style = "dim" if done else STATE_STYLE[State.READY]
     elif state in ("waiting", "terminated") and reason not in (
         "",
@@ -271,107 +265,91 @@ def _container(c: dict, glyphs: Glyphs, *, now: float) -> list[Content]:
         style = STATE_STYLE[State.FAILED]
     else:
         style = "dim" if state == "pending" else STATE_STYLE[State.PROGRESSING]
-    exit_code = c.get("exitCode")
     parts: list[str | tuple[str, str]] = [
         f"    {glyphs.bullet} ",
-        (c.get("name", ""), "bold"),
-        (" (init)" if c.get("init") else "", "dim"),
+        (c.name, "bold"),
+        (" (init)" if c.init else "", "dim"),
         "  ",
         (" ".join(p for p in (state, reason) if p), style),
-        f" exit {exit_code}" if exit_code is not None else "",
-        "" if c.get("init") else ("  ready" if c.get("ready") else "  not ready"),
-        f"  restarts {c.get('restarts', 0)}",
+        f" exit {c.exit_code}" if c.exit_code is not None else "",
+        "" if c.init else ("  ready" if c.ready else "  not ready"),
+        f"  restarts {c.restarts}",
     ]
-    last = c.get("lastTermination")
-    if last:
-        finished = epoch(last.get("finishedAt"))
+    last = c.last_termination
+    if last is not None:
+        finished = last.finished_at
         ago = f" {age(now - finished)} ago" if finished is not None else ""
-        parts.append(
-            (f"  last run: {last.get('reason') or 'ended'} exit {last.get('exitCode')}{ago}", "dim")
-        )
+        parts.append((f"  last run: {last.reason or 'ended'} exit {last.exit_code}{ago}", "dim"))
     out = [Content.assemble(*parts)]
-    for text in (c.get("message"), (last or {}).get("message")):
+    for text in (c.message, last.message if last is not None else None):
         # whole (bounded) messages: a Go panic or a stack trace keeps its lines
         out.extend(Content.assemble(("      " + line, "dim")) for line in _lines(text))
-    return out + _probes(c.get("probes") or {}, indent="      ")
+    return out + _probes(c.probes, indent="      ")
 
 
 def _lines(text: str | None) -> list[str]:
     return [line for line in str(text or "").splitlines() if line.strip()]
 
 
-def _probes(probes: dict, *, indent: str) -> list[Content]:
+def _probes(probes: dict[str, ProbeStatus], *, indent: str) -> list[Content]:
     """Each probe that exists, with its failures, then the last failure message of each."""
-    kinds = [
-        k for k in ("readiness", "liveness", "startup") if probe_state(probes.get(k)) != "none"
-    ]
+    kinds = [k for k in PROBE_KINDS if k in probes and probes[k].state != "none"]
     if not kinds:
         return []
     parts: list[str | tuple[str, str]] = [indent.removesuffix("  ") + "  probes:"]
     last = []
     for kind in kinds:
         probe = probes[kind]
-        state = probe_state(probe)
-        failures = probe.get("failures", 0) if isinstance(probe, dict) else 0
-        parts += [f" {kind} ", (state, PROBE_STYLE.get(state, "dim"))]
-        if failures:
-            parts.append(f" ({failures} failures)" if failures > 1 else " (1 failure)")
-        if isinstance(probe, dict) and probe.get("lastMessage"):
+        parts += [f" {kind} ", (probe.state, PROBE_STYLE.get(probe.state, "dim"))]
+        if probe.failures:
+            parts.append(f" ({probe.failures} failures)" if probe.failures > 1 else " (1 failure)")
+        if probe.last_message:
             last.append(
-                Content.assemble((f"{indent}  last {kind} failure: {probe['lastMessage']}", "dim"))
+                Content.assemble((f"{indent}  last {kind} failure: {probe.last_message}", "dim"))
             )
     return [Content.assemble(*parts), *last]
 
 
-def _volumes(release: dict, glyphs: Glyphs) -> list[Content]:
-    volumes = release.get("volumes") or []
+def _volumes(release: ReleaseView, glyphs: Glyphs) -> list[Content]:
+    volumes = release.core.volumes
     if not volumes:
         return []
     out = [heading("Volumes")]
     for v in volumes:
         out.append(
             Content.assemble(
-                f"  {v.get('name', '')}  ",
-                badge(state_of(v), glyphs),
-                f"  {v.get('phase', '')}",
-                f"  attach {v.get('attach') or glyphs.dash}",
-                f"  {v.get('reason', '')}",
-                f"  used by {', '.join(v['consumers'])}" if v.get("consumers") else "",
+                f"  {v.key[2]}  ",
+                badge(v.verdict.state, glyphs),
+                f"  {v.phase}",
+                f"  attach {v.attach or glyphs.dash}",
+                f"  {v.verdict.reason}",
+                f"  used by {', '.join(v.consumers)}" if v.consumers else "",
             )
         )
-        if v.get("message"):
-            out.append(Content.assemble(("    " + v["message"], "dim")))
+        if v.verdict.message:
+            out.append(Content.assemble(("    " + v.verdict.message, "dim")))
     return out
 
 
-def _events(release: dict, events: list[dict], *, now: float) -> list[Content]:
+def _events(release: ReleaseView, events: tuple[EventRecord, ...], *, now: float) -> list[Content]:
     """The snapshot's events about this release's HelmRelease, pods and volumes."""
-    mine = {("HelmRelease", release.get("namespace", ""), release.get("name", ""))}
-    mine |= {("Pod", p.get("namespace", ""), p.get("name", "")) for p in release.get("pods") or []}
-    mine |= {
-        ("PersistentVolumeClaim", v.get("namespace", ""), v.get("name", ""))
-        for v in release.get("volumes") or []
-    }
-    related = [
-        e
-        for e in events
-        if tuple((e.get("involvedObject") or {}).get(f, "") for f in ("kind", "namespace", "name"))
-        in mine
-    ]
+    mine = {("HelmRelease", *release.key[1:])}
+    mine |= {("Pod", *p.key[1:]) for p in release.core.pods}
+    mine |= {("PersistentVolumeClaim", *v.key[1:]) for v in release.core.volumes}
+    related = [e for e in events if e.involved in mine]
     if not related:
         return []
     out = [heading("Events")]
     for e in related[:8]:
-        seen = epoch(e.get("lastSeen"))
-        ref = e.get("involvedObject") or {}
+        kind, _, name = e.involved
         out.append(
             Content.assemble(
                 "  ",
-                (e.get("type", ""), "$state-waiting" if e.get("type") == "Warning" else "dim"),
-                f" {e.get('reason', '')} x{e.get('count', 1)}",
-                f" {age(now - seen)} ago" if seen is not None else "",
-                f"  {kind_noun(ref.get('kind', ''))}/{ref.get('name', '')}  ",
-                (" ".join(str(e.get("message", "")).split()), "dim"),
+                (e.type, "$state-waiting" if e.type == "Warning" else "dim"),
+                f" {e.reason} x{e.count}",
+                f" {age(now - e.last)} ago" if e.last is not None else "",
+                f"  {kind_noun(kind)}/{name}  ",
+                (" ".join(e.message.split()), "dim"),
             )
         )
     return out

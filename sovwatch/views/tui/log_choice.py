@@ -1,4 +1,4 @@
-"""Which container log `l` opens for a release: a pure choice from the snapshot's release document.
+"""Which container log `l` opens for a release: a pure choice from the snapshot's `ReleaseView`.
 
 Every container of the release's pods can be shown (`c` walks through them, troubled pods first).
 The one opened first is the root cause's pod when it is a pod, else the most troubled pod (the most
@@ -10,6 +10,9 @@ crashed run), else the current one.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+
+from sovwatch.model.pod import ContainerHealth
+from sovwatch.model.snapshot import ReleaseView
 
 TROUBLE = {"failed": 0, "stalled": 0, "waiting": 1, "progressing": 1}
 """Pod states by how much they need a look (anything else, ready included, comes last)."""
@@ -43,41 +46,37 @@ class LogChoice:
         return replace(self, previous=not self.previous)
 
 
-def choose(release: dict) -> LogChoice | None:
+def choose(release: ReleaseView) -> LogChoice | None:
     """The log to open for `release`; None when it has no pod."""
-    cause = release.get("rootCause") or {}
-    culprit = (cause.get("namespace"), cause.get("name")) if cause.get("kind") == "Pod" else None
+    root = release.root_cause
+    cause = root.cause if root is not None else None
+    culprit = (cause.namespace, cause.name) if cause is not None and cause.kind == "Pod" else None
     pods = sorted(
-        release.get("pods") or [],
-        key=lambda p: (
-            (p.get("namespace"), p.get("name")) != culprit,
-            TROUBLE.get(str(p.get("state")), 2),
-            -(p.get("restarts") or 0),
-        ),
+        release.core.pods,
+        key=lambda p: (p.key[1:] != culprit, TROUBLE.get(str(p.verdict.state), 2), -p.restarts),
     )
-    if culprit and not any((p.get("namespace"), p.get("name")) == culprit for p in pods):
-        pods.insert(0, {"namespace": culprit[0], "name": culprit[1]})
-    if not pods:
+    shown = [(p.key[1], p.key[2], p.containers) for p in pods]
+    if culprit and not any(p.key[1:] == culprit for p in pods):
+        shown.insert(0, (*culprit, ()))
+    if not shown:
         return None
-    refs = [ref for pod in pods for ref in _refs(pod)]
-    first = pods[0]
-    excerpt = (
-        cause.get("logExcerpt") if (first.get("namespace"), first.get("name")) == culprit else None
-    )
-    statuses = [c for c in first.get("containerStatuses") or [] if not c.get("init")]
+    refs = [
+        ref for namespace, name, containers in shown for ref in _refs(namespace, name, containers)
+    ]
+    namespace, name, containers = shown[0]
+    excerpt = root.log_excerpt if root is not None and (namespace, name) == culprit else None
+    statuses = [c for c in containers if not c.init]
     container = (
-        (excerpt or {}).get("container")
-        or next((c["name"] for c in statuses if c.get("restarts") or not c.get("ready")), "")
-        or next((c["name"] for c in statuses), "")
+        (excerpt.container if excerpt is not None else "")
+        or next((c.name for c in statuses if c.restarts or not c.ready), "")
+        or next((c.name for c in statuses), "")
     )
-    at = next(
-        (i for i, r in enumerate(refs) if r.pod == first["name"] and r.container == container), 0
-    )
-    return LogChoice(tuple(refs), at, previous=(excerpt or {}).get("run") == "previous")
+    at = next((i for i, r in enumerate(refs) if r.pod == name and r.container == container), 0)
+    return LogChoice(tuple(refs), at, previous=excerpt is not None and excerpt.previous)
 
 
-def _refs(pod: dict) -> list[ContainerRef]:
+def _refs(namespace: str, name: str, containers: tuple[ContainerHealth, ...]) -> list[ContainerRef]:
     """The pod's containers, init containers included; one unnamed when none is known yet."""
-    namespace, name = str(pod.get("namespace", "")), str(pod.get("name", ""))
-    names = [str(c.get("name", "")) for c in pod.get("containerStatuses") or []]
-    return [ContainerRef(namespace, name, n) for n in names or [""]]
+    return [ContainerRef(namespace, name, c.name) for c in containers] or [
+        ContainerRef(namespace, name, "")
+    ]

@@ -1,4 +1,4 @@
-"""The one place that reads the model's snapshot and turns it into what the widgets display.
+"""The one place that reads the model's typed snapshot and turns it into what the widgets display.
 
 Widgets never classify, join or order anything themselves: the model decides states, root causes,
 waves and the critical path; this module only picks fields and formats them (durations, counts,
@@ -10,23 +10,14 @@ ready for more than ten minutes shows a lower bound that rarely moves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
+from sovwatch.model.snapshot import Key, ReleaseView, Snapshot
 from sovwatch.model.states import State
-from sovwatch.views.tui.cause_text import ShortCause, cause_of, state_of
+from sovwatch.views.tui.cause_text import ShortCause, cause_of
 from sovwatch.views.tui.glyphs import Glyphs
 
 FAILING = frozenset({State.FAILED, State.STALLED})
 """States the `f` toggle keeps and failed-first sorts to the top."""
-
-
-def epoch(value: object) -> float | None:
-    """Seconds since the epoch from a snapshot timestamp (a number or an RFC 3339 string)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
 def age(seconds: float | None) -> str:
@@ -41,20 +32,22 @@ def age(seconds: float | None) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
-def eta_text(snapshot: dict) -> str:
+def eta_text(snapshot: Snapshot) -> str:
     """The timeline's ETA line: the estimate and what it rests on, or why there is none
     ("" once every release is ready)."""
-    if snapshot.get("outcome") == "ready":
+    if snapshot.outcome == "ready":
         return ""
-    detail = snapshot.get("etaDetail") or {}
-    eta = snapshot.get("eta")
-    if eta is None:
-        because = detail.get("unknownBecause")
+    detail = snapshot.eta_detail
+    if snapshot.eta is None:
+        because = detail.unknown_because if detail else None
         return f"ETA unknown: {because}" if because else "ETA unknown"
-    finished = int(detail.get("finished") or 0)
-    step = detail.get("typicalStepSeconds")
+    finished = detail.finished if detail else 0
+    step = detail.typical if detail else None
     typical = f", typical step {age(step)}" if step is not None else ""
-    return f"ETA {age(eta)} (from {finished} finished release{'s' * (finished != 1)}{typical})"
+    return (
+        f"ETA {age(snapshot.eta)} (from {finished} finished release{'s' * (finished != 1)}"
+        f"{typical})"
+    )
 
 
 SETTLED_BOUNDS = (
@@ -96,17 +89,17 @@ def truncate(text: str, width: int, glyphs: Glyphs) -> str:
     return text if len(text) <= width else text[: width - 1] + glyphs.ellipsis
 
 
-def release_key(release: dict) -> str:
-    return f"{release.get('namespace', '')}/{release.get('name', '')}"
+def ref(key: Key) -> str:
+    """`namespace/name`, how the snapshot and the operator refer to an object."""
+    return f"{key[1]}/{key[2]}"
 
 
 NO_WAVE = 1_000_000
 """Sorts releases without a wave (in a cycle, or with a missing dependency) last."""
 
 
-def wave_of(release: dict) -> int:
-    wave = release.get("wave")
-    return NO_WAVE if wave is None else int(wave)
+def wave_of(release: ReleaseView) -> int:
+    return NO_WAVE if release.wave is None else release.wave
 
 
 @dataclass(frozen=True)
@@ -126,26 +119,18 @@ class ReleaseRow:
     cause: ShortCause
 
 
-def workloads_text(release: dict, glyphs: Glyphs) -> str:
-    workloads = release.get("workloads") or {}
-    total = workloads.get("total") or 0
-    return f"{workloads.get('ready', 0)}/{total}" if total else glyphs.dash
+def workloads_text(release: ReleaseView, glyphs: Glyphs) -> str:
+    workloads = release.core.workloads
+    return f"{workloads.ready}/{workloads.total}" if workloads.total else glyphs.dash
 
 
-def probe_state(probe: object) -> str:
-    """`passing | failing | none | unknown` from a snapshot probe (`{state, failures, lastMessage}`)."""
-    if isinstance(probe, dict):
-        return str(probe.get("state") or "unknown")
-    return str(probe or "none")
-
-
-def probes_text(release: dict, glyphs: Glyphs) -> str:
+def probes_text(release: ReleaseView, glyphs: Glyphs) -> str:
     """Probe summary: "ok" when all that exist pass, "2 fail" when two fail, "?" while unknown."""
     states = [
-        probe_state(value)
-        for pod in release.get("pods") or []
-        for value in (pod.get("probes") or {}).values()
-        if probe_state(value) != "none"
+        probe.state
+        for pod in release.core.pods
+        for probe in pod.probes.values()
+        if probe.state != "none"
     ]
     if not states:
         return glyphs.dash
@@ -155,41 +140,33 @@ def probes_text(release: dict, glyphs: Glyphs) -> str:
     return "?" if "unknown" in states else "ok"
 
 
-def volumes_text(release: dict, glyphs: Glyphs) -> str:
+def volumes_text(release: ReleaseView, glyphs: Glyphs) -> str:
     """ "2/2" bound, with " err" when a volume is failed or stalled (provisioning, attach, mount)."""
-    volumes = release.get("volumes") or []
+    volumes = release.core.volumes
     if not volumes:
         return glyphs.dash
-    ready = sum(1 for v in volumes if state_of(v) is State.READY)
-    broken = any(state_of(v) in FAILING for v in volumes)
+    ready = sum(1 for v in volumes if v.verdict.state is State.READY)
+    broken = any(v.verdict.state in FAILING for v in volumes)
     return f"{ready}/{len(volumes)}" + (" err" if broken else "")
 
 
-def chart_text(release: dict) -> str:
-    chart = release.get("chart") or ""
-    if isinstance(chart, dict):
-        name, version = chart.get("name", ""), chart.get("version", "")
-        return f"{name}@{version}" if version else name
-    return str(chart)
-
-
-def release_rows(snapshot: dict, glyphs: Glyphs) -> list[ReleaseRow]:
+def release_rows(snapshot: Snapshot, glyphs: Glyphs) -> list[ReleaseRow]:
     """Every release in the snapshot, in the model's order."""
-    names = frozenset(r.get("name", "") for r in snapshot.get("releases") or [])
+    names = frozenset(r.key[2] for r in snapshot.releases)
     return [
         ReleaseRow(
-            key=release_key(r),
-            name=r.get("name", ""),
-            state=state_of(r),
-            chart=chart_text(r),
-            since=epoch(r.get("since")),
+            key=ref(r.key),
+            name=r.key[2],
+            state=r.verdict.state,
+            chart=r.core.chart,
+            since=r.core.since,
             wave=wave_of(r),
             workloads=workloads_text(r, glyphs),
             probes=probes_text(r, glyphs),
             volumes=volumes_text(r, glyphs),
             cause=cause_of(r, names),
         )
-        for r in snapshot.get("releases") or []
+        for r in snapshot.releases
     ]
 
 
@@ -267,32 +244,33 @@ class HeaderInfo:
         return any(s.state in UNSETTLED for s in self.streams)
 
 
-def header_info(snapshot: dict, *, started_at: float | None = None) -> HeaderInfo:
+def header_info(snapshot: Snapshot | None, *, started_at: float | None = None) -> HeaderInfo:
     """Header fields; `started_at` is when the watch began (the snapshot does not carry it)."""
-    cluster = snapshot.get("cluster") or {}
-    progress = snapshot.get("progress") or {}
+    if snapshot is None:
+        return HeaderInfo("", "", "in-progress", 0, 0, None, "", started_at, None, ())
+    cluster, progress = snapshot.cluster, snapshot.progress
     return HeaderInfo(
-        context=cluster.get("context", ""),
-        server=cluster.get("server", ""),
-        outcome=str(snapshot.get("outcome") or "in-progress"),
-        ready=int(progress.get("ready") or 0),
-        total=int(progress.get("total") or 0),
-        expected=progress.get("expected"),
-        expected_from=str(progress.get("expectedSource") or ""),
+        context=cluster.context,
+        server=cluster.server,
+        outcome=snapshot.outcome or "in-progress",
+        ready=progress.ready,
+        total=progress.total,
+        expected=progress.expected,
+        expected_from=progress.expected_source,
         started_at=started_at,
-        eta_seconds=snapshot.get("eta"),
+        eta_seconds=snapshot.eta,
         streams=tuple(
             StreamRow(
-                resource=s.get("resource", ""),
-                state=str(s.get("state", "")),
-                since=epoch(s.get("since")),
-                attempt=int(s.get("attempt") or 0),
-                detail=s.get("detail") or "",
+                resource=h.resource,
+                state=str(h.state),
+                since=h.since,
+                attempt=h.attempt,
+                detail=h.detail,
             )
-            for s in snapshot.get("streams") or []
+            for h in snapshot.streams
         ),
-        warnings=tuple(cluster.get("warnings") or ()),
-        waiting_for=" ".join(str(snapshot.get("waitingFor") or "").split()),
+        warnings=cluster.warnings,
+        waiting_for=" ".join((snapshot.waiting_for or "").split()),
     )
 
 
@@ -339,25 +317,24 @@ class EventRow:
         return f"{noun}/{self.namespace}/{self.name}"
 
 
-def event_rows(snapshot: dict) -> list[EventRow]:
+def event_rows(snapshot: Snapshot) -> list[EventRow]:
     """Recent events as the model ranked them (warnings first, deduplicated); one row per key."""
     rows: dict[str, EventRow] = {}
-    for e in snapshot.get("events") or []:
-        ref = e.get("involvedObject") or {}
-        obj = f"{ref.get('kind', '').lower()}/{ref.get('namespace', '')}/{ref.get('name', '')}"
-        key = e.get("key") or f"{obj}/{e.get('reason', '')}/{e.get('message', '')}"
+    for e in snapshot.events:
+        kind, namespace, name = e.involved
+        key = f"{kind.lower()}/{namespace}/{name}/{e.reason}/{e.message}"
         rows.setdefault(
             key,
             EventRow(
                 key=key,
-                warning=e.get("type") == "Warning",
-                count=int(e.get("count") or 1),
-                last_seen=epoch(e.get("lastSeen")),
-                kind=ref.get("kind", ""),
-                namespace=ref.get("namespace", ""),
-                name=ref.get("name", ""),
-                reason=e.get("reason", ""),
-                message=" ".join(str(e.get("message", "")).split()),
+                warning=e.type == "Warning",
+                count=e.count or 1,
+                last_seen=e.last,
+                kind=kind,
+                namespace=namespace,
+                name=name,
+                reason=e.reason,
+                message=" ".join(e.message.split()),
             ),
         )
     return list(rows.values())
@@ -376,23 +353,23 @@ class TimelineRow:
     critical: bool
 
 
-def timeline_rows(snapshot: dict, *, now: float, started_at: float | None) -> list[TimelineRow]:
+def timeline_rows(snapshot: Snapshot, *, now: float, started_at: float | None) -> list[TimelineRow]:
     """Per-release durations, slowest first (releases that have not started last)."""
-    critical = set((snapshot.get("graph") or {}).get("criticalPath") or [])
+    critical = set(snapshot.critical_path)
     rows = []
-    for release in snapshot.get("releases") or []:
-        times = release.get("timeline") or {}
-        key = release_key(release)
-        start, ready = epoch(times.get("started")), epoch(times.get("ready"))
+    for release in snapshot.releases:
+        times = release.timeline
+        start = times.started if times else None
+        ready = times.ready if times else None
         rows.append(
             TimelineRow(
-                key=key,
-                name=release.get("name", ""),
-                state=state_of(release),
+                key=ref(release.key),
+                name=release.key[2],
+                state=release.verdict.state,
                 wave=wave_of(release),
                 started=start - started_at if start is not None and started_at else None,
                 took=((ready or now) - start) if start is not None else None,
-                critical=key in critical,
+                critical=release.key in critical,
             )
         )
     return sorted(rows, key=lambda r: (r.took is None, -(r.took or 0), r.wave))

@@ -5,18 +5,25 @@ Markdown that cluster text cannot break."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from sovwatch.cli import parse
 from sovwatch.launch import report_of
+from sovwatch.model.log_excerpts import LogExcerpt
+from sovwatch.model.rootcause import Cause, RootCause
+from sovwatch.model.states import State
+from sovwatch.model.timeline import ReleaseTimes
 from sovwatch.views.report import gantt, render
 from sovwatch.views.report.facts import Report, RunInfo, build
 from sovwatch.views.report.history import History
 from sovwatch.views.report.render import markdown_escape
 from tests.model.builders.common import T0_EPOCH
 from tests.views.report.recordings import FORBIDDEN, write_rollout
+from tests.views.view_snapshots import release
+from tests.views.view_snapshots import snapshot as view_snapshot
 
 HOSTILE = '<img src=x onerror="window.__pwned=1"> | `code` *bold* [link](https://evil.example/)'
 
@@ -102,45 +109,35 @@ async def test_html_escapes_hostile_text_everywhere(tmp_path: Path):
 
 def test_the_decisive_log_line_is_shown_when_the_root_cause_has_one():
     decisive = 'time="2026-12-06T09:22:41Z" level=fatal msg="failed to sync *v1.Service: <b>context deadline exceeded</b>"'
-    excerpt = {
-        "container": "external-dns",
-        "run": "previous",
-        "restartCount": 12,
-        "lines": [
+    excerpt = LogExcerpt(
+        container="external-dns",
+        previous=True,
+        restarts=12,
+        lines=(
             'time="2026-12-06T09:22:40Z" level=info msg="Instantiating new Kubernetes client"',
             decisive,
-        ],
-        "decisive": decisive,
-    }
-    release = {
-        "namespace": "flux-system",
-        "name": "bp-external-dns",
-        "state": "failed",
-        "reason": "CrashLoopBackOff",
-        "message": "released · 0/1 pods ready",
-        "wave": 0,
-        "dependsOn": [],
-        "timeline": {"firstSeen": "2026-04-30T10:00:00Z", "started": "2026-04-30T10:00:05Z"},
-        "rootCause": {
-            "kind": "Pod",
-            "namespace": "external-dns",
-            "name": "external-dns-2jq9n69vh7-w6k9t",
-            "chain": "bp-external-dns ← pod external-dns/external-dns-2jq9n69vh7-w6k9t CrashLoopBackOff",
-            "logExcerpt": excerpt,
-        },
-    }
-    snapshot = {
-        "outcome": "failed",
-        "progress": {
-            **dict.fromkeys(
-                ("ready", "stalled", "waiting", "progressing", "suspended", "unknown"), 0
-            ),
-            **{"total": 1, "expected": 1, "expectedSource": "seen", "failed": 1},
-        },
-        "releases": [release],
-        "streams": [],
-        "events": [],
-    }
+        ),
+        decisive=decisive,
+    )
+    pod = "external-dns-2jq9n69vh7-w6k9t"
+    root = RootCause(
+        Cause("Pod", "external-dns", pod, State.FAILED, "CrashLoopBackOff", ""),
+        ("bp-external-dns", f"pod external-dns/{pod} CrashLoopBackOff"),
+        (("HelmRelease", "flux-system", "bp-external-dns"),),
+        excerpt,
+    )
+    failing = replace(
+        release(
+            "bp-external-dns",
+            "failed",
+            reason="CrashLoopBackOff",
+            message="released · 0/1 pods ready",
+            root_cause=root,
+        ),
+        wave=0,
+        timeline=ReleaseTimes(first_seen=T0_EPOCH, started=T0_EPOCH + 5),
+    )
+    snapshot = view_snapshot([failing], outcome="failed")
     history = History()
     history.changed(snapshot, [], T0_EPOCH + 600)
     report = build(history, RunInfo("sov", "https://sov.example:6443", T0_EPOCH, "0.1.0", "0.1.0"))

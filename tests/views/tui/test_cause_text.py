@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from sovwatch.model.log_excerpts import LogExcerpt
+from sovwatch.model.rootcause import Cause, RootCause
+from sovwatch.model.states import State
 from sovwatch.views.tui.cause_text import ShortCause, cause_of, shared_prefix
 from sovwatch.views.tui.glyphs import ASCII, UTF8
+from tests.views.view_snapshots import HR
+from tests.views.view_snapshots import release as view_release
 
 LOKI = ShortCause(blocker="bp-loki", reason="Multi-Attach", subject="storage-loki-0")
 RETRY = ShortCause(blocker="bp-cert-manager", reason="HR Ready, retry due")
@@ -60,8 +65,34 @@ def test_ascii():
     assert LOKI.fit(31, ASCII) == "<- bp-loki: Multi-Attach stora~"
 
 
-def release(state, **fields):
-    return {"name": "bp-x", "namespace": "flux-system", "state": state, **fields}
+def release(
+    state: str,
+    *,
+    cause: tuple[str, str, State, str] | None = None,
+    chain: tuple[str, ...] = (),
+    reason: str = "",
+    message: str = "",
+    blocked_by: tuple[str, ...] = (),
+):
+    """bp-x in `state`; `cause` is the root cause's (kind, name, state, reason)."""
+    root = None
+    if cause is not None:
+        kind, name, cause_state, cause_reason = cause
+        root = RootCause(
+            Cause(
+                kind,
+                "loki" if kind != "HelmRelease" else "flux-system",
+                name,
+                cause_state,
+                cause_reason,
+                "",
+            ),
+            chain=chain,
+            releases=((HR, "flux-system", "bp-x"),),
+        )
+    return view_release(
+        "bp-x", state, reason=reason, message=message, blocked_by=blocked_by, root_cause=root
+    )
 
 
 NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
@@ -74,14 +105,9 @@ NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
         (
             release(
                 "waiting",
-                rootCause={
-                    "kind": "PersistentVolumeClaim",
-                    "name": "storage-loki-0",
-                    "state": "failed",
-                    "reason": "Multi-Attach",
-                    "chain": "bp-x ← bp-loki ← pod loki/loki-0 ContainerCreating ← Multi-Attach",
-                },
-                blockedBy=["flux-system/bp-loki"],
+                cause=("PersistentVolumeClaim", "storage-loki-0", State.FAILED, "Multi-Attach"),
+                chain=("bp-x", "bp-loki", "pod loki/loki-0 ContainerCreating", "Multi-Attach"),
+                blocked_by=("bp-loki",),
             ),
             ShortCause(blocker="bp-loki", reason="Multi-Attach", subject="storage-loki-0"),
         ),
@@ -89,12 +115,8 @@ NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
             release(
                 "waiting",
                 reason="DependencyNotReady",
-                rootCause={
-                    "kind": "HelmRelease",
-                    "name": "bp-seaweedfs",
-                    "reason": "DependencyNotReady",
-                    "chain": "bp-x ← bp-seaweedfs",
-                },
+                cause=("HelmRelease", "bp-seaweedfs", State.WAITING, "DependencyNotReady"),
+                chain=("bp-x", "bp-seaweedfs"),
             ),
             ShortCause(blocker="bp-seaweedfs"),
         ),
@@ -102,14 +124,9 @@ NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
             release(
                 "waiting",
                 reason="DependencyNotReady",
-                rootCause={
-                    "kind": "Pod",
-                    "name": "cilium-fzs69",
-                    "state": "progressing",
-                    "reason": "ContainerCreating",
-                    "chain": "bp-x ← bp-cilium ← pod kube-system/cilium-fzs69 ContainerCreating",
-                },
-                blockedBy=["flux-system/bp-cilium"],
+                cause=("Pod", "cilium-fzs69", State.PROGRESSING, "ContainerCreating"),
+                chain=("bp-x", "bp-cilium", "pod kube-system/cilium-fzs69 ContainerCreating"),
+                blocked_by=("bp-cilium",),
             ),
             ShortCause(blocker="bp-cilium"),
         ),
@@ -117,13 +134,8 @@ NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
             release(
                 "waiting",
                 reason="DependencyNotReady",
-                rootCause={
-                    "kind": "HelmRelease",
-                    "name": "bp-seaweedfs",
-                    "state": "stalled",
-                    "reason": "RetriesExceeded",
-                    "chain": "bp-x ← bp-seaweedfs",
-                },
+                cause=("HelmRelease", "bp-seaweedfs", State.STALLED, "RetriesExceeded"),
+                chain=("bp-x", "bp-seaweedfs"),
             ),
             ShortCause(blocker="bp-seaweedfs", reason="RetriesExceeded"),
         ),
@@ -132,13 +144,8 @@ NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
                 "waiting",
                 reason="DependencyNotReady",
                 message="dependency 'flux-system/bp-flux' is not ready",
-                rootCause={
-                    "kind": "HelmRelease",
-                    "name": "bp-x",
-                    "reason": "RetryDue",
-                    "chain": "bp-x ← bp-flux",
-                },
-                blockedBy=[],
+                cause=("HelmRelease", "bp-x", State.WAITING, "RetryDue"),
+                chain=("bp-x", "bp-flux"),
             ),
             ShortCause(blocker="bp-flux", reason="HR Ready, retry due"),
         ),
@@ -147,7 +154,8 @@ NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
                 "stalled",
                 reason="RetriesExceeded",
                 message="Failed to install after 4 attempt(s)",
-                rootCause={"kind": "HelmRelease", "name": "bp-x", "chain": "bp-x"},
+                cause=("HelmRelease", "bp-x", State.STALLED, "RetriesExceeded"),
+                chain=("bp-x",),
             ),
             ShortCause(
                 reason="RetriesExceeded",
@@ -155,7 +163,14 @@ NAMES = frozenset({"bp-x", "bp-loki", "bp-seaweedfs", "bp-flux"})
                 message=True,
             ),
         ),
-        (release("progressing", rootCause={"kind": "HelmRelease", "name": "bp-x"}), ShortCause()),
+        (
+            release(
+                "progressing",
+                reason="Progressing",
+                cause=("HelmRelease", "bp-x", State.PROGRESSING, "Progressing"),
+            ),
+            ShortCause(),
+        ),
     ],
     ids=[
         "ready",
@@ -215,15 +230,13 @@ def test_fit_with_the_decisive_log_line(width, expected):
 
 
 def test_cause_of_carries_the_decisive_line():
-    release = {
-        "name": "bp-spire",
-        "state": "failed",
-        "rootCause": {
-            "kind": "Pod",
-            "name": "spire-server-0",
-            "state": "failed",
-            "reason": "CrashLoopBackOff",
-            "logExcerpt": {"decisive": "boom", "lines": ["boom"], "container": "c"},
-        },
-    }
-    assert cause_of(release, frozenset({"bp-spire"})).log == "boom"
+    root = RootCause(
+        Cause("Pod", "spire-system", "spire-server-0", State.FAILED, "CrashLoopBackOff", ""),
+        ("bp-spire", "pod spire-system/spire-server-0 CrashLoopBackOff"),
+        ((HR, "flux-system", "bp-spire"),),
+        LogExcerpt(container="c", previous=True, restarts=3, lines=("boom",), decisive="boom"),
+    )
+    spire = view_release(
+        "bp-spire", "failed", reason="CrashLoopBackOff", message="", root_cause=root
+    )
+    assert cause_of(spire, frozenset({"bp-spire"})).log == "boom"

@@ -1,80 +1,92 @@
-"""The detail text from snapshot documents that the stuck scenario does not produce."""
+"""The detail text from snapshots that the stuck scenario does not produce."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from sovwatch.model.controller_log import ControllerLine
+from sovwatch.model.log_excerpts import LogExcerpt
+from sovwatch.model.pod import ContainerHealth, PodHealth, Termination
+from sovwatch.model.probes import ProbeStatus
+from sovwatch.model.rootcause import Cause, RootCause
+from sovwatch.model.states import State, Verdict
 from sovwatch.views.tui import detail_content
 from sovwatch.views.tui.glyphs import UTF8
+from tests.views.view_snapshots import HR, MSG_INSTALLING, release
 
+NOW = 1_795_781_071.0
 PROBES = {
-    "readiness": {
-        "state": "failing",
-        "failures": 4,
-        "lastMessage": 'Get "http://10.0.0.7:3100/ready": connection refused',
-    },
-    "liveness": {"state": "passing", "failures": 0, "lastMessage": ""},
-    "startup": {"state": "none", "failures": 0, "lastMessage": ""},
+    "readiness": ProbeStatus(
+        "failing", 4, last_message='Get "http://10.0.0.7:3100/ready": connection refused'
+    ),
+    "liveness": ProbeStatus("passing"),
+    "startup": ProbeStatus("none"),
 }
 
 
-def pod(**fields) -> dict:
-    return {
-        "namespace": "loki",
-        "name": "loki-0",
-        "state": "progressing",
-        "status": "Running",
-        "ready": 0,
-        "containers": 1,
-        "restarts": 0,
-        "probes": PROBES,
-        **fields,
-    }
+def container(name: str = "loki", **fields) -> ContainerHealth:
+    return ContainerHealth(
+        **{
+            "name": name,
+            "init": False,
+            "ready": False,
+            "restarts": 0,
+            "status": "Running",
+            "probes": PROBES,
+            "started": True,
+            "state": "running",
+            **fields,
+        }
+    )
 
 
-def text(pods: list[dict]) -> str:
-    release = {"name": "bp-loki", "namespace": "flux-system", "state": "progressing", "pods": pods}
+def pod(*containers: ContainerHealth, message: str = "", restarts: int = 0) -> PodHealth:
+    return PodHealth(
+        key=("Pod", "loki", "loki-0"),
+        verdict=Verdict(State.PROGRESSING, "ContainersNotReady", message),
+        status="Running",
+        ready=0,
+        total=1,
+        restarts=restarts,
+        containers=containers,
+        node="sov-worker-1",
+        claims=("storage-loki-0",),
+        volume_event=None,
+    )
+
+
+def loki(*pods: PodHealth):
+    view = release("bp-loki", "progressing", reason="Progressing", message=MSG_INSTALLING)
+    return replace(view, core=replace(view.core, pods=pods))
+
+
+def text(*pods: PodHealth) -> str:
+    view = loki(*pods)
     content = detail_content.render(
-        release, {"flux-system/bp-loki": release}, conditions=[], events=[], now=0.0, glyphs=UTF8
+        view, {view.key: view}, conditions=[], events=(), now=NOW, glyphs=UTF8
     )
     return content.plain
 
 
-def test_snapshot_without_container_detail_shows_the_pods_probes():
-    shown = text([pod()])
-    assert "    probes: readiness failing (4 failures) liveness passing" in shown
+def test_a_containers_probes_and_their_last_failure():
+    shown = text(pod(container()))
+    assert "      probes: readiness failing (4 failures) liveness passing" in shown
     assert 'last readiness failure: Get "http://10.0.0.7:3100/ready": connection refused' in shown
-    assert "•" not in shown
 
 
 def test_init_container_and_oom_kill():
-    containers = [
-        {
-            "name": "wait-for-db",
-            "init": True,
-            "ready": False,
-            "started": False,
-            "restarts": 0,
-            "state": "terminated",
-            "reason": "Completed",
-            "message": "",
-            "exitCode": 0,
-            "lastTermination": None,
-            "probes": {},
-        },
-        {
-            "name": "loki",
-            "init": False,
-            "ready": False,
-            "started": True,
-            "restarts": 3,
-            "state": "running",
-            "reason": "",
-            "message": "",
-            "exitCode": None,
-            "lastTermination": {"reason": "OOMKilled", "exitCode": 137, "finishedAt": 0.0 - 120},
-            "probes": PROBES,
-        },
-    ]
-    shown = text([pod(containerStatuses=containers, restarts=3)])
+    init = container(
+        "wait-for-db",
+        init=True,
+        status="Completed",
+        started=False,
+        state="terminated",
+        reason="Completed",
+        exit_code=0,
+        probes={},
+    )
+    oom = container(restarts=3, last_termination=Termination("OOMKilled", 137, NOW - 120))
+    shown = text(pod(init, oom, restarts=3))
     assert "• wait-for-db (init)  terminated Completed exit 0  restarts 0" in shown
     assert "• loki  running  not ready  restarts 3  last run: OOMKilled exit 137 2m ago" in shown
     assert "      probes: readiness failing (4 failures) liveness passing" in shown
@@ -82,14 +94,9 @@ def test_init_container_and_oom_kill():
 
 def test_long_lines_wrap_under_their_own_indent():
     message = "Multi-Attach error for volume pvc-3ef42110 Volume is already used by pod(s) loki-0"
-    release = {
-        "name": "bp-loki",
-        "namespace": "flux-system",
-        "state": "progressing",
-        "pods": [pod(message=message, containerStatuses=[])],
-    }
+    view = loki(pod(message=message))
     content = detail_content.render(
-        release, {}, conditions=[], events=[], now=0.0, glyphs=UTF8, width=40
+        view, {}, conditions=[], events=(), now=NOW, glyphs=UTF8, width=40
     )
     lines = content.plain.splitlines()
     assert all(len(line) <= 40 for line in lines)
@@ -98,33 +105,35 @@ def test_long_lines_wrap_under_their_own_indent():
     assert " ".join(line.strip() for line in lines[start : start + 4]).startswith(message)
 
 
+def _render(view) -> list[str]:
+    return detail_content.render(
+        view, {view.key: view}, conditions=[], events=(), now=NOW, glyphs=UTF8
+    ).plain.splitlines()
+
+
 def test_root_cause_shows_the_container_log_with_its_decisive_line_in_full():
     lines = [f'level=info msg="step {i}"' for i in range(20)] + [
         'level=error msg="error running loki" err="mkdir /var/loki/chunks: permission denied"'
     ]
-    release = {
-        "name": "bp-loki",
-        "namespace": "flux-system",
-        "state": "failed",
-        "rootCause": {
-            "kind": "Pod",
-            "namespace": "loki",
-            "name": "loki-0",
-            "chain": "bp-loki ← pod loki/loki-0 CrashLoopBackOff ← container loki exited 1 "
-            "(Error), restarted 12 times ← log: error running loki: mkdir /var/loki/chunks: "
-            "permission denied",
-            "logExcerpt": {
-                "container": "loki",
-                "run": "previous",
-                "restartCount": 12,
-                "lines": lines,
-                "decisive": "error running loki: mkdir /var/loki/chunks: permission denied",
-            },
-        },
-    }
-    plain = detail_content.render(
-        release, {"flux-system/bp-loki": release}, conditions=[], events=[], now=0.0, glyphs=UTF8
-    ).plain.splitlines()
+    root = RootCause(
+        Cause("Pod", "loki", "loki-0", State.FAILED, "CrashLoopBackOff", ""),
+        (
+            "bp-loki",
+            "pod loki/loki-0 CrashLoopBackOff",
+            "container loki exited 1 (Error), restarted 12 times",
+            "log: error running loki: mkdir /var/loki/chunks: permission denied",
+        ),
+        ((HR, "flux-system", "bp-loki"),),
+        LogExcerpt(
+            container="loki",
+            previous=True,
+            restarts=12,
+            lines=tuple(lines),
+            decisive="error running loki: mkdir /var/loki/chunks: permission denied",
+        ),
+    )
+    loki = release("bp-loki", "failed", reason="CrashLoopBackOff", message="", root_cause=root)
+    plain = _render(loki)
     at = plain.index("Log of loki (previous run, restarts 12)")
     assert plain[at + 1] == "  error running loki: mkdir /var/loki/chunks: permission denied"
     shown = plain[at + 2 : at + 2 + detail_content.EXCERPT_LINES]
@@ -133,26 +142,26 @@ def test_root_cause_shows_the_container_log_with_its_decisive_line_in_full():
 
 
 def test_helm_controllers_lines_about_a_failing_release():
-    entries = [
-        {"ts": f"2026-12-06T09:{i:02d}:00.000Z", "level": "info", "msg": f"step {i}", "error": ""}
-        for i in range(10)
-    ] + [
-        {
-            "ts": "2026-12-06T09:45:00.000Z",
-            "level": "error",
-            "msg": "Reconciler error",
-            "error": "Failed to install after 4 attempt(s)",
-        }
-    ]
-    release = {
-        "name": "bp-spire",
-        "namespace": "flux-system",
-        "state": "stalled",
-        "helmControllerLog": entries,
-    }
-    plain = detail_content.render(
-        release, {"flux-system/bp-spire": release}, conditions=[], events=[], now=0.0, glyphs=UTF8
-    ).plain.splitlines()
+    entries = tuple(
+        ControllerLine(f"2026-12-06T09:{i:02d}:00.000Z", "info", f"step {i}", "") for i in range(10)
+    ) + (
+        ControllerLine(
+            "2026-12-06T09:45:00.000Z",
+            "error",
+            "Reconciler error",
+            "Failed to install after 4 attempt(s)",
+        ),
+    )
+    spire = replace(
+        release(
+            "bp-spire",
+            "stalled",
+            reason="InstallFailed",
+            message="Failed to install after 4 attempt(s)",
+        ),
+        controller_log=entries,
+    )
+    plain = _render(spire)
     at = plain.index("helm-controller says")
     shown = plain[at + 1 : at + 1 + detail_content.CONTROLLER_LINES]
     assert shown[-1] == (
@@ -160,10 +169,8 @@ def test_helm_controllers_lines_about_a_failing_release():
     )
     assert shown[0] == "  2026-12-06T09:03:00.000Z step 3"
     assert "step 2" not in "\n".join(plain)
-    ready = {**release, "state": "ready"}
-    assert (
-        "helm-controller says"
-        not in detail_content.render(
-            ready, {"flux-system/bp-spire": ready}, conditions=[], events=[], now=0.0, glyphs=UTF8
-        ).plain
+    ready = replace(
+        release("bp-spire", "ready", reason="UpgradeSucceeded", message=""),
+        controller_log=entries,
     )
+    assert "helm-controller says" not in "\n".join(_render(ready))

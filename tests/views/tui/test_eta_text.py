@@ -3,7 +3,10 @@ why there is none."""
 
 from __future__ import annotations
 
-from sovwatch.model.snapshot import build_snapshot
+from dataclasses import replace
+
+from sovwatch.model.eta import Estimate
+from sovwatch.model.snapshot import Snapshot, build_snapshot
 from sovwatch.views.tui.viewmodel import eta_text
 from tests.model.builders import (
     T0_EPOCH,
@@ -15,16 +18,16 @@ from tests.model.builders import (
 )
 
 
-def _snapshot(*objects: dict) -> dict:
-    return build_snapshot(store_of(*objects), now=T0_EPOCH + 600).to_dict()
+def _snapshot(*objects: dict) -> Snapshot:
+    return build_snapshot(store_of(*objects), now=T0_EPOCH + 600)
 
 
 def test_too_few_finished_releases():
     doc = _snapshot(
         hr_ready("bp-cilium"), hr_installing("bp-cert-manager", depends_on=["bp-cilium"])
     )
-    assert doc["eta"] is None
-    assert eta_text(doc) == f"ETA unknown: {doc['etaDetail']['unknownBecause']}"
+    assert doc.eta is None
+    assert eta_text(doc) == f"ETA unknown: {doc.eta_detail.unknown_because}"
     assert "needed for an estimate" in eta_text(doc)
 
 
@@ -38,15 +41,14 @@ def test_a_stalled_release_makes_it_unknown():
 
 
 def test_an_estimate_says_what_it_rests_on():
-    doc = {
-        "outcome": "in-progress",
-        "eta": 780.0,
-        "etaDetail": {"finished": 7, "typicalStepSeconds": 95.0, "unknownBecause": None},
-    }
+    detail = Estimate(780.0, (), finished=7, typical=95.0, unknown_because=None)
+    doc = replace(
+        _snapshot(hr_ready("bp-cilium")), outcome="in-progress", eta=780.0, eta_detail=detail
+    )
     assert eta_text(doc) == "ETA 13m (from 7 finished releases, typical step 1m)"
 
 
 def test_nothing_once_the_rollout_is_over():
     doc = _snapshot(hr_ready("bp-cilium"), hr_ready("bp-reloader"))
-    assert doc["outcome"] == "ready"
+    assert doc.outcome == "ready"
     assert eta_text(doc) == ""

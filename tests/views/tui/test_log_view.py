@@ -71,11 +71,8 @@ async def open_spire_log(app: SovwatchApp, pilot) -> LogScreen:
     table = app.main.query_one(ReleaseTable)
 
     def spire_known() -> bool:
-        for release in app.main.snapshot.get("releases") or []:
-            if release["name"] == "bp-spire":
-                pods = release.get("pods") or []
-                return any(len(p.get("containerStatuses") or []) == 2 for p in pods)
-        return False
+        spire = app.main.snapshot and app.main.snapshot.release("flux-system", "bp-spire")
+        return bool(spire) and any(len(p.containers) == 2 for p in spire.core.pods)
 
     await until(pilot, spire_known, "bp-spire's pod and its two containers")
     table.move_cursor(row=table.get_row_index("flux-system/bp-spire"))
@@ -232,7 +229,7 @@ async def test_forbidden_logs_say_so_in_the_view(emulator, tmp_path):
             '"sovwatch-sim-admin" cannot get resource "pods/log" in API group "" in the '
             'namespace "spire-system"'
         )
-        assert app.main.snapshot["releases"]  # the watch goes on
+        assert app.main.snapshot.releases  # the watch goes on
 
 
 async def test_no_logs_turns_the_key_off(emulator, tmp_path):

@@ -48,10 +48,10 @@ async def test_rows_follow_dependency_waves(fed_app):
         assert names[:3] == ["bp-cilium", "bp-reloader", "bp-vpa"]  # wave 0
         assert names[-1] == "bp-grafana"  # wave 5
         position = {n: i for i, n in enumerate(names)}
-        releases = {r["name"]: r for r in app.main.snapshot["releases"]}
+        releases = {r.key[2]: r for r in app.main.snapshot.releases}
         for name, release in releases.items():  # every release after its dependencies
-            for dep in release["dependsOn"]:
-                assert position[dep.split("/")[1]] < position[name]
+            for dep in release.core.depends_on:
+                assert position[dep[2]] < position[name]
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ async def test_events_pane(fed_app):
         await pilot.pause()
         table = app.main.query_one(EventsTable)
         assert table.display
-        assert table.row_count == len(app.main.snapshot["events"])
+        assert table.row_count == len(app.main.snapshot.events)
         text = screen.text(app)
         assert "FailedAttachVolume" in text
         assert "x13" in text
@@ -179,8 +179,8 @@ async def test_timeline_slowest_first_with_critical_path(fed_app):
         await pilot.press("t")
         await pilot.pause()
         text = screen.text(app)
-        path = app.main.snapshot["graph"]["criticalPath"]
-        assert "critical path: " + " → ".join(p.split("/")[1] for p in path) in text
+        path = app.main.snapshot.critical_path
+        assert "critical path: " + " → ".join(key[2] for key in path) in text
         assert eta_text(app.main.snapshot).startswith("ETA ")
         assert eta_text(app.main.snapshot) in text
         table = app.main.query_one(TimelineTable)

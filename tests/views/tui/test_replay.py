@@ -171,7 +171,7 @@ async def test_next_failure_lands_on_the_first_failing_release(stuck_recording):
         table = app.main.query_one(ReleaseTable)
         assert table.selected_key == f"flux-system/{expected}"
         assert state_cell(app, expected) == "✖ failed"
-        failing = [r["name"] for r in app.main.snapshot["releases"] if r["state"] == "failed"]
+        failing = [r.key[2] for r in app.main.snapshot.releases if r.verdict.state == "failed"]
         assert failing == [expected]  # the first one, not a later one
         lines = screen.lines(app)
         assert "PAUSED 1x" in lines[0]

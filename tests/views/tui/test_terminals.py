@@ -48,7 +48,7 @@ async def test_80x24_keeps_every_essential(fed_app):
             assert header in lines[2]
         rows = release_lines(app)
         assert len(rows) == 20
-        names = {r["name"] for r in app.main.snapshot["releases"]}
+        names = {r.key[2] for r in app.main.snapshot.releases}
         for row in rows:  # state glyph + word, and the full name, on every row
             words = row.split()
             assert words[1] in STATE_WORDS, row

@@ -209,7 +209,7 @@ async def test_a_changed_cell_repaints_its_row_only_and_an_idle_second_sends_not
 
 
 async def test_a_change_after_a_quiet_period_flushes_without_waiting_for_a_tick(fed_app):
-    """The first change of a quiet period is shown after FIRST_CHANGE_DELAY, not on a fixed
+    """The first change of a quiet period is shown after the pipeline's settle delay, not on a fixed
     tick; changes arriving meanwhile join the same flush."""
     app = fed_app(refresh_hz=0.5)  # a 2 s coalescing gap: only the scheduled flush can be seen
     async with app.run_test(size=(120, 40)) as pilot:

@@ -7,6 +7,8 @@ once, so hidden views cost nothing while they are hidden.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,8 +17,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer
 
+from sovwatch.model.snapshot import Snapshot
 from sovwatch.views.tui import detail_content, graph_content
-from sovwatch.views.tui.cause_text import short
 from sovwatch.views.tui.glyphs import Glyphs
 from sovwatch.views.tui.log_choice import choose
 from sovwatch.views.tui.palette import Palette
@@ -27,7 +29,7 @@ from sovwatch.views.tui.viewmodel import (
     eta_text,
     event_rows,
     header_info,
-    release_key,
+    ref,
     release_rows,
     timeline_rows,
 )
@@ -55,15 +57,25 @@ class MainScreen(Screen[None]):
         Binding("escape", "back", "Close pane, view or filter", show=False),
     ]
 
-    def __init__(self, *, glyphs: Glyphs, failed_first: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        glyphs: Glyphs,
+        failed_first: bool = False,
+        conditions: Callable[[str, str], list[dict]] = lambda namespace, name: [],
+    ) -> None:
+        """`conditions(namespace, name)`: a HelmRelease's `status.conditions` as stored."""
         super().__init__()
         self.glyphs = glyphs
+        self.conditions = conditions
+        self.palette = Palette.monochrome()
+        """The states' colours (the app hands its own down when it mounts)."""
         self.failed_first = failed_first
         self.failures_only = False
         self.query_text = ""
         self.view = "releases"
         self.pane = ""
-        self.snapshot: dict = {}
+        self.snapshot: Snapshot | None = None
         self.now = 0.0
         self.mode = ""
         self.source_error = ""
@@ -89,13 +101,11 @@ class MainScreen(Screen[None]):
         yield FilterBar(id="filter")
         yield Footer(compact=True)
 
-    @property
-    def palette(self) -> Palette:
-        return self.app.palette  # type: ignore[attr-defined]
-
     # -- data --------------------------------------------------------------------------------
 
-    def show(self, snapshot: dict, *, now: float, mode: str = "", source_error: str = "") -> None:
+    def show(
+        self, snapshot: Snapshot, *, now: float, mode: str = "", source_error: str = ""
+    ) -> None:
         """Render `snapshot` into whatever is visible."""
         self.snapshot, self.now, self.mode, self.source_error = snapshot, now, mode, source_error
         self.refresh_header()
@@ -134,18 +144,20 @@ class MainScreen(Screen[None]):
             )
 
     def _show_detail(self) -> None:
-        releases = {release_key(r): r for r in self.snapshot.get("releases") or []}
+        if self.snapshot is None:
+            return
+        releases = {r.key: r for r in self.snapshot.releases}
         key = self.query_one(ReleaseTable).selected_key
+        release = next((r for r in releases.values() if ref(r.key) == key), None)
         text = self.query_one("#detail-text", CalmStatic)
         width = text.content_size.width or self.app.size.width - 3  # padding and scrollbar
-        if key in releases:
-            release = releases[key]
+        if release is not None:
             text.show(
                 detail_content.render(
                     release,
                     releases,
-                    conditions=self.app.conditions_of(release),  # type: ignore[attr-defined]
-                    events=self.snapshot.get("events") or [],
+                    conditions=self.conditions(*release.key[1:]),
+                    events=self.snapshot.events,
                     now=self.now,
                     glyphs=self.glyphs,
                     width=width,
@@ -154,7 +166,7 @@ class MainScreen(Screen[None]):
 
     def _show_timeline(self) -> None:
         rows = timeline_rows(self.snapshot, now=self.now, started_at=self.started_at)
-        path = [short(k) for k in (self.snapshot.get("graph") or {}).get("criticalPath") or []]
+        path = [k[2] for k in self.snapshot.critical_path]
         line = self.glyphs.then.join(path) if path else "not known yet"
         eta = eta_text(self.snapshot)
         self.query_one("#critical-path", CalmStatic).show(
@@ -178,7 +190,7 @@ class MainScreen(Screen[None]):
             table.move_cursor(row=table.get_row_index(row))
 
     def rerender(self) -> None:
-        if self.snapshot:
+        if self.snapshot is not None:
             self.show(self.snapshot, now=self.now, mode=self.mode, source_error=self.source_error)
 
     # -- events ------------------------------------------------------------------------------
@@ -263,9 +275,10 @@ class MainScreen(Screen[None]):
                 "a replay has no container logs" if replaying else "logs are off (--no-logs)"
             )
             return
-        releases = {release_key(r): r for r in self.snapshot.get("releases") or []}
-        release = releases.get(self.query_one(ReleaseTable).selected_key)
-        choice = choose(release) if release else None
+        key = self.query_one(ReleaseTable).selected_key
+        releases = self.snapshot.releases if self.snapshot is not None else ()
+        release = next((r for r in releases if ref(r.key) == key), None)
+        choice = choose(release) if release is not None else None
         if choice is None:
             self.notify("no pod to read a log from")
             return

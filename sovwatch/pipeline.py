@@ -1,0 +1,305 @@
+"""One session's pipeline: source items -> store -> rollout model -> typed snapshots for subscribers.
+
+Every way of watching (the live watch, the demo, a replay) feeds a `Pipeline`, and every view (the
+headless runner, the Textual app) subscribes to it: one store, one incrementally kept `Rollout`,
+one evaluator and one set of coalescing rules per session. The pipeline keeps no globals, starts
+no threads and reads time only from the clock it is given (the source's: the wall clock live, the
+scenario's in the demo, the recording's in replay), so several pipelines can share one event loop
+(and one aiohttp connector, which belongs to their sources).
+
+Coalescing (`Coalescing`; the model runs only when the store changed):
+- Nothing is published before every stream has listed (`wait_for_lists`), so a half-listed cluster
+  never reads as missing releases; after `sync_timeout` wall seconds what is known is published
+  anyway, and subscribers are told which streams had not listed.
+- A change is *due* once `interval` seconds of source time and `min_gap` seconds of wall time have
+  passed since the previous model run: this bounds the model's CPU under event storms.
+- Without `settle`, a due change runs the model on the item that made it due, so a recording gives
+  the same snapshots every time (headless). With `settle`, the run waits `settle` wall seconds after
+  the change (at least) and `min_gap` after the previous run, so a burst that arrives together lands
+  in one run and a lone change shows at once (the TUI).
+- Every `tick` wall seconds a due change runs; otherwise subscribers get `tick(now)`: an outcome can
+  change, and clocks move, just because time passes.
+- When the source ends, what is pending runs, then subscribers get `ended()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from sovwatch.model.controller_log import ControllerLogTarget
+from sovwatch.model.log_excerpts import LogTarget
+from sovwatch.model.rollout import Rollout
+from sovwatch.model.settings import ModelSettings
+from sovwatch.model.snapshot import ClusterInfo, Snapshot, snapshot_of
+from sovwatch.sources.events import SourceItem, StreamHealth
+from sovwatch.sources.replay import item_time
+from sovwatch.store.store import Store
+
+
+@dataclass(frozen=True)
+class Coalescing:
+    """When the model runs (see the module docstring for the rules)."""
+
+    interval: float = 0.5
+    """Source-time seconds between model runs while changes arrive."""
+    min_gap: float = 0.0
+    """Wall-clock seconds between model runs while changes arrive."""
+    settle: float | None = None
+    """Wall-clock seconds a change waits so that changes arriving with it join its run; None runs
+    a due change at once."""
+    tick: float = 1.0
+    """Wall-clock seconds between ticks."""
+    wait_for_lists: bool = True
+    """Publish nothing until every stream has listed (or `sync_timeout` passed)."""
+    sync_timeout: float = 30.0
+
+
+HEADLESS = Coalescing()
+"""Deterministic over a recording; transition timestamps within half a second."""
+
+
+def interactive(refresh_hz: float = 4.0) -> Coalescing:
+    """The TUI's rules: a lone change after 50 ms, bursts at most `refresh_hz` times a second, and
+    what is known after 5 s if some stream is slow to list (a person is looking)."""
+    return Coalescing(
+        interval=0.0,
+        min_gap=1 / max(refresh_hz, 0.5),
+        settle=0.05,
+        sync_timeout=5.0,
+    )
+
+
+@dataclass(frozen=True)
+class Update:
+    """One published snapshot, with the one published before it (None for the first)."""
+
+    snapshot: Snapshot
+    previous: Snapshot | None
+    now: float
+    """Source time of the model run (`snapshot.observed_at`)."""
+    first: bool
+    """The first snapshot since every stream listed (or the wait for them timed out)."""
+
+
+class Subscriber(Protocol):
+    """What a pipeline tells a view; called on the pipeline's event loop, never concurrently."""
+
+    def stream(self, health: StreamHealth, *, synced: bool) -> None:
+        """A stream's health changed (state, attempt or detail)."""
+
+    def unlisted(self, resources: list[str]) -> None:
+        """`sync_timeout` passed with these streams not listed; what is known comes next."""
+
+    def update(self, update: Update) -> None:
+        """A new snapshot."""
+
+    def tick(self, now: float) -> None:
+        """Time passed without a new snapshot."""
+
+    def ended(self) -> None:
+        """The source ended (after the last update)."""
+
+
+class LogReader(Protocol):
+    """Reads the log tails the model's root causes want (`sources.log_fetcher.LogFetcher`); what it
+    reads comes back through the source."""
+
+    def want(self, targets: Iterable[LogTarget | ControllerLogTarget]) -> None:
+        """The runs worth reading now."""
+
+
+class Pipeline:
+    """A session's store, model and coalescing; `await run(items)` feeds it until the source ends."""
+
+    def __init__(
+        self,
+        *,
+        settings: ModelSettings | None = None,
+        cluster: ClusterInfo | None = None,
+        started_at: float | None = None,
+        clock: Callable[[], float] = time.time,
+        coalescing: Coalescing = HEADLESS,
+        logs: LogReader | None = None,
+    ) -> None:
+        """`started_at` is when the watch began (the origin of `--timeout`): the clock's first
+        reading if not given. `logs` learns after each model run which log tails are wanted."""
+        self.store = Store()
+        self.rollout = Rollout(settings=settings or ModelSettings(), started_at=started_at)
+        self.cluster = cluster or ClusterInfo()
+        self.clock = clock
+        self.coalescing = coalescing
+        self.logs = logs
+        self.latest: Snapshot | None = None
+        """The last published snapshot."""
+        self.synced = False
+        """Every stream has listed (or the wait timed out): snapshots are being published."""
+        self.last_run = -math.inf
+        """Source time of the last model run."""
+        self._subscribers: list[Subscriber] = []
+        self._last_revision = -1
+        self._last_run_wall = -math.inf
+        self._newest_item = -math.inf
+        self._began = time.monotonic()
+        self._pending: asyncio.TimerHandle | None = None
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    @property
+    def started_at(self) -> float | None:
+        return self.rollout.started_at
+
+    # -- feeding ---------------------------------------------------------------------------------
+
+    async def run(self, items: AsyncIterator[SourceItem]) -> None:
+        """Apply every item, publish as the rules say, tick meanwhile; returns when the source
+        ends (a source error propagates; cancelling stops the ticks too)."""
+        if self.rollout.started_at is None:
+            self.rollout.started_at = self.clock()
+        self._began = time.monotonic()
+        ticker = asyncio.create_task(self._tick())
+        try:
+            async for item in items:
+                self.apply(item)
+            self._source_ended()
+        finally:
+            ticker.cancel()
+            self._cancel_pending()
+
+    def apply(self, item: SourceItem) -> None:
+        """Fold one item into the store, then publish if the rules say so."""
+        self._newest_item = max(self._newest_item, item_time(item))
+        before = self.store.health.get(item.resource) if isinstance(item, StreamHealth) else None
+        self.store.apply(item)
+        if isinstance(item, StreamHealth):
+            if before is None or (before.state, before.attempt, before.detail) != (
+                item.state,
+                item.attempt,
+                item.detail,
+            ):
+                for subscriber in self._subscribers:
+                    subscriber.stream(item, synced=self.synced)
+            if not self.synced and self._all_listed():
+                self._sync()
+                return
+        self.changed()
+
+    def restart(self, store: Store) -> None:
+        """Go on from `store` with a fresh model (a replay's seek back: the store as a straight
+        replay leaves it at an earlier instant, every key marked changed); the next run takes all
+        of it in."""
+        self._cancel_pending()
+        self.store = store
+        self.rollout = Rollout(settings=self.rollout.settings, started_at=self.rollout.started_at)
+        self._last_revision = -1
+        self._newest_item = -math.inf
+
+    def changed(self) -> None:
+        """The store changed: publish now or later, as the rules say."""
+        if not self.synced and self.coalescing.wait_for_lists:
+            return
+        settle = self.coalescing.settle
+        if settle is None:
+            if self._due():
+                self.publish()
+        elif self._pending is None:
+            wait = self._last_run_wall + self.coalescing.min_gap - time.monotonic()
+            loop = asyncio.get_running_loop()
+            self._pending = loop.call_later(max(wait, settle), self._settled)
+
+    def flush(self) -> None:
+        """Publish what changed since the last run now, whatever the gaps; else tick."""
+        self._cancel_pending()
+        if self.store.revision != self._last_revision:
+            self.publish()
+        else:
+            self._tick_subscribers()
+
+    def publish(self) -> Update:
+        """Run the model now and publish its snapshot."""
+        first = not self.synced
+        self.synced = True
+        snapshot = self.evaluate()
+        update = Update(snapshot, self.latest, snapshot.observed_at, first)
+        self.latest = snapshot
+        for subscriber in self._subscribers:
+            subscriber.update(update)
+        return update
+
+    def evaluate(self) -> Snapshot:
+        """Run the model now (folding in only what changed) without publishing."""
+        self._cancel_pending()
+        now = self.now()
+        rollout = self.rollout
+        rollout.update(self.store, self.store.drain_changes(), now)
+        if self.logs is not None:
+            self.logs.want([*rollout.log_targets(self.store), *rollout.controller_log_targets()])
+        self.last_run, self._last_revision = now, self.store.revision
+        self._last_run_wall = time.monotonic()
+        return snapshot_of(rollout, self.store, now=now, cluster=self.cluster)
+
+    def now(self) -> float:
+        """Source time: the clock, but never before the newest item applied (an instant replay's
+        clock only moves when the next item is asked for)."""
+        return max(self.clock(), self._newest_item)
+
+    # -- the rules -------------------------------------------------------------------------------
+
+    def _due(self) -> bool:
+        c = self.coalescing
+        return (
+            self.store.revision != self._last_revision
+            and self.now() - self.last_run >= c.interval
+            and time.monotonic() - self._last_run_wall >= c.min_gap
+        )
+
+    def _all_listed(self) -> bool:
+        health = self.store.health
+        return bool(health) and all(h.settled for h in health.values())
+
+    def _sync(self) -> None:
+        self.publish()
+
+    def _settled(self) -> None:
+        self._pending = None
+        if self.store.revision != self._last_revision:
+            self.publish()
+
+    def _cancel_pending(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
+    async def _tick(self) -> None:
+        c = self.coalescing
+        while True:
+            await asyncio.sleep(c.tick)
+            if not self.synced and c.wait_for_lists:
+                if time.monotonic() - self._began >= c.sync_timeout:
+                    waiting = sorted(r for r, h in self.store.health.items() if not h.settled)
+                    for subscriber in self._subscribers:
+                        subscriber.unlisted(waiting)
+                    self._sync()
+            elif self._pending is not None:
+                continue  # the settle timer runs it
+            elif self._due():
+                self.publish()
+            else:
+                self._tick_subscribers()
+
+    def _tick_subscribers(self) -> None:
+        now = self.now()
+        for subscriber in self._subscribers:
+            subscriber.tick(now)
+
+    def _source_ended(self) -> None:
+        if not self.synced:
+            self._sync()
+        self.publish()
+        for subscriber in self._subscribers:
+            subscriber.ended()

@@ -1,0 +1,181 @@
+"""The pipeline: one store, one model, one set of coalescing rules, typed snapshots to subscribers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+from sovwatch.model.snapshot import ClusterInfo
+from sovwatch.pipeline import HEADLESS, Coalescing, Pipeline, Update, interactive
+from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
+from sovwatch.views.tui.app import Published
+from tests.model.builders import T0_EPOCH, hr_installing, hr_ready, hr_waiting
+
+HR = "helmreleases.helm.toolkit.fluxcd.io"
+PODS = "pods"
+
+
+class Recorder:
+    """A subscriber that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.updates: list[Update] = []
+        self.streams: list[StreamHealth] = []
+        self.ticks: list[float] = []
+        self.unlisted_streams: list[list[str]] = []
+        self.ended_count = 0
+        self.changed = asyncio.Event()
+
+    def stream(self, health: StreamHealth, *, synced: bool) -> None:
+        self.streams.append(health)
+
+    def unlisted(self, resources: list[str]) -> None:
+        self.unlisted_streams.append(resources)
+
+    def update(self, update: Update) -> None:
+        self.updates.append(update)
+        self.changed.set()
+
+    def tick(self, now: float) -> None:
+        self.ticks.append(now)
+
+    def ended(self) -> None:
+        self.ended_count += 1
+
+    def states(self, i: int = -1) -> dict[str, str]:
+        return {r.core.key[2]: str(r.core.verdict.state) for r in self.updates[i].snapshot.releases}
+
+
+def added(obj: dict, at: float, kind: str = HR) -> WatchEvent:
+    return WatchEvent(kind, EventType.ADDED, obj, at)
+
+
+def modified(obj: dict, at: float) -> WatchEvent:
+    return WatchEvent(HR, EventType.MODIFIED, obj, at)
+
+
+def live(resource: str, at: float) -> StreamHealth:
+    return StreamHealth(resource, HealthState.LIVE, since=at)
+
+
+def headless_pipeline(now: list[float]) -> tuple[Pipeline, Recorder]:
+    pipeline = Pipeline(clock=lambda: now[0], started_at=T0_EPOCH, coalescing=HEADLESS)
+    recorder = Recorder()
+    pipeline.subscribe(recorder)
+    return pipeline, recorder
+
+
+def test_nothing_is_published_until_every_stream_has_listed():
+    now = [T0_EPOCH]
+    pipeline, seen = headless_pipeline(now)
+    pipeline.apply(StreamHealth(HR, HealthState.CONNECTING, since=T0_EPOCH))
+    pipeline.apply(StreamHealth(PODS, HealthState.CONNECTING, since=T0_EPOCH))
+    pipeline.apply(added(hr_ready("bp-cilium"), T0_EPOCH))
+    pipeline.apply(live(HR, T0_EPOCH + 1))
+    assert seen.updates == []  # pods have not listed: bp-cilium's pods would read as missing
+    pipeline.apply(live(PODS, T0_EPOCH + 2))
+    [first] = seen.updates
+    assert first.first
+    assert first.previous is None
+    assert seen.states() == {"bp-cilium": "ready"}
+    assert [h.state for h in seen.streams] == [HealthState.CONNECTING] * 2 + [HealthState.LIVE] * 2
+
+
+def test_headless_runs_the_model_once_per_interval_of_source_time():
+    now = [T0_EPOCH]
+    pipeline, seen = headless_pipeline(now)
+    pipeline.apply(live(HR, T0_EPOCH))
+    t = T0_EPOCH + 10
+    pipeline.apply(added(hr_waiting("bp-cert-manager", "bp-cilium"), t))
+    assert len(seen.updates) == 2  # ten seconds after the first: due at once
+    pipeline.apply(added(hr_installing("bp-cilium"), t + 0.1))
+    pipeline.apply(modified(hr_ready("bp-cilium"), t + 0.2))
+    assert len(seen.updates) == 2  # within the interval: coalesced
+    pipeline.apply(added(hr_ready("bp-flux"), t + HEADLESS.interval))
+    latest = seen.updates[-1]
+    assert len(seen.updates) == 3
+    assert latest.previous is seen.updates[1].snapshot
+    assert latest.now == t + HEADLESS.interval  # the source's time, not the wall clock's
+    assert seen.states()["bp-cilium"] == "ready"
+
+
+async def test_interactive_rules_join_a_burst_in_one_run_after_the_settle_delay():
+    pipeline = Pipeline(started_at=T0_EPOCH, coalescing=interactive(refresh_hz=4.0))
+    seen = Recorder()
+    pipeline.subscribe(seen)
+    pipeline.apply(added(hr_installing("bp-cilium"), T0_EPOCH))
+    pipeline.apply(live(HR, T0_EPOCH))
+    [listed] = seen.updates  # every stream listed: at once
+    seen.changed.clear()
+    pipeline.apply(modified(hr_ready("bp-cilium"), T0_EPOCH + 1))
+    pipeline.apply(added(hr_waiting("bp-cert-manager", "bp-cilium"), T0_EPOCH + 1))
+    assert seen.updates == [listed]  # not at once: the burst may go on
+    await asyncio.wait_for(seen.changed.wait(), 5)
+    assert len(seen.updates) == 2  # both changes in one run
+    assert seen.states() == {"bp-cilium": "ready", "bp-cert-manager": "waiting"}
+    assert seen.updates[-1].previous is listed.snapshot
+
+
+async def test_a_stream_slow_to_list_delays_the_first_picture_only_so_long():
+    coalescing = replace(interactive(), tick=0.05, sync_timeout=0.2)
+    pipeline = Pipeline(started_at=T0_EPOCH, coalescing=coalescing)
+    seen = Recorder()
+    pipeline.subscribe(seen)
+
+    async def source() -> AsyncIterator[SourceItem]:
+        yield StreamHealth(PODS, HealthState.RECONNECTING, since=T0_EPOCH, attempt=3)
+        yield added(hr_ready("bp-cilium"), T0_EPOCH)
+        yield live(HR, T0_EPOCH)
+        await seen.changed.wait()  # the source stays open, as a live watch does
+
+    await asyncio.wait_for(pipeline.run(source()), 5)
+    assert seen.unlisted_streams == [[PODS]]
+    assert seen.updates[0].first
+    assert seen.states(0) == {"bp-cilium": "ready"}
+    assert seen.updates[0].snapshot.streams[1].attempt == 3  # typed stream health keeps it
+
+
+async def test_pipelines_share_one_loop_each_with_its_own_store_and_model():
+    """A fleet: several sessions on one event loop, none seeing another's objects."""
+
+    def source(name: str) -> AsyncIterator[SourceItem]:
+        async def items() -> AsyncIterator[SourceItem]:
+            yield added(hr_ready(name), T0_EPOCH)
+            await asyncio.sleep(0)  # let the other pipeline run in between
+            yield live(HR, T0_EPOCH + 1)
+
+        return items()
+
+    names = ("bp-cilium", "bp-keycloak", "bp-harbor")
+    pipelines, recorders = [], []
+    for name in names:
+        pipeline = Pipeline(
+            cluster=ClusterInfo(context=f"sov-{name}"),
+            clock=lambda: T0_EPOCH + 2,
+            coalescing=Coalescing(),
+        )
+        recorder = Recorder()
+        pipeline.subscribe(recorder)
+        pipelines.append(pipeline)
+        recorders.append(recorder)
+    await asyncio.wait_for(
+        asyncio.gather(*(p.run(source(n)) for p, n in zip(pipelines, names, strict=True))), 10
+    )
+    for name, recorder in zip(names, recorders, strict=True):
+        assert recorder.ended_count == 1
+        assert recorder.states() == {name: "ready"}
+        assert recorder.updates[-1].snapshot.cluster.context == f"sov-{name}"
+
+
+def test_a_waiting_snapshot_replaces_older_messages_a_tick_only_a_tick():
+    now = [T0_EPOCH]
+    pipeline, seen = headless_pipeline(now)
+    pipeline.apply(added(hr_ready("bp-cilium"), T0_EPOCH))
+    pipeline.apply(live(HR, T0_EPOCH))
+    snapshot = Published(seen.updates[-1], T0_EPOCH)
+    tick = Published(None, T0_EPOCH + 1)
+    assert tick.can_replace(Published(seen.updates[-1], T0_EPOCH + 1))
+    assert snapshot.can_replace(Published(seen.updates[-1], T0_EPOCH + 1))
+    assert tick.can_replace(Published(None, T0_EPOCH + 2))
+    assert not snapshot.can_replace(tick)  # a snapshot is never dropped for a tick
