@@ -15,10 +15,10 @@ The model parses each line into `{ts, level, msg, error}` for the snapshot
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sovwatch.model.decisive_line import json_record
 from sovwatch.model.states import State
 from sovwatch.untrusted import neutralise
 
@@ -61,11 +61,8 @@ def controller_log_targets(releases: Iterable[tuple[Key, State, str]]) -> list[C
 
 
 def parse_line(line: str) -> ControllerLine | None:
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(record, dict):
+    record = json_record(line)
+    if record is None:
         return None
     return ControllerLine(  # decoding JSON can bring back controls the gate escaped: gate again
         ts=neutralise(str(record.get("ts") or "")),

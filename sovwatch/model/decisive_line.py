@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Sequence
 
+from sovwatch import json_input
 from sovwatch.untrusted import neutralise
 
 _TIME_PREFIX = re.compile(
@@ -122,12 +123,19 @@ def _judge(line: str) -> tuple[int, str]:
     return 0, text
 
 
-def _judge_json(line: str) -> tuple[int, str] | None:
+def json_record(line: str) -> dict | None:
+    """The JSON object a structured log line holds, or None (not JSON, not an object, or nested
+    too deeply: a container writes what it likes, and must not crash the model)."""
     try:
-        record = json.loads(line)
+        record = json_input.loads(line)
     except ValueError:
         return None
-    if not isinstance(record, dict):
+    return record if isinstance(record, dict) else None
+
+
+def _judge_json(line: str) -> tuple[int, str] | None:
+    record = json_record(line)
+    if record is None:
         return None
     level = str(record.get("level") or record.get("severity") or record.get("lvl") or "").lower()
     message = _join(record, _MESSAGE_KEYS, _ERROR_KEYS)

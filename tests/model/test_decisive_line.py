@@ -154,3 +154,13 @@ def test_controls_decoded_from_json_or_logfmt_quoting_are_neutralised_again():
         assert "\x1b" not in decisive
         assert "\x07" not in decisive
         assert "␛" in decisive
+
+
+def test_a_log_line_nested_too_deeply_is_text_not_a_crash():
+    """A container may write JSON nested past the decoder's recursion limit (its tail is read up to
+    32 KiB): the picker and helm-controller's line parser treat it as plain text, never raise."""
+    from sovwatch.model.controller_log import parse_line
+
+    deep = '{"msg":' * 20_000 + '"x"' + "}" * 20_000
+    assert parse_line(deep) is None
+    assert decisive_line(["level=info msg=starting", deep]) == deep
