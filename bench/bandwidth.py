@@ -73,7 +73,7 @@ class Pair:
 def _pair(stack: ExitStack, tmpdir: Path, label: str, *, at: float, speed: float = 1.0) -> Pair:
     """An emulator playing the scenario instantly to `at` (its clock so that `at` is now), and
     both programs started against it."""
-    from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+    from sovsim.scenario import ScenarioRunner, load_scenario
 
     host = stack.enter_context(EmulatorHost())
     scenario = load_scenario(SCENARIO)
@@ -105,7 +105,7 @@ def _pair(stack: ExitStack, tmpdir: Path, label: str, *, at: float, speed: float
 
 def measure(plan: Plan) -> dict[str, dict[str, int]]:
     """Bytes each program wrote during the window: {"rollout"|"idle": {subject: bytes}}."""
-    from sovwatch.emulator.scenario import load_scenario
+    from sovsim.scenario import load_scenario
 
     scenario = load_scenario(SCENARIO)
     crds_at = scenario.cluster.flux_crds_at + 1.0

@@ -19,8 +19,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sovwatch.emulator.objects import ObjectStore
-from sovwatch.emulator.server import Emulator, RequestRecord
+from sovsim.objects import ObjectStore
+from sovsim.server import Emulator, RequestRecord
 
 T = TypeVar("T")
 

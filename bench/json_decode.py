@@ -21,8 +21,8 @@ from collections.abc import Callable
 from bench.population import SMOKE, populate_large
 from bench.results import BenchResult, Measurement
 from bench.run_one import main_for
-from sovwatch.emulator.encoding import EncodedObjects
-from sovwatch.emulator.objects import ObjectStore, resource_type
+from sovsim.encoding import EncodedObjects
+from sovsim.objects import ObjectStore, resource_type
 from sovwatch.kube.resources import WATCHED
 
 PAGE = 500

@@ -24,8 +24,8 @@ from bench import procs, subjects
 from bench.host import EmulatorHost
 from bench.results import BenchResult, Measurement, Target
 from bench.run_one import main_for
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
-from sovwatch.emulator.scenario_schema import CrashLoop, Scenario
+from sovsim.scenario import ScenarioRunner, load_scenario
+from sovsim.scenario_schema import CrashLoop, Scenario
 from sovwatch.settings import LogSettings
 
 SOVWATCH = "sovwatch (headless)"

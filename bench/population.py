@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sovwatch.emulator.objects import CATALOGUE, ObjectStore, crd_object
+from sovsim.objects import CATALOGUE, ObjectStore, crd_object
 
 HR_API = "helm.toolkit.fluxcd.io/v2"
 HR_KEY = "helmreleases.helm.toolkit.fluxcd.io"
@@ -336,7 +336,7 @@ class Played:
 def _played_large() -> Played:
     """The `large` scenario played until every release is Ready (about 17 s of CPU), once per
     process: later clusters are filled from its final objects."""
-    from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+    from sovsim.scenario import ScenarioRunner, load_scenario
 
     store = ObjectStore()
     runner = ScenarioRunner(store, load_scenario("large"), seed=0)
@@ -369,7 +369,7 @@ def _all_ready(store: ObjectStore) -> bool:
 def shipped(scenario: str) -> bool:
     """Whether this tree has the scenario engine and ships `scenario`."""
     try:
-        from sovwatch.emulator.scenario import shipped_scenarios
+        from sovsim.scenario import shipped_scenarios
     except ImportError:  # the scenario branch is not merged
         return False
     return scenario in shipped_scenarios()

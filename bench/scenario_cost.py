@@ -15,9 +15,9 @@ from __future__ import annotations
 import sys
 import time
 
-from sovwatch.emulator.controllers.common import is_ready
-from sovwatch.emulator.objects import ObjectStore
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+from sovsim.controllers.common import is_ready
+from sovsim.objects import ObjectStore
+from sovsim.scenario import ScenarioRunner, load_scenario
 
 HR = "helmreleases.helm.toolkit.fluxcd.io"
 START = 1_700_000_000.0

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario  # noqa: E402
-from sovwatch.emulator.server import Emulator  # noqa: E402
+from sovsim.scenario import ScenarioRunner, load_scenario  # noqa: E402
+from sovsim.server import Emulator  # noqa: E402
 from sovwatch.kube import api, config  # noqa: E402
 from sovwatch.settings import WatchSettings  # noqa: E402
 from sovwatch.sources import live  # noqa: E402

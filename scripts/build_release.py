@@ -79,12 +79,12 @@ def _run(*command: str | Path, **kwargs) -> subprocess.CompletedProcess:
 
 def bundled_distributions() -> dict[str, str]:
     """Name -> version of every distribution the bundles carry: sovwatch's runtime requirements
-    and theirs, transitively, with the extras they ask for (`markdown-it-py[linkify]`) and
+    with its `tls` extra (`sovwatch sim --tls` works from a bundle) and theirs, transitively, with the extras they ask for (`markdown-it-py[linkify]`) and
     markers evaluated for this Python, less `LEFT_OUT`."""
     environment = default_environment()
     found: dict[str, str] = {}
     done: set[tuple[str, str]] = set()
-    pending: list[tuple[str, str]] = [("sovwatch", "")]
+    pending: list[tuple[str, str]] = [("sovwatch", "tls")]
     while pending:
         name, extra = pending.pop()
         name = canonicalize_name(name)
@@ -149,8 +149,10 @@ def build_executable(dist: Path, work: Path) -> Path:
         f"--paths={ROOT}",
         # package data: the scenarios, the TUI's stylesheet
         "--collect-data=sovwatch",
+        "--collect-data=sovsim",
         # imported by name at run time (lazy widgets, the platform's driver), invisible to analysis
         "--collect-submodules=sovwatch",
+        "--collect-submodules=sovsim",
         "--collect-submodules=textual.widgets",
         "--collect-submodules=textual.drivers",
         *(f"--exclude-module={module}" for module in EXCLUDED_MODULES),

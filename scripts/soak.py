@@ -191,7 +191,7 @@ class Report:
 
 
 def _load_scenario(name: str, workdir: Path):
-    from sovwatch.emulator.scenario import load_scenario, shipped_scenarios
+    from sovsim.scenario import load_scenario, shipped_scenarios
 
     if name == "large" and "large" not in shipped_scenarios():
         # until the scenario branch ships `large`: the same size, from the generator
@@ -242,9 +242,9 @@ async def soak(
     log=print,
 ) -> Report:
     """Run the soak for `seconds` of faults and check everything; returns the report."""
-    from sovwatch.emulator.objects import ObjectStore
-    from sovwatch.emulator.scenario import ScenarioRunner
-    from sovwatch.emulator.server import Emulator
+    from sovsim.objects import ObjectStore
+    from sovsim.scenario import ScenarioRunner
+    from sovsim.server import Emulator
 
     rng = random.Random(seed)
     store = ObjectStore(history_limit=50_000)

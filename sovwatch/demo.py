@@ -32,7 +32,7 @@ DEMO_CONTEXT = "sovwatch-demo"
 
 
 def _load(name: str | None):
-    from sovwatch.emulator.scenario import ScenarioError, load_scenario
+    from sovsim.scenario import ScenarioError, load_scenario
 
     try:
         return load_scenario(name or DEFAULT_SCENARIO)
@@ -48,12 +48,17 @@ async def _serve(
     started: float | None = None,
 ):
     """Start the emulator and the scenario; both stop when `stack` closes."""
-    from sovwatch.emulator.scenario import ScenarioRunner
-    from sovwatch.emulator.server import Emulator
+    from sovsim.scenario import ScenarioRunner
+    from sovsim.server import Emulator
 
     scenario = _load(invocation.scenario)
     speed = invocation.speed or default_speed or scenario.duration / DEMO_SECONDS
-    emulator = Emulator(tls=invocation.tls, port=invocation.port)
+    try:
+        emulator = Emulator(tls=invocation.tls, port=invocation.port)
+    except ModuleNotFoundError as err:  # TLS needs the `tls` extra
+        raise StartupError(
+            f"serving HTTPS needs {err.name}: pip install 'sovwatch[tls]', or run with --no-tls"
+        ) from err
     try:
         await stack.enter_async_context(emulator)
     except OSError as err:

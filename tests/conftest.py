@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sovwatch.emulator.server import Emulator
+from sovsim.server import Emulator
 
 BOOKMARK_INTERVAL = 0.2
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "sovwatch"
+PACKAGES = ("sovwatch", "sovsim")
+"""The product and the emulator, side by side in one repository and one wheel."""
 
 # The layers, lowest first: a module may import its own layer and the layers below, never above.
 # Data flows up (kube -> sources -> store -> model -> views), and the entry points at the top wire
@@ -54,7 +55,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "sovwatch.__main__",
     ),
 )
-EMULATOR = "sovwatch.emulator"
+EMULATOR = "sovsim"
 
 # Third-party and standard modules that do I/O or draw: the model and the store are pure (a value
 # in, a value out), so they can be tested without a loop, a socket, a file or a terminal, and
@@ -100,10 +101,14 @@ def module_name(path: Path, root: Path) -> str:
     return ".".join(parts)
 
 
-def read_imports(root: Path) -> tuple[set[str], list[Import], dict[str, list[str]]]:
-    """(every module of the package, every import between its modules, builtin `open` calls by
-    module) from the source text alone."""
-    sources = {module_name(p, root): p for p in sorted(root.rglob("*.py"))}
+def read_imports(tree: Path) -> tuple[set[str], list[Import], dict[str, list[str]]]:
+    """(every module of the packages in `tree`, every import between their modules, builtin `open`
+    calls by module) from the source text alone."""
+    sources = {
+        module_name(p, tree / package): p
+        for package in PACKAGES
+        for p in sorted((tree / package).rglob("*.py"))
+    }
     imports: list[Import] = []
     opens: dict[str, list[str]] = {}
     for name, path in sources.items():
@@ -195,7 +200,7 @@ def emulator_crossings(imports: Iterable[Import]) -> list[str]:
     crossings = []
     for i in imports:
         inside, target = owner(i.importer, [EMULATOR]), owner(i.imported, [EMULATOR])
-        if inside and i.imported.startswith("sovwatch") and not target:
+        if inside and i.imported.partition(".")[0] == "sovwatch":
             crossings.append(str(i))
         if target and not inside and i.importer != "sovwatch.demo":
             crossings.append(str(i))
@@ -241,11 +246,11 @@ def circles(modules: Iterable[str], imports: Iterable[Import]) -> list[list[str]
     return found
 
 
-MODULES, IMPORTS, OPENS = read_imports(PACKAGE)
+MODULES, IMPORTS, OPENS = read_imports(ROOT)
 
 
 def test_the_package_is_read():
-    assert {"sovwatch.cli", "sovwatch.model.snapshot", "sovwatch.emulator.server"} <= MODULES
+    assert {"sovwatch.cli", "sovwatch.model.snapshot", "sovsim.server"} <= MODULES
     assert any(i.imported == "sovwatch.store.store" for i in IMPORTS)
 
 
@@ -295,9 +300,9 @@ def test_no_import_circles_anywhere():
             ["sovwatch.views.plain imports sovwatch.sources.live (line 1)"],
         ),
         (
-            {"emulator/server.py": "from sovwatch.settings import X\n", "launch.py": ""},
+            {"../sovsim/server.py": "from sovwatch.settings import X\n", "launch.py": ""},
             lambda m, i, o: emulator_crossings(i),
-            ["sovwatch.emulator.server imports sovwatch.settings (line 1)"],
+            ["sovsim.server imports sovwatch.settings (line 1)"],
         ),
         (
             {
@@ -317,11 +322,12 @@ def test_no_import_circles_anywhere():
 )
 def test_the_contract_can_fail(tmp_path: Path, source, check, expected):
     """Each rule catches a planted violation (a relative and a type-only import included)."""
-    root = tmp_path / "sovwatch"
     for rel, text in {"__init__.py": "", **source}.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for parent in path.relative_to(root).parents:
-            (root / parent / "__init__.py").touch()
+        path = (tmp_path / "sovwatch" / rel).resolve()
+        package, *inner = path.relative_to(tmp_path.resolve()).parts
+        for depth in range(len(inner)):
+            folder = tmp_path / package / Path(*inner[:depth])
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "__init__.py").touch()
         path.write_text(text)
-    assert check(*read_imports(root)) == expected
+    assert check(*read_imports(tmp_path)) == expected

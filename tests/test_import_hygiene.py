@@ -59,7 +59,7 @@ def _loaded_after_import(modules: list[str], suspects: list[str]) -> list[str]:
     [
         (HEADLESS, ["textual", "rich"]),
         (MODEL, ["textual", "rich", "aiohttp", "yaml", "kubernetes", "asyncio"]),
-        (["sovwatch.cli"], ["textual", "aiohttp", "kubernetes", "yaml", "sovwatch.emulator"]),
+        (["sovwatch.cli"], ["textual", "aiohttp", "kubernetes", "yaml", "sovsim"]),
         # The `kubernetes` package's API client is ~20 MiB resident; sovwatch reads kubeconfigs itself.
         (["sovwatch.kube.config", "sovwatch.kube.api", "sovwatch.sources.live"], ["kubernetes"]),
     ],
@@ -89,3 +89,38 @@ def test_a_headless_replay_never_loads_textual(tmp_path: Path):
     done = _python(code)
     assert done.stderr.splitlines()[-1] == "exit 0 False"
     assert "outcome" in done.stdout
+
+
+# A plain install (`pip install sovwatch`) has no cryptography: only `sovwatch sim --tls` needs it.
+_WITHOUT_CRYPTOGRAPHY = (
+    "import sys\n"
+    "sys.modules['cryptography'] = None  # as if not installed: importing it fails\n"
+    "from sovwatch.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def _sovwatch_without_cryptography(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _WITHOUT_CRYPTOGRAPHY, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"},
+    )
+
+
+def test_the_demo_runs_from_a_plain_install():
+    done = _sovwatch_without_cryptography(
+        "demo", "--scenario", "tiny", "--speed", "200", "-o", "json", "--once"
+    )
+    assert done.returncode in (0, 1, 3), done.stderr
+    assert json.loads(done.stdout)["schema"] == "sovwatch.snapshot/v1"
+
+
+def test_sim_over_tls_without_the_extra_says_what_to_install():
+    done = _sovwatch_without_cryptography("sim", "--scenario", "tiny")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "sovwatch: serving HTTPS needs cryptography: pip install 'sovwatch[tls]', or run with --no-tls"
+    ]

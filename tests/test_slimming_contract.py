@@ -14,8 +14,8 @@ import functools
 
 import pytest
 
-from sovwatch.emulator.objects import CATALOGUE, ObjectStore
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+from sovsim.objects import CATALOGUE, ObjectStore
+from sovsim.scenario import ScenarioRunner, load_scenario
 from sovwatch.model import volumes, workloads
 from sovwatch.model.snapshot import build_snapshot
 from sovwatch.sources.events import EventType, WatchEvent

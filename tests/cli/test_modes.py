@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario, shipped_scenarios
+from sovsim.scenario import ScenarioRunner, load_scenario, shipped_scenarios
 from sovwatch.kube.resources import WATCHED
 from sovwatch.model.snapshot import ClusterInfo, build_snapshot
 from sovwatch.sources.events import EventType, WatchEvent

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from sovwatch.emulator.server import Emulator
+from sovsim.server import Emulator
 
 
 @pytest.fixture

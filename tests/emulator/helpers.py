@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import aiohttp
 
-from sovwatch.emulator.objects import CATALOGUE, ObjectStore, crd_object
+from sovsim.objects import CATALOGUE, ObjectStore, crd_object
 from tests.model import builders
 
 HR_KEY = "helmreleases.helm.toolkit.fluxcd.io"

@@ -44,7 +44,7 @@ async def test_added_token_is_accepted_and_removed_token_is_not(emulator):
 
 
 async def test_token_is_random_per_emulator(emulator):
-    from sovwatch.emulator.server import Emulator
+    from sovsim.server import Emulator
 
     other = Emulator()
     assert other.token != emulator.token

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sovwatch.emulator.objects import crd_object, resource_type
+from sovsim.objects import crd_object, resource_type
 
 from .helpers import HR_KEY
 

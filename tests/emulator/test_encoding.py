@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from sovwatch.emulator.encoding import EncodedObjects
-from sovwatch.emulator.objects import ObjectStore, crd_object, resource_type
+from sovsim.encoding import EncodedObjects
+from sovsim.objects import ObjectStore, crd_object, resource_type
 
 from .helpers import HR_KEY, EventReader, core_event, helmrelease, install_flux_crds, pod
 

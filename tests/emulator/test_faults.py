@@ -107,8 +107,8 @@ async def test_forbid_answers_403_with_rbac_message(emulator, api, path, params,
 
 
 def test_forbid_of_core_resource_names_empty_group(emulator):
-    from sovwatch.emulator.objects import resource_type
-    from sovwatch.emulator.status import forbidden
+    from sovsim.objects import resource_type
+    from sovsim.status import forbidden
 
     resp = forbidden(resource_type("pods"), user="u", verb="list", namespace=None, name=None)
     assert (

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sovwatch.emulator.server import Emulator
+from sovsim.server import Emulator
 
 from .helpers import helmrelease, install_flux_crds, pod
 

@@ -29,7 +29,7 @@ async def test_list_shape_and_objects_carry_kind(emulator, api):
 async def test_crd_list_rewrites_api_version_to_requested_version(emulator, api):
     install_flux_crds(emulator.store)
     emulator.store.put(crd := helmrelease("cilium", "kube-system"))  # noqa: F841
-    from sovwatch.emulator.objects import crd_object, resource_type
+    from sovsim.objects import crd_object, resource_type
 
     emulator.store.put(crd_object(resource_type(HR_KEY), served=["v2", "v2beta2"]))
     async with api.get(

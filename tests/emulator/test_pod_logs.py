@@ -13,9 +13,9 @@ import shutil
 import pytest
 import yaml
 
-from sovwatch.emulator.scenario import ScenarioRunner
-from sovwatch.emulator.scenario_load import parse_scenario
-from sovwatch.emulator.server import Emulator
+from sovsim.scenario import ScenarioRunner
+from sovsim.scenario_load import parse_scenario
+from sovsim.server import Emulator
 
 from .test_kubectl import kubectl
 

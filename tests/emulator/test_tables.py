@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sovwatch.emulator.tables import human_duration, pod_status
+from sovsim.tables import human_duration, pod_status
 
 from .helpers import EventReader, helmrelease, install_flux_crds, pod
 

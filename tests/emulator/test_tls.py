@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 import yaml
 
-from sovwatch.emulator.tls import CertificateAuthority
+from sovsim.tls import CertificateAuthority
 
 from .helpers import pod
 

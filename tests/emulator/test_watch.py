@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from sovwatch.emulator.objects import Change
+from sovsim.objects import Change
 
 from .helpers import HR_KEY, EventReader, core_event, helmrelease, install_flux_crds, pod
 

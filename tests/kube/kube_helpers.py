@@ -7,7 +7,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from sovwatch.emulator.server import Emulator
+from sovsim.server import Emulator
 from sovwatch.kube import api, config
 from sovwatch.settings import WatchSettings
 from tests.timings import FAST

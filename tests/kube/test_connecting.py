@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sovwatch.emulator.server import Emulator
+from sovsim.server import Emulator
 from sovwatch.kube import config, errors
 from tests.kube.kube_helpers import ca_cluster, exec_user, kubeconfig_doc, open_client
 from tests.timings import FAST

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from sovwatch.emulator.server import Emulator
+from sovsim.server import Emulator
 from sovwatch.kube import errors, exec_plugin
 from tests.kube.kube_helpers import (
     ca_cluster,

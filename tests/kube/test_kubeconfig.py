@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sovwatch.emulator.server import Emulator
+from sovsim.server import Emulator
 from sovwatch.kube import config, errors
 from tests.kube.kube_helpers import kubeconfig_doc, open_client
 from tests.timings import FAST

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sovwatch.emulator.server import Emulator
+from sovsim.server import Emulator
 from sovwatch.kube import errors
 from sovwatch.kube.proxy import EnvironmentProxy, proxy_from_environment
 from tests.kube.kube_helpers import ca_cluster, kubeconfig_doc, open_client

@@ -7,9 +7,9 @@ with the simulated receive time) so a Rollout can be updated step by step, as li
 
 from __future__ import annotations
 
-from sovwatch.emulator.objects import CATALOGUE, ObjectStore
-from sovwatch.emulator.pod_logs import pick_run
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+from sovsim.objects import CATALOGUE, ObjectStore
+from sovsim.pod_logs import pick_run
+from sovsim.scenario import ScenarioRunner, load_scenario
 from sovwatch.model.rollout import Rollout
 from sovwatch.settings import LogSettings
 from sovwatch.sources.events import EventType, WatchEvent

@@ -1,6 +1,6 @@
 """The model over the emulator's `stuck` scenario names the right root cause for every blocked release.
 
-The scenario (sovwatch/emulator/scenarios/stuck.yaml) has three independent root causes: a
+The scenario (sovsim/scenarios/stuck.yaml) has three independent root causes: a
 Multi-Attach volume under bp-loki, a crash-looping spire-controller-manager under bp-spire (stalled
 after its retries, around minute 45), and a missing `ghcr-pull` secret behind bp-keycloak's HelmChart.
 It is played instantly (simulated time), its objects fed to a Store exactly as the watch engine would

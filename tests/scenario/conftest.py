@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from sovwatch.emulator.objects import Change, ObjectStore
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+from sovsim.objects import Change, ObjectStore
+from sovsim.scenario import ScenarioRunner, load_scenario
 
 START = 1_700_000_000.0
 HR = "helmreleases.helm.toolkit.fluxcd.io"

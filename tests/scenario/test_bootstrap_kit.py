@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sovwatch.emulator.controllers.common import get_condition, is_ready
+from sovsim.controllers.common import get_condition, is_ready
 
 from .conftest import HR, START
 

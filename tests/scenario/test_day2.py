@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sovwatch.emulator.controllers.common import get_condition, is_ready
+from sovsim.controllers.common import get_condition, is_ready
 
 from .conftest import HR, play
 

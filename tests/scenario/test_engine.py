@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sovwatch.emulator.objects import Change, ObjectStore
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+from sovsim.objects import Change, ObjectStore
+from sovsim.scenario import ScenarioRunner, load_scenario
 
 from .conftest import HR, START, play
 

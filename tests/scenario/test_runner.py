@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from sovwatch.emulator.controllers.common import get_condition, is_ready
-from sovwatch.emulator.objects import ObjectStore
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+from sovsim.controllers.common import get_condition, is_ready
+from sovsim.objects import ObjectStore
+from sovsim.scenario import ScenarioRunner, load_scenario
 
 from .conftest import HR, START, play
 

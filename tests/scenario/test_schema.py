@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sovwatch.emulator.scenario import ScenarioError, load_scenario, shipped_scenarios
-from sovwatch.emulator.scenario_schema import parse_duration
+from sovsim.scenario import ScenarioError, load_scenario, shipped_scenarios
+from sovsim.scenario_schema import parse_duration
 
 MINIMAL = "name: t\nreleases:\n  - {name: bp-a}\n"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sovwatch.emulator.controllers.common import get_condition
+from sovsim.controllers.common import get_condition
 
 from .conftest import play
 

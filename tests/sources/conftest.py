@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sovwatch.emulator.kubeconfigs import write_private
-from sovwatch.emulator.server import Emulator
+from sovsim.kubeconfigs import write_private
+from sovsim.server import Emulator
 from tests.emulator.helpers import install_flux_crds
 from tests.sources.engine_harness import Harness
 from tests.sources.fault_front import FaultFront

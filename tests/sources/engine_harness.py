@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sovwatch.emulator.server import Emulator
+from sovsim.server import Emulator
 from sovwatch.kube import api, config
 from sovwatch.kube.resources import WATCHED, WatchedResource
 from sovwatch.settings import WatchSettings

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import aiohttp
 from aiohttp import web
 
-from sovwatch.emulator.server import Emulator
-from sovwatch.emulator.status import query_bool
+from sovsim.server import Emulator
+from sovsim.status import query_bool
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from sovwatch.emulator.server import Emulator
+from sovsim.server import Emulator
 from sovwatch.settings import WatchSettings
 from sovwatch.sources.events import HealthState
 from tests.emulator.helpers import install_flux_crds

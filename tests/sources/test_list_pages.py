@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sovwatch.emulator.kubeconfigs import write_private
-from sovwatch.emulator.server import Emulator
+from sovsim.kubeconfigs import write_private
+from sovsim.server import Emulator
 from sovwatch.kube import api, config, errors
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources.listing import list_pages

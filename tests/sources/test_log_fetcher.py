@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sovsim.scenario import ScenarioRunner
+from sovsim.scenario_load import parse_scenario
+from sovsim.server import Emulator
 from sovwatch.cli import Invocation
-from sovwatch.emulator.scenario import ScenarioRunner
-from sovwatch.emulator.scenario_load import parse_scenario
-from sovwatch.emulator.server import Emulator
 from sovwatch.kube import api, config
 from sovwatch.launch import Session, live_session, pipeline_of
 from sovwatch.model.log_excerpts import LogTarget

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from sovwatch.emulator.status import expired, status
+from sovsim.status import expired, status
 from sovwatch.sources.events import EventType, HealthState
 from tests.sources.engine_objects import HR, helmrelease, namespace, pod
 from tests.timings import FAST

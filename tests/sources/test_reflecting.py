@@ -11,7 +11,7 @@ import dataclasses
 
 import pytest
 
-from sovwatch.emulator.server import Emulator
+from sovsim.server import Emulator
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources.events import EventType, HealthState
 from tests.emulator.helpers import install_flux_crds

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sovwatch.emulator.server import Emulator
+from sovsim.server import Emulator
 from sovwatch.sources.events import EventType, HealthState
 from tests.sources.engine_harness import requests_for
 from tests.sources.engine_objects import HR, helmrelease, namespace, pod, pvc

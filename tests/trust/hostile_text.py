@@ -1,6 +1,6 @@
 """Hostile text, as a workload (or a shared recording, or a server's error body) can write it.
 
-The same payloads as `sovwatch/emulator/scenarios/hostile.yaml` (test_untrusted.py checks that the
+The same payloads as `sovsim/scenarios/hostile.yaml` (test_untrusted.py checks that the
 scenario still carries each of them), and what may never reach a terminal from cluster text.
 """
 

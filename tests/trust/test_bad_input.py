@@ -25,9 +25,9 @@ import pytest
 import pytest_asyncio
 import yaml
 
-from sovwatch.emulator.objects import crd_object, resource_type
-from sovwatch.emulator.server import Emulator
-from sovwatch.emulator.tls import CertificateAuthority
+from sovsim.objects import crd_object, resource_type
+from sovsim.server import Emulator
+from sovsim.tls import CertificateAuthority
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
 from sovwatch.sources.recording import Recorder

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest_asyncio
 
-from sovwatch.emulator.server import Emulator
+from sovsim.server import Emulator
 from tests.cli.cli_helpers import sovwatch
 from tests.emulator.helpers import install_flux_crds
 from tests.trust.readme_section import bad_input_section

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from sovwatch.emulator.server import Emulator
-from sovwatch.emulator.status import expired
+from sovsim.server import Emulator
+from sovsim.status import expired
 from tests.cli.cli_helpers import ROOT, env, spawn
 from tests.emulator.helpers import install_flux_crds
 from tests.kube.kube_helpers import live_members, shell_exec_user

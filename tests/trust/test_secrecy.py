@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sovsim.server import Emulator
+from sovsim.status import status
 from sovwatch import launch
-from sovwatch.emulator.server import Emulator
-from sovwatch.emulator.status import status
 from sovwatch.invocation import Invocation
 from sovwatch.pipeline import interactive
 from sovwatch.views.tui.app import SovwatchApp

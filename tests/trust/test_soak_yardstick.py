@@ -13,7 +13,7 @@ import random
 import pytest
 
 from scripts.soak_truth import fingerprint_of_store, truth_store
-from sovwatch.emulator.objects import ObjectStore
+from sovsim.objects import ObjectStore
 from sovwatch.sources.events import EventType, WatchEvent
 from sovwatch.sources.slimming import slim
 from sovwatch.store.store import Store

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sovwatch.emulator.scenario import load_scenario
+from sovsim.scenario import load_scenario
 from sovwatch.kube import errors
 from sovwatch.sources.events import StreamHealth, WatchEvent
 from sovwatch.sources.recording import RecordingReader

@@ -1,6 +1,6 @@
 """Fixtures for the TUI tests: the real app, store and model fed from the `stuck` scenario.
 
-The scenario (sovwatch/emulator/scenarios/stuck.yaml) is played instantly to a fixed simulated time
+The scenario (sovsim/scenarios/stuck.yaml) is played instantly to a fixed simulated time
 from a fixed start, so every object, name and timestamp is the same on every run; the app's clock is
 pinned to that instant, which makes its screens reproducible to the byte. `fed_app` feeds the
 objects as the watch engine would (slimmed ADDED events, then every stream LIVE); the end-to-end
@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from sovwatch.emulator.objects import CATALOGUE, ObjectStore
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+from sovsim.objects import CATALOGUE, ObjectStore
+from sovsim.scenario import ScenarioRunner, load_scenario
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
 from sovwatch.sources.slimming import slim

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from sovwatch.emulator.scenario import load_scenario
+from sovsim.scenario import load_scenario
 from tests.demo_recordings import ROOT
 from tests.views.tui.terminal import Terminal
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+from sovsim.scenario import ScenarioRunner, load_scenario
 from sovwatch.kube import api, config
 from sovwatch.sources import live
 from sovwatch.views.tui.app import SovwatchApp

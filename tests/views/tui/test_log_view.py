@@ -13,7 +13,7 @@ import asyncio
 import pytest
 from textual.app import App
 
-from sovwatch.emulator.scenario import ScenarioRunner, load_scenario
+from sovsim.scenario import ScenarioRunner, load_scenario
 from sovwatch.kube import api, config
 from sovwatch.sources import live
 from sovwatch.sources.log_streams import LiveLogStreams

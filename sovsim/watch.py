@@ -1,0 +1,175 @@
+"""One watch stream: resourceVersion semantics, filtering, bookmarks, timeouts and fault signals.
+
+Semantics follow kube-apiserver's watch cache:
+- no resourceVersion (or "0"): a synthetic ADDED for every current object, then live changes;
+- a resourceVersion inside the kept history: the changes after it, then live;
+- an older one: HTTP 200 and a single in-stream ERROR event with a 410 `Expired` Status;
+- a change that makes an object start (stop) matching the selectors arrives as ADDED (DELETED);
+- BOOKMARKs (when asked for) carry the store's resourceVersion, sent only when the stream has
+  nothing queued, so a client resuming from one never skips a change;
+- `timeoutSeconds` (or the long server default) ends the stream cleanly.
+
+Control signals (close, stall wake-up, malformed line) travel through the same queue as the
+changes, so a stream reacts to them in order and never needs a second task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from sovsim.encoding import Encoder, dumps
+from sovsim.listing import matching
+from sovsim.objects import Change, Expired, ObjectStore, ResourceType
+from sovsim.selectors import Filter
+from sovsim.status import expired
+
+
+class Signal:
+    """A control message for open streams (compared by identity)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Signal({self.name})"
+
+
+CLOSE = Signal("close")
+WAKE = Signal("wake")
+MALFORMED = Signal("malformed")
+
+MALFORMED_LINE = (
+    b'{"type":"MODIFIED","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":\n'
+)
+"""What `malformed_line` sends: a truncated JSON document, as a broken proxy would deliver."""
+
+
+@dataclass(eq=False)
+class WatchStream:
+    """An open watch, registered with the emulator so faults and CRD removal can reach it."""
+
+    rt: ResourceType
+    version: str
+    queue: asyncio.Queue = field(repr=False)
+
+    def signal(self, signal: Signal) -> None:
+        self.queue.put_nowait(signal)
+
+
+def _filtered(change: Change, filt: Filter) -> tuple[str, dict] | None:
+    """The event a watch with this filter sees for `change`, if any."""
+    now = filt.matches(change.obj)
+    if change.type != "MODIFIED":
+        return (change.type, change.obj) if now else None
+    before = filt.matches(change.prev) if change.prev is not None else now
+    if now:
+        return ("MODIFIED" if before else "ADDED", change.obj)
+    return ("DELETED", change.obj) if before else None
+
+
+@dataclass(frozen=True)
+class WatchRequest:
+    rt: ResourceType
+    version: str
+    source: str
+    """The stored resource that feeds it (`events` for the events.k8s.io view)."""
+    filt: Filter
+    resource_version: str | None
+    bookmarks: bool
+    timeout: float
+    bookmark_interval: float
+
+
+async def serve_watch(
+    request: web.Request,
+    watch: WatchRequest,
+    *,
+    store: ObjectStore,
+    encode: Encoder,
+    content_type: str,
+    streams: set[WatchStream],
+    is_stalled: Callable[[str], bool],
+) -> web.StreamResponse:
+    loop = asyncio.get_running_loop()
+    key = watch.rt.key
+    queue = store.subscribe(watch.source)
+    stream = WatchStream(watch.rt, watch.version, queue)
+    streams.add(stream)
+    pending: deque[tuple[str, dict]] = deque()
+    resp = web.StreamResponse(status=200, headers={"Content-Type": content_type})
+    resp.enable_chunked_encoding()
+    try:
+        if watch.resource_version in (None, "", "0"):
+            pending.extend(("ADDED", o) for o in matching(store, watch.source, watch.filt))
+        else:
+            try:
+                changes = store.changes_since(watch.source, int(watch.resource_version))
+            except Expired as exc:
+                await resp.prepare(request)
+                await _write(resp, [("ERROR", expired(str(exc)))], encode=None)
+                await resp.write_eof()
+                return resp
+            pending.extend(e for c in changes if (e := _filtered(c, watch.filt)))
+        await resp.prepare(request)
+        deadline = loop.time() + watch.timeout
+        next_bookmark = loop.time() + watch.bookmark_interval
+        while True:
+            stalled = is_stalled(key)
+            if not stalled:
+                if pending:
+                    await _write(resp, pending, encode=encode)
+                    pending.clear()
+                now = loop.time()
+                if now >= deadline:
+                    break
+                if watch.bookmarks and now >= next_bookmark and queue.empty():
+                    bookmark = {
+                        "kind": watch.rt.kind,
+                        "apiVersion": watch.rt.api_version(watch.version),
+                        "metadata": {"resourceVersion": str(store.resource_version)},
+                    }
+                    await _write(resp, [("BOOKMARK", bookmark)], encode=None)
+                    next_bookmark = now + watch.bookmark_interval
+            wait = None
+            if not stalled:
+                wake_at = min(deadline, next_bookmark) if watch.bookmarks else deadline
+                wait = max(0.0, wake_at - loop.time())
+            try:
+                # never wait_for(get(), 0) on a busy queue: with a bookmark due it times out before
+                # the get can run, every time (a live-lock that froze busy watches)
+                if queue.empty():
+                    item = await asyncio.wait_for(queue.get(), wait)
+                else:
+                    item = queue.get_nowait()
+            except TimeoutError:
+                continue
+            if item is CLOSE:
+                break
+            if item is MALFORMED:
+                if not stalled:
+                    await resp.write(MALFORMED_LINE)
+            elif isinstance(item, Change) and (event := _filtered(item, watch.filt)):
+                pending.append(event)
+        await resp.write_eof()
+        return resp
+    except ConnectionResetError:  # the client went away mid-write: the watch is simply over
+        return resp
+    finally:
+        store.unsubscribe(watch.source, queue)
+        streams.discard(stream)
+
+
+async def _write(
+    resp: web.StreamResponse, events: Iterable[tuple[str, dict]], *, encode: Encoder | None
+) -> None:
+    """Send events as JSON lines in one chunk; `encode` None sends objects as they are."""
+    lines = [
+        b'{"type":"%s","object":%s}\n' % (t.encode(), encode(t, o) if encode else dumps(o))
+        for t, o in events
+    ]
+    await resp.write(b"".join(lines))
