@@ -5,12 +5,14 @@ documented exit code, the worst of the clusters', with `--exit-on-done`."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
+import signal
 
 from sovsim.scenario import ScenarioRunner, load_scenario
 from sovsim.server import Emulator
-from tests.cli.cli_helpers import sovwatch
+from tests.cli.cli_helpers import sovwatch, spawn
 from tests.fleet.fleet_helpers import closed_port, fleet_kubeconfig
 
 
@@ -186,3 +188,31 @@ async def test_a_fleet_recording_tags_every_item_and_replays_as_the_fleet(tmp_pa
     for name in ("sov-ready", "sov-stuck"):
         assert replayed_outcomes[name]["progress"] == live_outcomes[name]["progress"]
         assert replayed_outcomes[name]["outcome"] == live_outcomes[name]["outcome"]
+
+
+async def test_interrupting_a_fleet_prints_every_summary_and_exits_130(tmp_path):
+    async with Emulator() as a, Emulator() as b:
+        path = fleet_kubeconfig(
+            tmp_path / "fleet.yaml", {"sov-a": _played(a, "tiny"), "sov-b": _played(b, "tiny")}
+        )
+        proc = await spawn("--all-contexts", "-o", "plain", KUBECONFIG=str(path))
+        try:
+            synced: set[str] = set()
+            while synced != {"sov-a", "sov-b"}:
+                line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+                assert line, "sovwatch ended early"
+                if " synced: " in line:
+                    synced.add(line.split()[0])
+            proc.send_signal(signal.SIGINT)
+            out, err = await asyncio.wait_for(proc.communicate(), 20)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+    assert proc.returncode == 130, err.decode()
+    lines = out.decode().splitlines()
+    assert lines[-1].split()[1:4] == ["fleet", "(exit", "130):"]
+    for name in ("sov-a", "sov-b"):
+        tail = [line for line in lines if line.startswith(f"{name} ")][-1]
+        assert tail.split()[2:5] == ["outcome", "ready", "(exit"], tail
+        assert " (exit 130): " in tail
+        assert any(line.startswith(f"{name} NAME ") for line in lines)
