@@ -216,3 +216,20 @@ async def test_interrupting_a_fleet_prints_every_summary_and_exits_130(tmp_path)
         assert tail.split()[2:5] == ["outcome", "ready", "(exit"], tail
         assert " (exit 130): " in tail
         assert any(line.startswith(f"{name} NAME ") for line in lines)
+
+
+async def test_once_plain_prints_each_table_prefixed_and_the_error_line(tmp_path, refused):
+    async with Emulator() as ready:
+        path = fleet_kubeconfig(
+            tmp_path / "fleet.yaml",
+            {"sov-ready": _played(ready, "tiny"), "sov-gone": f"http://127.0.0.1:{refused}"},
+        )
+        result = await sovwatch("--all-contexts", "--once", "-o", "plain", KUBECONFIG=str(path))
+    assert result.code == 2, result.err
+    lines = result.out.splitlines()
+    tiny = sorted(r.name for r in load_scenario("tiny").releases)
+    table = [line.removeprefix("sov-ready ") for line in lines if line.startswith("sov-ready ")]
+    assert table[0].split()[:3] == ["NAME", "STATE", "PODS"]
+    assert sorted(row.split()[0] for row in table[1:]) == tiny
+    assert all(row.split()[1] == "ready" for row in table[1:])
+    assert lines[-1] == f"sov-gone error: {_refused(refused, path)}"
