@@ -38,6 +38,10 @@ from sovwatch.sources.replay import IDLE_LIMIT, ReplayControl, Tape, replay
 from sovwatch.termination import interrupt_on_termination
 
 if TYPE_CHECKING:
+    import aiohttp
+
+    from sovwatch.fleet import Fleet
+    from sovwatch.fleet_headless import HeadlessFleet
     from sovwatch.model.settings import ModelSettings
     from sovwatch.navigation import Navigator
     from sovwatch.settings import WatchSettings
@@ -109,12 +113,16 @@ async def live_session(
     settings: WatchSettings | None = None,
     clock: Callable[[], float] = time.time,
     time_scale: float = 1.0,
+    connector: aiohttp.BaseConnector | None = None,
 ) -> Session:
-    """Connect to the cluster the kubeconfig names and prove it is usable (FatalError if not).
+    """Connect to the cluster the kubeconfig names and prove it is usable (FatalError if not,
+    with the server it concerns once the kubeconfig named one).
 
     `clock` stamps received events and is the model's "now"; the demo passes the scenario's clock
-    so durations tell the scenario's story at any speed."""
+    so durations tell the scenario's story at any speed. `connector`: a connection pool shared
+    with other clusters' clients (a fleet)."""
     from sovwatch.kube import api, config
+    from sovwatch.kube.errors import FatalError
     from sovwatch.settings import WatchSettings
     from sovwatch.sources import live
     from sovwatch.sources.log_fetcher import LogFetcher
@@ -127,7 +135,11 @@ async def live_session(
     connection = await config.load_connection(
         paths, context=invocation.context, settings=settings, environ=os.environ
     )
-    client = await api.connect(connection, settings=settings)
+    try:
+        client = await api.connect(connection, settings=settings, connector=connector)
+    except FatalError as err:
+        err.server = connection.server
+        raise
     # `--once` prints what the watches listed; log tails come with a running watch.
     logs = None if invocation.no_logs or invocation.once else LogFetcher(client, clock=clock)
     return Session(
@@ -203,6 +215,46 @@ def pipeline_of(invocation: Invocation, session: Session, coalescing: Coalescing
         coalescing=coalescing,
         logs=session.logs,
     )
+
+
+def fleet_of(
+    invocation: Invocation,
+    coalescing: Coalescing,
+    *,
+    connector: aiohttp.BaseConnector | None,
+    settings: WatchSettings | None = None,
+    recorder: Recorder | None = None,
+) -> Fleet:
+    """A fleet whose members are live sessions (`live_session`, as one cluster is watched) over
+    one shared connection pool, each with a pipeline as `pipeline_of` makes one; with a fleet's
+    `recorder`, every item and trouble is recorded with its cluster."""
+    from sovwatch.fleet import Fleet, MemberSpec
+    from sovwatch.fleet_recording import TroubleNotes, tapped
+    from sovwatch.settings import WatchSettings
+
+    settings = settings or WatchSettings(exec_timeout=invocation.exec_timeout)
+
+    async def open_member(spec: MemberSpec) -> Session:
+        session = await live_session(
+            dataclasses.replace(invocation, context=spec.context),
+            kubeconfig=spec.kubeconfig,
+            settings=settings,
+            connector=connector,
+        )
+        if recorder is not None:
+            session.source = tapped(session.source, recorder, spec.name)
+        return session
+
+    fleet = Fleet(
+        opener=open_member,
+        pipeline=lambda: Pipeline(
+            settings=model_settings(invocation), coalescing=coalescing, clock=time.time
+        ),
+        settings=settings,
+    )
+    if recorder is not None:
+        fleet.subscribe(TroubleNotes(recorder, time.time))
+    return fleet
 
 
 # -- views -------------------------------------------------------------------------------------
@@ -402,6 +454,13 @@ async def _main(invocation: Invocation) -> ExitCode:
         check_writable(path, what="the report", flag="--report")
     if invocation.cast is not None:
         check_writable(invocation.cast, what="the cast", flag="--cast")
+    if invocation.command == "replay" and _is_fleet_recording(invocation.file):
+        return await _replay_fleet(invocation)
+    if invocation.all_contexts or invocation.contexts:
+        names = _fleet_contexts(invocation)
+        if len(names) > 1:
+            return await _run_fleet(invocation, names)
+        invocation = dataclasses.replace(invocation, context=names[0], all_contexts=False)
     async with AsyncExitStack() as stack:
         session = await _open_session(invocation, stack)
         for warning in session.warnings:
@@ -432,6 +491,119 @@ async def _report(invocation: Invocation) -> ExitCode:
     for path in invocation.reports:
         diagnose(f"wrote {path}")
     return ExitCode.READY
+
+
+# -- a fleet: several clusters at once --------------------------------------------------------
+
+
+def _fleet_contexts(invocation: Invocation) -> tuple[str, ...]:
+    """The contexts to watch: every `--context`, or with `--all-contexts` every context of the
+    merged kubeconfig."""
+    if not invocation.all_contexts:
+        return invocation.contexts
+    from sovwatch.kube import config
+
+    paths = config.locate_kubeconfig(
+        invocation.kubeconfig, os.environ.get("KUBECONFIG"), Path.home()
+    )
+    return config.context_names(paths)
+
+
+def _check_fleet(invocation: Invocation) -> None:
+    """What a fleet cannot do (yet): the TUI, a cast, a report."""
+    if invocation.output == "tui" or invocation.cast is not None:
+        raise StartupError("watching several clusters needs -o plain or -o json for now")
+    if invocation.reports:
+        raise StartupError("--report writes the report of one cluster: watch one --context")
+
+
+def _headless_fleet(
+    invocation: Invocation, fleet: Fleet, *, timeout: float, clock: Callable[[], float]
+) -> HeadlessFleet:
+    from sovwatch.fleet_headless import HeadlessFleet
+
+    return HeadlessFleet(
+        fleet,
+        out=RedactedStream(sys.stdout),
+        output=invocation.output,
+        options=HeadlessOptions(
+            once=invocation.once,
+            exit_on_done=invocation.exit_on_done,
+            fail_fast=invocation.fail_fast,
+        ),
+        color=invocation.color,
+        timeout=timeout,
+        clock=clock,
+    )
+
+
+async def _run_fleet(invocation: Invocation, names: tuple[str, ...]) -> ExitCode:
+    """Watch every context in `names` as one fleet member each, headless."""
+    from sovwatch.fleet import MemberSpec
+    from sovwatch.kube import api
+
+    _check_fleet(invocation)
+    connector = api.shared_connector()
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(connector.close)
+        recorder = None
+        if invocation.record is not None:
+            recorder = stack.enter_context(
+                Recorder(invocation.record, context="", server="", fleet=True)
+            )
+        fleet = fleet_of(invocation, HEADLESS, connector=connector, recorder=recorder)
+        stack.push_async_callback(fleet.aclose)
+        headless = _headless_fleet(
+            invocation, fleet, timeout=invocation.timeout or math.inf, clock=time.time
+        )
+        for name in names:
+            fleet.add(MemberSpec(name, context=name))
+        return await headless.run()
+
+
+def _is_fleet_recording(path: Path) -> bool:
+    with RecordingReader(path) as reader:
+        return reader.header.fleet
+
+
+async def _replay_fleet(invocation: Invocation) -> ExitCode:
+    """`replay` of a fleet's recording: every cluster into its own member, headless."""
+    from sovwatch.fleet_recording import FleetReplay
+    from sovwatch.settings import WatchSettings
+
+    _check_fleet(invocation)
+    assert invocation.file is not None
+    control = ReplayControl(
+        speed=invocation.speed, idle_limit=None if invocation.real_gaps else IDLE_LIMIT
+    )
+    with RecordingReader(invocation.file) as reader:
+        started = reader.header.started
+        played = FleetReplay(
+            reader,
+            control=control,
+            pipeline=lambda: Pipeline(
+                settings=model_settings(invocation),
+                coalescing=HEADLESS,
+                clock=control.now,
+                started_at=started,
+            ),
+            settings=WatchSettings(),
+        )
+    headless = _headless_fleet(invocation, played.fleet, timeout=math.inf, clock=control.now)
+
+    async def feed() -> None:
+        await played.play()
+        headless.decide_troubled()
+        await played.end()
+
+    feeding = asyncio.create_task(feed())
+    try:
+        return await headless.run()
+    finally:
+        feeding.cancel()
+        await played.fleet.aclose()
+        if played.damage is not None:
+            diagnose(played.damage.describe(invocation.file))
 
 
 def run(invocation: Invocation) -> int:
