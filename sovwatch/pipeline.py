@@ -20,6 +20,11 @@ Coalescing (`Coalescing`; the model runs only when the store changed):
 - Every `tick` wall seconds a due change runs; otherwise subscribers get `tick(now)`: an outcome can
   change, and clocks move, just because time passes.
 - When the source ends, what is pending runs, then subscribers get `ended()`.
+
+A picture kept on disk (`cached`, `sources.disk_cache`) is published first, as soon as `run`
+starts, through its own store and model, marked `stale` (with `first` False and no `previous`):
+the session's store never holds it, so the first live snapshot (`first`) replaces it whole and
+has no stale object left in it.
 """
 
 from __future__ import annotations
@@ -28,14 +33,15 @@ import asyncio
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from sovwatch.model.controller_log import ControllerLogTarget
 from sovwatch.model.log_excerpts import LogTarget
 from sovwatch.model.rollout import Rollout
 from sovwatch.model.settings import ModelSettings
-from sovwatch.model.snapshot import ClusterInfo, Snapshot, snapshot_of
+from sovwatch.model.snapshot import ClusterInfo, Snapshot, Stale, snapshot_of
+from sovwatch.sources.disk_cache import CachedPicture
 from sovwatch.sources.events import SourceItem, StreamHealth
 from sovwatch.sources.replay import item_time
 from sovwatch.store.store import Store
@@ -125,15 +131,18 @@ class Pipeline:
         clock: Callable[[], float] = time.time,
         coalescing: Coalescing = HEADLESS,
         logs: LogReader | None = None,
+        cached: CachedPicture | None = None,
     ) -> None:
         """`started_at` is when the watch began (the origin of `--timeout`): the clock's first
-        reading if not given. `logs` learns after each model run which log tails are wanted."""
+        reading if not given. `logs` learns after each model run which log tails are wanted.
+        `cached` is shown, stale, until the lists arrive."""
         self.store = Store()
         self.rollout = Rollout(settings=settings or ModelSettings(), started_at=started_at)
         self.cluster = cluster or ClusterInfo()
         self.clock = clock
         self.coalescing = coalescing
         self.logs = logs
+        self.cached = cached
         self.latest: Snapshot | None = None
         """The last published snapshot."""
         self.synced = False
@@ -162,6 +171,8 @@ class Pipeline:
         if self.rollout.started_at is None:
             self.rollout.started_at = self.clock()
         self._began = time.monotonic()
+        if self.cached is not None and not self.synced:
+            self._publish_cached(self.cached)
         ticker = asyncio.create_task(self._tick())
         try:
             async for item in items:
@@ -242,6 +253,22 @@ class Pipeline:
         self.last_run, self._last_revision = now, self.store.revision
         self._last_run_wall = time.monotonic()
         return snapshot_of(rollout, self.store, now=now, cluster=self.cluster)
+
+    def _publish_cached(self, picture: CachedPicture) -> None:
+        """Publish the kept picture, stale, from a store and model of its own."""
+        store = Store()
+        for item in picture.items:
+            store.apply(item)
+        rollout = Rollout(settings=self.rollout.settings, started_at=self.rollout.started_at)
+        now = self.now()
+        rollout.update(store, store.drain_changes(), now)
+        snapshot = replace(
+            snapshot_of(rollout, store, now=now, cluster=self.cluster),
+            streams=tuple(h for _, h in sorted(self.store.health.items())),
+            stale=Stale(since=picture.saved_at),
+        )
+        for subscriber in self._subscribers:
+            subscriber.update(Update(snapshot, None, now, first=False))
 
     def now(self) -> float:
         """Source time: the clock, but never before the newest item applied (an instant replay's

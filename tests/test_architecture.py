@@ -49,6 +49,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "sovwatch.termination",
         "sovwatch.navigation",  # seeking in a replay: recording, store and model together
         "sovwatch.headless",
+        "sovwatch.picture_cache",  # the last picture of a cluster kept on disk, found at start
         "sovwatch.demo",
         "sovwatch.launch",
         "sovwatch.cli",

@@ -1,0 +1,165 @@
+"""The picture cache: the last slim objects seen of each cluster, on disk, for a picture at once.
+
+An operator who restarts sovwatch mid-bootstrap, or opens it over a slow link, sees the last
+picture at once, marked stale with its age, until every stream has listed (as catalyst-api's
+k8scache keeps a disk snapshot per cluster and kind). One file per cluster, under
+`$XDG_CACHE_HOME/sovwatch/` (`~/.cache/sovwatch/`), named by a hash of server URL, context and
+user (no name a file system dislikes, nothing readable in a directory listing)::
+
+    {"schema": "sovwatch.cache/v1", "server": ..., "context": ..., "user": ..., "savedAt": ...,
+     "items": [<recording lines: {"t", "event", "resource", "object"}>]}
+
+Written atomically (a private temporary file, then a rename) with mode 0600, never through a
+symbolic link (`sovwatch.outfiles`), redacted (`sovwatch.redaction`); objects are slimmed again
+on the way out and on the way in, and every other string neutralised (the recording's own
+`encode_item` / `decode_item`). Bounded: a file larger than `MAX_BYTES` is neither written nor
+read, and `prune` removes files older than `MAX_AGE` and then the oldest until the directory holds
+at most `MAX_TOTAL` bytes. A file that is corrupt, foreign (another cluster's, another schema),
+too old, too large or not a regular file is ignored with one debug log line: the cache can only
+ever save time, never stop a watch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import stat
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sovwatch import json_input
+from sovwatch.outfiles import OutputFileError, open_private
+from sovwatch.redaction import redact
+from sovwatch.sources.events import EventType, WatchEvent
+from sovwatch.sources.recording import decode_item, encode_item
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = "sovwatch.cache/v1"
+SUFFIX = ".json"
+MAX_AGE = 3600.0
+"""Seconds after which a kept picture is too old to show (and its file is pruned)."""
+MAX_BYTES = 32 * 1024 * 1024
+"""Largest file written or read."""
+MAX_TOTAL = 128 * 1024 * 1024
+"""Largest total of the cache directory; the oldest files go first."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Which cluster, as whom: a picture is shown only to the same server, context and user."""
+
+    server: str
+    context: str
+    user: str
+
+    def file_name(self) -> str:
+        digest = hashlib.sha256(f"{self.server}\0{self.context}\0{self.user}".encode())
+        return digest.hexdigest()[:32] + SUFFIX
+
+
+@dataclass(frozen=True)
+class CachedPicture:
+    """A kept picture: its objects (as ADDED watch events) and when it was taken."""
+
+    saved_at: float
+    items: tuple[WatchEvent, ...]
+
+
+def directory(environ: Mapping[str, str], home: Path) -> Path:
+    """`$XDG_CACHE_HOME/sovwatch` (an absolute one; the XDG spec ignores a relative value), else
+    `~/.cache/sovwatch`."""
+    base = environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else home / ".cache") / "sovwatch"
+
+
+def read(path: Path, identity: Identity, *, now: float) -> CachedPicture | None:
+    """The picture kept at `path` for `identity`, or None (absent, or unusable: one debug line)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        logger.debug("picture cache %s ignored: %s", path, err.strerror or err)
+        return None
+    try:
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ValueError("not a regular file")
+            if info.st_size > MAX_BYTES:
+                raise ValueError(f"{info.st_size} bytes, more than {MAX_BYTES}")
+            return _decode(json_input.loads(file.read(MAX_BYTES + 1)), identity, now)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        logger.debug("picture cache %s ignored: %s", path, err)
+        return None
+
+
+def _decode(document: object, identity: Identity, now: float) -> CachedPicture | None:
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        raise ValueError("not a sovwatch picture cache")
+    kept = (document.get("server"), document.get("context"), document.get("user"))
+    if kept != (identity.server, identity.context, identity.user):
+        raise ValueError("kept for another cluster or user")
+    saved_at = float(document["savedAt"])
+    if not 0 <= now - saved_at <= MAX_AGE:
+        raise ValueError(f"taken {now - saved_at:.0f}s ago, outside 0..{MAX_AGE:.0f}s")
+    items = [decode_item(line) for line in document["items"]]
+    events = tuple(i for i in items if isinstance(i, WatchEvent) and i.type is EventType.ADDED)
+    return CachedPicture(saved_at=saved_at, items=events)
+
+
+def write(
+    path: Path, identity: Identity, objects: Iterable[WatchEvent], *, saved_at: float
+) -> bool:
+    """Keep `objects` as the picture of `identity` at `path` (atomically, privately); False (and
+    one debug line) when it could not be written or would exceed `MAX_BYTES`."""
+    document = {
+        "schema": SCHEMA,
+        "server": identity.server,
+        "context": identity.context,
+        "user": identity.user,
+        "savedAt": saved_at,
+        "items": [encode_item(item) for item in objects],
+    }
+    data = redact(json.dumps(document, separators=(",", ":"), ensure_ascii=False)).encode()
+    if len(data) > MAX_BYTES:
+        logger.debug("picture cache not written: %d bytes, more than %d", len(data), MAX_BYTES)
+        return False
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with os.fdopen(
+            open_private(temporary, append=False, what="the picture cache", flag="--no-cache"),
+            "wb",
+        ) as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except (OSError, OutputFileError) as err:  # a cache that cannot be written only costs time
+        logger.debug("picture cache not written: %s", err)
+        temporary.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def prune(folder: Path, *, now: float) -> None:
+    """Remove kept pictures (and leftover temporary files) older than `MAX_AGE`, then the oldest
+    until the folder holds at most `MAX_TOTAL` bytes."""
+    try:
+        entries = [
+            (info.st_mtime, info.st_size, entry)
+            for entry in folder.iterdir()
+            if entry.name.endswith((SUFFIX, ".tmp"))
+            and stat.S_ISREG((info := entry.lstat()).st_mode)
+        ]
+    except OSError:
+        return
+    total = sum(size for _, size, _ in entries)
+    for mtime, size, entry in sorted(entries, key=lambda e: e[0]):
+        if now - mtime <= MAX_AGE and total <= MAX_TOTAL:
+            break
+        entry.unlink(missing_ok=True)
+        total -= size
