@@ -4,15 +4,16 @@ An operator who restarts sovwatch mid-bootstrap, or opens it over a slow link, s
 picture at once, marked stale with its age, until every stream has listed (as catalyst-api's
 k8scache keeps a disk snapshot per cluster and kind). One file per cluster, under
 `$XDG_CACHE_HOME/sovwatch/` (`~/.cache/sovwatch/`), named by a hash of server URL, context and
-user (no name a file system dislikes, nothing readable in a directory listing)::
+user (no name a file system dislikes, nothing readable in a directory listing). Like a recording,
+one JSON line each: a header, then one line per object, as a recording writes it::
 
-    {"schema": "sovwatch.cache/v1", "server": ..., "context": ..., "user": ..., "savedAt": ...,
-     "items": [<recording lines: {"t", "event", "resource", "object"}>]}
+    {"schema": "sovwatch.cache/v1", "server": ..., "context": ..., "user": ..., "savedAt": ...}
+    {"t": 1764240001.2, "event": "ADDED", "resource": "pods", "object": {...}}
 
 Written atomically (a private temporary file, then a rename) with mode 0600, never through a
-symbolic link (`sovwatch.outfiles`), redacted (`sovwatch.redaction`); objects are slimmed again
-on the way out and on the way in, and every other string neutralised (the recording's own
-`encode_item` / `decode_item`). Bounded: a file larger than `MAX_BYTES` is neither written nor
+symbolic link (`sovwatch.outfiles`), each line redacted (`sovwatch.redaction`); objects come
+from the store (slim already) and are slimmed again on the way in, every other string neutralised
+(the recording's own `encode_item` / `decode_item`): the file is only trusted to be well-formed. Bounded: a file larger than `MAX_BYTES` is neither written nor
 read, and `prune` removes files older than `MAX_AGE` and then the oldest until the directory holds
 at most `MAX_TOTAL` bytes. A file that is corrupt, foreign (another cluster's, another schema),
 too old, too large or not a regular file is ignored with one debug log line: the cache can only
@@ -92,57 +93,67 @@ def read(path: Path, identity: Identity, *, now: float) -> CachedPicture | None:
                 raise ValueError("not a regular file")
             if info.st_size > MAX_BYTES:
                 raise ValueError(f"{info.st_size} bytes, more than {MAX_BYTES}")
-            return _decode(json_input.loads(file.read(MAX_BYTES + 1)), identity, now)
+            saved_at = _check_header(json_input.loads(file.readline()), identity, now)
+            items = tuple(_decode_line(line) for line in file)
+        return CachedPicture(saved_at=saved_at, items=items)
     except (OSError, ValueError, KeyError, TypeError) as err:
         logger.debug("picture cache %s ignored: %s", path, err)
         return None
 
 
-def _decode(document: object, identity: Identity, now: float) -> CachedPicture | None:
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+def _check_header(header: object, identity: Identity, now: float) -> float:
+    """When the picture was taken; ValueError if it is not this identity's or too old."""
+    if not isinstance(header, dict) or header.get("schema") != SCHEMA:
         raise ValueError("not a sovwatch picture cache")
-    kept = (document.get("server"), document.get("context"), document.get("user"))
+    kept = (header.get("server"), header.get("context"), header.get("user"))
     if kept != (identity.server, identity.context, identity.user):
         raise ValueError("kept for another cluster or user")
-    saved_at = float(document["savedAt"])
+    saved_at = float(header["savedAt"])
     if not 0 <= now - saved_at <= MAX_AGE:
         raise ValueError(f"taken {now - saved_at:.0f}s ago, outside 0..{MAX_AGE:.0f}s")
-    items = [decode_item(line) for line in document["items"]]
-    events = tuple(i for i in items if isinstance(i, WatchEvent) and i.type is EventType.ADDED)
-    return CachedPicture(saved_at=saved_at, items=events)
+    return saved_at
+
+
+def _decode_line(line: bytes) -> WatchEvent:
+    item = decode_item(json_input.loads(line))
+    if not isinstance(item, WatchEvent) or item.type is not EventType.ADDED:
+        raise ValueError("a line that is not an object")
+    return item
 
 
 def write(
     path: Path, identity: Identity, objects: Iterable[WatchEvent], *, saved_at: float
 ) -> bool:
-    """Keep `objects` as the picture of `identity` at `path` (atomically, privately); False (and
-    one debug line) when it could not be written or would exceed `MAX_BYTES`."""
-    document = {
+    """Keep `objects` (slim: taken from the store) as the picture of `identity` at `path`,
+    atomically and privately, one redacted line each; False (and one debug line) when it could
+    not be written or would exceed `MAX_BYTES`."""
+    header = {
         "schema": SCHEMA,
         "server": identity.server,
         "context": identity.context,
         "user": identity.user,
         "savedAt": saved_at,
-        "items": [encode_item(item) for item in objects],
     }
-    data = redact(json.dumps(document, separators=(",", ":"), ensure_ascii=False)).encode()
-    if len(data) > MAX_BYTES:
-        logger.debug("picture cache not written: %d bytes, more than %d", len(data), MAX_BYTES)
-        return False
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with os.fdopen(
-            open_private(temporary, append=False, what="the picture cache", flag="--no-cache"),
-            "wb",
-        ) as file:
-            file.write(data)
+        fd = open_private(temporary, append=False, what="the picture cache", flag="--no-cache")
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            size = file.write(_line(header))
+            for item in objects:
+                size += file.write(_line(encode_item(item, slimmed=True)))
+                if size > MAX_BYTES:
+                    raise OSError(f"more than {MAX_BYTES} bytes")
         os.replace(temporary, path)
     except (OSError, OutputFileError) as err:  # a cache that cannot be written only costs time
         logger.debug("picture cache not written: %s", err)
         temporary.unlink(missing_ok=True)
         return False
     return True
+
+
+def _line(value: dict) -> str:
+    return redact(json.dumps(value, separators=(",", ":"), ensure_ascii=False)) + "\n"
 
 
 def prune(folder: Path, *, now: float) -> None:

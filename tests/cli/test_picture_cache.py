@@ -144,13 +144,17 @@ async def test_an_unusable_cache_file_is_ignored_with_one_debug_line(
 ):
     kubeconfig = _kubeconfig(front, tmp_path)
     kept = await _keep_a_ready_picture(kubeconfig, picture_cache_home)
-    document = json.loads(kept.read_text())
-    if damage == "corrupt":
-        kept.write_bytes(kept.read_bytes()[: kept.stat().st_size // 2])
+    head, *objects = kept.read_text().splitlines(keepends=True)
+    header = json.loads(head)
+    if damage == "corrupt":  # cut short in the middle of a line
+        kept.write_bytes(kept.read_bytes()[: kept.stat().st_size - len(objects[-1]) // 2])
     elif damage == "foreign":
-        kept.write_text(json.dumps({**document, "context": "someone-else"}))
+        kept.write_text(
+            "".join([json.dumps({**header, "context": "someone-else"}) + "\n", *objects])
+        )
     elif damage == "old":
-        kept.write_text(json.dumps({**document, "savedAt": document["savedAt"] - 7200}))
+        old = {**header, "savedAt": header["savedAt"] - 7200}
+        kept.write_text("".join([json.dumps(old) + "\n", *objects]))
     else:
         elsewhere = tmp_path / "elsewhere.json"
         kept.rename(elsewhere)
