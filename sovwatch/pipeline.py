@@ -21,10 +21,11 @@ Coalescing (`Coalescing`; the model runs only when the store changed):
   change, and clocks move, just because time passes.
 - When the source ends, what is pending runs, then subscribers get `ended()`.
 
-A picture kept on disk (`cached`, `sources.disk_cache`) is published first, as soon as `run`
-starts, through its own store and model, marked `stale` (with `first` False and no `previous`):
-the session's store never holds it, so the first live snapshot (`first`) replaces it whole and
-has no stale object left in it.
+A picture kept on disk (`cached`, `sources.disk_cache`) is published `CACHED_AFTER` wall seconds
+after `run` starts (the source has sent its requests by then, so their round trips overlap the
+work, and a cluster that lists at once never shows it), through its own store and model, marked
+`stale` (with `first` False and no `previous`): the session's store never holds it, so the first
+live snapshot (`first`) replaces it whole, with no stale object left in it.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ class Coalescing:
     """Publish nothing until every stream has listed (or `sync_timeout` passed)."""
     sync_timeout: float = 30.0
 
+
+CACHED_AFTER = 0.1
+"""Wall seconds from the start of `Pipeline.run` to a kept picture, unless the lists came first."""
 
 HEADLESS = Coalescing()
 """Deterministic over a recording; transition timestamps within half a second."""
@@ -171,14 +175,18 @@ class Pipeline:
         if self.rollout.started_at is None:
             self.rollout.started_at = self.clock()
         self._began = time.monotonic()
-        if self.cached is not None and not self.synced:
-            self._publish_cached(self.cached)
+        cached = None
+        if self.cached is not None:
+            loop = asyncio.get_running_loop()
+            cached = loop.call_later(CACHED_AFTER, self._publish_cached, self.cached)
         ticker = asyncio.create_task(self._tick())
         try:
             async for item in items:
                 self.apply(item)
             self._source_ended()
         finally:
+            if cached is not None:
+                cached.cancel()
             ticker.cancel()
             self._cancel_pending()
 
@@ -224,9 +232,10 @@ class Pipeline:
             self._pending = loop.call_later(max(wait, settle), self._settled)
 
     def flush(self) -> None:
-        """Publish what changed since the last run now, whatever the gaps; else tick."""
+        """Publish what changed since the last run now, whatever the gaps; else tick. Before the
+        lists, a kept picture stands for the cluster: only tick."""
         self._cancel_pending()
-        if self.store.revision != self._last_revision:
+        if self.store.revision != self._last_revision and (self.synced or self.cached is None):
             self.publish()
         else:
             self._tick_subscribers()
@@ -255,7 +264,10 @@ class Pipeline:
         return snapshot_of(rollout, self.store, now=now, cluster=self.cluster)
 
     def _publish_cached(self, picture: CachedPicture) -> None:
-        """Publish the kept picture, stale, from a store and model of its own."""
+        """Publish the kept picture, stale, from a store and model of its own (unless the
+        cluster's own came first)."""
+        if self.synced:
+            return
         store = Store()
         for item in picture.items:
             store.apply(item)

@@ -81,8 +81,8 @@ async def test_json_shows_the_kept_picture_stale_then_the_live_one_and_never_dec
     front.lists_open.clear()  # a slow link: nothing listed yet
     proc = await spawn("--kubeconfig", kubeconfig, "-o", "json", "--exit-on-done")
     try:
-        cached = json.loads(await _line(proc))
-        assert cached["type"] == "snapshot"
+        while (cached := json.loads(await _line(proc)))["type"] != "snapshot":
+            assert cached["type"] == "stream"  # connecting
         document = cached["snapshot"]
         assert document["stale"] is not None
         assert document["stale"]["ageSeconds"] >= 0
