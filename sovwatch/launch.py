@@ -137,7 +137,9 @@ async def live_session(
         from sovwatch.picture_cache import open_cache
         from sovwatch.sources.disk_cache import Identity
 
-        identity = Identity(connection.server, connection.context, connection.user)
+        identity = Identity(
+            connection.server, connection.context, connection.user, invocation.namespace or ""
+        )
         cache = open_cache(identity, environ=os.environ, home=Path.home(), now=clock())
     client = await api.connect(connection, settings=settings)
     # `--once` prints what the watches listed; log tails come with a running watch.

@@ -3,11 +3,12 @@
 An operator who restarts sovwatch mid-bootstrap, or opens it over a slow link, sees the last
 picture at once, marked stale with its age, until every stream has listed (as catalyst-api's
 k8scache keeps a disk snapshot per cluster and kind). One file per cluster, under
-`$XDG_CACHE_HOME/sovwatch/` (`~/.cache/sovwatch/`), named by a hash of server URL, context and
-user (no name a file system dislikes, nothing readable in a directory listing). Like a recording,
+`$XDG_CACHE_HOME/sovwatch/` (`~/.cache/sovwatch/`), named by a hash of server URL, context,
+user and namespace (`-n`) (no name a file system dislikes, nothing readable in a directory listing). Like a recording,
 one JSON line each: a header, then one line per object, as a recording writes it::
 
-    {"schema": "sovwatch.cache/v1", "server": ..., "context": ..., "user": ..., "savedAt": ...}
+    {"schema": "sovwatch.cache/v1", "server": ..., "context": ..., "user": ..., "namespace": ...,
+     "savedAt": ...}
     {"t": 1764240001.2, "event": "ADDED", "resource": "pods", "object": {...}}
 
 Written atomically (a private temporary file, then a rename) with mode 0600, never through a
@@ -51,14 +52,17 @@ MAX_TOTAL = 128 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Identity:
-    """Which cluster, as whom: a picture is shown only to the same server, context and user."""
+    """Which cluster, as whom, how much of it: a picture is shown only to the same server,
+    context, user and namespace (`-n`; "" for all)."""
 
     server: str
     context: str
     user: str
+    namespace: str = ""
 
     def file_name(self) -> str:
-        digest = hashlib.sha256(f"{self.server}\0{self.context}\0{self.user}".encode())
+        key = "\0".join((self.server, self.context, self.user, self.namespace))
+        digest = hashlib.sha256(key.encode())
         return digest.hexdigest()[:32] + SUFFIX
 
 
@@ -105,8 +109,8 @@ def _check_header(header: object, identity: Identity, now: float) -> float:
     """When the picture was taken; ValueError if it is not this identity's or too old."""
     if not isinstance(header, dict) or header.get("schema") != SCHEMA:
         raise ValueError("not a sovwatch picture cache")
-    kept = (header.get("server"), header.get("context"), header.get("user"))
-    if kept != (identity.server, identity.context, identity.user):
+    kept = tuple(header.get(k) for k in ("server", "context", "user", "namespace"))
+    if kept != (identity.server, identity.context, identity.user, identity.namespace):
         raise ValueError("kept for another cluster or user")
     saved_at = float(header["savedAt"])
     if not 0 <= now - saved_at <= MAX_AGE:
@@ -132,6 +136,7 @@ def write(
         "server": identity.server,
         "context": identity.context,
         "user": identity.user,
+        "namespace": identity.namespace,
         "savedAt": saved_at,
     }
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -60,14 +60,15 @@ def test_a_picture_comes_back_as_it_was_kept_from_a_private_file(tmp_path):
     assert picture.items == (pod("loki-0"), pod("loki-1"))
 
 
-def test_the_file_is_named_by_a_hash_of_server_context_and_user():
+def test_the_file_is_named_by_a_hash_of_server_context_user_and_namespace():
     names = {
-        Identity(server, context, user).file_name()
+        Identity(server, context, user, namespace).file_name()
         for server in ("https://a:6443", "https://b:6443")
         for context in ("prod", "../../etc/passwd")
         for user in ("admin", "viewer")
+        for namespace in ("", "loki")
     }
-    assert len(names) == 8
+    assert len(names) == 16
     assert all(len(n) == 32 + len(".json") and n[:32].isalnum() for n in names)
 
 
@@ -93,10 +94,11 @@ def test_a_rewrite_replaces_the_file_whole(tmp_path):
     [
         (Identity(ME.server, "other-context", ME.user), NOW + 60),
         (Identity(ME.server, ME.context, "viewer"), NOW + 60),
+        (Identity(ME.server, ME.context, ME.user, "loki"), NOW + 60),
         (ME, NOW + disk_cache.MAX_AGE + 1),  # too old
         (ME, NOW - 60),  # from the future: a clock that jumped
     ],
-    ids=["other-context", "other-user", "too-old", "future"],
+    ids=["other-context", "other-user", "one-namespace", "too-old", "future"],
 )
 def test_a_foreign_or_old_picture_is_not_shown(tmp_path, caplog, identity, now):
     path = kept(tmp_path, pod("loki-0"))
