@@ -25,7 +25,8 @@ A picture kept on disk (`cached`, `sources.disk_cache`) is published `CACHED_AFT
 after `run` starts (the source has sent its requests by then, so their round trips overlap the
 work, and a cluster that lists at once never shows it), through its own store and model, marked
 `stale` (with `first` False and no `previous`): the session's store never holds it, so the first
-live snapshot (`first`) replaces it whole, with no stale object left in it.
+live snapshot (`first`) replaces it whole, with no stale object left in it. While it is shown,
+`sync_timeout` publishes what is known only once some stream has listed.
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ class Pipeline:
         self.coalescing = coalescing
         self.logs = logs
         self.cached = cached
+        self._cached_shown = False
         self.latest: Snapshot | None = None
         """The last published snapshot."""
         self.synced = False
@@ -268,6 +270,7 @@ class Pipeline:
         cluster's own came first)."""
         if self.synced:
             return
+        self._cached_shown = True
         store = Store()
         for item in picture.items:
             store.apply(item)
@@ -304,6 +307,12 @@ class Pipeline:
     def _sync(self) -> None:
         self.publish()
 
+    def _partial_beats_cached(self) -> bool:
+        """Whether what is known may stand for the cluster when `sync_timeout` passed: not while
+        a kept picture is shown and no stream has listed yet (over a slow link the picture stays,
+        marked stale, rather than give way to an empty one)."""
+        return not self._cached_shown or any(h.settled for h in self.store.health.values())
+
     def _settled(self) -> None:
         self._pending = None
         if self.store.revision != self._last_revision:
@@ -319,7 +328,10 @@ class Pipeline:
         while True:
             await asyncio.sleep(c.tick)
             if not self.synced and c.wait_for_lists:
-                if time.monotonic() - self._began >= c.sync_timeout:
+                if (
+                    time.monotonic() - self._began >= c.sync_timeout
+                    and self._partial_beats_cached()
+                ):
                     waiting = sorted(r for r, h in self.store.health.items() if not h.settled)
                     for subscriber in self._subscribers:
                         subscriber.unlisted(waiting)
