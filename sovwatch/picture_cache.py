@@ -12,6 +12,7 @@ newest `MAX_EVENTS` warnings are kept.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -76,8 +77,8 @@ class PictureKeeper:
         self.clock = clock
         self.saves = 0
         """Pictures written."""
-        self._next: float | None = None
-        """Monotonic time from which a new snapshot is kept (None before the first live one)."""
+        self._since: float | None = None
+        """Monotonic time of the last save, or of the first live snapshot (None before it)."""
         self._revision = -1
         pipeline.subscribe(self)
 
@@ -86,7 +87,7 @@ class PictureKeeper:
         store = self.pipeline.store
         if not self.pipeline.synced or store.revision == self._revision:
             return
-        self._revision, self._next = store.revision, time.monotonic() + self.every
+        self._revision, self._since = store.revision, time.monotonic()
         now = self.clock()
         if disk_cache.write(self.cache.path, self.cache.identity, _items(store, now), saved_at=now):
             self.saves += 1
@@ -94,9 +95,9 @@ class PictureKeeper:
     def update(self, update: Update) -> None:
         if update.snapshot.stale is not None:
             return
-        if self._next is None:
-            self._next = time.monotonic() + self.every
-        elif time.monotonic() >= self._next:
+        if self._since is None:
+            self._since = time.monotonic()
+        elif time.monotonic() - self._since >= self.every:
             self.save()
 
     def ended(self) -> None:
@@ -119,7 +120,7 @@ def _items(store: Store, now: float) -> Iterator[WatchEvent]:
         objects = store.objects(kind)
         if kind == "Event":
             warnings = (e for e in objects if e.get("type") == "Warning")
-            objects = sorted(warnings, key=_resource_version, reverse=True)[:MAX_EVENTS]
+            objects = heapq.nlargest(MAX_EVENTS, warnings, key=_resource_version)  # 2,000 held
         resource = RESOURCE_OF_KIND.get(kind, kind.lower())
         for obj in objects:
             received = store.first_seen.get(object_key(obj), now)
