@@ -231,6 +231,12 @@ def _add_watching_flags(parser: argparse.ArgumentParser, *, record: bool) -> Non
             action="store_true",
             help="never read container logs (pods/log), not even the tail of a crashed root cause",
         )
+        parser.add_argument(
+            "--no-cache",
+            action="store_true",
+            help="neither show nor keep the last picture of the cluster on disk "
+            "($XDG_CACHE_HOME/sovwatch)",
+        )
 
 
 def _add_scenario_flags(parser: argparse.ArgumentParser, *, default_speed: str) -> None:
@@ -538,6 +544,7 @@ def parse(
         cast=getattr(args, "cast", None),
         cast_size=getattr(args, "cast_size", (120, 40)),
         no_logs=getattr(args, "no_logs", False),
+        no_cache=getattr(args, "no_cache", False),
     )
 
 

@@ -4,7 +4,8 @@ One runner serves the live watch, the demo and replay, so CI, scripts and record
 same model. It subscribes to a `Pipeline` (whose `HEADLESS` coalescing makes a recording give the
 same output every time) and turns consecutive snapshots into transitions. Time is the source's
 time: the wall clock live, the recording's clock in replay, so timestamps, durations and timeouts
-read as they happened. With `exit_on_done` the model also runs once per tick while nothing arrives
+read as they happened. A cached picture (`Snapshot.stale`) is shown before the first live one
+and is neither decided from nor diffed against. With `exit_on_done` the model also runs once per tick while nothing arrives
 (an outcome can change just because time passes: timeout, flux not reconciling).
 
 Exit codes (see `sovwatch.exitcodes`): with `exit_on_done` the loop ends as soon as the model's
@@ -36,6 +37,7 @@ class HeadlessView(Protocol):
     """What the loop tells a view (`PlainView`, `NdjsonView`)."""
 
     def stream(self, health: StreamHealth, *, synced: bool) -> None: ...
+    def cached(self, snapshot: Snapshot, ts: float) -> None: ...
     def synced(self, snapshot: Snapshot, initial: list[Transition], ts: float) -> None: ...
     def changed(self, snapshot: Snapshot, transitions: list[Transition], ts: float) -> None: ...
     def once(self, snapshot: Snapshot) -> None: ...
@@ -143,6 +145,10 @@ class HeadlessRunner:
         if self._ended:
             return
         snapshot, now = update.snapshot, update.now
+        if snapshot.stale is not None:  # shown, never decided from, never diffed against
+            if not self._options.once:
+                self._view.cached(snapshot, now)
+            return
         if update.first and self._options.once:
             self._view.once(snapshot)
             self._resolve(ExitCode.READY)

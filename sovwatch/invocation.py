@@ -72,3 +72,5 @@ class Invocation:
     """Columns and rows of the `--cast` terminal."""
     no_logs: bool = False
     """Never request `pods/log` (no excerpts in the root causes, none recorded)."""
+    no_cache: bool = False
+    """Neither show nor keep the last picture of the cluster on disk (`sources.disk_cache`)."""

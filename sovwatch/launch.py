@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from sovwatch.fleet_headless import HeadlessFleet
     from sovwatch.model.settings import ModelSettings
     from sovwatch.navigation import Navigator
+    from sovwatch.picture_cache import PictureCache, PictureKeeper
     from sovwatch.settings import WatchSettings
     from sovwatch.sources.events import LogStreams
     from sovwatch.sources.log_fetcher import LogFetcher
@@ -80,6 +81,10 @@ class Session:
     """Reads the log tails the model's root causes want (live sessions without `--no-logs`)."""
     log_streams: LogStreams | None = None
     """Opens container logs for the TUI's log view (live sessions without `--no-logs`)."""
+    cache: PictureCache | None = None
+    """This cluster's picture on disk (live watches without `--no-cache` or `--once`)."""
+    keeper: PictureKeeper | None = None
+    """Keeps the session's picture in `cache` (set by `pipeline_of`)."""
 
 
 def diagnose(message: str) -> None:
@@ -135,6 +140,15 @@ async def live_session(
     connection = await config.load_connection(
         paths, context=invocation.context, settings=settings, environ=os.environ
     )
+    cache = None
+    if invocation.command == "watch" and not (invocation.no_cache or invocation.once):
+        from sovwatch.picture_cache import open_cache
+        from sovwatch.sources.disk_cache import Identity
+
+        identity = Identity(
+            connection.server, connection.context, connection.user, invocation.namespace or ""
+        )
+        cache = open_cache(identity, environ=os.environ, home=Path.home(), now=clock())
     try:
         client = await api.connect(connection, settings=settings, connector=connector)
     except FatalError as err:
@@ -159,6 +173,7 @@ async def live_session(
         warnings=connection.warnings,
         logs=logs,
         log_streams=None if invocation.no_logs else LiveLogStreams(client),
+        cache=cache,
     )
 
 
@@ -205,7 +220,7 @@ def pipeline_of(invocation: Invocation, session: Session, coalescing: Coalescing
     now want."""
     from sovwatch.model.snapshot import ClusterInfo
 
-    return Pipeline(
+    pipeline = Pipeline(
         settings=model_settings(invocation),
         cluster=ClusterInfo(
             context=session.context, server=session.server, warnings=session.warnings
@@ -214,7 +229,13 @@ def pipeline_of(invocation: Invocation, session: Session, coalescing: Coalescing
         clock=session.clock,
         coalescing=coalescing,
         logs=session.logs,
+        cached=session.cache.found if session.cache is not None else None,
     )
+    if session.cache is not None:
+        from sovwatch.picture_cache import PictureKeeper
+
+        session.keeper = PictureKeeper(pipeline, session.cache)
+    return pipeline
 
 
 def fleet_of(
@@ -477,6 +498,8 @@ async def _main(invocation: Invocation) -> ExitCode:
             code = ExitCode.INTERRUPTED
             raise
         finally:
+            if session.keeper is not None:  # the picture at exit, for the next start
+                session.keeper.save()
             if invocation.reports and recording is not None:  # also on Ctrl-C and failures
                 await _write_reports(invocation, recording, code)
         return code

@@ -1,4 +1,5 @@
-"""Opening the files sovwatch writes (`--record`, `--log-file`, `sim --write-kubeconfig`) safely.
+"""Opening the files sovwatch writes (`--record`, `--log-file`, `sim --write-kubeconfig`, the
+picture cache) safely.
 
 They hold what a cluster showed, diagnostics, or a token: each is opened with `O_NOFOLLOW`, so a
 symbolic link planted where the file should be (pointing at someone's `~/.bashrc`, or dangling, to

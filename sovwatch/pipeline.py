@@ -20,6 +20,13 @@ Coalescing (`Coalescing`; the model runs only when the store changed):
 - Every `tick` wall seconds a due change runs; otherwise subscribers get `tick(now)`: an outcome can
   change, and clocks move, just because time passes.
 - When the source ends, what is pending runs, then subscribers get `ended()`.
+
+A picture kept on disk (`cached`, `sources.disk_cache`) is published `CACHED_AFTER` wall seconds
+after `run` starts (the source has sent its requests by then, so their round trips overlap the
+work, and a cluster that lists at once never shows it), through its own store and model, marked
+`stale` (with `first` False and no `previous`): the session's store never holds it, so the first
+live snapshot (`first`) replaces it whole, with no stale object left in it. While it is shown,
+`sync_timeout` publishes what is known only once some stream has listed.
 """
 
 from __future__ import annotations
@@ -28,14 +35,15 @@ import asyncio
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from sovwatch.model.controller_log import ControllerLogTarget
 from sovwatch.model.log_excerpts import LogTarget
 from sovwatch.model.rollout import Rollout
 from sovwatch.model.settings import ModelSettings
-from sovwatch.model.snapshot import ClusterInfo, Snapshot, snapshot_of
+from sovwatch.model.snapshot import ClusterInfo, Snapshot, Stale, snapshot_of
+from sovwatch.sources.disk_cache import CachedPicture
 from sovwatch.sources.events import SourceItem, StreamHealth
 from sovwatch.sources.replay import item_time
 from sovwatch.store.store import Store
@@ -58,6 +66,9 @@ class Coalescing:
     """Publish nothing until every stream has listed (or `sync_timeout` passed)."""
     sync_timeout: float = 30.0
 
+
+CACHED_AFTER = 0.1
+"""Wall seconds from the start of `Pipeline.run` to a kept picture, unless the lists came first."""
 
 HEADLESS = Coalescing()
 """Deterministic over a recording; transition timestamps within half a second."""
@@ -125,15 +136,19 @@ class Pipeline:
         clock: Callable[[], float] = time.time,
         coalescing: Coalescing = HEADLESS,
         logs: LogReader | None = None,
+        cached: CachedPicture | None = None,
     ) -> None:
         """`started_at` is when the watch began (the origin of `--timeout`): the clock's first
-        reading if not given. `logs` learns after each model run which log tails are wanted."""
+        reading if not given. `logs` learns after each model run which log tails are wanted.
+        `cached` is shown, stale, until the lists arrive."""
         self.store = Store()
         self.rollout = Rollout(settings=settings or ModelSettings(), started_at=started_at)
         self.cluster = cluster or ClusterInfo()
         self.clock = clock
         self.coalescing = coalescing
         self.logs = logs
+        self.cached = cached
+        self._cached_shown = False
         self.latest: Snapshot | None = None
         """The last published snapshot."""
         self.synced = False
@@ -162,12 +177,18 @@ class Pipeline:
         if self.rollout.started_at is None:
             self.rollout.started_at = self.clock()
         self._began = time.monotonic()
+        cached = None
+        if self.cached is not None:
+            loop = asyncio.get_running_loop()
+            cached = loop.call_later(CACHED_AFTER, self._publish_cached, self.cached)
         ticker = asyncio.create_task(self._tick())
         try:
             async for item in items:
                 self.apply(item)
             self._source_ended()
         finally:
+            if cached is not None:
+                cached.cancel()
             ticker.cancel()
             self._cancel_pending()
 
@@ -213,9 +234,10 @@ class Pipeline:
             self._pending = loop.call_later(max(wait, settle), self._settled)
 
     def flush(self) -> None:
-        """Publish what changed since the last run now, whatever the gaps; else tick."""
+        """Publish what changed since the last run now, whatever the gaps; else tick. Before the
+        lists, a kept picture stands for the cluster: only tick."""
         self._cancel_pending()
-        if self.store.revision != self._last_revision:
+        if self.store.revision != self._last_revision and (self.synced or self.cached is None):
             self.publish()
         else:
             self._tick_subscribers()
@@ -243,6 +265,26 @@ class Pipeline:
         self._last_run_wall = time.monotonic()
         return snapshot_of(rollout, self.store, now=now, cluster=self.cluster)
 
+    def _publish_cached(self, picture: CachedPicture) -> None:
+        """Publish the kept picture, stale, from a store and model of its own (unless the
+        cluster's own came first)."""
+        if self.synced:
+            return
+        self._cached_shown = True
+        store = Store()
+        for item in picture.items:
+            store.apply(item)
+        rollout = Rollout(settings=self.rollout.settings, started_at=self.rollout.started_at)
+        now = self.now()
+        rollout.update(store, store.drain_changes(), now)
+        snapshot = replace(
+            snapshot_of(rollout, store, now=now, cluster=self.cluster),
+            streams=tuple(h for _, h in sorted(self.store.health.items())),
+            stale=Stale(since=picture.saved_at),
+        )
+        for subscriber in self._subscribers:
+            subscriber.update(Update(snapshot, None, now, first=False))
+
     def now(self) -> float:
         """Source time: the clock, but never before the newest item applied (an instant replay's
         clock only moves when the next item is asked for)."""
@@ -265,6 +307,12 @@ class Pipeline:
     def _sync(self) -> None:
         self.publish()
 
+    def _partial_beats_cached(self) -> bool:
+        """Whether what is known may stand for the cluster when `sync_timeout` passed: not while
+        a kept picture is shown and no stream has listed yet (over a slow link the picture stays,
+        marked stale, rather than give way to an empty one)."""
+        return not self._cached_shown or any(h.settled for h in self.store.health.values())
+
     def _settled(self) -> None:
         self._pending = None
         if self.store.revision != self._last_revision:
@@ -280,7 +328,10 @@ class Pipeline:
         while True:
             await asyncio.sleep(c.tick)
             if not self.synced and c.wait_for_lists:
-                if time.monotonic() - self._began >= c.sync_timeout:
+                if (
+                    time.monotonic() - self._began >= c.sync_timeout
+                    and self._partial_beats_cached()
+                ):
                     waiting = sorted(r for r, h in self.store.health.items() if not h.settled)
                     for subscriber in self._subscribers:
                         subscriber.unlisted(waiting)

@@ -33,6 +33,15 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+@pytest.fixture(autouse=True)
+def picture_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path:
+    """Each test's own `$XDG_CACHE_HOME` (inherited by the sovwatch it starts): a picture kept by
+    one test's watch is never shown to another's (emulator ports are reused), nor to the user."""
+    home = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 async def emulator() -> AsyncIterator[Emulator]:
     async with Emulator(bookmark_interval=BOOKMARK_INTERVAL) as emu:

@@ -52,6 +52,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "sovwatch.navigation",  # seeking in a replay: recording, store and model together
         "sovwatch.headless",
         "sovwatch.fleet_headless",  # many clusters' headless runners, one exit code
+        "sovwatch.picture_cache",  # the last picture of a cluster kept on disk, found at start
         "sovwatch.demo",
         "sovwatch.launch",
         "sovwatch.cli",

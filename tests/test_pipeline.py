@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from sovwatch.model.snapshot import ClusterInfo
 from sovwatch.pipeline import HEADLESS, Coalescing, Pipeline, Update, interactive
+from sovwatch.sources.disk_cache import CachedPicture
 from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
 from sovwatch.views.tui.app import Published
 from tests.model.builders import T0_EPOCH, hr_installing, hr_ready, hr_waiting
@@ -179,3 +180,40 @@ def test_a_waiting_snapshot_replaces_older_messages_a_tick_only_a_tick():
     assert snapshot.can_replace(Published(seen.updates[-1], T0_EPOCH + 1))
     assert tick.can_replace(Published(None, T0_EPOCH + 2))
     assert not snapshot.can_replace(tick)  # a snapshot is never dropped for a tick
+
+
+async def test_a_kept_picture_is_shown_stale_and_stands_until_a_stream_has_listed():
+    coalescing = replace(interactive(), tick=0.05, sync_timeout=0.2)
+    kept = CachedPicture(
+        saved_at=T0_EPOCH - 240,
+        items=(added(hr_ready("bp-cilium"), T0_EPOCH - 600), added(hr_ready("bp-loki"), T0_EPOCH)),
+    )
+    pipeline = Pipeline(started_at=T0_EPOCH, coalescing=coalescing, cached=kept)
+    seen = Recorder()
+    pipeline.subscribe(seen)
+
+    async def source() -> AsyncIterator[SourceItem]:
+        yield StreamHealth(HR, HealthState.CONNECTING, since=T0_EPOCH)
+        yield StreamHealth(PODS, HealthState.CONNECTING, since=T0_EPOCH)
+        await seen.changed.wait()  # the kept picture is out
+        seen.changed.clear()
+        pipeline.flush()  # what the TUI does when it mounts: not over a kept picture
+        # time alone (three sync timeouts) does not replace it while nothing has listed
+        await asyncio.sleep(3 * coalescing.sync_timeout)
+        assert len(seen.updates) == 1
+        yield added(hr_installing("bp-cilium"), T0_EPOCH + 1)
+        yield live(HR, T0_EPOCH + 1)
+        await seen.changed.wait()  # the source stays open, as a live watch does
+
+    await asyncio.wait_for(pipeline.run(source()), 5)
+    cached, live_one = seen.updates[:2]  # (then the source ended: one more)
+    assert cached.snapshot.stale is not None
+    assert cached.snapshot.stale.since == T0_EPOCH - 240
+    assert not cached.first
+    assert seen.states(0) == {"bp-cilium": "ready", "bp-loki": "ready"}
+    assert [s.state for s in cached.snapshot.streams] == [HealthState.CONNECTING] * 2
+    assert live_one.first
+    assert live_one.previous is None  # never diffed against the kept picture
+    assert live_one.snapshot.stale is None
+    assert seen.states(1) == {"bp-cilium": "progressing"}
+    assert seen.unlisted_streams == [[PODS]]

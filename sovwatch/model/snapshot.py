@@ -16,7 +16,8 @@ JSON shape (documented in the README; field names are the contract):
     volumes [{namespace, name, phase, attach, state, reason, message, consumers}]}],
     objects [{kind, apiVersion, namespace, name, state, reason, message}] (every watched object
     except Events), events [{namespace, involvedObject {kind, namespace, name}, type, reason,
-    message, count, firstSeen, lastSeen, source}] (recent warnings, newest first).
+    message, count, firstSeen, lastSeen, source}] (recent warnings, newest first),
+    stale {since, ageSeconds} | null (a picture from the disk cache, not from the cluster).
 Times are RFC 3339 UTC strings; `eta` is seconds or null.
 
 Cost: `snapshot_of` reuses the previous snapshot's view of every release whose inputs are the same
@@ -204,6 +205,18 @@ def _event(e: EventRecord) -> dict:
 
 
 @dataclass(frozen=True, slots=True)
+class Stale:
+    """The snapshot is the last picture kept on disk (`sources.disk_cache`), not what the cluster
+    shows now: views mark it, and nothing decides from it."""
+
+    since: float
+    """When the picture was taken (epoch seconds)."""
+
+    def age(self, now: float) -> float:
+        return max(now - self.since, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     cluster: ClusterInfo
     observed_at: float
@@ -222,6 +235,8 @@ class Snapshot:
     eta_detail: eta.Estimate | None = None
     waiting_for: str | None = None
     """What sovwatch waits for while no HelmRelease exists (`awaiting.waiting_for`)."""
+    stale: Stale | None = None
+    """Set on a cached picture shown until the cluster's own arrives."""
     schema: str = SCHEMA
 
     def release(self, namespace: str, name: str) -> ReleaseView | None:
@@ -251,6 +266,12 @@ class Snapshot:
             "releases": [r.to_dict() for r in self.releases],
             "objects": [o.to_dict() for o in self.objects],
             "events": [_event(e) for e in self.events],
+            "stale": None
+            if self.stale is None
+            else {
+                "since": format_time(self.stale.since),
+                "ageSeconds": round(self.stale.age(self.observed_at), 1),
+            },
         }
 
 

@@ -108,8 +108,9 @@ def _create_private(path: Path) -> tuple[IO[bytes], IO[str]]:
     return raw, io.TextIOWrapper(raw, encoding="utf-8")
 
 
-def encode_item(item: SourceItem) -> dict:
-    """One source item as a recording line (objects slimmed again on the way out)."""
+def encode_item(item: SourceItem, *, slimmed: bool = False) -> dict:
+    """One source item as a recording line (objects slimmed again on the way out, unless the
+    caller took them from the store, which holds nothing else: `slimmed`)."""
     if isinstance(item, StreamHealth):
         return {
             "t": item.since,
@@ -123,7 +124,7 @@ def encode_item(item: SourceItem) -> dict:
         "t": item.received_at,
         "event": item.type.value,
         "resource": item.resource,
-        "object": slim(item.obj),
+        "object": item.obj if slimmed else slim(item.obj),
     }
 
 

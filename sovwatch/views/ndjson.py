@@ -3,7 +3,8 @@
 Record types (times are RFC 3339 UTC, like the Kubernetes API writes them):
 
 - `snapshot`: `{"type", "ts", "snapshot"}`: the `sovwatch.snapshot/v1` document; once when every
-  stream has listed, and once more at the end.
+  stream has listed, and once more at the end. Before them, a live watch may write one whose
+  `stale` is set: the picture kept on disk at the last run (`sovwatch.picture_cache`).
 - `transition`: `{"type", "ts", "kind", "namespace", "name", "from", "to", "reason", "message"}`
   for every object whose state changed; `from` is null for a new object, `to` null for a deleted one.
 - `stream`: `{"type", "ts", "resource", "state", "since", "attempt", "detail"}` when a watch stream's
@@ -128,6 +129,10 @@ class NdjsonView:
 
     def stream(self, health: StreamHealth, *, synced: bool) -> None:
         self._write([stream_record(health)])
+
+    def cached(self, snapshot: Snapshot, ts: float) -> None:
+        """The picture kept on disk, its document's `stale` set."""
+        self.synced(snapshot, [], ts)
 
     def synced(self, snapshot: Snapshot, initial: list[Transition], ts: float) -> None:
         """The first full picture; its objects are not repeated as transitions."""

@@ -47,6 +47,15 @@ def clock(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts))
 
 
+def ago(seconds: float) -> str:
+    """ "45s", "4m", "1h05m"."""
+    seconds = int(max(seconds, 0))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    return f"{minutes}m" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
 def one_line(text: str, width: int = MESSAGE_WIDTH) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 3].rstrip() + "..."
@@ -187,6 +196,17 @@ class PlainView:
         detail = f": {one_line(health.detail)}" if health.detail else ""
         self._write(
             [f"{clock(health.since)} stream {health.resource} {health.state}{attempt}{detail}"]
+        )
+
+    def cached(self, snapshot: Snapshot, ts: float) -> None:
+        """The picture kept on disk, before the cluster's own: one line, marked stale."""
+        assert snapshot.stale is not None
+        waiting = f"; {one_line(snapshot.waiting_for)}" if snapshot.waiting_for else ""
+        self._write(
+            [
+                f"{clock(ts)} stale: cached {ago(snapshot.stale.age(ts))} ago, connecting...: "
+                f"progress {progress_text(snapshot.progress)}{waiting}"
+            ]
         )
 
     def synced(self, snapshot: Snapshot, initial: list[Transition], ts: float) -> None:

@@ -6,7 +6,8 @@ BOOKMARK from the past), a load balancer (Retry-After as an HTTP-date, a 503), e
 in-stream ERROR other than 410), a moment of aggregation/CRD churn (a 404 although the CRD exists).
 `FaultFront.answer_next` makes the next matching request get such an answer; everything else is
 forwarded unchanged, byte for byte and streamed, so the emulator stays the one source of truth.
-`list_delay` holds every list request back before forwarding it (a slow link or a loaded apiserver).
+`list_delay` holds every list request back before forwarding it (a slow link or a loaded apiserver);
+`lists_open`, while clear, holds every list of a resource (not discovery) until it is set.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class FaultFront:
         self.url = ""
         self.list_delay = 0.0
         """Seconds each list (not watch) request waits before it is forwarded."""
+        self.lists_open = asyncio.Event()
+        """Clear it to hold every list of a resource (discovery passes) until it is set again."""
+        self.lists_open.set()
 
     async def __aenter__(self) -> FaultFront:
         app = web.Application()
@@ -122,6 +126,8 @@ class FaultFront:
         assert self._session is not None
         if not watch and self.list_delay:
             await asyncio.sleep(self.list_delay)
+        if not watch and _is_collection(request.path):
+            await self.lists_open.wait()
         headers = {k: v for k, v in request.headers.items() if k in ("Authorization", "Accept")}
         upstream = await self._session.get(self.upstream.url + request.path_qs, headers=headers)
         try:
@@ -142,3 +148,9 @@ class FaultFront:
         self.seen.append(
             Seen(time.time(), request.path, dict(request.query), watch, status, injected)
         )
+
+
+def _is_collection(path: str) -> bool:
+    """`/api/v1/pods`, `/apis/GROUP/VERSION/PLURAL` (and namespaced ones), not discovery."""
+    parts = path.strip("/").split("/")
+    return len(parts) > (2 if parts[0] == "api" else 3)

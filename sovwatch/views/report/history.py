@@ -43,6 +43,9 @@ class History:
     def stream(self, health: StreamHealth, *, synced: bool) -> None:
         self.streams.append(health)
 
+    def cached(self, snapshot: Snapshot, ts: float) -> None:
+        """A report is made from a recording, which holds no cached picture."""
+
     def synced(self, snapshot: Snapshot, initial: list[Transition], ts: float) -> None:
         self.changed(snapshot, initial, ts)
 

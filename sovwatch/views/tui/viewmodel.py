@@ -232,6 +232,8 @@ class HeaderInfo:
     """Connection warnings from the snapshot's cluster (insecure-skip-tls-verify)."""
     waiting_for: str = ""
     """What sovwatch waits for while there is no HelmRelease (the snapshot's `waitingFor`)."""
+    cached_at: float | None = None
+    """When the picture shown was kept on disk: it is not the cluster's own yet."""
 
     @property
     def worst_stream(self) -> StreamRow | None:
@@ -240,8 +242,9 @@ class HeaderInfo:
 
     @property
     def stale(self) -> bool:
-        """True while some stream has lost its connection: shown data may be old."""
-        return any(s.state in UNSETTLED for s in self.streams)
+        """True while the picture is a cached one, or some stream has lost its connection: shown
+        data may be old."""
+        return self.cached_at is not None or any(s.state in UNSETTLED for s in self.streams)
 
 
 def header_info(snapshot: Snapshot | None, *, started_at: float | None = None) -> HeaderInfo:
@@ -271,6 +274,7 @@ def header_info(snapshot: Snapshot | None, *, started_at: float | None = None) -
         ),
         warnings=cluster.warnings,
         waiting_for=" ".join((snapshot.waiting_for or "").split()),
+        cached_at=snapshot.stale.since if snapshot.stale is not None else None,
     )
 
 

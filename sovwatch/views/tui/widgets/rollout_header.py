@@ -98,18 +98,23 @@ class RolloutHeader(Vertical):
         width = max(self.size.width, 40)
         clock_text = self._clock(info, now=now)
         self.query_one("#header-where", CalmStatic).show(
-            self._where(info, width, mode=mode, source_error=source_error)
+            self._where(info, width, now=now, mode=mode, source_error=source_error)
         )
         self.query_one("#header-progress", CalmStatic).show(
             self._progress(info, width - clock_text.cell_length)
         )
         self.query_one("#header-clock", CalmStatic).show(clock_text)
 
-    def _where(self, info: HeaderInfo, width: int, *, mode: str, source_error: str) -> Content:
+    def _where(
+        self, info: HeaderInfo, width: int, *, now: float, mode: str, source_error: str
+    ) -> Content:
         right = badge(info, source_error=source_error, glyphs=self.glyphs)
         if mode:
             right = Content.assemble((mode, "reverse"), " ", right)
-        if info.stale or source_error:
+        if info.cached_at is not None:
+            cached = f"STALE cached {age(now - info.cached_at)} ago, connecting "
+            right = Content.assemble((cached, "bold $state-waiting"), right)
+        elif info.stale or source_error:
             right = Content.assemble(("STALE ", "bold $state-waiting"), right)
         if info.warnings:
             insecure = any("insecure-skip-tls-verify" in w for w in info.warnings)

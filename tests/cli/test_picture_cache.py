@@ -1,0 +1,183 @@
+"""The picture cache end to end: `sovwatch` as a subprocess, the emulator behind a `FaultFront`.
+
+A first watch keeps the cluster's picture on disk at exit. A second one, whose lists the front
+holds back (a slow link), shows that picture at once, marked stale with its age, and replaces it
+with the cluster's own when the lists arrive; meanwhile the cluster has moved on (a release was
+deleted), so every assertion tells the cached picture from the live one. Nothing decides from
+the cached picture: `--exit-on-done` does not exit on its `ready`, `--once` never prints it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import stat
+from pathlib import Path
+
+import pytest
+
+from sovsim import kubeconfigs
+from sovsim.scenario import ScenarioRunner, load_scenario
+from tests.cli.cli_helpers import sovwatch, spawn
+from tests.sources.fault_front import FaultFront
+
+HR = "helmreleases.helm.toolkit.fluxcd.io"
+TINY = sorted(r.name for r in load_scenario("tiny").releases)
+GONE = TINY[-1]
+"""The release deleted between the two runs."""
+
+
+@pytest.fixture
+async def front(emulator) -> FaultFront:
+    ScenarioRunner(emulator.store, load_scenario("tiny"), seed=1).run_until(400)
+    async with FaultFront(emulator) as f:
+        yield f
+        f.lists_open.set()  # a held list ends before the front closes
+
+
+def _kubeconfig(front: FaultFront, tmp_path: Path) -> str:
+    document = front.upstream.kubeconfig()
+    document["clusters"][0]["cluster"]["server"] = front.url
+    return str(kubeconfigs.write_private(tmp_path / "kubeconfig", document))
+
+
+async def _keep_a_ready_picture(kubeconfig: str, cache_home: Path) -> Path:
+    """A first watch to the end (every release ready): the picture it kept, then the cluster
+    loses a release."""
+    first = await sovwatch("--kubeconfig", kubeconfig, "-o", "json", "--exit-on-done")
+    assert first.code == 0, first.err
+    (kept,) = (cache_home / "sovwatch").iterdir()
+    return kept
+
+
+async def _line(proc: asyncio.subprocess.Process) -> str:
+    line = await asyncio.wait_for(proc.stdout.readline(), 20)
+    assert line, f"sovwatch ended early: {(await proc.stderr.read()).decode()[-2000:]}"
+    return line.decode()
+
+
+async def _end(proc: asyncio.subprocess.Process) -> tuple[str, str]:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    return out.decode(), err.decode()
+
+
+async def test_json_shows_the_kept_picture_stale_then_the_live_one_and_never_decides_from_it(
+    front, tmp_path, picture_cache_home
+):
+    kubeconfig = _kubeconfig(front, tmp_path)
+    kept = await _keep_a_ready_picture(kubeconfig, picture_cache_home)
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
+    assert re.fullmatch(r"[0-9a-f]{32}\.json", kept.name)
+    assert front.upstream.store.delete(HR, "flux-system", GONE) is not None
+
+    front.lists_open.clear()  # a slow link: nothing listed yet
+    proc = await spawn("--kubeconfig", kubeconfig, "-o", "json", "--exit-on-done")
+    try:
+        while (cached := json.loads(await _line(proc)))["type"] != "snapshot":
+            assert cached["type"] == "stream"  # connecting
+        document = cached["snapshot"]
+        assert document["stale"] is not None
+        assert document["stale"]["ageSeconds"] >= 0
+        assert document["stale"]["since"] <= document["observedAt"]
+        assert document["outcome"] == "ready"  # what the first watch saw ...
+        assert sorted(r["name"] for r in document["releases"]) == TINY
+        front.lists_open.set()
+        while (record := json.loads(await _line(proc)))["type"] != "snapshot":
+            assert record["type"] == "stream"
+        live = record["snapshot"]
+        assert live["stale"] is None  # ... and what the cluster shows now
+        assert sorted(r["name"] for r in live["releases"]) == sorted(set(TINY) - {GONE})
+        assert {s["state"] for s in live["streams"]} == {"live"}
+        out, err = await _end(proc)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    # the cached "ready" ended nothing: only the signal did, with the live picture's word
+    assert proc.returncode == 130, err
+    outcome = json.loads(out.splitlines()[-1])
+    assert (outcome["type"], outcome["exitCode"]) == ("outcome", 130)
+    assert "Traceback" not in err
+
+
+async def test_plain_says_cached_and_its_age_then_syncs_and_once_never_shows_it(
+    front, tmp_path, picture_cache_home
+):
+    kubeconfig = _kubeconfig(front, tmp_path)
+    await _keep_a_ready_picture(kubeconfig, picture_cache_home)
+    front.upstream.store.delete(HR, "flux-system", GONE)
+
+    front.lists_open.clear()
+    proc = await spawn("--kubeconfig", kubeconfig, "-o", "plain")
+    try:
+        first = await _line(proc)
+        assert re.fullmatch(
+            rf"\d\d:\d\d:\d\d stale: cached \d+s ago, connecting\.\.\.: progress "
+            rf"{len(TINY)}/{len(TINY)} ready.*\n",
+            first,
+        ), first
+        front.lists_open.set()
+        while " synced: " not in (line := await _line(proc)):
+            assert "stale" not in line
+        await _end(proc)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+
+    once = await sovwatch("--kubeconfig", kubeconfig, "--once", "-o", "json")
+    assert once.code == 0, once.err
+    (document,) = once.records()
+    assert document["stale"] is None
+    assert sorted(r["name"] for r in document["releases"]) == sorted(set(TINY) - {GONE})
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "foreign", "old", "link"])
+async def test_an_unusable_cache_file_is_ignored_with_one_debug_line(
+    front, tmp_path, picture_cache_home, damage
+):
+    kubeconfig = _kubeconfig(front, tmp_path)
+    kept = await _keep_a_ready_picture(kubeconfig, picture_cache_home)
+    head, *objects = kept.read_text().splitlines(keepends=True)
+    header = json.loads(head)
+    if damage == "corrupt":  # cut short in the middle of a line
+        kept.write_bytes(kept.read_bytes()[: kept.stat().st_size - len(objects[-1]) // 2])
+    elif damage == "foreign":
+        kept.write_text(
+            "".join([json.dumps({**header, "context": "someone-else"}) + "\n", *objects])
+        )
+    elif damage == "old":
+        old = {**header, "savedAt": header["savedAt"] - 7200}
+        kept.write_text("".join([json.dumps(old) + "\n", *objects]))
+    else:
+        elsewhere = tmp_path / "elsewhere.json"
+        kept.rename(elsewhere)
+        kept.symlink_to(elsewhere)
+    result = await sovwatch("--kubeconfig", kubeconfig, "-o", "json", "--exit-on-done", "-vv")
+    assert result.code == 0, result.err
+    snapshots = [r["snapshot"] for r in result.records() if r["type"] == "snapshot"]
+    assert all(s["stale"] is None for s in snapshots)
+    assert result.err.count("picture cache") == 1, result.err
+    assert "Traceback" not in result.err
+
+
+async def test_no_cache_neither_shows_nor_keeps_a_picture(front, tmp_path, picture_cache_home):
+    kubeconfig = _kubeconfig(front, tmp_path)
+    result = await sovwatch(
+        "--kubeconfig", kubeconfig, "-o", "json", "--exit-on-done", "--no-cache"
+    )
+    assert result.code == 0, result.err
+    assert not (picture_cache_home / "sovwatch").exists()
+    await _keep_a_ready_picture(kubeconfig, picture_cache_home)
+    again = await sovwatch("--kubeconfig", kubeconfig, "-o", "json", "--exit-on-done", "--no-cache")
+    assert again.code == 0, again.err
+    assert [r["snapshot"]["stale"] for r in again.records() if r["type"] == "snapshot"] == [
+        None,
+        None,
+    ]
