@@ -1,5 +1,4 @@
-"""JSON decoding, sovwatch's (`json_input.loads`: msgspec) against the stdlib `json` and orjson, on
-exactly the bytes sovwatch decodes.
+"""JSON decoding, the stdlib `json` against orjson, on exactly the bytes sovwatch decodes.
 
 The `large` cluster is encoded as the emulator serves it: every list page (500 objects) of each
 resource sovwatch lists for its first picture, and one watch line (`{"type":"MODIFIED",...}`) per
@@ -7,9 +6,7 @@ pod and HelmRelease, as the ingest stream sends them. Each decoder decodes all o
 process, the garbage collector as sovwatch has it: off for the first lists (`live.stream`'s
 `pause_gc`), on for the watch lines, with what was alive before frozen as sovwatch freezes its
 first picture. The figure is CPU seconds, best of a few repeats. Compare the first-picture total with sovwatch's own CPU in `bench.startup` to see what
-share of it decoding is (a micro-benchmark: in the real process decoding also pays for first-touch
-memory, so the difference there is smaller). orjson is measured when importable (it is not a
-sovwatch dependency).
+share of it decoding is. orjson is measured when importable (it is not a sovwatch dependency).
 
     python -m bench.json_decode [--smoke]
 """
@@ -26,14 +23,12 @@ from bench.results import BenchResult, Measurement
 from bench.run_one import main_for
 from sovsim.encoding import EncodedObjects
 from sovsim.objects import ObjectStore, resource_type
-from sovwatch import json_input
 from sovwatch.kube.resources import WATCHED
 
 PAGE = 500
 REPEATS = 5
 STDLIB = "json.loads (stdlib)"
 ORJSON = "orjson.loads"
-SOVWATCH = "json_input.loads (msgspec)"
 
 
 def _documents(store: ObjectStore) -> tuple[list[bytes], list[bytes], int]:
@@ -77,8 +72,8 @@ def _decoders() -> dict[str, Callable[[bytes], object] | None]:
     try:
         import orjson
     except ImportError:
-        return {STDLIB: json.loads, SOVWATCH: json_input.loads, ORJSON: None}
-    return {STDLIB: json.loads, SOVWATCH: json_input.loads, ORJSON: orjson.loads}
+        return {STDLIB: json.loads, ORJSON: None}
+    return {STDLIB: json.loads, ORJSON: orjson.loads}
 
 
 def _result(
