@@ -154,3 +154,8 @@ class LogSettings:
 
     controller_lines: int = 20
     """helm-controller's newest lines kept per release."""
+
+    controller_recheck: float = 60.0
+    """Seconds a lookup that found no running helm-controller pod holds: releases failing
+    meanwhile are not read for (Flux is not installed yet, or it runs elsewhere), instead of one
+    pod LIST per release state change."""

@@ -43,7 +43,8 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 def neutralise(text: str) -> str:
     """`text` with every terminal control and bidi override replaced by a visible escape (see the
-    module docstring); `text` itself when it holds none (the common case: one regex scan)."""
-    if _UNSAFE.search(text) is None:
+    module docstring); `text` itself when it holds none (the common case: `isprintable`, true
+    only when no character is a control or format character, else one regex scan)."""
+    if text.isprintable() or _UNSAFE.search(text) is None:
         return text
     return text.translate(_TABLE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sovwatch.sources.events import EventType, WatchEvent
-from sovwatch.store.packing import pack, unpack
+from sovwatch.store.packing import field_of, pack, unpack
 from sovwatch.store.store import Store
 
 KUBELET_EVENT = {
@@ -29,6 +29,11 @@ KUBELET_EVENT = {
 )
 def test_unpack_gives_back_what_was_packed(value):
     assert unpack(pack(value)) == value
+
+
+@pytest.mark.parametrize("key", [*KUBELET_EVENT, "regarding", "note"])
+def test_one_field_of_a_packed_mapping_is_that_field(key):
+    assert field_of(pack(KUBELET_EVENT), key) == KUBELET_EVENT.get(key)
 
 
 def test_equal_shapes_share_one_key_tuple():

@@ -11,7 +11,8 @@ For a failed or stalled release it also reads helm-controller's log (its pod fou
 `app=helm-controller` in flux-system, container `manager`) and keeps the JSON lines about that
 HelmRelease, as `flux logs --kind HelmRelease --name X` does: one read serves every release
 waiting for its lines at that moment, read again when a release's state or reason changes, within
-the same budget.
+the same budget. When no helm-controller pod runs, it is not looked for again for
+`controller_recheck` seconds (releases failing meanwhile have no lines to wait for).
 
 A 403 on `pods/log` turns reading off for the session and is reported once, as the health of a
 `pods/log` stream (FORBIDDEN, "logs not readable (RBAC): ..."); the watches go on. A 400 (the
@@ -198,6 +199,8 @@ class LogFetcher:
         self._pump: asyncio.Task | None = None
         self._controller: str | None = None
         """The helm-controller pod's name, once looked up."""
+        self._no_controller_until = -float("inf")
+        """Monotonic time until which a lookup that found none holds (`controller_recheck`)."""
         self.forbidden = False
         self.requests = 0
         """Log requests sent so far (for the benchmark and tests)."""
@@ -342,8 +345,9 @@ class LogFetcher:
                 )
 
     async def _controller_pod(self) -> str | None:
-        """The running helm-controller pod's name (`app=helm-controller` in flux-system)."""
-        if self._controller is None:
+        """The running helm-controller pod's name (`app=helm-controller` in flux-system); None
+        without asking while a lookup that found none holds."""
+        if self._controller is None and self._monotonic() >= self._no_controller_until:
             found = await self.client.get_json(
                 f"/api/v1/namespaces/{FLUX_NS}/pods",
                 {"labelSelector": CONTROLLER_SELECTOR},
@@ -355,6 +359,8 @@ class LogFetcher:
                 if (p.get("status") or {}).get("phase") == "Running"
             ]
             self._controller = running[0] if running else None
+            if self._controller is None:
+                self._no_controller_until = self._monotonic() + self.settings.controller_recheck
         return self._controller
 
     async def _read_log(

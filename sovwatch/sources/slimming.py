@@ -313,6 +313,7 @@ KINDS: Mapping[str, Mapping[str, Shape]] = {
 that slipped through) keeps its metadata only."""
 
 Slimmer = Callable[[Any], Any]
+_ABSENT = object()
 
 
 def _compile(shape: Shape) -> Slimmer:
@@ -339,12 +340,13 @@ def _compile(shape: Shape) -> Slimmer:
             return None if isinstance(value, list) else _intern(value)  # "ns/name" in dependsOn
         out = {}
         for key, keep, sub in fields:
-            if key in value:
-                v = value[key]
-                if keep and type(v) is str:
-                    out[key] = sys.intern(neutralise(v))
-                elif (kept := sub(v)) is not None or v is None:
-                    out[key] = kept
+            v = value.get(key, _ABSENT)
+            if v is _ABSENT:
+                continue
+            if keep and type(v) is str:
+                out[key] = sys.intern(neutralise(v))
+            elif (kept := sub(v)) is not None or v is None:
+                out[key] = kept
         return out
 
     return pick
@@ -372,7 +374,6 @@ def _interned(value: Any) -> Any:
 _slim_condition = _compile(CONDITION)
 _SLIMMERS: dict[str, Slimmer] = {kind: _compile(shape) for kind, shape in KINDS.items()}
 _METADATA_ONLY = _compile({"metadata": METADATA})
-_EMPTY = (None, "", 0, {}, [])
 
 
 def slim(obj: dict) -> dict:
@@ -390,7 +391,7 @@ def slim(obj: dict) -> dict:
 def _compact_event(event: dict) -> None:
     """Empty fields out (every read of them falls through `or` to the next place, so absent and
     empty mean the same), and `source` too when a reporting controller is named (read first)."""
-    for key in [k for k, v in event.items() if v in _EMPTY]:
+    for key in [k for k, v in event.items() if not v]:  # JSON's falsy values: all empty
         del event[key]
     if event.get("reportingController") or event.get("reportingComponent"):
         event.pop("source", None)

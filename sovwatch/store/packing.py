@@ -33,3 +33,9 @@ def unpack(value: Any) -> Any:
     if type(value) is list:
         return list(map(unpack, value))
     return value
+
+
+def field_of(packed: tuple, key: str) -> Any:
+    """`unpack(packed).get(key)`, unpacking only that field."""
+    keys = packed[0]
+    return unpack(packed[keys.index(key) + 1]) if key in keys else None

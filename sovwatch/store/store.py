@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sovwatch.sources.events import EventType, SourceItem, StreamHealth, WatchEvent
-from sovwatch.store.packing import pack, unpack
+from sovwatch.store.packing import field_of, pack, unpack
 
 ObjectKey = tuple[str, str, str]
 """(kind, namespace, name); namespace is "" for cluster-scoped objects."""
@@ -33,6 +33,12 @@ def involved_key(event: dict) -> ObjectKey:
     """The object an Event is about, from core/v1 `involvedObject` or events.k8s.io/v1 `regarding`."""
     ref = event.get("regarding") or event.get("involvedObject") or {}
     return (ref.get("kind", ""), ref.get("namespace", ""), ref.get("name", ""))
+
+
+def _packed_involved_key(packed: tuple) -> ObjectKey:
+    """`involved_key` of a packed Event, unpacking only its references (an Event forgotten by
+    the window or replaced is otherwise never read)."""
+    return involved_key({k: field_of(packed, k) for k in ("regarding", "involvedObject")})
 
 
 @dataclass
@@ -70,7 +76,7 @@ class Store:
         bucket = self._objects.setdefault(kind, {}).setdefault(namespace, {})
         old = bucket.get(name)
         if kind == "Event" and old is not None:
-            self._events_by_object.get(involved_key(unpack(old)), {}).pop(key, None)
+            self._events_by_object.get(_packed_involved_key(old), {}).pop(key, None)
         if event.type is EventType.DELETED:
             bucket.pop(name, None)
             self._event_rank.pop(key, None)
@@ -102,7 +108,7 @@ class Store:
             kind, namespace, name = key
             packed = self._objects[kind][namespace].pop(name, None)
             if packed is not None:
-                self._events_by_object.get(involved_key(unpack(packed)), {}).pop(key, None)
+                self._events_by_object.get(_packed_involved_key(packed), {}).pop(key, None)
             # A forgotten Event is gone for readers too: a model that already took it in must
             # drop it (and its derived records), as if it had been deleted.
             self._changed.add(key)

@@ -22,6 +22,7 @@ from sovsim.server import Emulator
 from sovwatch.cli import Invocation
 from sovwatch.kube import api, config
 from sovwatch.launch import Session, live_session, pipeline_of
+from sovwatch.model.controller_log import ControllerLogTarget
 from sovwatch.model.log_excerpts import LogTarget
 from sovwatch.pipeline import HEADLESS
 from sovwatch.settings import LogSettings
@@ -385,3 +386,49 @@ async def test_read_log_never_takes_more_than_its_limit(emulator, loki, kubeconf
         assert whole.endswith('permission denied"\n')
         text = await client.get_text(request.path, request.params(), limit=25)
     assert text == whole[:25]
+
+
+async def test_no_helm_controller_is_not_looked_for_at_every_change(emulator, kubeconfig_path):
+    """Releases failing one after another with no helm-controller pod (Flux not installed yet):
+    one pod lookup, not one per release state change, until `controller_recheck` passes."""
+    connection = await config.load_connection((kubeconfig_path(emulator),), settings=FAST)
+    client = await api.connect(connection, settings=FAST)
+    clock = ManualClock()
+    fetcher = LogFetcher(client, monotonic=clock)
+    arrived: list = []
+
+    async def put(item) -> None:
+        arrived.append(item)
+
+    def lookups() -> list:
+        return [
+            r
+            for r in emulator.request_log
+            if r.path == "/api/v1/namespaces/flux-system/pods" and not r.watch
+        ]
+
+    async def failing(signature: str) -> None:
+        target = ControllerLogTarget("flux-system", "bp-app", signature)
+        fetcher.want([target])
+        deadline = time.monotonic() + WAIT
+        while target.run_key not in fetcher._done:
+            assert time.monotonic() < deadline, f"the fetcher settling {signature}"
+            await asyncio.sleep(0.01)
+
+    fetcher.start(put)
+    try:
+        await failing("failed/InstallFailed")
+        assert len(lookups()) == 1
+        clock.now += 1
+        await failing("failed/UpgradeFailed")
+        clock.now += LogSettings().controller_recheck - 2
+        await failing("stalled/RetriesExceeded")
+        assert len(lookups()) == 1
+        clock.now += 2
+        await failing("failed/InstallFailed/again")
+        assert [r.query.get("labelSelector") for r in lookups()] == ["app=helm-controller"] * 2
+        assert not controller_log_requests(emulator)
+        assert arrived == []
+    finally:
+        await fetcher.aclose()
+        await client.close()
