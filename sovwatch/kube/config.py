@@ -106,13 +106,7 @@ async def load_connection(
     has no proxy-url, and an exec plugin inherits it. None means no proxy variables and a plugin
     inheriting the process environment. Raises `FatalError` with one line for the operator.
     """
-    described = os.pathsep.join(str(p) for p in paths)
-    try:
-        merged = merge([(path, _read_yaml(path)) for path in paths])
-    except KubeconfigError as e:
-        raise FatalError(f"kubeconfig {described} is malformed ({e}): fix the file") from e
-    name = _context_name(merged, context, described)
-    _check_context(merged, name, described)
+    merged, name, described = _select(paths, context)
     refs = merged.contexts[name].body
     cluster_name, user_name = str(refs["cluster"]), str(refs.get("user") or "")
     cluster = merged.clusters[cluster_name]
@@ -186,6 +180,25 @@ async def load_connection(
         tls_server_name=cluster.body.get("tls-server-name") or None,
         warnings=warnings,
     )
+
+
+def check_file(path: Path) -> str:
+    """The context a kubeconfig file selects (its current-context), after every check that
+    needs neither the network nor a credential plugin; raises `FatalError` with the same one line
+    `load_connection` would."""
+    return _select((path,), None)[1]
+
+
+def _select(paths: tuple[Path, ...], context: str | None) -> tuple[Merged, str, str]:
+    """(the merged files, the selected context's name, the files for messages), checked."""
+    described = os.pathsep.join(str(p) for p in paths)
+    try:
+        merged = merge([(path, _read_yaml(path)) for path in paths])
+    except KubeconfigError as e:
+        raise FatalError(f"kubeconfig {described} is malformed ({e}): fix the file") from e
+    name = _context_name(merged, context, described)
+    _check_context(merged, name, described)
+    return merged, name, described
 
 
 _KUBECONFIG_PROXY = "proxy-url in the kubeconfig"
