@@ -444,6 +444,11 @@ async def _main(invocation: Invocation) -> ExitCode:
         check_writable(path, what="the report", flag="--report")
     if invocation.cast is not None:
         check_writable(invocation.cast, what="the cast", flag="--cast")
+    if invocation.all_contexts or invocation.contexts:
+        names = _fleet_contexts(invocation)
+        if len(names) > 1:
+            return await _run_fleet(invocation, names)
+        invocation = dataclasses.replace(invocation, context=names[0], all_contexts=False)
     async with AsyncExitStack() as stack:
         session = await _open_session(invocation, stack)
         for warning in session.warnings:
@@ -474,6 +479,58 @@ async def _report(invocation: Invocation) -> ExitCode:
     for path in invocation.reports:
         diagnose(f"wrote {path}")
     return ExitCode.READY
+
+
+# -- a fleet: several clusters at once --------------------------------------------------------
+
+
+def _fleet_contexts(invocation: Invocation) -> tuple[str, ...]:
+    """The contexts to watch: every `--context`, or with `--all-contexts` every context of the
+    merged kubeconfig."""
+    if not invocation.all_contexts:
+        return invocation.contexts
+    from sovwatch.kube import config
+
+    paths = config.locate_kubeconfig(
+        invocation.kubeconfig, os.environ.get("KUBECONFIG"), Path.home()
+    )
+    return config.context_names(paths)
+
+
+async def _run_fleet(invocation: Invocation, names: tuple[str, ...]) -> ExitCode:
+    """Watch every context in `names` as one fleet member each, headless."""
+    from sovwatch.fleet import MemberSpec
+    from sovwatch.fleet_headless import HeadlessFleet
+    from sovwatch.kube import api
+
+    if invocation.output == "tui":
+        raise StartupError("watching several clusters needs -o plain or -o json for now")
+    if invocation.reports:
+        raise StartupError(
+            "--report writes the report of one cluster: watch one --context, or --record the "
+            "fleet and replay a cluster of it"
+        )
+    connector = api.shared_connector()
+    fleet = fleet_of(invocation, HEADLESS, connector=connector)
+    headless = HeadlessFleet(
+        fleet,
+        out=RedactedStream(sys.stdout),
+        output=invocation.output,
+        options=HeadlessOptions(
+            once=invocation.once,
+            exit_on_done=invocation.exit_on_done,
+            fail_fast=invocation.fail_fast,
+        ),
+        color=invocation.color,
+        timeout=invocation.timeout or math.inf,
+    )
+    try:
+        for name in names:
+            fleet.add(MemberSpec(name, context=name))
+        return await headless.run()
+    finally:
+        await fleet.aclose()
+        await connector.close()
 
 
 def run(invocation: Invocation) -> int:

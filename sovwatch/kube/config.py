@@ -189,16 +189,30 @@ def check_file(path: Path) -> str:
     return _select((path,), None)[1]
 
 
+def context_names(paths: tuple[Path, ...]) -> tuple[str, ...]:
+    """Every context of the merged kubeconfig, in the order the files define them
+    (`--all-contexts`); `FatalError` with one line if it cannot be read or defines none."""
+    merged, described = _merged(paths)
+    if not merged.contexts:
+        raise FatalError(f"{described} defines no contexts: add one (kubectl config set-context)")
+    return tuple(merged.contexts)
+
+
 def _select(paths: tuple[Path, ...], context: str | None) -> tuple[Merged, str, str]:
     """(the merged files, the selected context's name, the files for messages), checked."""
-    described = os.pathsep.join(str(p) for p in paths)
-    try:
-        merged = merge([(path, _read_yaml(path)) for path in paths])
-    except KubeconfigError as e:
-        raise FatalError(f"kubeconfig {described} is malformed ({e}): fix the file") from e
+    merged, described = _merged(paths)
     name = _context_name(merged, context, described)
     _check_context(merged, name, described)
     return merged, name, described
+
+
+def _merged(paths: tuple[Path, ...]) -> tuple[Merged, str]:
+    """(the files merged, the files for messages)."""
+    described = os.pathsep.join(str(p) for p in paths)
+    try:
+        return merge([(path, _read_yaml(path)) for path in paths]), described
+    except KubeconfigError as e:
+        raise FatalError(f"kubeconfig {described} is malformed ({e}): fix the file") from e
 
 
 _KUBECONFIG_PROXY = "proxy-url in the kubeconfig"
