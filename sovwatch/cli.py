@@ -261,6 +261,7 @@ def watch_parser() -> argparse.ArgumentParser:
         "  sovwatch --kubeconfig sov.yaml\n"
         "  sovwatch --context sov-prod -o plain --exit-on-done --timeout 45m\n"
         "  sovwatch --context sov-a --context sov-b -o plain --exit-on-done   (a fleet)\n"
+        "  sovwatch --kubeconfig-dir /var/lib/catalyst/kubeconfigs   (a fleet, followed live)\n"
         "  sovwatch --once -o json | jq '.progress'\n"
         "  sovwatch --record bootstrap.ndjson.gz\n"
         "  sovwatch -o plain --exit-on-done --report run.html --report summary.md\n"
@@ -288,6 +289,13 @@ def watch_parser() -> argparse.ArgumentParser:
         "--all-contexts",
         action="store_true",
         help="watch every context of the kubeconfig (merged from $KUBECONFIG), one cluster each",
+    )
+    group.add_argument(
+        "--kubeconfig-dir",
+        type=Path,
+        metavar="DIR",
+        help="watch every kubeconfig file in DIR as one cluster each (its current context), "
+        "following files that appear, change or disappear while running",
     )
     group.add_argument(
         "-n", "--namespace", metavar="NS", help="watch namespaced kinds in NS only (default: all)"
@@ -458,6 +466,13 @@ def _check_conflicts(
         )
     if output == "tui" and args.once:
         parser.error("--once prints a snapshot; use it with -o plain or -o json, not -o tui")
+    if getattr(args, "kubeconfig_dir", None) is not None and (
+        args.kubeconfig or args.context or args.all_contexts
+    ):
+        parser.error(
+            "--kubeconfig-dir watches each file's current context: leave out --kubeconfig, "
+            "--context and --all-contexts"
+        )
     if getattr(args, "exec_timeout", None) == 0:
         parser.error("--exec-timeout 0 would let a plugin hang sovwatch: give a duration like 2m")
     if output == "tui" and args.exit_on_done:
@@ -516,6 +531,7 @@ def parse(
         context=contexts[0] if len(contexts) == 1 else None,
         contexts=contexts if len(contexts) > 1 else (),
         all_contexts=getattr(args, "all_contexts", False),
+        kubeconfig_dir=getattr(args, "kubeconfig_dir", None),
         namespace=getattr(args, "namespace", None),
         once=args.once,
         exit_on_done=args.exit_on_done,

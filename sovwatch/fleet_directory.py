@@ -10,7 +10,9 @@ found), retried until the file is fixed. A file others may read is said once per
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
 
 from sovwatch.fleet import Fleet, MemberSpec
@@ -63,3 +65,21 @@ class DirectoryFleet:
         """Apply every change as it comes, until cancelled."""
         async for change in changes:
             self.apply((change,))
+
+
+@asynccontextmanager
+async def following(
+    directory: Path, fleet: Fleet, *, warn: Callable[[str], None]
+) -> AsyncIterator[DirectoryFleet]:
+    """The fleet has the members `directory` holds now when the block starts, and follows the
+    directory until it ends. `FatalError` first if `directory` is not one."""
+    source = open_directory(directory)
+    follower = DirectoryFleet(fleet, warn=warn)
+    follower.apply(source.poll())
+    async with aclosing(source.changes()) as changes:
+        task = asyncio.create_task(follower.follow(changes), name="sovwatch-kubeconfig-dir")
+        try:
+            yield follower
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

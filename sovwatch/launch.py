@@ -444,6 +444,8 @@ async def _main(invocation: Invocation) -> ExitCode:
         check_writable(path, what="the report", flag="--report")
     if invocation.cast is not None:
         check_writable(invocation.cast, what="the cast", flag="--cast")
+    if invocation.kubeconfig_dir is not None:
+        return await _run_fleet(invocation, ())
     if invocation.all_contexts or invocation.contexts:
         names = _fleet_contexts(invocation)
         if len(names) > 1:
@@ -498,7 +500,8 @@ def _fleet_contexts(invocation: Invocation) -> tuple[str, ...]:
 
 
 async def _run_fleet(invocation: Invocation, names: tuple[str, ...]) -> ExitCode:
-    """Watch every context in `names` as one fleet member each, headless."""
+    """Watch every context in `names` as one fleet member each, and with `--kubeconfig-dir`
+    every file of the directory, headless."""
     from sovwatch.fleet import MemberSpec
     from sovwatch.fleet_headless import HeadlessFleet
     from sovwatch.kube import api
@@ -527,7 +530,15 @@ async def _run_fleet(invocation: Invocation, names: tuple[str, ...]) -> ExitCode
     try:
         for name in names:
             fleet.add(MemberSpec(name, context=name))
-        return await headless.run()
+        if invocation.kubeconfig_dir is None:
+            return await headless.run()
+        from sovwatch.fleet_directory import following
+
+        def warn(line: str) -> None:
+            diagnose(f"warning: {line}")
+
+        async with following(invocation.kubeconfig_dir, fleet, warn=warn):
+            return await headless.run()
     finally:
         await fleet.aclose()
         await connector.close()

@@ -13,10 +13,12 @@ or disappears there, within about a second and without a restart:
   context name (`kubernetes-admin@kubernetes`, `default`). The context used is the file's
   `current-context`. When two files share a stem, the one seen later keeps its whole file name.
 - **Complete files only.** The directory is polled (`os.scandir` and `stat`, portable, no inotify)
-  every `interval`; a file is read once it has stood still for one interval (its modification
-  time is that old, or its inode, size and modification time did not move between two polls). A
-  writer that renames a finished temporary file into place, the safe way (temporary names are
-  ignored), is picked up at once; one that writes in place is read after it stopped writing.
+  every `interval`; a file that appears later is read once it has stood still for one interval
+  (its modification time is that old, or its inode, size and modification time did not move
+  between two polls). A writer that renames a finished temporary file into place, the safe way
+  (temporary names are ignored), is picked up at once; one that writes in place is read after it
+  stopped writing. The files already there at the first poll are read at once (so `--once` sees
+  them): one being written just then is read again when its writer is done, as a change.
 - **Changes.** A moved signature makes the file be read again; only other content (rotated
   credentials) or other warnings make a `CHANGED`: touching a file changes nothing.
 - **Trouble is a member.** A file that is not a usable kubeconfig is a member with `problem` set to
@@ -136,6 +138,7 @@ class KubeconfigDirectory:
         self._last_seen: dict[str, _Signature] = {}
         """Every candidate file's signature at the last poll, by file name."""
         self._unlistable = False
+        self._polled = False
 
     async def changes(self) -> AsyncIterator[MembershipChange]:
         """Every change, the members already there first (as `ADDED`), polling until closed."""
@@ -154,6 +157,7 @@ class KubeconfigDirectory:
             MembershipChange(Change.REMOVED, self._members.pop(name).file)
             for name in sorted(set(self._members) - set(found))
         ]
+        first, self._polled = not self._polled, True
         self._last_seen = {name: sig for name, sig in self._last_seen.items() if name in found}
         now = self._clock()
         for name in sorted(found):
@@ -163,7 +167,7 @@ class KubeconfigDirectory:
             member = self._members.get(name)
             if member is not None and member.signature == signature:
                 continue
-            if not steady and now - found[name].st_mtime < self.interval:
+            if not (steady or first) and now - found[name].st_mtime < self.interval:
                 continue  # perhaps still being written: read it once it stands still
             change = self._read(name, signature, member)
             if change is not None:

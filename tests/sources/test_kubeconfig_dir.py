@@ -230,6 +230,7 @@ def test_a_file_being_written_is_read_once_it_stands_still(tmp_path):
     directory = tmp_path / "kubeconfigs"
     directory.mkdir()
     source = KubeconfigDirectory(directory, interval=3600.0)  # its mtime is always fresh
+    assert source.poll() == []  # the first poll takes what is there as it is
     text = tmp_path / "whole.yaml"
     write(text, "admin@sov-c")
     whole = text.read_bytes()
@@ -245,12 +246,22 @@ def test_a_file_being_written_is_read_once_it_stands_still(tmp_path):
     assert source.poll() == []
 
 
-def test_an_old_file_is_read_at_the_first_poll(tmp_path):
+def test_the_files_there_at_the_first_poll_are_read_at_once(tmp_path):
     directory = tmp_path / "kubeconfigs"
     directory.mkdir()
+    write(directory / "sov-a.yaml", "admin@sov-a")
+    source = KubeconfigDirectory(directory, interval=3600.0)  # its mtime is fresh
+    assert [(c.change, c.member.name) for c in source.poll()] == [(Change.ADDED, "sov-a")]
+
+
+def test_a_file_that_appears_later_with_an_old_mtime_is_read_at_once(tmp_path):
+    """Copied in with its time kept (`cp -p`, `rsync -t`): it stood still long ago."""
+    directory = tmp_path / "kubeconfigs"
+    directory.mkdir()
+    source = KubeconfigDirectory(directory, interval=3600.0)
+    assert source.poll() == []
     path = write(directory / "sov-a.yaml", "admin@sov-a")
-    mtime = path.stat().st_mtime
-    source = KubeconfigDirectory(directory, interval=1.0, clock=lambda: mtime + 1.0)
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime - 7200))
     assert [(c.change, c.member.name) for c in source.poll()] == [(Change.ADDED, "sov-a")]
 
 
