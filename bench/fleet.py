@@ -29,6 +29,7 @@ import contextlib
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -45,11 +46,15 @@ COLUMNS, ROWS = 120, 40
 FLEET = "sovwatch (one process, the fleet)"
 KUBECTL_W = "kubectl get -w (hr + pods per Sovereign)"
 LONE = "sovwatch (one cluster alone)"
+SAME_STAGE = "sovwatch (the fleet, members at the lone cluster's stage)"
 WATCH = "watch -n2 kubectl get hr -A (one cluster)"
 RSS_TARGET_MIB = 400e6 / 2**20
 """400 MB."""
 STAGGER = 30.0
-"""Scenario seconds between the starting points of consecutive Sovereigns (in 6 groups)."""
+"""Scenario seconds between the starting points of consecutive Sovereigns."""
+STAGES = 6
+"""How many starting points: the lone cluster (the first) starts at the first, as do every
+`STAGES`-th member after it (its peers for the API load)."""
 
 
 @dataclass(frozen=True)
@@ -96,14 +101,14 @@ class FleetHost(EmulatorHost):
         return [self.emulator, *self.members]
 
     def play(self, stagger: float, speed: float) -> list:
-        """Start the scenario in every emulator (member i `i % 6` steps of `stagger` further on);
+        """Start the scenario in every emulator (the i-th `i % STAGES` steps of `stagger` on);
         returns the futures of the runs."""
         from sovsim.scenario import ScenarioRunner, load_scenario
 
         scenario = load_scenario(SCENARIO)
         futures = []
         for i, emulator in enumerate(self.everyone):
-            at = scenario.cluster.flux_crds_at + 1.0 + (i % 6) * stagger
+            at = scenario.cluster.flux_crds_at + 1.0 + (i % STAGES) * stagger
 
             def start(emulator=emulator, at=at, seed=i):
                 runner = ScenarioRunner(
@@ -115,6 +120,10 @@ class FleetHost(EmulatorHost):
             runner = self.call(start)
             futures.append(asyncio.run_coroutine_threadsafe(runner.run(), self.loop))
         return futures
+
+    def same_stage(self) -> list:
+        """The members that started at the lone cluster's point of the story."""
+        return [e for i, e in enumerate(self.everyone) if i and i % STAGES == 0]
 
     def requests(self, emulators: Iterable, agent: str, start: float, end: float) -> list:
         """Requests from clients whose User-Agent starts with `agent`, in [start, end)."""
@@ -281,6 +290,10 @@ def measure(plan: Plan) -> dict:
             "kubectl_bytes": running.kubectl_bytes() - before["kubectl_bytes"],
             "watch_bytes": counted[WATCH],
             "fleet_requests": len(host.requests(host.members, "sovwatch", begin, end)),
+            "same_stage": len(host.same_stage()),
+            "same_stage_requests": len(host.requests(host.same_stage(), "sovwatch", begin, end)),
+            "fleet_by_path": _by_path(host.requests(host.members, "sovwatch", begin, end)),
+            "lone_by_path": _by_path(host.requests([host.emulator], "sovwatch", begin, end)),
             "kubectl_requests": len(host.requests(host.members, "kubectl", begin, end)),
             "lone_requests": len(host.requests([host.emulator], "sovwatch", begin, end)),
             "watch_requests": len(host.requests([host.emulator], "kubectl", begin, end)),
@@ -297,6 +310,16 @@ def measure(plan: Plan) -> dict:
         for future in playing:
             future.cancel()
     return figures
+
+
+def _by_path(requests: list) -> dict[str, int]:
+    """How many requests of each kind (`watch PATH`, `GET PATH`, log reads as `GET .../log`)."""
+    kinds = Counter(
+        f"{'watch' if r.watch else r.method} "
+        + ("/api/v1/namespaces/*/pods/*/log" if r.path.endswith("/log") else r.path)
+        for r in requests
+    )
+    return dict(kinds.most_common())
 
 
 def run(*, smoke: bool = False) -> list[BenchResult]:
@@ -352,13 +375,25 @@ def run(*, smoke: bool = False) -> list[BenchResult]:
                 f["fleet_requests"] * per_minute / n,
                 f"{f['fleet_requests']} in the window from {n}; "
                 f"{f['fleet_startup_requests'] / n:.0f} each to start",
-                extra={"startup_requests": f["fleet_startup_requests"]},
+                extra={
+                    "startup_requests": f["fleet_startup_requests"],
+                    "by_path": f["fleet_by_path"],
+                },
+            ),
+            Measurement(
+                SAME_STAGE,
+                f["same_stage_requests"] * per_minute / max(f["same_stage"], 1),
+                f"{f['same_stage_requests']} from the {f['same_stage']} members that started "
+                "where the lone cluster did",
             ),
             Measurement(
                 LONE,
                 lone_rate,
                 f"{f['lone_requests']} in the window; {f['lone_startup_requests']} to start",
-                extra={"startup_requests": f["lone_startup_requests"]},
+                extra={
+                    "startup_requests": f["lone_startup_requests"],
+                    "by_path": f["lone_by_path"],
+                },
             ),
             Measurement(WATCH, f["watch_requests"] * per_minute, "one cluster"),
             Measurement(
@@ -369,8 +404,8 @@ def run(*, smoke: bool = False) -> list[BenchResult]:
         ),
         targets=(
             Target(
-                "as for one cluster (the lone sovwatch's rate, +1 request)",
-                FLEET,
+                "as for one cluster (fleet members at the lone cluster's stage vs it, +1 request)",
+                SAME_STAGE,
                 limit=lone_rate + per_minute,
             ),
         ),
