@@ -351,13 +351,13 @@ async def _open_session(invocation: Invocation, stack: AsyncExitStack) -> Sessio
     if invocation.command == "demo":
         from sovwatch import demo
 
-        kubeconfig, speed, clock = await demo.start_demo_cluster(invocation, stack)
+        cluster = await demo.start_demo_cluster(invocation, stack)
         return await live_session(
             invocation,
-            kubeconfig=str(kubeconfig),
-            settings=demo.watch_settings(speed),
-            clock=clock,
-            time_scale=speed,
+            kubeconfig=str(cluster.kubeconfig),
+            settings=demo.watch_settings(cluster.speed),
+            clock=cluster.clock,
+            time_scale=cluster.speed,
         )
     return await live_session(invocation)
 
