@@ -24,6 +24,8 @@ from sovwatch.model.snapshot import Key, ReleaseView, Snapshot
 from sovwatch.model.states import BAD_STATES, State, severity
 from sovwatch.model.stream_health import QUIET, worst_stream
 
+CHAIN = " ← "
+"""Joins the links of a cause, as the root-cause chain does."""
 TROUBLE = "trouble"
 """A member whose cluster cannot be watched (its `trouble` says why)."""
 CONNECTING = "connecting"
@@ -103,13 +105,19 @@ class FleetRow:
     failed: int
     """Failed or stalled releases."""
     waiting: int
-    cause: str
-    """The worst root cause on one line, the trouble, what sovwatch waits for, or ""."""
+    cause: tuple[str, ...]
+    """The worst root cause's links (releases, then the last link), or the trouble or what
+    sovwatch waits for as one link; empty when nothing is wrong."""
     streams: StreamSummary
     elapsed: float | None
     eta: float | None
     rank: int
     """Display order, failing first (`RANKS`)."""
+
+    @property
+    def cause_text(self) -> str:
+        """The cause on one line: "bp-grafana ← bp-loki ← Multi-Attach error …"."""
+        return CHAIN.join(self.cause)
 
     @property
     def progress(self) -> str:
@@ -142,7 +150,7 @@ def fleet_row(member: MemberState) -> FleetRow:
             target=0,
             failed=0,
             waiting=0,
-            cause=member.trouble or "",
+            cause=_one(member.trouble),
             streams=StreamSummary(outcome),
             elapsed=elapsed,
             eta=None,
@@ -160,7 +168,7 @@ def fleet_row(member: MemberState) -> FleetRow:
         target=max(progress.expected, progress.total),
         failed=progress.failed,
         waiting=progress.waiting,
-        cause=member.trouble or worst_cause(snapshot),
+        cause=_one(member.trouble) or worst_cause(snapshot),
         streams=StreamSummary(TROUBLE) if member.trouble else stream_summary(snapshot),
         elapsed=elapsed,
         eta=snapshot.eta,
@@ -176,10 +184,14 @@ def stream_summary(snapshot: Snapshot) -> StreamSummary:
     return StreamSummary(str(worst.state), worst.resource, max(others, 0))
 
 
-def worst_cause(snapshot: Snapshot) -> str:
-    """The worst root cause in one line (see the module docstring), "" when nothing is wrong."""
+def _one(line: str | None) -> tuple[str, ...]:
+    return (" ".join(line.split()),) if line else ()
+
+
+def worst_cause(snapshot: Snapshot) -> tuple[str, ...]:
+    """The worst root cause's links (see the module docstring), empty when nothing is wrong."""
     if not snapshot.releases:
-        return snapshot.waiting_for or ""
+        return _one(snapshot.waiting_for)
     troubled = [
         r
         for r in snapshot.releases
@@ -188,7 +200,7 @@ def worst_cause(snapshot: Snapshot) -> str:
     broken = [r for r in troubled if r.root_cause.cause.state in BAD_STATES]
     pool = broken or (troubled if snapshot.outcome in DECIDED else [])
     if not pool:
-        return ""
+        return ()
     held = Counter(_culprit(r) for r in pool)
     worst = min(
         pool,
@@ -201,16 +213,16 @@ def worst_cause(snapshot: Snapshot) -> str:
     )
     behind = [r for r in pool if _culprit(r) == _culprit(worst) and len(r.root_cause.releases) > 1]
     shown = min(behind, key=lambda r: (len(r.root_cause.releases), _wave(r), r.key), default=worst)
-    return one_line(shown)
+    return cause_links(shown)
 
 
-def one_line(release: ReleaseView) -> str:
-    """The releases of a root-cause chain, then its last link: "bp-grafana ← bp-loki ← …"."""
+def cause_links(release: ReleaseView) -> tuple[str, ...]:
+    """The releases of a root-cause chain, then its last link: ("bp-grafana", "bp-loki", …)."""
     cause = release.root_cause
     assert cause is not None
-    names = list(cause.chain[: len(cause.releases)])
-    last = cause.chain[-1] if len(cause.chain) > len(names) else ""
-    return " ← ".join(" ".join(link.split()) for link in (*names, last) if link)
+    names = cause.chain[: len(cause.releases)]
+    last = cause.chain[len(names) :][-1:]
+    return tuple(" ".join(link.split()) for link in (*names, *last))
 
 
 def _culprit(release: ReleaseView) -> Key:

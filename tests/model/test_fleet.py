@@ -8,10 +8,10 @@ import pytest
 from sovwatch.kube.resources import WATCHED
 from sovwatch.model.fleet import (
     MemberState,
+    cause_links,
     fleet_row,
     fleet_rows,
     fleet_totals,
-    one_line,
     worst_cause,
 )
 from sovwatch.model.settings import ModelSettings
@@ -61,6 +61,10 @@ def finished() -> Snapshot:
     return snapshot("bootstrap-kit", 2700)
 
 
+def line(links: tuple[str, ...]) -> str:
+    return " ← ".join(links)
+
+
 def member(context: str, snap: Snapshot | None, **kw) -> MemberState:
     return MemberState(
         context=context,
@@ -75,7 +79,7 @@ def member(context: str, snap: Snapshot | None, **kw) -> MemberState:
 def test_a_rollout_with_failing_releases_names_the_culprit_holding_back_the_most(stuck):
     # spire's crash loop holds back nats-jetstream, openbao and external-secrets (4 releases);
     # keycloak's chart three, loki's volume two: the line is read from the nearest one behind spire
-    assert worst_cause(stuck) == (
+    assert line(worst_cause(stuck)) == (
         "bp-nats-jetstream ← bp-spire ← container spire-controller-manager restarted 5 times, "
         "last exit 1 (Error)"
     )
@@ -91,26 +95,28 @@ def test_a_rollout_with_failing_releases_names_the_culprit_holding_back_the_most
 
 def test_a_stalled_release_is_worse_than_more_releases_held_back_by_a_failing_one(stalled):
     assert stalled.outcome == "failed"
-    line = worst_cause(stalled)
-    assert line.startswith("bp-nats-jetstream ← bp-spire ← RetriesExceeded: Failed to install")
-    assert "\n" not in line
+    text = line(worst_cause(stalled))
+    assert text.startswith("bp-nats-jetstream ← bp-spire ← RetriesExceeded: Failed to install")
+    assert "\n" not in text
 
 
 def test_a_release_failing_on_its_own_is_its_culprit_and_its_last_link():
     snap = snapshot("stuck", 600)
     mimir = snap.release("flux-system", "bp-mimir")
-    assert one_line(mimir) == (
+    assert line(cause_links(mimir)) == (
         "bp-mimir ← ProvisioningFailed: failed to provision volume with StorageClass "
         '"hcloud-volumes-immediate": rpc error: code = ResourceExhausted desc = volume limit '
         "exceeded"
     )
     loki_behind = snap.release("flux-system", "bp-grafana")
-    assert one_line(loki_behind).startswith("bp-grafana ← bp-loki ← Multi-Attach error for volume")
+    assert line(cause_links(loki_behind)).startswith(
+        "bp-grafana ← bp-loki ← Multi-Attach error for volume"
+    )
 
 
 def test_a_finished_rollout_has_no_cause_and_sorts_last(finished, stuck, stalled):
     assert finished.outcome == "ready"
-    assert worst_cause(finished) == ""
+    assert line(worst_cause(finished)) == ""
     rows = fleet_rows(
         [
             member("sov-ams1", finished),
@@ -128,9 +134,9 @@ def test_a_finished_rollout_has_no_cause_and_sorts_last(finished, stuck, stalled
         ("sov-ams1", "ready"),
     ]
     ready = rows[-1]
-    assert (ready.progress, ready.cause, ready.eta) == ("38/38 ready", "", 0)
+    assert (ready.progress, ready.cause, ready.eta) == ("38/38 ready", (), 0)
     trouble = rows[1]
-    assert trouble.cause == "dial tcp 127.0.0.1:1: connect: connection refused"
+    assert trouble.cause_text == "dial tcp 127.0.0.1:1: connect: connection refused"
     assert (trouble.streams.text, trouble.progress, trouble.fraction) == ("trouble", "0/0 ready", 0)
     assert fleet_totals(rows).text == (
         "5 Sovereigns: 1 ready, 1 failed, 1 in trouble, 1 in progress, 1 connecting"
@@ -141,7 +147,7 @@ def test_in_progress_without_failures_sorts_after_failing_ones_by_context():
     quiet = snapshot("bootstrap-kit", 450)
     assert quiet.outcome == "in-progress"
     assert quiet.progress.failed == 0
-    assert worst_cause(quiet) == ""
+    assert line(worst_cause(quiet)) == ""
     rows = fleet_rows([member("b", quiet), member("a", quiet), member("c", snapshot("stuck", 600))])
     assert [r.context for r in rows] == ["c", "a", "b"]
     assert rows[1].eta == quiet.eta
@@ -150,7 +156,7 @@ def test_in_progress_without_failures_sorts_after_failing_ones_by_context():
 def test_a_broken_cause_shows_before_its_release_counts_as_failed():
     early = snapshot("bootstrap-kit", 500)  # powerdns's pod waits for its database's Secret
     assert (early.outcome, early.progress.failed) == ("in-progress", 0)
-    assert worst_cause(early) == (
+    assert line(worst_cause(early)) == (
         'bp-external-dns ← bp-powerdns ← container pdns: secret "pdns-pg-app" not found'
     )
     assert not fleet_row(member("x", early)).failing
@@ -161,14 +167,14 @@ def test_a_timed_out_rollout_without_a_broken_release_names_its_first_waiting_on
     assert slow.outcome == "timeout"
     assert slow.progress.failed == 0
     # cert-manager installs (its pod not ready yet): the nearest release behind it names it
-    assert worst_cause(slow) == "bp-coraza ← bp-cert-manager ← 0/1 containers ready"
+    assert line(worst_cause(slow)) == "bp-coraza ← bp-cert-manager ← 0/1 containers ready"
     assert fleet_row(member("x", slow)).failing
 
 
 def test_before_the_first_helmrelease_the_row_says_what_it_waits_for():
     early = snapshot("bootstrap-kit", 5)
     assert not early.releases
-    assert worst_cause(early) == early.waiting_for
+    assert line(worst_cause(early)) == early.waiting_for
     assert early.waiting_for
 
 
@@ -190,7 +196,7 @@ def test_stream_trouble_names_the_worst_stream_and_how_many_more():
 def test_a_member_in_trouble_after_it_was_watched_keeps_its_numbers(stuck):
     row = fleet_row(member("x", stuck, trouble="the server rejected the credentials"))
     assert (row.progress, row.outcome, row.rank) == ("7/20 ready", "in-progress", 1)
-    assert row.cause == "the server rejected the credentials"
+    assert row.cause == ("the server rejected the credentials",)
 
 
 def test_totals_of_one_and_of_none():
