@@ -74,7 +74,8 @@ async def test_a_fleet_is_one_kubeconfig_with_a_context_per_sovereign(tmp_path: 
         served = [line.split()[1] for line in lines[:4]]
         assert served == ["sov-fra1", "sov-ams1", "sov-par1", "sov-lon1"]
         assert "scenario stuck" in lines[2]
-        assert "scenario bootstrap-kit" in lines[3] and "away now and then" in lines[3]
+        assert "scenario bootstrap-kit" in lines[3]
+        assert "away now and then" in lines[3]
         assert len({line.split()[2] for line in lines[:4]}) == 4  # one API server each
         assert lines[4] == f"kubeconfig {kubeconfig}"
         assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600

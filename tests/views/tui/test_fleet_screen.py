@@ -111,9 +111,9 @@ async def shown(pilot, app: SovwatchApp, members: int) -> FleetScreen:
         await pilot.pause(0.02)
         fed = [m for m in app.fleet.members if m.source]
         rows = fleet_screen.rows
-        if all(m.pipeline.latest for m in fed) and len(rows) == members:
-            if all(r.outcome != "connecting" for r in rows):
-                break
+        published = all(m.pipeline.latest for m in fed)
+        if published and len(rows) == members and all(r.outcome != "connecting" for r in rows):
+            break
     await pilot.pause()
     return fleet_screen
 
