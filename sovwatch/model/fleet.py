@@ -77,6 +77,8 @@ class StreamSummary:
     state: str
     resource: str = ""
     others: int = 0
+    every: bool = False
+    """Every stream is in trouble (a server that went away)."""
 
     @property
     def quiet(self) -> bool:
@@ -84,9 +86,11 @@ class StreamSummary:
 
     @property
     def text(self) -> str:
-        """ "live", "reconnecting pods +2", "trouble"."""
+        """ "live", "reconnecting pods +2", "reconnecting all", "trouble"."""
         if self.quiet or not self.resource:
             return "live" if self.quiet else self.state
+        if self.every and self.others:
+            return f"{self.state} all"
         more = f" +{self.others}" if self.others else ""
         return f"{self.state} {self.resource.split('.', 1)[0]}{more}"
 
@@ -180,8 +184,13 @@ def stream_summary(snapshot: Snapshot) -> StreamSummary:
     worst = worst_stream(snapshot.streams)
     if worst is None:
         return StreamSummary(CONNECTING)
-    others = sum(1 for s in snapshot.streams if str(s.state) not in QUIET) - 1
-    return StreamSummary(str(worst.state), worst.resource, max(others, 0))
+    troubled = sum(1 for s in snapshot.streams if str(s.state) not in QUIET)
+    return StreamSummary(
+        str(worst.state),
+        worst.resource,
+        max(troubled - 1, 0),
+        every=troubled == len(snapshot.streams),
+    )
 
 
 def _one(line: str | None) -> tuple[str, ...]:

@@ -191,6 +191,8 @@ def test_stream_trouble_names_the_worst_stream_and_how_many_more():
     summary = fleet_row(member("x", snap)).streams
     assert summary.text == "stale events +2"
     assert not summary.quiet
+    gone = snapshot("stuck", 600, unhealthy={rt.key: HealthState.RECONNECTING for rt in WATCHED})
+    assert fleet_row(member("x", gone)).streams.text == "reconnecting all"
 
 
 def test_a_member_in_trouble_after_it_was_watched_keeps_its_numbers(stuck):

@@ -3,7 +3,7 @@
 Columns adapt to the width as the release table's do: outcome, context, "31/38" with a bar,
 failed and waiting counts and the worst root cause are always there; stream health, elapsed time,
 ETA and the server join, in that order, while the cause keeps at least `CAUSE_MIN` cells (at 80
-columns none of them fit, so a stream in trouble leads the cause instead: "reconnecting pods: …").
+columns none of them fit, so a stream in trouble leads the cause instead: "reconnecting: …").
 Every column but the cause has a fixed width or one sized for every member, so data updates
 never rebuild the table; the cells that changed are rewritten (`KeyedTable.sync`).
 """
@@ -103,7 +103,7 @@ def cells(
         eta = "?"
     lead = ""
     if "streams" not in by_key and not row.streams.quiet and row.outcome != TROUBLE:
-        lead = f"{row.streams.text}: " if row.cause else row.streams.text
+        lead = f"{row.streams.state}: " if row.cause else row.streams.text
     values = {
         "outcome": Text(outcome_text(row.outcome, glyphs), style=style),
         "context": Text(row.context),
@@ -112,9 +112,7 @@ def cells(
         "failed": _count(row.failed, glyphs, palette.state[State.FAILED]),
         "waiting": _count(row.waiting, glyphs, palette.state[State.WAITING]),
         "streams": Text(
-            truncate(row.streams.text, by_key["streams"].width - 1, glyphs)
-            if "streams" in by_key
-            else "",
+            _streams(row, by_key["streams"].width - 1, glyphs) if "streams" in by_key else "",
             style="" if row.streams.quiet else palette.state[State.WAITING],
         ),
         "elapsed": Text(age(row.elapsed)),
@@ -125,6 +123,15 @@ def cells(
         ),
     }
     return tuple(values[c.key] for c in columns)
+
+
+def _streams(row: FleetRow, width: int, glyphs: Glyphs) -> str:
+    """The stream summary in `width` cells: "reconnecting pods +2", else "reconnecting +2"."""
+    summary = row.streams
+    text = summary.text
+    if len(text) > width and summary.others:
+        text = f"{summary.state} +{summary.others}"
+    return truncate(text, width, glyphs)
 
 
 def _ready(row: FleetRow, count_width: int, glyphs: Glyphs, palette: Palette) -> Text:
