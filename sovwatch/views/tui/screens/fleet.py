@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
@@ -61,6 +62,11 @@ def member_lines(row: FleetRow | None, *, glyphs: Glyphs) -> Content:
 class FleetScreen(Screen[None]):
     """Every Sovereign of the fleet on one screen."""
 
+    BINDINGS = [
+        # the table's own `enter` does it (and shows in the footer); this one describes it in `?`
+        Binding("enter", "open", "Open", show=False, tooltip="Open the selected cluster's screen"),
+    ]
+
     class Opened(Message):
         """The user asked for a Sovereign's own screen."""
 
@@ -112,3 +118,7 @@ class FleetScreen(Screen[None]):
     @on(DataTable.RowSelected, "#fleet-table")
     def _selected(self, event: DataTable.RowSelected) -> None:
         self.post_message(self.Opened(event.row_key.value))
+
+    def action_open(self) -> None:
+        if self.selected is not None:
+            self.post_message(self.Opened(self.selected))

@@ -301,13 +301,14 @@ class MemberScreen(MainScreen):
     close goes back to the fleet."""
 
     BINDINGS = [
-        *(b for b in MainScreen.BINDINGS if b.key != "escape"),
         Binding(
             "escape",
             "back",
-            "Close pane, view or filter; else back to the fleet",
+            "Fleet",
             key_display="esc",
+            tooltip="Close the pane, view or filter; else back to the fleet",
         ),
+        *(b for b in MainScreen.BINDINGS if b.key != "escape"),
     ]
 
     def action_back(self) -> None:
