@@ -182,3 +182,32 @@ async def test_snapshot(fleet_app, monkeypatch, variant):
         await shown(pilot, app, 7)
         svg = screen.svg(app, system="16", title=f"sovwatch: fleet ({variant})")
     check(svg, f"fleet-{variant}")
+
+
+async def test_help_names_the_fleet_keys(fleet_app):
+    app = fleet_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await shown(pilot, app, 7)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "enter               Open the selected cluster's screen" in screen.text(app)
+        await pilot.press("escape", "enter")
+        await pilot.pause()
+        assert "esc Fleet" in screen.lines(app)[-1]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "escape              Close pane, view or filter; else back to the fleet" in (
+            screen.text(app)
+        )
+
+
+async def test_redrawing_an_unchanged_fleet_writes_nothing(fleet_app):
+    app = fleet_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        fleet_screen = await shown(pilot, app, 7)
+        table = fleet_screen.query_one("#fleet-table")
+        writes, repaints = table.writes, table.full_repaints
+        app._fleet_dirty = True
+        app._draw_fleet()
+        await pilot.pause()
+        assert (table.writes, table.full_repaints) == (writes, repaints)

@@ -306,7 +306,7 @@ class MemberScreen(MainScreen):
             "back",
             "Fleet",
             key_display="esc",
-            tooltip="Close the pane, view or filter; else back to the fleet",
+            tooltip="Close pane, view or filter; else back to the fleet",
         ),
         *(b for b in MainScreen.BINDINGS if b.key != "escape"),
     ]
