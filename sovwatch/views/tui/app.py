@@ -196,6 +196,8 @@ class SovwatchApp(App[None]):
         self._fed: set[int] = set()
         """The pipelines (by id) this app already follows."""
         self._fleet_dirty = False
+        self._minutes: dict[str, int] = {}
+        """The minute of each member's clock last seen (its elapsed time moves with it)."""
 
     @property
     def store(self) -> Store:
@@ -388,8 +390,10 @@ class SovwatchApp(App[None]):
             self.notify(f"{self.member.name} left the fleet")
 
     def on_member_published(self, message: MemberPublished) -> None:
-        if message.update is not None or int(message.now) % 60 == 0:
+        minute = int(message.now // 60)  # the fleet's clocks show minutes
+        if message.update is not None or self._minutes.get(message.member) != minute:
             self._fleet_dirty = True
+        self._minutes[message.member] = minute
         if self.member is not None and message.member == self.member.name:
             self.on_published(Published(message.update, message.now))
 
