@@ -52,6 +52,7 @@ TOTALS_ORDER = (
 )
 """How the header counts members, in this order (only outcomes that occur)."""
 DECIDED = frozenset({Outcome.FAILED, Outcome.TIMEOUT, Outcome.FLUX_NOT_RECONCILING})
+IN_PROGRESS = Outcome.IN_PROGRESS
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from sovwatch.model.fleet import CONNECTING, TOTALS_ORDER, TROUBLE, FleetRow, FleetTotals
+from sovwatch.model.fleet import (
+    CONNECTING,
+    IN_PROGRESS,
+    TOTALS_ORDER,
+    TROUBLE,
+    FleetRow,
+    FleetTotals,
+)
 from sovwatch.views.tui.glyphs import Glyphs
 from sovwatch.views.tui.palette import Palette
 from sovwatch.views.tui.viewmodel import age
@@ -47,7 +54,7 @@ def member_lines(row: FleetRow | None, *, glyphs: Glyphs) -> Content:
     if row is None:
         return Content("no Sovereign yet")
     clock = f"elapsed {age(row.elapsed)}" if row.elapsed is not None else ""
-    eta = f"ETA {age(row.eta)}" if row.eta is not None and row.outcome != "ready" else ""
+    eta = f"ETA {age(row.eta)}" if row.eta is not None and row.outcome == IN_PROGRESS else ""
     facts = "  ".join(p for p in (f"streams {row.streams.text}", clock, eta) if p)
     first = Content.assemble(
         (row.context, "bold $text-accent"), " ", row.server, "  ", (facts, "dim")

@@ -98,9 +98,9 @@ def cells(
     style = palette.state[OUTCOME_STATE.get(row.outcome, State.UNKNOWN)]
     by_key = {c.key: c for c in columns}
     ready = _ready(row, by_key["ready"].width - BAR - 4, glyphs, palette)
-    eta = age(row.eta) if row.eta is not None else ""
-    if row.eta is None and row.outcome == Outcome.IN_PROGRESS:
-        eta = "?"
+    eta = ""
+    if row.outcome == Outcome.IN_PROGRESS:
+        eta = age(row.eta) if row.eta is not None else "?"
     lead = ""
     if "streams" not in by_key and not row.streams.quiet and row.outcome != TROUBLE:
         lead = f"{row.streams.state}: " if row.cause else row.streams.text
