@@ -38,6 +38,9 @@ from sovwatch.sources.replay import IDLE_LIMIT, ReplayControl, Tape, replay
 from sovwatch.termination import interrupt_on_termination
 
 if TYPE_CHECKING:
+    import aiohttp
+
+    from sovwatch.fleet import Fleet
     from sovwatch.model.settings import ModelSettings
     from sovwatch.navigation import Navigator
     from sovwatch.settings import WatchSettings
@@ -109,12 +112,16 @@ async def live_session(
     settings: WatchSettings | None = None,
     clock: Callable[[], float] = time.time,
     time_scale: float = 1.0,
+    connector: aiohttp.BaseConnector | None = None,
 ) -> Session:
-    """Connect to the cluster the kubeconfig names and prove it is usable (FatalError if not).
+    """Connect to the cluster the kubeconfig names and prove it is usable (FatalError if not,
+    with the server it concerns once the kubeconfig named one).
 
     `clock` stamps received events and is the model's "now"; the demo passes the scenario's clock
-    so durations tell the scenario's story at any speed."""
+    so durations tell the scenario's story at any speed. `connector`: a connection pool shared
+    with other clusters' clients (a fleet)."""
     from sovwatch.kube import api, config
+    from sovwatch.kube.errors import FatalError
     from sovwatch.settings import WatchSettings
     from sovwatch.sources import live
     from sovwatch.sources.log_fetcher import LogFetcher
@@ -127,7 +134,11 @@ async def live_session(
     connection = await config.load_connection(
         paths, context=invocation.context, settings=settings, environ=os.environ
     )
-    client = await api.connect(connection, settings=settings)
+    try:
+        client = await api.connect(connection, settings=settings, connector=connector)
+    except FatalError as err:
+        err.server = connection.server
+        raise
     # `--once` prints what the watches listed; log tails come with a running watch.
     logs = None if invocation.no_logs or invocation.once else LogFetcher(client, clock=clock)
     return Session(
@@ -202,6 +213,37 @@ def pipeline_of(invocation: Invocation, session: Session, coalescing: Coalescing
         clock=session.clock,
         coalescing=coalescing,
         logs=session.logs,
+    )
+
+
+def fleet_of(
+    invocation: Invocation,
+    coalescing: Coalescing,
+    *,
+    connector: aiohttp.BaseConnector | None,
+    settings: WatchSettings | None = None,
+) -> Fleet:
+    """A fleet whose members are live sessions (`live_session`, as one cluster is watched) over
+    one shared connection pool, each with a pipeline as `pipeline_of` makes one."""
+    from sovwatch.fleet import Fleet, MemberSpec
+    from sovwatch.settings import WatchSettings
+
+    settings = settings or WatchSettings(exec_timeout=invocation.exec_timeout)
+
+    async def open_member(spec: MemberSpec) -> Session:
+        return await live_session(
+            dataclasses.replace(invocation, context=spec.context),
+            kubeconfig=spec.kubeconfig,
+            settings=settings,
+            connector=connector,
+        )
+
+    return Fleet(
+        opener=open_member,
+        pipeline=lambda: Pipeline(
+            settings=model_settings(invocation), coalescing=coalescing, clock=time.time
+        ),
+        settings=settings,
     )
 
 

@@ -36,9 +36,18 @@ Params = Mapping[str, str | int]
 class ApiClient:
     """Requests to one cluster over one aiohttp session; use `async with` or `close()`."""
 
-    def __init__(self, connection: Connection, *, settings: WatchSettings) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        settings: WatchSettings,
+        connector: aiohttp.BaseConnector | None = None,
+    ) -> None:
+        """`connector`: a connection pool shared with other clients (`shared_connector`), which
+        closing this client leaves open; default: a pool of its own."""
         self.connection = connection
         self.settings = settings
+        self._connector = connector
         self.server_version: str = ""
         """`gitVersion` from /version, filled in by `connect`."""
         self._session: aiohttp.ClientSession | None = None
@@ -57,6 +66,8 @@ class ApiClient:
                 headers={"Accept": "application/json", "User-Agent": f"sovwatch/{__version__}"},
                 timeout=self._stream_timeout(),
                 trust_env=False,
+                connector=self._connector,
+                connector_owner=self._connector is None,
             )
         return self._session
 
@@ -310,7 +321,18 @@ def _one_line(error: BaseException) -> str:
     return text or type(error).__name__
 
 
-async def connect(connection: Connection, *, settings: WatchSettings) -> ApiClient:
+def shared_connector() -> aiohttp.BaseConnector:
+    """One connection pool for the clients of many clusters (a fleet): no limit on connections
+    (each cluster holds one watch per resource open), keyed by host, TLS and proxy as usual."""
+    return aiohttp.TCPConnector(limit=0, limit_per_host=0)
+
+
+async def connect(
+    connection: Connection,
+    *,
+    settings: WatchSettings,
+    connector: aiohttp.BaseConnector | None = None,
+) -> ApiClient:
     """Open a client and prove the server is usable before anything is watched.
 
     GET /version (its answer is kept for the views; a server that hides it is fine) and GET /api
@@ -318,7 +340,7 @@ async def connect(connection: Connection, *, settings: WatchSettings) -> ApiClie
     `FatalError` with one line for DNS, refused connections, TLS verification and a 401 that a
     credential reload did not fix. A busy server (429/5xx) is not fatal: the watches retry.
     """
-    client = ApiClient(connection, settings=settings)
+    client = ApiClient(connection, settings=settings, connector=connector)
     usable = False
     timeout = settings.preflight_timeout
     try:

@@ -26,6 +26,9 @@ from sovwatch.untrusted import neutralise
 class FatalError(Exception):
     """The cluster cannot be used; `str(error)` is the single line to show the operator."""
 
+    server: str = ""
+    """The API server it concerns, when the kubeconfig named one (a fleet shows it)."""
+
 
 class KubeError(Exception):
     """A request or stream failed; recoverable by retrying."""
