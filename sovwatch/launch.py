@@ -222,9 +222,11 @@ def fleet_of(
     *,
     connector: aiohttp.BaseConnector | None,
     settings: WatchSettings | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Fleet:
     """A fleet whose members are live sessions (`live_session`, as one cluster is watched) over
-    one shared connection pool, each with a pipeline as `pipeline_of` makes one."""
+    one shared connection pool, each with a pipeline as `pipeline_of` makes one; `clock` as for
+    `live_session` (the demo's scenario clock)."""
     from sovwatch.fleet import Fleet, MemberSpec
     from sovwatch.settings import WatchSettings
 
@@ -236,14 +238,16 @@ def fleet_of(
             kubeconfig=spec.kubeconfig,
             settings=settings,
             connector=connector,
+            clock=clock,
         )
 
     return Fleet(
         opener=open_member,
         pipeline=lambda: Pipeline(
-            settings=model_settings(invocation), coalescing=coalescing, clock=time.time
+            settings=model_settings(invocation), coalescing=coalescing, clock=clock
         ),
         settings=settings,
+        clock=clock,
     )
 
 
@@ -287,6 +291,20 @@ def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
         navigator=session.navigator,
         log_streams=session.log_streams,
     )
+
+
+async def run_fleet_tui(invocation: Invocation, fleet: Fleet) -> ExitCode:
+    """The Textual app over a fleet: the fleet screen, each member's own screen behind `enter`."""
+    from sovwatch.views.tui.app import SovwatchApp
+    from sovwatch.views.tui.options import TuiSettings
+
+    app = SovwatchApp(
+        None,
+        fleet=fleet,
+        settings=TuiSettings(ascii=invocation.ascii or None, expect=invocation.expect),
+    )
+    await app.run_async()
+    return ExitCode(app.return_code or 0)
 
 
 async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
@@ -444,6 +462,8 @@ async def _main(invocation: Invocation) -> ExitCode:
         check_writable(path, what="the report", flag="--report")
     if invocation.cast is not None:
         check_writable(invocation.cast, what="the cast", flag="--cast")
+    if invocation.command == "demo" and invocation.fleet:
+        return await _demo_fleet(invocation)
     async with AsyncExitStack() as stack:
         session = await _open_session(invocation, stack)
         for warning in session.warnings:
@@ -463,6 +483,36 @@ async def _main(invocation: Invocation) -> ExitCode:
             if invocation.reports and recording is not None:  # also on Ctrl-C and failures
                 await _write_reports(invocation, recording, code)
         return code
+
+
+async def _demo_fleet(invocation: Invocation) -> ExitCode:
+    """`demo --fleet N`: the simulated Sovereigns, each a member of one fleet (one context each
+    of the demo's kubeconfig), on the fleet screen."""
+    from sovwatch import demo
+    from sovwatch.fleet import MemberSpec
+    from sovwatch.kube import api
+
+    if invocation.output != "tui":
+        raise StartupError("demo --fleet shows the fleet screen: run it in a terminal (-o tui)")
+    if invocation.record is not None or invocation.reports:
+        raise StartupError(
+            "demo --fleet records no run and writes no report: leave out --record and --report"
+        )
+    async with AsyncExitStack() as stack:
+        cluster = await demo.start_demo_cluster(invocation, stack)
+        connector = api.shared_connector()
+        stack.push_async_callback(connector.close)
+        fleet = fleet_of(
+            invocation,
+            interactive(),
+            connector=connector,
+            settings=demo.watch_settings(cluster.speed),
+            clock=cluster.clock,
+        )
+        stack.push_async_callback(fleet.aclose)
+        for context in cluster.contexts:
+            fleet.add(MemberSpec(context, kubeconfig=str(cluster.kubeconfig), context=context))
+        return await run_fleet_tui(invocation, fleet)
 
 
 async def _report(invocation: Invocation) -> ExitCode:

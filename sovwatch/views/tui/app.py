@@ -51,6 +51,7 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
+from sovwatch.fleet import Fleet, Member
 from sovwatch.model.fleet import fleet_rows, fleet_totals
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import ClusterInfo, Snapshot
@@ -59,10 +60,10 @@ from sovwatch.sources.events import LogStreams, StreamHealth
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
 from sovwatch.views.tui.fleet_watch import (
-    FleetMember,
     MemberFeed,
     MemberPublished,
     MembersChanged,
+    log_streams_of,
     member_states,
 )
 from sovwatch.views.tui.options import Landing, ReplayControl, ReplayNavigator, TuiSettings
@@ -122,7 +123,7 @@ class SovwatchApp(App[None]):
 
     def __init__(
         self,
-        source_factory: SourceFactory,
+        source_factory: SourceFactory | None,
         *,
         pipeline: Pipeline | None = None,
         cluster: dict | None = None,
@@ -132,11 +133,12 @@ class SovwatchApp(App[None]):
         started_at: float | None = None,
         navigator: ReplayNavigator | None = None,
         log_streams: LogStreams | None = None,
-        fleet: Any = None,
+        fleet: Fleet | None = None,
     ) -> None:
         """
         Args:
-            source_factory: returns the async iterator of source items to watch.
+            source_factory: returns the async iterator of source items to watch (None with a
+                `fleet`).
             pipeline: the session's store, model and coalescing (built from the rest if None).
             cluster: `context`, `server` and `warnings` for the header (without `pipeline`).
             settings: `TuiSettings` or any object with the same attributes.
@@ -146,8 +148,8 @@ class SovwatchApp(App[None]):
             started_at: when the watch began (default: when the source starts), without `pipeline`.
             navigator: in replay mode, where seeks land (with `replay_control`).
             log_streams: opens container logs for `l` (None: logs are off, or a replay).
-            fleet: several clusters (`fleet.Fleet`): the fleet screen first, `enter` opens a
-                member's own screen over its pipeline; `source_factory` is not used.
+            fleet: several clusters (`fleet.Fleet`, its members already added): the fleet
+                screen first, `enter` opens a member's own screen over its pipeline.
         """
         # NO_COLOR: Textual strips every colour (its NoColor filter, chosen here, rather than
         # mapping the theme to greys that can meet each other); the terminal's own foreground
@@ -191,7 +193,7 @@ class SovwatchApp(App[None]):
         """The release a seek landed on, selected once its snapshot is shown."""
         self.fleet = fleet
         self.fleet_screen = FleetScreen(glyphs=self.glyphs) if fleet is not None else None
-        self.member: FleetMember | None = None
+        self.member: Member | None = None
         """The fleet member whose own screen is open."""
         self._fed: set[int] = set()
         """The pipelines (by id) this app already follows."""
@@ -248,7 +250,7 @@ class SovwatchApp(App[None]):
             self.push_screen(self.fleet_screen)
             self.fleet.subscribe(self)
             self._follow_members()
-            self.run_worker(self.fleet.run, group="source", exit_on_error=False)
+            self._fleet_dirty = True
             self.set_interval(self.min_flush_gap or 0.25, self._draw_fleet)
         else:
             self.push_screen(self.main)
@@ -273,6 +275,7 @@ class SovwatchApp(App[None]):
         self.run_worker(self._consume, group="source", exit_on_error=False)
 
     async def _consume(self) -> None:
+        assert self.source_factory is not None
         await self.pipeline.run(self.source_factory())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -364,21 +367,21 @@ class SovwatchApp(App[None]):
 
     # -- a fleet -------------------------------------------------------------------------------
 
-    def added(self, member: FleetMember) -> None:
-        """A member joined the fleet (`FleetSubscriber`)."""
+    def member_added(self, member: Member) -> None:
+        """A member joined the fleet (`fleet.FleetSubscriber`)."""
         self.post_message(MembersChanged())
 
-    def removed(self, member: FleetMember) -> None:
-        """A member left the fleet (`FleetSubscriber`)."""
+    def member_removed(self, member: Member) -> None:
+        """A member left the fleet (`fleet.FleetSubscriber`)."""
         self.post_message(MembersChanged())
 
-    def changed(self, member: FleetMember) -> None:
-        """A member's trouble changed (`FleetSubscriber`)."""
+    def member_trouble(self, member: Member) -> None:
+        """A member's trouble changed (`fleet.FleetSubscriber`)."""
         self.post_message(MembersChanged())
 
     def _follow_members(self) -> None:
         """Follow the pipeline of every member not followed yet."""
-        for member in self.fleet.members:
+        for member in self.fleet:
             if id(member.pipeline) not in self._fed:
                 self._fed.add(id(member.pipeline))
                 member.pipeline.subscribe(MemberFeed(member.name, self))
@@ -386,7 +389,7 @@ class SovwatchApp(App[None]):
     def on_members_changed(self, message: MembersChanged) -> None:
         self._follow_members()
         self._fleet_dirty = True
-        if self.member is not None and self.member not in self.fleet.members:
+        if self.member is not None and self.member.name not in self.fleet:
             self.notify(f"{self.member.name} left the fleet")
 
     def on_member_published(self, message: MemberPublished) -> None:
@@ -403,19 +406,20 @@ class SovwatchApp(App[None]):
         if not self._fleet_dirty or screen is None or self.screen is not screen:
             return
         self._fleet_dirty = False
-        rows = fleet_rows(member_states(self.fleet.members))
+        rows = fleet_rows(member_states(self.fleet))
         with self.batch_update():
             screen.show(rows, fleet_totals(rows))
         self.flushes += 1
 
     def on_fleet_screen_opened(self, message: FleetScreen.Opened) -> None:
-        member = next((m for m in self.fleet.members if m.name == message.context), None)
+        member = next((m for m in self.fleet if m.name == message.context), None)
         if member is None:
             return
         if member.pipeline.latest is None:
             self.notify(member.trouble or f"nothing from {member.name} yet", title=member.name)
             return
-        self.member, self.pipeline, self.log_streams = member, member.pipeline, member.log_streams
+        self.member, self.pipeline = member, member.pipeline
+        self.log_streams = log_streams_of(member)
         self.main = MemberScreen(
             glyphs=self.glyphs,
             failed_first=getattr(self.settings, "failed_first", False),

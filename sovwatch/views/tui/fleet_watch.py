@@ -10,24 +10,19 @@ times a second, and hands a member's own snapshots to its screen while that one 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
+from sovwatch.fleet import Member
 from sovwatch.model.fleet import MemberState
-from sovwatch.pipeline import Pipeline, Update
+from sovwatch.pipeline import Update
 from sovwatch.sources.events import LogStreams, StreamHealth
 
 
-class FleetMember(Protocol):
-    """One Sovereign of a fleet: its context, server, trouble and pipeline."""
-
-    name: str
-    server: str
-    trouble: str | None
-    pipeline: Pipeline
-    log_streams: LogStreams | None
+def log_streams_of(member: Member) -> LogStreams | None:
+    """What opens the member's container logs now (None while it is not connected)."""
+    return member.opened.log_streams if member.opened is not None else None
 
 
 class MemberPublished(Message):
@@ -77,7 +72,7 @@ class MemberFeed:
         """The member's source ended; its last snapshot stays."""
 
 
-def member_states(members: Iterable[FleetMember]) -> list[MemberState]:
+def member_states(members: Iterable[Member]) -> list[MemberState]:
     """What the fleet summary reads of each member now."""
     return [
         MemberState(

@@ -7,15 +7,15 @@ end-to-end path over HTTP is test_fleet_live.py's.
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
-
 import pytest
 
 from sovsim.objects import ObjectStore
 from sovsim.scenario import ScenarioRunner, load_scenario
-from sovwatch.model.snapshot import ClusterInfo
+from sovwatch.fleet import Fleet, MemberSpec
+from sovwatch.kube.errors import FatalError
+from sovwatch.launch import Session
 from sovwatch.pipeline import Pipeline, interactive
+from sovwatch.settings import WatchSettings
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 from sovwatch.views.tui.screens.fleet import FleetScreen
@@ -41,29 +41,17 @@ PLAN = (
 )
 
 
-@dataclass
-class Member:
-    name: str
-    server: str
-    pipeline: Pipeline
-    source: Feed | None
-    trouble: str | None = None
-    log_streams: None = None
-
-
-@dataclass
-class PlayedFleet:
-    """Members fed from recorded items; one (no source) never connects."""
-
-    members: list[Member]
-    subscribers: list = field(default_factory=list)
-
-    def subscribe(self, subscriber) -> None:
-        self.subscribers.append(subscriber)
-
-    async def run(self) -> None:
-        await asyncio.gather(*(m.pipeline.run(m.source()) for m in self.members if m.source))
-        await asyncio.Event().wait()  # a fleet runs until the app ends
+async def opener(spec: MemberSpec) -> Session:
+    """Each member's items, as a connected cluster's source; `sov-mad1` cannot be reached."""
+    if spec.name == "sov-mad1":
+        raise FatalError(REFUSED)
+    return Session(
+        source=Feed(FED[spec.name]),
+        context=spec.name,
+        server=SERVERS[spec.name],
+        started=START + 600,
+        clock=lambda: NOW,
+    )
 
 
 def played_items(scenario: str, seconds: float, seed: int) -> list:
@@ -73,35 +61,44 @@ def played_items(scenario: str, seconds: float, seed: int) -> list:
     return items_of(objects, NOW)
 
 
-@pytest.fixture(scope="module")
-def fleet_items() -> dict[str, list]:
-    return {
-        context: played_items(scenario, seconds, seed)
-        for seed, (context, scenario, seconds) in enumerate(PLAN)
-    }
+FED: dict[str, list] = {}
+"""Each member's items (filled once per module)."""
+SERVERS = {context: f"https://10.20.0.{10 + i}:6443" for i, (context, _, _) in enumerate(PLAN)}
 
 
-def member(context: str, items: list | None, *, trouble: str | None = None) -> Member:
-    server = f"https://10.20.0.{len(context)}:6443"
-    pipeline = Pipeline(
-        cluster=ClusterInfo(context=context, server=server),
-        started_at=START + 600,
-        clock=lambda: NOW,
-        coalescing=interactive(4.0),
+@pytest.fixture(scope="module", autouse=True)
+def fleet_items() -> None:
+    FED.update(
+        {
+            context: played_items(scenario, seconds, seed)
+            for seed, (context, scenario, seconds) in enumerate(PLAN)
+        }
     )
-    return Member(context, server, pipeline, Feed(items) if items else None, trouble)
 
 
 @pytest.fixture
-def fleet_app(fleet_items):
-    def make(**settings) -> SovwatchApp:
-        members = [member(c, items) for c, items in fleet_items.items()]
-        members.insert(3, member("sov-mad1", None, trouble=REFUSED))
-        return SovwatchApp(
-            lambda: None, fleet=PlayedFleet(members), settings=TuiSettings(**settings)
-        )
+async def fleet_app():
+    """`fleet_app(**settings)`: the app over a real `Fleet` of the members of `PLAN` (and one
+    that cannot be reached), their clocks pinned at `NOW`."""
+    fleets: list[Fleet] = []
 
-    return make
+    def make(**settings) -> SovwatchApp:
+        fleet = Fleet(
+            opener=opener,
+            pipeline=lambda: Pipeline(
+                started_at=START + 600, clock=lambda: NOW, coalescing=interactive(4.0)
+            ),
+            settings=WatchSettings(),
+            clock=lambda: NOW,
+        )
+        for context in [*FED][:3] + ["sov-mad1"] + [*FED][3:]:
+            fleet.add(MemberSpec(context, context=context))
+        fleets.append(fleet)
+        return SovwatchApp(None, fleet=fleet, settings=TuiSettings(**settings))
+
+    yield make
+    for fleet in fleets:
+        await fleet.aclose()
 
 
 async def shown(pilot, app: SovwatchApp, members: int) -> FleetScreen:
@@ -109,7 +106,7 @@ async def shown(pilot, app: SovwatchApp, members: int) -> FleetScreen:
     fleet_screen = app.fleet_screen
     for _ in range(400):
         await pilot.pause(0.02)
-        fed = [m for m in app.fleet.members if m.source]
+        fed = [m for m in app.fleet if m.name in FED]
         rows = fleet_screen.rows
         published = all(m.pipeline.latest for m in fed)
         if published and len(rows) == members and all(r.outcome != "connecting" for r in rows):
@@ -130,7 +127,7 @@ async def test_failing_clusters_come_first_with_totals_and_causes(fleet_app):
     assert "sov-par1  7/20 ▕██░░░░▏ 5    7    bp-spire ← RetriesExceeded: F…" in lines[2]
     assert "sov-mad1     —          —    —    cannot connect to 10.20.0.4:6…" in lines[3]
     # the selected one (the first) in full below the table
-    assert lines[20].startswith(" sov-par1 https://10.20.0.8:6443  streams live  elapsed 50m")
+    assert lines[20].startswith(" sov-par1 https://10.20.0.12:6443  streams live  elapsed 50m")
     assert lines[21].startswith(" cause: bp-nats-jetstream ← bp-spire ← RetriesExceeded: Failed")
     assert all(len(line) <= 80 for line in lines)
 
