@@ -282,6 +282,7 @@ def watch_parser() -> argparse.ArgumentParser:
         "  sovwatch demo\n"
         "  sovwatch --kubeconfig sov.yaml\n"
         "  sovwatch --context sov-prod -o plain --exit-on-done --timeout 45m\n"
+        "  sovwatch --context sov-a --context sov-b -o plain --exit-on-done   (a fleet)\n"
         "  sovwatch --once -o json | jq '.progress'\n"
         "  sovwatch --record bootstrap.ndjson.gz\n"
         "  sovwatch -o plain --exit-on-done --report run.html --report summary.md\n"
@@ -299,7 +300,17 @@ def watch_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--kubeconfig", metavar="PATH", help="kubeconfig file (default $KUBECONFIG, ~/.kube/config)"
     )
-    group.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current)")
+    group.add_argument(
+        "--context",
+        metavar="NAME",
+        action="append",
+        help="kubeconfig context (default: current); repeat it to watch several clusters at once",
+    )
+    group.add_argument(
+        "--all-contexts",
+        action="store_true",
+        help="watch every context of the kubeconfig (merged from $KUBECONFIG), one cluster each",
+    )
     group.add_argument(
         "-n", "--namespace", metavar="NS", help="watch namespaced kinds in NS only (default: all)"
     )
@@ -475,6 +486,8 @@ def _check_conflicts(
         parser.error("--exec-timeout 0 would let a plugin hang sovwatch: give a duration like 2m")
     if output == "tui" and args.exit_on_done:
         parser.error("--exit-on-done is for scripts; use it with -o plain or -o json, not -o tui")
+    if getattr(args, "all_contexts", False) and args.context:
+        parser.error("--all-contexts watches every context; leave out --context")
     if getattr(args, "cast", None) is not None:
         if args.output or args.once or args.exit_on_done:
             parser.error(
@@ -522,11 +535,14 @@ def parse(
         )
     output = _default_output(args, stdout_is_tty=stdout_is_tty)
     _check_conflicts(parser, args, output)
+    contexts = tuple(dict.fromkeys(getattr(args, "context", None) or ()))
     return Invocation(
         command=command,
         output=output,
         kubeconfig=getattr(args, "kubeconfig", None),
-        context=getattr(args, "context", None),
+        context=contexts[0] if len(contexts) == 1 else None,
+        contexts=contexts if len(contexts) > 1 else (),
+        all_contexts=getattr(args, "all_contexts", False),
         namespace=getattr(args, "namespace", None),
         once=args.once,
         exit_on_done=args.exit_on_done,

@@ -84,13 +84,28 @@ class HeadlessRunner:
     def store(self) -> Store:
         return self.pipeline.store
 
-    async def run(self, source: AsyncIterator[SourceItem]) -> ExitCode:
+    def begin(self) -> asyncio.Future[ExitCode]:
+        """Listen to a pipeline that someone else feeds (a fleet's member); the future is the exit
+        code once this run is over (`interrupt` ends it early)."""
         self._done = asyncio.get_running_loop().create_future()
+        return self._done
+
+    def settle(self, code: ExitCode) -> None:
+        """End without a word: whoever called decided this run and said so (a fleet deciding a
+        member it could not watch)."""
+        self._resolve(code)
+
+    def interrupt(self) -> None:
+        """End now as Ctrl-C does: the summary with the model's word, exit code 130."""
+        self._finish(ExitCode.INTERRUPTED, "interrupted")
+
+    async def run(self, source: AsyncIterator[SourceItem]) -> ExitCode:
+        self.begin()
         feeding = asyncio.create_task(self._feed(source))
         try:
             return await asyncio.shield(self._done)
         except asyncio.CancelledError:
-            self._finish(ExitCode.INTERRUPTED, "interrupted")
+            self.interrupt()
             return ExitCode.INTERRUPTED
         finally:
             feeding.cancel()

@@ -29,6 +29,11 @@ class Invocation:
     """`tui`, `plain` or `json`, after applying the TTY default."""
     kubeconfig: str | None = None
     context: str | None = None
+    """The one context to watch (None: the current one, or several: `contexts`)."""
+    contexts: tuple[str, ...] = ()
+    """Every `--context` given, in order, when more than one: a fleet."""
+    all_contexts: bool = False
+    """`--all-contexts`: every context of the merged kubeconfig, a fleet if more than one."""
     namespace: str | None = None
     once: bool = False
     exit_on_done: bool = False

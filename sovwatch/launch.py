@@ -464,6 +464,11 @@ async def _main(invocation: Invocation) -> ExitCode:
         check_writable(invocation.cast, what="the cast", flag="--cast")
     if invocation.command == "demo" and invocation.fleet:
         return await _demo_fleet(invocation)
+    if invocation.all_contexts or invocation.contexts:
+        names = _fleet_contexts(invocation)
+        if len(names) > 1:
+            return await _run_fleet(invocation, names)
+        invocation = dataclasses.replace(invocation, context=names[0], all_contexts=False)
     async with AsyncExitStack() as stack:
         session = await _open_session(invocation, stack)
         for warning in session.warnings:
@@ -487,32 +492,18 @@ async def _main(invocation: Invocation) -> ExitCode:
 
 async def _demo_fleet(invocation: Invocation) -> ExitCode:
     """`demo --fleet N`: the simulated Sovereigns, each a member of one fleet (one context each
-    of the demo's kubeconfig), on the fleet screen."""
+    of the demo's kubeconfig), on the scenarios' clock."""
     from sovwatch import demo
-    from sovwatch.fleet import MemberSpec
-    from sovwatch.kube import api
 
-    if invocation.output != "tui":
-        raise StartupError("demo --fleet shows the fleet screen: run it in a terminal (-o tui)")
-    if invocation.record is not None or invocation.reports:
-        raise StartupError(
-            "demo --fleet records no run and writes no report: leave out --record and --report"
-        )
     async with AsyncExitStack() as stack:
         cluster = await demo.start_demo_cluster(invocation, stack)
-        connector = api.shared_connector()
-        stack.push_async_callback(connector.close)
-        fleet = fleet_of(
-            invocation,
-            interactive(),
-            connector=connector,
+        return await _run_fleet(
+            dataclasses.replace(invocation, kubeconfig=str(cluster.kubeconfig)),
+            cluster.contexts,
             settings=demo.watch_settings(cluster.speed),
             clock=cluster.clock,
+            time_scale=cluster.speed,
         )
-        stack.push_async_callback(fleet.aclose)
-        for context in cluster.contexts:
-            fleet.add(MemberSpec(context, kubeconfig=str(cluster.kubeconfig), context=context))
-        return await run_fleet_tui(invocation, fleet)
 
 
 async def _report(invocation: Invocation) -> ExitCode:
@@ -524,6 +515,70 @@ async def _report(invocation: Invocation) -> ExitCode:
     for path in invocation.reports:
         diagnose(f"wrote {path}")
     return ExitCode.READY
+
+
+# -- a fleet: several clusters at once --------------------------------------------------------
+
+
+def _fleet_contexts(invocation: Invocation) -> tuple[str, ...]:
+    """The contexts to watch: every `--context`, or with `--all-contexts` every context of the
+    merged kubeconfig."""
+    if not invocation.all_contexts:
+        return invocation.contexts
+    from sovwatch.kube import config
+
+    paths = config.locate_kubeconfig(
+        invocation.kubeconfig, os.environ.get("KUBECONFIG"), Path.home()
+    )
+    return config.context_names(paths)
+
+
+async def _run_fleet(
+    invocation: Invocation,
+    names: tuple[str, ...],
+    *,
+    settings: WatchSettings | None = None,
+    clock: Callable[[], float] = time.time,
+    time_scale: float = 1.0,
+) -> ExitCode:
+    """Watch every context in `names` as one fleet member each: the fleet screen, or headless.
+    `settings`, `clock` and `time_scale` as for `live_session` (the demo's)."""
+    from sovwatch.fleet import MemberSpec
+    from sovwatch.fleet_headless import HeadlessFleet
+    from sovwatch.kube import api
+
+    if invocation.reports:
+        raise StartupError(
+            "--report writes the report of one cluster: watch one --context, or --record the "
+            "fleet and replay a cluster of it"
+        )
+    tui = invocation.output == "tui"
+    coalescing = (
+        interactive() if tui else replace(HEADLESS, interval=HEADLESS.interval * time_scale)
+    )
+    connector = api.shared_connector()
+    fleet = fleet_of(invocation, coalescing, connector=connector, settings=settings, clock=clock)
+    headless = None
+    if not tui:
+        headless = HeadlessFleet(
+            fleet,
+            out=RedactedStream(sys.stdout),
+            output=invocation.output,
+            options=HeadlessOptions(
+                once=invocation.once,
+                exit_on_done=invocation.exit_on_done,
+                fail_fast=invocation.fail_fast,
+            ),
+            color=invocation.color,
+            timeout=invocation.timeout or math.inf,
+        )
+    try:
+        for name in names:
+            fleet.add(MemberSpec(name, context=name))
+        return await (headless.run() if headless is not None else run_fleet_tui(invocation, fleet))
+    finally:
+        await fleet.aclose()
+        await connector.close()
 
 
 def run(invocation: Invocation) -> int:

@@ -50,6 +50,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "sovwatch.termination",
         "sovwatch.navigation",  # seeking in a replay: recording, store and model together
         "sovwatch.headless",
+        "sovwatch.fleet_headless",  # many clusters' headless runners, one exit code
         "sovwatch.demo",
         "sovwatch.launch",
         "sovwatch.cli",

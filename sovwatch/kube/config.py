@@ -188,6 +188,19 @@ async def load_connection(
     )
 
 
+def context_names(paths: tuple[Path, ...]) -> tuple[str, ...]:
+    """Every context of the merged kubeconfig, in the order the files define them
+    (`--all-contexts`); `FatalError` with one line if it cannot be read or defines none."""
+    described = os.pathsep.join(str(p) for p in paths)
+    try:
+        merged = merge([(path, _read_yaml(path)) for path in paths])
+    except KubeconfigError as e:
+        raise FatalError(f"kubeconfig {described} is malformed ({e}): fix the file") from e
+    if not merged.contexts:
+        raise FatalError(f"{described} defines no contexts: add one (kubectl config set-context)")
+    return tuple(merged.contexts)
+
+
 _KUBECONFIG_PROXY = "proxy-url in the kubeconfig"
 
 

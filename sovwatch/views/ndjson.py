@@ -84,21 +84,44 @@ def stream_record(health: StreamHealth) -> dict:
     }
 
 
-class NdjsonView:
-    """Writes NDJSON records to `out`, flushing after every batch."""
+FLEET_SCHEMA = "sovwatch.fleet/v1"
 
-    def __init__(self, out: TextIO):
+
+def write_fleet(out: TextIO, clusters: list[dict]) -> None:
+    """A fleet's `--once` document, `{"schema", "clusters": [{"context", "server", "snapshot" |
+    "error"}]}`, on one line, written in pieces like a snapshot record."""
+    for piece in encode_pieces({"schema": FLEET_SCHEMA, "clusters": clusters}, SPLIT_DEPTH + 2):
+        out.write(piece)
+    out.write("\n")
+    out.flush()
+
+
+class NdjsonView:
+    """Writes NDJSON records to `out`, flushing after every batch; with `cluster` (a fleet's
+    member) every record carries it, right after its `type`."""
+
+    def __init__(self, out: TextIO, *, cluster: str | None = None):
         self._out = out
+        self._cluster = cluster
+
+    def _tagged(self, record: dict) -> dict:
+        if self._cluster is None or "type" not in record:
+            return record
+        return {"type": record["type"], "cluster": self._cluster, **record}
+
+    def write_records(self, records: list[dict]) -> None:
+        """Records of the caller's own (a fleet's), tagged like the view's."""
+        self._write(records)
 
     def _write(self, records: list[dict]) -> None:
         if records:
-            self._out.write("".join(_encode(r) + "\n" for r in records))
+            self._out.write("".join(_encode(self._tagged(r)) + "\n" for r in records))
             self._out.flush()
 
     def _write_large(self, record: dict, depth: int = SPLIT_DEPTH) -> None:
         """One record holding a snapshot, written in pieces (see the module docstring)."""
         write = self._out.write
-        for piece in encode_pieces(record, depth):
+        for piece in encode_pieces(self._tagged(record), depth):
             write(piece)
         write("\n")
         self._out.flush()

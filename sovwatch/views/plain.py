@@ -129,10 +129,12 @@ def _warnings(snapshot: Snapshot) -> list[str]:
 
 
 class PlainView:
-    """Writes the plain log to `out`, flushing after every write so a CI log streams."""
+    """Writes the plain log to `out`, flushing after every write so a CI log streams; every line
+    starts with `prefix` (a fleet's member: its name and a space)."""
 
-    def __init__(self, out: TextIO, *, color: bool = False):
+    def __init__(self, out: TextIO, *, color: bool = False, prefix: str = ""):
         self._out = out
+        self._prefix = prefix
         self._color = color
         self._progress: tuple | None = None
         self._waiting_for: str | None = None
@@ -143,9 +145,13 @@ class PlainView:
             return f"\x1b[{_COLORS[state]}m{word}\x1b[0m"
         return word
 
+    def write_lines(self, lines: list[str]) -> None:
+        """Lines of the caller's own (a fleet's trouble lines), prefixed like the view's."""
+        self._write(lines)
+
     def _write(self, lines: list[str]) -> None:
         if lines:
-            self._out.write("".join(line + "\n" for line in lines))
+            self._out.write("".join(f"{self._prefix}{line}\n" for line in lines))
             self._out.flush()
 
     def _transition(self, t: Transition) -> str:
