@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from sovwatch.fleet import Fleet
+    from sovwatch.fleet_headless import HeadlessFleet
     from sovwatch.model.settings import ModelSettings
     from sovwatch.navigation import Navigator
     from sovwatch.settings import WatchSettings
@@ -223,25 +224,31 @@ def fleet_of(
     connector: aiohttp.BaseConnector | None,
     settings: WatchSettings | None = None,
     clock: Callable[[], float] = time.time,
+    recorder: Recorder | None = None,
 ) -> Fleet:
     """A fleet whose members are live sessions (`live_session`, as one cluster is watched) over
     one shared connection pool, each with a pipeline as `pipeline_of` makes one; `clock` as for
-    `live_session` (the demo's scenario clock)."""
+    `live_session` (the demo's scenario clock); with a fleet's `recorder`, every item and trouble
+    is recorded with its cluster."""
     from sovwatch.fleet import Fleet, MemberSpec
+    from sovwatch.fleet_recording import TroubleNotes, tapped
     from sovwatch.settings import WatchSettings
 
     settings = settings or WatchSettings(exec_timeout=invocation.exec_timeout)
 
     async def open_member(spec: MemberSpec) -> Session:
-        return await live_session(
+        session = await live_session(
             dataclasses.replace(invocation, context=spec.context),
             kubeconfig=spec.kubeconfig,
             settings=settings,
             connector=connector,
             clock=clock,
         )
+        if recorder is not None:
+            session.source = tapped(session.source, recorder, spec.name)
+        return session
 
-    return Fleet(
+    fleet = Fleet(
         opener=open_member,
         pipeline=lambda: Pipeline(
             settings=model_settings(invocation), coalescing=coalescing, clock=clock
@@ -249,6 +256,9 @@ def fleet_of(
         settings=settings,
         clock=clock,
     )
+    if recorder is not None:
+        fleet.subscribe(TroubleNotes(recorder, time.time))
+    return fleet
 
 
 # -- views -------------------------------------------------------------------------------------
@@ -464,6 +474,8 @@ async def _main(invocation: Invocation) -> ExitCode:
         check_writable(invocation.cast, what="the cast", flag="--cast")
     if invocation.command == "demo" and invocation.fleet:
         return await _demo_fleet(invocation)
+    if invocation.command == "replay" and _is_fleet_recording(invocation.file):
+        return await _replay_fleet(invocation)
     if invocation.all_contexts or invocation.contexts:
         names = _fleet_contexts(invocation)
         if len(names) > 1:
@@ -533,6 +545,34 @@ def _fleet_contexts(invocation: Invocation) -> tuple[str, ...]:
     return config.context_names(paths)
 
 
+def _check_fleet(invocation: Invocation) -> None:
+    """What a fleet cannot do (yet): a cast, a report."""
+    if invocation.cast is not None:
+        raise StartupError("--cast renders one cluster's screen: replay one cluster's recording")
+    if invocation.reports:
+        raise StartupError("--report writes the report of one cluster: watch one --context")
+
+
+def _headless_fleet(
+    invocation: Invocation, fleet: Fleet, *, timeout: float, clock: Callable[[], float]
+) -> HeadlessFleet:
+    from sovwatch.fleet_headless import HeadlessFleet
+
+    return HeadlessFleet(
+        fleet,
+        out=RedactedStream(sys.stdout),
+        output=invocation.output,
+        options=HeadlessOptions(
+            once=invocation.once,
+            exit_on_done=invocation.exit_on_done,
+            fail_fast=invocation.fail_fast,
+        ),
+        color=invocation.color,
+        timeout=timeout,
+        clock=clock,
+    )
+
+
 async def _run_fleet(
     invocation: Invocation,
     names: tuple[str, ...],
@@ -544,41 +584,85 @@ async def _run_fleet(
     """Watch every context in `names` as one fleet member each: the fleet screen, or headless.
     `settings`, `clock` and `time_scale` as for `live_session` (the demo's)."""
     from sovwatch.fleet import MemberSpec
-    from sovwatch.fleet_headless import HeadlessFleet
     from sovwatch.kube import api
 
-    if invocation.reports:
-        raise StartupError(
-            "--report writes the report of one cluster: watch one --context, or --record the "
-            "fleet and replay a cluster of it"
-        )
+    _check_fleet(invocation)
     tui = invocation.output == "tui"
     coalescing = (
         interactive() if tui else replace(HEADLESS, interval=HEADLESS.interval * time_scale)
     )
     connector = api.shared_connector()
-    fleet = fleet_of(invocation, coalescing, connector=connector, settings=settings, clock=clock)
-    headless = None
-    if not tui:
-        headless = HeadlessFleet(
-            fleet,
-            out=RedactedStream(sys.stdout),
-            output=invocation.output,
-            options=HeadlessOptions(
-                once=invocation.once,
-                exit_on_done=invocation.exit_on_done,
-                fail_fast=invocation.fail_fast,
-            ),
-            color=invocation.color,
-            timeout=invocation.timeout or math.inf,
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(connector.close)
+        recorder = None
+        if invocation.record is not None:
+            recorder = stack.enter_context(
+                Recorder(invocation.record, context="", server="", fleet=True)
+            )
+        fleet = fleet_of(
+            invocation,
+            coalescing,
+            connector=connector,
+            settings=settings,
+            clock=clock,
+            recorder=recorder,
         )
-    try:
+        stack.push_async_callback(fleet.aclose)
+        headless = None
+        if not tui:
+            headless = _headless_fleet(
+                invocation, fleet, timeout=invocation.timeout or math.inf, clock=clock
+            )
         for name in names:
             fleet.add(MemberSpec(name, context=name))
-        return await (headless.run() if headless is not None else run_fleet_tui(invocation, fleet))
+        if headless is None:
+            return await run_fleet_tui(invocation, fleet)
+        return await headless.run()
+
+
+def _is_fleet_recording(path: Path) -> bool:
+    with RecordingReader(path) as reader:
+        return reader.header.fleet
+
+
+async def _replay_fleet(invocation: Invocation) -> ExitCode:
+    """`replay` of a fleet's recording: every cluster into its own member, headless."""
+    from sovwatch.fleet_recording import FleetReplay
+    from sovwatch.settings import WatchSettings
+
+    _check_fleet(invocation)
+    assert invocation.file is not None
+    control = ReplayControl(
+        speed=invocation.speed, idle_limit=None if invocation.real_gaps else IDLE_LIMIT
+    )
+    with RecordingReader(invocation.file) as reader:
+        started = reader.header.started
+        played = FleetReplay(
+            reader,
+            control=control,
+            pipeline=lambda: Pipeline(
+                settings=model_settings(invocation),
+                coalescing=HEADLESS,
+                clock=control.now,
+                started_at=started,
+            ),
+            settings=WatchSettings(),
+        )
+    headless = _headless_fleet(invocation, played.fleet, timeout=math.inf, clock=control.now)
+
+    async def feed() -> None:
+        await played.play()
+        headless.decide_troubled()
+        await played.end()
+
+    feeding = asyncio.create_task(feed())
+    try:
+        return await headless.run()
     finally:
-        await fleet.aclose()
-        await connector.close()
+        feeding.cancel()
+        await played.fleet.aclose()
+        if played.damage is not None:
+            diagnose(played.damage.describe(invocation.file))
 
 
 def run(invocation: Invocation) -> int:
