@@ -303,8 +303,11 @@ def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
     )
 
 
-async def run_fleet_tui(invocation: Invocation, fleet: Fleet) -> ExitCode:
-    """The Textual app over a fleet: the fleet screen, each member's own screen behind `enter`."""
+async def run_fleet_tui(
+    invocation: Invocation, fleet: Fleet, *, replay_control: ReplayControl | None = None
+) -> ExitCode:
+    """The Textual app over a fleet: the fleet screen, each member's own screen behind `enter`;
+    `replay_control` for a fleet's recording (pause and step)."""
     from sovwatch.views.tui.app import SovwatchApp
     from sovwatch.views.tui.options import TuiSettings
 
@@ -312,6 +315,7 @@ async def run_fleet_tui(invocation: Invocation, fleet: Fleet) -> ExitCode:
         None,
         fleet=fleet,
         settings=TuiSettings(ascii=invocation.ascii or None, expect=invocation.expect),
+        replay_control=replay_control,
     )
     await app.run_async()
     return ExitCode(app.return_code or 0)
@@ -626,7 +630,8 @@ def _is_fleet_recording(path: Path) -> bool:
 
 
 async def _replay_fleet(invocation: Invocation) -> ExitCode:
-    """`replay` of a fleet's recording: every cluster into its own member, headless."""
+    """`replay` of a fleet's recording: every cluster into its own member, on the fleet screen
+    (space pauses, `.` steps) or headless."""
     from sovwatch.fleet_recording import FleetReplay
     from sovwatch.settings import WatchSettings
 
@@ -642,21 +647,26 @@ async def _replay_fleet(invocation: Invocation) -> ExitCode:
             control=control,
             pipeline=lambda: Pipeline(
                 settings=model_settings(invocation),
-                coalescing=HEADLESS,
+                coalescing=interactive() if invocation.output == "tui" else HEADLESS,
                 clock=control.now,
                 started_at=started,
             ),
             settings=WatchSettings(),
         )
-    headless = _headless_fleet(invocation, played.fleet, timeout=math.inf, clock=control.now)
+    headless = None
+    if invocation.output != "tui":
+        headless = _headless_fleet(invocation, played.fleet, timeout=math.inf, clock=control.now)
 
     async def feed() -> None:
         await played.play()
-        headless.decide_troubled()
+        if headless is not None:
+            headless.decide_troubled()
         await played.end()
 
     feeding = asyncio.create_task(feed())
     try:
+        if headless is None:
+            return await run_fleet_tui(invocation, played.fleet, replay_control=control)
         return await headless.run()
     finally:
         feeding.cancel()

@@ -138,8 +138,14 @@ class FleetRow:
         return self.rank < RANKS[Outcome.IN_PROGRESS]
 
 
+def watched(snapshot: Snapshot | None) -> bool:
+    """Whether a snapshot shows a cluster at all: one made before any stream reported (a replayed
+    member that never connected, its source ended) says nothing about it."""
+    return snapshot is not None and bool(snapshot.streams)
+
+
 def fleet_row(member: MemberState) -> FleetRow:
-    snapshot = member.snapshot
+    snapshot = member.snapshot if watched(member.snapshot) else None
     elapsed = (
         member.now - member.started_at
         if member.now is not None and member.started_at is not None

@@ -17,6 +17,7 @@ from sovwatch.model.fleet import (
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import ClusterInfo, Snapshot, build_snapshot
 from sovwatch.sources.events import HealthState, StreamHealth
+from sovwatch.store.store import Store
 from tests.model.scenario_feed import START, store_at
 
 STUCK_AT = 600.0
@@ -204,3 +205,16 @@ def test_a_member_in_trouble_after_it_was_watched_keeps_its_numbers(stuck):
 def test_totals_of_one_and_of_none():
     assert fleet_totals([]).text == "0 Sovereigns"
     assert fleet_totals([fleet_row(member("a", None))]).text == "1 Sovereign: 1 connecting"
+
+
+def test_a_snapshot_before_any_stream_reported_says_nothing_about_the_cluster():
+    empty = build_snapshot(Store(), now=START + 3600, started_at=START)
+    assert not empty.streams
+    assert empty.outcome == "flux-not-reconciling"  # what the model makes of nothing at all
+    row = fleet_row(member("x", empty, trouble="connection refused"))
+    assert (row.outcome, row.cause_text, row.progress) == (
+        "trouble",
+        "connection refused",
+        "0/0 ready",
+    )
+    assert fleet_row(member("y", empty)).outcome == "connecting"

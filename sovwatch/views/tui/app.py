@@ -52,7 +52,7 @@ from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
 from sovwatch.fleet import Fleet, Member
-from sovwatch.model.fleet import fleet_rows, fleet_totals
+from sovwatch.model.fleet import fleet_rows, fleet_totals, watched
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import ClusterInfo, Snapshot
 from sovwatch.pipeline import Pipeline, Update, interactive
@@ -408,14 +408,14 @@ class SovwatchApp(App[None]):
         self._fleet_dirty = False
         rows = fleet_rows(member_states(self.fleet))
         with self.batch_update():
-            screen.show(rows, fleet_totals(rows))
+            screen.show(rows, fleet_totals(rows), mode=self._mode())
         self.flushes += 1
 
     def on_fleet_screen_opened(self, message: FleetScreen.Opened) -> None:
         member = next((m for m in self.fleet if m.name == message.context), None)
         if member is None:
             return
-        if member.pipeline.latest is None:
+        if not watched(member.pipeline.latest):
             self.notify(member.trouble or f"nothing from {member.name} yet", title=member.name)
             return
         self.member, self.pipeline = member, member.pipeline
@@ -448,7 +448,10 @@ class SovwatchApp(App[None]):
         self.flushes += 1
 
     def rerender(self) -> None:
-        """The same snapshot again, with the source's error or the replay's mode changed."""
+        """The same snapshot again, with the source's error or the replay's mode changed (a
+        fleet's: the open member's, if one is)."""
+        if self.fleet is not None and self.member is None:
+            return
         if self.main.snapshot is not None:
             self.show_snapshot(self.main.snapshot, now=self.main.now)
 
@@ -498,6 +501,7 @@ class SovwatchApp(App[None]):
         if self.replay_control is not None:
             self.replay_control.toggle_pause()
             self.rerender()
+            self._fleet_dirty = True
 
     def action_step(self) -> None:
         if self.replay_control is not None:

@@ -7,15 +7,21 @@ end-to-end path over HTTP is test_fleet_live.py's.
 
 from __future__ import annotations
 
+import asyncio
+import math
+
 import pytest
 
 from sovsim.objects import ObjectStore
 from sovsim.scenario import ScenarioRunner, load_scenario
 from sovwatch.fleet import Fleet, MemberSpec
+from sovwatch.fleet_recording import FleetReplay
 from sovwatch.kube.errors import FatalError
 from sovwatch.launch import Session
 from sovwatch.pipeline import Pipeline, interactive
 from sovwatch.settings import WatchSettings
+from sovwatch.sources.recording import Recorder, RecordingReader, TroubleNote
+from sovwatch.sources.replay import ReplayControl
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 from sovwatch.views.tui.screens.fleet import FleetScreen
@@ -208,3 +214,48 @@ async def test_redrawing_an_unchanged_fleet_writes_nothing(fleet_app):
         app._draw_fleet()
         await pilot.pause()
         assert (table.writes, table.full_repaints) == (writes, repaints)
+
+
+async def test_a_fleet_recording_replays_on_the_fleet_screen(tmp_path):
+    """A fleet's recording (the members' items tagged with their cluster, a trouble note) played
+    into a `FleetReplay`'s fleet: the same rows as live, space pauses, a member opens and
+    closes while paused and after."""
+    path = tmp_path / "fleet.ndjson"
+    with Recorder(path, context="", server="", fleet=True) as recorder:
+        for context, items in FED.items():
+            recorder.note(TroubleNote(context, START + 600, server=SERVERS[context], trouble=None))
+            for item in items:
+                recorder.write(item, cluster=context)
+        recorder.note(TroubleNote("sov-mad1", START + 600, server="", trouble=REFUSED))
+    control = ReplayControl(speed=math.inf, idle_limit=None)
+    with RecordingReader(path) as reader:
+        played = FleetReplay(
+            reader,
+            control=control,
+            pipeline=lambda: Pipeline(
+                clock=control.now, started_at=START + 600, coalescing=interactive(4.0)
+            ),
+            settings=WatchSettings(),
+        )
+    app = SovwatchApp(None, fleet=played.fleet, replay_control=control)
+    async with app.run_test(size=(80, 24)) as pilot:
+        feeding = asyncio.create_task(played.play())
+        try:
+            fleet_screen = await shown(pilot, app, 7)
+            outcomes = [(r.context, r.outcome) for r in fleet_screen.rows]
+            assert outcomes[:2] == [("sov-par1", "failed"), ("sov-mad1", "trouble")]
+            await feeding
+            await played.end()
+            await pilot.press("space")
+            await pilot.pause(0.3)
+            assert screen.lines(app)[0].endswith("PAUSED instant")
+            assert [r.outcome for r in fleet_screen.rows][:2] == ["failed", "trouble"]
+            fleet_screen.query_one("#fleet-table").move_cursor(row=0)
+            await pilot.press("enter", "escape", "space", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, MemberScreen)
+            assert app.member.name == "sov-par1"
+            assert "REPLAY instant" in screen.lines(app)[0]
+        finally:
+            feeding.cancel()
+            await played.fleet.aclose()

@@ -33,8 +33,9 @@ from sovwatch.views.tui.widgets.rollout_header import OUTCOME_STYLE
 TOTALS_STYLE = {**OUTCOME_STYLE, TROUBLE: "bold $state-failed", CONNECTING: "$state-unknown"}
 
 
-def totals_line(totals: FleetTotals, *, width: int) -> Content:
-    """ "sovwatch fleet  7 Sovereigns: 4 ready, 1 failed, 2 in progress", counts in their colours."""
+def totals_line(totals: FleetTotals, *, width: int, mode: str = "") -> Content:
+    """ "sovwatch fleet  7 Sovereigns: 4 ready, 1 failed, 2 in progress", counts in their colours;
+    a replay's mode ("REPLAY 10x") on the right."""
     words = dict(TOTALS_ORDER)
     parts: list[Content | tuple[str, str] | str] = [
         ("sovwatch ", "bold"),
@@ -46,7 +47,13 @@ def totals_line(totals: FleetTotals, *, width: int) -> Content:
         parts.append(": " if index == 0 else ", ")
         parts.append((f"{count} {words.get(outcome, outcome)}", TOTALS_STYLE.get(outcome, "")))
     line = Content.assemble(*parts)
-    return line.truncate(width, ellipsis=True) if line.cell_length > width else line
+    right = Content.assemble((mode, "reverse")) if mode else Content("")
+    room = width - right.cell_length - (1 if mode else 0)
+    if line.cell_length > room:
+        line = line.truncate(room, ellipsis=True)
+    if not mode:
+        return line
+    return Content.assemble(line, " " * (width - line.cell_length - right.cell_length), right)
 
 
 def member_lines(row: FleetRow | None, *, glyphs: Glyphs) -> Content:
@@ -88,6 +95,7 @@ class FleetScreen(Screen[None]):
         """The states' colours (the app hands its own down when it mounts)."""
         self.rows: list[FleetRow] = []
         self.totals = FleetTotals(0, ())
+        self.mode = ""
 
     def compose(self) -> ComposeResult:
         yield CalmStatic(id="fleet-totals")
@@ -95,11 +103,13 @@ class FleetScreen(Screen[None]):
         yield CalmStatic(id="fleet-member")
         yield Footer(compact=True)
 
-    def show(self, rows: list[FleetRow], totals: FleetTotals) -> None:
-        """Render the rows (already in display order) and the totals."""
-        self.rows, self.totals = rows, totals
+    def show(self, rows: list[FleetRow], totals: FleetTotals, *, mode: str = "") -> None:
+        """Render the rows (already in display order), the totals and a replay's `mode`."""
+        self.rows, self.totals, self.mode = rows, totals, mode
         width = self.size.width or self.app.size.width
-        self.query_one("#fleet-totals", CalmStatic).show(totals_line(totals, width=width))
+        self.query_one("#fleet-totals", CalmStatic).show(
+            totals_line(totals, width=width, mode=mode)
+        )
         self.query_one(FleetTable).show(rows, palette=self.palette)
         self._show_member()
 
@@ -113,7 +123,7 @@ class FleetScreen(Screen[None]):
         self.query_one("#fleet-member", CalmStatic).show(member_lines(row, glyphs=self.glyphs))
 
     def rerender(self) -> None:
-        self.show(self.rows, self.totals)
+        self.show(self.rows, self.totals, mode=self.mode)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.rerender)
