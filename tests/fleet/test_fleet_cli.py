@@ -13,7 +13,7 @@ import signal
 from sovsim.scenario import ScenarioRunner, load_scenario
 from sovsim.server import Emulator
 from tests.cli.cli_helpers import sovwatch, spawn
-from tests.fleet.fleet_helpers import closed_port, fleet_kubeconfig
+from tests.fleet.fleet_helpers import fleet_kubeconfig
 
 
 def _played(emulator: Emulator, scenario: str) -> Emulator:
@@ -31,9 +31,9 @@ def _refused(port: int, kubeconfig) -> str:
 
 
 async def test_once_json_gives_one_entry_per_context_and_the_error_of_the_unreachable_one(
-    tmp_path,
+    tmp_path, refused
 ):
-    port = closed_port()
+    port = refused
     async with Emulator() as ready, Emulator() as stuck:
         path = fleet_kubeconfig(
             tmp_path / "fleet.yaml",
@@ -60,8 +60,8 @@ async def test_once_json_gives_one_entry_per_context_and_the_error_of_the_unreac
     assert gone["error"] == _refused(port, path)
 
 
-async def test_exit_on_done_plain_prefixes_every_line_and_exits_with_the_worst(tmp_path):
-    port = closed_port()
+async def test_exit_on_done_plain_prefixes_every_line_and_exits_with_the_worst(tmp_path, refused):
+    port = refused
     async with Emulator() as ready, Emulator() as stuck:
         path = fleet_kubeconfig(
             tmp_path / "fleet.yaml",
@@ -96,8 +96,8 @@ async def test_exit_on_done_plain_prefixes_every_line_and_exits_with_the_worst(t
     assert any(line.startswith("sov-ready ") and " watching " in line for line in members)
 
 
-async def test_exit_on_done_json_records_carry_the_cluster(tmp_path):
-    port = closed_port()
+async def test_exit_on_done_json_records_carry_the_cluster(tmp_path, refused):
+    port = refused
     async with Emulator() as ready:
         path = fleet_kubeconfig(
             tmp_path / "fleet.yaml",
@@ -145,8 +145,8 @@ async def test_all_contexts_and_context_together_is_a_usage_error():
     )
 
 
-async def test_a_fleet_recording_tags_every_item_and_replays_as_the_fleet(tmp_path):
-    port = closed_port()
+async def test_a_fleet_recording_tags_every_item_and_replays_as_the_fleet(tmp_path, refused):
+    port = refused
     recording = tmp_path / "fleet.ndjson.gz"
     async with Emulator() as ready, Emulator() as stuck:
         path = fleet_kubeconfig(
@@ -216,3 +216,20 @@ async def test_interrupting_a_fleet_prints_every_summary_and_exits_130(tmp_path)
         assert tail.split()[2:5] == ["outcome", "ready", "(exit"], tail
         assert " (exit 130): " in tail
         assert any(line.startswith(f"{name} NAME ") for line in lines)
+
+
+async def test_once_plain_prints_each_table_prefixed_and_the_error_line(tmp_path, refused):
+    async with Emulator() as ready:
+        path = fleet_kubeconfig(
+            tmp_path / "fleet.yaml",
+            {"sov-ready": _played(ready, "tiny"), "sov-gone": f"http://127.0.0.1:{refused}"},
+        )
+        result = await sovwatch("--all-contexts", "--once", "-o", "plain", KUBECONFIG=str(path))
+    assert result.code == 2, result.err
+    lines = result.out.splitlines()
+    tiny = sorted(r.name for r in load_scenario("tiny").releases)
+    table = [line.removeprefix("sov-ready ") for line in lines if line.startswith("sov-ready ")]
+    assert table[0].split()[:3] == ["NAME", "STATE", "PODS"]
+    assert sorted(row.split()[0] for row in table[1:]) == tiny
+    assert all(row.split()[1] == "ready" for row in table[1:])
+    assert lines[-1] == f"sov-gone error: {_refused(refused, path)}"
