@@ -233,6 +233,10 @@ class Fleet:
                 self._set_trouble(member, line, server=getattr(err, "server", ""))
             await asyncio.sleep(self._settings.backoff(member.attempt))
 
+    def set_trouble(self, name: str, trouble: str | None, *, server: str = "") -> None:
+        """Say `name`'s trouble from elsewhere (a replayed recording's note)."""
+        self._set_trouble(self._members[name], trouble, server=server)
+
     def _set_trouble(self, member: Member, trouble: str | None, *, server: str = "") -> None:
         changed = trouble != member.trouble or (server and server != member.server)
         member.trouble = trouble

@@ -173,12 +173,24 @@ class HeadlessFleet:
         if self._options.fail_fast and ExitCode.FAILED in codes:
             return ExitCode.FAILED
         if time.monotonic() >= deadline:
-            for entry in entries:
-                if entry.code is None and (entry.member.trouble or entry.member.opened is None):
-                    self._decide_error(entry)
+            self._decide_troubled(opening=True)
         if entries and all(e.code is not None for e in entries):
             return worst(e.code for e in entries if e.code is not None)
         return None
+
+    def decide_troubled(self) -> None:
+        """With `exit_on_done`, decide every undecided member in trouble now, as error (a replay
+        ended with them in trouble)."""
+        if self._options.exit_on_done:
+            self._decide_troubled(opening=False)
+            self._changed.set()
+
+    def _decide_troubled(self, *, opening: bool) -> None:
+        """Decide members in trouble (and, with `opening`, those not connected yet) as error."""
+        for entry in self._entries.values():
+            member = entry.member
+            if entry.code is None and (member.trouble or (opening and member.opened is None)):
+                self._decide_error(entry)
 
     # -- writing ---------------------------------------------------------------------------------
 

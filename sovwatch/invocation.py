@@ -59,6 +59,8 @@ class Invocation:
     port: int = 0
     tls: bool = False
     write_kubeconfig: Path | None = None
+    fleet: int = 0
+    """`demo`, `sim`: how many simulated Sovereigns (0: the one `--scenario`)."""
     verbosity: int = 0
     log_file: Path | None = None
     reports: tuple[Path, ...] = ()

@@ -11,6 +11,12 @@ then one line per item, with its receive time `t` (epoch seconds)::
     {"t": 1764240001.2, "event": "ADDED", "resource": "pods", "object": {...}}
     {"t": 1764240001.3, "stream": "pods", "state": "live", "since": ..., "attempt": 0, "detail": ""}
 
+A fleet's recording (`"fleet": true` in the header) tags every item with its `"cluster"` (the
+context name) and notes each cluster when it joins (`"trouble": null`), when its trouble changes,
+and when it leaves (`"removed": true`)::
+
+    {"t": 1764240001.4, "cluster": "sov-c", "server": "https://...", "trouble": "cannot connect ..."}
+
 The writer flushes every line (through gzip's sync flush when the name ends in `.gz`), so an SSH drop
 loses nothing already received, creates the file with mode 0600 (never through a symbolic link),
 and redacts every line (`sovwatch.redaction`). Objects are slimmed again
@@ -33,7 +39,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from sovwatch import __version__, json_input
 from sovwatch.outfiles import open_private
@@ -43,6 +49,7 @@ from sovwatch.sources.slimming import slim
 from sovwatch.untrusted import neutralise
 
 SCHEMA = "sovwatch.recording/v1"
+T = TypeVar("T")
 
 _MIGRATIONS: dict[str, Callable[[dict], tuple[str, dict]]] = {}
 """schema → function turning one line of that schema into (next schema, line). None needed yet."""
@@ -63,6 +70,20 @@ class Header:
     server: str
     started: float
     """Epoch seconds when recording began."""
+    fleet: bool = False
+    """Several clusters' items, each tagged with its cluster (`FleetReader`)."""
+
+
+@dataclass(frozen=True)
+class TroubleNote:
+    """A fleet recording's note: a cluster joined, its trouble changed (None: watched), or it
+    left (`removed`)."""
+
+    cluster: str
+    t: float
+    server: str
+    trouble: str | None
+    removed: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,10 +153,34 @@ def decode_item(line: dict) -> SourceItem:
     )
 
 
-class Recorder:
-    """Writes a recording as items arrive. Use as a context manager, or call `close()`."""
+def decode_fleet_line(line: dict) -> tuple[str, SourceItem] | TroubleNote:
+    """A fleet recording's line: (its cluster, the item), or a trouble note."""
+    cluster = neutralise(str(line["cluster"]))
+    if "trouble" in line:
+        trouble = line["trouble"]
+        return TroubleNote(
+            cluster=cluster,
+            t=float(line["t"]),
+            server=neutralise(str(line.get("server", ""))),
+            trouble=None if trouble is None else neutralise(str(trouble)),
+            removed=line.get("removed") is True,
+        )
+    return cluster, decode_item(line)
 
-    def __init__(self, path: Path, *, context: str, server: str, started: float | None = None):
+
+class Recorder:
+    """Writes a recording as items arrive. Use as a context manager, or call `close()`. A fleet's
+    recorder (`fleet=True`) is given each item's cluster, and notes trouble."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        context: str,
+        server: str,
+        started: float | None = None,
+        fleet: bool = False,
+    ):
         self.path = path
         self._raw, self._file = _create_private(path)
         header = {
@@ -145,16 +190,29 @@ class Recorder:
             "server": server,
             "started": time.time() if started is None else started,
         }
+        if fleet:
+            header["fleet"] = True
         self._write(header)
 
     def _write(self, line: dict) -> None:
         self._file.write(redact(json.dumps(line, separators=(",", ":"), ensure_ascii=False)) + "\n")
         self._file.flush()
 
-    def write(self, item: SourceItem) -> None:
+    def write(self, item: SourceItem, *, cluster: str | None = None) -> None:
         if isinstance(item, WatchEvent) and item.obj.get("kind") == "Secret":
             return  # never watched; refused here too so no source can leak one into a file
-        self._write(encode_item(item))
+        line = encode_item(item)
+        self._write(line if cluster is None else {"cluster": cluster, **line})
+
+    def note(self, note: TroubleNote) -> None:
+        """A fleet's cluster joined, its trouble changed, or it left."""
+        line = {
+            "t": note.t,
+            "cluster": note.cluster,
+            "server": note.server,
+            "trouble": note.trouble,
+        }
+        self._write(line | {"removed": True} if note.removed else line)
 
     def close(self) -> None:
         self._file.close()
@@ -213,6 +271,7 @@ class RecordingReader:
             context=neutralise(str(head.get("context", ""))),
             server=neutralise(str(head.get("server", ""))),
             started=float(head.get("started", 0.0)),
+            fleet=head.get("fleet") is True,
         )
 
     def _next_line(self) -> str | None:
@@ -223,6 +282,13 @@ class RecordingReader:
         return line
 
     def __iter__(self) -> Iterator[SourceItem]:
+        return self._read(decode_item)
+
+    def fleet_entries(self) -> Iterator[tuple[str, SourceItem] | TroubleNote]:
+        """A fleet recording's lines: (cluster, item) or a trouble note."""
+        return self._read(decode_fleet_line)
+
+    def _read(self, decode: Callable[[dict], T]) -> Iterator[T]:
         while True:
             try:
                 text = self._next_line()
@@ -237,7 +303,7 @@ class RecordingReader:
             if not text.strip():
                 continue
             try:
-                yield decode_item(_migrate(json_input.loads(text), self._schema))
+                yield decode(_migrate(json_input.loads(text), self._schema))
             except (ValueError, KeyError, TypeError) as err:
                 self.damage = Damage(self._line_no, f"not a valid item: {err}")
                 return

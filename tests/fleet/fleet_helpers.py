@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from sovsim import kubeconfigs
@@ -21,11 +21,13 @@ BARE_TOKEN = "fleet-test-token"
 """The token of a context given as a bare server URL (`fleet_kubeconfig`)."""
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A loopback port that refuses connections: bound (so no emulator started meanwhile gets
+    it) but not listening, for as long as the block runs."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        yield s.getsockname()[1]
 
 
 def fleet_kubeconfig(path: Path, clusters: dict[str, Emulator | str]) -> Path:

@@ -5,12 +5,15 @@ documented exit code, the worst of the clusters', with `--exit-on-done`."""
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import json
+import signal
 
 from sovsim.scenario import ScenarioRunner, load_scenario
 from sovsim.server import Emulator
-from tests.cli.cli_helpers import sovwatch
-from tests.fleet.fleet_helpers import closed_port, fleet_kubeconfig
+from tests.cli.cli_helpers import sovwatch, spawn
+from tests.fleet.fleet_helpers import fleet_kubeconfig
 
 
 def _played(emulator: Emulator, scenario: str) -> Emulator:
@@ -28,9 +31,9 @@ def _refused(port: int, kubeconfig) -> str:
 
 
 async def test_once_json_gives_one_entry_per_context_and_the_error_of_the_unreachable_one(
-    tmp_path,
+    tmp_path, refused
 ):
-    port = closed_port()
+    port = refused
     async with Emulator() as ready, Emulator() as stuck:
         path = fleet_kubeconfig(
             tmp_path / "fleet.yaml",
@@ -57,8 +60,8 @@ async def test_once_json_gives_one_entry_per_context_and_the_error_of_the_unreac
     assert gone["error"] == _refused(port, path)
 
 
-async def test_exit_on_done_plain_prefixes_every_line_and_exits_with_the_worst(tmp_path):
-    port = closed_port()
+async def test_exit_on_done_plain_prefixes_every_line_and_exits_with_the_worst(tmp_path, refused):
+    port = refused
     async with Emulator() as ready, Emulator() as stuck:
         path = fleet_kubeconfig(
             tmp_path / "fleet.yaml",
@@ -71,6 +74,7 @@ async def test_exit_on_done_plain_prefixes_every_line_and_exits_with_the_worst(t
         result = await sovwatch(
             "--kubeconfig", str(path), "--context", "sov-ready", "--context", "sov-stuck",
             "--context", "sov-gone", "-o", "plain", "--exit-on-done", "--timeout", "4s",
+            "--record", str(tmp_path / "fleet.ndjson"),
         )  # fmt: skip
     # failed (1) is worse than an unreachable cluster (2), which is worse than ready (0)
     assert result.code == 1, result.err
@@ -92,8 +96,8 @@ async def test_exit_on_done_plain_prefixes_every_line_and_exits_with_the_worst(t
     assert any(line.startswith("sov-ready ") and " watching " in line for line in members)
 
 
-async def test_exit_on_done_json_records_carry_the_cluster(tmp_path):
-    port = closed_port()
+async def test_exit_on_done_json_records_carry_the_cluster(tmp_path, refused):
+    port = refused
     async with Emulator() as ready:
         path = fleet_kubeconfig(
             tmp_path / "fleet.yaml",
@@ -139,3 +143,93 @@ async def test_all_contexts_and_context_together_is_a_usage_error():
     assert result.err.splitlines()[-1].endswith(
         "error: --all-contexts watches every context; leave out --context"
     )
+
+
+async def test_a_fleet_recording_tags_every_item_and_replays_as_the_fleet(tmp_path, refused):
+    port = refused
+    recording = tmp_path / "fleet.ndjson.gz"
+    async with Emulator() as ready, Emulator() as stuck:
+        path = fleet_kubeconfig(
+            tmp_path / "fleet.yaml",
+            {
+                "sov-ready": _played(ready, "tiny"),
+                "sov-stuck": _played(stuck, "stuck"),
+                "sov-gone": f"http://127.0.0.1:{port}",
+            },
+        )
+        live = await sovwatch(
+            "--all-contexts", "-o", "json", "--exit-on-done", "--timeout", "4s",
+            "--record", str(recording), KUBECONFIG=str(path),
+        )  # fmt: skip
+    assert live.code == 1, live.err
+    with gzip.open(recording, "rt") as file:
+        header, *lines = [json.loads(line) for line in file]
+    assert header["fleet"] is True
+    assert {line["cluster"] for line in lines} == {"sov-ready", "sov-stuck", "sov-gone"}
+    assert {line["cluster"] for line in lines if "object" in line} == {"sov-ready", "sov-stuck"}
+    notes = [line for line in lines if "trouble" in line and line["cluster"] == "sov-gone"]
+    assert [n["trouble"] for n in notes] == [None, _refused(port, path)]  # joined, then trouble
+    joined = [line["cluster"] for line in lines if line.get("trouble", 0) is None][:3]
+    assert joined == ["sov-ready", "sov-stuck", "sov-gone"]
+
+    replayed = await sovwatch(
+        "replay", str(recording), "--speed", "instant", "-o", "json", "--exit-on-done"
+    )
+    assert replayed.code == 1, replayed.err
+    *members, fleet = replayed.records()
+    assert fleet["clusters"] == [
+        {"cluster": "sov-ready", "outcome": "ready", "exitCode": 0},
+        {"cluster": "sov-stuck", "outcome": "failed", "exitCode": 1},
+        {"cluster": "sov-gone", "outcome": "error", "exitCode": 2},
+    ]
+    live_outcomes = {r["cluster"]: r for r in live.records() if r["type"] == "outcome"}
+    replayed_outcomes = {r["cluster"]: r for r in members if r["type"] == "outcome"}
+    assert replayed_outcomes["sov-gone"]["why"] == _refused(port, path)
+    for name in ("sov-ready", "sov-stuck"):
+        assert replayed_outcomes[name]["progress"] == live_outcomes[name]["progress"]
+        assert replayed_outcomes[name]["outcome"] == live_outcomes[name]["outcome"]
+
+
+async def test_interrupting_a_fleet_prints_every_summary_and_exits_130(tmp_path):
+    async with Emulator() as a, Emulator() as b:
+        path = fleet_kubeconfig(
+            tmp_path / "fleet.yaml", {"sov-a": _played(a, "tiny"), "sov-b": _played(b, "tiny")}
+        )
+        proc = await spawn("--all-contexts", "-o", "plain", KUBECONFIG=str(path))
+        try:
+            synced: set[str] = set()
+            while synced != {"sov-a", "sov-b"}:
+                line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+                assert line, "sovwatch ended early"
+                if " synced: " in line:
+                    synced.add(line.split()[0])
+            proc.send_signal(signal.SIGINT)
+            out, err = await asyncio.wait_for(proc.communicate(), 20)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+    assert proc.returncode == 130, err.decode()
+    lines = out.decode().splitlines()
+    assert lines[-1].split()[1:4] == ["fleet", "(exit", "130):"]
+    for name in ("sov-a", "sov-b"):
+        tail = [line for line in lines if line.startswith(f"{name} ")][-1]
+        assert tail.split()[2:5] == ["outcome", "ready", "(exit"], tail
+        assert " (exit 130): " in tail
+        assert any(line.startswith(f"{name} NAME ") for line in lines)
+
+
+async def test_once_plain_prints_each_table_prefixed_and_the_error_line(tmp_path, refused):
+    async with Emulator() as ready:
+        path = fleet_kubeconfig(
+            tmp_path / "fleet.yaml",
+            {"sov-ready": _played(ready, "tiny"), "sov-gone": f"http://127.0.0.1:{refused}"},
+        )
+        result = await sovwatch("--all-contexts", "--once", "-o", "plain", KUBECONFIG=str(path))
+    assert result.code == 2, result.err
+    lines = result.out.splitlines()
+    tiny = sorted(r.name for r in load_scenario("tiny").releases)
+    table = [line.removeprefix("sov-ready ") for line in lines if line.startswith("sov-ready ")]
+    assert table[0].split()[:3] == ["NAME", "STATE", "PODS"]
+    assert sorted(row.split()[0] for row in table[1:]) == tiny
+    assert all(row.split()[1] == "ready" for row in table[1:])
+    assert lines[-1] == f"sov-gone error: {_refused(refused, path)}"

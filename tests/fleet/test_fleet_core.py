@@ -5,6 +5,7 @@ and isolation: a stalled or silent API server does not slow another cluster's up
 from __future__ import annotations
 
 import dataclasses
+from contextlib import ExitStack
 
 from sovsim.server import Emulator
 from sovwatch import launch
@@ -15,8 +16,8 @@ from sovwatch.pipeline import interactive
 from tests.fleet.fleet_helpers import (
     BARE_TOKEN,
     Watcher,
-    closed_port,
     fleet_kubeconfig,
+    refused_port,
     silent_server,
 )
 from tests.sources.engine_objects import pod
@@ -40,7 +41,8 @@ def _pods(watcher: Watcher, name: str) -> set[str]:
 
 
 async def test_each_member_watches_its_cluster_and_an_unreachable_one_is_trouble(tmp_path):
-    port = closed_port()
+    reserved = ExitStack()  # until the cluster "comes up" on it
+    port = reserved.enter_context(refused_port())
     async with Emulator() as a, Emulator() as b:
         a.store.put(pod("web-a"))
         b.store.put(pod("web-b"))
@@ -71,6 +73,7 @@ async def test_each_member_watches_its_cluster_and_an_unreachable_one_is_trouble
             assert fleet["sov-a"].server == a.url
 
             # the cluster comes up on that port: the member recovers by itself
+            reserved.close()
             async with Emulator(port=port, token=BARE_TOKEN) as late:
                 late.store.put(pod("web-late"))
                 await watcher.until(lambda: _pods(watcher, "sov-gone") == {"web-late"})
