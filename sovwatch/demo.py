@@ -122,6 +122,24 @@ def _background(stack: AsyncExitStack, work, *, name: str) -> None:
     stack.push_async_callback(stop)
 
 
+async def _serve_one(
+    invocation: Invocation, stack: AsyncExitStack, *, started: float, default_speed: float | None
+) -> tuple[Emulator, Scenario, float]:
+    """The emulator playing `--scenario`, the scenario and its speed."""
+    scenario = _load(invocation.scenario)
+    speed = _speed(invocation, scenario, default_speed)
+    emulator = await _serve(
+        scenario,
+        stack,
+        seed=invocation.seed,
+        speed=speed,
+        tls=invocation.tls,
+        port=invocation.port,
+        started=started,
+    )
+    return emulator, scenario, speed
+
+
 def _speed(invocation: Invocation, scenario: Scenario, default: float | None) -> float:
     return invocation.speed or default or scenario.duration / DEMO_SECONDS
 
@@ -155,16 +173,8 @@ async def start_demo_cluster(invocation: Invocation, stack: AsyncExitStack) -> D
         kubeconfigs.write_private(path, fleet_kubeconfig(members))
         contexts = tuple(sovereign.context for sovereign, _ in members)
     else:
-        scenario = _load(invocation.scenario)
-        speed = _speed(invocation, scenario, None)
-        emulator = await _serve(
-            scenario,
-            stack,
-            seed=invocation.seed,
-            speed=speed,
-            tls=invocation.tls,
-            port=invocation.port,
-            started=started,
+        emulator, _, speed = await _serve_one(
+            invocation, stack, started=started, default_speed=None
         )
         emulator.write_kubeconfig(path, context=DEMO_CONTEXT)
         contexts = (DEMO_CONTEXT,)
@@ -272,30 +282,18 @@ async def _sim(invocation: Invocation) -> None:
                 invocation, stack, started=started, default_speed=1.0
             )
             document = fleet_kubeconfig(members)
-            for sovereign, emulator in members:
-                flaky = ", away now and then" if sovereign.flaky else ""
-                print(
-                    f"serving {sovereign.context} {emulator.url} (scenario {sovereign.scenario},"
-                    f" speed {speed:g}x{flaky})",
-                    flush=True,
-                )
+            serving = [
+                f"serving {sovereign.context} {emulator.url} (scenario {sovereign.scenario}, "
+                f"speed {speed:g}x{', away now and then' if sovereign.flaky else ''})"
+                for sovereign, emulator in members
+            ]
             try_context = f" --context {members[0][0].context}"
         else:
-            scenario = _load(invocation.scenario)
-            speed = _speed(invocation, scenario, 1.0)
-            emulator = await _serve(
-                scenario,
-                stack,
-                seed=invocation.seed,
-                speed=speed,
-                tls=invocation.tls,
-                port=invocation.port,
-                started=started,
+            emulator, scenario, speed = await _serve_one(
+                invocation, stack, started=started, default_speed=1.0
             )
             document = emulator.kubeconfig(context=SIM_CONTEXT)
-            print(
-                f"serving {emulator.url} (scenario {scenario.name}, speed {speed:g}x)", flush=True
-            )
+            serving = [f"serving {emulator.url} (scenario {scenario.name}, speed {speed:g}x)"]
             try_context = ""
         path = invocation.write_kubeconfig
         if path is None:
@@ -307,6 +305,8 @@ async def _sim(invocation: Invocation) -> None:
             fd = open_private(path, append=False, what="the kubeconfig", flag="--write-kubeconfig")
             with os.fdopen(fd, "w") as file:
                 yaml.safe_dump(document, file, sort_keys=False)
+        for line in serving:  # once the kubeconfig is there: a reader of the first line may use it
+            print(line, flush=True)
         print(f"kubeconfig {path}", flush=True)
         print(
             f"try: kubectl --kubeconfig {path}{try_context} get hr -A -w",

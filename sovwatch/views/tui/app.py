@@ -30,6 +30,11 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   shows at that instant.
 - `log_streams` (a `sources.events.LogStreams`, the launcher's) lets `l` open a container's log
   (`screens.logs`); without it `l` says the logs are off.
+- With a `fleet` (`sovwatch.fleet.Fleet`, a live one or a replayed recording's) instead of a
+  source, the app starts on the fleet screen (`screens.fleet`): it subscribes to the fleet and to
+  each member's pipeline (`fleet_watch.MemberFeed`), and draws the rows (`model.fleet`) at most
+  `refresh_hz` times a second when something changed. `enter` opens a `MemberScreen` over that
+  member's pipeline, store and logs (everything above applies to it), `esc` closes it.
 """
 
 from __future__ import annotations

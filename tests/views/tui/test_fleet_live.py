@@ -17,7 +17,7 @@ from sovwatch.launch import fleet_of
 from sovwatch.pipeline import interactive
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.screens.main import MemberScreen
-from tests.fleet.fleet_helpers import closed_port, fleet_kubeconfig
+from tests.fleet.fleet_helpers import fleet_kubeconfig, refused_port
 from tests.views.tui import screen
 
 
@@ -77,7 +77,11 @@ async def until_rows(pilot, app: SovwatchApp, pred) -> list:
 
 
 async def test_three_contexts_one_pointing_at_nothing_are_three_rows(tmp_path):
-    port = closed_port()
+    with refused_port() as port:
+        await _three_rows(tmp_path, port)
+
+
+async def _three_rows(tmp_path, port: int) -> None:
     async with Emulator() as stuck, Emulator() as done:
         ScenarioRunner(stuck.store, load_scenario("stuck"), seed=0).run_until(3500)
         ScenarioRunner(done.store, load_scenario("bootstrap-kit"), seed=1).run_to_end()
