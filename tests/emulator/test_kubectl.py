@@ -185,4 +185,5 @@ async def test_the_request_log_names_the_client(tls_emulator: Emulator, kubeconf
     code, out = await kubectl(kubeconfig_path(tls_emulator), tmp_path, "get", "hr", "-A")
     assert code == 0, out
     agents = {r.agent for r in tls_emulator.request_log}
-    assert agents and all(agent.startswith("kubectl") for agent in agents), agents
+    assert agents
+    assert all(agent.startswith("kubectl") for agent in agents), agents
