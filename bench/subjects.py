@@ -38,6 +38,13 @@ def missing_tui() -> str | None:
     return None
 
 
+def missing_fleet_screen() -> str | None:
+    """Why this tree has no fleet screen (so a fleet is measured headless), or None."""
+    if not _has("sovwatch.views.tui.screens.fleet"):
+        return "not available yet: the fleet screen is not merged (measured headless -o plain)"
+    return None
+
+
 def sovwatch(kubeconfig: Path, *args: str) -> list[str]:
     """`sovwatch --kubeconfig K ARGS` run from the tree under test."""
     return [sys.executable, "-m", "sovwatch", "--kubeconfig", str(kubeconfig), *args]

@@ -59,3 +59,18 @@ def write_private(path: str | os.PathLike[str], document: dict) -> Path:
     with os.fdopen(fd, "w") as f:
         yaml.safe_dump(document, f, sort_keys=False)
     return path
+
+
+MERGED_KEYS = ("clusters", "users", "contexts")
+"""The lists a merge concatenates."""
+
+
+def merged(documents: list[dict]) -> dict:
+    """One kubeconfig holding every cluster, user and context of `documents` (their names must
+    differ), current context the first one's, as `KUBECONFIG=a:b kubectl config view --flatten`."""
+    first = documents[0]
+    return {
+        **first,
+        **{key: [entry for d in documents for entry in d[key]] for key in MERGED_KEYS},
+        "current-context": first["current-context"],
+    }

@@ -79,6 +79,9 @@ class RequestRecord:
     time: float
     status: int | None = None
     duration: float | None = None
+    agent: str = ""
+    """The client's User-Agent (`kubectl/v1.32.4 ...`, `sovwatch/0.1.0`): whose request it was,
+    when several clients share one emulator."""
 
 
 class Emulator:
@@ -243,6 +246,7 @@ class Emulator:
             query=dict(request.query),
             watch=query_bool(request.query.get("watch")),
             time=time.time(),
+            agent=request.headers.get("User-Agent", ""),
         )
         self.request_log.append(record)
         if len(self.request_log) > self._request_log_limit:

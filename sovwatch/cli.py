@@ -97,6 +97,19 @@ def _count(text: str) -> int:
     return int(text)
 
 
+MAX_FLEET = 200
+"""The most simulated Sovereigns `--fleet` starts (each is an API server and a scenario)."""
+
+
+def _fleet_size(text: str) -> int:
+    size = _count(text)
+    if size > MAX_FLEET:
+        raise argparse.ArgumentTypeError(
+            f"invalid fleet size {text!r}: at most {MAX_FLEET} simulated Sovereigns"
+        )
+    return size
+
+
 def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"invalid port {text!r}: use 0 (any free port) to 65535")
@@ -252,6 +265,15 @@ def _add_scenario_flags(parser: argparse.ArgumentParser, *, default_speed: str) 
         help=f"play the scenario X times faster ({default_speed})",
     )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    parser.add_argument(
+        "--fleet",
+        type=_fleet_size,
+        default=0,
+        metavar="N",
+        help=f"N simulated Sovereigns at once (at most {MAX_FLEET}), one context each: mostly "
+        "bootstrap-kit at different stages, one in four stuck, one whose API server goes away "
+        "now and then; not with --scenario",
+    )
 
 
 def watch_parser() -> argparse.ArgumentParser:
@@ -267,6 +289,7 @@ def watch_parser() -> argparse.ArgumentParser:
         "  sovwatch --kubeconfig sov.yaml\n"
         "  sovwatch --context sov-prod -o plain --exit-on-done --timeout 45m\n"
         "  sovwatch --context sov-a --context sov-b -o plain --exit-on-done   (a fleet)\n"
+        "  sovwatch --kubeconfig-dir /var/lib/catalyst/kubeconfigs   (a fleet, followed live)\n"
         "  sovwatch --once -o json | jq '.progress'\n"
         "  sovwatch --record bootstrap.ndjson.gz\n"
         "  sovwatch -o plain --exit-on-done --report run.html --report summary.md\n"
@@ -296,6 +319,13 @@ def watch_parser() -> argparse.ArgumentParser:
         help="watch every context of the kubeconfig (merged from $KUBECONFIG), one cluster each",
     )
     group.add_argument(
+        "--kubeconfig-dir",
+        type=Path,
+        metavar="DIR",
+        help="watch every kubeconfig file in DIR as one cluster each (its current context), "
+        "following files that appear, change or disappear while running",
+    )
+    group.add_argument(
         "-n", "--namespace", metavar="NS", help="watch namespaced kinds in NS only (default: all)"
     )
     group.add_argument(
@@ -317,7 +347,8 @@ def demo_parser() -> argparse.ArgumentParser:
         "  sovwatch demo\n"
         "  sovwatch demo --scenario stuck\n"
         "  sovwatch demo -o plain --speed 100 --exit-on-done\n"
-        "  sovwatch demo --seed 7 --record demo.ndjson.gz",
+        "  sovwatch demo --seed 7 --record demo.ndjson.gz\n"
+        "  sovwatch demo --fleet 12",
     )
     _add_scenario_flags(parser, default_speed="default: the scenario in about two minutes")
     _add_watching_flags(parser, record=True)
@@ -376,7 +407,8 @@ def sim_parser() -> argparse.ArgumentParser:
         "  kubectl --kubeconfig /tmp/sim.yaml get hr -A -w\n"
         "  sovwatch --kubeconfig /tmp/sim.yaml\n"
         "  sovwatch sim --scenario stuck --speed 20 --port 6443 --write-kubeconfig sim.yaml\n"
-        "  sovwatch sim --no-tls --port 8080   (plain HTTP: sovwatch and curl, not kubectl)",
+        "  sovwatch sim --no-tls --port 8080   (plain HTTP: sovwatch and curl, not kubectl)\n"
+        "  sovwatch sim --fleet 12 --write-kubeconfig fleet.yaml   (12 contexts in one file)",
     )
     _add_scenario_flags(parser, default_speed="default 1")
     parser.add_argument(
@@ -464,6 +496,13 @@ def _check_conflicts(
         )
     if output == "tui" and args.once:
         parser.error("--once prints a snapshot; use it with -o plain or -o json, not -o tui")
+    if getattr(args, "kubeconfig_dir", None) is not None and (
+        args.kubeconfig or args.context or args.all_contexts
+    ):
+        parser.error(
+            "--kubeconfig-dir watches each file's current context: leave out --kubeconfig, "
+            "--context and --all-contexts"
+        )
     if getattr(args, "exec_timeout", None) == 0:
         parser.error("--exec-timeout 0 would let a plugin hang sovwatch: give a duration like 2m")
     if output == "tui" and args.exit_on_done:
@@ -492,6 +531,8 @@ def parse(
     rest = argv[1:] if command != "watch" else argv
     parser = _PARSERS[command]()
     args = parser.parse_args(rest)
+    if getattr(args, "fleet", 0) and args.scenario:
+        parser.error("--fleet plays its own mix of scenarios: leave out --scenario")
     if command == "sim":
         return Invocation(
             command="sim",
@@ -501,6 +542,7 @@ def parse(
             port=args.port,
             tls=args.tls,
             write_kubeconfig=args.write_kubeconfig,
+            fleet=args.fleet,
         )
     if command == "report":
         return Invocation(
@@ -522,6 +564,7 @@ def parse(
         context=contexts[0] if len(contexts) == 1 else None,
         contexts=contexts if len(contexts) > 1 else (),
         all_contexts=getattr(args, "all_contexts", False),
+        kubeconfig_dir=getattr(args, "kubeconfig_dir", None),
         namespace=getattr(args, "namespace", None),
         once=args.once,
         exit_on_done=args.exit_on_done,
@@ -536,6 +579,7 @@ def parse(
         speed=getattr(args, "speed", 1.0),
         scenario=getattr(args, "scenario", None),
         seed=getattr(args, "seed", 0),
+        fleet=getattr(args, "fleet", 0),
         verbosity=args.verbose,
         log_file=args.log_file,
         reports=tuple(args.report),

@@ -113,7 +113,9 @@ class HeadlessFleet:
         entry.done.add_done_callback(lambda _: self._changed.set())
 
     def member_removed(self, member: Member) -> None:
-        self._entries.pop(member.name, None)
+        entry = self._entries.pop(member.name, None)
+        if entry is not None and not self._options.once and entry.code is None:
+            self._member_line(member, "removed from the fleet", removed=True)
         self._changed.set()
 
     def member_trouble(self, member: Member) -> None:
@@ -134,7 +136,8 @@ class HeadlessFleet:
                 self._changed.clear()
                 wait = deadline - time.monotonic()
                 try:
-                    async with asyncio.timeout(None if math.isinf(wait) else max(wait, 0)):
+                    # past the deadline (members in trouble decided), only a change can end it
+                    async with asyncio.timeout(None if math.isinf(wait) or wait <= 0 else wait):
                         await self._changed.wait()
                 except TimeoutError:
                     pass
@@ -160,8 +163,8 @@ class HeadlessFleet:
     def _verdict(self, deadline: float) -> ExitCode | None:
         """The fleet's exit code once it is over, else None."""
         entries = list(self._entries.values())
-        if self._options.once:
-            if entries and all(e.first is not None or e.member.trouble for e in entries):
+        if self._options.once:  # a fleet of none (an empty --kubeconfig-dir) prints an empty one
+            if all(e.first is not None or e.member.trouble for e in entries):
                 failed = any(e.first is None for e in entries)
                 return ExitCode.USAGE if failed else ExitCode.READY
             return None
@@ -195,6 +198,11 @@ class HeadlessFleet:
         return self._clock()
 
     def _trouble_line(self, member: Member) -> None:
+        text = f"trouble: {member.trouble}" if member.trouble else f"watching {member.server}"
+        self._member_line(member, text, trouble=member.trouble)
+
+    def _member_line(self, member: Member, text: str, **fields: object) -> None:
+        """A line about the member itself (plain), or a `cluster` record with `fields` (JSON)."""
         now = self._now()
         if self._json:
             record = {
@@ -202,11 +210,10 @@ class HeadlessFleet:
                 "ts": format_time(now),
                 "cluster": member.name,
                 "server": member.server,
-                "trouble": member.trouble,
+                **fields,
             }
             NdjsonView(self._out).write_records([record])
             return
-        text = f"trouble: {member.trouble}" if member.trouble else f"watching {member.server}"
         PlainView(self._out, prefix=f"{member.name} ").write_lines([f"{clock(now)} {text}"])
 
     def _decide_error(self, entry: _Entry) -> None:

@@ -34,6 +34,8 @@ class Invocation:
     """Every `--context` given, in order, when more than one: a fleet."""
     all_contexts: bool = False
     """`--all-contexts`: every context of the merged kubeconfig, a fleet if more than one."""
+    kubeconfig_dir: Path | None = None
+    """`--kubeconfig-dir`: a fleet, one cluster per kubeconfig file in it, followed live."""
     namespace: str | None = None
     once: bool = False
     exit_on_done: bool = False
@@ -57,6 +59,8 @@ class Invocation:
     port: int = 0
     tls: bool = False
     write_kubeconfig: Path | None = None
+    fleet: int = 0
+    """`demo`, `sim`: how many simulated Sovereigns (0: the one `--scenario`)."""
     verbosity: int = 0
     log_file: Path | None = None
     reports: tuple[Path, ...] = ()

@@ -244,11 +244,13 @@ def fleet_of(
     *,
     connector: aiohttp.BaseConnector | None,
     settings: WatchSettings | None = None,
+    clock: Callable[[], float] = time.time,
     recorder: Recorder | None = None,
 ) -> Fleet:
     """A fleet whose members are live sessions (`live_session`, as one cluster is watched) over
-    one shared connection pool, each with a pipeline as `pipeline_of` makes one; with a fleet's
-    `recorder`, every item and trouble is recorded with its cluster."""
+    one shared connection pool, each with a pipeline as `pipeline_of` makes one; `clock` as for
+    `live_session` (the demo's scenario clock); with a fleet's `recorder`, every item and trouble
+    is recorded with its cluster."""
     from sovwatch.fleet import Fleet, MemberSpec
     from sovwatch.fleet_recording import TroubleNotes, tapped
     from sovwatch.settings import WatchSettings
@@ -261,6 +263,7 @@ def fleet_of(
             kubeconfig=spec.kubeconfig,
             settings=settings,
             connector=connector,
+            clock=clock,
         )
         if recorder is not None:
             session.source = tapped(session.source, recorder, spec.name)
@@ -269,9 +272,10 @@ def fleet_of(
     fleet = Fleet(
         opener=open_member,
         pipeline=lambda: Pipeline(
-            settings=model_settings(invocation), coalescing=coalescing, clock=time.time
+            settings=model_settings(invocation), coalescing=coalescing, clock=clock
         ),
         settings=settings,
+        clock=clock,
     )
     if recorder is not None:
         fleet.subscribe(TroubleNotes(recorder, time.time))
@@ -318,6 +322,24 @@ def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
         navigator=session.navigator,
         log_streams=session.log_streams,
     )
+
+
+async def run_fleet_tui(
+    invocation: Invocation, fleet: Fleet, *, replay_control: ReplayControl | None = None
+) -> ExitCode:
+    """The Textual app over a fleet: the fleet screen, each member's own screen behind `enter`;
+    `replay_control` for a fleet's recording (pause and step)."""
+    from sovwatch.views.tui.app import SovwatchApp
+    from sovwatch.views.tui.options import TuiSettings
+
+    app = SovwatchApp(
+        None,
+        fleet=fleet,
+        settings=TuiSettings(ascii=invocation.ascii or None, expect=invocation.expect),
+        replay_control=replay_control,
+    )
+    await app.run_async()
+    return ExitCode(app.return_code or 0)
 
 
 async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
@@ -424,13 +446,13 @@ async def _open_session(invocation: Invocation, stack: AsyncExitStack) -> Sessio
     if invocation.command == "demo":
         from sovwatch import demo
 
-        kubeconfig, speed, clock = await demo.start_demo_cluster(invocation, stack)
+        cluster = await demo.start_demo_cluster(invocation, stack)
         return await live_session(
             invocation,
-            kubeconfig=str(kubeconfig),
-            settings=demo.watch_settings(speed),
-            clock=clock,
-            time_scale=speed,
+            kubeconfig=str(cluster.kubeconfig),
+            settings=demo.watch_settings(cluster.speed),
+            clock=cluster.clock,
+            time_scale=cluster.speed,
         )
     return await live_session(invocation)
 
@@ -475,8 +497,12 @@ async def _main(invocation: Invocation) -> ExitCode:
         check_writable(path, what="the report", flag="--report")
     if invocation.cast is not None:
         check_writable(invocation.cast, what="the cast", flag="--cast")
+    if invocation.command == "demo" and invocation.fleet:
+        return await _demo_fleet(invocation)
     if invocation.command == "replay" and _is_fleet_recording(invocation.file):
         return await _replay_fleet(invocation)
+    if invocation.kubeconfig_dir is not None:
+        return await _run_fleet(invocation, ())
     if invocation.all_contexts or invocation.contexts:
         names = _fleet_contexts(invocation)
         if len(names) > 1:
@@ -503,6 +529,22 @@ async def _main(invocation: Invocation) -> ExitCode:
             if invocation.reports and recording is not None:  # also on Ctrl-C and failures
                 await _write_reports(invocation, recording, code)
         return code
+
+
+async def _demo_fleet(invocation: Invocation) -> ExitCode:
+    """`demo --fleet N`: the simulated Sovereigns, each a member of one fleet (one context each
+    of the demo's kubeconfig), on the scenarios' clock."""
+    from sovwatch import demo
+
+    async with AsyncExitStack() as stack:
+        cluster = await demo.start_demo_cluster(invocation, stack)
+        return await _run_fleet(
+            dataclasses.replace(invocation, kubeconfig=str(cluster.kubeconfig)),
+            cluster.contexts,
+            settings=demo.watch_settings(cluster.speed),
+            clock=cluster.clock,
+            time_scale=cluster.speed,
+        )
 
 
 async def _report(invocation: Invocation) -> ExitCode:
@@ -533,9 +575,9 @@ def _fleet_contexts(invocation: Invocation) -> tuple[str, ...]:
 
 
 def _check_fleet(invocation: Invocation) -> None:
-    """What a fleet cannot do (yet): the TUI, a cast, a report."""
-    if invocation.output == "tui" or invocation.cast is not None:
-        raise StartupError("watching several clusters needs -o plain or -o json for now")
+    """What a fleet cannot do (yet): a cast, a report."""
+    if invocation.cast is not None:
+        raise StartupError("--cast renders one cluster's screen: replay one cluster's recording")
     if invocation.reports:
         raise StartupError("--report writes the report of one cluster: watch one --context")
 
@@ -560,12 +602,25 @@ def _headless_fleet(
     )
 
 
-async def _run_fleet(invocation: Invocation, names: tuple[str, ...]) -> ExitCode:
-    """Watch every context in `names` as one fleet member each, headless."""
+async def _run_fleet(
+    invocation: Invocation,
+    names: tuple[str, ...],
+    *,
+    settings: WatchSettings | None = None,
+    clock: Callable[[], float] = time.time,
+    time_scale: float = 1.0,
+) -> ExitCode:
+    """Watch every context in `names` as one fleet member each, and with `--kubeconfig-dir`
+    every file of the directory: the fleet screen, or headless. `settings`, `clock` and
+    `time_scale` as for `live_session` (the demo's)."""
     from sovwatch.fleet import MemberSpec
     from sovwatch.kube import api
 
     _check_fleet(invocation)
+    tui = invocation.output == "tui"
+    coalescing = (
+        interactive() if tui else replace(HEADLESS, interval=HEADLESS.interval * time_scale)
+    )
     connector = api.shared_connector()
     async with AsyncExitStack() as stack:
         stack.push_async_callback(connector.close)
@@ -574,14 +629,46 @@ async def _run_fleet(invocation: Invocation, names: tuple[str, ...]) -> ExitCode
             recorder = stack.enter_context(
                 Recorder(invocation.record, context="", server="", fleet=True)
             )
-        fleet = fleet_of(invocation, HEADLESS, connector=connector, recorder=recorder)
-        stack.push_async_callback(fleet.aclose)
-        headless = _headless_fleet(
-            invocation, fleet, timeout=invocation.timeout or math.inf, clock=time.time
+        fleet = fleet_of(
+            invocation,
+            coalescing,
+            connector=connector,
+            settings=settings,
+            clock=clock,
+            recorder=recorder,
         )
+        stack.push_async_callback(fleet.aclose)
+        headless = None
+        if not tui:
+            headless = _headless_fleet(
+                invocation, fleet, timeout=invocation.timeout or math.inf, clock=clock
+            )
         for name in names:
             fleet.add(MemberSpec(name, context=name))
+        if invocation.kubeconfig_dir is not None:
+            await _follow_directory(invocation.kubeconfig_dir, fleet, stack, tui=tui)
+        if headless is None:
+            return await run_fleet_tui(invocation, fleet)
         return await headless.run()
+
+
+async def _follow_directory(
+    directory: Path, fleet: Fleet, stack: AsyncExitStack, *, tui: bool
+) -> None:
+    """`--kubeconfig-dir`: the fleet follows the directory until `stack` closes. Warnings go to
+    stderr at once, or (the TUI owning the terminal) when it has closed."""
+    from sovwatch.fleet_directory import following
+
+    held: list[str] = []
+
+    def warn(line: str) -> None:
+        if tui:
+            held.append(line)
+        else:
+            diagnose(f"warning: {line}")
+
+    stack.callback(lambda: [diagnose(f"warning: {line}") for line in held])
+    await stack.enter_async_context(following(directory, fleet, warn=warn))
 
 
 def _is_fleet_recording(path: Path) -> bool:
@@ -590,7 +677,8 @@ def _is_fleet_recording(path: Path) -> bool:
 
 
 async def _replay_fleet(invocation: Invocation) -> ExitCode:
-    """`replay` of a fleet's recording: every cluster into its own member, headless."""
+    """`replay` of a fleet's recording: every cluster into its own member, on the fleet screen
+    (space pauses, `.` steps) or headless."""
     from sovwatch.fleet_recording import FleetReplay
     from sovwatch.settings import WatchSettings
 
@@ -606,21 +694,26 @@ async def _replay_fleet(invocation: Invocation) -> ExitCode:
             control=control,
             pipeline=lambda: Pipeline(
                 settings=model_settings(invocation),
-                coalescing=HEADLESS,
+                coalescing=interactive() if invocation.output == "tui" else HEADLESS,
                 clock=control.now,
                 started_at=started,
             ),
             settings=WatchSettings(),
         )
-    headless = _headless_fleet(invocation, played.fleet, timeout=math.inf, clock=control.now)
+    headless = None
+    if invocation.output != "tui":
+        headless = _headless_fleet(invocation, played.fleet, timeout=math.inf, clock=control.now)
 
     async def feed() -> None:
         await played.play()
-        headless.decide_troubled()
+        if headless is not None:
+            headless.decide_troubled()
         await played.end()
 
     feeding = asyncio.create_task(feed())
     try:
+        if headless is None:
+            return await run_fleet_tui(invocation, played.fleet, replay_control=control)
         return await headless.run()
     finally:
         feeding.cancel()

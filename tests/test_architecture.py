@@ -41,8 +41,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sovwatch.store",),  # slim objects by key, fed SourceItems
     ("sovwatch.model",),  # pure functions of the store: the rollout, its snapshot
     ("sovwatch.pipeline",),  # one session: store, model and coalescing, publishing snapshots
-    # many sessions: one pipeline per cluster, membership, trouble; a fleet's recording
-    ("sovwatch.fleet", "sovwatch.fleet_recording"),
+    # many sessions: one pipeline per cluster, membership, trouble; a fleet's recording; a
+    # directory's files as members
+    ("sovwatch.fleet", "sovwatch.fleet_recording", "sovwatch.fleet_directory"),
     ("sovwatch.views",),  # TUI, plain, JSON: they render snapshots
     # the entry points: parse the command line, wire a source, model and view, run them
     (

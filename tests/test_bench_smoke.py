@@ -12,7 +12,17 @@ import shutil
 
 import pytest
 
-from bench import apiload, bandwidth, ingest, latency, log_requests, memory, startup, subjects
+from bench import (
+    apiload,
+    bandwidth,
+    fleet,
+    ingest,
+    latency,
+    log_requests,
+    memory,
+    startup,
+    subjects,
+)
 from bench.results import BenchResult, Measurement, Target
 from bench.run import main
 from bench.run_one import as_list
@@ -25,6 +35,7 @@ NEEDS = {
     "memory": (),
     "latency": (),
     "log_requests": (),
+    "fleet": ("kubectl", "watch"),
 }
 MODULES = {
     "ingest": ingest,
@@ -34,6 +45,7 @@ MODULES = {
     "memory": memory,
     "latency": latency,
     "log_requests": log_requests,
+    "fleet": fleet,
 }
 
 

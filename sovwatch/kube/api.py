@@ -9,6 +9,7 @@ above this module sees aiohttp.
 from __future__ import annotations
 
 import asyncio
+import asyncio.sslproto
 import logging
 import math
 import ssl
@@ -31,6 +32,20 @@ from sovwatch.untrusted import neutralise
 logger = logging.getLogger(__name__)
 
 Params = Mapping[str, str | int]
+
+TLS_READ_BUFFER = 16 * 1024
+"""Bytes asyncio's TLS transport reads at a time and keeps allocated, resident, for every
+connection: one TLS record's worth (16 KiB of data at most). asyncio's own 256 KiB cost 3.5 MiB
+per cluster (14 watch connections), 40 % of what each cluster of a fleet holds (measured: 30
+clusters 307 -> 185 MiB peak RSS). asyncio has no per-connection setting, so this is
+process-wide (`_small_tls_buffers`)."""
+
+
+def _small_tls_buffers() -> None:
+    """Make asyncio's TLS transports read (and keep a buffer of) `TLS_READ_BUFFER` bytes."""
+    protocol = asyncio.sslproto.SSLProtocol
+    if getattr(protocol, "max_size", 0) > TLS_READ_BUFFER:
+        protocol.max_size = TLS_READ_BUFFER
 
 
 class ApiClient:
@@ -61,6 +76,7 @@ class ApiClient:
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None:
+            _small_tls_buffers()
             self._session = aiohttp.ClientSession(
                 read_bufsize=self.settings.read_bufsize,
                 headers={"Accept": "application/json", "User-Agent": f"sovwatch/{__version__}"},

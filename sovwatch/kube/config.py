@@ -106,13 +106,7 @@ async def load_connection(
     has no proxy-url, and an exec plugin inherits it. None means no proxy variables and a plugin
     inheriting the process environment. Raises `FatalError` with one line for the operator.
     """
-    described = os.pathsep.join(str(p) for p in paths)
-    try:
-        merged = merge([(path, _read_yaml(path)) for path in paths])
-    except KubeconfigError as e:
-        raise FatalError(f"kubeconfig {described} is malformed ({e}): fix the file") from e
-    name = _context_name(merged, context, described)
-    _check_context(merged, name, described)
+    merged, name, described = _select(paths, context)
     refs = merged.contexts[name].body
     cluster_name, user_name = str(refs["cluster"]), str(refs.get("user") or "")
     cluster = merged.clusters[cluster_name]
@@ -188,17 +182,37 @@ async def load_connection(
     )
 
 
+def check_file(path: Path) -> str:
+    """The context a kubeconfig file selects (its current-context), after every check that
+    needs neither the network nor a credential plugin; raises `FatalError` with the same one line
+    `load_connection` would."""
+    return _select((path,), None)[1]
+
+
 def context_names(paths: tuple[Path, ...]) -> tuple[str, ...]:
     """Every context of the merged kubeconfig, in the order the files define them
     (`--all-contexts`); `FatalError` with one line if it cannot be read or defines none."""
-    described = os.pathsep.join(str(p) for p in paths)
-    try:
-        merged = merge([(path, _read_yaml(path)) for path in paths])
-    except KubeconfigError as e:
-        raise FatalError(f"kubeconfig {described} is malformed ({e}): fix the file") from e
+    merged, described = _merged(paths)
     if not merged.contexts:
         raise FatalError(f"{described} defines no contexts: add one (kubectl config set-context)")
     return tuple(merged.contexts)
+
+
+def _select(paths: tuple[Path, ...], context: str | None) -> tuple[Merged, str, str]:
+    """(the merged files, the selected context's name, the files for messages), checked."""
+    merged, described = _merged(paths)
+    name = _context_name(merged, context, described)
+    _check_context(merged, name, described)
+    return merged, name, described
+
+
+def _merged(paths: tuple[Path, ...]) -> tuple[Merged, str]:
+    """(the files merged, the files for messages)."""
+    described = os.pathsep.join(str(p) for p in paths)
+    try:
+        return merge([(path, _read_yaml(path)) for path in paths]), described
+    except KubeconfigError as e:
+        raise FatalError(f"kubeconfig {described} is malformed ({e}): fix the file") from e
 
 
 _KUBECONFIG_PROXY = "proxy-url in the kubeconfig"

@@ -177,3 +177,13 @@ async def test_wrong_token_is_unauthorized(tls_emulator: Emulator, kubeconfig_pa
     code, out = await kubectl(bad, tmp_path, "get", "pods")
     assert code != 0
     assert out.strip() == "error: You must be logged in to the server (Unauthorized)"
+
+
+async def test_the_request_log_names_the_client(tls_emulator: Emulator, kubeconfig_path, tmp_path):
+    """Benchmarks that share one emulator among clients tell their requests apart by agent."""
+    install_flux_crds(tls_emulator.store)
+    code, out = await kubectl(kubeconfig_path(tls_emulator), tmp_path, "get", "hr", "-A")
+    assert code == 0, out
+    agents = {r.agent for r in tls_emulator.request_log}
+    assert agents
+    assert all(agent.startswith("kubectl") for agent in agents), agents

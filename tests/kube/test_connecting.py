@@ -228,3 +228,24 @@ async def test_concurrent_401s_reload_the_credentials_once(emulator: Emulator, w
     assert (tmp_path / "runs").read_text() == "2"
     statuses = [r.status for r in emulator.request_log[before:]]
     assert sorted(statuses) == [200] * 5 + [401] * 5
+
+
+async def test_a_tls_connection_keeps_a_small_read_buffer(tls_emulator: Emulator, write):
+    """asyncio keeps a 256 KiB read buffer per TLS connection (3.5 MiB for a cluster's watches);
+    sovwatch's connections keep one TLS record's worth."""
+    import asyncio.sslproto
+    import gc
+
+    from sovwatch.kube.api import TLS_READ_BUFFER
+
+    client = await open_client(write(tls_emulator.kubeconfig()))
+    async with client:
+        listing = await client.get_json("/api/v1/pods")
+        assert listing["kind"] == "PodList"
+        buffers = [
+            len(o._ssl_buffer)
+            for o in gc.get_objects()
+            if isinstance(o, asyncio.sslproto.SSLProtocol) and o._app_protocol is not None
+        ]
+    assert buffers
+    assert max(buffers) <= TLS_READ_BUFFER == 16 * 1024

@@ -175,6 +175,22 @@ CASES: dict[str, Case] = {
         2,
         ("kubeconfig {tmp} (from --kubeconfig) is a directory, not a file", "point --kubeconfig"),
     ),
+    "kubeconfig-dir-missing": Case(
+        lambda w: ["--kubeconfig-dir", str(w.tmp / "nope"), "-o", "plain"],
+        2,
+        (
+            "kubeconfig directory {tmp}/nope (from --kubeconfig-dir) does not exist",
+            "check the path",
+        ),
+    ),
+    "kubeconfig-dir-not-a-directory": Case(
+        lambda w: ["--kubeconfig-dir", w.write("a-file.yaml", w.good()), "-o", "plain"],
+        2,
+        (
+            "kubeconfig directory {tmp}/a-file.yaml (from --kubeconfig-dir) is not a directory",
+            "or use --kubeconfig for one file",
+        ),
+    ),
     "kubeconfig-unreadable-binary": Case(
         lambda w: ["--kubeconfig", w.write("binary", b"\x1f\x8b\x08\x00\xff\xfe\x00kubeconfig")],
         2,

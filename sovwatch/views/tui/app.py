@@ -30,6 +30,11 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   shows at that instant.
 - `log_streams` (a `sources.events.LogStreams`, the launcher's) lets `l` open a container's log
   (`screens.logs`); without it `l` says the logs are off.
+- With a `fleet` (`sovwatch.fleet.Fleet`, a live one or a replayed recording's) instead of a
+  source, the app starts on the fleet screen (`screens.fleet`): it subscribes to the fleet and to
+  each member's pipeline (`fleet_watch.MemberFeed`), and draws the rows (`model.fleet`) at most
+  `refresh_hz` times a second when something changed. `enter` opens a `MemberScreen` over that
+  member's pipeline, store and logs (everything above applies to it), `esc` closes it.
 """
 
 from __future__ import annotations
@@ -51,17 +56,27 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
+from sovwatch.fleet import Fleet, Member
+from sovwatch.model.fleet import fleet_rows, fleet_totals, watched
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import ClusterInfo, Snapshot
 from sovwatch.pipeline import Pipeline, Update, interactive
 from sovwatch.sources.events import LogStreams, StreamHealth
 from sovwatch.store.store import Store
 from sovwatch.views.tui import glyphs as glyph_sets
+from sovwatch.views.tui.fleet_watch import (
+    MemberFeed,
+    MemberPublished,
+    MembersChanged,
+    log_streams_of,
+    member_states,
+)
 from sovwatch.views.tui.options import Landing, ReplayControl, ReplayNavigator, TuiSettings
 from sovwatch.views.tui.palette import Palette, colour_variables
 from sovwatch.views.tui.replay_bar import position_line
+from sovwatch.views.tui.screens.fleet import FleetScreen
 from sovwatch.views.tui.screens.help import HelpScreen, describe
-from sovwatch.views.tui.screens.main import MainScreen
+from sovwatch.views.tui.screens.main import MainScreen, MemberScreen
 from sovwatch.views.tui.terminal_output import partial_update
 from sovwatch.views.tui.widgets.ascii_scrollbar import AsciiScrollBarRender
 from sovwatch.views.tui.widgets.calm_static import CalmStatic
@@ -113,7 +128,7 @@ class SovwatchApp(App[None]):
 
     def __init__(
         self,
-        source_factory: SourceFactory,
+        source_factory: SourceFactory | None,
         *,
         pipeline: Pipeline | None = None,
         cluster: dict | None = None,
@@ -123,10 +138,12 @@ class SovwatchApp(App[None]):
         started_at: float | None = None,
         navigator: ReplayNavigator | None = None,
         log_streams: LogStreams | None = None,
+        fleet: Fleet | None = None,
     ) -> None:
         """
         Args:
-            source_factory: returns the async iterator of source items to watch.
+            source_factory: returns the async iterator of source items to watch (None with a
+                `fleet`).
             pipeline: the session's store, model and coalescing (built from the rest if None).
             cluster: `context`, `server` and `warnings` for the header (without `pipeline`).
             settings: `TuiSettings` or any object with the same attributes.
@@ -136,6 +153,8 @@ class SovwatchApp(App[None]):
             started_at: when the watch began (default: when the source starts), without `pipeline`.
             navigator: in replay mode, where seeks land (with `replay_control`).
             log_streams: opens container logs for `l` (None: logs are off, or a replay).
+            fleet: several clusters (`fleet.Fleet`, its members already added): the fleet
+                screen first, `enter` opens a member's own screen over its pipeline.
         """
         # NO_COLOR: Textual strips every colour (its NoColor filter, chosen here, rather than
         # mapping the theme to greys that can meet each other); the terminal's own foreground
@@ -177,6 +196,15 @@ class SovwatchApp(App[None]):
         self._shown_second = -1
         self._landed_on: tuple[str, str, str] | None = None
         """The release a seek landed on, selected once its snapshot is shown."""
+        self.fleet = fleet
+        self.fleet_screen = FleetScreen(glyphs=self.glyphs) if fleet is not None else None
+        self.member: Member | None = None
+        """The fleet member whose own screen is open."""
+        self._fed: set[int] = set()
+        """The pipelines (by id) this app already follows."""
+        self._fleet_dirty = False
+        self._minutes: dict[str, int] = {}
+        """The minute of each member's clock last seen (its elapsed time moves with it)."""
 
     @property
     def store(self) -> Store:
@@ -222,10 +250,18 @@ class SovwatchApp(App[None]):
         CalmStatic.ascii_only = KeyedTable.ascii_only = ascii_only
         ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender
         self._lean_output = partial_update.install()
-        self.push_screen(self.main)
-        self.main.set_class(self.navigator is not None, "replaying")
-        self._start_source()
-        self.call_after_refresh(self.flush)
+        if self.fleet_screen is not None:
+            self.fleet_screen.palette = self.palette
+            self.push_screen(self.fleet_screen)
+            self.fleet.subscribe(self)
+            self._follow_members()
+            self._fleet_dirty = True
+            self.set_interval(self.min_flush_gap or 0.25, self._draw_fleet)
+        else:
+            self.push_screen(self.main)
+            self.main.set_class(self.navigator is not None, "replaying")
+            self._start_source()
+            self.call_after_refresh(self.flush)
         if not self.is_headless:
             loop = asyncio.get_running_loop()
             for sig in SIGNALS:
@@ -244,6 +280,7 @@ class SovwatchApp(App[None]):
         self.run_worker(self._consume, group="source", exit_on_error=False)
 
     async def _consume(self) -> None:
+        assert self.source_factory is not None
         await self.pipeline.run(self.source_factory())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -333,6 +370,81 @@ class SovwatchApp(App[None]):
             )
         )
 
+    # -- a fleet -------------------------------------------------------------------------------
+
+    def member_added(self, member: Member) -> None:
+        """A member joined the fleet (`fleet.FleetSubscriber`)."""
+        self.post_message(MembersChanged())
+
+    def member_removed(self, member: Member) -> None:
+        """A member left the fleet (`fleet.FleetSubscriber`)."""
+        self.post_message(MembersChanged())
+
+    def member_trouble(self, member: Member) -> None:
+        """A member's trouble changed (`fleet.FleetSubscriber`)."""
+        self.post_message(MembersChanged())
+
+    def _follow_members(self) -> None:
+        """Follow the pipeline of every member not followed yet."""
+        for member in self.fleet:
+            if id(member.pipeline) not in self._fed:
+                self._fed.add(id(member.pipeline))
+                member.pipeline.subscribe(MemberFeed(member.name, self))
+
+    def on_members_changed(self, message: MembersChanged) -> None:
+        self._follow_members()
+        self._fleet_dirty = True
+        if self.member is not None and self.member.name not in self.fleet:
+            self.notify(f"{self.member.name} left the fleet")
+
+    def on_member_published(self, message: MemberPublished) -> None:
+        minute = int(message.now // 60)  # the fleet's clocks show minutes
+        if message.update is not None or self._minutes.get(message.member) != minute:
+            self._fleet_dirty = True
+        self._minutes[message.member] = minute
+        if self.member is not None and message.member == self.member.name:
+            self.on_published(Published(message.update, message.now))
+
+    def _draw_fleet(self) -> None:
+        """Redraw the fleet screen if something changed and it is the screen shown."""
+        screen = self.fleet_screen
+        if not self._fleet_dirty or screen is None or self.screen is not screen:
+            return
+        self._fleet_dirty = False
+        rows = fleet_rows(member_states(self.fleet))
+        with self.batch_update():
+            screen.show(rows, fleet_totals(rows), mode=self._mode())
+        self.flushes += 1
+
+    def on_fleet_screen_opened(self, message: FleetScreen.Opened) -> None:
+        member = next((m for m in self.fleet if m.name == message.context), None)
+        if member is None:
+            return
+        if not watched(member.pipeline.latest):
+            self.notify(member.trouble or f"nothing from {member.name} yet", title=member.name)
+            return
+        self.member, self.pipeline = member, member.pipeline
+        self.log_streams = log_streams_of(member)
+        self.main = MemberScreen(
+            glyphs=self.glyphs,
+            failed_first=getattr(self.settings, "failed_first", False),
+            conditions=self.conditions_of,
+        )
+        self.main.palette = self.palette
+        self.main.started_at = member.pipeline.started_at or self.clock()
+        self._shown_second = -1
+        self.push_screen(self.main, callback=self._left_member)
+        self.call_after_refresh(self._show_member)
+
+    def _show_member(self) -> None:
+        if self.member is not None and self.pipeline.latest is not None:
+            self.show_snapshot(self.pipeline.latest, now=self.pipeline.now())
+
+    def _left_member(self, result: None = None) -> None:
+        self.member = None
+        self._fleet_dirty = True
+        self._draw_fleet()
+
     def show_snapshot(self, snapshot: Snapshot, *, now: float) -> None:
         """Render one snapshot now (tests call it directly)."""
         with self.batch_update():
@@ -341,7 +453,10 @@ class SovwatchApp(App[None]):
         self.flushes += 1
 
     def rerender(self) -> None:
-        """The same snapshot again, with the source's error or the replay's mode changed."""
+        """The same snapshot again, with the source's error or the replay's mode changed (a
+        fleet's: the open member's, if one is)."""
+        if self.fleet is not None and self.member is None:
+            return
         if self.main.snapshot is not None:
             self.show_snapshot(self.main.snapshot, now=self.main.now)
 
@@ -391,6 +506,7 @@ class SovwatchApp(App[None]):
         if self.replay_control is not None:
             self.replay_control.toggle_pause()
             self.rerender()
+            self._fleet_dirty = True
 
     def action_step(self) -> None:
         if self.replay_control is not None:

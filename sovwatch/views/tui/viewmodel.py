@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sovwatch.model.snapshot import Key, ReleaseView, Snapshot
 from sovwatch.model.states import State
+from sovwatch.model.stream_health import HEALTH_SEVERITY, UNSETTLED
 from sovwatch.views.tui.cause_text import ShortCause, cause_of
 from sovwatch.views.tui.glyphs import Glyphs
 
@@ -189,20 +190,6 @@ def arrange(
     if failed_first:
         return sorted(shown, key=lambda row: (row.state not in FAILING, row.wave))
     return sorted(shown, key=lambda row: row.wave)
-
-
-HEALTH_SEVERITY = {
-    "live": 0,
-    "absent": 0,
-    "connecting": 1,
-    "reconnecting": 2,
-    "stale": 3,
-    "forbidden": 4,
-    "error": 5,
-}
-"""How much each stream state worries the badge; `absent` (CRD not installed yet) is normal."""
-UNSETTLED = frozenset({"reconnecting", "stale", "error"})
-"""Stream states in which what the store holds may be out of date."""
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,14 @@ class HelpScreen(ModalScreen[None]):
 
 
 def describe(bindings: list[Binding]) -> list[tuple[str, str]]:
-    """(keys, description) for every described binding; keys sharing a description (an action,
-    or two directions of one: "A minute back / on") share a line."""
+    """(keys, description) for every described binding (its tooltip where the footer's word is
+    short); keys sharing a description (an action, or two directions of one: "A minute back /
+    on") share a line."""
     keys: dict[str, list[str]] = {}
     for binding in bindings:
         if binding.description:
-            keys.setdefault(binding.description, []).extend(map(_pretty, binding.key.split(",")))
+            text = binding.tooltip or binding.description
+            keys.setdefault(text, []).extend(map(_pretty, binding.key.split(",")))
     return [(" ".join(shown), text) for text, shown in keys.items()]
 
 

@@ -294,3 +294,25 @@ class MainScreen(Screen[None]):
             self.query_text, self.failures_only = "", False
             self.query_one(FilterBar).value = ""
         self.rerender()
+
+
+class MemberScreen(MainScreen):
+    """One Sovereign of a fleet, as `MainScreen` shows a single one; `esc` with nothing left to
+    close goes back to the fleet."""
+
+    BINDINGS = [
+        Binding(
+            "escape",
+            "back",
+            "Fleet",
+            key_display="esc",
+            tooltip="Close pane, view or filter; else back to the fleet",
+        ),
+        *(b for b in MainScreen.BINDINGS if b.key != "escape"),
+    ]
+
+    def action_back(self) -> None:
+        if self.view == "releases" and not (self.pane or self.query_text or self.failures_only):
+            self.dismiss()
+        else:
+            super().action_back()
