@@ -13,12 +13,12 @@ import logging
 import math
 import ssl
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from urllib.parse import urlsplit
 
 import aiohttp
-from aiohttp.http_exceptions import LineTooLong
 from yarl import URL
 
 from sovwatch import __version__, json_input
@@ -261,7 +261,9 @@ def _transport_error(error: BaseException, client: ApiClient) -> errors.Transpor
 
 
 class LineStream:
-    """The non-empty lines of a streamed response, each read under the inactivity timer."""
+    """The non-empty lines of a streamed response. Bytes are read as they come, a chunk at a time
+    (a streamed list's thousands of lines arrive in a few chunks), each read under the inactivity
+    timer, and split into lines here."""
 
     def __init__(
         self, response: aiohttp.ClientResponse, *, client: ApiClient, inactivity: float
@@ -269,6 +271,10 @@ class LineStream:
         self._response = response
         self._client = client
         self._inactivity = inactivity
+        self._lines: deque[bytes] = deque()
+        self._partial: list[bytes] = []
+        """The start of a line whose end has not arrived yet, as it came."""
+        self._ended = False
         self.last_activity = time.time()
         """Wall-clock time the last bytes arrived."""
 
@@ -276,29 +282,42 @@ class LineStream:
         return self
 
     async def __anext__(self) -> bytes:
-        settings = self._client.settings
         while True:
-            try:
-                async with asyncio.timeout(
-                    None if math.isinf(self._inactivity) else self._inactivity
-                ):
-                    line = await self._response.content.readline(
-                        max_line_length=settings.max_line_bytes
-                    )
-            except LineTooLong as e:
-                raise errors.TransportError(
-                    f"a watch line is longer than {settings.max_line_bytes} bytes"
-                ) from e
-            except aiohttp.ClientError as e:
-                raise _transport_error(e, self._client) from e
-            except TimeoutError as e:
-                raise errors.InactivityError(self._inactivity, self.last_activity) from e
-            if not line:
+            if self._lines:
+                line = self._lines.popleft().strip()
+                if line:
+                    return line
+                continue
+            if self._ended:
                 raise StopAsyncIteration
-            self.last_activity = time.time()
-            line = line.strip()
-            if line:
-                return line
+            await self._read()
+
+    async def _read(self) -> None:
+        """Read what has arrived (waiting for it under the inactivity timer) into `_lines`."""
+        limit = self._client.settings.max_line_bytes
+        try:
+            async with asyncio.timeout(None if math.isinf(self._inactivity) else self._inactivity):
+                chunk = await self._response.content.readany()
+        except aiohttp.ClientError as e:
+            raise _transport_error(e, self._client) from e
+        except TimeoutError as e:
+            raise errors.InactivityError(self._inactivity, self.last_activity) from e
+        if not chunk:
+            self._ended = True
+            self._lines.append(b"".join(self._partial))
+            return
+        self.last_activity = time.time()
+        if b"\n" not in chunk:  # more of a long line: joined once its end arrives
+            self._partial.append(chunk)
+            if sum(map(len, self._partial)) > limit:
+                raise errors.TransportError(f"a watch line is longer than {limit} bytes")
+            return
+        self._partial.append(chunk)
+        lines = b"".join(self._partial).split(b"\n")
+        self._partial = [lines.pop()]
+        if any(len(line) > limit for line in lines):
+            raise errors.TransportError(f"a watch line is longer than {limit} bytes")
+        self._lines.extend(lines)
 
 
 def _connect_reason(error: OSError) -> str:
