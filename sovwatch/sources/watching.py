@@ -4,9 +4,10 @@ Three async generators, one per level, modelled on kopf's watch loop:
 
 - `watch_forever` never ends. It finds the served API version, runs `list_then_watch`, and turns
   every failure into stream health plus a jittered backoff (honouring Retry-After), then goes again.
-- `list_then_watch` lists when it has no resourceVersion to resume from, diffs the list against what
-  it had (so a relist after 410 Gone reports deletions and changes from the gap), then re-watches
-  from the last resourceVersion each time the server ends a watch.
+- `list_then_watch` lists when it has no resourceVersion to resume from (a streamed list where the
+  server serves one, `sovwatch.kube.watch_list`, else pages), diffs the list against what it had
+  (so a relist after 410 Gone reports deletions and changes from the gap), then re-watches from
+  the last resourceVersion each time the server ends a watch.
 - `watch_once` is one watch request: bookmarks asked for, a random `timeoutSeconds`, the inactivity
   timer on every read; an in-stream ERROR becomes an exception (410 → `APIGoneError`).
 
