@@ -164,9 +164,12 @@ async def watch_forever(
         except (errors.APITooManyRequestsError, errors.APIServerError) as e:
             health, delay = _retry(state, settings, str(e), retry_after=e.retry_after)
         except errors.MalformedLineError as e:
-            health, delay = _retry(
-                state, settings, f"{e}; re-watching from resourceVersion {state.resource_version}"
+            again = (
+                f"re-watching from resourceVersion {state.resource_version}"
+                if state.resource_version
+                else "listing again"
             )
+            health, delay = _retry(state, settings, f"{e}; {again}")
         except errors.APIUnauthorizedError as e:
             health, delay = _retry(state, settings, str(e), HealthState.ERROR)
         except errors.KubeError as e:
