@@ -10,7 +10,9 @@ cost, not the client's). Each row also gives the client's own CPU and how long t
 busy answering it (the sum of request durations: concurrent requests overlap): the emulator is
 Python and much slower than a real apiserver at serving big lists, and sovwatch lists everything
 it needs (every Event too), not just HelmReleases and pods, so the wall time is partly the
-emulator's.
+emulator's. sovwatch is measured twice: against the emulator serving streamed lists (watch-list,
+as kube-apiserver with its WatchList feature), then as an older server that refuses them (one
+refused request, then lists in pages).
 
     python -m bench.startup [--smoke]
 """
@@ -33,6 +35,7 @@ from bench.run_one import main_for
 
 KUBECTL_PAIR = "kubectl get hr + get pods -o json"
 SOVWATCH_ONCE = "sovwatch --once -o json"
+SOVWATCH_PAGED = "sovwatch --once -o json, a server without streamed lists"
 FULL_RUNS = 3
 TIMEOUT = 180.0
 
@@ -90,6 +93,11 @@ def run(*, smoke: bool = False) -> list[BenchResult]:
             _timed(host, [argv], env=procs.python_env())  # warm-up, unmeasured
             times = [_timed(host, [argv], env=procs.python_env()) for _ in range(runs)]
             measurements.append(_row(SOVWATCH_ONCE, times))
+            # The same emulator as an older server: streamed lists refused, lists in pages.
+            host.call(setattr, host.emulator, "watch_list", False)
+            times = [_timed(host, [argv], env=procs.python_env()) for _ in range(runs)]
+            host.call(setattr, host.emulator, "watch_list", True)
+            measurements.append(_row(SOVWATCH_PAGED, times))
     wall = BenchResult(
         name="startup",
         title="Time to first complete picture",

@@ -48,7 +48,7 @@ from sovsim.selectors import (
 )
 from sovsim.status import query_bool
 from sovsim.tls_peer import peer_common_name
-from sovsim.watch import CLOSE, WatchRequest, WatchStream, serve_watch
+from sovsim.watch import CLOSE, WatchRequest, WatchStream, serve_watch, watch_list_errors
 
 if TYPE_CHECKING:
     from sovsim.tls import CertificateAuthority
@@ -99,7 +99,11 @@ class Emulator:
         watch_timeout: float = 1800.0,
         request_log_limit: int = 100_000,
         shutdown_timeout: float = 1.0,
+        watch_list: bool = True,
     ) -> None:
+        """`watch_list`: serve streamed lists (`sendInitialEvents`), as kube-apiserver does with
+        its WatchList feature gate on; False answers them 422 Invalid, as an older server (or one
+        with the gate off) does."""
         if host not in _LOOPBACK:
             raise ValueError(f"the emulator binds to loopback only, not {host!r}")
         self.store = store if store is not None else ObjectStore()
@@ -110,6 +114,7 @@ class Emulator:
         self.tokens: set[str] = {self.token}
         self.bookmark_interval = bookmark_interval
         self.watch_timeout = watch_timeout
+        self.watch_list = watch_list
         self.request_log: list[RequestRecord] = []
         self._request_log_limit = request_log_limit
         self._shutdown_timeout = shutdown_timeout
@@ -312,6 +317,11 @@ class Emulator:
             return status.bad_request(str(exc))
         if record.watch:
             return await self._watch(request, target, filt)
+        if "sendInitialEvents" in request.query:
+            detail = "Forbidden: sendInitialEvents is supported only with watch"
+            return status.invalid(
+                "ListOptions", "meta.k8s.io", [("sendInitialEvents", "FieldValueForbidden", detail)]
+            )
         return self._list(request, target, filt)
 
     def _discovery(self, segments: list[str]) -> dict | None:
@@ -404,6 +414,11 @@ class Emulator:
             )
         except ValueError:
             return status.bad_request(f'timeoutSeconds: Invalid value: "{query["timeoutSeconds"]}"')
+        send_initial_events = query.get("sendInitialEvents")
+        if errors := watch_list_errors(
+            send_initial_events, query.get("resourceVersionMatch", ""), served=self.watch_list
+        ):
+            return status.invalid("ListOptions", "meta.k8s.io", errors)
         rt, version = target.rt, target.version
         as_table = tables.wants_table(request.headers.get("Accept", ""))
         encode = watch_encoder(
@@ -423,12 +438,17 @@ class Emulator:
             bookmarks=query_bool(query.get("allowWatchBookmarks")),
             timeout=timeout,
             bookmark_interval=self.bookmark_interval,
+            initial_events=query_bool(send_initial_events),
         )
         return await serve_watch(
             request,
             watch,
             store=self.store,
             encode=encode,
+            # a watch-list's initial events are a list: their encodings are kept as a list's are
+            encode_initial=encode
+            if as_table
+            else lambda _, obj: self._encoded.encoded(rt, version, obj),
             content_type=tables.TABLE_CONTENT_TYPE if as_table else "application/json",
             streams=self._streams,
             is_stalled=self.faults.is_stalled,

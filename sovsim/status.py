@@ -19,6 +19,7 @@ _REASONS = {
     404: "NotFound",
     405: "MethodNotAllowed",
     410: "Expired",
+    422: "Invalid",
     429: "TooManyRequests",
     500: "InternalError",
 }
@@ -145,6 +146,24 @@ def forbidden(
         f'in API group "{rt.group}" {scope}'
     )
     return status_response(403, message, details=resource_details(rt, name))
+
+
+def invalid(kind: str, group: str, causes: list[tuple[str, str, str]]) -> web.Response:
+    """422 Invalid for a nameless object of `kind`.`group` (a request's `ListOptions`), one
+    cause per (field, reason, detail), worded as apimachinery's `field.ErrorList` is."""
+    errors = [f"{field}: {detail}" for field, _, detail in causes]
+    summary = errors[0] if len(errors) == 1 else f"[{', '.join(errors)}]"
+    details = {
+        "group": group,
+        "kind": kind,
+        "causes": [
+            {"reason": reason, "message": detail, "field": field}
+            for field, reason, detail in causes
+        ],
+    }
+    return status_response(
+        422, f'{kind}.{group} "" is invalid: {summary}', reason="Invalid", details=details
+    )
 
 
 def expired(message: str) -> dict:

@@ -7,7 +7,12 @@ Semantics follow kube-apiserver's watch cache:
 - a change that makes an object start (stop) matching the selectors arrives as ADDED (DELETED);
 - BOOKMARKs (when asked for) carry the store's resourceVersion, sent only when the stream has
   nothing queued, so a client resuming from one never skips a change;
-- `timeoutSeconds` (or the long server default) ends the stream cleanly.
+- `timeoutSeconds` (or the long server default) ends the stream cleanly;
+- watch-list (KEP-3157, `sendInitialEvents=true` with `resourceVersionMatch=NotOlderThan`): a
+  synthetic ADDED for every current object, then (with `allowWatchBookmarks`) one BOOKMARK at
+  their resourceVersion annotated `k8s.io/initial-events-end: "true"`, then live changes. An
+  emulator started as an older server (`watch_list=False`: the WatchList feature gate off)
+  rejects it with 422 Invalid, word for word as kube-apiserver's option validation does.
 
 Control signals (close, stall wake-up, malformed line) travel through the same queue as the
 changes, so a stream reacts to them in order and never needs a second task.
@@ -43,6 +48,11 @@ CLOSE = Signal("close")
 WAKE = Signal("wake")
 MALFORMED = Signal("malformed")
 
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+"""The annotation of the bookmark that ends a watch-list's initial events (metav1's
+`InitialEventsAnnotationKey`)."""
+NOT_OLDER_THAN = "NotOlderThan"
+
 MALFORMED_LINE = (
     b'{"type":"MODIFIED","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":\n'
 )
@@ -72,6 +82,53 @@ def _filtered(change: Change, filt: Filter) -> tuple[str, dict] | None:
     return ("DELETED", change.obj) if before else None
 
 
+def watch_list_errors(
+    send_initial_events: str | None, match: str, *, served: bool
+) -> list[tuple[str, str, str]]:
+    """(field, reason, detail) of each error apimachinery's `validateWatchOptions` finds in a
+    watch's `sendInitialEvents` and `resourceVersionMatch`; `served` is the WatchList feature
+    gate. Empty means valid."""
+    errors = []
+    if send_initial_events is not None:
+        if match != NOT_OLDER_THAN:
+            errors.append(
+                (
+                    "resourceVersionMatch",
+                    "FieldValueForbidden",
+                    "Forbidden: sendInitialEvents requires setting resourceVersionMatch to "
+                    f"{NOT_OLDER_THAN}",
+                )
+            )
+        if not served:
+            errors.append(
+                (
+                    "sendInitialEvents",
+                    "FieldValueForbidden",
+                    "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList "
+                    "feature gate is enabled",
+                )
+            )
+    if match:
+        if send_initial_events is None:
+            errors.append(
+                (
+                    "resourceVersionMatch",
+                    "FieldValueForbidden",
+                    "Forbidden: resourceVersionMatch is forbidden for watch unless "
+                    "sendInitialEvents is provided",
+                )
+            )
+        if match != NOT_OLDER_THAN:
+            errors.append(
+                (
+                    "resourceVersionMatch",
+                    "FieldValueNotSupported",
+                    f'Unsupported value: "{match}": supported values: "{NOT_OLDER_THAN}"',
+                )
+            )
+    return errors
+
+
 @dataclass(frozen=True)
 class WatchRequest:
     rt: ResourceType
@@ -83,6 +140,8 @@ class WatchRequest:
     bookmarks: bool
     timeout: float
     bookmark_interval: float
+    initial_events: bool = False
+    """A watch-list: the current objects first, then the initial-events-end bookmark."""
 
 
 async def serve_watch(
@@ -91,6 +150,7 @@ async def serve_watch(
     *,
     store: ObjectStore,
     encode: Encoder,
+    encode_initial: Encoder,
     content_type: str,
     streams: set[WatchStream],
     is_stalled: Callable[[str], bool],
@@ -101,10 +161,18 @@ async def serve_watch(
     stream = WatchStream(watch.rt, watch.version, queue)
     streams.add(stream)
     pending: deque[tuple[str, dict]] = deque()
+    initial: list[tuple[str, dict]] = []
+    """A watch-list's initial events: encoded (and kept) as a list's items are."""
     resp = web.StreamResponse(status=200, headers={"Content-Type": content_type})
     resp.enable_chunked_encoding()
     try:
-        if watch.resource_version in (None, "", "0"):
+        if watch.initial_events:
+            # Listed and stamped in one synchronous step with the subscription: the bookmark's
+            # resourceVersion is exactly the state the ADDED events show.
+            initial.extend(("ADDED", o) for o in matching(store, watch.source, watch.filt))
+            if watch.bookmarks:
+                initial.append(("BOOKMARK", _bookmark(watch, store, initial_events_end=True)))
+        elif watch.resource_version in (None, "", "0"):
             pending.extend(("ADDED", o) for o in matching(store, watch.source, watch.filt))
         else:
             try:
@@ -121,6 +189,9 @@ async def serve_watch(
         while True:
             stalled = is_stalled(key)
             if not stalled:
+                if initial:
+                    await _write(resp, initial, encode=encode_initial)
+                    initial.clear()
                 if pending:
                     await _write(resp, pending, encode=encode)
                     pending.clear()
@@ -128,12 +199,7 @@ async def serve_watch(
                 if now >= deadline:
                     break
                 if watch.bookmarks and now >= next_bookmark and queue.empty():
-                    bookmark = {
-                        "kind": watch.rt.kind,
-                        "apiVersion": watch.rt.api_version(watch.version),
-                        "metadata": {"resourceVersion": str(store.resource_version)},
-                    }
-                    await _write(resp, [("BOOKMARK", bookmark)], encode=None)
+                    await _write(resp, [("BOOKMARK", _bookmark(watch, store))], encode=None)
                     next_bookmark = now + watch.bookmark_interval
             wait = None
             if not stalled:
@@ -164,12 +230,27 @@ async def serve_watch(
         streams.discard(stream)
 
 
+def _bookmark(watch: WatchRequest, store: ObjectStore, *, initial_events_end: bool = False) -> dict:
+    """A BOOKMARK's object: the kind with only the store's resourceVersion (and, ending a
+    watch-list's initial events, the annotation saying so)."""
+    metadata: dict = {"resourceVersion": str(store.resource_version)}
+    if initial_events_end:
+        metadata["annotations"] = {INITIAL_EVENTS_END: "true"}
+    return {
+        "kind": watch.rt.kind,
+        "apiVersion": watch.rt.api_version(watch.version),
+        "metadata": metadata,
+    }
+
+
 async def _write(
     resp: web.StreamResponse, events: Iterable[tuple[str, dict]], *, encode: Encoder | None
 ) -> None:
-    """Send events as JSON lines in one chunk; `encode` None sends objects as they are."""
+    """Send events as JSON lines in one chunk; bookmarks, and every object when `encode` is
+    None, are sent as they are."""
     lines = [
-        b'{"type":"%s","object":%s}\n' % (t.encode(), encode(t, o) if encode else dumps(o))
+        b'{"type":"%s","object":%s}\n'
+        % (t.encode(), encode(t, o) if encode and t != "BOOKMARK" else dumps(o))
         for t, o in events
     ]
     await resp.write(b"".join(lines))

@@ -33,6 +33,10 @@ class WatchSettings:
     """`limit` for paginated lists: kubectl's value, small enough that one page never times out,
     large enough that 20 000 Events take 40 requests, not thousands."""
 
+    watch_list: bool = True
+    """Ask for streamed lists (watch-list: the current objects as the first events of a watch)
+    where the server serves them; False always lists in pages, then watches."""
+
     watch_timeout_min: int = 300
     """Shortest `timeoutSeconds` a watch asks for. Each watch asks the server to end it after a
     random time between this and `watch_timeout_max` (5-10 minutes, as client-go's reflector

@@ -26,6 +26,7 @@ from sovwatch import __version__, json_input
 from sovwatch.kube import errors
 from sovwatch.kube.config import Connection, redact_url
 from sovwatch.kube.credentials import Material
+from sovwatch.kube.watch_list import WatchListSupport
 from sovwatch.settings import WatchSettings
 from sovwatch.untrusted import neutralise
 
@@ -65,6 +66,8 @@ class ApiClient:
         self._connector = connector
         self.server_version: str = ""
         """`gitVersion` from /version, filled in by `connect`."""
+        self.watch_list = WatchListSupport(enabled=settings.watch_list)
+        """Whether this server serves streamed lists, shared by every reflector."""
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> ApiClient:

@@ -4,9 +4,10 @@ Three async generators, one per level, modelled on kopf's watch loop:
 
 - `watch_forever` never ends. It finds the served API version, runs `list_then_watch`, and turns
   every failure into stream health plus a jittered backoff (honouring Retry-After), then goes again.
-- `list_then_watch` lists when it has no resourceVersion to resume from, diffs the list against what
-  it had (so a relist after 410 Gone reports deletions and changes from the gap), then re-watches
-  from the last resourceVersion each time the server ends a watch.
+- `list_then_watch` lists when it has no resourceVersion to resume from (a streamed list where the
+  server serves one, `sovwatch.kube.watch_list`, else pages), diffs the list against what it had
+  (so a relist after 410 Gone reports deletions and changes from the gap), then re-watches from
+  the last resourceVersion each time the server ends a watch.
 - `watch_once` is one watch request: bookmarks asked for, a random `timeoutSeconds`, the inactivity
   timer on every read; an in-stream ERROR becomes an exception (410 → `APIGoneError`).
 
@@ -26,7 +27,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from sovwatch import json_input
-from sovwatch.kube import discovery, errors
+from sovwatch.kube import discovery, errors, watch_list
 from sovwatch.kube.api import ApiClient
 from sovwatch.kube.resources import WatchedResource
 from sovwatch.redaction import redact
@@ -163,9 +164,12 @@ async def watch_forever(
         except (errors.APITooManyRequestsError, errors.APIServerError) as e:
             health, delay = _retry(state, settings, str(e), retry_after=e.retry_after)
         except errors.MalformedLineError as e:
-            health, delay = _retry(
-                state, settings, f"{e}; re-watching from resourceVersion {state.resource_version}"
+            again = (
+                f"re-watching from resourceVersion {state.resource_version}"
+                if state.resource_version
+                else "listing again"
             )
+            health, delay = _retry(state, settings, f"{e}; {again}")
         except errors.APIUnauthorizedError as e:
             health, delay = _retry(state, settings, str(e), HealthState.ERROR)
         except errors.KubeError as e:
@@ -210,33 +214,27 @@ async def list_then_watch(
 ) -> AsyncIterator[SourceItem]:
     """List if there is nowhere to resume from, then watch until a watch ends with no events.
 
-    Returns normally only when the server ended a watch that delivered nothing; raises the
-    `sovwatch.kube.errors` exception of any failure, `APIGoneError` meaning "list again".
+    The list is streamed (one watch request whose first events are the objects) where the server
+    serves that, else paginated. Returns normally only when the server ended a watch that
+    delivered nothing (or a streamed list before its end); raises the `sovwatch.kube.errors`
+    exception of any failure, `APIGoneError` meaning "list again".
     """
     resource, version = state.resource, state.version
     assert version is not None
-    if state.resource_version is None:
-        # Changes are emitted page by page (one page of objects in memory at a time); deletions
-        # only once the list is complete.
-        listed: set[listing.ObjectKey] = set()
-        rv = ""
-        async with aclosing(
-            listing.list_pages(client, resource, version, namespace=namespace, settings=settings)
-        ) as pages:
-            async for items, page_rv in pages:
-                rv = page_rv  # every page reports the list's; the last one is where to resume
-                for obj in items:
-                    listed.add(listing.object_key(obj))
-                    for type_, change in listing.changes(state.objects, obj):
-                        yield state.event(type_, change)
-        gone = state.deletions(listed)
-        del listed  # ~44,000 keys on a large cluster: not to be kept while the watch lasts
-        for type_, obj in gone:
-            yield state.event(type_, obj)
-        state.resource_version = rv
-        if health := state.transition(HealthState.LIVE, detail=state.live_detail()):
-            yield health
     path = resource.collection_path(version, namespace)
+    if state.resource_version is None:
+        try:
+            async with aclosing(_streamed_list(client, state, path, settings=settings)) as items:
+                async for item in items:
+                    yield item
+            if state.resource_version is None:
+                return  # the stream ended before the list did: start over, after the backoff
+        except _NotStreamed:
+            async with aclosing(
+                _paginated_list(client, state, namespace=namespace, settings=settings)
+            ) as items:
+                async for item in items:
+                    yield item
     while True:
         delivered = False
         async with aclosing(
@@ -248,26 +246,130 @@ async def list_then_watch(
                         yield health
                     continue
                 delivered = True
-                state.failures = 0
-                obj = event["object"]
-                rv = listing.resource_version(obj)
-                if event["type"] == "BOOKMARK":
-                    # A lagging apiserver behind a load balancer can send a bookmark from the
-                    # past; resuming from it would replay (or 410 on) changes already seen.
-                    if rv and not _older(rv, state.resource_version):
-                        state.resource_version = rv
-                    continue
-                state.resource_version = rv or state.resource_version
-                if event["type"] not in EventType.__members__:
-                    logger.warning(
-                        "%s: skipped a watch event of type %r", resource.key, event["type"]
-                    )
-                    continue
-                obj.setdefault("kind", resource.kind)
-                obj.setdefault("apiVersion", resource.api_version(version))
-                yield state.event(EventType(event["type"]), listing.slimmed(obj))
+                if (item := _reflected(state, event)) is not None:
+                    yield item
         if not delivered:
             return
+
+
+class _NotStreamed(Exception):
+    """The server does not serve streamed lists: list in pages instead."""
+
+
+async def _paginated_list(
+    client: ApiClient, state: Reflection, *, namespace: str | None, settings: WatchSettings
+) -> AsyncIterator[SourceItem]:
+    """List in pages, diffing against what the reflector had; then live from the list's version.
+    Changes are emitted page by page (one page of objects in memory at a time); deletions only
+    once the list is complete."""
+    resource, version = state.resource, state.version
+    assert version is not None
+    listed: set[listing.ObjectKey] = set()
+    rv = ""
+    async with aclosing(
+        listing.list_pages(client, resource, version, namespace=namespace, settings=settings)
+    ) as pages:
+        async for items, page_rv in pages:
+            rv = page_rv  # every page reports the list's; the last one is where to resume
+            for obj in items:
+                listed.add(listing.object_key(obj))
+                for type_, change in listing.changes(state.objects, obj):
+                    yield state.event(type_, change)
+    for item in _listed(state, listed, rv):
+        yield item
+
+
+def _listed(state: Reflection, listed: set[listing.ObjectKey], rv: str) -> list[SourceItem]:
+    """The end of a complete list: tombstones for what it lacked, then live from `rv`."""
+    items: list[SourceItem] = [state.event(t, obj) for t, obj in state.deletions(listed)]
+    listed.clear()  # ~44,000 keys on a large cluster: not to be kept while the watch lasts
+    state.resource_version = rv
+    if health := state.transition(HealthState.LIVE, detail=state.live_detail()):
+        items.append(health)
+    return items
+
+
+async def _streamed_list(
+    client: ApiClient, state: Reflection, path: str, *, settings: WatchSettings
+) -> AsyncIterator[SourceItem]:
+    """A streamed list, then the same stream as a watch until the server ends it.
+
+    The initial ADDED events are diffed against what the reflector had, as list pages are; the
+    initial-events-end bookmark completes the list (tombstones, resourceVersion, live). Raises
+    `_NotStreamed` (and remembers it for the server) if the server refuses the request, or shows
+    it ignored it by sending an ordinary bookmark first; the objects emitted by then are diffed
+    again by the paginated list that follows.
+    """
+    support = client.watch_list
+    async with aclosing(
+        watch_once(client, path, resource_version=None, settings=settings, initial_events=True)
+    ) as events:
+        async with support.asking() as ask:
+            if not ask:
+                raise _NotStreamed
+            try:
+                await anext(events)  # Marker.OPENED: the server took the request
+            except errors.APIError as e:
+                if e.status not in watch_list.REFUSED_STATUSES:
+                    raise
+                logger.info("%s: streamed list refused (%s): listing in pages", path, e)
+                support.refused()
+                raise _NotStreamed from None
+            support.served = True
+        listed: set[listing.ObjectKey] | None = set()
+        async for event in events:
+            assert isinstance(event, dict)
+            obj = event["object"]
+            if listed is None:  # the list is complete: an ordinary watch from here
+                if (item := _reflected(state, event)) is not None:
+                    yield item
+                continue
+            if event["type"] not in ("ADDED", "BOOKMARK") or (
+                event["type"] == "BOOKMARK" and not watch_list.is_initial_events_end(obj)
+            ):
+                # An ordinary bookmark (or a change) before the end of the initial events: the
+                # server ignored sendInitialEvents and serves a plain watch.
+                logger.info("%s: the server ignored sendInitialEvents: listing in pages", path)
+                support.refused()
+                raise _NotStreamed
+            if event["type"] == "BOOKMARK":
+                # (the failure count stays: as after a paginated list, only a watch event that
+                # follows resets it, so a relist storm is still paced by the backoff)
+                for item in _listed(state, listed, listing.resource_version(obj) or ""):
+                    yield item
+                listed = None
+                continue
+            obj = _completed(state, obj)
+            listed.add(listing.object_key(obj))
+            for type_, change in listing.changes(state.objects, obj):
+                yield state.event(type_, change)
+
+
+def _reflected(state: Reflection, event: dict) -> WatchEvent | None:
+    """What one watch event means for the reflector: the change to emit, if any (not for a
+    bookmark, which only moves where to resume, nor for an unknown type)."""
+    state.failures = 0
+    obj = event["object"]
+    rv = listing.resource_version(obj)
+    if event["type"] == "BOOKMARK":
+        # A lagging apiserver behind a load balancer can send a bookmark from the
+        # past; resuming from it would replay (or 410 on) changes already seen.
+        if rv and not _older(rv, state.resource_version):
+            state.resource_version = rv
+        return None
+    state.resource_version = rv or state.resource_version
+    if event["type"] not in EventType.__members__:
+        logger.warning("%s: skipped a watch event of type %r", state.resource.key, event["type"])
+        return None
+    return state.event(EventType(event["type"]), _completed(state, obj))
+
+
+def _completed(state: Reflection, obj: dict) -> dict:
+    """A watched object with the `kind`/`apiVersion` it may lack, slimmed."""
+    resource = state.resource
+    obj.setdefault("kind", resource.kind)
+    obj.setdefault("apiVersion", resource.api_version(state.version or ""))
+    return listing.slimmed(obj)
 
 
 def _older(rv: str, than: str | None) -> bool:
@@ -277,15 +379,25 @@ def _older(rv: str, than: str | None) -> bool:
 
 
 async def watch_once(
-    client: ApiClient, path: str, *, resource_version: str | None, settings: WatchSettings
+    client: ApiClient,
+    path: str,
+    *,
+    resource_version: str | None,
+    settings: WatchSettings,
+    initial_events: bool = False,
 ) -> AsyncIterator[dict | Marker]:
-    """One watch request: `Marker.OPENED`, then the raw events (`type`, `object`) until it ends."""
+    """One watch request: `Marker.OPENED`, then the raw events (`type`, `object`) until it ends.
+    `initial_events` makes it a streamed list (the current objects first, as of a consistent
+    read: no resourceVersion)."""
     params: dict[str, str | int] = {
         "watch": "true",
         "allowWatchBookmarks": "true",
         "timeoutSeconds": settings.watch_timeout(),
     }
-    if resource_version:
+    if initial_events:
+        params["sendInitialEvents"] = "true"
+        params["resourceVersionMatch"] = "NotOlderThan"
+    elif resource_version:
         params["resourceVersion"] = resource_version
     async with client.open_stream(path, params) as lines:
         yield Marker.OPENED

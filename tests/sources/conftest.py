@@ -9,9 +9,26 @@ import pytest
 
 from sovsim.kubeconfigs import write_private
 from sovsim.server import Emulator
+from tests.conftest import BOOKMARK_INTERVAL
 from tests.emulator.helpers import install_flux_crds
 from tests.sources.engine_harness import Harness
 from tests.sources.fault_front import FaultFront
+
+
+@pytest.fixture(params=["watch-list", "paginated"])
+def server_lists(request: pytest.FixtureRequest) -> str:
+    """How the emulator serves lists: streamed (a server with watch-list) or only in pages (an
+    older server, which refuses `sendInitialEvents`); every engine test runs against both."""
+    return request.param
+
+
+@pytest.fixture
+async def emulator(server_lists: str) -> AsyncIterator[Emulator]:
+    """The root `emulator`, once as each kind of server (`server_lists`)."""
+    async with Emulator(
+        bookmark_interval=BOOKMARK_INTERVAL, watch_list=server_lists == "watch-list"
+    ) as emu:
+        yield emu
 
 
 @pytest.fixture

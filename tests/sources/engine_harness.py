@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sovsim.server import Emulator
+from sovsim.server import Emulator, RequestRecord
 from sovwatch.kube import api, config
 from sovwatch.kube.resources import WATCHED, WatchedResource
 from sovwatch.settings import WatchSettings
@@ -147,6 +147,17 @@ def held(store: Store, resource: WatchedResource) -> dict:
 
 def _key(obj: dict) -> tuple[str, str]:
     return (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+
+
+def is_list(record: RequestRecord) -> bool:
+    """A list request: a page, or a streamed list (a watch asking for the initial events) that
+    the server did not refuse (an older server answers it 422)."""
+    return (not record.watch or "sendInitialEvents" in record.query) and record.status != 422
+
+
+def is_watch(record: RequestRecord) -> bool:
+    """A watch connection the server served (a streamed list is one too)."""
+    return record.watch and record.status != 422
 
 
 def requests_for(emulator: Emulator, resource_key: str, since: int = 0) -> list:

@@ -103,14 +103,18 @@ class FaultFront:
         self._canned.append(_Canned(plural, watch, status, data, dict(headers or {})))
 
     def requests_for(self, plural: str, *, watch: bool | None = None) -> list[Seen]:
+        """Requests for `plural`: watches (`watch=True`), lists (False: pages and streamed lists,
+        not a streamed list an older server refused), or all."""
         return [
             s
             for s in self.seen
-            if s.path.endswith("/" + plural) and (watch is None or s.watch == watch)
+            if s.path.endswith("/" + plural)
+            and (watch is None or (s.watch == watch and (watch or s.status != 422)))
         ]
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        watch = query_bool(request.query.get("watch"))
+        # A streamed list (a watch asking for the initial events) is a list here.
+        watch = query_bool(request.query.get("watch")) and "sendInitialEvents" not in request.query
         for canned in self._canned:
             if request.path.endswith("/" + canned.plural) and canned.watch == watch:
                 self._canned.remove(canned)

@@ -9,7 +9,7 @@ from sovwatch.kube import api, config
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources import live
 from sovwatch.sources.events import HealthState, StreamHealth, WatchEvent
-from tests.sources.engine_harness import requests_for
+from tests.sources.engine_harness import is_watch, requests_for
 from tests.sources.engine_objects import HR, helmrelease, pod
 from tests.timings import FAST
 
@@ -37,7 +37,7 @@ async def test_closing_the_stream_cancels_every_watch_and_closes_the_session(
     leftover = [t for t in asyncio.all_tasks() if t.get_name().startswith("sovwatch-watch-")]
     assert leftover == []
     # The server sees every watch connection end (its handler finishes when the client leaves).
-    watches = [r for r in flux_emulator.request_log if r.watch]
+    watches = [r for r in flux_emulator.request_log if is_watch(r)]
     assert len(watches) == len(WATCHED)
     for _ in range(250):  # at most 5 s
         if all(r.duration is not None for r in watches):
@@ -56,7 +56,10 @@ async def test_a_forbidden_and_an_absent_resource_do_not_hold_up_the_others(emul
     assert h.state("pods") is HealthState.FORBIDDEN
     assert h.state(HR) is HealthState.ABSENT
     assert h.state("deployments.apps") is HealthState.LIVE
-    deployment_watches = lambda: [r for r in requests_for(emulator, "deployments.apps") if r.watch]  # noqa: E731
+
+    def deployment_watches() -> list:
+        return [r for r in requests_for(emulator, "deployments.apps") if is_watch(r)]
+
     await h.until(lambda: deployment_watches(), "the deployments watch")
     assert len(deployment_watches()) == 1
     assert [r.status for r in requests_for(emulator, "pods")] == [403]

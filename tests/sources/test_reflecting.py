@@ -15,7 +15,7 @@ from sovsim.server import Emulator
 from sovwatch.kube.resources import WATCHED
 from sovwatch.sources.events import EventType, HealthState
 from tests.emulator.helpers import install_flux_crds
-from tests.sources.engine_harness import BY_KEY, requests_for
+from tests.sources.engine_harness import BY_KEY, is_list, is_watch, requests_for
 from tests.sources.engine_objects import (
     HR,
     deployment,
@@ -68,7 +68,7 @@ async def test_exactly_one_watch_per_resource_and_never_secrets(flux_emulator, h
     watched_paths = sorted(r.path for r in open_watches)
     assert len(watched_paths) == len(set(watched_paths)) == len(WATCHED)
     for resource in WATCHED:
-        assert len([r for r in requests_for(flux_emulator, resource.key) if r.watch]) == 1
+        assert len([r for r in requests_for(flux_emulator, resource.key) if is_watch(r)]) == 1
     assert not [r for r in flux_emulator.request_log if "secrets" in r.path]
 
 
@@ -87,7 +87,7 @@ async def test_changes_arrive_as_watch_events(flux_emulator, harness):
     assert h.events(HR)[-1].type is EventType.MODIFIED
     h.assert_matches_truth([HR, "pods"])
     # One list each: changes came over the watch, not by polling.
-    assert len([r for r in requests_for(flux_emulator, "pods") if not r.watch]) == 1
+    assert len([r for r in requests_for(flux_emulator, "pods") if is_list(r)]) == 1
 
 
 async def test_namespace_scope(flux_emulator, harness):
@@ -107,13 +107,14 @@ async def test_namespace_scope(flux_emulator, harness):
     }
 
 
+@pytest.mark.parametrize("server_lists", ["paginated"], indirect=True)
 async def test_list_is_paginated(flux_emulator, harness):
     for i in range(7):
         flux_emulator.store.put(pod(f"web-{i}"))
     settings = dataclasses.replace(FAST, list_page_size=3)
     h = await harness(flux_emulator).start(["pods"], settings=settings)
     await h.until_all_live(["pods"])
-    lists = [r for r in requests_for(flux_emulator, "pods") if not r.watch]
+    lists = [r for r in requests_for(flux_emulator, "pods") if is_list(r)]
     assert [r.query.get("limit") for r in lists] == ["3", "3", "3"]
     assert "continue" not in lists[0].query
     assert all("continue" in r.query for r in lists[1:])
@@ -127,7 +128,7 @@ async def test_watch_resumes_from_the_bookmark_resource_version(flux_emulator, h
     for i in range(3):
         flux_emulator.store.put(namespace(f"tenant-{i}"))
     newest = str(flux_emulator.store.resource_version)
-    watches = lambda: [r for r in requests_for(flux_emulator, "pods") if r.watch]  # noqa: E731
+    watches = lambda: [r for r in requests_for(flux_emulator, "pods") if is_watch(r)]  # noqa: E731
     first = watches()[0]
     assert first.query["allowWatchBookmarks"] == "true"
     assert 30 <= int(first.query["timeoutSeconds"]) <= 60
@@ -137,7 +138,7 @@ async def test_watch_resumes_from_the_bookmark_resource_version(flux_emulator, h
     flux_emulator.faults.close_watches("pods")
     await h.until(lambda: len(watches()) > 1, "a re-watch")
     assert watches()[-1].query["resourceVersion"] == newest
-    assert len([r for r in requests_for(flux_emulator, "pods") if not r.watch]) == 1
+    assert len([r for r in requests_for(flux_emulator, "pods") if is_list(r)]) == 1
 
 
 def _flux_object(key: str, version: str, name: str) -> dict:

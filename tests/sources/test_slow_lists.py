@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from sovwatch.sources.events import HealthState
 from tests.sources.engine_objects import warning_event
 from tests.timings import FAST
 
 EVENTS = "events"
 SETTINGS = dataclasses.replace(FAST, request_timeout=0.6, list_page_size=10)
+
+# Pages are what these are about: a server that serves only them.
+pytestmark = pytest.mark.parametrize("server_lists", ["paginated"], indirect=True)
 
 
 def _fill(emulator, n: int) -> None:

@@ -91,6 +91,7 @@ async def test_deep_json_mid_watch_reconnects_and_loses_nothing(
 ):
     install_flux_crds(emulator.store)
     emulator.store.put(helmrelease("bp-cilium"))
+    emulator.watch_list = where != "list-page"
     async with FaultFront(emulator) as front:
         kubeconfig = _kubeconfig(tmp_path, front.url, user={"token": emulator.token})
         run = await Running.start("--kubeconfig", kubeconfig, "-o", "json")
@@ -111,7 +112,8 @@ async def test_deep_json_mid_watch_reconnects_and_loses_nothing(
                 emulator.faults.close_watches(HR)
                 detail = "nested too deeply"
             else:
-                # the re-watch is answered 410 Gone (a lagging watch cache): the stream lists again
+                # the re-watch is answered 410 Gone (a lagging watch cache): the stream lists again,
+                # in pages (the emulator answers as a server without streamed lists, from the start)
                 front.answer_next("helmreleases", status=410, body=expired("too old resource"))
                 front.answer_next("helmreleases", watch=False, status=200, body=DEEP_JSON)
                 emulator.faults.close_watches(HR)
