@@ -21,7 +21,7 @@ import asyncio
 import enum
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
@@ -240,7 +240,13 @@ async def list_then_watch(
     while True:
         delivered = False
         async with aclosing(
-            watch_once(client, path, resource_version=state.resource_version, settings=settings)
+            watch_once(
+                client,
+                path,
+                resource_version=state.resource_version,
+                settings=settings,
+                selection=resource.selection,
+            )
         ) as events:
             async for event in events:
                 if event is Marker.OPENED:
@@ -263,9 +269,15 @@ async def list_then_watch(
                         "%s: skipped a watch event of type %r", resource.key, event["type"]
                     )
                     continue
+                type_ = EventType(event["type"])
+                if resource.wanted is not None and not resource.wanted(obj):
+                    if type_ is EventType.ADDED:
+                        continue
+                    # No longer selected: gone, as a field selector's watch says.
+                    type_ = EventType.DELETED
                 obj.setdefault("kind", resource.kind)
                 obj.setdefault("apiVersion", resource.api_version(version))
-                yield state.event(EventType(event["type"]), listing.slimmed(obj))
+                yield state.event(type_, listing.slimmed(obj))
         if not delivered:
             return
 
@@ -277,10 +289,17 @@ def _older(rv: str, than: str | None) -> bool:
 
 
 async def watch_once(
-    client: ApiClient, path: str, *, resource_version: str | None, settings: WatchSettings
+    client: ApiClient,
+    path: str,
+    *,
+    resource_version: str | None,
+    settings: WatchSettings,
+    selection: Mapping[str, str] | None = None,
 ) -> AsyncIterator[dict | Marker]:
-    """One watch request: `Marker.OPENED`, then the raw events (`type`, `object`) until it ends."""
+    """One watch request (`selection`: its field selector): `Marker.OPENED`, then the raw events
+    (`type`, `object`) until it ends."""
     params: dict[str, str | int] = {
+        **(selection or {}),
         "watch": "true",
         "allowWatchBookmarks": "true",
         "timeoutSeconds": settings.watch_timeout(),
