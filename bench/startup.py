@@ -47,7 +47,7 @@ class Timed:
     requests: int
 
 
-def _timed(host: EmulatorHost, argvs: list[list[str]], *, env=None) -> Timed:
+def timed(host: EmulatorHost, argvs: list[list[str]], *, env=None) -> Timed:
     """Run the commands one after another; RuntimeError if one fails."""
     began, start = time.time(), time.monotonic()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -66,63 +66,85 @@ def _timed(host: EmulatorHost, argvs: list[list[str]], *, env=None) -> Timed:
 
 def run(*, smoke: bool = False) -> list[BenchResult]:
     runs = 1 if smoke else FULL_RUNS
-    measurements = []
     with EmulatorHost() as host, tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
-        tmpdir = Path(tmp)
         described = host.call(populate_large, host.store, SMOKE if smoke else None)
-        kubeconfig = host.kubeconfig(tmpdir / "kubeconfig")
-
-        def kubectl_pair(n: int) -> list[list[str]]:
-            cache = tmpdir / f"cache-{n}"
-            return [
-                procs.kubectl(kubeconfig, cache, "get", "hr", "-A", "-o", "json"),
-                procs.kubectl(kubeconfig, cache, "get", "pods", "-A", "-o", "json"),
-            ]
-
-        _timed(host, kubectl_pair(-1))  # warm-up, unmeasured (see the module docstring)
-        times = [_timed(host, kubectl_pair(n)) for n in range(runs)]
-        measurements.append(_row(KUBECTL_PAIR, times))
-        missing = subjects.missing_headless()
-        if missing:
-            measurements.append(Measurement(SOVWATCH_ONCE, None, missing))
-        else:
-            argv = subjects.sovwatch(kubeconfig, "--once", "-o", "json")
-            _timed(host, [argv], env=procs.python_env())  # warm-up, unmeasured
-            times = [_timed(host, [argv], env=procs.python_env()) for _ in range(runs)]
-            measurements.append(_row(SOVWATCH_ONCE, times))
-    wall = BenchResult(
-        name="startup",
-        title="Time to first complete picture",
-        unit="s",
-        peer=KUBECTL_PAIR,
-        measurements=tuple(measurements),
-        targets=(
-            Target(
-                "sovwatch --once no slower than the two kubectl calls", SOVWATCH_ONCE, ratio=1.0
-            ),
-        ),
+        measurements = first_picture(host, Path(tmp), runs=runs)
+    return results(
+        "startup",
+        "",
+        measurements,
         notes=(f"cluster: {described}; median of {runs} run(s)",),
-    )
-    cpu = BenchResult(
-        name="startup-cpu",
-        title="Time to first complete picture: the clients' own CPU (server time excluded)",
-        unit="CPU s",
-        peer=KUBECTL_PAIR,
-        measurements=tuple(
-            Measurement(m.subject, _median_cpu(m), "") if m.value is not None else m
-            for m in measurements
+        wall=Target(
+            "sovwatch --once no slower than the two kubectl calls", SOVWATCH_ONCE, ratio=1.0
         ),
-        targets=(Target("sovwatch --once CPU <= the two kubectl calls", SOVWATCH_ONCE, ratio=1.0),),
-        notes=("the same runs as `startup`",),
+        cpu=Target("sovwatch --once CPU <= the two kubectl calls", SOVWATCH_ONCE, ratio=1.0),
     )
-    return [wall, cpu]
+
+
+def first_picture(host: EmulatorHost, tmpdir: Path, *, runs: int) -> list[Measurement]:
+    """The kubectl pair and `sovwatch --once -o json` against what `host` serves, `runs` times
+    each after one unmeasured warm-up (see the module docstring)."""
+    kubeconfig = host.kubeconfig(tmpdir / "kubeconfig")
+
+    def kubectl_pair(n: int) -> list[list[str]]:
+        cache = tmpdir / f"cache-{n}"
+        return [
+            procs.kubectl(kubeconfig, cache, "get", "hr", "-A", "-o", "json"),
+            procs.kubectl(kubeconfig, cache, "get", "pods", "-A", "-o", "json"),
+        ]
+
+    timed(host, kubectl_pair(-1))
+    measurements = [row(KUBECTL_PAIR, [timed(host, kubectl_pair(n)) for n in range(runs)])]
+    missing = subjects.missing_headless()
+    if missing:
+        return [*measurements, Measurement(SOVWATCH_ONCE, None, missing)]
+    argv = subjects.sovwatch(kubeconfig, "--once", "-o", "json")
+    timed(host, [argv], env=procs.python_env())
+    times = [timed(host, [argv], env=procs.python_env()) for _ in range(runs)]
+    return [*measurements, row(SOVWATCH_ONCE, times)]
+
+
+def results(
+    name: str,
+    what: str,
+    measurements: list[Measurement],
+    *,
+    notes: tuple[str, ...],
+    wall: Target,
+    cpu: Target,
+) -> list[BenchResult]:
+    """The wall-time result `name` and its own-CPU twin `name-cpu` of the same runs; `what` is
+    appended to their titles (e.g. the population)."""
+    return [
+        BenchResult(
+            name=name,
+            title=f"Time to first complete picture{what}",
+            unit="s",
+            peer=KUBECTL_PAIR,
+            measurements=tuple(measurements),
+            targets=(wall,),
+            notes=notes,
+        ),
+        BenchResult(
+            name=f"{name}-cpu",
+            title=f"Time to first complete picture{what}: the clients' own CPU (server time excluded)",
+            unit="CPU s",
+            peer=KUBECTL_PAIR,
+            measurements=tuple(
+                Measurement(m.subject, _median_cpu(m), "") if m.value is not None else m
+                for m in measurements
+            ),
+            targets=(cpu,),
+            notes=(f"the same runs as `{name}`",),
+        ),
+    ]
 
 
 def _median_cpu(m: Measurement) -> float:
     return statistics.median(run["client_cpu"] for run in m.extra["runs"])
 
 
-def _row(subject: str, runs: list[Timed]) -> Measurement:
+def row(subject: str, runs: list[Timed]) -> Measurement:
     cpu = statistics.median(t.client_cpu for t in runs)
     server = statistics.median(t.server for t in runs)
     return Measurement(

@@ -96,7 +96,9 @@ class Emulator:
         watch_timeout: float = 1800.0,
         request_log_limit: int = 100_000,
         shutdown_timeout: float = 1.0,
+        serialization_cache: bool = True,
     ) -> None:
+        """`serialization_cache=False`: encode every object for every request (`encoding`)."""
         if host not in _LOOPBACK:
             raise ValueError(f"the emulator binds to loopback only, not {host!r}")
         self.store = store if store is not None else ObjectStore()
@@ -111,7 +113,7 @@ class Emulator:
         self._request_log_limit = request_log_limit
         self._shutdown_timeout = shutdown_timeout
         self._streams: set[WatchStream] = set()
-        self._encoded = EncodedObjects()
+        self._encoded = EncodedObjects(cache=serialization_cache)
         self.faults = Faults(self.store, self._streams)
         self._runner: web.AppRunner | None = None
         self._control = Control(self.faults, self.restart)

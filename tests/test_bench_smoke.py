@@ -12,7 +12,17 @@ import shutil
 
 import pytest
 
-from bench import apiload, bandwidth, ingest, latency, log_requests, memory, startup, subjects
+from bench import (
+    apiload,
+    bandwidth,
+    foreign,
+    ingest,
+    latency,
+    log_requests,
+    memory,
+    startup,
+    subjects,
+)
 from bench.results import BenchResult, Measurement, Target
 from bench.run import main
 from bench.run_one import as_list
@@ -20,6 +30,7 @@ from bench.run_one import as_list
 NEEDS = {
     "ingest": ("kubectl",),
     "startup": ("kubectl",),
+    "foreign": ("kubectl",),
     "apiload": ("kubectl", "watch"),
     "bandwidth": ("kubectl", "watch"),
     "memory": (),
@@ -29,6 +40,7 @@ NEEDS = {
 MODULES = {
     "ingest": ingest,
     "startup": startup,
+    "foreign": foreign,
     "apiload": apiload,
     "bandwidth": bandwidth,
     "memory": memory,
@@ -53,7 +65,7 @@ def test_smoke(name: str) -> None:
     if absent:
         pytest.skip(f"needs {', '.join(absent)}")
     results = as_list(MODULES[name].run(smoke=True))
-    assert results[0].name == name
+    assert results[0].name.startswith(name)
     for result in results:
         _check(result)
 
