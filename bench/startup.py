@@ -9,8 +9,8 @@ running apiserver's watch cache would (the first encoding of 44,000 objects is t
 cost, not the client's). Each row also gives the client's own CPU and how long the emulator was
 busy answering it (the sum of request durations: concurrent requests overlap): the emulator is
 Python and much slower than a real apiserver at serving big lists, and sovwatch lists everything
-it needs (every Event too), not just HelmReleases and pods, so the wall time is partly the
-emulator's.
+it needs (the Events the model reads too), not just HelmReleases and pods, so the wall time is
+partly the emulator's. `foreign.py` measures the same with no serialization cache.
 
     python -m bench.startup [--smoke]
 """
