@@ -26,9 +26,20 @@ T = TypeVar("T")
 
 
 class EmulatorHost:
-    def __init__(self, *, history_limit: int = 50_000, bookmark_interval: float = 60.0) -> None:
+    def __init__(
+        self,
+        *,
+        history_limit: int = 50_000,
+        bookmark_interval: float = 60.0,
+        serialization_cache: bool = True,
+    ) -> None:
         self.store = ObjectStore(history_limit=history_limit)
-        self.emulator = Emulator(self.store, tls=True, bookmark_interval=bookmark_interval)
+        self.emulator = Emulator(
+            self.store,
+            tls=True,
+            bookmark_interval=bookmark_interval,
+            serialization_cache=serialization_cache,
+        )
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="emulator", daemon=True)
 

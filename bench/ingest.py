@@ -105,41 +105,9 @@ def run(*, smoke: bool = False) -> BenchResult:
     size: Size = SMOKE if smoke else KIT
     events = SMOKE_EVENTS if smoke else FULL_EVENTS
     idle = SMOKE_IDLE_SAMPLE if smoke else IDLE_SAMPLE
-    measurements = []
     with EmulatorHost() as host, tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-        tmpdir = Path(tmp)
         host.call(populate, host.store, size)
-        kubeconfig = host.kubeconfig(tmpdir / "kubeconfig")
-        churn = Churn(size)
-
-        def kubectl(resource: str) -> list[str]:
-            cache = tmpdir / f"cache-{resource}"
-            return procs.kubectl(kubeconfig, cache, "get", resource, "-A", "-w", "-o", "json")
-
-        peer = measure(
-            host, churn, [kubectl("pods"), kubectl("hr")], events=events, idle_sample=idle
-        )
-        measurements.append(_row(subjects.KUBECTL_WATCH, peer))
-
-        missing = subjects.missing_headless()
-        if missing:
-            measurements.append(Measurement(subjects.SOVWATCH_JSON, None, missing))
-        else:
-            argv = subjects.sovwatch(kubeconfig, "-o", "json")
-            got = measure(
-                host, churn, [argv], events=events, idle_sample=idle, env=procs.python_env()
-            )
-            measurements.append(_row(subjects.SOVWATCH_JSON, got))
-
-        missing = subjects.missing_tui()
-        if missing:
-            measurements.append(Measurement(subjects.SOVWATCH_TUI, None, missing))
-        else:
-            argv = subjects.app_host(kubeconfig)
-            got = measure(
-                host, churn, [argv], events=events, idle_sample=idle, env=procs.python_env()
-            )
-            measurements.append(_row(subjects.SOVWATCH_TUI, got))
+        measurements = consumers(host, Path(tmp), Churn(size), events=events, idle=idle)
     return BenchResult(
         name="ingest",
         title="Ingest cost: CPU per 10,000 watch events (3 pod : 1 HelmRelease MODIFIED)",
@@ -154,6 +122,34 @@ def run(*, smoke: bool = False) -> BenchResult:
             f"{events} events on {size.releases} releases / {size.pods} pods; each consumer alone",
         ),
     )
+
+
+def consumers(
+    host: EmulatorHost, tmpdir: Path, churn: Churn, *, events: int, idle: float
+) -> list[Measurement]:
+    """The ingest cost of the kubectl watch pair, sovwatch headless and the TUI, one after
+    another against what `host` serves, each consuming `events` changes from `churn`."""
+    kubeconfig = host.kubeconfig(tmpdir / "kubeconfig")
+
+    def kubectl(resource: str) -> list[str]:
+        cache = tmpdir / f"cache-{resource}"
+        return procs.kubectl(kubeconfig, cache, "get", resource, "-A", "-w", "-o", "json")
+
+    peer = measure(host, churn, [kubectl("pods"), kubectl("hr")], events=events, idle_sample=idle)
+    measurements = [_row(subjects.KUBECTL_WATCH, peer)]
+    for subject, missing, argv in (
+        (subjects.SOVWATCH_JSON, subjects.missing_headless(), ("-o", "json")),
+        (subjects.SOVWATCH_TUI, subjects.missing_tui(), None),
+    ):
+        if missing:
+            measurements.append(Measurement(subject, None, missing))
+            continue
+        command = subjects.sovwatch(kubeconfig, *argv) if argv else subjects.app_host(kubeconfig)
+        got = measure(
+            host, churn, [command], events=events, idle_sample=idle, env=procs.python_env()
+        )
+        measurements.append(_row(subject, got))
+    return measurements
 
 
 def _row(subject: str, got: Ingest) -> Measurement:

@@ -28,6 +28,8 @@ class Size:
 
 
 LARGE = Size(releases=300, pods=5_000)
+FOREIGN = Size(releases=300, pods=5_000, events=20_000)
+"""The population of issue 19's table (another emulator's cluster): small pods, many Events."""
 KIT = Size(releases=40, pods=200)
 """About the bootstrap-kit: 35-80 releases, a few pods each."""
 SMOKE = Size(releases=5, pods=20)
@@ -281,6 +283,56 @@ def warning_event(i: int, involved: dict) -> dict:
         "reportingComponent": "kubelet",
         "reportingInstance": "sov-node-1",
     }
+
+
+LIFECYCLE = (
+    ("Scheduled", "default-scheduler", "Successfully assigned {ns}/{pod} to sov-node-1"),
+    ("Pulling", "kubelet", 'Pulling image "ghcr.io/openova-io/app:1.0.0"'),
+    (
+        "Pulled",
+        "kubelet",
+        'Successfully pulled image "ghcr.io/openova-io/app:1.0.0" in 1.204s (1.204s including '
+        "waiting). Image size: 24817152 bytes.",
+    ),
+    ("Created", "kubelet", "Created container: app"),
+    ("Started", "kubelet", "Started container app"),
+)
+"""The Normal Events of a pod's start, as the scheduler and the kubelet record them."""
+
+
+def lifecycle_event(i: int, involved: dict) -> dict:
+    """Event `i` of the foreign population: a pod's start (`LIFECYCLE`, one step per `i`), or
+    every tenth a kubelet Warning (`warning_event`), the mix of a cluster whose pods came up."""
+    event = warning_event(i, involved)
+    if i % 10 == 9:
+        return event
+    reason, component, message = LIFECYCLE[i % len(LIFECYCLE)]
+    meta = involved["metadata"]
+    event.update(
+        reason=reason,
+        message=message.format(ns=meta["namespace"], pod=meta["name"]),
+        type="Normal",
+        count=1,
+        source={"component": component, "host": "sov-node-1"},
+        reportingComponent=component,
+    )
+    if reason == "Scheduled":
+        del event["involvedObject"]["fieldPath"]
+    return event
+
+
+def populate_foreign(store: ObjectStore, size: Size) -> str:
+    """The foreign population: `size` releases and small pods, and `size.events` Events, most of
+    them the Normal ones of pods starting (`lifecycle_event`); returns what it is."""
+    populate(store, Size(size.releases, size.pods))
+    pods, _ = store.list("pods")
+    for i in range(size.events):
+        store.put(lifecycle_event(i, pods[(i // len(LIFECYCLE)) % len(pods)]))
+    warnings = sum(i % 10 == 9 for i in range(size.events))
+    return (
+        f"foreign: {size.releases} releases, {size.pods} pods, {size.events} Events "
+        f"({warnings} Warnings)"
+    )
 
 
 def add_events(store: ObjectStore, events: int) -> int:

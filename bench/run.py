@@ -22,7 +22,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `sovwatch` im
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     os.environ["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
 
-from bench import apiload, bandwidth, fleet, ingest, latency, memory, startup  # noqa: E402
+from bench import apiload, bandwidth, fleet, foreign, ingest, latency, memory, startup  # noqa: E402
 from bench.machine import machine  # noqa: E402
 from bench.results import BenchResult, Measurement, dump_json, table  # noqa: E402
 from bench.run_one import as_list  # noqa: E402
@@ -30,6 +30,7 @@ from bench.run_one import as_list  # noqa: E402
 BENCHMARKS = {
     "ingest": ingest.run,
     "startup": startup.run,
+    "foreign": foreign.run,
     "apiload": apiload.run,
     "bandwidth": bandwidth.run,
     "memory": memory.run,

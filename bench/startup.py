@@ -9,10 +9,11 @@ running apiserver's watch cache would (the first encoding of 44,000 objects is t
 cost, not the client's). Each row also gives the client's own CPU and how long the emulator was
 busy answering it (the sum of request durations: concurrent requests overlap): the emulator is
 Python and much slower than a real apiserver at serving big lists, and sovwatch lists everything
-it needs (every Event too), not just HelmReleases and pods, so the wall time is partly the
-emulator's. sovwatch is measured twice: against the emulator serving streamed lists (watch-list,
-as kube-apiserver with its WatchList feature), then as an older server that refuses them (one
-refused request, then lists in pages).
+it needs (the Events the model reads too), not just HelmReleases and pods, so the wall time is
+partly the emulator's. `foreign.py` measures the same with no serialization cache. Here sovwatch is
+measured twice: against the emulator serving streamed lists (watch-list, as kube-apiserver with
+its WatchList feature), then as an older server that refuses them (one refused request, then
+lists in pages).
 
     python -m bench.startup [--smoke]
 """
@@ -50,7 +51,7 @@ class Timed:
     requests: int
 
 
-def _timed(host: EmulatorHost, argvs: list[list[str]], *, env=None) -> Timed:
+def timed(host: EmulatorHost, argvs: list[list[str]], *, env=None) -> Timed:
     """Run the commands one after another; RuntimeError if one fails."""
     began, start = time.time(), time.monotonic()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -69,68 +70,94 @@ def _timed(host: EmulatorHost, argvs: list[list[str]], *, env=None) -> Timed:
 
 def run(*, smoke: bool = False) -> list[BenchResult]:
     runs = 1 if smoke else FULL_RUNS
-    measurements = []
     with EmulatorHost() as host, tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
-        tmpdir = Path(tmp)
         described = host.call(populate_large, host.store, SMOKE if smoke else None)
-        kubeconfig = host.kubeconfig(tmpdir / "kubeconfig")
-
-        def kubectl_pair(n: int) -> list[list[str]]:
-            cache = tmpdir / f"cache-{n}"
-            return [
-                procs.kubectl(kubeconfig, cache, "get", "hr", "-A", "-o", "json"),
-                procs.kubectl(kubeconfig, cache, "get", "pods", "-A", "-o", "json"),
-            ]
-
-        _timed(host, kubectl_pair(-1))  # warm-up, unmeasured (see the module docstring)
-        times = [_timed(host, kubectl_pair(n)) for n in range(runs)]
-        measurements.append(_row(KUBECTL_PAIR, times))
-        missing = subjects.missing_headless()
-        if missing:
-            measurements.append(Measurement(SOVWATCH_ONCE, None, missing))
-        else:
-            argv = subjects.sovwatch(kubeconfig, "--once", "-o", "json")
-            _timed(host, [argv], env=procs.python_env())  # warm-up, unmeasured
-            times = [_timed(host, [argv], env=procs.python_env()) for _ in range(runs)]
-            measurements.append(_row(SOVWATCH_ONCE, times))
-            # The same emulator as an older server: streamed lists refused, lists in pages.
-            host.call(setattr, host.emulator, "watch_list", False)
-            times = [_timed(host, [argv], env=procs.python_env()) for _ in range(runs)]
-            host.call(setattr, host.emulator, "watch_list", True)
-            measurements.append(_row(SOVWATCH_PAGED, times))
-    wall = BenchResult(
-        name="startup",
-        title="Time to first complete picture",
-        unit="s",
-        peer=KUBECTL_PAIR,
-        measurements=tuple(measurements),
-        targets=(
-            Target(
-                "sovwatch --once no slower than the two kubectl calls", SOVWATCH_ONCE, ratio=1.0
-            ),
-        ),
+        measurements = first_picture(host, Path(tmp), runs=runs, older_server=True)
+    return results(
+        "startup",
+        "",
+        measurements,
         notes=(f"cluster: {described}; median of {runs} run(s)",),
-    )
-    cpu = BenchResult(
-        name="startup-cpu",
-        title="Time to first complete picture: the clients' own CPU (server time excluded)",
-        unit="CPU s",
-        peer=KUBECTL_PAIR,
-        measurements=tuple(
-            Measurement(m.subject, _median_cpu(m), "") if m.value is not None else m
-            for m in measurements
+        wall=Target(
+            "sovwatch --once no slower than the two kubectl calls", SOVWATCH_ONCE, ratio=1.0
         ),
-        targets=(Target("sovwatch --once CPU <= the two kubectl calls", SOVWATCH_ONCE, ratio=1.0),),
-        notes=("the same runs as `startup`",),
+        cpu=Target("sovwatch --once CPU <= the two kubectl calls", SOVWATCH_ONCE, ratio=1.0),
     )
-    return [wall, cpu]
+
+
+def first_picture(
+    host: EmulatorHost, tmpdir: Path, *, runs: int, older_server: bool = False
+) -> list[Measurement]:
+    """The kubectl pair and `sovwatch --once -o json` against what `host` serves, `runs` times
+    each after one unmeasured warm-up (see the module docstring); with `older_server`, sovwatch
+    again with the emulator refusing streamed lists."""
+    kubeconfig = host.kubeconfig(tmpdir / "kubeconfig")
+
+    def kubectl_pair(n: int) -> list[list[str]]:
+        cache = tmpdir / f"cache-{n}"
+        return [
+            procs.kubectl(kubeconfig, cache, "get", "hr", "-A", "-o", "json"),
+            procs.kubectl(kubeconfig, cache, "get", "pods", "-A", "-o", "json"),
+        ]
+
+    timed(host, kubectl_pair(-1))
+    measurements = [row(KUBECTL_PAIR, [timed(host, kubectl_pair(n)) for n in range(runs)])]
+    missing = subjects.missing_headless()
+    if missing:
+        return [*measurements, Measurement(SOVWATCH_ONCE, None, missing)]
+    argv = subjects.sovwatch(kubeconfig, "--once", "-o", "json")
+    timed(host, [argv], env=procs.python_env())
+    times = [timed(host, [argv], env=procs.python_env()) for _ in range(runs)]
+    measurements.append(row(SOVWATCH_ONCE, times))
+    if older_server:
+        host.call(setattr, host.emulator, "watch_list", False)
+        times = [timed(host, [argv], env=procs.python_env()) for _ in range(runs)]
+        host.call(setattr, host.emulator, "watch_list", True)
+        measurements.append(row(SOVWATCH_PAGED, times))
+    return measurements
+
+
+def results(
+    name: str,
+    what: str,
+    measurements: list[Measurement],
+    *,
+    notes: tuple[str, ...],
+    wall: Target,
+    cpu: Target,
+) -> list[BenchResult]:
+    """The wall-time result `name` and its own-CPU twin `name-cpu` of the same runs; `what` is
+    appended to their titles (e.g. the population)."""
+    return [
+        BenchResult(
+            name=name,
+            title=f"Time to first complete picture{what}",
+            unit="s",
+            peer=KUBECTL_PAIR,
+            measurements=tuple(measurements),
+            targets=(wall,),
+            notes=notes,
+        ),
+        BenchResult(
+            name=f"{name}-cpu",
+            title=f"Time to first complete picture{what}: the clients' own CPU (server time excluded)",
+            unit="CPU s",
+            peer=KUBECTL_PAIR,
+            measurements=tuple(
+                Measurement(m.subject, _median_cpu(m), "") if m.value is not None else m
+                for m in measurements
+            ),
+            targets=(cpu,),
+            notes=(f"the same runs as `{name}`",),
+        ),
+    ]
 
 
 def _median_cpu(m: Measurement) -> float:
     return statistics.median(run["client_cpu"] for run in m.extra["runs"])
 
 
-def _row(subject: str, runs: list[Timed]) -> Measurement:
+def row(subject: str, runs: list[Timed]) -> Measurement:
     cpu = statistics.median(t.client_cpu for t in runs)
     server = statistics.median(t.server for t in runs)
     return Measurement(

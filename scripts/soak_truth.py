@@ -7,7 +7,8 @@ Snapshots are compared on what they say about the cluster, not on when they were
 Events are a window on both sides, and the same window. sovwatch keeps the newest `max_events`
 (20,000) Events by resourceVersion while the emulator keeps every one (36,000+ in `large`), so the
 truth store, a `Store` with the same bound, is fed all of the emulator's Events and keeps exactly
-the newest 20,000 by resourceVersion too: the same rule on the same objects. A genuinely lost
+the newest 20,000 by resourceVersion too: the same rule on the same objects (those sovwatch asks
+for: the Events the model reads). A genuinely lost
 Event is still caught: any of the newest 20,000 that sovwatch never received, or holds at an older
 resourceVersion (a missed count bump), is missing or stale, and one the emulator never had is
 extra. The one thing a window cannot get back is an Event it already forgot; the emulator's
@@ -45,8 +46,9 @@ def fingerprint_of_store(store) -> dict[tuple, str]:
 
 
 def truth_store(emulator_store, *, max_events: int | None = None):
-    """A sovwatch Store holding exactly the emulator's watched objects, slimmed as the engine does
-    (Events: the newest `max_events`, by default the Store's window, as sovwatch keeps them)."""
+    """A sovwatch Store holding exactly the emulator's watched objects that sovwatch selects
+    (`WatchedResource.wanted`), slimmed as the engine does (Events: the newest `max_events`, by
+    default the Store's window, as sovwatch keeps them)."""
     from sovwatch.kube.resources import WATCHED
     from sovwatch.sources.events import EventType, WatchEvent
     from sovwatch.sources.slimming import slim
@@ -56,6 +58,8 @@ def truth_store(emulator_store, *, max_events: int | None = None):
     for resource in WATCHED:
         objects, _ = emulator_store.list(resource.key)
         for obj in objects:
+            if resource.wanted is not None and not resource.wanted(obj):
+                continue
             store.apply(WatchEvent(resource.key, EventType.ADDED, slim(obj), time.time()))
     return store
 

@@ -11,6 +11,9 @@ never be served. Entries are made by lists and gets (what gets asked for again);
 uses one when there is one but does not make it, and `forget` drops the entry of every object that
 changes, so the cache holds at most the current objects that were listed: an emulator that only
 streams changes to one watcher (the demo) does not keep a second copy of its cluster as JSON.
+
+`EncodedObjects(cache=False)` keeps nothing and encodes every object for every request, as many
+small API servers and proxies do (the benchmarks' foreign emulator).
 """
 
 from __future__ import annotations
@@ -37,12 +40,14 @@ def dumps(document: object) -> bytes:
 class EncodedObjects:
     """Encoded JSON of stored objects, by object identity, one entry per object per shape."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, cache: bool = True) -> None:
         self._entries: dict[_Key, tuple[dict, dict[tuple[str, str], bytes]]] = {}
+        self._cache = cache
 
     def encoded(self, rt: ResourceType, version: str, obj: dict, *, keep: bool = True) -> bytes:
         """`obj` (a stored object, or one from the history) as `rt` in `version` serves it;
         `keep=False` uses the cache but does not add to it."""
+        keep = keep and self._cache
         meta = obj["metadata"]
         key = (rt.view_of or rt.key, meta.get("namespace", ""), meta["name"])
         form = (rt.key, version)

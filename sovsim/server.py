@@ -100,10 +100,12 @@ class Emulator:
         request_log_limit: int = 100_000,
         shutdown_timeout: float = 1.0,
         watch_list: bool = True,
+        serialization_cache: bool = True,
     ) -> None:
         """`watch_list`: serve streamed lists (`sendInitialEvents`), as kube-apiserver does with
         its WatchList feature gate on; False answers them 422 Invalid, as an older server (or one
-        with the gate off) does."""
+        with the gate off) does. `serialization_cache=False`: encode every object for every
+        request (`encoding`)."""
         if host not in _LOOPBACK:
             raise ValueError(f"the emulator binds to loopback only, not {host!r}")
         self.store = store if store is not None else ObjectStore()
@@ -119,7 +121,7 @@ class Emulator:
         self._request_log_limit = request_log_limit
         self._shutdown_timeout = shutdown_timeout
         self._streams: set[WatchStream] = set()
-        self._encoded = EncodedObjects()
+        self._encoded = EncodedObjects(cache=serialization_cache)
         self.faults = Faults(self.store, self._streams)
         self._runner: web.AppRunner | None = None
         self._control = Control(self.faults, self.restart)

@@ -16,6 +16,7 @@ from bench import (
     apiload,
     bandwidth,
     fleet,
+    foreign,
     ingest,
     latency,
     log_requests,
@@ -30,6 +31,7 @@ from bench.run_one import as_list
 NEEDS = {
     "ingest": ("kubectl",),
     "startup": ("kubectl",),
+    "foreign": ("kubectl",),
     "apiload": ("kubectl", "watch"),
     "bandwidth": ("kubectl", "watch"),
     "memory": (),
@@ -40,6 +42,7 @@ NEEDS = {
 MODULES = {
     "ingest": ingest,
     "startup": startup,
+    "foreign": foreign,
     "apiload": apiload,
     "bandwidth": bandwidth,
     "memory": memory,
@@ -65,7 +68,7 @@ def test_smoke(name: str) -> None:
     if absent:
         pytest.skip(f"needs {', '.join(absent)}")
     results = as_list(MODULES[name].run(smoke=True))
-    assert results[0].name == name
+    assert results[0].name.startswith(name)
     for result in results:
         _check(result)
 

@@ -1,8 +1,10 @@
 """Slimming keeps everything the model reads: the contract behind `sources/slimming.py`'s allow-lists.
 
-Two checks over realistic full objects (the `stuck`, `bootstrap-kit` and `day2` scenarios played
+Three checks over realistic full objects (the `stuck`, `bootstrap-kit` and `day2` scenarios played
 instantly, at several moments of their story):
 - the model's snapshot from full objects and from slim ones is identical;
+- the snapshot is the same again from only the Events sovwatch asks for and keeps (the server's
+  field selector, then `wanted_event`), so leaving the others out changes nothing the model shows;
 - every field the model touches while building that snapshot from full objects (recorded by
   wrapping the objects) is present in their slim copies, so a model change that starts reading a
   dropped field fails here even when the scenarios do not make the field change the outcome.
@@ -14,9 +16,11 @@ import functools
 
 import pytest
 
-from sovsim.objects import CATALOGUE, ObjectStore
+from sovsim.objects import CATALOGUE, ObjectStore, resource_type
 from sovsim.scenario import ScenarioRunner, load_scenario
-from sovwatch.model import volumes, workloads
+from sovsim.selectors import Filter, parse_field_selector
+from sovwatch.kube.resources import EVENT_FIELD_SELECTOR, READ_EVENT_REASONS, wanted_event
+from sovwatch.model import pod, volumes, workloads
 from sovwatch.model.snapshot import build_snapshot
 from sovwatch.sources.events import EventType, WatchEvent
 from sovwatch.sources.slimming import slim
@@ -60,6 +64,30 @@ def test_model_sees_the_same_cluster_in_slim_objects(scenario: str, at: float):
     full = _snapshot(objects, lambda obj: obj, at)
     assert full["releases"], "the scenario has releases at this moment"
     assert _snapshot(objects, slim, at) == full
+
+
+SERVED = Filter(fields=parse_field_selector(EVENT_FIELD_SELECTOR, resource_type("events")))
+"""What the emulator (as an apiserver) serves for sovwatch's Events field selector."""
+
+
+@pytest.mark.parametrize(("scenario", "at"), CASES, ids=[f"{n}-{t}s" for n, t in CASES])
+def test_model_sees_the_same_cluster_in_the_events_it_asks_for(scenario: str, at: float):
+    objects = _objects(scenario, at)
+    selected = tuple(
+        (resource, obj)
+        for resource, obj in objects
+        if obj["kind"] != "Event" or (SERVED.matches(obj) and wanted_event(obj))
+    )
+    events = sum(obj["kind"] == "Event" for _, obj in objects)
+    kept = sum(obj["kind"] == "Event" for _, obj in selected)
+    assert 0 < kept < events, "the scenario has Events to keep and Events to leave out"
+    assert _snapshot(selected, slim, at) == _snapshot(objects, slim, at)
+
+
+def test_every_normal_reason_the_model_names_is_read():
+    named = {*volumes.PENDING_REASONS, "ClaimLost", *pod.VOLUME_EVENT_REASONS, "Killing"}
+    assert named <= READ_EVENT_REASONS
+    assert all(SERVED.matches({"reason": reason}) for reason in READ_EVENT_REASONS)
 
 
 class _Tracked(dict):

@@ -27,7 +27,7 @@ from sovwatch.model.times import format_time, parse_time
 
 ObjectKey = tuple[str, str, str]
 SELECTED_NODE = "volume.kubernetes.io/selected-node"
-_PENDING_REASONS = {
+PENDING_REASONS = {
     "ProvisioningFailed": State.FAILED,
     "FailedBinding": State.FAILED,
     "ExternalProvisioning": State.PROGRESSING,
@@ -35,7 +35,7 @@ _PENDING_REASONS = {
     "WaitForFirstConsumer": State.WAITING,
     "WaitForPodScheduled": State.WAITING,
 }
-_FAILURE_REASONS = tuple(r for r, s in _PENDING_REASONS.items() if s is State.FAILED)
+_FAILURE_REASONS = tuple(r for r, s in PENDING_REASONS.items() if s is State.FAILED)
 _HOLDERS = re.compile(r"used by pod\(s\) (.+?)\s*$")
 
 
@@ -172,7 +172,7 @@ def _ladder(pvc, phase, pv, events, attachments, consumers, consumer_events) -> 
 
 
 def _pending(pvc: dict, events: list[EventRecord], consumers: list[dict]) -> Verdict:
-    latest = _latest(events, _FAILURE_REASONS) or _latest(events, tuple(_PENDING_REASONS))
+    latest = _latest(events, _FAILURE_REASONS) or _latest(events, tuple(PENDING_REASONS))
     node = ((pvc.get("metadata") or {}).get("annotations") or {}).get(SELECTED_NODE) or next(
         (
             (p.get("spec") or {}).get("nodeName")
@@ -189,7 +189,7 @@ def _pending(pvc: dict, events: list[EventRecord], consumers: list[dict]) -> Ver
                 f"consumer scheduled on {node}, waiting for the volume",
             )
         return Verdict(State.PROGRESSING, "Pending", "waiting for a volume")
-    state = _PENDING_REASONS[latest.reason]
+    state = PENDING_REASONS[latest.reason]
     if state is State.WAITING and node:
         return Verdict(
             State.PROGRESSING,

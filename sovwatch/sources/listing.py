@@ -64,7 +64,7 @@ async def list_pages(
     api_version = resource.api_version(version)
 
     def fetch(token: str) -> asyncio.Task[dict]:
-        params: dict[str, str | int] = {"limit": settings.list_page_size}
+        params: dict[str, str | int] = {**resource.selection, "limit": settings.list_page_size}
         if token:
             params["continue"] = token
         return asyncio.ensure_future(client.get_json(path, params))
@@ -78,6 +78,8 @@ async def list_pages(
             upcoming = fetch(token) if token else None
             items = []
             for item in page.get("items") or ():
+                if resource.wanted is not None and not resource.wanted(item):
+                    continue
                 item.setdefault("kind", resource.kind)
                 item.setdefault("apiVersion", api_version)
                 items.append(slimmed(item))

@@ -22,7 +22,7 @@ import asyncio
 import enum
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
@@ -238,7 +238,13 @@ async def list_then_watch(
     while True:
         delivered = False
         async with aclosing(
-            watch_once(client, path, resource_version=state.resource_version, settings=settings)
+            watch_once(
+                client,
+                path,
+                resource_version=state.resource_version,
+                settings=settings,
+                selection=resource.selection,
+            )
         ) as events:
             async for event in events:
                 if event is Marker.OPENED:
@@ -302,7 +308,14 @@ async def _streamed_list(
     """
     support = client.watch_list
     async with aclosing(
-        watch_once(client, path, resource_version=None, settings=settings, initial_events=True)
+        watch_once(
+            client,
+            path,
+            resource_version=None,
+            settings=settings,
+            initial_events=True,
+            selection=state.resource.selection,
+        )
     ) as events:
         async with support.asking() as ask:
             if not ask:
@@ -339,6 +352,8 @@ async def _streamed_list(
                     yield item
                 listed = None
                 continue
+            if state.resource.wanted is not None and not state.resource.wanted(obj):
+                continue  # not read by the model (its tombstone follows if it was held)
             obj = _completed(state, obj)
             listed.add(listing.object_key(obj))
             for type_, change in listing.changes(state.objects, obj):
@@ -361,7 +376,12 @@ def _reflected(state: Reflection, event: dict) -> WatchEvent | None:
     if event["type"] not in EventType.__members__:
         logger.warning("%s: skipped a watch event of type %r", state.resource.key, event["type"])
         return None
-    return state.event(EventType(event["type"]), _completed(state, obj))
+    type_ = EventType(event["type"])
+    if state.resource.wanted is not None and not state.resource.wanted(obj):
+        if type_ is EventType.ADDED:
+            return None
+        type_ = EventType.DELETED  # no longer selected: gone, as a field selector's watch says
+    return state.event(type_, _completed(state, obj))
 
 
 def _completed(state: Reflection, obj: dict) -> dict:
@@ -385,11 +405,13 @@ async def watch_once(
     resource_version: str | None,
     settings: WatchSettings,
     initial_events: bool = False,
+    selection: Mapping[str, str] | None = None,
 ) -> AsyncIterator[dict | Marker]:
-    """One watch request: `Marker.OPENED`, then the raw events (`type`, `object`) until it ends.
-    `initial_events` makes it a streamed list (the current objects first, as of a consistent
-    read: no resourceVersion)."""
+    """One watch request (`selection`: its field selector): `Marker.OPENED`, then the raw events
+    (`type`, `object`) until it ends. `initial_events` makes it a streamed list (the current
+    objects first, as of a consistent read: no resourceVersion)."""
     params: dict[str, str | int] = {
+        **(selection or {}),
         "watch": "true",
         "allowWatchBookmarks": "true",
         "timeoutSeconds": settings.watch_timeout(),

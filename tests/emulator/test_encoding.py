@@ -82,3 +82,16 @@ def test_the_cache_holds_only_current_listed_objects():
     as_watched = json.loads(cache.encoded(pods, "v1", streamed, keep=False))
     assert as_watched["metadata"]["name"] == "web-2"
     assert len(cache) == 0  # a watch event alone does not fill the cache
+
+
+def test_without_the_cache_every_request_encodes_the_current_object():
+    store = ObjectStore()
+    cache = EncodedObjects(cache=False)
+    pods = resource_type("pods")
+    stored = store.put(pod("web-0"), owned=True)
+    first = cache.encoded(pods, "v1", stored)
+    again = cache.encoded(pods, "v1", stored)
+    assert first == again  # the same JSON,
+    assert first is not again  # encoded anew
+    assert json.loads(cache.list_body(pods, "v1", {}, [stored]))["items"] == [json.loads(first)]
+    assert len(cache) == 0

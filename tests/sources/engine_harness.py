@@ -137,8 +137,10 @@ class Harness:
 
 
 def truth(emulator: Emulator, resource: WatchedResource, namespace: str | None = None) -> dict:
+    """What the source should hold of `resource`: the emulator's objects it selects."""
     items, _ = emulator.store.list(resource.key, namespace if resource.namespaced else None)
-    return {_key(o): o["metadata"]["resourceVersion"] for o in items}
+    wanted = resource.wanted or (lambda _: True)
+    return {_key(o): o["metadata"]["resourceVersion"] for o in items if wanted(o)}
 
 
 def held(store: Store, resource: WatchedResource) -> dict:

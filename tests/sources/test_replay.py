@@ -234,7 +234,8 @@ def test_store_at_any_position_is_the_straight_replay_s_store(stuck_recording, m
         if played in built:
             assert built[played] == _contents(straight), played
     assert built[0] == _contents(Store())
-    assert set(navigator._stores.checkpoints) == {0, 300, 600, 900, 1200, 1500}
+    assert len(tape) > 1200  # several checkpoints
+    assert set(navigator._stores.checkpoints) == set(range(0, len(tape), 300))
 
 
 def test_next_failure_is_the_first_release_the_plain_replay_sees_fail(stuck_recording):

@@ -33,5 +33,5 @@ async def test_short_fault_soak_ends_on_the_truth(tmp_path: Path):
     )
     assert report.failures == []
     assert len(report.faults) >= len(FAULTS) // 2, report.faults  # a real mix, not one kind
-    assert report.objects > 50
+    assert report.objects > 30  # tiny: releases, pods, workloads and the Events sovwatch keeps
     assert report.figures_at_end["sockets"] > 0  # the figures are real
