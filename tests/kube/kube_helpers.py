@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import select
 import sys
+import time
 from pathlib import Path
 
 from sovsim.server import Emulator
@@ -71,6 +74,28 @@ def live_members(session: int) -> list[int]:
         fields = stat.rpartition(")")[2].split()  # after "pid (comm)": state, ppid, pgrp, session
         if fields[0] != "Z" and int(fields[3]) == session:
             alive.append(int(entry.name))
+    return alive
+
+
+def survivors(session: int, *, within: float = 10.0) -> list[int]:
+    """The processes of session `session` still alive once each has had `within` seconds to end.
+
+    A SIGKILLed process is gone only once the kernel has run it to its end, which on a loaded
+    machine can come after the killer returned: each member's pidfd says when it ended, and one
+    that was never killed (`sleep 1000`) is still there when the time is up."""
+    alive = []
+    deadline = time.monotonic() + within
+    for pid in live_members(session):
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue  # ended meanwhile
+        try:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        finally:
+            os.close(fd)
+        if not ready:
+            alive.append(pid)
     return alive
 
 

@@ -24,9 +24,9 @@ from tests.kube.kube_helpers import (
     ca_cluster,
     exec_user,
     kubeconfig_doc,
-    live_members,
     open_client,
     shell_exec_user,
+    survivors,
 )
 from tests.timings import FAST
 
@@ -158,4 +158,4 @@ async def test_a_plugin_whose_child_holds_the_pipes_is_killed_with_its_group(
     session = int((tmp_path / "pid").read_text())
     sleeper = int((tmp_path / "sleeper").read_text())
     assert os.getsid(0) != session  # the plugin had a session of its own to kill
-    assert live_members(session) == [], f"left behind: {live_members(session)} (sleeper {sleeper})"
+    assert survivors(session) == [], f"left behind (sleeper {sleeper})"

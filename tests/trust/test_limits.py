@@ -23,7 +23,7 @@ from sovsim.server import Emulator
 from sovsim.status import expired
 from tests.cli.cli_helpers import ROOT, env, spawn
 from tests.emulator.helpers import install_flux_crds
-from tests.kube.kube_helpers import live_members, shell_exec_user
+from tests.kube.kube_helpers import shell_exec_user, survivors
 from tests.sources.fault_front import FaultFront
 from tests.trust.trust_helpers import DEEP_JSON, EndlessAnswer, Running, serving, silent_server
 from tests.trust.trust_objects import HR, helmrelease
@@ -181,4 +181,4 @@ async def test_sigterm_while_an_exec_plugin_runs(tmp_path: Path):
     session = int(started.read_text())
     code, out, err = await _stopped_with_sigterm(proc)
     assert (code, out, err) == (130, "", "")
-    assert live_members(session) == []
+    assert survivors(session) == []
