@@ -20,7 +20,7 @@ Interface::
     member = fleet.add(MemberSpec("sov-a"))  # starts watching it (on the running loop)
     member.pipeline.subscribe(...)   # its snapshots, as for one cluster
     fleet.replace(MemberSpec("sov-a", kubeconfig="a.yaml"))  # rotated credentials: reconnects,
-                                     # same member, same pipeline (its store relists)
+                         # same member and pipeline, from an empty store (a first snapshot again)
     fleet.remove("sov-a")            # stops it
     await fleet.aclose()             # stops every member, waits for their tasks
 
@@ -43,6 +43,7 @@ from sovwatch.model.snapshot import ClusterInfo
 from sovwatch.pipeline import LogReader, Pipeline
 from sovwatch.settings import WatchSettings
 from sovwatch.sources.events import LogStreams, SourceItem
+from sovwatch.store.store import Store
 
 TROUBLE = (FatalError, OSError)
 """What makes a member's trouble (a one-line `str()`); anything else is a bug and propagates."""
@@ -181,12 +182,17 @@ class Fleet:
 
     def replace(self, spec: MemberSpec) -> Member:
         """Reconnect `spec.name` with `spec` (rotated credentials, another file) at once: the same
-        member and pipeline; a name not there yet is added."""
+        member and pipeline, whose store starts empty and publishes a first snapshot again once
+        every stream has listed; a name not there yet is added."""
         member = self._members.get(spec.name)
         if member is None:
             return self.add(spec)
         self._stop(member)
         member.spec, member.attempt, member.ended = spec, 0, False
+        if member.pipeline.synced:
+            # what it knew may have changed while it was not watched: start from the new lists
+            member.pipeline.restart(Store())
+            member.pipeline.synced = False
         self._start(member)
         return member
 

@@ -166,3 +166,30 @@ async def test_a_stalled_and_a_silent_api_server_do_not_slow_another_cluster(tmp
             stalled.faults.unstall()
             await fleet.aclose()
             await connector.close()
+
+
+async def test_replace_starts_from_the_new_lists_not_what_was_known(tmp_path):
+    async with Emulator() as emu:
+        emu.store.put(pod("web-0"))
+        emu.store.put(pod("web-1"))
+        path = emu.write_kubeconfig(tmp_path / "sov.yaml", context="sov")
+        watcher = Watcher()
+        connector = api.shared_connector()
+        fleet = _fleet(watcher, connector)
+        try:
+            member = fleet.add(MemberSpec("sov", kubeconfig=str(path)))
+            await watcher.until(lambda: _pods(watcher, "sov") == {"web-0", "web-1"})
+            # a deletion the old connection never saw (its watches are silent), then new credentials
+            emu.faults.stall()
+            emu.store.delete("pods", "cert-manager", "web-1")
+            firsts = sum(1 for _, u in watcher.updates["sov"] if u.first)
+            fleet.replace(MemberSpec("sov", kubeconfig=str(path)))
+            await watcher.until(
+                lambda: sum(1 for _, u in watcher.updates["sov"] if u.first) > firsts
+            )
+            assert _pods(watcher, "sov") == {"web-0"}
+            assert member.pipeline is watcher.members["sov"].pipeline
+        finally:
+            emu.faults.unstall()
+            await fleet.aclose()
+            await connector.close()
