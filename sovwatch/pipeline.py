@@ -38,13 +38,11 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from sovwatch.model.controller_log import ControllerLogTarget
-from sovwatch.model.log_excerpts import LogTarget
 from sovwatch.model.rollout import Rollout
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import ClusterInfo, Snapshot, Stale, snapshot_of
 from sovwatch.sources.disk_cache import CachedPicture
-from sovwatch.sources.events import SourceItem, StreamHealth
+from sovwatch.sources.events import ControllerLogTarget, LogTarget, SourceItem, StreamHealth
 from sovwatch.sources.replay import item_time
 from sovwatch.store.store import Store
 

@@ -20,23 +20,11 @@ from dataclasses import dataclass
 
 from sovwatch.model.decisive_line import json_record
 from sovwatch.model.states import State
+from sovwatch.sources.events import ControllerLogTarget
 from sovwatch.untrusted import neutralise
 
 Key = tuple[str, str, str]
 WANTED_STATES = (State.FAILED, State.STALLED)
-
-
-@dataclass(frozen=True, slots=True)
-class ControllerLogTarget:
-    """helm-controller's lines about one release, wanted while its verdict is `signature`."""
-
-    namespace: str
-    name: str
-    signature: str
-
-    @property
-    def run_key(self) -> tuple[str, str, str, str]:
-        return ("helm-controller", self.namespace, self.name, self.signature)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,26 +25,9 @@ from sovwatch.model.decisive_line import decisive_line
 from sovwatch.model.pod import ContainerHealth, PodHealth
 from sovwatch.model.probes import FAILING
 from sovwatch.model.states import State
+from sovwatch.sources.events import LogTarget
 
 Key = tuple[str, str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class LogTarget:
-    """One container run whose log explains a root cause."""
-
-    namespace: str
-    pod: str
-    uid: str
-    container: str
-    previous: bool
-    """Read the run that ended (`previous=true`): the container crashed and waits to restart."""
-    restarts: int
-    """The container's restartCount when the target was chosen: one fetch per run."""
-
-    @property
-    def run_key(self) -> tuple[str, str, int, bool]:
-        return (self.uid, self.container, self.restarts, self.previous)
 
 
 @dataclass(frozen=True, slots=True)

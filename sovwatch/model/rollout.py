@@ -28,12 +28,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sovwatch.model import graph
-from sovwatch.model.controller_log import ControllerLogTarget, controller_log_targets
+from sovwatch.model.controller_log import controller_log_targets
 from sovwatch.model.events import EventRecord, normalized_for
 from sovwatch.model.helmrelease import judge_with_source
 from sovwatch.model.index import RelationIndex
 from sovwatch.model.intake import PVC, VA, Intake, ObjectRow, Work
-from sovwatch.model.log_excerpts import LogTarget
 from sovwatch.model.outcome import Outcome, decide_outcome
 from sovwatch.model.pod import PodHealth, assess_pod, claims_of
 from sovwatch.model.progress import Progress, expected_releases, summarize
@@ -45,6 +44,7 @@ from sovwatch.model.states import State, Verdict
 from sovwatch.model.timeline import Timeline
 from sovwatch.model.volumes import VolumeHealth, assess_volume, classify_volume_attachment
 from sovwatch.model.workloads import ownership
+from sovwatch.sources.events import ControllerLogTarget, LogTarget
 from sovwatch.store.store import Store
 
 Key = tuple[str, str, str]

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
-from sovwatch.model.log_excerpts import LogExcerpt, LogTarget, excerpt_for, log_target
+from sovwatch.model.log_excerpts import LogExcerpt, excerpt_for, log_target
 from sovwatch.model.pod import PodHealth
 from sovwatch.model.rootcause import RootCause
+from sovwatch.sources.events import LogTarget
 
 Key = tuple[str, str, str]
 

@@ -4,7 +4,8 @@ A live cluster (the watch engine) and a recording (replay) both produce exactly 
 the store, the model and every view cannot tell the two apart.
 
 Beside them, the one seam through which a view reads a container's log without calling the API:
-`LogStreams.open(LogQuery(...))` (implemented over the cluster by `sources.log_streams`).
+`LogStreams.open(LogQuery(...))` (implemented over the cluster by `sources.log_streams`); and what
+the model asks `sources.log_fetcher` to read (`LogTarget`, `ControllerLogTarget`).
 """
 
 from __future__ import annotations
@@ -97,6 +98,39 @@ CONTROLLER_LOG_RESOURCE = "helmcontrollerlogs.sovwatch.io"
 def excerpt_name(pod: str, container: str) -> str:
     """The object name of a container's log excerpt (`/` cannot occur in either name)."""
     return f"{pod}/{container}"
+
+
+@dataclass(frozen=True, slots=True)
+class LogTarget:
+    """One container run whose log explains a root cause (the model chooses it, `sources.log_fetcher`
+    reads it)."""
+
+    namespace: str
+    pod: str
+    uid: str
+    container: str
+    previous: bool
+    """Read the run that ended (`previous=true`): the container crashed and waits to restart."""
+    restarts: int
+    """The container's restartCount when the target was chosen: one fetch per run."""
+
+    @property
+    def run_key(self) -> tuple[str, str, int, bool]:
+        return (self.uid, self.container, self.restarts, self.previous)
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerLogTarget:
+    """helm-controller's lines about one release, wanted while its verdict is `signature` (the
+    model chooses it, `sources.log_fetcher` reads it)."""
+
+    namespace: str
+    name: str
+    signature: str
+
+    @property
+    def run_key(self) -> tuple[str, str, str, str]:
+        return ("helm-controller", self.namespace, self.name, self.signature)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,6 @@ import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Protocol, runtime_checkable
 
 from sovwatch.kube import errors
 from sovwatch.kube.api import ApiClient
@@ -41,8 +40,10 @@ from sovwatch.sources.events import (
     EXCERPT_KIND,
     EXCERPT_RESOURCE,
     OWN_API_VERSION,
+    ControllerLogTarget,
     EventType,
     HealthState,
+    LogTarget,
     SourceItem,
     StreamHealth,
     WatchEvent,
@@ -63,31 +64,6 @@ _DONE_LIMIT = 10_000
 """Runs remembered as read (oldest forgotten first): a storm's worth, a few hundred KB at most."""
 
 Put = Callable[[SourceItem], Awaitable[None]]
-
-
-@runtime_checkable
-class LogTarget(Protocol):
-    """One container run to read (the model's `log_excerpts.LogTarget` is one)."""
-
-    namespace: str
-    pod: str
-    uid: str
-    container: str
-    previous: bool
-    restarts: int
-
-    @property
-    def run_key(self) -> tuple: ...
-
-
-class ControllerLogTarget(Protocol):
-    """helm-controller's lines about one release (the model's `controller_log` target is one)."""
-
-    namespace: str
-    name: str
-
-    @property
-    def run_key(self) -> tuple: ...
 
 
 def is_about(record: dict, namespace: str, name: str) -> bool:

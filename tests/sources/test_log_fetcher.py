@@ -22,12 +22,17 @@ from sovsim.server import Emulator
 from sovwatch.cli import Invocation
 from sovwatch.kube import api, config
 from sovwatch.launch import Session, live_session, pipeline_of
-from sovwatch.model.controller_log import ControllerLogTarget
-from sovwatch.model.log_excerpts import LogTarget
 from sovwatch.pipeline import HEADLESS
 from sovwatch.settings import LogSettings
 from sovwatch.sources import live
-from sovwatch.sources.events import EXCERPT_RESOURCE, HealthState, StreamHealth, WatchEvent
+from sovwatch.sources.events import (
+    EXCERPT_RESOURCE,
+    ControllerLogTarget,
+    HealthState,
+    LogTarget,
+    StreamHealth,
+    WatchEvent,
+)
 from sovwatch.sources.log_fetcher import LOG_STREAM, LogFetcher
 from sovwatch.sources.recording import Recorder, RecordingReader
 from tests.emulator.test_pod_logs import SCENARIO, crashed_twice, loki_status, play_until

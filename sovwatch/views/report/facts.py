@@ -1,6 +1,8 @@
 """Facts: the final snapshot and the run's history turned into the typed values a report shows.
 
-Pure: no I/O, no formatting. Times are epoch seconds in the source's clock (the recording's).
+Pure: no I/O, no formatting. It reads the typed `Snapshot` (never its JSON document). Times are
+epoch seconds in the source's clock (the recording's), in whole seconds as the snapshot's JSON
+writes them, so a report says what `-o json` said.
 
 Per release, on the instants the model derives (`releases[].timeline`): *first seen*, *could start*
 (the later of first seen and every dependency's ready instant; None while a dependency is not
@@ -14,14 +16,17 @@ or `stalled`, and each return from one of them to `progressing`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sovwatch.exitcodes import ExitCode
-from sovwatch.model.times import parse_time
+from sovwatch.model.events import EventRecord
+from sovwatch.model.progress import Progress
+from sovwatch.model.snapshot import ReleaseView, Snapshot
 from sovwatch.sources.events import HealthState, StreamHealth
 from sovwatch.views.report.history import History
-from sovwatch.views.transitions import BAD, HELMRELEASE, Transition
+from sovwatch.views.transitions import BAD, Transition
 from sovwatch.views.verdict import explain
 
 Key = tuple[str, str, str]
@@ -194,7 +199,7 @@ class StreamTrouble:
 class Report:
     cluster: Cluster
     verdict: Verdict
-    progress: Mapping[str, int | str | None]
+    progress: Progress
     waves: tuple[tuple[ReleaseRun, ...], ...]
     unplaced: tuple[ReleaseRun, ...]
     """Releases with no wave (in or behind a dependency cycle)."""
@@ -212,25 +217,25 @@ class Report:
 
 def build(history: History, run: RunInfo) -> Report:
     """The report of a run from its history (which must have seen at least one snapshot)."""
-    snapshot, ended = history.final, history.ended
+    snapshot, ended = history.snapshot, history.ended
     assert snapshot is not None
     assert ended is not None
-    releases = snapshot.get("releases") or []
+    releases = snapshot.releases
     runs = _release_runs(releases, history.transitions, ended)
     waves: dict[int, list[ReleaseRun]] = {}
     for r in runs:
         if r.wave is not None:
             waves.setdefault(r.wave, []).append(r)
-    bad = sorted((r for r in releases if r.get("state") != "ready"), key=_failure_rank)
+    bad = sorted((r for r in releases if r.verdict.state != "ready"), key=_failure_rank)
     incidents = tuple(h for h in history.streams if h.state in INCIDENT_STATES)
     return Report(
         cluster=_cluster(snapshot, run),
         verdict=_verdict(history, run, ended),
-        progress=snapshot.get("progress") or {},
+        progress=snapshot.progress,
         waves=tuple(tuple(waves[w]) for w in sorted(waves)),
         unplaced=tuple(r for r in runs if r.wave is None),
         critical_path=tuple(r.name for r in runs if r.critical),
-        failures=tuple(_failure(r, snapshot.get("events") or []) for r in bad),
+        failures=tuple(_failure(r, snapshot.events) for r in bad),
         incidents=incidents,
         stream_troubles=_stream_troubles(incidents),
         slowest=tuple(
@@ -273,13 +278,9 @@ def _verdict(history: History, run: RunInfo, ended: float) -> Verdict:
     )
 
 
-def _cluster(snapshot: dict, run: RunInfo) -> Cluster:
+def _cluster(snapshot: Snapshot, run: RunInfo) -> Cluster:
     apis = sorted(
-        {
-            s.get("detail") or ""
-            for s in snapshot.get("streams") or ()
-            if str(s.get("resource", "")).endswith(FLUX_GROUP) and s.get("detail")
-        }
+        {s.detail for s in snapshot.streams if s.resource.endswith(FLUX_GROUP) and s.detail}
     )
     return Cluster(
         context=run.context,
@@ -287,56 +288,52 @@ def _cluster(snapshot: dict, run: RunInfo) -> Cluster:
         flux_apis=tuple(a for a in apis if FLUX_GROUP[1:] in a),
         recorded_with=run.recorded_with,
         sovwatch=run.sovwatch,
-        warnings=tuple((snapshot.get("cluster") or {}).get("warnings") or ()),
+        warnings=snapshot.cluster.warnings,
     )
 
 
 # -- releases ----------------------------------------------------------------------------------
 
 
-def _key(ref: str) -> Key:
-    namespace, _, name = ref.partition("/")
-    return (HELMRELEASE, namespace, name)
+def _second(epoch: float | None) -> float | None:
+    """`epoch` to the whole second (as `format_time` writes it), None for None."""
+    return None if epoch is None else float(math.floor(epoch))
+
+
+def _ref(key: Key) -> str:
+    return f"{key[1]}/{key[2]}"
 
 
 def _release_runs(
-    releases: list[dict], transitions: list[Transition], ended: float
+    releases: Iterable[ReleaseView], transitions: list[Transition], ended: float
 ) -> list[ReleaseRun]:
-    times = {
-        _key(f"{r.get('namespace')}/{r.get('name')}"): r.get("timeline") or {} for r in releases
-    }
-    ready = {k: parse_time(t.get("ready")) for k, t in times.items()}
-    started = {k: parse_time(t.get("started")) for k, t in times.items()}
-    deps = {
-        _key(f"{r.get('namespace')}/{r.get('name')}"): [_key(d) for d in r.get("dependsOn") or ()]
-        for r in releases
-    }
-    could = {
-        k: _could_start(parse_time(times[k].get("firstSeen")), deps[k], ready, started[k])
-        for k in deps
-    }
+    first_seen = {r.key: _second(r.timeline.first_seen if r.timeline else None) for r in releases}
+    ready = {r.key: _second(r.timeline.ready if r.timeline else None) for r in releases}
+    started = {r.key: _second(r.timeline.started if r.timeline else None) for r in releases}
+    deps = {r.key: list(r.core.depends_on) for r in releases}
+    could = {k: _could_start(first_seen[k], deps[k], ready, started[k]) for k in deps}
 
-    critical = set(_critical_path(deps, ready, times))
+    critical = set(_critical_path(deps, ready, first_seen))
     by_release: dict[Key, list[Transition]] = {}
     for t in transitions:
         by_release.setdefault((t.kind, t.namespace, t.name), []).append(t)
     runs = []
     for r in releases:
-        key = _key(f"{r.get('namespace')}/{r.get('name')}")
+        key = r.key
         troubles, retries = _troubles(by_release.get(key, []), ended)
         runs.append(
             ReleaseRun(
                 namespace=key[1],
                 name=key[2],
-                wave=r.get("wave"),
-                state=r.get("state") or "unknown",
-                reason=r.get("reason") or "",
-                depends_on=tuple(r.get("dependsOn") or ()),
-                first_seen=parse_time(times[key].get("firstSeen")),
+                wave=r.wave,
+                state=str(r.verdict.state),
+                reason=r.verdict.reason,
+                depends_on=tuple(_ref(d) for d in r.core.depends_on),
+                first_seen=first_seen[key],
                 could_start=could[key],
                 started=started[key],
                 ready=ready[key],
-                installed=parse_time(times[key].get("installed")),
+                installed=_second(r.timeline.installed if r.timeline else None),
                 troubles=troubles,
                 retries=retries,
                 critical=key in critical,
@@ -348,7 +345,7 @@ def _release_runs(
 def _critical_path(
     deps: Mapping[Key, list[Key]],
     ready: Mapping[Key, float | None],
-    times: Mapping[Key, dict],
+    first_seen: Mapping[Key, float | None],
 ) -> list[Key]:
     """From the release that became ready last back through, at each step, the dependency that
     became ready last, as long as that dependency was still not ready when the release appeared
@@ -363,7 +360,7 @@ def _critical_path(
         if not gating:
             return path
         dep = max(gating, key=lambda d: (ready[d], d))
-        appeared = parse_time(times[node].get("firstSeen"))
+        appeared = first_seen[node]
         if appeared is not None and (ready[dep] or 0.0) <= appeared:
             return path
         path.append(dep)
@@ -415,60 +412,48 @@ def _troubles(
 # -- failures, events and streams --------------------------------------------------------------------
 
 
-def _failure_rank(release: dict) -> tuple[int, int, str]:
+def _failure_rank(release: ReleaseView) -> tuple[int, int, str]:
     order = {"stalled": 0, "failed": 1, "progressing": 2, "waiting": 3}
-    return (order.get(release.get("state") or "", 4), release.get("wave") or 0, release["name"])
+    return (order.get(release.verdict.state, 4), release.wave or 0, release.key[2])
 
 
-def _failure(release: dict, events: list[dict]) -> Failure:
-    cause = release.get("rootCause") or {}
-    subjects = {("HelmRelease", release.get("namespace"), release.get("name"))}
-    subjects |= {("Pod", p.get("namespace"), p.get("name")) for p in release.get("pods") or ()}
-    subjects |= {
-        ("PersistentVolumeClaim", v.get("namespace"), v.get("name"))
-        for v in release.get("volumes") or ()
-    }
-    if cause:
-        subjects.add((cause.get("kind"), cause.get("namespace"), cause.get("name")))
-    mine = [e for e in events if _subject_key(e) in subjects][:EVENTS_PER_FAILURE]
+def _failure(release: ReleaseView, events: Iterable[EventRecord]) -> Failure:
+    cause = release.root_cause
+    core = release.core
+    subjects = {core.key, *(p.key for p in core.pods), *(v.key for v in core.volumes)}
+    if cause is not None:
+        subjects.add((cause.cause.kind, cause.cause.namespace, cause.cause.name))
+    mine = [e for e in events if e.involved in subjects][:EVENTS_PER_FAILURE]
+    excerpt = cause.log_excerpt if cause is not None else None
     return Failure(
-        namespace=release.get("namespace") or "",
-        name=release.get("name") or "",
-        state=release.get("state") or "unknown",
-        reason=release.get("reason") or "",
-        message=release.get("message") or "",
-        since=parse_time(release.get("since")),
-        chain=cause.get("chain") or "",
-        log_excerpt=_log_excerpt(cause.get("logExcerpt")),
+        namespace=core.key[1],
+        name=core.key[2],
+        state=str(release.verdict.state),
+        reason=release.verdict.reason,
+        message=release.verdict.message,
+        since=_second(core.since),
+        chain=cause.text if cause is not None else "",
+        log_excerpt=None
+        if excerpt is None
+        else LogExcerpt(
+            container=excerpt.container,
+            run="previous" if excerpt.previous else "current",
+            decisive=excerpt.decisive,
+            lines=excerpt.lines,
+        ),
         events=tuple(_event_line(e) for e in mine),
     )
 
 
-def _log_excerpt(value: dict | None) -> LogExcerpt | None:
-    if not value:
-        return None
-    return LogExcerpt(
-        container=value.get("container") or "",
-        run=value.get("run") or "",
-        decisive=value.get("decisive") or "",
-        lines=tuple(value.get("lines") or ()),
-    )
-
-
-def _subject_key(event: dict) -> tuple:
-    obj = event.get("involvedObject") or {}
-    return (obj.get("kind"), obj.get("namespace"), obj.get("name"))
-
-
-def _event_line(event: dict) -> EventLine:
-    obj = event.get("involvedObject") or {}
+def _event_line(event: EventRecord) -> EventLine:
+    kind, namespace, name = event.involved
     return EventLine(
-        last_seen=parse_time(event.get("lastSeen")),
-        type=event.get("type") or "",
-        reason=event.get("reason") or "",
-        subject=f"{str(obj.get('kind') or '').lower()}/{obj.get('namespace') or '-'}/{obj.get('name') or ''}",
-        message=event.get("message") or "",
-        count=int(event.get("count") or 1),
+        last_seen=_second(event.last),
+        type=event.type,
+        reason=event.reason,
+        subject=f"{kind.lower()}/{namespace or '-'}/{name}",
+        message=event.message,
+        count=event.count or 1,
     )
 
 

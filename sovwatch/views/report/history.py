@@ -36,7 +36,7 @@ class History:
     decided: Decision | None = None
     """The current verdict and since when (None while the rollout is undecided)."""
     snapshot: Snapshot | None = None
-    """The last snapshot."""
+    """The last snapshot (what the report's facts read)."""
     ended: float | None = None
     """Source time of the last snapshot."""
 
@@ -52,11 +52,6 @@ class History:
     def changed(self, snapshot: Snapshot, transitions: list[Transition], ts: float) -> None:
         self.transitions.extend(t for t in transitions if t.kind == HELMRELEASE)
         self._seen(snapshot, ts)
-
-    @property
-    def final(self) -> dict | None:
-        """The last snapshot's JSON document (what the report's facts read)."""
-        return self.snapshot.to_dict() if self.snapshot is not None else None
 
     def once(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
