@@ -158,9 +158,12 @@ async def test_stuck_demo_exits_1_naming_the_root_causes():
 
 
 async def test_stuck_demo_json_snapshot_carries_the_decisive_log_lines():
+    # Log tails are read in real time (a few at once, a dozen a minute) while the scenario runs
+    # 100x: 8 scenario minutes leave ~5 s for them, room on a loaded machine (at 300x, 1.6 s
+    # was not always enough beside a CPU hog).
     result = await sovwatch(
-        "demo", "--scenario", "stuck", "--speed", "300", "-o", "json", "--exit-on-done",
-        "--timeout", "8m", timeout=60,
+        "demo", "--scenario", "stuck", "--speed", "100", "-o", "json", "--exit-on-done",
+        "--timeout", "8m", timeout=90,
     )  # fmt: skip
     assert result.code == 3, result.err
     final = {r["name"]: r for r in _final_snapshot(result.records())["releases"]}
