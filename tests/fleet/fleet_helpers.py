@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sovsim import kubeconfigs
@@ -52,24 +52,6 @@ def fleet_kubeconfig(path: Path, clusters: dict[str, Emulator | str]) -> Path:
             merged[section] += document[section]
     merged["current-context"] = next(iter(clusters))
     return kubeconfigs.write_private(path, merged)
-
-
-@asynccontextmanager
-async def silent_server() -> AsyncIterator[str]:
-    """The URL of a server that accepts connections and never answers (a hung API server)."""
-    held: list[asyncio.StreamWriter] = []
-
-    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        held.append(writer)
-
-    server = await asyncio.start_server(hold, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    finally:
-        for writer in held:
-            writer.close()
-        server.close()
-        await server.wait_closed()
 
 
 class Watcher:

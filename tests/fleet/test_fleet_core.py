@@ -18,10 +18,10 @@ from tests.fleet.fleet_helpers import (
     Watcher,
     fleet_kubeconfig,
     refused_port,
-    silent_server,
 )
 from tests.sources.engine_objects import pod
 from tests.timings import FAST
+from tests.trust.trust_helpers import silent_server
 
 
 def _fleet(watcher: Watcher, connector, settings=FAST) -> Fleet:
