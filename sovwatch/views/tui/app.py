@@ -57,7 +57,7 @@ from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
 from sovwatch.fleet import Fleet, Member
-from sovwatch.model.fleet import fleet_rows, fleet_totals, watched
+from sovwatch.model.fleet import FleetRow, FleetTotals, fleet_rows, fleet_totals, watched
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import ClusterInfo, Snapshot
 from sovwatch.pipeline import Pipeline, Update, interactive
@@ -252,7 +252,10 @@ class SovwatchApp(App[None]):
         self._lean_output = partial_update.install()
         if self.fleet_screen is not None:
             self.fleet_screen.palette = self.palette
-            self.push_screen(self.fleet_screen)
+            # what its first frame shows: the members added before the app started
+            screen = self.fleet_screen
+            screen.rows, screen.totals = self._fleet_view()
+            self.push_screen(screen)
             self.fleet.subscribe(self)
             self._follow_members()
             self._fleet_dirty = True
@@ -411,10 +414,14 @@ class SovwatchApp(App[None]):
         if not self._fleet_dirty or screen is None or self.screen is not screen:
             return
         self._fleet_dirty = False
-        rows = fleet_rows(member_states(self.fleet))
+        rows, totals = self._fleet_view()
         with self.batch_update():
-            screen.show(rows, fleet_totals(rows), mode=self._mode())
+            screen.show(rows, totals, mode=self._mode())
         self.flushes += 1
+
+    def _fleet_view(self) -> tuple[list[FleetRow], FleetTotals]:
+        rows = fleet_rows(member_states(self.fleet))
+        return rows, fleet_totals(rows)
 
     def on_fleet_screen_opened(self, message: FleetScreen.Opened) -> None:
         member = next((m for m in self.fleet if m.name == message.context), None)

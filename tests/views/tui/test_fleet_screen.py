@@ -138,6 +138,14 @@ async def test_failing_clusters_come_first_with_totals_and_causes(fleet_app):
     assert all(len(line) <= 80 for line in lines)
 
 
+async def test_the_first_frame_counts_the_members_already_there(fleet_app):
+    """Not "0 Sovereigns" until the first redraw: the screen starts from the fleet as it is."""
+    app = fleet_app()
+    async with app.run_test(size=(80, 24)):
+        first = app.fleet_screen.totals.members
+    assert first == 7
+
+
 async def test_enter_opens_a_member_and_esc_comes_back(fleet_app):
     app = fleet_app()
     async with app.run_test(size=(80, 24)) as pilot:
