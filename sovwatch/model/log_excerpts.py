@@ -38,10 +38,16 @@ class LogExcerpt:
     lines: tuple[str, ...]
     decisive: str
 
+    @property
+    def run(self) -> str:
+        """Which run of the container the lines are from: `previous` (the crashed one) or
+        `current`."""
+        return "previous" if self.previous else "current"
+
     def to_dict(self) -> dict:
         return {
             "container": self.container,
-            "run": "previous" if self.previous else "current",
+            "run": self.run,
             "restartCount": self.restarts,
             "lines": list(self.lines),
             "decisive": self.decisive,

@@ -123,10 +123,10 @@ def log_section(snapshot: Snapshot) -> list[str]:
     lines = []
     for culprit in culprit_logs(snapshot):
         cause, excerpt = culprit.cause, culprit.excerpt
-        run = "previous run" if excerpt.previous else "current run"
         where = subject(cause.kind, cause.namespace, cause.name)
         lines.append(
-            f"log of {where} container {excerpt.container} ({run}), {', '.join(culprit.releases)}:"
+            f"log of {where} container {excerpt.container} ({excerpt.run} run), "
+            f"{', '.join(culprit.releases)}:"
         )
         lines.append(f"  decisive: {one_line(excerpt.decisive or '-', 2 * MESSAGE_WIDTH)}")
         lines += [f"  | {one_line(line)}" for line in excerpt.lines[-EXCERPT_LINES:]]

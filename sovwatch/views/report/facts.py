@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from sovwatch.exitcodes import ExitCode
 from sovwatch.model.events import EventRecord
+from sovwatch.model.log_excerpts import LogExcerpt
 from sovwatch.model.progress import Progress
 from sovwatch.model.snapshot import ReleaseView, Snapshot
 from sovwatch.sources.events import HealthState, StreamHealth
@@ -146,18 +147,6 @@ class EventLine:
     subject: str
     message: str
     count: int
-
-
-@dataclass(frozen=True)
-class LogExcerpt:
-    """The culprit container's log tail (`rootCause.logExcerpt`) and its decisive line."""
-
-    container: str
-    run: str
-    """`previous` (the crashed run) or `current`."""
-    decisive: str
-    lines: tuple[str, ...]
-    """The tail, newest last."""
 
 
 @dataclass(frozen=True)
@@ -424,7 +413,6 @@ def _failure(release: ReleaseView, events: Iterable[EventRecord]) -> Failure:
     if cause is not None:
         subjects.add((cause.cause.kind, cause.cause.namespace, cause.cause.name))
     mine = [e for e in events if e.involved in subjects][:EVENTS_PER_FAILURE]
-    excerpt = cause.log_excerpt if cause is not None else None
     return Failure(
         namespace=core.key[1],
         name=core.key[2],
@@ -433,14 +421,7 @@ def _failure(release: ReleaseView, events: Iterable[EventRecord]) -> Failure:
         message=release.verdict.message,
         since=_second(core.since),
         chain=cause.text if cause is not None else "",
-        log_excerpt=None
-        if excerpt is None
-        else LogExcerpt(
-            container=excerpt.container,
-            run="previous" if excerpt.previous else "current",
-            decisive=excerpt.decisive,
-            lines=excerpt.lines,
-        ),
+        log_excerpt=cause.log_excerpt if cause is not None else None,
         events=tuple(_event_line(e) for e in mine),
     )
 

@@ -180,8 +180,9 @@ def _log_excerpt(release: ReleaseView) -> list[Content]:
     excerpt = release.root_cause.log_excerpt if release.root_cause else None
     if excerpt is None or not excerpt.lines or release.verdict.state is State.READY:
         return []
-    run = "previous run" if excerpt.previous else "current run"
-    lines = [heading(f"Log of {excerpt.container} ({run}, restarts {excerpt.restarts})")]
+    lines = [
+        heading(f"Log of {excerpt.container} ({excerpt.run} run, restarts {excerpt.restarts})")
+    ]
     if excerpt.decisive:
         lines.append(Content.assemble(("  " + excerpt.decisive, "bold $state-failed")))
     lines += [Content.assemble(("  | ", "dim"), line) for line in excerpt.lines[-EXCERPT_LINES:]]
