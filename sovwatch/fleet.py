@@ -191,8 +191,7 @@ class Fleet:
         member.spec, member.attempt, member.ended = spec, 0, False
         if member.pipeline.synced:
             # what it knew may have changed while it was not watched: start from the new lists
-            member.pipeline.restart(Store())
-            member.pipeline.synced = False
+            member.pipeline.restart(Store(), relisting=True)
         self._start(member)
         return member
 

@@ -208,11 +208,14 @@ class Pipeline:
                 return
         self.changed()
 
-    def restart(self, store: Store) -> None:
+    def restart(self, store: Store, *, relisting: bool = False) -> None:
         """Go on from `store` with a fresh model (a replay's seek back: the store as a straight
         replay leaves it at an earlier instant, every key marked changed); the next run takes all
-        of it in."""
+        of it in. `relisting`: the items that follow list the cluster anew (a reconnect with other
+        credentials), so nothing is published until every stream has listed again."""
         self._cancel_pending()
+        if relisting:
+            self.synced = False
         self.store = store
         self.rollout = Rollout(settings=self.rollout.settings, started_at=self.rollout.started_at)
         self._last_revision = -1
