@@ -7,7 +7,7 @@ come (the first one `every` seconds after the first live snapshot, which a save 
 on a cluster of 5,000 pods one takes about 0.25 s), and at exit (`save`). Nothing is kept before every stream has
 listed (a half-listed picture would replace a whole one), nor when nothing changed since the last
 save. Events are the bulk of a big cluster's store and the model reads few of them: only the
-newest `MAX_EVENTS` warnings are kept.
+newest `MAX_EVENTS` of those it reads are kept.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sovwatch.kube.resources import WATCHED
+from sovwatch.kube.resources import WATCHED, wanted_event
 from sovwatch.pipeline import Pipeline, Update
 from sovwatch.sources import disk_cache
 from sovwatch.sources.disk_cache import CachedPicture, Identity
@@ -114,13 +114,13 @@ class PictureKeeper:
 
 
 def _items(store: Store, now: float) -> Iterator[WatchEvent]:
-    """The store's objects as ADDED events (first-seen times kept), Events cut to the newest
-    warnings."""
+    """The store's objects as ADDED events (first-seen times kept), Events cut to the newest of
+    those the model reads (`wanted_event`: warnings and the few Normal reasons it names)."""
     for kind in store.kinds():
         objects = store.objects(kind)
         if kind == "Event":
-            warnings = (e for e in objects if e.get("type") == "Warning")
-            objects = heapq.nlargest(MAX_EVENTS, warnings, key=_resource_version)  # 2,000 held
+            read = (e for e in objects if wanted_event(e))  # the Events the model reads
+            objects = heapq.nlargest(MAX_EVENTS, read, key=_resource_version)  # 2,000 held
         resource = RESOURCE_OF_KIND.get(kind, kind.lower())
         for obj in objects:
             received = store.first_seen.get(object_key(obj), now)

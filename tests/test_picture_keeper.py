@@ -63,6 +63,20 @@ def test_only_a_listed_store_is_kept_with_the_newest_warnings(tmp_path, monkeypa
     assert keeper.saves == 1
 
 
+def test_the_normal_events_the_model_reads_are_kept_too(tmp_path):
+    """A claim's provisioning and the kubelet's Killing are Normal Events the model reads: the
+    kept picture must not lose what the live one shows."""
+    clock = [T0_EPOCH]
+    pipeline, keeper = session(tmp_path, clock)
+    for rv, reason in enumerate(["Killing", "Pulled", "BackOff"], start=100):
+        type_ = "Warning" if reason == "BackOff" else "Normal"
+        obj = numbered(event(POD, reason, f"{reason} loki-0", type_=type_, name=reason.lower()), rv)
+        pipeline.apply(WatchEvent("events", EventType.ADDED, obj, T0_EPOCH))
+    pipeline.apply(StreamHealth("events", HealthState.LIVE, since=T0_EPOCH))
+    keeper.save()
+    assert kept_names(keeper.cache) == [("Event", "backoff"), ("Event", "killing")]
+
+
 def test_live_snapshots_are_kept_at_most_once_a_cadence(tmp_path):
     clock = [T0_EPOCH]
     pipeline, keeper = session(tmp_path, clock)
