@@ -78,6 +78,8 @@ class HeadlessRunner:
         self._decided: tuple[ExitCode, str, str] | None = None
         self._options = options
         self._diagnostics = diagnostics
+        self._cached_shown = False
+        """The kept picture was printed (it is published again as stream health changes)."""
         self._last: Snapshot | None = None
         self._done: asyncio.Future[ExitCode] | None = None
         pipeline.subscribe(self)
@@ -145,9 +147,10 @@ class HeadlessRunner:
         if self._ended:
             return
         snapshot, now = update.snapshot, update.now
-        if snapshot.stale is not None:  # shown, never decided from, never diffed against
-            if not self._options.once:
+        if snapshot.stale is not None:  # shown once, never decided from, never diffed against
+            if not (self._options.once or self._cached_shown):
                 self._view.cached(snapshot, now)
+            self._cached_shown = True
             return
         if update.first and self._options.once:
             self._view.once(snapshot)
@@ -164,6 +167,7 @@ class HeadlessRunner:
         """An outcome can change just because time passes (timeout, flux not reconciling)."""
         if (
             self._options.exit_on_done
+            and self.pipeline.synced  # not a kept picture's tick
             and now - self.pipeline.last_run >= self.pipeline.coalescing.tick
         ):
             self.pipeline.publish()

@@ -203,17 +203,25 @@ async def test_a_kept_picture_is_shown_stale_and_stands_until_a_stream_has_liste
         assert len(seen.updates) == 1
         yield added(hr_installing("bp-cilium"), T0_EPOCH + 1)
         yield live(HR, T0_EPOCH + 1)
-        await seen.changed.wait()  # the source stays open, as a live watch does
+        while seen.updates[-1].snapshot.stale is not None:  # the source stays open, as a live
+            seen.changed.clear()  # watch does, until what is known replaces the kept picture
+            await seen.changed.wait()
 
     await asyncio.wait_for(pipeline.run(source()), 5)
-    cached, live_one = seen.updates[:2]  # (then the source ended: one more)
+    # the kept picture, again with the streams' health when one has listed, then the cluster's
+    # own (then the source ended: one more)
+    cached, again, live_one = seen.updates[:3]
     assert cached.snapshot.stale is not None
     assert cached.snapshot.stale.since == T0_EPOCH - 240
     assert not cached.first
     assert seen.states(0) == {"bp-cilium": "ready", "bp-loki": "ready"}
     assert [s.state for s in cached.snapshot.streams] == [HealthState.CONNECTING] * 2
+    assert again.snapshot.stale == cached.snapshot.stale
+    assert not again.first and again.previous is None
+    assert seen.states(1) == seen.states(0)
+    assert [s.state for s in again.snapshot.streams] == [HealthState.LIVE, HealthState.CONNECTING]
     assert live_one.first
     assert live_one.previous is None  # never diffed against the kept picture
     assert live_one.snapshot.stale is None
-    assert seen.states(1) == {"bp-cilium": "progressing"}
+    assert seen.states(2) == {"bp-cilium": "progressing"}
     assert seen.unlisted_streams == [[PODS]]

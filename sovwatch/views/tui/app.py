@@ -20,7 +20,9 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   the header's elapsed minutes and the "in state" ages that changed move once a minute, and nothing
   else is written while the cluster is idle.
 - If the source fails, the header says so and the last known state stays on screen, marked stale.
-- Fatal start-up errors are the CLI's to print before the app is created.
+- Fatal start-up errors are the CLI's to print before the app is created. A source that proves
+  the server usable itself (behind a picture kept on disk) may raise one (`FatalError`: a
+  rejected credential): the app exits with code 2 and keeps it in `fatal` for the CLI to print.
 - `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed;
   with a `navigator` (`options.ReplayNavigator`) also seeking (`[` `]` a minute, `<` `>` the ends, `n`
   the next state change, `F` the next failure: searched in a thread, the model may have to run
@@ -57,6 +59,7 @@ from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
 from sovwatch.fleet import Fleet, Member
+from sovwatch.kube.errors import FatalError
 from sovwatch.model.fleet import FleetRow, FleetTotals, fleet_rows, fleet_totals, watched
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import ClusterInfo, Snapshot
@@ -189,6 +192,8 @@ class SovwatchApp(App[None]):
             conditions=self.conditions_of,
         )
         self.source_error = ""
+        self.fatal: FatalError | None = None
+        """What ended the run (exit code 2), for the CLI to print once the screen is restored."""
         self.flushes = 0
         """Snapshots rendered (tests and the bench read it)."""
         self._lean_output = False
@@ -301,6 +306,10 @@ class SovwatchApp(App[None]):
             return
         if event.state is WorkerState.ERROR:
             error = event.worker.error
+            if isinstance(error, FatalError):  # it ends the run as it ends a start
+                self.fatal = error
+                self.exit(return_code=ExitCode.USAGE)
+                return
             self.source_error = " ".join(f"{type(error).__name__}: {error}".split())[:200]
             self.rerender()
         elif event.state is WorkerState.SUCCESS and self.replay_control is not None:
