@@ -8,6 +8,8 @@ cluster loses a release between the sessions, so the rows tell the two pictures 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import replace
 
@@ -15,7 +17,12 @@ from sovsim import kubeconfigs
 from sovsim.scenario import ScenarioRunner, load_scenario
 from sovwatch import launch
 from sovwatch.invocation import Invocation
+from sovwatch.pipeline import Pipeline, interactive
+from sovwatch.sources.disk_cache import CachedPicture
+from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
+from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.widgets.release_table import ReleaseTable
+from tests.model.builders import T0_EPOCH, hr_ready
 from tests.sources.fault_front import FaultFront
 from tests.timings import FAST
 from tests.trust.trust_helpers import silent_server
@@ -141,3 +148,30 @@ async def test_a_rejected_credential_behind_the_kept_picture_ends_the_run_as_at_
         "the server rejected the credentials of user 'sim' even after reloading them "
         "(401 Unauthorized"
     ), app.fatal
+
+
+async def test_the_header_says_the_kept_picture_s_age_as_it_grows():
+    """Before any stream has listed, the pipeline's ticks move the header's age (on the
+    pipeline's clock: no waiting for real minutes)."""
+    clock = [T0_EPOCH]
+    kept = CachedPicture(
+        saved_at=T0_EPOCH - 250, items=(WatchEvent(HR, EventType.ADDED, hr_ready("bp-loki"), 0.0),)
+    )
+    pipeline = Pipeline(
+        started_at=T0_EPOCH,
+        clock=lambda: clock[0],
+        coalescing=replace(interactive(), tick=0.05),
+        cached=kept,
+    )
+    never = asyncio.Event()
+
+    async def connecting() -> AsyncIterator[SourceItem]:
+        yield StreamHealth(HR, HealthState.CONNECTING, since=T0_EPOCH)
+        await never.wait()  # a server that does not answer
+
+    app = SovwatchApp(connecting, pipeline=pipeline)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "STALE cached 4m ago" in screen.lines(app)[0], "the picture")
+        clock[0] += 120
+        await until(pilot, lambda: "STALE cached 6m ago" in screen.lines(app)[0], "its age moved")
+        assert "cached ready 1/1 ready" in screen.lines(app)[1]
