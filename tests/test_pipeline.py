@@ -219,7 +219,8 @@ async def test_a_kept_picture_is_shown_stale_and_stands_until_a_stream_has_liste
     assert seen.states(0) == {"bp-cilium": "ready", "bp-loki": "ready"}
     assert [s.state for s in cached.snapshot.streams] == [HealthState.CONNECTING] * 2
     assert again.snapshot.stale == cached.snapshot.stale
-    assert not again.first and again.previous is None
+    assert not again.first
+    assert again.previous is None
     assert seen.states(1) == seen.states(0)
     assert [s.state for s in again.snapshot.streams] == [HealthState.LIVE, HealthState.CONNECTING]
     assert live_one.first
