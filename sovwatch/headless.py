@@ -4,8 +4,8 @@ One runner serves the live watch, the demo and replay, so CI, scripts and record
 same model. It subscribes to a `Pipeline` (whose `HEADLESS` coalescing makes a recording give the
 same output every time) and turns consecutive snapshots into transitions. Time is the source's
 time: the wall clock live, the recording's clock in replay, so timestamps, durations and timeouts
-read as they happened. A cached picture (`Snapshot.stale`) is shown before the first live one
-and is neither decided from nor diffed against. With `exit_on_done` the model also runs once per tick while nothing arrives
+read as they happened. A cached picture (`Snapshot.stale`) is shown once, before the first live
+one, and is neither decided from nor diffed against. With `exit_on_done` the model also runs once per tick while nothing arrives
 (an outcome can change just because time passes: timeout, flux not reconciling).
 
 Exit codes (see `sovwatch.exitcodes`): with `exit_on_done` the loop ends as soon as the model's

@@ -4,7 +4,9 @@ The three ways to get events (a cluster, the built-in demo, a recording) end in 
 source factory plus the cluster it describes, feeding one `Pipeline` (store, model, coalescing)
 that the TUI or the headless runner subscribes to. Fatal
 problems (kubeconfig, context, credentials, a server that cannot be reached, a file that is not a
-recording) are printed as one line on stderr and end with exit code 2 before anything is shown.
+recording) are printed as one line on stderr and end with exit code 2 before anything is shown,
+or, when a picture of the cluster was kept on disk, after it (the server is checked while it is
+shown; the TUI asks an unreachable server again instead).
 Everything written to stderr and stdout passes `sovwatch.redaction.redact` first.
 Imports of aiohttp, textual and the emulator happen inside the path that needs them.
 """
@@ -478,9 +480,7 @@ async def _open_session(invocation: Invocation, stack: AsyncExitStack) -> Sessio
             clock=cluster.clock,
             time_scale=cluster.speed,
         )
-    return await live_session(
-        invocation, picture=not (invocation.no_cache or invocation.once)
-    )
+    return await live_session(invocation, picture=not (invocation.no_cache or invocation.once))
 
 
 def _report_recording(invocation: Invocation, stack: AsyncExitStack) -> Path | None:
