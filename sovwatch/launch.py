@@ -334,6 +334,7 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
 
 def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
     """The Textual app over `session`."""
+    from sovwatch.kube.errors import FatalError
     from sovwatch.views.tui.app import SovwatchApp
     from sovwatch.views.tui.options import TuiSettings
 
@@ -345,6 +346,7 @@ def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
         replay_control=session.replay_control,
         navigator=session.navigator,
         log_streams=session.log_streams,
+        ends_run=(FatalError,),
     )
 
 

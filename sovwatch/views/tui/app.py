@@ -21,8 +21,9 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   else is written while the cluster is idle.
 - If the source fails, the header says so and the last known state stays on screen, marked stale.
 - Fatal start-up errors are the CLI's to print before the app is created. A source that proves
-  the server usable itself (behind a picture kept on disk) may raise one (`FatalError`: a
-  rejected credential): the app exits with code 2 and keeps it in `fatal` for the CLI to print.
+  the server usable itself (behind a picture kept on disk) may raise one (a rejected credential):
+  a source error of a type in `ends_run` makes the app exit with code 2, keeping it in `fatal`
+  for the CLI to print.
 - `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed;
   with a `navigator` (`options.ReplayNavigator`) also seeking (`[` `]` a minute, `<` `>` the ends, `n`
   the next state change, `F` the next failure: searched in a thread, the model may have to run
@@ -59,7 +60,6 @@ from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
 from sovwatch.fleet import Fleet, Member
-from sovwatch.kube.errors import FatalError
 from sovwatch.model.fleet import FleetRow, FleetTotals, fleet_rows, fleet_totals, watched
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import ClusterInfo, Snapshot
@@ -142,6 +142,7 @@ class SovwatchApp(App[None]):
         navigator: ReplayNavigator | None = None,
         log_streams: LogStreams | None = None,
         fleet: Fleet | None = None,
+        ends_run: tuple[type[BaseException], ...] = (),
     ) -> None:
         """
         Args:
@@ -158,6 +159,8 @@ class SovwatchApp(App[None]):
             log_streams: opens container logs for `l` (None: logs are off, or a replay).
             fleet: several clusters (`fleet.Fleet`, its members already added): the fleet
                 screen first, `enter` opens a member's own screen over its pipeline.
+            ends_run: the source errors that end the run with exit code 2 (the CLI's fatal
+                ones) instead of showing in the header.
         """
         # NO_COLOR: Textual strips every colour (its NoColor filter, chosen here, rather than
         # mapping the theme to greys that can meet each other); the terminal's own foreground
@@ -192,7 +195,8 @@ class SovwatchApp(App[None]):
             conditions=self.conditions_of,
         )
         self.source_error = ""
-        self.fatal: FatalError | None = None
+        self.ends_run = ends_run
+        self.fatal: BaseException | None = None
         """What ended the run (exit code 2), for the CLI to print once the screen is restored."""
         self.flushes = 0
         """Snapshots rendered (tests and the bench read it)."""
@@ -306,7 +310,7 @@ class SovwatchApp(App[None]):
             return
         if event.state is WorkerState.ERROR:
             error = event.worker.error
-            if isinstance(error, FatalError):  # it ends the run as it ends a start
+            if isinstance(error, self.ends_run):  # it ends the run as it ends a start
                 self.fatal = error
                 self.exit(return_code=ExitCode.USAGE)
                 return
