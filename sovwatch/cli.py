@@ -408,6 +408,8 @@ def sim_parser() -> argparse.ArgumentParser:
         "  sovwatch --kubeconfig /tmp/sim.yaml\n"
         "  sovwatch sim --scenario stuck --speed 20 --port 6443 --write-kubeconfig sim.yaml\n"
         "  sovwatch sim --no-tls --port 8080   (plain HTTP: sovwatch and curl, not kubectl)\n"
+        "  sovwatch sim --scenario large --no-watch-list --no-serialization-cache   (an older,\n"
+        "      simpler API server: paginated lists, every object encoded for every request)\n"
         "  sovwatch sim --fleet 12 --write-kubeconfig fleet.yaml   (12 contexts in one file)",
     )
     _add_scenario_flags(parser, default_speed="default 1")
@@ -425,6 +427,20 @@ def sim_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PATH",
         help="write a kubeconfig for the emulator here (default: a temporary file)",
+    )
+    parser.add_argument(
+        "--watch-list",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve streamed lists (sendInitialEvents, default); --no-watch-list refuses them "
+        "(422) as an older API server does",
+    )
+    parser.add_argument(
+        "--serialization-cache",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep each object's encoding as kube-apiserver's watch cache does (default); "
+        "--no-serialization-cache encodes every object for every request",
     )
     return parser
 
@@ -543,6 +559,8 @@ def parse(
             tls=args.tls,
             write_kubeconfig=args.write_kubeconfig,
             fleet=args.fleet,
+            watch_list=args.watch_list,
+            serialization_cache=args.serialization_cache,
         )
     if command == "report":
         return Invocation(

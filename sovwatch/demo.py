@@ -86,14 +86,20 @@ async def _serve(
     port: int,
     started: float,
     head_start: float = 0.0,
+    watch_list: bool = True,
+    serialization_cache: bool = True,
 ) -> Emulator:
     """Start an emulator playing `scenario` from `head_start` simulated seconds in (played at
-    once), its clock `started` when the demo began; both stop when `stack` closes."""
+    once), its clock `started` when the demo began; both stop when `stack` closes.
+    `watch_list`, `serialization_cache`: as `Emulator` takes them (`sim --no-watch-list`,
+    `--no-serialization-cache`)."""
     from sovsim.scenario import ScenarioRunner
     from sovsim.server import Emulator
 
     try:
-        emulator = Emulator(tls=tls, port=port)
+        emulator = Emulator(
+            tls=tls, port=port, watch_list=watch_list, serialization_cache=serialization_cache
+        )
     except ModuleNotFoundError as err:  # TLS needs the `tls` extra
         raise StartupError(
             f"serving HTTPS needs {err.name}: pip install 'sovwatch[tls]', or run with --no-tls"
@@ -136,6 +142,8 @@ async def _serve_one(
         tls=invocation.tls,
         port=invocation.port,
         started=started,
+        watch_list=invocation.watch_list,
+        serialization_cache=invocation.serialization_cache,
     )
     return emulator, scenario, speed
 
@@ -244,6 +252,8 @@ async def _serve_fleet(
             port=invocation.port + index if invocation.port else 0,
             started=started,
             head_start=sovereign.head_start * scenario.duration,
+            watch_list=invocation.watch_list,
+            serialization_cache=invocation.serialization_cache,
         )
         if sovereign.flaky:
             _background(stack, flap(emulator), name=f"sovwatch-flaky-{sovereign.context}")
@@ -274,6 +284,16 @@ def fleet_kubeconfig(members: list[tuple[SimulatedSovereign, Emulator]]) -> dict
 # -- sovwatch sim ----------------------------------------------------------------------------------
 
 
+def _served_as(invocation: Invocation) -> str:
+    """What the serving line adds for `--no-watch-list` and `--no-serialization-cache`."""
+    return "".join(
+        (
+            "" if invocation.watch_list else ", no streamed lists (422, as an older server)",
+            "" if invocation.serialization_cache else ", no serialization cache",
+        )
+    )
+
+
 async def _sim(invocation: Invocation) -> None:
     async with AsyncExitStack() as stack:
         started = time.time()
@@ -284,7 +304,8 @@ async def _sim(invocation: Invocation) -> None:
             document = fleet_kubeconfig(members)
             serving = [
                 f"serving {sovereign.context} {emulator.url} (scenario {sovereign.scenario}, "
-                f"speed {speed:g}x{', away now and then' if sovereign.flaky else ''})"
+                f"speed {speed:g}x{', away now and then' if sovereign.flaky else ''}"
+                f"{_served_as(invocation)})"
                 for sovereign, emulator in members
             ]
             try_context = f" --context {members[0][0].context}"
@@ -293,7 +314,10 @@ async def _sim(invocation: Invocation) -> None:
                 invocation, stack, started=started, default_speed=1.0
             )
             document = emulator.kubeconfig(context=SIM_CONTEXT)
-            serving = [f"serving {emulator.url} (scenario {scenario.name}, speed {speed:g}x)"]
+            serving = [
+                f"serving {emulator.url} (scenario {scenario.name}, speed {speed:g}x"
+                f"{_served_as(invocation)})"
+            ]
             try_context = ""
         path = invocation.write_kubeconfig
         if path is None:

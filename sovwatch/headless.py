@@ -4,8 +4,8 @@ One runner serves the live watch, the demo and replay, so CI, scripts and record
 same model. It subscribes to a `Pipeline` (whose `HEADLESS` coalescing makes a recording give the
 same output every time) and turns consecutive snapshots into transitions. Time is the source's
 time: the wall clock live, the recording's clock in replay, so timestamps, durations and timeouts
-read as they happened. A cached picture (`Snapshot.stale`) is shown before the first live one
-and is neither decided from nor diffed against. With `exit_on_done` the model also runs once per tick while nothing arrives
+read as they happened. A cached picture (`Snapshot.stale`) is shown once, before the first live
+one, and is neither decided from nor diffed against. With `exit_on_done` the model also runs once per tick while nothing arrives
 (an outcome can change just because time passes: timeout, flux not reconciling).
 
 Exit codes (see `sovwatch.exitcodes`): with `exit_on_done` the loop ends as soon as the model's
@@ -78,6 +78,8 @@ class HeadlessRunner:
         self._decided: tuple[ExitCode, str, str] | None = None
         self._options = options
         self._diagnostics = diagnostics
+        self._cached_shown = False
+        """The kept picture was printed (it is published again as stream health changes)."""
         self._last: Snapshot | None = None
         self._done: asyncio.Future[ExitCode] | None = None
         pipeline.subscribe(self)
@@ -145,9 +147,10 @@ class HeadlessRunner:
         if self._ended:
             return
         snapshot, now = update.snapshot, update.now
-        if snapshot.stale is not None:  # shown, never decided from, never diffed against
-            if not self._options.once:
+        if snapshot.stale is not None:  # shown once, never decided from, never diffed against
+            if not (self._options.once or self._cached_shown):
                 self._view.cached(snapshot, now)
+            self._cached_shown = True
             return
         if update.first and self._options.once:
             self._view.once(snapshot)
@@ -164,6 +167,7 @@ class HeadlessRunner:
         """An outcome can change just because time passes (timeout, flux not reconciling)."""
         if (
             self._options.exit_on_done
+            and self.pipeline.synced  # not a kept picture's tick
             and now - self.pipeline.last_run >= self.pipeline.coalescing.tick
         ):
             self.pipeline.publish()

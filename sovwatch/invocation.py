@@ -61,6 +61,10 @@ class Invocation:
     write_kubeconfig: Path | None = None
     fleet: int = 0
     """`demo`, `sim`: how many simulated Sovereigns (0: the one `--scenario`)."""
+    watch_list: bool = True
+    """`sim`: serve streamed lists (`--no-watch-list`: refuse them as an older server does)."""
+    serialization_cache: bool = True
+    """`sim`: keep each object's encoding (`--no-serialization-cache`: encode it every time)."""
     verbosity: int = 0
     log_file: Path | None = None
     reports: tuple[Path, ...] = ()

@@ -4,7 +4,9 @@ The three ways to get events (a cluster, the built-in demo, a recording) end in 
 source factory plus the cluster it describes, feeding one `Pipeline` (store, model, coalescing)
 that the TUI or the headless runner subscribes to. Fatal
 problems (kubeconfig, context, credentials, a server that cannot be reached, a file that is not a
-recording) are printed as one line on stderr and end with exit code 2 before anything is shown.
+recording) are printed as one line on stderr and end with exit code 2 before anything is shown,
+or, when a picture of the cluster was kept on disk, after it (the server is checked while it is
+shown; the TUI asks an unreachable server again instead).
 Everything written to stderr and stdout passes `sovwatch.redaction.redact` first.
 Imports of aiohttp, textual and the emulator happen inside the path that needs them.
 """
@@ -119,13 +121,17 @@ async def live_session(
     clock: Callable[[], float] = time.time,
     time_scale: float = 1.0,
     connector: aiohttp.BaseConnector | None = None,
+    picture: bool = False,
 ) -> Session:
     """Connect to the cluster the kubeconfig names and prove it is usable (FatalError if not,
     with the server it concerns once the kubeconfig named one).
 
     `clock` stamps received events and is the model's "now"; the demo passes the scenario's clock
     so durations tell the scenario's story at any speed. `connector`: a connection pool shared
-    with other clusters' clients (a fleet)."""
+    with other clusters' clients (a fleet). `picture`: keep the cluster's picture on disk
+    (`picture_cache`); when one was kept, the session starts without waiting for the server:
+    its source proves it usable first (`live.preflighted`), while the kept picture is shown,
+    and in the TUI tries an unreachable server again rather than end."""
     from sovwatch.kube import api, config
     from sovwatch.kube.errors import FatalError
     from sovwatch.settings import WatchSettings
@@ -141,7 +147,7 @@ async def live_session(
         paths, context=invocation.context, settings=settings, environ=os.environ
     )
     cache = None
-    if invocation.command == "watch" and not (invocation.no_cache or invocation.once):
+    if picture:
         from sovwatch.picture_cache import open_cache
         from sovwatch.sources.disk_cache import Identity
 
@@ -149,22 +155,40 @@ async def live_session(
             connection.server, connection.context, connection.user, invocation.namespace or ""
         )
         cache = open_cache(identity, environ=os.environ, home=Path.home(), now=clock())
-    try:
-        client = await api.connect(connection, settings=settings, connector=connector)
-    except FatalError as err:
-        err.server = connection.server
-        raise
+    client = api.ApiClient(connection, settings=settings, connector=connector)
+    shown_first = cache is not None and cache.found is not None
+    if not shown_first:
+        try:
+            await api.preflight(client)
+        except FatalError as err:
+            err.server = connection.server
+            raise
     # `--once` prints what the watches listed; log tails come with a running watch.
     logs = None if invocation.no_logs or invocation.once else LogFetcher(client, clock=clock)
-    return Session(
-        source=lambda: live.stream(
+
+    def watched() -> AsyncIterator[SourceItem]:
+        return live.stream(
             client,
             settings=settings,
             namespace=invocation.namespace,
             clock=clock,
             pause_gc=30.0,  # as long as the headless loop waits for every stream to list
             logs=logs,
-        ),
+        )
+
+    def source() -> AsyncIterator[SourceItem]:
+        if not shown_first:
+            return watched()
+        return live.preflighted(
+            client,
+            watched,
+            settings=settings,
+            retry_unreachable=invocation.output == "tui",
+            clock=clock,
+        )
+
+    return Session(
+        source=source,
         context=connection.context,
         server=connection.server,
         started=clock(),
@@ -310,6 +334,7 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
 
 def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
     """The Textual app over `session`."""
+    from sovwatch.kube.errors import FatalError
     from sovwatch.views.tui.app import SovwatchApp
     from sovwatch.views.tui.options import TuiSettings
 
@@ -321,6 +346,7 @@ def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
         replay_control=session.replay_control,
         navigator=session.navigator,
         log_streams=session.log_streams,
+        ends_run=(FatalError,),
     )
 
 
@@ -347,6 +373,8 @@ async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
     await app.run_async()
     for warning in session.warnings:  # the alternate screen is gone: say it again where it stays
         diagnose(f"warning: {warning}")
+    if app.fatal is not None:  # a rejected credential behind a kept picture: as at a start
+        raise app.fatal
     return ExitCode(app.return_code or 0)
 
 
@@ -454,7 +482,7 @@ async def _open_session(invocation: Invocation, stack: AsyncExitStack) -> Sessio
             clock=cluster.clock,
             time_scale=cluster.speed,
         )
-    return await live_session(invocation)
+    return await live_session(invocation, picture=not (invocation.no_cache or invocation.once))
 
 
 def _report_recording(invocation: Invocation, stack: AsyncExitStack) -> Path | None:

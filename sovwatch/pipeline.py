@@ -26,7 +26,9 @@ after `run` starts (the source has sent its requests by then, so their round tri
 work, and a cluster that lists at once never shows it), through its own store and model, marked
 `stale` (with `first` False and no `previous`): the session's store never holds it, so the first
 live snapshot (`first`) replaces it whole, with no stale object left in it. While it is shown,
-`sync_timeout` publishes what is known only once some stream has listed.
+`sync_timeout` publishes what is known only once some stream has listed, subscribers get a
+`tick` every `tick` seconds (its age moves), and a change of stream health publishes it again
+with the streams as they are now (a server that cannot be reached shows beside it).
 """
 
 from __future__ import annotations
@@ -146,7 +148,8 @@ class Pipeline:
         self.coalescing = coalescing
         self.logs = logs
         self.cached = cached
-        self._cached_shown = False
+        self._cached_shown: Snapshot | None = None
+        """The kept picture's snapshot, once published (until the cluster's own replaces it)."""
         self.latest: Snapshot | None = None
         """The last published snapshot."""
         self.synced = False
@@ -203,6 +206,8 @@ class Pipeline:
             ):
                 for subscriber in self._subscribers:
                     subscriber.stream(item, synced=self.synced)
+                if not self.synced and self._cached_shown is not None:
+                    self._publish_stale(self._cached_shown)
             if not self.synced and self._all_listed():
                 self._sync()
                 return
@@ -271,18 +276,24 @@ class Pipeline:
         cluster's own came first)."""
         if self.synced:
             return
-        self._cached_shown = True
         store = Store()
         for item in picture.items:
             store.apply(item)
         rollout = Rollout(settings=self.rollout.settings, started_at=self.rollout.started_at)
         now = self.now()
         rollout.update(store, store.drain_changes(), now)
+        snapshot = snapshot_of(rollout, store, now=now, cluster=self.cluster)
+        self._publish_stale(replace(snapshot, stale=Stale(since=picture.saved_at)))
+
+    def _publish_stale(self, snapshot: Snapshot) -> None:
+        """Publish the kept picture's snapshot now, with the streams' health as it is now."""
+        now = self.now()
         snapshot = replace(
-            snapshot_of(rollout, store, now=now, cluster=self.cluster),
+            snapshot,
+            observed_at=now,
             streams=tuple(h for _, h in sorted(self.store.health.items())),
-            stale=Stale(since=picture.saved_at),
         )
+        self._cached_shown = snapshot
         for subscriber in self._subscribers:
             subscriber.update(Update(snapshot, None, now, first=False))
 
@@ -312,7 +323,7 @@ class Pipeline:
         """Whether what is known may stand for the cluster when `sync_timeout` passed: not while
         a kept picture is shown and no stream has listed yet (over a slow link the picture stays,
         marked stale, rather than give way to an empty one)."""
-        return not self._cached_shown or any(h.settled for h in self.store.health.values())
+        return self._cached_shown is None or any(h.settled for h in self.store.health.values())
 
     def _settled(self) -> None:
         self._pending = None
@@ -337,6 +348,8 @@ class Pipeline:
                     for subscriber in self._subscribers:
                         subscriber.unlisted(waiting)
                     self._sync()
+                elif self._cached_shown is not None:
+                    self._tick_subscribers()  # the kept picture's age moves
             elif self._pending is not None:
                 continue  # the settle timer runs it
             elif self._due():

@@ -27,6 +27,7 @@ class Recorder:
         self.unlisted_streams: list[list[str]] = []
         self.ended_count = 0
         self.changed = asyncio.Event()
+        self.ticked = asyncio.Event()
 
     def stream(self, health: StreamHealth, *, synced: bool) -> None:
         self.streams.append(health)
@@ -40,6 +41,7 @@ class Recorder:
 
     def tick(self, now: float) -> None:
         self.ticks.append(now)
+        self.ticked.set()
 
     def ended(self) -> None:
         self.ended_count += 1
@@ -203,17 +205,64 @@ async def test_a_kept_picture_is_shown_stale_and_stands_until_a_stream_has_liste
         assert len(seen.updates) == 1
         yield added(hr_installing("bp-cilium"), T0_EPOCH + 1)
         yield live(HR, T0_EPOCH + 1)
-        await seen.changed.wait()  # the source stays open, as a live watch does
+        while seen.updates[-1].snapshot.stale is not None:  # the source stays open, as a live
+            seen.changed.clear()  # watch does, until what is known replaces the kept picture
+            await seen.changed.wait()
 
     await asyncio.wait_for(pipeline.run(source()), 5)
-    cached, live_one = seen.updates[:2]  # (then the source ended: one more)
+    # the kept picture, again with the streams' health when one has listed, then the cluster's
+    # own (then the source ended: one more)
+    cached, again, live_one = seen.updates[:3]
     assert cached.snapshot.stale is not None
     assert cached.snapshot.stale.since == T0_EPOCH - 240
     assert not cached.first
     assert seen.states(0) == {"bp-cilium": "ready", "bp-loki": "ready"}
     assert [s.state for s in cached.snapshot.streams] == [HealthState.CONNECTING] * 2
+    assert again.snapshot.stale == cached.snapshot.stale
+    assert not again.first
+    assert again.previous is None
+    assert seen.states(1) == seen.states(0)
+    assert [s.state for s in again.snapshot.streams] == [HealthState.LIVE, HealthState.CONNECTING]
     assert live_one.first
     assert live_one.previous is None  # never diffed against the kept picture
     assert live_one.snapshot.stale is None
-    assert seen.states(1) == {"bp-cilium": "progressing"}
+    assert seen.states(2) == {"bp-cilium": "progressing"}
     assert seen.unlisted_streams == [[PODS]]
+
+
+async def test_a_kept_picture_ticks_and_says_its_age_as_stream_health_changes():
+    """Before any stream has listed, the kept picture's age moves: subscribers get ticks on the
+    pipeline's clock, and a change of stream health (the server cannot be reached) publishes the
+    picture again, with its age and the streams as they are now."""
+    clock = [T0_EPOCH]
+    kept = CachedPicture(saved_at=T0_EPOCH - 240, items=(added(hr_ready("bp-cilium"), T0_EPOCH),))
+    pipeline = Pipeline(
+        started_at=T0_EPOCH,
+        clock=lambda: clock[0],
+        coalescing=replace(HEADLESS, tick=0.01),
+        cached=kept,
+    )
+    seen = Recorder()
+    pipeline.subscribe(seen)
+    refused = "cannot connect to 10.0.0.1:6443: connection refused"
+
+    async def source() -> AsyncIterator[SourceItem]:
+        yield StreamHealth(HR, HealthState.CONNECTING, since=T0_EPOCH)
+        await seen.changed.wait()  # the kept picture is out
+        clock[0] += 72
+        while not seen.ticks or seen.ticks[-1] < T0_EPOCH + 72:
+            seen.ticked.clear()
+            await seen.ticked.wait()
+        yield StreamHealth(HR, HealthState.RECONNECTING, clock[0], attempt=1, detail=refused)
+
+    await asyncio.wait_for(pipeline.run(source()), 5)
+    cached, again = seen.updates[:2]
+    assert cached.snapshot.stale is not None
+    assert cached.snapshot.stale.age(cached.now) == 240
+    assert seen.ticks[-1] == T0_EPOCH + 72
+    assert again.snapshot.stale == cached.snapshot.stale
+    assert again.snapshot.to_dict()["stale"]["ageSeconds"] == 312.0
+    assert [(h.state, h.detail) for h in again.snapshot.streams] == [
+        (HealthState.RECONNECTING, refused)
+    ]
+    assert seen.states(1) == {"bp-cilium": "ready"}

@@ -372,14 +372,21 @@ async def connect(
     settings: WatchSettings,
     connector: aiohttp.BaseConnector | None = None,
 ) -> ApiClient:
-    """Open a client and prove the server is usable before anything is watched.
-
-    GET /version (its answer is kept for the views; a server that hides it is fine) and GET /api
-    (discovery needs an authenticated user, so a rejected credential shows here). Raises
-    `FatalError` with one line for DNS, refused connections, TLS verification and a 401 that a
-    credential reload did not fix. A busy server (429/5xx) is not fatal: the watches retry.
-    """
+    """Open a client and prove the server is usable before anything is watched (`preflight`)."""
     client = ApiClient(connection, settings=settings, connector=connector)
+    await preflight(client)
+    return client
+
+
+async def preflight(client: ApiClient) -> None:
+    """Prove the server is usable: GET /version (its answer is kept for the views; a server that
+    hides it is fine) and GET /api (discovery needs an authenticated user, so a rejected
+    credential shows here). Raises `FatalError` with one line for DNS, refused connections, no
+    answer, TLS verification and a 401 that a credential reload did not fix (`unreachable` set
+    for the first three), after closing the client's session (the next request opens another).
+    A busy server (429/5xx) is not fatal: the watches retry.
+    """
+    connection, settings = client.connection, client.settings
     usable = False
     timeout = settings.preflight_timeout
     try:
@@ -394,7 +401,9 @@ async def connect(
             raise errors.BadResponseError(f"GET /api answered a {kind}")
         usable = True
     except errors.TransportError as e:
-        raise errors.FatalError(f"{e} ({connection.where}): {_ADVICE[e.kind]}") from e
+        fatal = errors.FatalError(f"{e} ({connection.where}): {_ADVICE[e.kind]}")
+        fatal.unreachable = e.kind != "tls"
+        raise fatal from e
     except errors.APIUnauthorizedError as e:
         raise errors.FatalError(
             f"the server rejected the credentials of user {connection.user!r} even after "
@@ -416,7 +425,6 @@ async def connect(
     finally:
         if not usable:
             await client.close()
-    return client
 
 
 _ADVICE = {

@@ -11,6 +11,10 @@ Typical use (the CLI does this after `api.connect` succeeded)::
     async with contextlib.aclosing(live.stream(client, settings=settings)) as items:
         async for item in items:
             store.apply(item)
+
+A view already showing something (a picture kept on disk) need not wait for the pre-flight:
+`preflighted(client, lambda: stream(client, ...))` proves the server usable first, inside the
+source.
 """
 
 from __future__ import annotations
@@ -21,13 +25,15 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 
-from sovwatch.kube import errors
+from sovwatch.kube import api, errors
 from sovwatch.kube.api import ApiClient
 from sovwatch.kube.resources import WATCHED, WatchedResource
+from sovwatch.redaction import redact
 from sovwatch.settings import WatchSettings
 from sovwatch.sources import watching
 from sovwatch.sources.events import HealthState, SourceItem, StreamHealth
 from sovwatch.sources.log_fetcher import LogFetcher
+from sovwatch.untrusted import neutralise
 
 
 async def stream(
@@ -105,6 +111,39 @@ async def stream(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await client.close()
+
+
+async def preflighted(
+    client: ApiClient,
+    items: Callable[[], AsyncIterator[SourceItem]],
+    *,
+    settings: WatchSettings,
+    retry_unreachable: bool = False,
+    resources: Sequence[WatchedResource] = WATCHED,
+    clock: watching.Clock = time.time,
+) -> AsyncIterator[SourceItem]:
+    """`items()` (a `stream` over `client`) once the server is proven usable (`api.preflight`):
+    a source that connects, for a view already showing something (a picture kept on disk).
+
+    `FatalError` ends it, as it ends a start; with `retry_unreachable`, a server that cannot be
+    reached is tried again after the watches' backoff instead, each failure said as every one of
+    `resources` reconnecting with its line (`attempt` counting), as the watches say theirs."""
+    attempt = 0
+    while True:
+        try:
+            await api.preflight(client)
+            break
+        except errors.FatalError as err:
+            if not (retry_unreachable and err.unreachable):
+                raise
+            attempt += 1
+            now, detail = clock(), neutralise(redact(str(err)))
+            for resource in resources:
+                yield StreamHealth(resource.key, HealthState.RECONNECTING, now, attempt, detail)
+        await asyncio.sleep(settings.backoff(attempt))
+    async with aclosing(items()) as stream:
+        async for item in stream:
+            yield item
 
 
 def _pause_gc(seconds: float) -> Callable[[], None]:

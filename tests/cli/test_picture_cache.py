@@ -14,6 +14,7 @@ import json
 import re
 import signal
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from sovsim import kubeconfigs
 from sovsim.scenario import ScenarioRunner, load_scenario
 from tests.cli.cli_helpers import sovwatch, spawn
 from tests.sources.fault_front import FaultFront
+from tests.trust.trust_helpers import silent_server
 
 HR = "helmreleases.helm.toolkit.fluxcd.io"
 TINY = sorted(r.name for r in load_scenario("tiny").releases)
@@ -180,4 +182,71 @@ async def test_no_cache_neither_shows_nor_keeps_a_picture(front, tmp_path, pictu
     assert [r["snapshot"]["stale"] for r in again.records() if r["type"] == "snapshot"] == [
         None,
         None,
+    ]
+
+
+async def test_the_kept_picture_shows_at_once_when_the_server_never_answers(
+    emulator, tmp_path, picture_cache_home
+):
+    """Nothing answers on the server's port (a black hole): plain and JSON show the kept picture
+    at once, stale with its age when written, then the start-up error's one line and exit 2."""
+    ScenarioRunner(emulator.store, load_scenario("tiny"), seed=1).run_until(400)
+    kubeconfig = str(emulator.write_kubeconfig(tmp_path / "kubeconfig"))
+    kept = await _keep_a_ready_picture(kubeconfig, picture_cache_home)
+    head, *objects = kept.read_text().splitlines(keepends=True)
+    header = json.loads(head)
+    kept.write_text(  # taken 4m12s ago
+        "".join([json.dumps({**header, "savedAt": time.time() - 252}) + "\n", *objects])
+    )
+    await emulator.stop()
+    async with silent_server(emulator.port):
+        plain, ndjson = await asyncio.gather(
+            spawn("--kubeconfig", kubeconfig, "-o", "plain"),
+            spawn("--kubeconfig", kubeconfig, "-o", "json"),
+        )
+        try:
+            first = await _line(plain)
+            assert re.fullmatch(
+                rf"\d\d:\d\d:\d\d stale: cached 4m ago, connecting\.\.\.: progress "
+                rf"{len(TINY)}/{len(TINY)} ready.*\n",
+                first,
+            ), first
+            record = json.loads(await _line(ndjson))
+            assert record["type"] == "snapshot"
+            stale = record["snapshot"]["stale"]
+            assert 252 <= stale["ageSeconds"] < 252 + 30  # its age when written
+            assert record["snapshot"]["observedAt"] == record["ts"]
+            assert record["snapshot"]["outcome"] == "ready"  # what the first watch saw
+            ends = await asyncio.wait_for(
+                asyncio.gather(plain.communicate(), ndjson.communicate()), 60
+            )
+        finally:
+            for proc in (plain, ndjson):
+                if proc.returncode is None:
+                    proc.kill()
+    for proc, (out, err) in zip((plain, ndjson), ends, strict=True):
+        assert proc.returncode == 2, err.decode()
+        assert out.decode() == ""  # nothing after the kept picture: nothing was decided
+        line = err.decode().splitlines()
+        assert len(line) == 1, err.decode()
+        assert line[0].startswith(f"sovwatch: {emulator.url} did not answer in time ("), line
+        assert line[0].endswith(
+            "the server is unreachable or overloaded; check the address and your network"
+        ), line
+
+
+async def test_a_rejected_credential_behind_the_kept_picture_is_one_line_and_exit_2(
+    emulator, tmp_path, picture_cache_home
+):
+    ScenarioRunner(emulator.store, load_scenario("tiny"), seed=1).run_until(400)
+    kubeconfig = str(emulator.write_kubeconfig(tmp_path / "kubeconfig"))
+    await _keep_a_ready_picture(kubeconfig, picture_cache_home)
+    emulator.tokens.discard(emulator.token)  # revoked meanwhile
+    result = await sovwatch("--kubeconfig", kubeconfig, "-o", "plain", "--exit-on-done")
+    assert result.code == 2, result.err
+    assert "Traceback" not in result.err
+    assert result.err.splitlines() == [
+        "sovwatch: the server rejected the credentials of user 'sim' even after reloading them "
+        f"(401 Unauthorized: Unauthorized; server {emulator.url}, context 'sim' in {kubeconfig}): "
+        "log in again or refresh the token"
     ]

@@ -13,6 +13,8 @@ import pytest
 
 from tests.cli.cli_helpers import ROOT, env
 
+TINY = ["bp-cert-manager", "bp-cilium", "bp-loki"]
+
 
 async def _start_sim(*args: str, lines: int = 2) -> tuple[asyncio.subprocess.Process, list[str]]:
     proc = await asyncio.create_subprocess_exec(
@@ -28,6 +30,21 @@ async def _start_sim(*args: str, lines: int = 2) -> tuple[asyncio.subprocess.Pro
 async def _stop(proc: asyncio.subprocess.Process) -> int:
     proc.send_signal(signal.SIGINT)
     return await asyncio.wait_for(proc.wait(), 10)
+
+
+async def _releases(kubeconfig: Path, cache: Path, *args: str) -> list[str]:
+    """The HelmReleases kubectl lists, once there are some: the Flux CRDs appear 30 simulated
+    seconds in, as in a real bootstrap."""
+    for _ in range(40):
+        code, out, err = await _kubectl(
+            kubeconfig, cache, *args, "get", "hr", "-A", "--no-headers",
+            "-o", "custom-columns=NAME:.metadata.name",
+        )  # fmt: skip
+        if code == 0 and out.strip():
+            break
+        await asyncio.sleep(0.25)
+    assert code == 0, err
+    return sorted(out.split())
 
 
 async def _kubectl(kubeconfig: Path, cache: Path, *args: str) -> tuple[int, str, str]:
@@ -49,16 +66,7 @@ async def test_kubectl_lists_the_scenario_releases(tmp_path: Path):
         assert lines[0].startswith("serving https://127.0.0.1:")
         assert lines[1] == f"kubeconfig {kubeconfig}"
         assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
-        for _ in range(40):  # the Flux CRDs appear 30 simulated seconds in, as in a real bootstrap
-            code, out, err = await _kubectl(
-                kubeconfig, tmp_path / "cache", "get", "hr", "-A", "--no-headers",
-                "-o", "custom-columns=NAME:.metadata.name",
-            )  # fmt: skip
-            if code == 0 and out.strip():
-                break
-            await asyncio.sleep(0.25)
-        assert code == 0, err
-        assert sorted(out.split()) == ["bp-cert-manager", "bp-cilium", "bp-loki"]
+        assert await _releases(kubeconfig, tmp_path / "cache") == TINY
     finally:
         stopped = await _stop(proc)
     assert stopped == 0
@@ -84,18 +92,10 @@ async def test_a_fleet_is_one_kubeconfig_with_a_context_per_sovereign(tmp_path: 
         )
         assert code == 0, err
         assert sorted(out.split()) == sorted(served)
-        seen = {}
-        for context in served:
-            for _ in range(40):  # the Flux CRDs appear 30 simulated seconds in at the latest
-                code, out, err = await _kubectl(
-                    kubeconfig, tmp_path / "cache", "--context", context, "get", "hr", "-A",
-                    "--no-headers", "-o", "custom-columns=NAME:.metadata.name",
-                )  # fmt: skip
-                if code == 0 and out.strip():
-                    break
-                await asyncio.sleep(0.25)
-            assert code == 0, err
-            seen[context] = set(out.split())
+        seen = {
+            context: set(await _releases(kubeconfig, tmp_path / "cache", "--context", context))
+            for context in served
+        }
         assert "bp-loki" in seen["sov-par1"]  # stuck: loki's Multi-Attach
         assert all("bp-cilium" in releases for releases in seen.values())
     finally:
@@ -124,3 +124,58 @@ async def test_unknown_scenario_is_a_usage_error():
     assert proc.returncode == 2
     assert "no scenario named 'nope'" in err.decode()
     assert "Traceback" not in err.decode()
+
+
+WATCH_LIST = (
+    "/api/v1/pods?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+    "&allowWatchBookmarks=true&timeoutSeconds=1"
+)
+"""A streamed list of every pod, as sovwatch (and client-go's WatchListClient) asks for one."""
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+async def test_served_as_an_older_server_without_a_serialization_cache(tmp_path: Path):
+    """`--no-watch-list` refuses streamed lists as kube-apiserver without its WatchList gate
+    does; `--no-serialization-cache` still serves every list; sovwatch falls back to pages."""
+    kubeconfig = tmp_path / "sim.yaml"
+    proc, lines = await _start_sim(
+        "--scenario", "tiny", "--speed", "30", "--write-kubeconfig", str(kubeconfig),
+        "--no-watch-list", "--no-serialization-cache",
+    )  # fmt: skip
+    try:
+        assert lines[0].endswith(
+            "(scenario tiny, speed 30x, no streamed lists (422, as an older server), "
+            "no serialization cache)"
+        ), lines[0]
+        code, out, err = await _kubectl(kubeconfig, tmp_path / "cache", "get", "--raw", WATCH_LIST)
+        assert code == 1, out
+        assert "sendInitialEvents is forbidden for watch unless the WatchList feature gate" in err
+        # every object encoded for this request
+        assert await _releases(kubeconfig, tmp_path / "cache") == TINY
+        once = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "sovwatch", "--kubeconfig", str(kubeconfig), "--once",
+            "-o", "json", "-vv",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env(), cwd=ROOT,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(once.communicate(), 60)
+        assert once.returncode == 0, err.decode()[-2000:]
+        assert "streamed list refused (422 Invalid" in err.decode(), err.decode()[-2000:]
+    finally:
+        stopped = await _stop(proc)
+    assert stopped == 0
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+async def test_streamed_lists_are_served_by_default(tmp_path: Path):
+    kubeconfig = tmp_path / "sim.yaml"
+    proc, lines = await _start_sim(
+        "--scenario", "tiny", "--speed", "30", "--write-kubeconfig", str(kubeconfig)
+    )
+    try:
+        assert lines[0].endswith("(scenario tiny, speed 30x)"), lines[0]
+        code, out, err = await _kubectl(kubeconfig, tmp_path / "cache", "get", "--raw", WATCH_LIST)
+        assert code == 0, err
+        assert '"k8s.io/initial-events-end":"true"' in out.replace(" ", "")
+    finally:
+        stopped = await _stop(proc)
+    assert stopped == 0

@@ -100,8 +100,9 @@ class EndlessAnswer:
 
 
 @asynccontextmanager
-async def silent_server() -> AsyncIterator[str]:
-    """Accepts connections, reads what it is sent, and never answers (a black-holed backend)."""
+async def silent_server(port: int = 0) -> AsyncIterator[str]:
+    """Accepts connections, reads what it is sent, and never answers (a black-holed backend), on
+    `port` (default: any free one)."""
     held: list[asyncio.StreamWriter] = []
 
     async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -109,7 +110,7 @@ async def silent_server() -> AsyncIterator[str]:
         while await reader.read(65536):
             pass
 
-    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    server = await asyncio.start_server(hold, "127.0.0.1", port)
     try:
         yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
     finally:

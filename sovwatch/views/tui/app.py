@@ -20,7 +20,10 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   the header's elapsed minutes and the "in state" ages that changed move once a minute, and nothing
   else is written while the cluster is idle.
 - If the source fails, the header says so and the last known state stays on screen, marked stale.
-- Fatal start-up errors are the CLI's to print before the app is created.
+- Fatal start-up errors are the CLI's to print before the app is created. A source that proves
+  the server usable itself (behind a picture kept on disk) may raise one (a rejected credential):
+  a source error of a type in `ends_run` makes the app exit with code 2, keeping it in `fatal`
+  for the CLI to print.
 - `replay_control` (see `options.ReplayControl`) adds space (pause) and `.` (step) and shows speed;
   with a `navigator` (`options.ReplayNavigator`) also seeking (`[` `]` a minute, `<` `>` the ends, `n`
   the next state change, `F` the next failure: searched in a thread, the model may have to run
@@ -139,6 +142,7 @@ class SovwatchApp(App[None]):
         navigator: ReplayNavigator | None = None,
         log_streams: LogStreams | None = None,
         fleet: Fleet | None = None,
+        ends_run: tuple[type[BaseException], ...] = (),
     ) -> None:
         """
         Args:
@@ -155,6 +159,8 @@ class SovwatchApp(App[None]):
             log_streams: opens container logs for `l` (None: logs are off, or a replay).
             fleet: several clusters (`fleet.Fleet`, its members already added): the fleet
                 screen first, `enter` opens a member's own screen over its pipeline.
+            ends_run: the source errors that end the run with exit code 2 (the CLI's fatal
+                ones) instead of showing in the header.
         """
         # NO_COLOR: Textual strips every colour (its NoColor filter, chosen here, rather than
         # mapping the theme to greys that can meet each other); the terminal's own foreground
@@ -189,6 +195,9 @@ class SovwatchApp(App[None]):
             conditions=self.conditions_of,
         )
         self.source_error = ""
+        self.ends_run = ends_run
+        self.fatal: BaseException | None = None
+        """What ended the run (exit code 2), for the CLI to print once the screen is restored."""
         self.flushes = 0
         """Snapshots rendered (tests and the bench read it)."""
         self._lean_output = False
@@ -301,6 +310,10 @@ class SovwatchApp(App[None]):
             return
         if event.state is WorkerState.ERROR:
             error = event.worker.error
+            if isinstance(error, self.ends_run):  # it ends the run as it ends a start
+                self.fatal = error
+                self.exit(return_code=ExitCode.USAGE)
+                return
             self.source_error = " ".join(f"{type(error).__name__}: {error}".split())[:200]
             self.rerender()
         elif event.state is WorkerState.SUCCESS and self.replay_control is not None:

@@ -48,9 +48,13 @@ def badge(info: HeaderInfo, *, source_error: str, glyphs: Glyphs) -> Content:
     word, style = BADGE.get(worst.state, (worst.state, "bold $state-failed"))
     if word == "live":
         return Content.assemble((f"{glyphs.bullet} live", style))
-    troubled = sum(1 for s in info.streams if s.state not in ("live", "absent"))
-    more = f" +{troubled - 1}" if troubled > 1 else ""
+    if info.cached_at is not None and word == "connecting":
+        return Content.assemble((word, style))  # nothing went wrong yet: no stream to name
+    troubled = [s for s in info.streams if s.state not in ("live", "absent")]
+    more = f" +{len(troubled) - 1}" if len(troubled) > 1 else ""
     resource = worst.resource.split(".", 1)[0]
+    if len(troubled) > 1 and len({(s.state, s.detail) for s in info.streams}) == 1:
+        resource, more = f"all {len(troubled)}", ""  # one cause: the server, not a stream
     return Content.assemble((f"! {word}: {resource}{more}", style), (" [s]", "dim"))
 
 
@@ -112,7 +116,8 @@ class RolloutHeader(Vertical):
         if mode:
             right = Content.assemble((mode, "reverse"), " ", right)
         if info.cached_at is not None:
-            cached = f"STALE cached {age(now - info.cached_at)} ago, connecting "
+            comma = "" if right.plain.startswith("!") else ","  # ", connecting"
+            cached = f"STALE cached {age(now - info.cached_at)} ago{comma} "
             right = Content.assemble((cached, "bold $state-waiting"), right)
         elif info.stale or source_error:
             right = Content.assemble(("STALE ", "bold $state-waiting"), right)
@@ -144,7 +149,8 @@ class RolloutHeader(Vertical):
         g = self.glyphs
         target = info.expected or info.total
         outcome = Content.assemble(
-            (info.outcome, OUTCOME_STYLE.get(info.outcome, "bold $state-progressing"))
+            ("cached " if info.cached_at is not None else "", "bold $state-waiting"),
+            (info.outcome, OUTCOME_STYLE.get(info.outcome, "bold $state-progressing")),
         )
         if info.waiting_for:
             room = max(width - outcome.cell_length - 3, 10)
