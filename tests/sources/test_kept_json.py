@@ -77,7 +77,7 @@ def test_json_the_schema_does_not_fit_is_decoded_whole(line):
 
 def test_bad_json_fails_as_json_input_fails():
     decode = kept_json.watch_event("Pod")
-    with pytest.raises(ValueError):
+    with pytest.raises(json.JSONDecodeError):
         decode(b'{"type":"ADDED","object":{"kind":"Pod",')
     deep = b'{"type":"ADDED","object":{"metadata":{"labels":' + b"[" * 100_000 + b"]" * 100_000
     with pytest.raises(json_input.TooDeepError):
