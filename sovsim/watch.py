@@ -53,6 +53,13 @@ INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 `InitialEventsAnnotationKey`)."""
 NOT_OLDER_THAN = "NotOlderThan"
 
+CHUNK_EVENTS = 100
+"""Events sent in one chunk at most. kube-apiserver writes a watch's events one by one, flushing
+whenever none is waiting, so a watch-list's initial events (or a watch from nothing) reach the
+client as they are encoded; written as one chunk, the emulator held them all (the whole
+pod list, 16 MB on `large`) before the first byte left, and the loop served no other request
+meanwhile."""
+
 MALFORMED_LINE = (
     b'{"type":"MODIFIED","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":\n'
 )
@@ -246,11 +253,16 @@ def _bookmark(watch: WatchRequest, store: ObjectStore, *, initial_events_end: bo
 async def _write(
     resp: web.StreamResponse, events: Iterable[tuple[str, dict]], *, encode: Encoder | None
 ) -> None:
-    """Send events as JSON lines in one chunk; bookmarks, and every object when `encode` is
-    None, are sent as they are."""
-    lines = [
-        b'{"type":"%s","object":%s}\n'
-        % (t.encode(), encode(t, o) if encode and t != "BOOKMARK" else dumps(o))
-        for t, o in events
-    ]
-    await resp.write(b"".join(lines))
+    """Send events as JSON lines, `CHUNK_EVENTS` to a chunk; bookmarks, and every object when
+    `encode` is None, are sent as they are."""
+    lines: list[bytes] = []
+    for t, o in events:
+        lines.append(
+            b'{"type":"%s","object":%s}\n'
+            % (t.encode(), encode(t, o) if encode and t != "BOOKMARK" else dumps(o))
+        )
+        if len(lines) == CHUNK_EVENTS:
+            await resp.write(b"".join(lines))
+            lines.clear()
+    if lines:
+        await resp.write(b"".join(lines))

@@ -15,8 +15,9 @@ import math
 import ssl
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -101,10 +102,16 @@ class ApiClient:
             self._session = None
 
     async def get_json(
-        self, path: str, params: Params | None = None, *, seconds: float | None = None
+        self,
+        path: str,
+        params: Params | None = None,
+        *,
+        seconds: float | None = None,
+        decode: Callable[[bytes], Any] = json_input.loads,
     ) -> dict:
         """GET `path` and decode the JSON object it answers (within `seconds`, default
-        `settings.request_timeout`), at most `settings.max_body_bytes` of it."""
+        `settings.request_timeout`), at most `settings.max_body_bytes` of it; `decode` is
+        `json_input.loads` or one with its contract."""
         timeout = aiohttp.ClientTimeout(
             total=seconds or self.settings.request_timeout, connect=self.settings.connect_timeout
         )
@@ -114,7 +121,7 @@ class ApiClient:
             except (aiohttp.ClientError, TimeoutError) as e:
                 raise _transport_error(e, self) from e
         try:
-            data = json_input.loads(body)
+            data = decode(body)
         except json_input.TooDeepError as e:
             raise errors.BadResponseError(
                 f"GET {path}: the answer is JSON nested too deeply"

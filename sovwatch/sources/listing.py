@@ -20,6 +20,7 @@ from sovwatch.kube import errors
 from sovwatch.kube.api import ApiClient
 from sovwatch.kube.resources import WatchedResource
 from sovwatch.settings import WatchSettings
+from sovwatch.sources import kept_json
 from sovwatch.sources.events import EventType
 from sovwatch.sources.slimming import slim
 
@@ -62,12 +63,13 @@ async def list_pages(
     """
     path = resource.collection_path(version, namespace)
     api_version = resource.api_version(version)
+    decode = kept_json.list_page(resource.kind)
 
     def fetch(token: str) -> asyncio.Task[dict]:
         params: dict[str, str | int] = {**resource.selection, "limit": settings.list_page_size}
         if token:
             params["continue"] = token
-        return asyncio.ensure_future(client.get_json(path, params))
+        return asyncio.ensure_future(client.get_json(path, params, decode=decode))
 
     upcoming: asyncio.Task[dict] | None = fetch("")
     try:

@@ -32,7 +32,7 @@ from sovwatch.kube.api import ApiClient
 from sovwatch.kube.resources import WatchedResource
 from sovwatch.redaction import redact
 from sovwatch.settings import WatchSettings
-from sovwatch.sources import listing
+from sovwatch.sources import kept_json, listing
 from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
 from sovwatch.untrusted import neutralise
 
@@ -244,6 +244,7 @@ async def list_then_watch(
                 resource_version=state.resource_version,
                 settings=settings,
                 selection=resource.selection,
+                decode=kept_json.watch_event(resource.kind),
             )
         ) as events:
             async for event in events:
@@ -315,6 +316,7 @@ async def _streamed_list(
             settings=settings,
             initial_events=True,
             selection=state.resource.selection,
+            decode=kept_json.watch_event(state.resource.kind),
         )
     ) as events:
         async with support.asking() as ask:
@@ -406,10 +408,11 @@ async def watch_once(
     settings: WatchSettings,
     initial_events: bool = False,
     selection: Mapping[str, str] | None = None,
+    decode: kept_json.Decode = json_input.loads,
 ) -> AsyncIterator[dict | Marker]:
     """One watch request (`selection`: its field selector): `Marker.OPENED`, then the raw events
-    (`type`, `object`) until it ends. `initial_events` makes it a streamed list (the current
-    objects first, as of a consistent read: no resourceVersion)."""
+    (`type`, `object`, each line decoded by `decode`) until it ends. `initial_events` makes it a
+    streamed list (the current objects first, as of a consistent read: no resourceVersion)."""
     params: dict[str, str | int] = {
         **(selection or {}),
         "watch": "true",
@@ -425,7 +428,7 @@ async def watch_once(
         yield Marker.OPENED
         async for line in lines:
             try:
-                event = json_input.loads(line)
+                event = decode(line)
             except json_input.TooDeepError:
                 raise errors.MalformedLineError(line, "JSON nested too deeply") from None
             except ValueError:

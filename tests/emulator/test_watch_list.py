@@ -7,6 +7,7 @@ import aiohttp
 import pytest
 
 from sovsim.server import Emulator
+from sovsim.watch import CHUNK_EVENTS
 
 from .helpers import EventReader, pod
 
@@ -50,6 +51,25 @@ async def test_initial_events_then_the_annotated_bookmark_then_changes(emulator,
     }
     assert change["type"] == "ADDED"
     assert change["object"]["metadata"]["resourceVersion"] == stored["metadata"]["resourceVersion"]
+
+
+async def test_initial_events_come_in_chunks_as_an_apiserver_flushes_them(emulator, api):
+    """Not the whole list in one chunk: a client can start on the first objects while the rest
+    are encoded (the HTTP chunk boundaries are what the server wrote, whatever TCP did)."""
+    n = 2 * CHUNK_EVENTS + 1
+    for i in range(n):
+        emulator.store.put(pod(f"web-{i}"))
+    params = {**WATCH_LIST, "timeoutSeconds": "1"}
+    sizes, lines = [], 0
+    async with api.get("/api/v1/pods", params=params) as resp:
+        async for data, end_of_chunk in resp.content.iter_chunks():
+            lines += data.count(b"\n")
+            if end_of_chunk and data:
+                sizes.append(lines)
+                lines = 0
+    # 201 ADDED and the bookmark: 100, 100, then the last object with the bookmark (then the
+    # periodic bookmarks until the timeout)
+    assert sizes[:3] == [CHUNK_EVENTS, CHUNK_EVENTS, 2]
 
 
 async def test_no_bookmark_unless_asked_for(emulator, api):
