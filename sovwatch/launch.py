@@ -138,7 +138,11 @@ async def live_session(
         kubeconfig or invocation.kubeconfig, os.environ.get("KUBECONFIG"), Path.home()
     )
     connection = await config.load_connection(
-        paths, context=invocation.context, settings=settings, environ=os.environ
+        paths,
+        context=invocation.context,
+        settings=settings,
+        environ=os.environ,
+        dir_member=invocation.kubeconfig_dir is not None,
     )
     cache = None
     if invocation.command == "watch" and not (invocation.no_cache or invocation.once):

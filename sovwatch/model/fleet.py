@@ -17,6 +17,7 @@ its trouble instead.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sovwatch.model.outcome import Outcome
@@ -264,15 +265,25 @@ class FleetTotals:
     @property
     def text(self) -> str:
         """ "7 Sovereigns: 4 ready, 1 failed, 2 in progress"."""
-        words = dict(TOTALS_ORDER)
-        counts = ", ".join(f"{n} {words.get(o, o)}" for o, n in self.by_outcome)
+        counts = counts_text(self.by_outcome)
         noun = "Sovereign" if self.members == 1 else "Sovereigns"
         return f"{self.members} {noun}: {counts}" if counts else f"{self.members} {noun}"
 
 
-def fleet_totals(rows: list[FleetRow]) -> FleetTotals:
-    counts = Counter(r.outcome for r in rows)
+def outcome_counts(outcomes: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """(outcome, how many) for the outcomes that occur, in `TOTALS_ORDER`, others after."""
+    counts = Counter(outcomes)
     order = [o for o, _ in TOTALS_ORDER]
     known = [(o, counts[o]) for o in order if counts[o]]
     other = sorted((o, n) for o, n in counts.items() if o not in order)
-    return FleetTotals(len(rows), tuple(known + other))
+    return tuple(known + other)
+
+
+def counts_text(by_outcome: Iterable[tuple[str, int]]) -> str:
+    """ "4 ready, 1 failed, 2 in trouble": the words every fleet view counts members in."""
+    words = dict(TOTALS_ORDER)
+    return ", ".join(f"{n} {words.get(o, o)}" for o, n in by_outcome)
+
+
+def fleet_totals(rows: list[FleetRow]) -> FleetTotals:
+    return FleetTotals(len(rows), outcome_counts(r.outcome for r in rows))

@@ -81,14 +81,15 @@ async def test_exit_on_done_plain_prefixes_every_line_and_exits_with_the_worst(t
     lines = result.out.splitlines()
     *members, last = lines
     assert last.split()[1:] == [
-        "fleet", "(exit", "1):", "3", "clusters:", "1", "error,", "1", "failed,", "1", "ready"
+        "fleet", "(exit", "1):", "3", "clusters:", "1", "ready,", "1", "failed,", "1", "in",
+        "trouble",
     ]  # fmt: skip
     assert all(line.split()[0] in ("sov-ready", "sov-stuck", "sov-gone") for line in members)
     tails = {name: [line for line in members if line.startswith(f"{name} ")][-1] for name in
              ("sov-ready", "sov-stuck", "sov-gone")}  # fmt: skip
     assert " outcome ready (exit 0): " in tails["sov-ready"]
     assert " outcome failed (exit 1): " in tails["sov-stuck"]
-    assert tails["sov-gone"].endswith(f" outcome error (exit 2): {_refused(port, path)}")
+    assert tails["sov-gone"].endswith(f" outcome trouble (exit 2): {_refused(port, path)}")
     assert any(
         line.startswith("sov-gone ") and line.endswith(f" trouble: {_refused(port, path)}")
         for line in members
@@ -114,7 +115,7 @@ async def test_exit_on_done_json_records_carry_the_cluster(tmp_path, refused):
     assert fleet["exitCode"] == 2
     assert fleet["clusters"] == [
         {"cluster": "sov-ready", "outcome": "ready", "exitCode": 0},
-        {"cluster": "sov-gone", "outcome": "error", "exitCode": 2},
+        {"cluster": "sov-gone", "outcome": "trouble", "exitCode": 2},
     ]
     assert {r["cluster"] for r in members} == {"sov-ready", "sov-gone"}
     ready_snapshots = [r for r in members if r["type"] == "snapshot"]
@@ -180,7 +181,7 @@ async def test_a_fleet_recording_tags_every_item_and_replays_as_the_fleet(tmp_pa
     assert fleet["clusters"] == [
         {"cluster": "sov-ready", "outcome": "ready", "exitCode": 0},
         {"cluster": "sov-stuck", "outcome": "failed", "exitCode": 1},
-        {"cluster": "sov-gone", "outcome": "error", "exitCode": 2},
+        {"cluster": "sov-gone", "outcome": "trouble", "exitCode": 2},
     ]
     live_outcomes = {r["cluster"]: r for r in live.records() if r["type"] == "outcome"}
     replayed_outcomes = {r["cluster"]: r for r in members if r["type"] == "outcome"}
@@ -218,7 +219,7 @@ async def test_interrupting_a_fleet_prints_every_summary_and_exits_130(tmp_path)
         assert any(line.startswith(f"{name} NAME ") for line in lines)
 
 
-async def test_once_plain_prints_each_table_prefixed_and_the_error_line(tmp_path, refused):
+async def test_once_plain_prints_each_table_prefixed_and_the_trouble_line(tmp_path, refused):
     async with Emulator() as ready:
         path = fleet_kubeconfig(
             tmp_path / "fleet.yaml",
@@ -232,4 +233,4 @@ async def test_once_plain_prints_each_table_prefixed_and_the_error_line(tmp_path
     assert table[0].split()[:3] == ["NAME", "STATE", "PODS"]
     assert sorted(row.split()[0] for row in table[1:]) == tiny
     assert all(row.split()[1] == "ready" for row in table[1:])
-    assert lines[-1] == f"sov-gone error: {_refused(refused, path)}"
+    assert lines[-1] == f"sov-gone trouble: {_refused(refused, path)}"

@@ -125,7 +125,7 @@ async def test_once_gives_an_entry_per_file_and_an_empty_directory_an_empty_flee
     assert sorted(clusters) == ["broken", "sov-a"]
     assert clusters["broken"]["error"] == (
         f"kubeconfig {directory / 'broken.yaml'} is empty: write a kubeconfig into it (kubectl "
-        "config view --raw) or point --kubeconfig elsewhere"
+        "config view --raw) or move it out of the directory"
     )
     snapshot = clusters["sov-a"]["snapshot"]
     assert snapshot["cluster"]["context"] == "admin"

@@ -144,12 +144,12 @@ async def test_hidden_temporary_and_non_regular_files_are_not_members(watched):
         (
             "",
             "kubeconfig {path} is empty: write a kubeconfig into it (kubectl config view --raw) "
-            "or point --kubeconfig elsewhere",
+            "or move it out of the directory",
         ),
         (
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n",
             "kubeconfig {path} is not a kubeconfig (it holds a Deployment): expected kind Config "
-            "with clusters, contexts and users; fix the file or point --kubeconfig elsewhere",
+            "with clusters, contexts and users; fix the file or move it out of the directory",
         ),
     ],
     ids=["not-yaml", "empty", "not-kubeconfig"],
@@ -180,7 +180,8 @@ async def test_a_kubeconfig_without_a_current_context_is_in_trouble(watched):
     path = write_private(directory / "sov-c.yaml", broken)
     added = await changes.next()
     assert added.member.problem == (
-        f"{path} has no current-context (available: admin@sov-c): pass --context NAME"
+        f"{path} has no current-context (available: admin@sov-c): set it in the file: "
+        f"kubectl config use-context NAME --kubeconfig {path}"
     )
 
 
