@@ -59,6 +59,9 @@ class MemberSpec:
     """The kubeconfig file; None: `--kubeconfig`, else `$KUBECONFIG` merged, else ~/.kube/config."""
     context: str | None = None
     """The context in it; None: its current context."""
+    warnings: tuple[str, ...] = ()
+    """What the operator should know about where it comes from (a kubeconfig file of a directory
+    that others may read), one line each, for as long as it is true."""
 
 
 class Opened(Protocol):
@@ -104,6 +107,11 @@ class Member:
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Its spec's warnings, then its connection's (insecure-skip-tls-verify)."""
+        return (*self.spec.warnings, *self.pipeline.cluster.warnings)
 
 
 class FleetSubscriber(Protocol):

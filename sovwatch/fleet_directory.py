@@ -5,7 +5,8 @@ follow: a new file is `Fleet.add`, other content is `Fleet.replace` (the member 
 the new file: rotated credentials), a file gone is `Fleet.remove`. A member's kubeconfig is its
 file, with the file's current context; a file that is not a usable kubeconfig is opened like any
 other and becomes the member's trouble with the loader's one line (the same the directory source
-found), retried until the file is fixed. A file others may read is said once per file (`warn`).
+found), retried until the file is fixed. A file others may read is said once per file (`warn`)
+and is the member's warning (`MemberSpec.warnings`) until it is private.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class DirectoryFleet:
                 self._warned.add(member.path)
                 for warning in member.warnings:
                     self._warn(warning)
-            spec = MemberSpec(member.name, kubeconfig=str(member.path))
+            spec = MemberSpec(member.name, kubeconfig=str(member.path), warnings=member.warnings)
             if change.change is Change.ADDED:
                 self.fleet.add(spec)
             else:

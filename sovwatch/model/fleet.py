@@ -70,6 +70,9 @@ class MemberState:
     """When its watch began."""
     now: float | None = None
     """Its clock's reading (source time), for the elapsed time."""
+    warnings: tuple[str, ...] = ()
+    """What the operator should know about it (a kubeconfig others may read, a server whose
+    identity is not verified), one line each, through the untrusted-text gate and redaction."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ class FleetRow:
     eta: float | None
     rank: int
     """Display order, failing first (`RANKS`)."""
+    warnings: tuple[str, ...] = ()
+    """The member's warnings (`MemberState.warnings`)."""
 
     @property
     def cause_text(self) -> str:
@@ -167,6 +172,7 @@ def fleet_row(member: MemberState) -> FleetRow:
             elapsed=elapsed,
             eta=None,
             rank=RANKS[outcome],
+            warnings=member.warnings,
         )
     progress = snapshot.progress
     rank = RANKS.get(snapshot.outcome, RANKS[Outcome.IN_PROGRESS])
@@ -185,6 +191,7 @@ def fleet_row(member: MemberState) -> FleetRow:
         elapsed=elapsed,
         eta=snapshot.eta,
         rank=min(rank, RANKS[TROUBLE]) if member.trouble else rank,
+        warnings=member.warnings,
     )
 
 
@@ -261,6 +268,8 @@ class FleetTotals:
     members: int
     by_outcome: tuple[tuple[str, int], ...]
     """(outcome, how many) for the outcomes that occur, in `TOTALS_ORDER`."""
+    warned: int = 0
+    """Members with a warning."""
 
     @property
     def text(self) -> str:
@@ -286,4 +295,6 @@ def counts_text(by_outcome: Iterable[tuple[str, int]]) -> str:
 
 
 def fleet_totals(rows: list[FleetRow]) -> FleetTotals:
-    return FleetTotals(len(rows), outcome_counts(r.outcome for r in rows))
+    return FleetTotals(
+        len(rows), outcome_counts(r.outcome for r in rows), sum(1 for r in rows if r.warnings)
+    )

@@ -45,6 +45,7 @@ from pathlib import Path
 
 from sovwatch.kube.config import check_file
 from sovwatch.kube.errors import FatalError
+from sovwatch.untrusted import neutralise
 
 logger = logging.getLogger(__name__)
 
@@ -232,9 +233,10 @@ class KubeconfigDirectory:
         return MembershipChange(Change.ADDED if known is None else Change.CHANGED, member)
 
     def _member_name(self, file_name: str) -> str:
+        """The file's stem (its whole name if taken), through the untrusted-text gate."""
         stem = Path(file_name).stem or file_name
         taken = {member.file.name for member in self._members.values()}
-        return file_name if stem in taken else stem
+        return neutralise(file_name if stem in taken else stem)
 
 
 def _content_digest(path: Path, size: int) -> tuple[bytes | None, str | None]:
@@ -261,7 +263,8 @@ def _warnings(path: Path, signature: _Signature) -> tuple[str, ...]:
     if not signature.mode & (stat.S_IRGRP | stat.S_IROTH):
         return ()
     mode = stat.S_IMODE(signature.mode)
+    shown = neutralise(str(path))  # a file name is anyone's text
     return (
-        f"kubeconfig {path} can be read by other users (mode {mode:04o}) and holds credentials: "
-        f"chmod 600 {path}",
+        f"kubeconfig {shown} can be read by other users (mode {mode:04o}) and holds credentials: "
+        f"chmod 600 {shown}",
     )
