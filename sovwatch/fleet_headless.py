@@ -9,7 +9,7 @@ again` when it clears) or a `{"type": "cluster", "ts", "cluster", "server", "tro
   `sovwatch.fleet/v1` (`-o json`) or each member's table (plain); exit 0, or 2 if a member was in
   trouble instead (its `error` in the document, a `trouble:` line in plain).
 - `--exit-on-done`: ends when every member is decided; the exit code is the worst of theirs
-  (`WORST_FIRST`). A member in trouble is undecided while it retries (an API server that is not up
+  (`exitcodes.WORST_FIRST`). A member in trouble is undecided while it retries (an API server that is not up
   yet may come up); when `--timeout` passes with it still in trouble (or never connected) it is
   decided as 2, outcome `trouble`. The last line (plain) or record (`{"type": "fleet", ...}`) is the fleet's.
 - `--fail-fast`: the first member that fails ends the fleet with 1.
@@ -21,11 +21,11 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from sovwatch.exitcodes import ExitCode
+from sovwatch.exitcodes import ExitCode, worst
 from sovwatch.fleet import Fleet, Member
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.model.fleet import TROUBLE, counts_text, outcome_counts
@@ -36,21 +36,6 @@ from sovwatch.pipeline import Update
 from sovwatch.sources.events import StreamHealth
 from sovwatch.views.ndjson import NdjsonView, write_fleet
 from sovwatch.views.plain import PlainView, clock
-
-WORST_FIRST = (
-    ExitCode.INTERRUPTED,
-    ExitCode.FAILED,
-    ExitCode.USAGE,
-    ExitCode.FLUX_NOT_RECONCILING,
-    ExitCode.TIMEOUT,
-    ExitCode.READY,
-)
-"""The fleet's exit code is its members' worst, in this order: a proven failure first, then a
-cluster that could not be watched at all (its rollout is unknown), then the model's other verdicts."""
-
-
-def worst(codes: Iterable[ExitCode]) -> ExitCode:
-    return min(codes, key=WORST_FIRST.index, default=ExitCode.READY)
 
 
 @dataclass

@@ -419,6 +419,11 @@ class SovwatchApp(App[None]):
             screen.show(rows, totals, mode=self._mode())
         self.flushes += 1
 
+    def draw_fleet_now(self) -> None:
+        """Redraw the fleet screen now, not at the next tick (a cast's frame)."""
+        self._fleet_dirty = True
+        self._draw_fleet()
+
     def _fleet_view(self) -> tuple[list[FleetRow], FleetTotals]:
         rows = fleet_rows(member_states(self.fleet))
         return rows, fleet_totals(rows)
