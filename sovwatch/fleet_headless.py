@@ -110,6 +110,9 @@ class HeadlessFleet:
             self._trouble_line(member)
         self._changed.set()
 
+    def fleet_notice(self, notice: str | None) -> None:
+        """Headless, the log says it on stderr (`sources.kubeconfig_dir`)."""
+
     # -- the run ---------------------------------------------------------------------------------
 
     async def run(self) -> ExitCode:

@@ -195,6 +195,9 @@ class TroubleNotes:
     def member_trouble(self, member: Member) -> None:
         self._note(member)
 
+    def fleet_notice(self, notice: str | None) -> None:
+        """Not recorded: it is about the watching machine (its directory), not the clusters."""
+
     def _note(self, member: Member, *, removed: bool = False) -> None:
         self._recorder.note(
             TroubleNote(

@@ -270,6 +270,8 @@ class FleetTotals:
     """(outcome, how many) for the outcomes that occur, in `TOTALS_ORDER`."""
     warned: int = 0
     """Members with a warning."""
+    notice: str = ""
+    """What the fleet as a whole says (a kubeconfig directory that cannot be listed), or ""."""
 
     @property
     def text(self) -> str:
@@ -294,7 +296,10 @@ def counts_text(by_outcome: Iterable[tuple[str, int]]) -> str:
     return ", ".join(f"{n} {words.get(o, o)}" for o, n in by_outcome)
 
 
-def fleet_totals(rows: list[FleetRow]) -> FleetTotals:
+def fleet_totals(rows: list[FleetRow], *, notice: str = "") -> FleetTotals:
     return FleetTotals(
-        len(rows), outcome_counts(r.outcome for r in rows), sum(1 for r in rows if r.warnings)
+        len(rows),
+        outcome_counts(r.outcome for r in rows),
+        sum(1 for r in rows if r.warnings),
+        notice,
     )

@@ -130,8 +130,12 @@ class KubeconfigDirectory:
         *,
         interval: float = POLL_INTERVAL,
         clock: Callable[[], float] = time.time,
+        on_problem: Callable[[str | None], None] | None = None,
     ) -> None:
+        """`on_problem(line)` when the directory cannot be listed any more, `on_problem(None)`
+        when it can again (the fleet screen says it)."""
         self.directory = directory
+        self._on_problem = on_problem
         self.interval = interval
         self._clock = clock
         self._members: dict[str, _Member] = {}
@@ -192,15 +196,18 @@ class KubeconfigDirectory:
                         found[entry.name] = st
         except OSError as e:
             if not self._unlistable:
-                logger.warning(
-                    "cannot list the kubeconfig directory %s (%s): keeping its %d clusters as "
-                    "they were until it can be listed again",
-                    self.directory,
-                    e.strerror,
-                    len(self._members),
+                problem = (
+                    f"cannot list the kubeconfig directory {neutralise(str(self.directory))} "
+                    f"({e.strerror}): keeping its {len(self._members)} clusters as they were "
+                    "until it can be listed again"
                 )
+                logger.warning("%s", problem)
+                if self._on_problem is not None:
+                    self._on_problem(problem)
             self._unlistable = True
             return None
+        if self._unlistable and self._on_problem is not None:
+            self._on_problem(None)
         self._unlistable = False
         return found
 

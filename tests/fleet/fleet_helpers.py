@@ -101,6 +101,9 @@ class Watcher:
         self.troubles.setdefault(member.name, []).append(member.trouble)
         self._poke()
 
+    def fleet_notice(self, notice: str | None) -> None:
+        self._poke()
+
 
 class _MemberUpdates:
     """A member's pipeline subscriber feeding its `Watcher`."""

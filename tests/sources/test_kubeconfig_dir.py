@@ -211,19 +211,25 @@ def test_a_directory_gone_keeps_its_members_and_says_so_once(tmp_path, caplog):
     directory = tmp_path / "kubeconfigs"
     directory.mkdir()
     write(directory / "sov-a.yaml", "admin@sov-a")
-    source = KubeconfigDirectory(directory, interval=60.0, clock=lambda: 2e9)
+    problems: list[str | None] = []
+    source = KubeconfigDirectory(
+        directory, interval=60.0, clock=lambda: 2e9, on_problem=problems.append
+    )
     assert [c.member.name for c in source.poll()] == ["sov-a"]
     directory.rename(tmp_path / "away")
     with caplog.at_level(logging.WARNING, logger="sovwatch.sources.kubeconfig_dir"):
         assert source.poll() == []
         assert source.poll() == []
-    assert [r.getMessage() for r in caplog.records] == [
+    said = (
         f"cannot list the kubeconfig directory {directory} (No such file or directory): keeping "
         "its 1 clusters as they were until it can be listed again"
-    ]
+    )
+    assert [r.getMessage() for r in caplog.records] == [said]
+    assert problems == [said]  # once, as the log says it
     (tmp_path / "away").rename(directory)
     (directory / "sov-a.yaml").unlink()
     assert [(c.change, c.member.name) for c in source.poll()] == [(Change.REMOVED, "sov-a")]
+    assert problems == [said, None]  # listed again: nothing to say any more
 
 
 def test_a_file_being_written_is_read_once_it_stands_still(tmp_path):

@@ -74,6 +74,12 @@ class MemberFeed:
         """The member's source ended; its last snapshot stays."""
 
 
+def gated(text: str) -> str:
+    """A warning or notice as the fleet screen shows it: through the untrusted-text gate (file
+    and cluster names are anyone's text), credentials redacted."""
+    return redact(neutralise(text))
+
+
 def member_states(members: Iterable[Member]) -> list[MemberState]:
     """What the fleet summary reads of each member now (its warnings gated and redacted: they
     carry file and cluster names)."""
@@ -85,7 +91,7 @@ def member_states(members: Iterable[Member]) -> list[MemberState]:
             trouble=m.trouble,
             started_at=m.pipeline.started_at,
             now=m.pipeline.now(),
-            warnings=tuple(redact(neutralise(w)) for w in m.warnings),
+            warnings=tuple(gated(w) for w in m.warnings),
         )
         for m in members
     ]

@@ -186,3 +186,45 @@ async def test_a_kubeconfig_others_may_read_is_a_warning_on_its_row_while_it_run
             await fleet.aclose()
             await connector.close()
     assert said == [warned.warnings[0]]
+
+
+async def test_a_kubeconfig_directory_that_cannot_be_listed_is_said_in_the_header(tmp_path):
+    """The directory goes away while the fleet screen runs (an unmounted volume): its clusters
+    stay and the header says why nothing changes any more; listed again, the notice goes."""
+    from sovwatch.fleet_directory import following
+
+    directory = tmp_path / "kubeconfigs"
+    directory.mkdir()
+    async with Emulator() as a:
+        ScenarioRunner(a.store, load_scenario("tiny"), seed=0).run_to_end()
+        a.write_kubeconfig(directory / "sov-a.yaml", context="admin")
+        connector = api.shared_connector()
+        invocation = Invocation(command="watch", no_logs=True, kubeconfig_dir=directory)
+        fleet = fleet_of(invocation, interactive(), connector=connector)
+        try:
+            async with following(directory, fleet, warn=lambda _: None):
+                app = SovwatchApp(None, fleet=fleet)
+                async with app.run_test(size=(120, 24)) as pilot:
+                    await until_rows(
+                        pilot, app, lambda rows: [r.outcome for r in rows] == ["ready"]
+                    )
+                    directory.rename(tmp_path / "away")
+                    await until_rows(pilot, app, lambda _: app.fleet_screen.totals.notice)
+                    assert app.fleet_screen.totals.notice == (
+                        f"cannot list the kubeconfig directory {directory} (No such file or "
+                        "directory): keeping its 1 clusters as they were until it can be listed "
+                        "again"
+                    )
+                    header = screen.lines(app)[0]
+                    assert header.startswith(
+                        "sovwatch fleet  1 Sovereign: 1 ready  ! cannot list the kubeconfig "
+                        "directory "
+                    ), header
+                    assert [r.outcome for r in app.fleet_screen.rows] == ["ready"]
+                    (tmp_path / "away").rename(directory)
+                    await until_rows(pilot, app, lambda _: not app.fleet_screen.totals.notice)
+                    await pilot.pause(0.3)
+                    assert "!" not in screen.lines(app)[0]
+        finally:
+            await fleet.aclose()
+            await connector.close()

@@ -49,6 +49,8 @@ def totals_line(totals: FleetTotals, *, width: int, mode: str = "") -> Content:
         parts.append((f"{count} {words.get(outcome, outcome)}", TOTALS_STYLE.get(outcome, "")))
     if totals.warned:
         parts += ["  ", (f"{WARNED} {totals.warned} with warnings", WARNING_STYLE)]
+    if totals.notice:
+        parts += ["  ", (f"{WARNED} {totals.notice}", WARNING_STYLE)]
     line = Content.assemble(*parts)
     right = Content.assemble((mode, "reverse")) if mode else Content("")
     room = width - right.cell_length - (1 if mode else 0)
