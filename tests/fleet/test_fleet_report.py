@@ -14,8 +14,7 @@ import pytest
 from sovsim.server import Emulator
 from sovwatch.views.report import render
 from tests.cli.cli_helpers import Result, sovwatch
-from tests.fleet.fleet_helpers import fleet_kubeconfig
-from tests.fleet.test_fleet_cli import _played, _refused
+from tests.fleet.fleet_helpers import ready_stuck_gone, refused_line
 from tests.views.report import chromium
 
 
@@ -33,21 +32,14 @@ async def _fleet_run(tmp_path: Path, port: int) -> FleetRun:
     out.mkdir()
     recording = tmp_path / "fleet.ndjson"
     async with Emulator() as ready, Emulator() as stuck:
-        path = fleet_kubeconfig(
-            tmp_path / "fleet.yaml",
-            {
-                "sov-ready": _played(ready, "tiny"),
-                "sov-stuck": _played(stuck, "stuck"),
-                "sov-gone": f"http://127.0.0.1:{port}",
-            },
-        )
+        path = ready_stuck_gone(tmp_path / "fleet.yaml", ready, stuck, port)
         result = await sovwatch(
             "--all-contexts", "-o", "json", "--exit-on-done", "--timeout", "3s", "--no-logs",
             "--record", str(recording),
             "--report", str(out / "fleet.html"), "--report", str(out / "fleet.md"),
             KUBECONFIG=str(path),
         )  # fmt: skip
-    return FleetRun(result, out, recording, _refused(port, path))
+    return FleetRun(result, out, recording, refused_line(port, path))
 
 
 async def test_a_fleet_report_indexes_every_cluster_and_its_own_report(tmp_path, refused):
