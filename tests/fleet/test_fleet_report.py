@@ -6,16 +6,22 @@ same; the index opens in a real headless Chromium and its links lead to the clus
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from sovsim.server import Emulator
+from sovwatch.cli import parse
+from sovwatch.launch import write_fleet_reports
+from sovwatch.sources.recording import Recorder, TroubleNote
 from sovwatch.views.report import render
 from tests.cli.cli_helpers import Result, sovwatch
 from tests.fleet.fleet_helpers import ready_stuck_gone, refused_line
 from tests.views.report import chromium
+from tests.views.report.recordings import T0_EPOCH, rollout_items
+from tests.views.report.test_chromium import PAYLOADS
 
 
 @dataclass
@@ -113,4 +119,43 @@ async def test_the_fleet_index_opens_in_chromium_and_links_to_each_cluster(tmp_p
         await page.load(links[0])
         title = await page.evaluate("document.title")
         assert title == "sovwatch report: failed - sov-stuck"
+        assert page.problems == []
+
+
+@pytest.mark.skipif(
+    chromium.executable() is None,
+    reason=f"needs Debian's chromium; install it with: {chromium.INSTALL}",
+)
+async def test_hostile_cluster_names_and_troubles_run_nothing_in_the_fleet_index(tmp_path):
+    """Cluster names, troubles and cluster text are anyone's: shown literally, never markup; a
+    cluster's page name is made of safe characters only."""
+    recording = tmp_path / "hostile.ndjson"
+    watched, gone = PAYLOADS[0], PAYLOADS[1]
+    with Recorder(recording, context="", server="", fleet=True, started=T0_EPOCH) as rec:
+        rec.note(TroubleNote(gone, T0_EPOCH, server="https://gone.example", trouble=PAYLOADS[2]))
+        for item in rollout_items(" ".join(PAYLOADS)):
+            rec.write(item, cluster=watched)
+    invocation = parse(
+        ["report", str(recording), "-o", str(tmp_path / "out" / "fleet.html")],
+        stdout_is_tty=False,
+        environ={},
+    )
+    (tmp_path / "out").mkdir()
+    await write_fleet_reports(invocation, recording)
+    pages = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert pages == ["fleet-img_src_x_onerror_window.__pwned_1.html", "fleet.html"]
+    async with chromium.open_page(tmp_path / "profile") as page:
+        await page.load((tmp_path / "out" / "fleet.html").as_uri())
+        assert await page.evaluate("typeof window.__pwned") == "undefined"
+        counts = await page.evaluate(
+            "JSON.stringify(['script', 'img', 'iframe', 'svg'].map("
+            "t => document.getElementsByTagName(t).length))"
+        )
+        assert json.loads(counts) == [0, 0, 0, 0]
+        text = await page.evaluate("document.body.innerText")
+        for payload in PAYLOADS:
+            assert payload in text  # a name, a trouble, the worst root cause: literally
+        await page.load(await page.evaluate("document.querySelector('a').href"))
+        assert await page.evaluate("typeof window.__pwned") == "undefined"
+        assert await page.evaluate("document.title") == f"sovwatch report: failed - {watched}"
         assert page.problems == []
