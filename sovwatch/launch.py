@@ -442,7 +442,11 @@ async def write_fleet_reports(
     played: list[fleet.PlayedCluster] = []
     for cluster in clusters:
         if not cluster.items:  # never watched: in trouble from start to end
-            played.append(fleet.PlayedCluster(cluster.name, cluster.server, cluster.trouble))
+            played.append(
+                fleet.PlayedCluster(
+                    cluster.name, cluster.server, cluster.trouble, left=cluster.removed
+                )
+            )
             continue
         control = ReplayControl(speed=math.inf)
         tape = Tape.of(cluster.items)
@@ -457,7 +461,9 @@ async def write_fleet_reports(
         )
         snapshot, report = await _played_report(invocation, session, exit_code=None)
         played.append(
-            fleet.PlayedCluster(cluster.name, cluster.server, cluster.trouble, snapshot, report)
+            fleet.PlayedCluster(
+                cluster.name, cluster.server, cluster.trouble, snapshot, report, cluster.removed
+            )
         )
     for path in invocation.reports:
         fmt = render.format_of(path)

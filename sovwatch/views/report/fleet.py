@@ -34,6 +34,8 @@ class FleetEntry:
     report: Report | None
     page: str | None
     """The file name of its HTML report, beside the index (None without a report)."""
+    left: bool = False
+    """It left the fleet before the run ended (its kubeconfig file was removed)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class PlayedCluster:
     """Its last snapshot (None: nothing of it was recorded)."""
     report: Report | None = None
     """Its own report (None without a snapshot)."""
+    left: bool = False
+    """It left the fleet before the recording ended."""
 
 
 def build(
@@ -106,10 +110,12 @@ def _entry(cluster: PlayedCluster, page: Callable[[str], str] | None) -> FleetEn
             ExitCode.USAGE,
             report,
             page(cluster.name) if page is not None and report is not None else None,
+            cluster.left,
         )
     return FleetEntry(
         replace(row, outcome=report.verdict.outcome),
         report.verdict.code,
         report,
         page(cluster.name) if page is not None else None,
+        cluster.left,
     )
