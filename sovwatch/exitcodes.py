@@ -1,5 +1,6 @@
 """Exit codes: the contract with CI jobs and scripts (documented in the README)."""
 
+from collections.abc import Iterable
 from enum import IntEnum
 
 
@@ -19,3 +20,20 @@ class ExitCode(IntEnum):
     """No HelmRelease appeared within `--first-seen-timeout`."""
     INTERRUPTED = 130
     """Ctrl-C, SIGTERM or SIGHUP."""
+
+
+WORST_FIRST = (
+    ExitCode.INTERRUPTED,
+    ExitCode.FAILED,
+    ExitCode.USAGE,
+    ExitCode.FLUX_NOT_RECONCILING,
+    ExitCode.TIMEOUT,
+    ExitCode.READY,
+)
+"""A fleet's exit code is its members' worst, in this order: a proven failure first, then a
+cluster that could not be watched at all (its rollout is unknown), then the model's other verdicts."""
+
+
+def worst(codes: Iterable[int]) -> ExitCode:
+    """The worst of a fleet's exit codes (`WORST_FIRST`); ready for none."""
+    return min((ExitCode(c) for c in codes), key=WORST_FIRST.index, default=ExitCode.READY)

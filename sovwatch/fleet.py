@@ -16,7 +16,8 @@ members cost fifty small sessions and one connection pool.
 Interface::
 
     fleet = Fleet(opener=open_member, pipeline=new_pipeline, settings=watch_settings)
-    fleet.subscribe(view)            # a FleetSubscriber: member_added/_removed/_trouble
+    fleet.subscribe(view)            # a FleetSubscriber: member_added/_removed/_trouble,
+                                     # fleet_notice
     member = fleet.add(MemberSpec("sov-a"))  # starts watching it (on the running loop)
     member.pipeline.subscribe(...)   # its snapshots, as for one cluster
     fleet.replace(MemberSpec("sov-a", kubeconfig="a.yaml"))  # rotated credentials: reconnects,
@@ -59,6 +60,9 @@ class MemberSpec:
     """The kubeconfig file; None: `--kubeconfig`, else `$KUBECONFIG` merged, else ~/.kube/config."""
     context: str | None = None
     """The context in it; None: its current context."""
+    warnings: tuple[str, ...] = ()
+    """What the operator should know about where it comes from (a kubeconfig file of a directory
+    that others may read), one line each, for as long as it is true."""
 
 
 class Opened(Protocol):
@@ -105,6 +109,11 @@ class Member:
     def name(self) -> str:
         return self.spec.name
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Its spec's warnings, then its connection's (insecure-skip-tls-verify)."""
+        return (*self.spec.warnings, *self.pipeline.cluster.warnings)
+
 
 class FleetSubscriber(Protocol):
     """What a fleet tells a view about its members; called on the fleet's loop."""
@@ -117,6 +126,10 @@ class FleetSubscriber(Protocol):
 
     def member_trouble(self, member: Member) -> None:
         """`member.trouble` changed (None: it is being watched again); `server` may have too."""
+
+    def fleet_notice(self, notice: str | None) -> None:
+        """What the fleet as a whole should say changed (a kubeconfig directory that cannot be
+        listed any more; None: nothing)."""
 
 
 class Fleet:
@@ -137,6 +150,8 @@ class Fleet:
         self._members: dict[str, Member] = {}
         self._subscribers: list[FleetSubscriber] = []
         self._stopping: set[asyncio.Task[None]] = set()
+        self.notice: str | None = None
+        """What the fleet as a whole should say (one line), or None."""
 
     def subscribe(self, subscriber: FleetSubscriber) -> None:
         self._subscribers.append(subscriber)
@@ -237,6 +252,13 @@ class Fleet:
                 line = " ".join(str(err).split()) or type(err).__name__
                 self._set_trouble(member, line, server=getattr(err, "server", ""))
             await asyncio.sleep(self._settings.backoff(member.attempt))
+
+    def set_notice(self, notice: str | None) -> None:
+        """Say `notice` for the fleet as a whole (None: nothing any more)."""
+        if notice != self.notice:
+            self.notice = notice
+            for subscriber in self._subscribers:
+                subscriber.fleet_notice(notice)
 
     def set_trouble(self, name: str, trouble: str | None, *, server: str = "") -> None:
         """Say `name`'s trouble from elsewhere (a replayed recording's note)."""

@@ -5,7 +5,8 @@ follow: a new file is `Fleet.add`, other content is `Fleet.replace` (the member 
 the new file: rotated credentials), a file gone is `Fleet.remove`. A member's kubeconfig is its
 file, with the file's current context; a file that is not a usable kubeconfig is opened like any
 other and becomes the member's trouble with the loader's one line (the same the directory source
-found), retried until the file is fixed. A file others may read is said once per file (`warn`).
+found), retried until the file is fixed. A file others may read is said once per file (`warn`)
+and is the member's warning (`MemberSpec.warnings`) until it is private.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from sovwatch.kube.errors import FatalError
 from sovwatch.sources.kubeconfig_dir import Change, KubeconfigDirectory, MembershipChange
 
 
-def open_directory(directory: Path) -> KubeconfigDirectory:
-    """The directory's source, checked: `FatalError` (one line, exit 2) if DIR is not one."""
+def open_directory(
+    directory: Path, *, on_problem: Callable[[str | None], None] | None = None
+) -> KubeconfigDirectory:
+    """The directory's source, checked: `FatalError` (one line, exit 2) if DIR is not one;
+    `on_problem` as for `KubeconfigDirectory`."""
     if not directory.exists():
         raise FatalError(
             f"kubeconfig directory {directory} (from --kubeconfig-dir) does not exist: check "
@@ -33,7 +37,7 @@ def open_directory(directory: Path) -> KubeconfigDirectory:
             "--kubeconfig-dir at the directory that holds the kubeconfig files, or use "
             "--kubeconfig for one file"
         )
-    return KubeconfigDirectory(directory)
+    return KubeconfigDirectory(directory, on_problem=on_problem)
 
 
 class DirectoryFleet:
@@ -55,7 +59,7 @@ class DirectoryFleet:
                 self._warned.add(member.path)
                 for warning in member.warnings:
                     self._warn(warning)
-            spec = MemberSpec(member.name, kubeconfig=str(member.path))
+            spec = MemberSpec(member.name, kubeconfig=str(member.path), warnings=member.warnings)
             if change.change is Change.ADDED:
                 self.fleet.add(spec)
             else:
@@ -72,8 +76,9 @@ async def following(
     directory: Path, fleet: Fleet, *, warn: Callable[[str], None]
 ) -> AsyncIterator[DirectoryFleet]:
     """The fleet has the members `directory` holds now when the block starts, and follows the
-    directory until it ends. `FatalError` first if `directory` is not one."""
-    source = open_directory(directory)
+    directory until it ends; while the directory cannot be listed, that is the fleet's notice.
+    `FatalError` first if `directory` is not one."""
+    source = open_directory(directory, on_problem=fleet.set_notice)
     follower = DirectoryFleet(fleet, warn=warn)
     follower.apply(source.poll())
     async with aclosing(source.changes()) as changes:

@@ -6,12 +6,12 @@ member's trouble is a line (`sov-c 12:04:31 trouble: <the Bad input table's mess
 again` when it clears) or a `{"type": "cluster", "ts", "cluster", "server", "trouble"}` record.
 
 - `--once`: when every member has its first snapshot or its first trouble, one document:
-  `sovwatch.fleet/v1` (`-o json`) or each member's table (plain); exit 0, or 2 if a member gave
-  an error instead of a snapshot.
+  `sovwatch.fleet/v1` (`-o json`) or each member's table (plain); exit 0, or 2 if a member was in
+  trouble instead (its `error` in the document, a `trouble:` line in plain).
 - `--exit-on-done`: ends when every member is decided; the exit code is the worst of theirs
-  (`WORST_FIRST`). A member in trouble is undecided while it retries (an API server that is not up
+  (`exitcodes.WORST_FIRST`). A member in trouble is undecided while it retries (an API server that is not up
   yet may come up); when `--timeout` passes with it still in trouble (or never connected) it is
-  decided as 2, error. The last line (plain) or record (`{"type": "fleet", ...}`) is the fleet's.
+  decided as 2, outcome `trouble`. The last line (plain) or record (`{"type": "fleet", ...}`) is the fleet's.
 - `--fail-fast`: the first member that fails ends the fleet with 1.
 - Ctrl-C: every undecided member's summary, then 130.
 """
@@ -21,37 +21,21 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from sovwatch.exitcodes import ExitCode
+from sovwatch.exitcodes import ExitCode, worst
 from sovwatch.fleet import Fleet, Member
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
+from sovwatch.model.fleet import TROUBLE, counts_text, outcome_counts
+from sovwatch.model.outcome import Outcome
 from sovwatch.model.snapshot import Snapshot
 from sovwatch.model.times import format_time
 from sovwatch.pipeline import Update
 from sovwatch.sources.events import StreamHealth
 from sovwatch.views.ndjson import NdjsonView, write_fleet
 from sovwatch.views.plain import PlainView, clock
-
-WORST_FIRST = (
-    ExitCode.INTERRUPTED,
-    ExitCode.FAILED,
-    ExitCode.USAGE,
-    ExitCode.FLUX_NOT_RECONCILING,
-    ExitCode.TIMEOUT,
-    ExitCode.READY,
-)
-"""The fleet's exit code is its members' worst, in this order: a proven failure first, then a
-cluster that could not be watched at all (its rollout is unknown), then the model's other verdicts."""
-
-ERROR = "error"
-"""The outcome of a member decided while in trouble."""
-
-
-def worst(codes: Iterable[ExitCode]) -> ExitCode:
-    return min(codes, key=WORST_FIRST.index, default=ExitCode.READY)
 
 
 @dataclass
@@ -82,7 +66,7 @@ class HeadlessFleet:
         timeout: float = math.inf,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """`timeout`: wall seconds after which members still in trouble are decided (error)."""
+        """`timeout`: wall seconds after which members still in trouble are decided (outcome `trouble`, 2)."""
         self._fleet = fleet
         self._out = out
         self._json = output == "json"
@@ -126,6 +110,9 @@ class HeadlessFleet:
             self._trouble_line(member)
         self._changed.set()
 
+    def fleet_notice(self, notice: str | None) -> None:
+        """Headless, the log says it on stderr (`sources.kubeconfig_dir`)."""
+
     # -- the run ---------------------------------------------------------------------------------
 
     async def run(self) -> ExitCode:
@@ -158,7 +145,7 @@ class HeadlessFleet:
             if entry.code is None and entry.done is not None and entry.done.done():
                 entry.code = entry.done.result()
                 snapshot = entry.member.pipeline.latest
-                entry.outcome = snapshot.outcome if snapshot is not None else ERROR
+                entry.outcome = snapshot.outcome if snapshot is not None else TROUBLE
 
     def _verdict(self, deadline: float) -> ExitCode | None:
         """The fleet's exit code once it is over, else None."""
@@ -179,18 +166,18 @@ class HeadlessFleet:
         return None
 
     def decide_troubled(self) -> None:
-        """With `exit_on_done`, decide every undecided member in trouble now, as error (a replay
+        """With `exit_on_done`, decide every undecided member in trouble now, as `trouble` (a replay
         ended with them in trouble)."""
         if self._options.exit_on_done:
             self._decide_troubled(opening=False)
             self._changed.set()
 
     def _decide_troubled(self, *, opening: bool) -> None:
-        """Decide members in trouble (and, with `opening`, those not connected yet) as error."""
+        """Decide members in trouble (and, with `opening`, those not connected yet) as `trouble`."""
         for entry in self._entries.values():
             member = entry.member
             if entry.code is None and (member.trouble or (opening and member.opened is None)):
-                self._decide_error(entry)
+                self._decide_in_trouble(entry)
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -216,10 +203,10 @@ class HeadlessFleet:
             return
         PlainView(self._out, prefix=f"{member.name} ").write_lines([f"{clock(now)} {text}"])
 
-    def _decide_error(self, entry: _Entry) -> None:
+    def _decide_in_trouble(self, entry: _Entry) -> None:
         member = entry.member
         why = member.trouble or "no answer from the API server yet"
-        entry.code, entry.outcome = ExitCode.USAGE, ERROR
+        entry.code, entry.outcome = ExitCode.USAGE, TROUBLE
         if entry.runner is not None:
             entry.runner.settle(ExitCode.USAGE)
         now = self._now()
@@ -228,22 +215,18 @@ class HeadlessFleet:
                 "type": "outcome",
                 "cluster": member.name,
                 "ts": format_time(now),
-                "outcome": ERROR,
+                "outcome": TROUBLE,
                 "exitCode": int(ExitCode.USAGE),
                 "why": why,
             }
             NdjsonView(self._out).write_records([record])
         else:
-            line = f"{clock(now)} outcome {ERROR} (exit {int(ExitCode.USAGE)}): {why}"
+            line = f"{clock(now)} outcome {TROUBLE} (exit {int(ExitCode.USAGE)}): {why}"
             PlainView(self._out, prefix=f"{member.name} ").write_lines([line])
 
     def _fleet_line(self, code: ExitCode) -> None:
         entries = list(self._entries.values())
-        counts: dict[str, int] = {}
-        for entry in entries:
-            outcome = entry.outcome or "in-progress"
-            counts[outcome] = counts.get(outcome, 0) + 1
-        summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        summary = counts_text(outcome_counts(e.outcome or Outcome.IN_PROGRESS for e in entries))
         now = self._now()
         if self._json:
             record = {
@@ -253,7 +236,7 @@ class HeadlessFleet:
                 "clusters": [
                     {
                         "cluster": e.member.name,
-                        "outcome": e.outcome or "in-progress",
+                        "outcome": e.outcome or Outcome.IN_PROGRESS,
                         "exitCode": None if e.code is None else int(e.code),
                     }
                     for e in entries
@@ -285,7 +268,7 @@ class HeadlessFleet:
             if entry.first is not None:
                 view.once(entry.first)
             else:
-                view.write_lines([f"error: {entry.member.trouble}"])
+                view.write_lines([f"trouble: {entry.member.trouble}"])
 
 
 class _FirstSnapshot:

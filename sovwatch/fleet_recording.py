@@ -13,14 +13,18 @@ join in the order their clusters first appear::
     played.fleet.subscribe(view)   # as for a live fleet
     await played.play()            # to the end of the recording
     await played.end()             # every member's source ends
+
+`recorded_clusters(reader)` splits it instead: each cluster's items and how it ended (its
+post-mortem report is made from them as from one cluster's recording).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sovwatch.fleet import Fleet, Member, MemberSpec
 from sovwatch.pipeline import LogReader, Pipeline
@@ -68,6 +72,11 @@ class FleetReplay:
                 self._clusters.append(name)
             servers.setdefault(name, "")
         self.tape = Tape.of(items)
+        self._owners = {
+            id(item): name for item, name in zip(self.tape.items, self._clusters, strict=True)
+        }
+        self._said = 0
+        """How many notes have been said."""
         self.damage = reader.damage
         self._control = control
         self._servers = servers
@@ -85,34 +94,68 @@ class FleetReplay:
 
         return _Played(source=items, context=spec.name, server=self._servers.get(spec.name, ""))
 
-    async def play(self) -> None:
-        """Play the recording to its end, then end every member's source."""
+    def join(self) -> None:
+        """Every cluster of the recording joins the fleet (its source waits for `play`)."""
         for name in self._servers:
             self._queues.setdefault(name, asyncio.Queue())
             self.fleet.add(MemberSpec(name))
+
+    async def play(self) -> None:
+        """Play the recording to its end, then end every member's source."""
+        self.join()
         # each member's task opens (the opener never waits) before the first note is said
         await asyncio.sleep(0)
-        notes = iter(self._notes)
-        note = next(notes, None)
         async for n, item in _numbered(replay(self.tape, control=self._control)):
-            while note is not None and note.t <= item_time(item):
-                self._say(note)
-                note = next(notes, None)
+            self.say_notes(until=item_time(item))
             if self._clusters[n] in self.fleet:
                 await self._queues[self._clusters[n]].put(item)
-        for rest in ([note] if note is not None else []) + list(notes):
-            self._say(rest)
+        self.say_notes(until=math.inf)
 
-    def _say(self, note: TroubleNote) -> None:
-        if note.removed:
-            self.fleet.remove(note.cluster)
-        elif note.cluster in self.fleet:
-            self.fleet.set_trouble(note.cluster, note.trouble, server=note.server)
+    def cluster_of(self, item: SourceItem) -> str:
+        """Which cluster an item of `tape` is of."""
+        return self._owners[id(item)]
+
+    def say_notes(self, *, until: float) -> None:
+        """Say every note not said yet up to recording time `until` (trouble, leaving)."""
+        while self._said < len(self._notes) and self._notes[self._said].t <= until:
+            note = self._notes[self._said]
+            self._said += 1
+            if note.removed:
+                self.fleet.remove(note.cluster)
+            elif note.cluster in self.fleet:
+                self.fleet.set_trouble(note.cluster, note.trouble, server=note.server)
 
     async def end(self) -> None:
         """End every member's source (after `play`)."""
         for queue in self._queues.values():
             await queue.put(None)
+
+
+@dataclass
+class RecordedCluster:
+    """One cluster of a fleet's recording."""
+
+    name: str
+    server: str = ""
+    items: list[SourceItem] = field(default_factory=list)
+    trouble: str | None = None
+    """Its trouble at the end of the recording (None: it was being watched)."""
+    removed: bool = False
+    """It left the fleet before the recording ended."""
+
+
+def recorded_clusters(reader: RecordingReader) -> list[RecordedCluster]:
+    """Every cluster of a fleet's recording, in the order they first appear."""
+    clusters: dict[str, RecordedCluster] = {}
+    for entry in reader.fleet_entries():
+        if isinstance(entry, TroubleNote):
+            cluster = clusters.setdefault(entry.cluster, RecordedCluster(entry.cluster))
+            cluster.server = entry.server or cluster.server
+            cluster.trouble, cluster.removed = entry.trouble, entry.removed
+        else:
+            name, item = entry
+            clusters.setdefault(name, RecordedCluster(name)).items.append(item)
+    return list(clusters.values())
 
 
 async def _numbered(items: AsyncIterator[SourceItem]) -> AsyncIterator[tuple[int, SourceItem]]:
@@ -151,6 +194,9 @@ class TroubleNotes:
 
     def member_trouble(self, member: Member) -> None:
         self._note(member)
+
+    def fleet_notice(self, notice: str | None) -> None:
+        """Not recorded: it is about the watching machine (its directory), not the clusters."""
 
     def _note(self, member: Member, *, removed: bool = False) -> None:
         self._recorder.note(

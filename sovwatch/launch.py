@@ -17,11 +17,12 @@ import asyncio
 import dataclasses
 import math
 import os
+import re
 import signal
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,7 +36,7 @@ from sovwatch.outfiles import OutputFileError, check_writable, open_private
 from sovwatch.pipeline import HEADLESS, Coalescing, Pipeline, interactive
 from sovwatch.redaction import RedactedStream, redact
 from sovwatch.sources.events import SourceItem
-from sovwatch.sources.recording import Recorder, RecordingError, RecordingReader
+from sovwatch.sources.recording import Damage, Recorder, RecordingError, RecordingReader
 from sovwatch.sources.replay import IDLE_LIMIT, ReplayControl, Tape, replay
 from sovwatch.termination import interrupt_on_termination
 
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from sovwatch.fleet import Fleet
     from sovwatch.fleet_headless import HeadlessFleet
     from sovwatch.model.settings import ModelSettings
+    from sovwatch.model.snapshot import Snapshot
     from sovwatch.navigation import Navigator
     from sovwatch.picture_cache import PictureCache, PictureKeeper
     from sovwatch.settings import WatchSettings
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from sovwatch.sources.log_fetcher import LogFetcher
     from sovwatch.views.report.facts import Report
     from sovwatch.views.tui.app import SovwatchApp
+    from sovwatch.views.tui.cast import CastHeader
 
 SIGPIPE_EXIT = 128 + signal.SIGPIPE
 """What a shell reports for a program whose reader went away."""
@@ -144,7 +147,11 @@ async def live_session(
         kubeconfig or invocation.kubeconfig, os.environ.get("KUBECONFIG"), Path.home()
     )
     connection = await config.load_connection(
-        paths, context=invocation.context, settings=settings, environ=os.environ
+        paths,
+        context=invocation.context,
+        settings=settings,
+        environ=os.environ,
+        dir_member=invocation.kubeconfig_dir is not None,
     )
     cache = None
     if picture:
@@ -391,9 +398,13 @@ async def write_reports(
     invocation: Invocation, recording: Path, *, exit_code: int | None = None
 ) -> None:
     """Write every `invocation.reports` file from `recording`; `exit_code` is the run's own when
-    it is known (else the report gives what `--exit-on-done` would have)."""
+    it is known (else the report gives what `--exit-on-done` would have). A fleet's recording
+    gives the fleet's reports (`write_fleet_reports`)."""
     from sovwatch.views.report import render
 
+    if _is_fleet_recording(recording):
+        await write_fleet_reports(invocation, recording, exit_code=exit_code)
+        return
     report = await report_of(invocation, recording, exit_code=exit_code)
     for path in invocation.reports:
         render.write(path, render.render(report, render.format_of(path)))
@@ -403,33 +414,118 @@ async def report_of(
     invocation: Invocation, recording: Path, *, exit_code: int | None = None
 ) -> Report:
     """The report of `recording`, played with `invocation`'s model settings."""
-    from sovwatch.views.report import facts
-    from sovwatch.views.report.history import History
-
     replaying = dataclasses.replace(invocation, file=recording, speed=math.inf)
-    history = History()
     async with AsyncExitStack() as stack:
         session = await replay_session(replaying, stack)
-        # no wall-clock ticks: the model runs only as items arrive, so the same recording always
-        # gives the same report
-        coalescing = dataclasses.replace(HEADLESS, tick=math.inf)
-        runner = HeadlessRunner(view=history, pipeline=pipeline_of(replaying, session, coalescing))
-        async with aclosing(session.source()) as items:
-            await runner.run(items)
+        history, report = await _played_report(replaying, session, exit_code=exit_code)
     control = session.replay_control
     if control is not None and control.damage is not None and invocation.command == "report":
         diagnose(control.damage.describe(recording))
-    return facts.build(
-        history,
-        facts.RunInfo(
-            context=session.context,
-            server=session.server,
-            started=session.started,
-            recorded_with=session.recorded_with or __version__,
-            sovwatch=__version__,
-            exit_code=exit_code,
-        ),
+    assert report is not None, "a recording without any snapshot"
+    return report
+
+
+async def _played_report(
+    invocation: Invocation, session: Session, *, exit_code: int | None
+) -> tuple[Snapshot | None, Report | None]:
+    """Play a replay `session` at instant speed into a history: (its last snapshot, its report;
+    None and None when nothing was played)."""
+    from sovwatch.views.report import facts
+    from sovwatch.views.report.history import History
+
+    history = History()
+    # no wall-clock ticks: the model runs only as items arrive, so the same recording always
+    # gives the same report
+    coalescing = dataclasses.replace(HEADLESS, tick=math.inf)
+    runner = HeadlessRunner(view=history, pipeline=pipeline_of(invocation, session, coalescing))
+    async with aclosing(session.source()) as items:
+        await runner.run(items)
+    if history.snapshot is None:
+        return None, None
+    run = facts.RunInfo(
+        context=session.context,
+        server=session.server,
+        started=session.started,
+        recorded_with=session.recorded_with or __version__,
+        sovwatch=__version__,
+        exit_code=exit_code,
     )
+    return history.snapshot, facts.build(history, run)
+
+
+async def write_fleet_reports(
+    invocation: Invocation, recording: Path, *, exit_code: int | None = None
+) -> None:
+    """A fleet's `--report`: each cluster of the fleet's `recording` played on its own as one
+    cluster's recording is; an HTML report is an index (the fleet's totals, each cluster's outcome
+    and worst root cause) linking to each cluster's own page written beside it
+    (`run.html` -> `run-sov-a.html`), a Markdown one the fleet's table and each cluster's summary
+    in one document. `exit_code` is the fleet's, when known."""
+    from sovwatch.fleet_recording import recorded_clusters
+    from sovwatch.views.report import fleet, render
+
+    with RecordingReader(recording) as reader:
+        header = reader.header
+        clusters = recorded_clusters(reader)
+    played: list[fleet.PlayedCluster] = []
+    for cluster in clusters:
+        if not cluster.items:  # never watched: in trouble from start to end
+            played.append(
+                fleet.PlayedCluster(
+                    cluster.name, cluster.server, cluster.trouble, left=cluster.removed
+                )
+            )
+            continue
+        control = ReplayControl(speed=math.inf)
+        tape = Tape.of(cluster.items)
+        session = Session(
+            source=lambda tape=tape, control=control: replay(tape, control=control),
+            context=cluster.name,
+            server=cluster.server,
+            started=header.started,
+            clock=control.now,
+            replay_control=control,
+            recorded_with=header.version,
+        )
+        snapshot, report = await _played_report(invocation, session, exit_code=None)
+        played.append(
+            fleet.PlayedCluster(
+                cluster.name, cluster.server, cluster.trouble, snapshot, report, cluster.removed
+            )
+        )
+    for path in invocation.reports:
+        fmt = render.format_of(path)
+        pages = _cluster_pages(path) if fmt == "html" else None
+        index = fleet.build(
+            played,
+            exit_code=exit_code,
+            started=header.started,
+            recorded_with=header.version,
+            sovwatch=__version__,
+            page=pages,
+        )
+        if pages is not None:
+            for entry in index.entries:
+                if entry.report is not None and entry.page is not None:
+                    render.write(path.with_name(entry.page), render.render(entry.report, fmt))
+        render.write(path, render.render_fleet(index, fmt))
+
+
+def _cluster_pages(index: Path) -> Callable[[str], str]:
+    """A cluster's HTML page beside the fleet's `index`: `run.html` -> `run-sov-a.html` (a name
+    of letters, digits, `.`, `_` and `-` only; `-2`, `-3`, ... when two clusters' names meet)."""
+    taken: set[str] = set()
+
+    def page(cluster: str) -> str:
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", cluster).strip("._") or "cluster"
+        name, n = f"{index.stem}-{safe}{index.suffix}", 1
+        while name in taken:
+            n += 1
+            name = f"{index.stem}-{safe}-{n}{index.suffix}"
+        taken.add(name)
+        return name
+
+    return page
 
 
 async def write_cast(invocation: Invocation, session: Session) -> ExitCode:
@@ -438,30 +534,87 @@ async def write_cast(invocation: Invocation, session: Session) -> ExitCode:
     from sovwatch.views.tui import cast
     from sovwatch.views.tui.options import TuiSettings
 
-    assert invocation.cast is not None
-    assert invocation.file is not None
     assert session.tape is not None
 
-    width, height = invocation.cast_size
-    header = cast.CastHeader(
-        width=width,
-        height=height,
-        timestamp=int(session.started),
-        title=f"sovwatch replay {invocation.file.name}",
-        term=os.environ.get("TERM") or "xterm-256color",
-    )
     played = frames(
         session.tape,
         speed=invocation.speed or 1.0,
         idle_limit=None if invocation.real_gaps else IDLE_LIMIT,
         every=1 / TuiSettings.refresh_hz,
     )
+    header = _cast_header(invocation, session.started)
     text = await cast.render_cast(tui_app(invocation, session), played, header=header)
+    return _write_cast_file(invocation, text, session.tape.damage)
+
+
+async def write_fleet_cast(invocation: Invocation) -> ExitCode:
+    """`replay --cast FILE` of a fleet's recording: the fleet screen, every cluster fed its own
+    items and notes frame by frame, as an asciicast; exit 0."""
+    from sovwatch.fleet_recording import FleetReplay
+    from sovwatch.settings import WatchSettings
+    from sovwatch.sources.replay import frames
+    from sovwatch.views.tui import cast
+    from sovwatch.views.tui.app import SovwatchApp
+    from sovwatch.views.tui.options import TuiSettings
+
+    assert invocation.file is not None
+    settings = TuiSettings(ascii=invocation.ascii or None, expect=invocation.expect)
+    clock = cast.FrameClock()
+    with RecordingReader(invocation.file) as reader:
+        started = reader.header.started
+        played = FleetReplay(
+            reader,
+            control=ReplayControl(speed=math.inf),
+            pipeline=lambda: Pipeline(
+                settings=model_settings(invocation),
+                coalescing=interactive(settings.refresh_hz),
+                clock=clock,
+                started_at=started,
+            ),
+            settings=WatchSettings(),
+        )
+    shown = frames(
+        played.tape,
+        speed=invocation.speed or 1.0,
+        idle_limit=None if invocation.real_gaps else IDLE_LIMIT,
+        every=1 / settings.refresh_hz,
+    )
+    clock.now = shown[0].clock if shown else started
+    played.join()
+    app = SovwatchApp(None, fleet=played.fleet, settings=settings)
+    try:
+        text = await cast.render_fleet_cast(
+            app, shown, tape=played, clock=clock, header=_cast_header(invocation, started)
+        )
+    finally:
+        await played.end()
+        await played.fleet.aclose()
+    return _write_cast_file(invocation, text, played.damage)
+
+
+def _cast_header(invocation: Invocation, started: float) -> CastHeader:
+    from sovwatch.views.tui import cast
+
+    assert invocation.file is not None
+    width, height = invocation.cast_size
+    return cast.CastHeader(
+        width=width,
+        height=height,
+        timestamp=int(started),
+        title=f"sovwatch replay {invocation.file.name}",
+        term=os.environ.get("TERM") or "xterm-256color",
+    )
+
+
+def _write_cast_file(invocation: Invocation, text: str, damage: Damage | None) -> ExitCode:
+    """Write the cast (private, never through a link); say where the recording broke, if it did."""
+    assert invocation.cast is not None
+    assert invocation.file is not None
     fd = open_private(invocation.cast, append=False, what="the cast", flag="--cast")
     with os.fdopen(fd, "w", encoding="utf-8") as file:
         file.write(text)
-    if session.tape.damage is not None:
-        diagnose(session.tape.damage.describe(invocation.file))
+    if damage is not None:
+        diagnose(damage.describe(invocation.file))
     return ExitCode.READY
 
 
@@ -602,14 +755,6 @@ def _fleet_contexts(invocation: Invocation) -> tuple[str, ...]:
     return config.context_names(paths)
 
 
-def _check_fleet(invocation: Invocation) -> None:
-    """What a fleet cannot do (yet): a cast, a report."""
-    if invocation.cast is not None:
-        raise StartupError("--cast renders one cluster's screen: replay one cluster's recording")
-    if invocation.reports:
-        raise StartupError("--report writes the report of one cluster: watch one --context")
-
-
 def _headless_fleet(
     invocation: Invocation, fleet: Fleet, *, timeout: float, clock: Callable[[], float]
 ) -> HeadlessFleet:
@@ -639,12 +784,47 @@ async def _run_fleet(
     time_scale: float = 1.0,
 ) -> ExitCode:
     """Watch every context in `names` as one fleet member each, and with `--kubeconfig-dir`
-    every file of the directory: the fleet screen, or headless. `settings`, `clock` and
-    `time_scale` as for `live_session` (the demo's)."""
+    every file of the directory: the fleet screen, or headless; then its `--report`s, from the
+    `--record` file or a private temporary recording. `settings`, `clock` and `time_scale` as
+    for `live_session` (the demo's)."""
+    async with AsyncExitStack() as stack:
+        recording = _report_recording(invocation, stack) or invocation.record
+        watching = _watch_fleet(
+            invocation, names, recording, settings=settings, clock=clock, time_scale=time_scale
+        )
+        return await _reporting(invocation, recording, watching)
+
+
+async def _reporting(
+    invocation: Invocation, recording: Path | None, watching: Awaitable[ExitCode]
+) -> ExitCode:
+    """`watching`'s exit code, and the `--report`s from `recording` once it ended (also on
+    Ctrl-C and failures)."""
+    code: ExitCode | None = None
+    try:
+        code = await watching
+    except asyncio.CancelledError:
+        code = ExitCode.INTERRUPTED
+        raise
+    finally:
+        if invocation.reports and recording is not None:
+            await _write_reports(invocation, recording, code)
+    return code
+
+
+async def _watch_fleet(
+    invocation: Invocation,
+    names: tuple[str, ...],
+    recording: Path | None,
+    *,
+    settings: WatchSettings | None,
+    clock: Callable[[], float],
+    time_scale: float,
+) -> ExitCode:
+    """The fleet of `_run_fleet`, every item recorded to `recording` if there is one."""
     from sovwatch.fleet import MemberSpec
     from sovwatch.kube import api
 
-    _check_fleet(invocation)
     tui = invocation.output == "tui"
     coalescing = (
         interactive() if tui else replace(HEADLESS, interval=HEADLESS.interval * time_scale)
@@ -653,10 +833,8 @@ async def _run_fleet(
     async with AsyncExitStack() as stack:
         stack.push_async_callback(connector.close)
         recorder = None
-        if invocation.record is not None:
-            recorder = stack.enter_context(
-                Recorder(invocation.record, context="", server="", fleet=True)
-            )
+        if recording is not None:
+            recorder = stack.enter_context(Recorder(recording, context="", server="", fleet=True))
         fleet = fleet_of(
             invocation,
             coalescing,
@@ -710,8 +888,9 @@ async def _replay_fleet(invocation: Invocation) -> ExitCode:
     from sovwatch.fleet_recording import FleetReplay
     from sovwatch.settings import WatchSettings
 
-    _check_fleet(invocation)
     assert invocation.file is not None
+    if invocation.cast is not None:
+        return await write_fleet_cast(invocation)
     control = ReplayControl(
         speed=invocation.speed, idle_limit=None if invocation.real_gaps else IDLE_LIMIT
     )
@@ -741,8 +920,10 @@ async def _replay_fleet(invocation: Invocation) -> ExitCode:
     feeding = asyncio.create_task(feed())
     try:
         if headless is None:
-            return await run_fleet_tui(invocation, played.fleet, replay_control=control)
-        return await headless.run()
+            watching = run_fleet_tui(invocation, played.fleet, replay_control=control)
+        else:
+            watching = headless.run()
+        return await _reporting(invocation, invocation.file, watching)
     finally:
         feeding.cancel()
         await played.fleet.aclose()

@@ -98,6 +98,7 @@ async def load_connection(
     context: str | None = None,
     settings: WatchSettings,
     environ: Mapping[str, str] | None = None,
+    dir_member: bool = False,
 ) -> Connection:
     """Parse and merge `paths`, select `context` (default: current-context) and load credentials.
 
@@ -105,8 +106,10 @@ async def load_connection(
     launcher passes `os.environ`): HTTPS_PROXY/HTTP_PROXY/NO_PROXY are read from it when the cluster
     has no proxy-url, and an exec plugin inherits it. None means no proxy variables and a plugin
     inheriting the process environment. Raises `FatalError` with one line for the operator.
+    `dir_member`: `paths` is one file of a `--kubeconfig-dir`, where neither `--context` nor
+    `--kubeconfig` applies: the messages say to fix the file (or move it out of the directory).
     """
-    merged, name, described = _select(paths, context)
+    merged, name, described = _select(paths, context, dir_member=dir_member)
     refs = merged.contexts[name].body
     cluster_name, user_name = str(refs["cluster"]), str(refs.get("user") or "")
     cluster = merged.clusters[cluster_name]
@@ -185,8 +188,8 @@ async def load_connection(
 def check_file(path: Path) -> str:
     """The context a kubeconfig file selects (its current-context), after every check that
     needs neither the network nor a credential plugin; raises `FatalError` with the same one line
-    `load_connection` would."""
-    return _select((path,), None)[1]
+    `load_connection(dir_member=True)` would (a `--kubeconfig-dir` member)."""
+    return _select((path,), None, dir_member=True)[1]
 
 
 def context_names(paths: tuple[Path, ...]) -> tuple[str, ...]:
@@ -198,19 +201,22 @@ def context_names(paths: tuple[Path, ...]) -> tuple[str, ...]:
     return tuple(merged.contexts)
 
 
-def _select(paths: tuple[Path, ...], context: str | None) -> tuple[Merged, str, str]:
+def _select(
+    paths: tuple[Path, ...], context: str | None, *, dir_member: bool = False
+) -> tuple[Merged, str, str]:
     """(the merged files, the selected context's name, the files for messages), checked."""
-    merged, described = _merged(paths)
-    name = _context_name(merged, context, described)
+    merged, described = _merged(paths, dir_member=dir_member)
+    name = _context_name(merged, context, described, dir_member=dir_member)
     _check_context(merged, name, described)
     return merged, name, described
 
 
-def _merged(paths: tuple[Path, ...]) -> tuple[Merged, str]:
+def _merged(paths: tuple[Path, ...], *, dir_member: bool = False) -> tuple[Merged, str]:
     """(the files merged, the files for messages)."""
     described = os.pathsep.join(str(p) for p in paths)
+    elsewhere = "move it out of the directory" if dir_member else "point --kubeconfig elsewhere"
     try:
-        return merge([(path, _read_yaml(path)) for path in paths]), described
+        return merge([(path, _read_yaml(path, elsewhere)) for path in paths]), described
     except KubeconfigError as e:
         raise FatalError(f"kubeconfig {described} is malformed ({e}): fix the file") from e
 
@@ -245,8 +251,9 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _read_yaml(path: Path) -> dict:
-    """The YAML mapping in `path`; fails with the file name and position if it is not one."""
+def _read_yaml(path: Path, elsewhere: str) -> dict:
+    """The YAML mapping in `path`; fails with the file name and position if it is not one (and
+    `elsewhere`: what else the user may do than fix it)."""
     try:
         text = path.read_text()
     except OSError as e:
@@ -254,12 +261,12 @@ def _read_yaml(path: Path) -> dict:
     except UnicodeDecodeError as e:
         raise FatalError(
             f"kubeconfig {path} is not a text file (byte {e.start} is not UTF-8): "
-            "fix the file or point --kubeconfig elsewhere"
+            f"fix the file or {elsewhere}"
         ) from e
     if not text.strip():
         raise FatalError(
             f"kubeconfig {path} is empty: write a kubeconfig into it (kubectl config view --raw) "
-            "or point --kubeconfig elsewhere"
+            f"or {elsewhere}"
         )
     try:
         data = yaml.safe_load(text)
@@ -280,7 +287,7 @@ def _read_yaml(path: Path) -> dict:
         what = f" (it holds a {kind})" if isinstance(kind, str) else ""
         raise FatalError(
             f"kubeconfig {path} is not a kubeconfig{what}: expected kind Config with clusters, "
-            "contexts and users; fix the file or point --kubeconfig elsewhere"
+            f"contexts and users; fix the file or {elsewhere}"
         )
     return data
 
@@ -330,14 +337,20 @@ def _check_context(merged: Merged, name: str, described: str) -> None:
             )
 
 
-def _context_name(merged: Merged, requested: str | None, described: str) -> str:
+def _context_name(
+    merged: Merged, requested: str | None, described: str, *, dir_member: bool = False
+) -> str:
     names = list(merged.contexts)
     available = f"available: {', '.join(names)}" if names else "it defines no contexts"
     name = requested or merged.current_context
+    # a --kubeconfig-dir member has no --context: its file must name the context
+    fix = (
+        f"set it in the file: kubectl config use-context NAME --kubeconfig {described}"
+        if dir_member
+        else "pass --context NAME"
+    )
     if not name:
-        raise FatalError(f"{described} has no current-context ({available}): pass --context NAME")
+        raise FatalError(f"{described} has no current-context ({available}): {fix}")
     if name not in names:
-        raise FatalError(
-            f"context {name!r} not found in {described} ({available}): pass --context NAME"
-        )
+        raise FatalError(f"context {name!r} not found in {described} ({available}): {fix}")
     return str(name)

@@ -17,6 +17,7 @@ its trouble instead.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sovwatch.model.outcome import Outcome
@@ -69,6 +70,9 @@ class MemberState:
     """When its watch began."""
     now: float | None = None
     """Its clock's reading (source time), for the elapsed time."""
+    warnings: tuple[str, ...] = ()
+    """What the operator should know about it (a kubeconfig others may read, a server whose
+    identity is not verified), one line each, through the untrusted-text gate and redaction."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,8 @@ class FleetRow:
     eta: float | None
     rank: int
     """Display order, failing first (`RANKS`)."""
+    warnings: tuple[str, ...] = ()
+    """The member's warnings (`MemberState.warnings`)."""
 
     @property
     def cause_text(self) -> str:
@@ -166,6 +172,7 @@ def fleet_row(member: MemberState) -> FleetRow:
             elapsed=elapsed,
             eta=None,
             rank=RANKS[outcome],
+            warnings=member.warnings,
         )
     progress = snapshot.progress
     rank = RANKS.get(snapshot.outcome, RANKS[Outcome.IN_PROGRESS])
@@ -184,6 +191,7 @@ def fleet_row(member: MemberState) -> FleetRow:
         elapsed=elapsed,
         eta=snapshot.eta,
         rank=min(rank, RANKS[TROUBLE]) if member.trouble else rank,
+        warnings=member.warnings,
     )
 
 
@@ -260,19 +268,38 @@ class FleetTotals:
     members: int
     by_outcome: tuple[tuple[str, int], ...]
     """(outcome, how many) for the outcomes that occur, in `TOTALS_ORDER`."""
+    warned: int = 0
+    """Members with a warning."""
+    notice: str = ""
+    """What the fleet as a whole says (a kubeconfig directory that cannot be listed), or ""."""
 
     @property
     def text(self) -> str:
         """ "7 Sovereigns: 4 ready, 1 failed, 2 in progress"."""
-        words = dict(TOTALS_ORDER)
-        counts = ", ".join(f"{n} {words.get(o, o)}" for o, n in self.by_outcome)
+        counts = counts_text(self.by_outcome)
         noun = "Sovereign" if self.members == 1 else "Sovereigns"
         return f"{self.members} {noun}: {counts}" if counts else f"{self.members} {noun}"
 
 
-def fleet_totals(rows: list[FleetRow]) -> FleetTotals:
-    counts = Counter(r.outcome for r in rows)
+def outcome_counts(outcomes: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """(outcome, how many) for the outcomes that occur, in `TOTALS_ORDER`, others after."""
+    counts = Counter(outcomes)
     order = [o for o, _ in TOTALS_ORDER]
     known = [(o, counts[o]) for o in order if counts[o]]
     other = sorted((o, n) for o, n in counts.items() if o not in order)
-    return FleetTotals(len(rows), tuple(known + other))
+    return tuple(known + other)
+
+
+def counts_text(by_outcome: Iterable[tuple[str, int]]) -> str:
+    """ "4 ready, 1 failed, 2 in trouble": the words every fleet view counts members in."""
+    words = dict(TOTALS_ORDER)
+    return ", ".join(f"{n} {words.get(o, o)}" for o, n in by_outcome)
+
+
+def fleet_totals(rows: list[FleetRow], *, notice: str = "") -> FleetTotals:
+    return FleetTotals(
+        len(rows),
+        outcome_counts(r.outcome for r in rows),
+        sum(1 for r in rows if r.warnings),
+        notice,
+    )

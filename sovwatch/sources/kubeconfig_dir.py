@@ -45,6 +45,7 @@ from pathlib import Path
 
 from sovwatch.kube.config import check_file
 from sovwatch.kube.errors import FatalError
+from sovwatch.untrusted import neutralise
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +130,12 @@ class KubeconfigDirectory:
         *,
         interval: float = POLL_INTERVAL,
         clock: Callable[[], float] = time.time,
+        on_problem: Callable[[str | None], None] | None = None,
     ) -> None:
+        """`on_problem(line)` when the directory cannot be listed any more, `on_problem(None)`
+        when it can again (the fleet screen says it)."""
         self.directory = directory
+        self._on_problem = on_problem
         self.interval = interval
         self._clock = clock
         self._members: dict[str, _Member] = {}
@@ -191,15 +196,18 @@ class KubeconfigDirectory:
                         found[entry.name] = st
         except OSError as e:
             if not self._unlistable:
-                logger.warning(
-                    "cannot list the kubeconfig directory %s (%s): keeping its %d clusters as "
-                    "they were until it can be listed again",
-                    self.directory,
-                    e.strerror,
-                    len(self._members),
+                problem = (
+                    f"cannot list the kubeconfig directory {neutralise(str(self.directory))} "
+                    f"({e.strerror}): keeping its {len(self._members)} clusters as they were "
+                    "until it can be listed again"
                 )
+                logger.warning("%s", problem)
+                if self._on_problem is not None:
+                    self._on_problem(problem)
             self._unlistable = True
             return None
+        if self._unlistable and self._on_problem is not None:
+            self._on_problem(None)
         self._unlistable = False
         return found
 
@@ -232,9 +240,10 @@ class KubeconfigDirectory:
         return MembershipChange(Change.ADDED if known is None else Change.CHANGED, member)
 
     def _member_name(self, file_name: str) -> str:
+        """The file's stem (its whole name if taken), through the untrusted-text gate."""
         stem = Path(file_name).stem or file_name
         taken = {member.file.name for member in self._members.values()}
-        return file_name if stem in taken else stem
+        return neutralise(file_name if stem in taken else stem)
 
 
 def _content_digest(path: Path, size: int) -> tuple[bytes | None, str | None]:
@@ -261,7 +270,8 @@ def _warnings(path: Path, signature: _Signature) -> tuple[str, ...]:
     if not signature.mode & (stat.S_IRGRP | stat.S_IROTH):
         return ()
     mode = stat.S_IMODE(signature.mode)
+    shown = neutralise(str(path))  # a file name is anyone's text
     return (
-        f"kubeconfig {path} can be read by other users (mode {mode:04o}) and holds credentials: "
-        f"chmod 600 {path}",
+        f"kubeconfig {shown} can be read by other users (mode {mode:04o}) and holds credentials: "
+        f"chmod 600 {shown}",
     )

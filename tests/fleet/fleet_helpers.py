@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sovsim import kubeconfigs
+from sovsim.scenario import ScenarioRunner, load_scenario
 from sovsim.server import Emulator
 from sovwatch.fleet import Member
 from sovwatch.pipeline import Update
@@ -52,6 +53,34 @@ def fleet_kubeconfig(path: Path, clusters: dict[str, Emulator | str]) -> Path:
             merged[section] += document[section]
     merged["current-context"] = next(iter(clusters))
     return kubeconfigs.write_private(path, merged)
+
+
+def played(emulator: Emulator, scenario: str) -> Emulator:
+    """The emulator with `scenario` played to its end (nothing moves any more)."""
+    ScenarioRunner(emulator.store, load_scenario(scenario), seed=1).run_until(3600)
+    return emulator
+
+
+def ready_stuck_gone(path: Path, ready: Emulator, stuck: Emulator, port: int) -> Path:
+    """A kubeconfig of three contexts: `sov-ready` (`tiny` played), `sov-stuck` (`stuck`
+    played) and `sov-gone` (a port nothing answers on)."""
+    return fleet_kubeconfig(
+        path,
+        {
+            "sov-ready": played(ready, "tiny"),
+            "sov-stuck": played(stuck, "stuck"),
+            "sov-gone": f"http://127.0.0.1:{port}",
+        },
+    )
+
+
+def refused_line(port: int, kubeconfig: Path) -> str:
+    """The trouble of `sov-gone` in `ready_stuck_gone`'s kubeconfig."""
+    return (
+        f"cannot connect to 127.0.0.1:{port}: connection refused (server http://127.0.0.1:{port}, "
+        f"context 'sov-gone' in {kubeconfig}): is the API server running and reachable from here "
+        "(VPN, firewall, port)?"
+    )
 
 
 class Watcher:
@@ -99,6 +128,9 @@ class Watcher:
 
     def member_trouble(self, member: Member) -> None:
         self.troubles.setdefault(member.name, []).append(member.trouble)
+        self._poke()
+
+    def fleet_notice(self, notice: str | None) -> None:
         self._poke()
 
 

@@ -10,24 +10,10 @@ import gzip
 import json
 import signal
 
-from sovsim.scenario import ScenarioRunner, load_scenario
+from sovsim.scenario import load_scenario
 from sovsim.server import Emulator
 from tests.cli.cli_helpers import sovwatch, spawn
-from tests.fleet.fleet_helpers import fleet_kubeconfig
-
-
-def _played(emulator: Emulator, scenario: str) -> Emulator:
-    """The emulator with `scenario` played to its end (nothing moves any more)."""
-    ScenarioRunner(emulator.store, load_scenario(scenario), seed=1).run_until(3600)
-    return emulator
-
-
-def _refused(port: int, kubeconfig) -> str:
-    return (
-        f"cannot connect to 127.0.0.1:{port}: connection refused (server http://127.0.0.1:{port}, "
-        f"context 'sov-gone' in {kubeconfig}): is the API server running and reachable from here "
-        "(VPN, firewall, port)?"
-    )
+from tests.fleet.fleet_helpers import fleet_kubeconfig, played, ready_stuck_gone, refused_line
 
 
 async def test_once_json_gives_one_entry_per_context_and_the_error_of_the_unreachable_one(
@@ -35,14 +21,7 @@ async def test_once_json_gives_one_entry_per_context_and_the_error_of_the_unreac
 ):
     port = refused
     async with Emulator() as ready, Emulator() as stuck:
-        path = fleet_kubeconfig(
-            tmp_path / "fleet.yaml",
-            {
-                "sov-ready": _played(ready, "tiny"),
-                "sov-stuck": _played(stuck, "stuck"),
-                "sov-gone": f"http://127.0.0.1:{port}",
-            },
-        )
+        path = ready_stuck_gone(tmp_path / "fleet.yaml", ready, stuck, port)
         result = await sovwatch("--all-contexts", "--once", "-o", "json", KUBECONFIG=str(path))
     assert result.code == 2, result.err  # one cluster gave an error instead of a snapshot
     [document] = result.records()
@@ -57,20 +36,13 @@ async def test_once_json_gives_one_entry_per_context_and_the_error_of_the_unreac
     assert second["snapshot"]["outcome"] == "failed"
     assert "error" not in first
     assert "snapshot" not in gone
-    assert gone["error"] == _refused(port, path)
+    assert gone["error"] == refused_line(port, path)
 
 
 async def test_exit_on_done_plain_prefixes_every_line_and_exits_with_the_worst(tmp_path, refused):
     port = refused
     async with Emulator() as ready, Emulator() as stuck:
-        path = fleet_kubeconfig(
-            tmp_path / "fleet.yaml",
-            {
-                "sov-ready": _played(ready, "tiny"),
-                "sov-stuck": _played(stuck, "stuck"),
-                "sov-gone": f"http://127.0.0.1:{port}",
-            },
-        )
+        path = ready_stuck_gone(tmp_path / "fleet.yaml", ready, stuck, port)
         result = await sovwatch(
             "--kubeconfig", str(path), "--context", "sov-ready", "--context", "sov-stuck",
             "--context", "sov-gone", "-o", "plain", "--exit-on-done", "--timeout", "4s",
@@ -81,16 +53,17 @@ async def test_exit_on_done_plain_prefixes_every_line_and_exits_with_the_worst(t
     lines = result.out.splitlines()
     *members, last = lines
     assert last.split()[1:] == [
-        "fleet", "(exit", "1):", "3", "clusters:", "1", "error,", "1", "failed,", "1", "ready"
+        "fleet", "(exit", "1):", "3", "clusters:", "1", "ready,", "1", "failed,", "1", "in",
+        "trouble",
     ]  # fmt: skip
     assert all(line.split()[0] in ("sov-ready", "sov-stuck", "sov-gone") for line in members)
     tails = {name: [line for line in members if line.startswith(f"{name} ")][-1] for name in
              ("sov-ready", "sov-stuck", "sov-gone")}  # fmt: skip
     assert " outcome ready (exit 0): " in tails["sov-ready"]
     assert " outcome failed (exit 1): " in tails["sov-stuck"]
-    assert tails["sov-gone"].endswith(f" outcome error (exit 2): {_refused(port, path)}")
+    assert tails["sov-gone"].endswith(f" outcome trouble (exit 2): {refused_line(port, path)}")
     assert any(
-        line.startswith("sov-gone ") and line.endswith(f" trouble: {_refused(port, path)}")
+        line.startswith("sov-gone ") and line.endswith(f" trouble: {refused_line(port, path)}")
         for line in members
     )
     assert any(line.startswith("sov-ready ") and " watching " in line for line in members)
@@ -101,7 +74,7 @@ async def test_exit_on_done_json_records_carry_the_cluster(tmp_path, refused):
     async with Emulator() as ready:
         path = fleet_kubeconfig(
             tmp_path / "fleet.yaml",
-            {"sov-ready": _played(ready, "tiny"), "sov-gone": f"http://127.0.0.1:{port}"},
+            {"sov-ready": played(ready, "tiny"), "sov-gone": f"http://127.0.0.1:{port}"},
         )
         result = await sovwatch(
             "--all-contexts", "-o", "json", "--exit-on-done", "--timeout", "3s",
@@ -114,21 +87,21 @@ async def test_exit_on_done_json_records_carry_the_cluster(tmp_path, refused):
     assert fleet["exitCode"] == 2
     assert fleet["clusters"] == [
         {"cluster": "sov-ready", "outcome": "ready", "exitCode": 0},
-        {"cluster": "sov-gone", "outcome": "error", "exitCode": 2},
+        {"cluster": "sov-gone", "outcome": "trouble", "exitCode": 2},
     ]
     assert {r["cluster"] for r in members} == {"sov-ready", "sov-gone"}
     ready_snapshots = [r for r in members if r["type"] == "snapshot"]
     assert {r["snapshot"]["cluster"]["context"] for r in ready_snapshots} == {"sov-ready"}
     outcomes = {r["cluster"]: r for r in members if r["type"] == "outcome"}
     assert outcomes["sov-ready"]["exitCode"] == 0
-    assert outcomes["sov-gone"]["why"] == _refused(port, path)
+    assert outcomes["sov-gone"]["why"] == refused_line(port, path)
     trouble = [r for r in members if r["type"] == "cluster" and r["cluster"] == "sov-gone"]
-    assert trouble[0]["trouble"] == _refused(port, path)
+    assert trouble[0]["trouble"] == refused_line(port, path)
 
 
 async def test_all_contexts_of_a_one_context_kubeconfig_is_the_usual_watch(tmp_path):
     async with Emulator() as ready:
-        path = fleet_kubeconfig(tmp_path / "one.yaml", {"sov-ready": _played(ready, "tiny")})
+        path = fleet_kubeconfig(tmp_path / "one.yaml", {"sov-ready": played(ready, "tiny")})
         fleet = await sovwatch("--all-contexts", "--once", "-o", "json", KUBECONFIG=str(path))
         single = await sovwatch("--once", "-o", "json", KUBECONFIG=str(path))
     assert (fleet.code, single.code) == (0, 0)
@@ -149,14 +122,7 @@ async def test_a_fleet_recording_tags_every_item_and_replays_as_the_fleet(tmp_pa
     port = refused
     recording = tmp_path / "fleet.ndjson.gz"
     async with Emulator() as ready, Emulator() as stuck:
-        path = fleet_kubeconfig(
-            tmp_path / "fleet.yaml",
-            {
-                "sov-ready": _played(ready, "tiny"),
-                "sov-stuck": _played(stuck, "stuck"),
-                "sov-gone": f"http://127.0.0.1:{port}",
-            },
-        )
+        path = ready_stuck_gone(tmp_path / "fleet.yaml", ready, stuck, port)
         live = await sovwatch(
             "--all-contexts", "-o", "json", "--exit-on-done", "--timeout", "4s",
             "--record", str(recording), KUBECONFIG=str(path),
@@ -168,7 +134,7 @@ async def test_a_fleet_recording_tags_every_item_and_replays_as_the_fleet(tmp_pa
     assert {line["cluster"] for line in lines} == {"sov-ready", "sov-stuck", "sov-gone"}
     assert {line["cluster"] for line in lines if "object" in line} == {"sov-ready", "sov-stuck"}
     notes = [line for line in lines if "trouble" in line and line["cluster"] == "sov-gone"]
-    assert [n["trouble"] for n in notes] == [None, _refused(port, path)]  # joined, then trouble
+    assert [n["trouble"] for n in notes] == [None, refused_line(port, path)]  # joined, then trouble
     joined = [line["cluster"] for line in lines if line.get("trouble", 0) is None][:3]
     assert joined == ["sov-ready", "sov-stuck", "sov-gone"]
 
@@ -180,11 +146,11 @@ async def test_a_fleet_recording_tags_every_item_and_replays_as_the_fleet(tmp_pa
     assert fleet["clusters"] == [
         {"cluster": "sov-ready", "outcome": "ready", "exitCode": 0},
         {"cluster": "sov-stuck", "outcome": "failed", "exitCode": 1},
-        {"cluster": "sov-gone", "outcome": "error", "exitCode": 2},
+        {"cluster": "sov-gone", "outcome": "trouble", "exitCode": 2},
     ]
     live_outcomes = {r["cluster"]: r for r in live.records() if r["type"] == "outcome"}
     replayed_outcomes = {r["cluster"]: r for r in members if r["type"] == "outcome"}
-    assert replayed_outcomes["sov-gone"]["why"] == _refused(port, path)
+    assert replayed_outcomes["sov-gone"]["why"] == refused_line(port, path)
     for name in ("sov-ready", "sov-stuck"):
         assert replayed_outcomes[name]["progress"] == live_outcomes[name]["progress"]
         assert replayed_outcomes[name]["outcome"] == live_outcomes[name]["outcome"]
@@ -193,7 +159,7 @@ async def test_a_fleet_recording_tags_every_item_and_replays_as_the_fleet(tmp_pa
 async def test_interrupting_a_fleet_prints_every_summary_and_exits_130(tmp_path):
     async with Emulator() as a, Emulator() as b:
         path = fleet_kubeconfig(
-            tmp_path / "fleet.yaml", {"sov-a": _played(a, "tiny"), "sov-b": _played(b, "tiny")}
+            tmp_path / "fleet.yaml", {"sov-a": played(a, "tiny"), "sov-b": played(b, "tiny")}
         )
         proc = await spawn("--all-contexts", "-o", "plain", KUBECONFIG=str(path))
         try:
@@ -218,11 +184,11 @@ async def test_interrupting_a_fleet_prints_every_summary_and_exits_130(tmp_path)
         assert any(line.startswith(f"{name} NAME ") for line in lines)
 
 
-async def test_once_plain_prints_each_table_prefixed_and_the_error_line(tmp_path, refused):
+async def test_once_plain_prints_each_table_prefixed_and_the_trouble_line(tmp_path, refused):
     async with Emulator() as ready:
         path = fleet_kubeconfig(
             tmp_path / "fleet.yaml",
-            {"sov-ready": _played(ready, "tiny"), "sov-gone": f"http://127.0.0.1:{refused}"},
+            {"sov-ready": played(ready, "tiny"), "sov-gone": f"http://127.0.0.1:{refused}"},
         )
         result = await sovwatch("--all-contexts", "--once", "-o", "plain", KUBECONFIG=str(path))
     assert result.code == 2, result.err
@@ -232,4 +198,4 @@ async def test_once_plain_prints_each_table_prefixed_and_the_error_line(tmp_path
     assert table[0].split()[:3] == ["NAME", "STATE", "PODS"]
     assert sorted(row.split()[0] for row in table[1:]) == tiny
     assert all(row.split()[1] == "ready" for row in table[1:])
-    assert lines[-1] == f"sov-gone error: {_refused(refused, path)}"
+    assert lines[-1] == f"sov-gone trouble: {refused_line(refused, path)}"

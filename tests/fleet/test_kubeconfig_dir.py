@@ -42,7 +42,8 @@ async def following(directory: Path) -> AsyncIterator[tuple[Fleet, Watcher, list
     warnings: list[str] = []
     connector = api.shared_connector()
     fleet = launch.fleet_of(
-        Invocation(command="watch", no_logs=True), interactive(), connector=connector,
+        Invocation(command="watch", no_logs=True, kubeconfig_dir=directory), interactive(),
+        connector=connector,
         settings=FAST,
     )  # fmt: skip
     fleet.subscribe(watcher)
@@ -151,3 +152,21 @@ def test_a_directory_that_is_not_one_is_one_line(tmp_path, make, message):
     with pytest.raises(FatalError) as caught:
         open_directory(path)
     assert str(caught.value) == message.format(path=path)
+
+
+async def test_a_file_without_a_current_context_says_to_set_it_in_the_file(tmp_path):
+    """A member's kubeconfig is its file alone (no --context there): its trouble, as the loader
+    opening it says it, names the fix in the file."""
+    directory = tmp_path / "kubeconfigs"
+    directory.mkdir()
+    async with Emulator() as a:
+        path = a.write_kubeconfig(directory / "sov-a.yaml", context="admin")
+        text = path.read_text().replace("current-context: admin", "current-context: ''")
+        assert text != path.read_text()
+        path.write_text(text)
+        async with following(directory) as (fleet, watcher, _):
+            await watcher.until(lambda: "sov-a" in fleet and fleet["sov-a"].trouble is not None)
+            assert fleet["sov-a"].trouble == (
+                f"{path} has no current-context (available: admin): set it in the file: "
+                f"kubectl config use-context NAME --kubeconfig {path}"
+            )

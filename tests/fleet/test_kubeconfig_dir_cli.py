@@ -55,7 +55,10 @@ async def test_a_watched_directory_adds_rotates_troubles_and_removes_clusters(tm
         a.store.put(pod("web-a"))
         b.store.put(pod("web-b"))
         a.write_kubeconfig(directory / "sov-a.yaml", context="admin")
-        proc = await spawn("--kubeconfig-dir", str(directory), "-o", "json", "--no-logs")
+        report = tmp_path / "fleet.md"
+        proc = await spawn(
+            "--kubeconfig-dir", str(directory), "-o", "json", "--no-logs", "--report", str(report)
+        )
         records = Records(proc)
         try:
             await records.until(_pod_in("sov-a", "web-a"))
@@ -101,6 +104,12 @@ async def test_a_watched_directory_adds_rotates_troubles_and_removes_clusters(tm
         f"credentials: chmod 600 {path}"
     ]
     assert b.token not in json.dumps(records.seen)
+    # the report, written on the way out (SIGTERM): every cluster the fleet had
+    summary = report.read_text()
+    assert summary.splitlines()[0].startswith("## sovwatch fleet: exit 130, 3 Sovereigns: ")
+    assert b.token not in summary
+    clusters = [line.split(" | ")[0] for line in summary.splitlines() if line.startswith("| ")]
+    assert sorted(clusters[1:]) == ["| junk", "| sov-a (left the fleet)", "| sov-b"]
 
 
 async def test_once_gives_an_entry_per_file_and_an_empty_directory_an_empty_fleet(tmp_path):
@@ -125,7 +134,7 @@ async def test_once_gives_an_entry_per_file_and_an_empty_directory_an_empty_flee
     assert sorted(clusters) == ["broken", "sov-a"]
     assert clusters["broken"]["error"] == (
         f"kubeconfig {directory / 'broken.yaml'} is empty: write a kubeconfig into it (kubectl "
-        "config view --raw) or point --kubeconfig elsewhere"
+        "config view --raw) or move it out of the directory"
     )
     snapshot = clusters["sov-a"]["snapshot"]
     assert snapshot["cluster"]["context"] == "admin"

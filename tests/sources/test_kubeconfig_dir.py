@@ -144,12 +144,12 @@ async def test_hidden_temporary_and_non_regular_files_are_not_members(watched):
         (
             "",
             "kubeconfig {path} is empty: write a kubeconfig into it (kubectl config view --raw) "
-            "or point --kubeconfig elsewhere",
+            "or move it out of the directory",
         ),
         (
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n",
             "kubeconfig {path} is not a kubeconfig (it holds a Deployment): expected kind Config "
-            "with clusters, contexts and users; fix the file or point --kubeconfig elsewhere",
+            "with clusters, contexts and users; fix the file or move it out of the directory",
         ),
     ],
     ids=["not-yaml", "empty", "not-kubeconfig"],
@@ -180,7 +180,8 @@ async def test_a_kubeconfig_without_a_current_context_is_in_trouble(watched):
     path = write_private(directory / "sov-c.yaml", broken)
     added = await changes.next()
     assert added.member.problem == (
-        f"{path} has no current-context (available: admin@sov-c): pass --context NAME"
+        f"{path} has no current-context (available: admin@sov-c): set it in the file: "
+        f"kubectl config use-context NAME --kubeconfig {path}"
     )
 
 
@@ -210,19 +211,25 @@ def test_a_directory_gone_keeps_its_members_and_says_so_once(tmp_path, caplog):
     directory = tmp_path / "kubeconfigs"
     directory.mkdir()
     write(directory / "sov-a.yaml", "admin@sov-a")
-    source = KubeconfigDirectory(directory, interval=60.0, clock=lambda: 2e9)
+    problems: list[str | None] = []
+    source = KubeconfigDirectory(
+        directory, interval=60.0, clock=lambda: 2e9, on_problem=problems.append
+    )
     assert [c.member.name for c in source.poll()] == ["sov-a"]
     directory.rename(tmp_path / "away")
     with caplog.at_level(logging.WARNING, logger="sovwatch.sources.kubeconfig_dir"):
         assert source.poll() == []
         assert source.poll() == []
-    assert [r.getMessage() for r in caplog.records] == [
+    said = (
         f"cannot list the kubeconfig directory {directory} (No such file or directory): keeping "
         "its 1 clusters as they were until it can be listed again"
-    ]
+    )
+    assert [r.getMessage() for r in caplog.records] == [said]
+    assert problems == [said]  # once, as the log says it
     (tmp_path / "away").rename(directory)
     (directory / "sov-a.yaml").unlink()
     assert [(c.change, c.member.name) for c in source.poll()] == [(Change.REMOVED, "sov-a")]
+    assert problems == [said, None]  # listed again: nothing to say any more
 
 
 def test_a_file_being_written_is_read_once_it_stands_still(tmp_path):

@@ -23,6 +23,7 @@ from sovwatch.outfiles import open_private
 from sovwatch.redaction import redact
 from sovwatch.views.report import gantt
 from sovwatch.views.report.facts import Report
+from sovwatch.views.report.fleet import FleetReport
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 MARKDOWN_FAILURES = 20
@@ -44,6 +45,15 @@ def render(report: Report, fmt: str) -> str:
         return page.render(r=report, g=gantt.layout(report))
     summary = _environment("markdown").get_template("summary.md.j2")
     return summary.render(r=report, limit=MARKDOWN_FAILURES)
+
+
+def render_fleet(fleet: FleetReport, fmt: str) -> str:
+    """A fleet's index as HTML (`html`, linking to each cluster's own page) or its Markdown
+    summary (`markdown`: the fleet's table, then each cluster's summary)."""
+    if fmt == "html":
+        return _environment("html").get_template("fleet.html.j2").render(f=fleet)
+    summary = _environment("markdown").get_template("fleet.md.j2")
+    return summary.render(f=fleet, limit=MARKDOWN_FAILURES)
 
 
 def write(path: Path, text: str) -> None:

@@ -71,6 +71,7 @@ from sovwatch.views.tui.fleet_watch import (
     MemberFeed,
     MemberPublished,
     MembersChanged,
+    gated,
     log_streams_of,
     member_states,
 )
@@ -400,6 +401,10 @@ class SovwatchApp(App[None]):
         """A member's trouble changed (`fleet.FleetSubscriber`)."""
         self.post_message(MembersChanged())
 
+    def fleet_notice(self, notice: str | None) -> None:
+        """The fleet's notice changed (`fleet.FleetSubscriber`): the header says it."""
+        self.post_message(MembersChanged())
+
     def _follow_members(self) -> None:
         """Follow the pipeline of every member not followed yet."""
         for member in self.fleet:
@@ -432,9 +437,15 @@ class SovwatchApp(App[None]):
             screen.show(rows, totals, mode=self._mode())
         self.flushes += 1
 
+    def draw_fleet_now(self) -> None:
+        """Redraw the fleet screen now, not at the next tick (a cast's frame)."""
+        self._fleet_dirty = True
+        self._draw_fleet()
+
     def _fleet_view(self) -> tuple[list[FleetRow], FleetTotals]:
         rows = fleet_rows(member_states(self.fleet))
-        return rows, fleet_totals(rows)
+        notice = self.fleet.notice
+        return rows, fleet_totals(rows, notice=gated(notice) if notice else "")
 
     def on_fleet_screen_opened(self, message: FleetScreen.Opened) -> None:
         member = next((m for m in self.fleet if m.name == message.context), None)

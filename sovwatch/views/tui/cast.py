@@ -14,9 +14,9 @@ asciicast v2 (docs.asciinema.org/manual/asciicast/v2): a JSON header line (`vers
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from textual.drivers.headless_driver import HeadlessDriver
 
@@ -83,6 +83,23 @@ class CastHeader:
         }
 
 
+class FrameClock:
+    """The clock a cast's app shows: the current frame's recording time."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FleetTape(Protocol):
+    """A fleet's recording for a cast (`fleet_recording.FleetReplay`, its members joined)."""
+
+    def cluster_of(self, item: SourceItem) -> str: ...
+    def say_notes(self, *, until: float) -> None: ...
+
+
 async def render_cast(
     app: SovwatchApp,
     frames: Sequence[Frame],
@@ -91,22 +108,67 @@ async def render_cast(
 ) -> str:
     """Play `frames` through `app` and return the asciicast; the app's source is replaced
     by one that yields nothing (the frames feed its store) and its clock by the frames'."""
-    sink: list[str] = []
-    clock = frames[0].clock if frames else 0.0
-    app.clock = lambda: clock
+    clock = FrameClock(frames[0].clock if frames else 0.0)
+    app.clock = clock
     app.source_factory = _nothing
+
+    async def feed(frame: Frame, pilot) -> None:
+        for item in frame.items:
+            app.store.apply(item)
+        app.flush()
+        await pilot.pause(0)  # every widget has taken its update in; then paint
+
+    return await _record(app, frames, clock, feed, header=header)
+
+
+async def render_fleet_cast(
+    app: SovwatchApp,
+    frames: Sequence[Frame],
+    *,
+    tape: FleetTape,
+    clock: FrameClock,
+    header: CastHeader,
+) -> str:
+    """Play a fleet's `frames` through `app` on the fleet screen and return the asciicast: each
+    item goes to its cluster's store, each note (trouble, leaving) is said at its time, every
+    member publishes what changed and the fleet screen is drawn, frame by frame. The members'
+    pipelines read `clock`, which the frames move."""
+    fleet = app.fleet
+    assert fleet is not None
+
+    async def feed(frame: Frame, pilot) -> None:
+        tape.say_notes(until=frame.clock)
+        for item in frame.items:
+            name = tape.cluster_of(item)
+            if name in fleet:
+                fleet[name].pipeline.store.apply(item)
+        for member in fleet:
+            member.pipeline.flush()
+        await pilot.pause(0)  # the members' snapshots have reached the app
+        app.draw_fleet_now()
+        await pilot.pause(0)
+
+    return await _record(app, frames, clock, feed, header=header)
+
+
+async def _record(
+    app: SovwatchApp,
+    frames: Sequence[Frame],
+    clock: FrameClock,
+    feed: Callable[[Frame, Any], Awaitable[None]],
+    *,
+    header: CastHeader,
+) -> str:
+    """Run `app` headless, `feed` each frame at its time and keep what the app wrote for it."""
+    sink: list[str] = []
     app.seek_keys_shown = False  # a video has no keyboard
     app.driver_class = _driver_into(sink)
     events: list[tuple[float, str]] = []
 
     async def play(pilot) -> None:
-        nonlocal clock
         for frame in frames:
-            clock = frame.clock
-            for item in frame.items:
-                app.store.apply(item)
-            app.flush()
-            await pilot.pause(0)  # every widget has taken its update in; then paint
+            clock.now = frame.clock
+            await feed(frame, pilot)
             written = "".join(sink)
             sink.clear()
             if written:

@@ -17,7 +17,9 @@ from textual.message_pump import MessagePump
 from sovwatch.fleet import Member
 from sovwatch.model.fleet import MemberState
 from sovwatch.pipeline import Update
+from sovwatch.redaction import redact
 from sovwatch.sources.events import LogStreams, StreamHealth
+from sovwatch.untrusted import neutralise
 
 
 def log_streams_of(member: Member) -> LogStreams | None:
@@ -72,8 +74,15 @@ class MemberFeed:
         """The member's source ended; its last snapshot stays."""
 
 
+def gated(text: str) -> str:
+    """A warning or notice as the fleet screen shows it: through the untrusted-text gate (file
+    and cluster names are anyone's text), credentials redacted."""
+    return redact(neutralise(text))
+
+
 def member_states(members: Iterable[Member]) -> list[MemberState]:
-    """What the fleet summary reads of each member now."""
+    """What the fleet summary reads of each member now (its warnings gated and redacted: they
+    carry file and cluster names)."""
     return [
         MemberState(
             context=m.name,
@@ -82,6 +91,7 @@ def member_states(members: Iterable[Member]) -> list[MemberState]:
             trouble=m.trouble,
             started_at=m.pipeline.started_at,
             now=m.pipeline.now(),
+            warnings=tuple(gated(w) for w in m.warnings),
         )
         for m in members
     ]

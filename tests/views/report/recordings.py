@@ -66,6 +66,15 @@ def _ready(name: str, at: float, started: float) -> dict:
 
 def write_rollout(path: Path, *, message: str = "context deadline exceeded", context: str = "sov"):
     """Write the recording (see the module docstring) to `path`."""
+    with Recorder(
+        path, context=context, server="https://sov.example:6443", started=T0_EPOCH
+    ) as rec:
+        for item in rollout_items(message):
+            rec.write(item)
+
+
+def rollout_items(message: str) -> list:
+    """The recording's items (see the module docstring), `message` in bp-b's install error."""
     t = T0_EPOCH
     hr_b_failed = hr_install_failed(
         "bp-b", message, failures=4, retries=3, stalled=True, depends_on=["bp-a"]
@@ -105,6 +114,4 @@ def write_rollout(path: Path, *, message: str = "context deadline exceeded", con
         ),
         WatchEvent(HR, EventType.MODIFIED, hr_b_failed, t + 400),
     ]
-    with Recorder(path, context=context, server="https://sov.example:6443", started=t) as rec:
-        for item in items:
-            rec.write(item)
+    return items

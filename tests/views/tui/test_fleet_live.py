@@ -126,3 +126,105 @@ async def _three_rows(tmp_path, port: int) -> None:
         finally:
             await fleet.aclose()
             await connector.close()
+
+
+async def test_a_kubeconfig_others_may_read_is_a_warning_on_its_row_while_it_runs(tmp_path):
+    """`--kubeconfig-dir`: a file readable by others is marked on its row, counted in the header
+    and said in full below the table for the selected row, its name through the untrusted-text
+    gate (a file name is anyone's text); made private, the warning goes."""
+    from sovwatch.fleet_directory import following
+
+    directory = tmp_path / "kubeconfigs"
+    directory.mkdir()
+    said: list[str] = []
+    async with Emulator() as a, Emulator() as b:
+        ScenarioRunner(a.store, load_scenario("tiny"), seed=0).run_to_end()
+        ScenarioRunner(b.store, load_scenario("tiny"), seed=1).run_to_end()
+        a.write_kubeconfig(directory / "sov-a.yaml", context="admin")
+        odd = b.write_kubeconfig(directory / "sov-\x1b]0;pwned\x07b.yaml", context="admin")
+        odd.chmod(0o644)
+        shown = str(odd).replace("\x1b", "␛").replace("\x07", "␇")
+        connector = api.shared_connector()
+        invocation = Invocation(command="watch", no_logs=True, kubeconfig_dir=directory)
+        fleet = fleet_of(invocation, interactive(), connector=connector)
+        try:
+            async with following(directory, fleet, warn=said.append):
+                app = SovwatchApp(None, fleet=fleet)
+                async with app.run_test(size=(80, 24)) as pilot:
+                    name = "sov-␛]0;pwned␇b"  # its name passed the gate too
+                    rows = await until_rows(
+                        pilot, app, lambda rows: [r.outcome for r in rows] == ["ready"] * 2
+                    )
+                    warned = next(r for r in rows if r.context == name)
+                    assert warned.warnings == (
+                        f"kubeconfig {shown} can be read by other users (mode 0644) and holds "
+                        f"credentials: chmod 600 {shown}",
+                    )
+                    assert [r.warnings for r in rows if r.context == "sov-a"] == [()]
+                    lines = screen.lines(app)
+                    assert lines[0].rstrip().endswith("  ! 1 with warnings"), lines[0]
+                    table = app.fleet_screen.query_one("#fleet-table")
+                    table.move_cursor(row=[r.context for r in rows].index(name))
+                    await pilot.pause()
+                    text = screen.text(app)
+                    assert "\x1b" not in text
+                    assert "\x07" not in text
+                    marked = [line for line in screen.lines(app) if "b !" in line]
+                    assert len(marked) == 1, text
+                    pane = " ".join(" ".join(screen.lines(app)[-7:]).split())
+                    assert "warning: kubeconfig " in pane, text
+                    assert "chmod 600" in pane, text
+
+                    odd.chmod(0o600)
+                    rows = await until_rows(
+                        pilot, app, lambda rows: not any(r.warnings for r in rows)
+                    )
+                    assert not any(r.warnings for r in rows)
+                    await pilot.pause(0.3)
+                    assert "with warnings" not in screen.lines(app)[0]
+        finally:
+            await fleet.aclose()
+            await connector.close()
+    assert said == [warned.warnings[0]]
+
+
+async def test_a_kubeconfig_directory_that_cannot_be_listed_is_said_in_the_header(tmp_path):
+    """The directory goes away while the fleet screen runs (an unmounted volume): its clusters
+    stay and the header says why nothing changes any more; listed again, the notice goes."""
+    from sovwatch.fleet_directory import following
+
+    directory = tmp_path / "kubeconfigs"
+    directory.mkdir()
+    async with Emulator() as a:
+        ScenarioRunner(a.store, load_scenario("tiny"), seed=0).run_to_end()
+        a.write_kubeconfig(directory / "sov-a.yaml", context="admin")
+        connector = api.shared_connector()
+        invocation = Invocation(command="watch", no_logs=True, kubeconfig_dir=directory)
+        fleet = fleet_of(invocation, interactive(), connector=connector)
+        try:
+            async with following(directory, fleet, warn=lambda _: None):
+                app = SovwatchApp(None, fleet=fleet)
+                async with app.run_test(size=(120, 24)) as pilot:
+                    await until_rows(
+                        pilot, app, lambda rows: [r.outcome for r in rows] == ["ready"]
+                    )
+                    directory.rename(tmp_path / "away")
+                    await until_rows(pilot, app, lambda _: app.fleet_screen.totals.notice)
+                    assert app.fleet_screen.totals.notice == (
+                        f"cannot list the kubeconfig directory {directory} (No such file or "
+                        "directory): keeping its 1 clusters as they were until it can be listed "
+                        "again"
+                    )
+                    header = screen.lines(app)[0]
+                    assert header.startswith(
+                        "sovwatch fleet  1 Sovereign: 1 ready  ! cannot list the kubeconfig "
+                        "directory "
+                    ), header
+                    assert [r.outcome for r in app.fleet_screen.rows] == ["ready"]
+                    (tmp_path / "away").rename(directory)
+                    await until_rows(pilot, app, lambda _: not app.fleet_screen.totals.notice)
+                    await pilot.pause(0.3)
+                    assert "!" not in screen.lines(app)[0]
+        finally:
+            await fleet.aclose()
+            await connector.close()

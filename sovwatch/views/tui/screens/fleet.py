@@ -27,10 +27,11 @@ from sovwatch.views.tui.glyphs import Glyphs
 from sovwatch.views.tui.palette import Palette
 from sovwatch.views.tui.viewmodel import age
 from sovwatch.views.tui.widgets.calm_static import CalmStatic
-from sovwatch.views.tui.widgets.fleet_table import FleetTable
+from sovwatch.views.tui.widgets.fleet_table import WARNED, FleetTable
 from sovwatch.views.tui.widgets.rollout_header import OUTCOME_STYLE
 
 TOTALS_STYLE = {**OUTCOME_STYLE, TROUBLE: "bold $state-failed", CONNECTING: "$state-unknown"}
+WARNING_STYLE = "bold $state-waiting"
 
 
 def totals_line(totals: FleetTotals, *, width: int, mode: str = "") -> Content:
@@ -46,6 +47,10 @@ def totals_line(totals: FleetTotals, *, width: int, mode: str = "") -> Content:
     for index, (outcome, count) in enumerate(totals.by_outcome):
         parts.append(": " if index == 0 else ", ")
         parts.append((f"{count} {words.get(outcome, outcome)}", TOTALS_STYLE.get(outcome, "")))
+    if totals.warned:
+        parts += ["  ", (f"{WARNED} {totals.warned} with warnings", WARNING_STYLE)]
+    if totals.notice:
+        parts += ["  ", (f"{WARNED} {totals.notice}", WARNING_STYLE)]
     line = Content.assemble(*parts)
     right = Content.assemble((mode, "reverse")) if mode else Content("")
     room = width - right.cell_length - (1 if mode else 0)
@@ -66,11 +71,13 @@ def member_lines(row: FleetRow | None, *, glyphs: Glyphs) -> Content:
     first = Content.assemble(
         (row.context, "bold $text-accent"), " ", row.server, "  ", (facts, "dim")
     )
-    if not row.cause:
-        return first
-    label = "trouble: " if row.outcome == TROUBLE else "cause: "
-    style = "bold $state-failed" if row.failing else ""
-    return Content.assemble(first, "\n", (label, "bold"), (glyphs.chain.join(row.cause), style))
+    lines = [first]
+    if row.cause:
+        label = "trouble: " if row.outcome == TROUBLE else "cause: "
+        style = "bold $state-failed" if row.failing else ""
+        lines.append(Content.assemble((label, "bold"), (glyphs.chain.join(row.cause), style)))
+    lines += [Content.assemble(("warning: ", WARNING_STYLE), w) for w in row.warnings]
+    return Content("\n").join(lines)
 
 
 class FleetScreen(Screen[None]):
@@ -120,7 +127,9 @@ class FleetScreen(Screen[None]):
     def _show_member(self) -> None:
         key = self.selected
         row = next((r for r in self.rows if r.context == key), None)
-        self.query_one("#fleet-member", CalmStatic).show(member_lines(row, glyphs=self.glyphs))
+        pane = self.query_one("#fleet-member", CalmStatic)
+        pane.set_class(row is not None and bool(row.warnings), "warned")
+        pane.show(member_lines(row, glyphs=self.glyphs))
 
     def rerender(self) -> None:
         self.show(self.rows, self.totals, mode=self.mode)

@@ -44,6 +44,8 @@ STREAMS_WIDTH = 17
 CAUSE_MIN = 30
 SCROLLBAR = 1
 CAUSE_LABELS = ("Worst root cause", "Cause")
+WARNED = "!"
+"""After the context of a Sovereign with a warning (the pane below says it)."""
 
 
 def _column(key: str, label: str, content: int) -> Column:
@@ -53,7 +55,8 @@ def _column(key: str, label: str, content: int) -> Column:
 
 def layout(width: int, rows: Sequence[FleetRow]) -> tuple[Column, ...]:
     """The columns for a table `width` cells wide, sized for `rows`; every header stays whole."""
-    context = _column("context", "Context", min(max((len(r.context) for r in rows), default=7), 28))
+    longest = max((len(r.context) + (2 if r.warnings else 0) for r in rows), default=7)
+    context = _column("context", "Context", min(longest, 28))
     counts = max((len(f"{r.ready}/{r.target}") for r in rows), default=5)
     fixed = [
         Column("outcome", "Outcome", OUTCOME_WIDTH),
@@ -106,7 +109,9 @@ def cells(
         lead = f"{row.streams.state}: " if row.cause else row.streams.text
     values = {
         "outcome": Text(outcome_text(row.outcome, glyphs), style=style),
-        "context": Text(row.context),
+        "context": Text.assemble(
+            row.context, (f" {WARNED}" if row.warnings else "", palette.state[State.WAITING])
+        ),
         "server": Text(row.server, style=palette.muted),
         "ready": ready,
         "failed": _count(row.failed, glyphs, palette.state[State.FAILED]),
