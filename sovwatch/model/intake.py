@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from sovwatch.model.controller_log import ControllerLine, read_controller_log
-from sovwatch.model.events import EventRecord, normalize
+from sovwatch.model.events import EventRecord, normalize, normalized_for
 from sovwatch.model.flux_sources import SOURCE_KINDS, classify_source, upstream_of
 from sovwatch.model.helmrelease import classify_helmrelease, dependencies, source_of
 from sovwatch.model.index import RelationIndex
@@ -101,6 +101,17 @@ class Intake:
     _excerpt_uids: dict[Key, str] = field(default_factory=dict)
     controller_logs: dict[Key, tuple[ControllerLine, ...]] = field(default_factory=dict)
     """helm-controller's lines about each release that was failing (`controller_log`)."""
+    _about: dict[Key, list[EventRecord]] = field(default_factory=dict)
+    """`events_about` per object, until an Event about it changes or the object is deleted."""
+
+    def events_about(self, store: Store, key: Key) -> list[EventRecord]:
+        """The normalised Events about `key` (`events.normalized_for` of `store.events_for`),
+        unpacked once and then the same list (do not modify) until an Event about `key` is
+        added, changed or forgotten: a pod is re-judged far more often than its Events change."""
+        records = self._about.get(key)
+        if records is None:
+            records = self._about[key] = normalized_for(store.events_for(*key))
+        return records
 
     def take(self, store: Store, key: Key, work: Work) -> None:
         """Fold one changed key in; record in `work` what derived state it made stale."""
@@ -114,6 +125,7 @@ class Intake:
             else:
                 self.events[key] = record
             for involved in idx.event_involved.relink(key, [record.involved] if record else []):
+                self._about.pop(involved, None)
                 if involved[0] == "Pod":
                     work.pods.add(involved)
                 elif involved[0] == PVC:
@@ -132,6 +144,8 @@ class Intake:
             work.releases.add(release)
             return
         work.objects.add(key)
+        if obj is None:
+            self._about.pop(key, None)
         if kind == "Pod":
             work.pods.add(key)
             self._forget_excerpts(key, obj)
