@@ -154,8 +154,11 @@ class PodHealth:
     once, not on every read: the TUI reads it for every pod of every release it shows)."""
 
     def __post_init__(self) -> None:
-        app = [c for c in self.containers if not c.init]
-        worst = {k: probes.worst(c.probes[k] for c in app) for k in probes.PROBE_KINDS}
+        app = [c.probes for c in self.containers if not c.init]
+        if len(app) == 1:  # most pods: the container's own (read-only, like this one)
+            worst = app[0]
+        else:
+            worst = {k: probes.worst(p[k] for p in app) for k in probes.PROBE_KINDS}
         object.__setattr__(self, "probes", worst)
 
 
