@@ -9,6 +9,7 @@ only marked in a `Work` record; `rollout.Rollout` recomputes it in phase two.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -32,6 +33,7 @@ from sovwatch.sources.events import CONTROLLER_LOG_KIND, EXCERPT_KIND
 from sovwatch.store.store import Store
 
 Key = tuple[str, str, str]
+NO_EVENTS: tuple[EventRecord, ...] = ()
 HR = "HelmRelease"
 PVC = "PersistentVolumeClaim"
 VA = "VolumeAttachment"
@@ -102,15 +104,20 @@ class Intake:
     controller_logs: dict[Key, tuple[ControllerLine, ...]] = field(default_factory=dict)
     """helm-controller's lines about each release that was failing (`controller_log`)."""
     _about: dict[Key, list[EventRecord]] = field(default_factory=dict)
-    """`events_about` per object, until an Event about it changes or the object is deleted."""
+    """`events_about` per object some Event is about, until one of them changes or the object is
+    deleted."""
 
-    def events_about(self, store: Store, key: Key) -> list[EventRecord]:
+    def events_about(self, store: Store, key: Key) -> Sequence[EventRecord]:
         """The normalised Events about `key` (`events.normalized_for` of `store.events_for`),
-        unpacked once and then the same list (do not modify) until an Event about `key` is
-        added, changed or forgotten: a pod is re-judged far more often than its Events change."""
+        unpacked once and then the same sequence (do not modify) until an Event about `key` is
+        added, changed or forgotten: a pod is re-judged far more often than its Events change.
+        No Events is always `NO_EVENTS` (nothing is kept for the many objects without any)."""
         records = self._about.get(key)
         if records is None:
-            records = self._about[key] = normalized_for(store.events_for(*key))
+            records = normalized_for(store.events_for(*key))
+            if not records:
+                return NO_EVENTS
+            self._about[key] = records
         return records
 
     def take(self, store: Store, key: Key, work: Work) -> None:

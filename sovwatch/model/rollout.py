@@ -24,7 +24,7 @@ tests check that a sequence of incremental updates and the full recomputation ag
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sovwatch.model import graph
@@ -98,10 +98,11 @@ class Rollout:
     _counts: Counter = field(default_factory=Counter)
     _hopeless: set[Key] = field(default_factory=set)
     _reconciled: set[Key] = field(default_factory=set)
-    _assessed: dict[Key, tuple[dict, list[EventRecord]]] = field(default_factory=dict)
+    _assessed: dict[Key, tuple[dict, Sequence[EventRecord]]] = field(default_factory=dict)
     """The inputs (the stored pod, `Intake.events_about` it) of each pod's `pods` entry: a pod
     re-judged because an owner or an excerpt changed keeps its assessment (store objects and
-    those lists are replaced, never modified, so identity says "unchanged")."""
+    those sequences are replaced, never modified, and no Events is always the same empty one,
+    so identity says "unchanged")."""
     snapshot_memo: SnapshotMemo = field(default_factory=lambda: SnapshotMemo(), repr=False)
     """Kept by `snapshot.snapshot_of` between snapshots; the model itself never reads it."""
 
