@@ -88,6 +88,8 @@ class Intake:
     objects: dict[Key, ObjectRow] = field(default_factory=dict)
     """Every watched object's verdict except Events (the snapshot's `objects`)."""
     events: dict[Key, EventRecord] = field(default_factory=dict)
+    events_revision: int = 0
+    """Bumped whenever `events` changes."""
     helm: dict[Key, Verdict] = field(default_factory=dict)
     """HelmRelease verdicts (helm-controller's own view)."""
     sources: dict[Key, Verdict] = field(default_factory=dict)
@@ -127,6 +129,7 @@ class Intake:
         idx = self.index
         if kind == "Event":
             record = normalize(obj) if obj is not None else None
+            self.events_revision += 1
             if record is None:
                 self.events.pop(key, None)
             else:

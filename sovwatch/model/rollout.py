@@ -70,6 +70,9 @@ class SnapshotMemo:
     """The last `snapshot.ReleaseView` of each release, with its built document."""
     object_order: tuple[int, tuple[Key, ...]] = (-1, ())
     """(`Intake.object_keys_revision`, the object keys sorted) as of the last snapshot."""
+    warnings: tuple[int, list[EventRecord]] = (-1, [])
+    """(`Intake.events_revision`, the Warning Events deduplicated and ordered) as of the last
+    snapshot: Events change far less often than the snapshot is taken."""
 
 
 @dataclass
