@@ -134,7 +134,7 @@ class ReleaseTable(KeyedTable):
         for row in self._rows:
             age_text = _age_text(row, self._now, self.glyphs)
             kept = made.get(row.key)
-            if kept is not None and kept[1] == age_text and kept[0] == row:
+            if kept is not None and kept[1] == age_text and (kept[0] is row or kept[0] == row):
                 row_cells = kept[2]  # most rows are unchanged: their cells are not made again
             else:
                 row_cells = cells(row, columns, now=self._now, glyphs=self.glyphs, palette=palette)
