@@ -28,7 +28,11 @@ class Links:
     def relink(self, source: Hashable, targets: Iterable[Hashable]) -> set:
         """Point `source` at `targets` (empty removes it); returns old ∪ new targets."""
         new = tuple(dict.fromkeys(targets))
-        old = self.forward.pop(source, ())
+        old = self.forward.get(source, ())
+        if new == old:  # most re-judged objects keep their links
+            return set(old)
+        if old:
+            del self.forward[source]
         reverse = self.reverse
         for target in old:
             bucket = reverse.get(target)

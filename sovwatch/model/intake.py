@@ -9,11 +9,12 @@ only marked in a `Work` record; `rollout.Rollout` recomputes it in phase two.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from sovwatch.model.controller_log import ControllerLine, read_controller_log
-from sovwatch.model.events import EventRecord, normalize
+from sovwatch.model.events import EventRecord, normalize, normalized_for
 from sovwatch.model.flux_sources import SOURCE_KINDS, classify_source, upstream_of
 from sovwatch.model.helmrelease import classify_helmrelease, dependencies, source_of
 from sovwatch.model.index import RelationIndex
@@ -32,6 +33,7 @@ from sovwatch.sources.events import CONTROLLER_LOG_KIND, EXCERPT_KIND
 from sovwatch.store.store import Store
 
 Key = tuple[str, str, str]
+NO_EVENTS: tuple[EventRecord, ...] = ()
 HR = "HelmRelease"
 PVC = "PersistentVolumeClaim"
 VA = "VolumeAttachment"
@@ -86,6 +88,8 @@ class Intake:
     objects: dict[Key, ObjectRow] = field(default_factory=dict)
     """Every watched object's verdict except Events (the snapshot's `objects`)."""
     events: dict[Key, EventRecord] = field(default_factory=dict)
+    events_revision: int = 0
+    """Bumped whenever `events` changes."""
     helm: dict[Key, Verdict] = field(default_factory=dict)
     """HelmRelease verdicts (helm-controller's own view)."""
     sources: dict[Key, Verdict] = field(default_factory=dict)
@@ -101,6 +105,22 @@ class Intake:
     _excerpt_uids: dict[Key, str] = field(default_factory=dict)
     controller_logs: dict[Key, tuple[ControllerLine, ...]] = field(default_factory=dict)
     """helm-controller's lines about each release that was failing (`controller_log`)."""
+    _about: dict[Key, list[EventRecord]] = field(default_factory=dict)
+    """`events_about` per object some Event is about, until one of them changes or the object is
+    deleted."""
+
+    def events_about(self, store: Store, key: Key) -> Sequence[EventRecord]:
+        """The normalised Events about `key` (`events.normalized_for` of `store.events_for`),
+        unpacked once and then the same sequence (do not modify) until an Event about `key` is
+        added, changed or forgotten: a pod is re-judged far more often than its Events change.
+        No Events is always `NO_EVENTS` (nothing is kept for the many objects without any)."""
+        records = self._about.get(key)
+        if records is None:
+            records = normalized_for(store.events_for(*key))
+            if not records:
+                return NO_EVENTS
+            self._about[key] = records
+        return records
 
     def take(self, store: Store, key: Key, work: Work) -> None:
         """Fold one changed key in; record in `work` what derived state it made stale."""
@@ -109,11 +129,13 @@ class Intake:
         idx = self.index
         if kind == "Event":
             record = normalize(obj) if obj is not None else None
+            self.events_revision += 1
             if record is None:
                 self.events.pop(key, None)
             else:
                 self.events[key] = record
             for involved in idx.event_involved.relink(key, [record.involved] if record else []):
+                self._about.pop(involved, None)
                 if involved[0] == "Pod":
                     work.pods.add(involved)
                 elif involved[0] == PVC:
@@ -132,6 +154,8 @@ class Intake:
             work.releases.add(release)
             return
         work.objects.add(key)
+        if obj is None:
+            self._about.pop(key, None)
         if kind == "Pod":
             work.pods.add(key)
             self._forget_excerpts(key, obj)

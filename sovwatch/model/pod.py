@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sovwatch.model import probes
 from sovwatch.model.conditions import bounded_text, one_line
@@ -149,12 +149,17 @@ class PodHealth:
     a Succeeded pod, its containers' latest `terminated.finishedAt`. None while not ready."""
     decisive_event: EventRecord | None = None
     """The Warning that says why, when the verdict's own words are generic (module docstring)."""
+    probes: dict[str, probes.ProbeStatus] = field(init=False, repr=False, compare=False)
+    """Per probe kind, the worst state across the pod's app containers (derived from `containers`
+    once, not on every read: the TUI reads it for every pod of every release it shows)."""
 
-    @property
-    def probes(self) -> dict[str, probes.ProbeStatus]:
-        """Per probe kind, the worst state across the pod's app containers."""
-        app = [c for c in self.containers if not c.init]
-        return {k: probes.worst(c.probes[k] for c in app) for k in probes.PROBE_KINDS}
+    def __post_init__(self) -> None:
+        app = [c.probes for c in self.containers if not c.init]
+        if len(app) == 1:  # most pods: the container's own (read-only, like this one)
+            worst = app[0]
+        else:
+            worst = {k: probes.worst(p[k] for p in app) for k in probes.PROBE_KINDS}
+        object.__setattr__(self, "probes", worst)
 
 
 def claims_of(pod: dict) -> tuple[str, ...]:

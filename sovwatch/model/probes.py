@@ -53,6 +53,8 @@ _PLAIN: dict[str, dict] = {}
 
 
 NO_PROBE = ProbeStatus(NONE)
+_NOTHING_SEEN = {state: ProbeStatus(state) for state in (PASSING, FAILING, UNKNOWN)}
+"""A configured probe with no failure in the window, per state (one shared value each)."""
 
 
 def probe_failures(events: Iterable[EventRecord]) -> dict[tuple[str, str], list[EventRecord]]:
@@ -88,9 +90,7 @@ def assess(
     """The state of one probe of one container."""
     if not configured:
         return NO_PROBE
-    count = sum(ev.count for ev in failures)
-    latest = max(failures, key=lambda ev: ev.last or 0.0, default=None)
-    last_message = latest.message if latest else ""
+    latest = max(failures, key=lambda ev: ev.last or 0.0) if failures else None
     running = "running" in (status.get("state") or {})
     recent = latest is not None and (started_at is None or (latest.last or 0.0) >= started_at)
     if kind == "readiness" and status.get("ready") or kind == "startup" and status.get("started"):
@@ -101,12 +101,16 @@ def assess(
         state = PASSING
     else:
         state = FAILING if recent else UNKNOWN
-    return ProbeStatus(state, count, last_message)
+    if latest is None:
+        return _NOTHING_SEEN[state]
+    return ProbeStatus(state, sum(ev.count for ev in failures), latest.message)
 
 
 def worst(statuses: Iterable[ProbeStatus]) -> ProbeStatus:
     """The most alarming status (failing > unknown > passing > none), failures summed."""
-    statuses = list(statuses)
+    statuses = tuple(statuses)
+    if len(statuses) == 1:
+        return statuses[0]
     if not statuses:
         return NO_PROBE
     top = max(statuses, key=lambda s: _RANK[s.state])

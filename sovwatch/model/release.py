@@ -66,13 +66,23 @@ def summarize_workloads(
 ) -> tuple[WorkloadSummary, Verdict | None]:
     """Pod counts and the worst problem (a failed/stalled pod or workload, or a failing claim a
     waiting pod needs) among them."""
-    pods = [p for p in pods if p.status != "Terminating"]
     workloads = list(workloads)
-    ready = sum(1 for p in pods if p.verdict.state is State.READY)
-    total = max(sum(desired_pods(obj) for obj, _ in workloads), len(pods))
-    problems = [p.verdict for p in pods if p.verdict.state in BAD_STATES]
+    seen = ready = 0
+    problems: list[Verdict] = []
+    waiting = set()
+    for p in pods:  # one pass: a release is re-assembled at every change of one of its pods
+        if p.status == "Terminating":
+            continue
+        seen += 1
+        state = p.verdict.state
+        if state is State.READY:
+            ready += 1
+        elif state in BAD_STATES:
+            problems.append(p.verdict)
+        elif state is State.WAITING:
+            waiting.add((p.key[1], p.key[2]))
+    total = max(sum(desired_pods(obj) for obj, _ in workloads), seen)
     problems += [v for _, v in workloads if v.state in BAD_STATES]
-    waiting = {(p.key[1], p.key[2]) for p in pods if p.verdict.state is State.WAITING}
     problems += [
         v.verdict
         for v in volumes

@@ -24,12 +24,12 @@ tests check that a sequence of incremental updates and the full recomputation ag
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sovwatch.model import graph
 from sovwatch.model.controller_log import controller_log_targets
-from sovwatch.model.events import EventRecord, normalized_for
+from sovwatch.model.events import EventRecord
 from sovwatch.model.helmrelease import judge_with_source
 from sovwatch.model.index import RelationIndex
 from sovwatch.model.intake import PVC, VA, Intake, ObjectRow, Work
@@ -70,6 +70,9 @@ class SnapshotMemo:
     """The last `snapshot.ReleaseView` of each release, with its built document."""
     object_order: tuple[int, tuple[Key, ...]] = (-1, ())
     """(`Intake.object_keys_revision`, the object keys sorted) as of the last snapshot."""
+    warnings: tuple[int, list[EventRecord]] = (-1, [])
+    """(`Intake.events_revision`, the Warning Events deduplicated and ordered) as of the last
+    snapshot: Events change far less often than the snapshot is taken."""
 
 
 @dataclass
@@ -98,6 +101,11 @@ class Rollout:
     _counts: Counter = field(default_factory=Counter)
     _hopeless: set[Key] = field(default_factory=set)
     _reconciled: set[Key] = field(default_factory=set)
+    _assessed: dict[Key, tuple[dict, Sequence[EventRecord]]] = field(default_factory=dict)
+    """The inputs (the stored pod, `Intake.events_about` it) of each pod's `pods` entry: a pod
+    re-judged because an owner or an excerpt changed keeps its assessment (store objects and
+    those sequences are replaced, never modified, and no Events is always the same empty one,
+    so identity says "unchanged")."""
     snapshot_memo: SnapshotMemo = field(default_factory=lambda: SnapshotMemo(), repr=False)
     """Kept by `snapshot.snapshot_of` between snapshots; the model itself never reads it."""
 
@@ -182,15 +190,20 @@ class Rollout:
             for links in (idx.pod_claims, idx.pod_owners, idx.pod_pvcs):
                 links.relink(key, ())
             self.pods.pop(key, None)
+            self._assessed.pop(key, None)
             self.intake.set_row(key, None, None)
         else:
             own = ownership(obj, store.get)
             idx.pod_claims.relink(key, own.claims)
             idx.pod_owners.relink(key, own.owners)
             idx.pod_pvcs.relink(key, [(PVC, key[1], claim) for claim in claims_of(obj)])
-            health = assess_pod(obj, normalized_for(store.events_for(*key)))
-            self.pods[key] = health
-            self.intake.set_row(key, obj, health.verdict)
+            events = self.intake.events_about(store, key)
+            inputs = self._assessed.get(key)
+            if inputs is None or inputs[0] is not obj or inputs[1] is not events:
+                health = assess_pod(obj, events)
+                self._assessed[key] = (obj, events)
+                self.pods[key] = health
+                self.intake.set_row(key, obj, health.verdict)
         work.objects.add(key)
         after = idx.releases_of_pod(key) | set(idx.pod_pvcs.targets(key))
         for k in before | after:
@@ -207,7 +220,7 @@ class Rollout:
             attachments = sorted(idx.va_pv.sources_of_all(idx.pvc_pv.targets(key)))
             health = assess_volume(
                 obj,
-                normalized_for(store.events_for(*key)),
+                self.intake.events_about(store, key),
                 attachments=[self._attachments[a] for a in attachments if a in self._attachments],
                 consumers=[p for k in consumers if (p := store.get(*k)) is not None],
                 consumer_events=[

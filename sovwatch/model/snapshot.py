@@ -312,7 +312,12 @@ def snapshot_of(
             views.items(), key=lambda kv: (_wave_order(report.waves.get(kv[0])), kv[0])
         )
     )
-    warnings = ordered(e for e in dedupe(rollout.events.values()) if e.is_warning)
+    if memo.warnings[0] != rollout.intake.events_revision:
+        memo.warnings = (
+            rollout.intake.events_revision,
+            ordered(e for e in dedupe(rollout.events.values()) if e.is_warning),
+        )
+    warnings = memo.warnings[1]
     streams = tuple(h for _, h in sorted(store.health.items()))
     hr_stream = store.health.get(HELMRELEASES)
     return Snapshot(
@@ -343,8 +348,7 @@ def _objects_in_order(rollout: Rollout) -> tuple[ObjectRow, ...]:
     memo, revision = rollout.snapshot_memo, rollout.intake.object_keys_revision
     if memo.object_order[0] != revision:
         memo.object_order = (revision, tuple(sorted(rollout.objects)))
-    objects = rollout.objects
-    return tuple(objects[k] for k in memo.object_order[1])
+    return tuple(map(rollout.objects.__getitem__, memo.object_order[1]))
 
 
 def _wave_order(wave: int | None) -> int:

@@ -8,12 +8,19 @@ seconds (floats), like the store's receive times.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 def parse_time(value: object) -> float | None:
     """Epoch seconds for an RFC 3339 string, None when absent or unparseable."""
     if not isinstance(value, str) or not value:
         return None
+    return _parse(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse(value: str) -> float | None:
+    """`parse_time` of a string: an object's timestamps are read again at every change of it."""
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:

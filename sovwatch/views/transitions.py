@@ -7,8 +7,10 @@ from `releases` (the rollout's own view of them), every other kind from `objects
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sovwatch.model.intake import ObjectRow
 from sovwatch.model.snapshot import Snapshot
 from sovwatch.model.states import Verdict
 
@@ -42,19 +44,42 @@ Key = tuple[str, str, str]
 
 def states_of(snapshot: Snapshot) -> dict[Key, Verdict]:
     """The verdict of every object with a state in a snapshot, keyed by (kind, namespace, name)."""
-    found: dict[Key, Verdict] = {}
-    for release in snapshot.releases:
-        found[(HELMRELEASE, *release.key[1:])] = release.verdict
-    for obj in snapshot.objects:
-        if obj.kind not in (HELMRELEASE, "Event"):
-            found[(obj.kind, obj.namespace, obj.name)] = obj.verdict
+    found = _release_states(snapshot)
+    found.update(_object_states(snapshot.objects))
     return found
 
 
+def _release_states(snapshot: Snapshot) -> dict[Key, Verdict]:
+    return {(HELMRELEASE, *r.key[1:]): r.verdict for r in snapshot.releases}
+
+
+def _object_states(rows: Iterable[ObjectRow]) -> dict[Key, Verdict]:
+    return {
+        (o.kind, o.namespace, o.name): o.verdict
+        for o in rows
+        if o.kind not in (HELMRELEASE, "Event")
+    }
+
+
+def _row_key(row: ObjectRow) -> Key:
+    return (row.kind, row.namespace, row.name)
+
+
 def diff(before: Snapshot | None, after: Snapshot, *, ts: float) -> list[Transition]:
-    """State changes from `before` (None: nothing seen yet) to `after`, in `after`'s order."""
-    old = states_of(before) if before is not None else {}
-    new = states_of(after)
+    """State changes from `before` (None: nothing seen yet) to `after`, in `after`'s order.
+
+    Two snapshots of one rollout usually hold the same objects in the same (key) order, most of
+    them the very same rows (a row is replaced when its object is re-judged): then only the
+    replaced rows are compared, not every object (a large cluster has thousands)."""
+    same_length = before is not None and len(before.objects) == len(after.objects)
+    rows = list(zip(before.objects, after.objects, strict=True)) if same_length else []
+    if rows and all(a is b or _row_key(a) == _row_key(b) for a, b in rows):
+        replaced = [(a, b) for a, b in rows if a is not b]
+        old = _release_states(before) | _object_states(a for a, _ in replaced)
+        new = _release_states(after) | _object_states(b for _, b in replaced)
+    else:
+        old = states_of(before) if before is not None else {}
+        new = states_of(after)
     changes = [
         Transition(
             kind=key[0],

@@ -151,24 +151,42 @@ def volumes_text(release: ReleaseView, glyphs: Glyphs) -> str:
     return f"{ready}/{len(volumes)}" + (" err" if broken else "")
 
 
-def release_rows(snapshot: Snapshot, glyphs: Glyphs) -> list[ReleaseRow]:
-    """Every release in the snapshot, in the model's order."""
-    names = frozenset(r.key[2] for r in snapshot.releases)
-    return [
-        ReleaseRow(
-            key=ref(r.key),
-            name=r.key[2],
-            state=r.verdict.state,
-            chart=r.core.chart,
-            since=r.core.since,
-            wave=wave_of(r),
-            workloads=workloads_text(r, glyphs),
-            probes=probes_text(r, glyphs),
-            volumes=volumes_text(r, glyphs),
-            cause=cause_of(r, names),
-        )
-        for r in snapshot.releases
-    ]
+def _release_row(r: ReleaseView, names: frozenset[str], glyphs: Glyphs) -> ReleaseRow:
+    return ReleaseRow(
+        key=ref(r.key),
+        name=r.key[2],
+        state=r.verdict.state,
+        chart=r.core.chart,
+        since=r.core.since,
+        wave=wave_of(r),
+        workloads=workloads_text(r, glyphs),
+        probes=probes_text(r, glyphs),
+        volumes=volumes_text(r, glyphs),
+        cause=cause_of(r, names),
+    )
+
+
+class ReleaseRows:
+    """Every release in a snapshot as a row, in the model's order, for a screen that shows
+    snapshot after snapshot: each row is kept with the view it was made from, and `snapshot_of`
+    hands the same view for a release whose inputs did not change, so a refresh makes rows only
+    for the releases that changed."""
+
+    def __init__(self) -> None:
+        self._made: dict[Key, tuple[ReleaseView, ReleaseRow]] = {}
+        self._made_with: tuple[frozenset[str], Glyphs] | None = None
+
+    def __call__(self, snapshot: Snapshot, glyphs: Glyphs) -> list[ReleaseRow]:
+        names = frozenset(r.key[2] for r in snapshot.releases)
+        made = self._made if self._made_with == (names, glyphs) else {}
+        self._made, self._made_with = {}, (names, glyphs)
+        rows = []
+        for r in snapshot.releases:
+            kept = made.get(r.key)
+            row = kept[1] if kept is not None and kept[0] is r else _release_row(r, names, glyphs)
+            self._made[r.key] = (r, row)
+            rows.append(row)
+        return rows
 
 
 def arrange(

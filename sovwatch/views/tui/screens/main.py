@@ -25,12 +25,12 @@ from sovwatch.views.tui.palette import Palette
 from sovwatch.views.tui.screens.logs import LogScreen
 from sovwatch.views.tui.screens.streams import StreamsScreen, stream_lines
 from sovwatch.views.tui.viewmodel import (
+    ReleaseRows,
     arrange,
     eta_text,
     event_rows,
     header_info,
     ref,
-    release_rows,
     timeline_rows,
 )
 from sovwatch.views.tui.widgets.calm_static import CalmStatic
@@ -81,6 +81,7 @@ class MainScreen(Screen[None]):
         self.source_error = ""
         self.started_at: float | None = None
         """When the watch began (the header's elapsed clock and the timeline's offsets)."""
+        self._release_rows = ReleaseRows()
 
     def compose(self) -> ComposeResult:
         g = self.glyphs
@@ -127,7 +128,7 @@ class MainScreen(Screen[None]):
         )
 
     def _show_releases(self) -> None:
-        rows = release_rows(self.snapshot, self.glyphs)
+        rows = self._release_rows(self.snapshot, self.glyphs)
         shown = arrange(
             rows,
             query=self.query_text,

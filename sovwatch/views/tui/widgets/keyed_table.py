@@ -139,12 +139,19 @@ class KeyedTable(DataTable):
 
     def _refresh_changed(self, changed: list[tuple[str, int]]) -> None:
         """Repaint the changed cells, as one stretch per row: the terminal update re-sends a line
-        once per separate region on it, so two cells of one row would send it twice."""
+        once per separate region on it, so two cells of one row would send it twice. Rows off
+        screen are skipped (a row scrolled into view is painted from the table's data), so a
+        sync costs the rows shown, not the rows changed: `DataTable` finds a cell's region by
+        summing the heights of every row above it."""
         by_row: dict[str, list[int]] = {}
         for key, index in changed:
             by_row.setdefault(key, []).append(index)
+        top = int(self.scroll_y)
+        on_screen = range(top, top + self.size.height)  # rows are one line (`add_row`'s default)
         for key, indexes in by_row.items():
             row = self.get_row_index(key)
+            if row not in on_screen:
+                continue
             self._collected = []
             try:
                 for index in indexes:

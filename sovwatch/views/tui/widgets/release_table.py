@@ -73,7 +73,7 @@ def cells(
         "state": Text(f"{glyphs.state[row.state]} {row.state.value}", style=style),
         "name": Text(row.name),
         "chart": Text(row.chart, style=palette.muted),
-        "age": Text(_age(row.state, now - row.since) if row.since is not None else glyphs.dash),
+        "age": Text(_age_text(row, now, glyphs)),
         "pods": Text(row.workloads),
         "probes": Text(row.probes, style=style if "fail" in row.probes else ""),
         "volumes": Text(row.volumes, style=style if "err" in row.volumes else ""),
@@ -84,9 +84,12 @@ def cells(
     return tuple(values[c.key] for c in columns)
 
 
-def _age(state: State, seconds: float) -> str:
+def _age_text(row: ReleaseRow, now: float, glyphs: Glyphs) -> str:
     """Time in state: to the minute while a release is moving or in trouble, coarse once ready."""
-    return settled_age(seconds) if state is State.READY else age(seconds)
+    if row.since is None:
+        return glyphs.dash
+    seconds = now - row.since
+    return settled_age(seconds) if row.state is State.READY else age(seconds)
 
 
 class ReleaseTable(KeyedTable):
@@ -100,6 +103,9 @@ class ReleaseTable(KeyedTable):
         self._rows: list[ReleaseRow] = []
         self._sizing: list[ReleaseRow] = []
         self._now = time.time()
+        self._made: dict[str, tuple[ReleaseRow, str, tuple[Text, ...]]] = {}
+        """Each shown row's cells with the row and age text they were made from."""
+        self._made_for: tuple[tuple[Column, ...], Palette] | None = None
 
     def show(
         self,
@@ -122,9 +128,16 @@ class ReleaseTable(KeyedTable):
         width = self.size.width or self.app.size.width
         self.set_columns(layout(width, self._sizing))
         columns = self.layout_columns
-        self.sync(
-            [
-                (row.key, cells(row, columns, now=self._now, glyphs=self.glyphs, palette=palette))
-                for row in self._rows
-            ]
-        )
+        made = self._made if self._made_for == (columns, palette) else {}
+        self._made, self._made_for = {}, (columns, palette)
+        rows = []
+        for row in self._rows:
+            age_text = _age_text(row, self._now, self.glyphs)
+            kept = made.get(row.key)
+            if kept is not None and kept[1] == age_text and (kept[0] is row or kept[0] == row):
+                row_cells = kept[2]  # most rows are unchanged: their cells are not made again
+            else:
+                row_cells = cells(row, columns, now=self._now, glyphs=self.glyphs, palette=palette)
+            self._made[row.key] = (row, age_text, row_cells)
+            rows.append((row.key, row_cells))
+        self.sync(rows)
