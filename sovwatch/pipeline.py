@@ -12,11 +12,15 @@ Coalescing (`Coalescing`; the model runs only when the store changed):
   never reads as missing releases; after `sync_timeout` wall seconds what is known is published
   anyway, and subscribers are told which streams had not listed.
 - A change is *due* once `interval` seconds of source time and `min_gap` seconds of wall time have
-  passed since the previous model run: this bounds the model's CPU under event storms.
+  passed since the previous model run began, and the model's CPU budget is paid back (`duty`,
+  `ModelBudget`): the model takes at most `duty` of a core over any `window` wall seconds, so under
+  event storms a costly model runs less often (never less than once per `window`) and a cheap one
+  is not held back by a fixed rate.
 - Without `settle`, a due change runs the model on the item that made it due, so a recording gives
-  the same snapshots every time (headless). With `settle`, the run waits `settle` wall seconds after
-  the change (at least) and `min_gap` after the previous run, so a burst that arrives together lands
-  in one run and a lone change shows at once (the TUI).
+  the same snapshots every time (headless, which has no `duty`: its runs depend only on source
+  time). With `settle`, the run waits `settle` wall seconds after the change (at least) and until
+  it is due, so a burst that arrives together lands in one run and a lone change shows at once
+  (the TUI).
 - Every `tick` wall seconds a due change runs; otherwise subscribers get `tick(now)`: an outcome can
   change, and clocks move, just because time passes.
 - When the source ends, what is pending runs, then subscribers get `ended()`.
@@ -54,7 +58,13 @@ class Coalescing:
     interval: float = 0.5
     """Source-time seconds between model runs while changes arrive."""
     min_gap: float = 0.0
-    """Wall-clock seconds between model runs while changes arrive."""
+    """Wall-clock seconds from one model run's start to the next's while changes arrive."""
+    duty: float | None = None
+    """The share of one core the model may take under sustained change, kept over `window`;
+    None: only `min_gap` spaces the runs."""
+    window: float = 1.0
+    """Wall seconds over which `duty` is kept: CPU time saved while quiet, or owed after a costly
+    run, is at most `duty * window`, so the budget holds no change back longer than `window`."""
     settle: float | None = None
     """Wall-clock seconds a change waits so that changes arriving with it join its run; None runs
     a due change at once."""
@@ -72,15 +82,54 @@ HEADLESS = Coalescing()
 """Deterministic over a recording; transition timestamps within half a second."""
 
 
-def interactive(refresh_hz: float = 4.0) -> Coalescing:
-    """The TUI's rules: a lone change after 50 ms, bursts at most `refresh_hz` times a second, and
-    what is known after 5 s if some stream is slow to list (a person is looking)."""
+INTERACTIVE_DUTY = 0.04
+"""The model's share of a core under sustained change in the TUI: 11 ms runs (40 releases under
+an event storm) at most 3.6 times a second, 2 ms runs (the same cluster at 10 changes a second)
+as often as `refresh_hz` allows, 60 ms runs (300 releases) once a second."""
+
+
+def interactive(refresh_hz: float = 10.0) -> Coalescing:
+    """The TUI's rules: a lone change after 50 ms; under sustained change the model at most
+    `refresh_hz` times a second and at most `INTERACTIVE_DUTY` of a core (a costly model runs less
+    often, at least once a second); what is known after 5 s if some stream is slow to list (a
+    person is looking)."""
     return Coalescing(
         interval=0.0,
         min_gap=1 / max(refresh_hz, 0.5),
+        duty=INTERACTIVE_DUTY,
         settle=0.05,
         sync_timeout=5.0,
     )
+
+
+class ModelBudget:
+    """The model's CPU allowance under `Coalescing.duty`, a token bucket: it fills at `duty` CPU
+    seconds per wall second, each run spends the CPU time it took, and it stays within
+    `duty * window` either side of zero. Time is passed in (wall seconds); without `duty` it never
+    holds a run back."""
+
+    def __init__(self, duty: float | None, window: float) -> None:
+        self.duty = duty
+        self.limit = (duty or 0.0) * window
+        self._balance = self.limit
+        self._at = -math.inf
+
+    def balance(self, at: float) -> float:
+        """CPU seconds the model may spend at wall time `at` before it is in debt."""
+        if self.duty is None:
+            return math.inf
+        return min(self.limit, self._balance + self.duty * (at - self._at))
+
+    def spend(self, cost: float, at: float) -> None:
+        """A run that ended at `at` took `cost` CPU seconds."""
+        if self.duty is not None:
+            self._balance, self._at = max(-self.limit, self.balance(at) - cost), at
+
+    def wait(self, at: float) -> float:
+        """Wall seconds from `at` until the debt is paid back (0 when there is none)."""
+        if self.duty is None:
+            return 0.0
+        return max(0.0, -self.balance(at) / self.duty)
 
 
 @dataclass(frozen=True)
@@ -135,15 +184,21 @@ class Pipeline:
         coalescing: Coalescing = HEADLESS,
         logs: LogReader | None = None,
         cached: CachedPicture | None = None,
+        wall: Callable[[], float] = time.monotonic,
+        cpu: Callable[[], float] = time.thread_time,
     ) -> None:
         """`started_at` is when the watch began (the origin of `--timeout`): the clock's first
         reading if not given. `logs` learns after each model run which log tails are wanted.
-        `cached` is shown, stale, until the lists arrive."""
+        `cached` is shown, stale, until the lists arrive. `wall` (seconds, for the gaps and
+        timeouts) and `cpu` (this thread's CPU seconds, what a model run costs) are for tests."""
         self.store = Store()
         self.rollout = Rollout(settings=settings or ModelSettings(), started_at=started_at)
         self.cluster = cluster or ClusterInfo()
         self.clock = clock
         self.coalescing = coalescing
+        self.wall = wall
+        self.cpu = cpu
+        self.budget = ModelBudget(coalescing.duty, coalescing.window)
         self.logs = logs
         self.cached = cached
         self._cached_shown = False
@@ -157,7 +212,7 @@ class Pipeline:
         self._last_revision = -1
         self._last_run_wall = -math.inf
         self._newest_item = -math.inf
-        self._began = time.monotonic()
+        self._began = self.wall()
         self._pending: asyncio.TimerHandle | None = None
 
     def subscribe(self, subscriber: Subscriber) -> None:
@@ -174,7 +229,7 @@ class Pipeline:
         ends (a source error propagates; cancelling stops the ticks too)."""
         if self.rollout.started_at is None:
             self.rollout.started_at = self.clock()
-        self._began = time.monotonic()
+        self._began = self.wall()
         cached = None
         if self.cached is not None:
             loop = asyncio.get_running_loop()
@@ -230,9 +285,8 @@ class Pipeline:
             if self._due():
                 self.publish()
         elif self._pending is None:
-            wait = self._last_run_wall + self.coalescing.min_gap - time.monotonic()
             loop = asyncio.get_running_loop()
-            self._pending = loop.call_later(max(wait, settle), self._settled)
+            self._pending = loop.call_later(max(self._wait(), settle), self._settled)
 
     def flush(self) -> None:
         """Publish what changed since the last run now, whatever the gaps; else tick. Before the
@@ -257,14 +311,17 @@ class Pipeline:
     def evaluate(self) -> Snapshot:
         """Run the model now (folding in only what changed) without publishing."""
         self._cancel_pending()
+        began, cpu = self.wall(), self.cpu()
         now = self.now()
         rollout = self.rollout
         rollout.update(self.store, self.store.drain_changes(), now)
         if self.logs is not None:
             self.logs.want([*rollout.log_targets(self.store), *rollout.controller_log_targets()])
         self.last_run, self._last_revision = now, self.store.revision
-        self._last_run_wall = time.monotonic()
-        return snapshot_of(rollout, self.store, now=now, cluster=self.cluster)
+        snapshot = snapshot_of(rollout, self.store, now=now, cluster=self.cluster)
+        self._last_run_wall = began
+        self.budget.spend(self.cpu() - cpu, self.wall())
+        return snapshot
 
     def _publish_cached(self, picture: CachedPicture) -> None:
         """Publish the kept picture, stale, from a store and model of its own (unless the
@@ -294,12 +351,17 @@ class Pipeline:
     # -- the rules -------------------------------------------------------------------------------
 
     def _due(self) -> bool:
-        c = self.coalescing
         return (
             self.store.revision != self._last_revision
-            and self.now() - self.last_run >= c.interval
-            and time.monotonic() - self._last_run_wall >= c.min_gap
+            and self.now() - self.last_run >= self.coalescing.interval
+            and self._wait() <= 0
         )
+
+    def _wait(self) -> float:
+        """Wall seconds until the model may run again: `min_gap` after the last run began, and
+        its CPU budget paid back."""
+        now = self.wall()
+        return max(self._last_run_wall + self.coalescing.min_gap - now, self.budget.wait(now))
 
     def _all_listed(self) -> bool:
         health = self.store.health
@@ -329,10 +391,7 @@ class Pipeline:
         while True:
             await asyncio.sleep(c.tick)
             if not self.synced and c.wait_for_lists:
-                if (
-                    time.monotonic() - self._began >= c.sync_timeout
-                    and self._partial_beats_cached()
-                ):
+                if self.wall() - self._began >= c.sync_timeout and self._partial_beats_cached():
                     waiting = sorted(r for r, h in self.store.health.items() if not h.settled)
                     for subscriber in self._subscribers:
                         subscriber.unlisted(waiting)

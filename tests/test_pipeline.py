@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from itertools import pairwise
+
+import pytest
 
 from sovwatch.model.snapshot import ClusterInfo
-from sovwatch.pipeline import HEADLESS, Coalescing, Pipeline, Update, interactive
+from sovwatch.pipeline import (
+    HEADLESS,
+    Coalescing,
+    ModelBudget,
+    Pipeline,
+    Update,
+    interactive,
+)
 from sovwatch.sources.disk_cache import CachedPicture
 from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
 from sovwatch.views.tui.app import Published
@@ -217,3 +228,92 @@ async def test_a_kept_picture_is_shown_stale_and_stands_until_a_stream_has_liste
     assert live_one.snapshot.stale is None
     assert seen.states(1) == {"bp-cilium": "progressing"}
     assert seen.unlisted_streams == [[PODS]]
+
+
+def test_the_model_budget_pays_a_costly_run_back_at_its_duty_within_one_window():
+    budget = ModelBudget(duty=0.1, window=1.0)  # 0.1 CPU s a wall second, 0.1 s saved or owed
+    assert budget.wait(0.0) == 0.0
+    budget.spend(0.05, at=0.0)
+    assert budget.wait(0.0) == 0.0  # paid from what was saved
+    budget.spend(0.1, at=0.0)
+    assert budget.wait(0.0) == pytest.approx(0.5)  # 0.05 s owed, paid at 0.1 a second
+    assert budget.wait(0.3) == pytest.approx(0.2)
+    assert budget.wait(0.5) == 0.0
+    budget.spend(5.0, at=1.0)  # far beyond the window: owed at most one window's worth
+    assert budget.wait(1.0) == pytest.approx(1.0)
+    assert budget.balance(100.0) == pytest.approx(0.1)  # a long quiet saves one window's worth
+    unbounded = ModelBudget(duty=None, window=1.0)
+    unbounded.spend(5.0, at=0.0)
+    assert unbounded.wait(0.0) == 0.0
+
+
+def sustained_change(cost: float, *, seconds: float = 10.0, every: float = 0.01) -> list[float]:
+    """Wall times of the model runs while a release changes every `every` wall seconds, each run
+    taking `cost` CPU seconds (fake clocks), under a 0.1 s gap and a 10 % duty."""
+    wall, cpu = [0.0], [0.0]
+
+    def spend() -> float:
+        cpu[0] += cost  # a run reads the CPU clock as it begins and ends: `cost` apart
+        return cpu[0]
+
+    coalescing = Coalescing(interval=0.0, min_gap=0.1, duty=0.1, window=1.0)
+    pipeline = Pipeline(
+        clock=lambda: T0_EPOCH + wall[0],
+        started_at=T0_EPOCH,
+        coalescing=coalescing,
+        wall=lambda: wall[0],
+        cpu=spend,
+    )
+    runs: list[float] = []
+    pipeline.subscribe(Recorder())
+    pipeline.apply(added(hr_installing("bp-cilium"), T0_EPOCH))
+    pipeline.apply(live(HR, T0_EPOCH))
+    last = pipeline.latest
+    for i in range(1, round(seconds / every)):
+        wall[0] = i * every
+        obj = hr_ready("bp-cilium") if i % 2 else hr_installing("bp-cilium")
+        pipeline.apply(modified(obj, T0_EPOCH + wall[0]))
+        if pipeline.latest is not last:
+            runs.append(wall[0])
+            last = pipeline.latest
+    return runs
+
+
+def test_a_cheap_model_runs_every_min_gap_under_sustained_change():
+    runs = sustained_change(cost=0.001)
+    assert len(runs) == pytest.approx(100, abs=2)  # 10 s at one run per 0.1 s
+    assert min(b - a for a, b in pairwise(runs)) >= 0.1 - 1e-9
+
+
+def test_a_costly_model_keeps_to_its_duty_and_still_runs_once_per_window():
+    runs = sustained_change(cost=0.05)
+    # 10 % of 10 s is 1 CPU s, plus the 0.1 s saved at the start: about 22 runs of 0.05 s
+    assert 0.05 * len(runs) <= 0.1 * 10 + 0.1 + 0.05
+    assert len(runs) >= 20
+    assert max(b - a for a, b in pairwise(runs)) == pytest.approx(0.5, abs=0.011)
+    runs = sustained_change(cost=2.0)  # each run costs more than a window's budget
+    assert max(b - a for a, b in pairwise(runs)) <= 1.0 + 0.011  # still once a second
+    assert len(runs) >= 9
+
+
+async def test_interactive_rules_hold_a_change_back_until_a_costly_run_is_paid_for():
+    """The TUI's settle timer waits for the budget too: the listing run took 0.5 CPU s of a 0.3 s
+    window at full duty, so 0.2 s are owed before the next run, far beyond settle and min_gap."""
+    cpu = [0.0]
+
+    def spend() -> float:
+        cpu[0] += 0.5  # each run: 0.5 CPU s
+        return cpu[0]
+
+    coalescing = replace(interactive(), duty=1.0, window=0.3)
+    pipeline = Pipeline(started_at=T0_EPOCH, coalescing=coalescing, cpu=spend)
+    seen = Recorder()
+    pipeline.subscribe(seen)
+    pipeline.apply(added(hr_installing("bp-cilium"), T0_EPOCH))
+    pipeline.apply(live(HR, T0_EPOCH))
+    listed_at = time.monotonic()
+    seen.changed.clear()
+    pipeline.apply(modified(hr_ready("bp-cilium"), T0_EPOCH + 1))
+    await asyncio.wait_for(seen.changed.wait(), 5)
+    assert time.monotonic() - listed_at >= 0.2 - 0.005  # not settle's 0.05 or min_gap's 0.1
+    assert seen.states() == {"bp-cilium": "ready"}
