@@ -408,7 +408,6 @@ async def write_cast(invocation: Invocation, session: Session) -> ExitCode:
     """`replay --cast FILE`: the TUI's rendering of the recording as an asciicast; exit 0."""
     from sovwatch.sources.replay import frames
     from sovwatch.views.tui import cast
-    from sovwatch.views.tui.options import TuiSettings
 
     assert invocation.cast is not None
     assert invocation.file is not None
@@ -426,8 +425,7 @@ async def write_cast(invocation: Invocation, session: Session) -> ExitCode:
         session.tape,
         speed=invocation.speed or 1.0,
         idle_limit=None if invocation.real_gaps else IDLE_LIMIT,
-        every=1 / TuiSettings.refresh_hz,
-    )
+    )  # four frames a second, `frames`' default
     text = await cast.render_cast(tui_app(invocation, session), played, header=header)
     fd = open_private(invocation.cast, append=False, what="the cast", flag="--cast")
     with os.fdopen(fd, "w", encoding="utf-8") as file:

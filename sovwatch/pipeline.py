@@ -88,7 +88,7 @@ an event storm) at most 3.6 times a second, 2 ms runs (the same cluster at 10 ch
 as often as `refresh_hz` allows, 60 ms runs (300 releases) once a second."""
 
 
-def interactive(refresh_hz: float = 10.0) -> Coalescing:
+def interactive(refresh_hz: float = 8.0) -> Coalescing:
     """The TUI's rules: a lone change after 50 ms; under sustained change the model at most
     `refresh_hz` times a second and at most `INTERACTIVE_DUTY` of a core (a costly model runs less
     often, at least once a second); what is known after 5 s if some stream is slow to list (a
@@ -189,8 +189,8 @@ class Pipeline:
     ) -> None:
         """`started_at` is when the watch began (the origin of `--timeout`): the clock's first
         reading if not given. `logs` learns after each model run which log tails are wanted.
-        `cached` is shown, stale, until the lists arrive. `wall` (seconds, for the gaps and
-        timeouts) and `cpu` (this thread's CPU seconds, what a model run costs) are for tests."""
+        `cached` is shown, stale, until the lists arrive. `wall` (seconds, for the gaps between
+        model runs) and `cpu` (this thread's CPU seconds, what a run costs) are for tests."""
         self.store = Store()
         self.rollout = Rollout(settings=settings or ModelSettings(), started_at=started_at)
         self.cluster = cluster or ClusterInfo()
@@ -212,7 +212,7 @@ class Pipeline:
         self._last_revision = -1
         self._last_run_wall = -math.inf
         self._newest_item = -math.inf
-        self._began = self.wall()
+        self._began = time.monotonic()
         self._pending: asyncio.TimerHandle | None = None
 
     def subscribe(self, subscriber: Subscriber) -> None:
@@ -229,7 +229,7 @@ class Pipeline:
         ends (a source error propagates; cancelling stops the ticks too)."""
         if self.rollout.started_at is None:
             self.rollout.started_at = self.clock()
-        self._began = self.wall()
+        self._began = time.monotonic()
         cached = None
         if self.cached is not None:
             loop = asyncio.get_running_loop()
@@ -391,7 +391,10 @@ class Pipeline:
         while True:
             await asyncio.sleep(c.tick)
             if not self.synced and c.wait_for_lists:
-                if self.wall() - self._began >= c.sync_timeout and self._partial_beats_cached():
+                if (
+                    time.monotonic() - self._began >= c.sync_timeout
+                    and self._partial_beats_cached()
+                ):
                     waiting = sorted(r for r, h in self.store.health.items() if not h.settled)
                     for subscriber in self._subscribers:
                         subscriber.unlisted(waiting)
