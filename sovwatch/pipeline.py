@@ -12,10 +12,10 @@ Coalescing (`Coalescing`; the model runs only when the store changed):
   never reads as missing releases; after `sync_timeout` wall seconds what is known is published
   anyway, and subscribers are told which streams had not listed.
 - A change is *due* once `interval` seconds of source time and `min_gap` seconds of wall time have
-  passed since the previous model run began, and the model's CPU budget is paid back (`duty`,
-  `ModelBudget`): the model takes at most `duty` of a core over any `window` wall seconds, so under
-  event storms a costly model runs less often (never less than once per `window`) and a cheap one
-  is not held back by a fixed rate.
+  passed since the previous model run began, and the CPU budget is paid back (`duty`,
+  `ModelBudget`): the model, with the views that show its snapshots (`charged`), takes at most
+  `duty` of a core over any `window` wall seconds, so under event storms a costly model runs less
+  often (never less than once per `window`) and a cheap one is not held back by a fixed rate.
 - Without `settle`, a due change runs the model on the item that made it due, so a recording gives
   the same snapshots every time (headless, which has no `duty`: its runs depend only on source
   time). With `settle`, the run waits `settle` wall seconds after the change (at least) and until
@@ -38,7 +38,8 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -60,8 +61,8 @@ class Coalescing:
     min_gap: float = 0.0
     """Wall-clock seconds from one model run's start to the next's while changes arrive."""
     duty: float | None = None
-    """The share of one core the model may take under sustained change, kept over `window`;
-    None: only `min_gap` spaces the runs."""
+    """The share of one core the model, and the views showing its snapshots (`Pipeline.charged`),
+    may take under sustained change, kept over `window`; None: only `min_gap` spaces the runs."""
     window: float = 1.0
     """Wall seconds over which `duty` is kept: CPU time saved while quiet, or owed after a costly
     run, is at most `duty * window`, so the budget holds no change back longer than `window`."""
@@ -82,17 +83,17 @@ HEADLESS = Coalescing()
 """Deterministic over a recording; transition timestamps within half a second."""
 
 
-INTERACTIVE_DUTY = 0.04
-"""The model's share of a core under sustained change in the TUI: 11 ms runs (40 releases under
-an event storm) at most 3.6 times a second, 2 ms runs (the same cluster at 10 changes a second)
-as often as `refresh_hz` allows, 60 ms runs (300 releases) once a second."""
+INTERACTIVE_DUTY = 0.06
+"""The share of a core the TUI's model runs and screen updates take under sustained change: 15 ms
+a snapshot (40 releases under an event storm) at most 4 times a second, 5 ms (the same cluster at
+10 changes a second) as often as `refresh_hz` allows, 110 ms (300 releases) once a second."""
 
 
 def interactive(refresh_hz: float = 8.0) -> Coalescing:
     """The TUI's rules: a lone change after 50 ms; under sustained change the model at most
-    `refresh_hz` times a second and at most `INTERACTIVE_DUTY` of a core (a costly model runs less
-    often, at least once a second); what is known after 5 s if some stream is slow to list (a
-    person is looking)."""
+    `refresh_hz` times a second and, with the screen's work, at most `INTERACTIVE_DUTY` of a core
+    (a costly model runs less often, at least once a second); what is known after 5 s if some
+    stream is slow to list (a person is looking)."""
     return Coalescing(
         interval=0.0,
         min_gap=1 / max(refresh_hz, 0.5),
@@ -103,10 +104,10 @@ def interactive(refresh_hz: float = 8.0) -> Coalescing:
 
 
 class ModelBudget:
-    """The model's CPU allowance under `Coalescing.duty`, a token bucket: it fills at `duty` CPU
-    seconds per wall second, each run spends the CPU time it took, and it stays within
-    `duty * window` either side of zero. Time is passed in (wall seconds); without `duty` it never
-    holds a run back."""
+    """The CPU allowance under `Coalescing.duty`, a token bucket: it fills at `duty` CPU seconds
+    per wall second, each model run (and each view's showing of its snapshot) spends the CPU time
+    it took, and it stays within `duty * window` either side of zero. Time is passed in (wall
+    seconds); without `duty` it never holds a run back."""
 
     def __init__(self, duty: float | None, window: float) -> None:
         self.duty = duty
@@ -311,17 +312,29 @@ class Pipeline:
     def evaluate(self) -> Snapshot:
         """Run the model now (folding in only what changed) without publishing."""
         self._cancel_pending()
-        began, cpu = self.wall(), self.cpu()
-        now = self.now()
-        rollout = self.rollout
-        rollout.update(self.store, self.store.drain_changes(), now)
-        if self.logs is not None:
-            self.logs.want([*rollout.log_targets(self.store), *rollout.controller_log_targets()])
-        self.last_run, self._last_revision = now, self.store.revision
-        snapshot = snapshot_of(rollout, self.store, now=now, cluster=self.cluster)
+        began = self.wall()
+        with self.charged():
+            now = self.now()
+            rollout = self.rollout
+            rollout.update(self.store, self.store.drain_changes(), now)
+            if self.logs is not None:
+                self.logs.want(
+                    [*rollout.log_targets(self.store), *rollout.controller_log_targets()]
+                )
+            self.last_run, self._last_revision = now, self.store.revision
+            snapshot = snapshot_of(rollout, self.store, now=now, cluster=self.cluster)
         self._last_run_wall = began
-        self.budget.spend(self.cpu() - cpu, self.wall())
         return snapshot
+
+    @contextmanager
+    def charged(self) -> Iterator[None]:
+        """Charge the CPU time of the block to the budget (`Coalescing.duty`): a model run, or a
+        view showing its snapshot (whose work grows with the cluster, as the model's does)."""
+        began = self.cpu()
+        try:
+            yield
+        finally:
+            self.budget.spend(self.cpu() - began, self.wall())
 
     def _publish_cached(self, picture: CachedPicture) -> None:
         """Publish the kept picture, stale, from a store and model of its own (unless the

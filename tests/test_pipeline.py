@@ -317,3 +317,30 @@ async def test_interactive_rules_hold_a_change_back_until_a_costly_run_is_paid_f
     await asyncio.wait_for(seen.changed.wait(), 5)
     assert time.monotonic() - listed_at >= 0.2 - 0.005  # not settle's 0.05 or min_gap's 0.1
     assert seen.states() == {"bp-cilium": "ready"}
+
+
+def test_a_views_work_on_a_snapshot_counts_against_the_budget():
+    """The TUI draws each snapshot inside `charged()`: a screen that costs 0.15 CPU s under a 10 %
+    duty (0.1 s saved) holds the next run back 0.5 s, though the model itself cost nothing."""
+    wall, cpu = [0.0], [0.0]
+    coalescing = Coalescing(interval=0.0, min_gap=0.1, duty=0.1, window=1.0)
+    pipeline = Pipeline(
+        clock=lambda: T0_EPOCH + wall[0],
+        started_at=T0_EPOCH,
+        coalescing=coalescing,
+        wall=lambda: wall[0],
+        cpu=lambda: cpu[0],
+    )
+    seen = Recorder()
+    pipeline.subscribe(seen)
+    pipeline.apply(added(hr_installing("bp-cilium"), T0_EPOCH))
+    pipeline.apply(live(HR, T0_EPOCH))
+    with pipeline.charged():  # the view draws the first snapshot
+        cpu[0] += 0.15
+    wall[0] = 0.45
+    pipeline.apply(modified(hr_ready("bp-cilium"), T0_EPOCH + wall[0]))
+    assert len(seen.updates) == 1  # 0.05 CPU s owed at 0.1 a second: not before 0.5 s
+    wall[0] = 0.51
+    pipeline.apply(modified(hr_ready("bp-cilium"), T0_EPOCH + wall[0]))
+    assert len(seen.updates) == 2
+    assert seen.states() == {"bp-cilium": "ready"}
