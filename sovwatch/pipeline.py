@@ -13,9 +13,10 @@ Coalescing (`Coalescing`; the model runs only when the store changed):
   anyway, and subscribers are told which streams had not listed.
 - A change is *due* once `interval` seconds of source time and `min_gap` seconds of wall time have
   passed since the previous model run began, and the CPU budget is paid back (`duty`,
-  `ModelBudget`): the model, with the views that show its snapshots (`charged`), takes at most
-  `duty` of a core over any `window` wall seconds, so under event storms a costly model runs less
-  often (never less than once per `window`) and a cheap one is not held back by a fixed rate.
+  `CpuBudget`): each run is charged the CPU time its thread spent since the previous run (taking
+  items in, the model, the views drawing its snapshot, all on one event loop), so while that loop is
+  busier than `duty` of a core (an event storm, or a model too costly for the rate) the runs space
+  out, to one per `window` at most, and while it is not, a change is not held back by a fixed rate.
 - Without `settle`, a due change runs the model on the item that made it due, so a recording gives
   the same snapshots every time (headless, which has no `duty`: its runs depend only on source
   time). With `settle`, the run waits `settle` wall seconds after the change (at least) and until
@@ -38,8 +39,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -61,11 +61,11 @@ class Coalescing:
     min_gap: float = 0.0
     """Wall-clock seconds from one model run's start to the next's while changes arrive."""
     duty: float | None = None
-    """The share of one core the model, and the views showing its snapshots (`Pipeline.charged`),
-    may take under sustained change, kept over `window`; None: only `min_gap` spaces the runs."""
+    """The share of one core the pipeline's thread may be busy under sustained change before the
+    runs space out, kept over `window`; None: only `min_gap` spaces the runs."""
     window: float = 1.0
-    """Wall seconds over which `duty` is kept: CPU time saved while quiet, or owed after a costly
-    run, is at most `duty * window`, so the budget holds no change back longer than `window`."""
+    """Wall seconds over which `duty` is kept: CPU time saved while quiet, or owed while busy, is
+    at most `duty * window`, so the budget holds no change back longer than `window`."""
     settle: float | None = None
     """Wall-clock seconds a change waits so that changes arriving with it join its run; None runs
     a due change at once."""
@@ -83,17 +83,17 @@ HEADLESS = Coalescing()
 """Deterministic over a recording; transition timestamps within half a second."""
 
 
-INTERACTIVE_DUTY = 0.06
-"""The share of a core the TUI's model runs and screen updates take under sustained change: 15 ms
-a snapshot (40 releases under an event storm) at most 4 times a second, 5 ms (the same cluster at
-10 changes a second) as often as `refresh_hz` allows, 110 ms (300 releases) once a second."""
+INTERACTIVE_DUTY = 0.5
+"""How busy the TUI's event loop may be before its screen updates space out: 40 releases at 10
+changes a second keep it 10-25 % busy (8 updates a second), an event storm saturates it (one
+update a second, so the events are taken in rather than drawn)."""
 
 
 def interactive(refresh_hz: float = 8.0) -> Coalescing:
     """The TUI's rules: a lone change after 50 ms; under sustained change the model at most
-    `refresh_hz` times a second and, with the screen's work, at most `INTERACTIVE_DUTY` of a core
-    (a costly model runs less often, at least once a second); what is known after 5 s if some
-    stream is slow to list (a person is looking)."""
+    `refresh_hz` times a second, and once a second while the event loop is busier than
+    `INTERACTIVE_DUTY`; what is known after 5 s if some stream is slow to list (a person is
+    looking)."""
     return Coalescing(
         interval=0.0,
         min_gap=1 / max(refresh_hz, 0.5),
@@ -103,11 +103,11 @@ def interactive(refresh_hz: float = 8.0) -> Coalescing:
     )
 
 
-class ModelBudget:
+class CpuBudget:
     """The CPU allowance under `Coalescing.duty`, a token bucket: it fills at `duty` CPU seconds
-    per wall second, each model run (and each view's showing of its snapshot) spends the CPU time
-    it took, and it stays within `duty * window` either side of zero. Time is passed in (wall
-    seconds); without `duty` it never holds a run back."""
+    per wall second, is spent by the CPU time charged to it, and stays within `duty * window`
+    either side of zero. Time is passed in (wall seconds); without `duty` it never holds a run
+    back."""
 
     def __init__(self, duty: float | None, window: float) -> None:
         self.duty = duty
@@ -116,13 +116,13 @@ class ModelBudget:
         self._at = -math.inf
 
     def balance(self, at: float) -> float:
-        """CPU seconds the model may spend at wall time `at` before it is in debt."""
+        """CPU seconds that may be spent at wall time `at` before the budget is in debt."""
         if self.duty is None:
             return math.inf
         return min(self.limit, self._balance + self.duty * (at - self._at))
 
     def spend(self, cost: float, at: float) -> None:
-        """A run that ended at `at` took `cost` CPU seconds."""
+        """`cost` CPU seconds were spent by wall time `at`."""
         if self.duty is not None:
             self._balance, self._at = max(-self.limit, self.balance(at) - cost), at
 
@@ -191,7 +191,7 @@ class Pipeline:
         """`started_at` is when the watch began (the origin of `--timeout`): the clock's first
         reading if not given. `logs` learns after each model run which log tails are wanted.
         `cached` is shown, stale, until the lists arrive. `wall` (seconds, for the gaps between
-        model runs) and `cpu` (this thread's CPU seconds, what a run costs) are for tests."""
+        model runs) and `cpu` (this thread's CPU seconds, for `duty`) are for tests."""
         self.store = Store()
         self.rollout = Rollout(settings=settings or ModelSettings(), started_at=started_at)
         self.cluster = cluster or ClusterInfo()
@@ -199,7 +199,9 @@ class Pipeline:
         self.coalescing = coalescing
         self.wall = wall
         self.cpu = cpu
-        self.budget = ModelBudget(coalescing.duty, coalescing.window)
+        self.budget = CpuBudget(coalescing.duty, coalescing.window)
+        self._cpu_charged = cpu()
+        """The thread's CPU time when the budget was last charged."""
         self.logs = logs
         self.cached = cached
         self._cached_shown = False
@@ -313,28 +315,23 @@ class Pipeline:
         """Run the model now (folding in only what changed) without publishing."""
         self._cancel_pending()
         began = self.wall()
-        with self.charged():
-            now = self.now()
-            rollout = self.rollout
-            rollout.update(self.store, self.store.drain_changes(), now)
-            if self.logs is not None:
-                self.logs.want(
-                    [*rollout.log_targets(self.store), *rollout.controller_log_targets()]
-                )
-            self.last_run, self._last_revision = now, self.store.revision
-            snapshot = snapshot_of(rollout, self.store, now=now, cluster=self.cluster)
+        now = self.now()
+        rollout = self.rollout
+        rollout.update(self.store, self.store.drain_changes(), now)
+        if self.logs is not None:
+            self.logs.want([*rollout.log_targets(self.store), *rollout.controller_log_targets()])
+        self.last_run, self._last_revision = now, self.store.revision
+        snapshot = snapshot_of(rollout, self.store, now=now, cluster=self.cluster)
         self._last_run_wall = began
+        if self.coalescing.duty is not None:
+            self._charge()
         return snapshot
 
-    @contextmanager
-    def charged(self) -> Iterator[None]:
-        """Charge the CPU time of the block to the budget (`Coalescing.duty`): a model run, or a
-        view showing its snapshot (whose work grows with the cluster, as the model's does)."""
-        began = self.cpu()
-        try:
-            yield
-        finally:
-            self.budget.spend(self.cpu() - began, self.wall())
+    def _charge(self) -> None:
+        """Charge the budget with the CPU time this thread spent since it was last charged."""
+        cpu = self.cpu()
+        self.budget.spend(cpu - self._cpu_charged, self.wall())
+        self._cpu_charged = cpu
 
     def _publish_cached(self, picture: CachedPicture) -> None:
         """Publish the kept picture, stale, from a store and model of its own (unless the
@@ -372,9 +369,13 @@ class Pipeline:
 
     def _wait(self) -> float:
         """Wall seconds until the model may run again: `min_gap` after the last run began, and
-        its CPU budget paid back."""
-        now = self.wall()
-        return max(self._last_run_wall + self.coalescing.min_gap - now, self.budget.wait(now))
+        the CPU budget paid back (charged with what the thread spent until now), or `window`
+        after the last run began, whichever is sooner."""
+        c, since = self.coalescing, self.wall() - self._last_run_wall
+        if c.duty is None:
+            return c.min_gap - since
+        self._charge()
+        return max(c.min_gap - since, min(self.budget.wait(self.wall()), c.window - since))
 
     def _all_listed(self) -> bool:
         health = self.store.health
