@@ -83,10 +83,11 @@ HEADLESS = Coalescing()
 """Deterministic over a recording; transition timestamps within half a second."""
 
 
-INTERACTIVE_DUTY = 0.5
-"""How busy the TUI's event loop may be before its screen updates space out: 40 releases at 10
-changes a second keep it 10-25 % busy (8 updates a second), an event storm saturates it (one
-update a second, so the events are taken in rather than drawn)."""
+INTERACTIVE_DUTY = 0.3
+"""How busy the TUI's event loop may be (a share of one core, over a second) before its screen
+updates space out: 40 releases at 10 changes a second leave it well under (8 updates a second);
+an event storm keeps it busier (down to one update a second, so the events are taken in rather
+than drawn)."""
 
 
 def interactive(refresh_hz: float = 8.0) -> Coalescing:

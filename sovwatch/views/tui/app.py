@@ -11,8 +11,8 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
 - `source_factory()` returns an async iterator of `SourceItem` (`WatchEvent | StreamHealth`). The app
   feeds it to the pipeline in one worker (`group="source"`, `exit_on_error=False`) on its own event
   loop; the pipeline owns the store, the model and the coalescing (`sovwatch.pipeline`: a lone
-  change after 50 ms, bursts at most `refresh_hz` times a second, once a second while its event
-  loop is more than half busy). Without a `pipeline` the app builds one from `cluster`,
+  change after 50 ms, bursts at most `refresh_hz` times a second, fewer, down to one a second,
+  while its event loop is more than 30 % busy). Without a `pipeline` the app builds one from `cluster`,
   `settings.expect`, `clock` and `started_at` (tests do).
 - The app subscribes to the pipeline: each snapshot arrives as a `Published` message, which Textual
   coalesces (`can_replace`): if the screen is busy, only the newest waiting snapshot is drawn. The
