@@ -12,8 +12,8 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   feeds it to the pipeline in one worker (`group="source"`, `exit_on_error=False`) on its own event
   loop; the pipeline owns the store, the model and the coalescing (`sovwatch.pipeline`: a lone
   change after 50 ms, bursts at most `refresh_hz` times a second, fewer, down to one a second,
-  while its event loop is more than 30 % busy). Without a `pipeline` the app builds one from `cluster`,
-  `settings.expect`, `clock` and `started_at` (tests do).
+  while its event loop is more than 22 % busy). Without a `pipeline` the app builds one from
+  `cluster`, `settings.expect`, `clock` and `started_at` (tests do).
 - The app subscribes to the pipeline: each snapshot arrives as a `Published` message, which Textual
   coalesces (`can_replace`): if the screen is busy, only the newest waiting snapshot is drawn. The
   app hands it down to the main screen, which updates the visible widgets inside `batch_update()`,
