@@ -532,7 +532,6 @@ async def write_cast(invocation: Invocation, session: Session) -> ExitCode:
     """`replay --cast FILE`: the TUI's rendering of the recording as an asciicast; exit 0."""
     from sovwatch.sources.replay import frames
     from sovwatch.views.tui import cast
-    from sovwatch.views.tui.options import TuiSettings
 
     assert session.tape is not None
 
@@ -540,8 +539,7 @@ async def write_cast(invocation: Invocation, session: Session) -> ExitCode:
         session.tape,
         speed=invocation.speed or 1.0,
         idle_limit=None if invocation.real_gaps else IDLE_LIMIT,
-        every=1 / TuiSettings.refresh_hz,
-    )
+    )  # four frames a second, `frames`' default
     header = _cast_header(invocation, session.started)
     text = await cast.render_cast(tui_app(invocation, session), played, header=header)
     return _write_cast_file(invocation, text, session.tape.damage)
@@ -577,8 +575,7 @@ async def write_fleet_cast(invocation: Invocation) -> ExitCode:
         played.tape,
         speed=invocation.speed or 1.0,
         idle_limit=None if invocation.real_gaps else IDLE_LIMIT,
-        every=1 / settings.refresh_hz,
-    )
+    )  # four frames a second, as a single cluster's cast
     clock.now = shown[0].clock if shown else started
     played.join()
     app = SovwatchApp(None, fleet=played.fleet, settings=settings)

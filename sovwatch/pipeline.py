@@ -12,11 +12,16 @@ Coalescing (`Coalescing`; the model runs only when the store changed):
   never reads as missing releases; after `sync_timeout` wall seconds what is known is published
   anyway, and subscribers are told which streams had not listed.
 - A change is *due* once `interval` seconds of source time and `min_gap` seconds of wall time have
-  passed since the previous model run: this bounds the model's CPU under event storms.
+  passed since the previous model run began, and the CPU budget is paid back (`duty`,
+  `CpuBudget`): each run is charged the CPU time its thread spent since the previous run (taking
+  items in, the model, the views drawing its snapshot, all on one event loop), so while that loop is
+  busier than `duty` of a core (an event storm, or a model too costly for the rate) the runs space
+  out, to one per `window` at most, and while it is not, a change is not held back by a fixed rate.
 - Without `settle`, a due change runs the model on the item that made it due, so a recording gives
-  the same snapshots every time (headless). With `settle`, the run waits `settle` wall seconds after
-  the change (at least) and `min_gap` after the previous run, so a burst that arrives together lands
-  in one run and a lone change shows at once (the TUI).
+  the same snapshots every time (headless, which has no `duty`: its runs depend only on source
+  time). With `settle`, the run waits `settle` wall seconds after the change (at least) and until
+  it is due, so a burst that arrives together lands in one run and a lone change shows at once
+  (the TUI).
 - Every `tick` wall seconds a due change runs; otherwise subscribers get `tick(now)`: an outcome can
   change, and clocks move, just because time passes.
 - When the source ends, what is pending runs, then subscribers get `ended()`.
@@ -56,7 +61,13 @@ class Coalescing:
     interval: float = 0.5
     """Source-time seconds between model runs while changes arrive."""
     min_gap: float = 0.0
-    """Wall-clock seconds between model runs while changes arrive."""
+    """Wall-clock seconds from one model run's start to the next's while changes arrive."""
+    duty: float | None = None
+    """The share of one core the pipeline's thread may be busy under sustained change before the
+    runs space out, kept over `window`; None: only `min_gap` spaces the runs."""
+    window: float = 1.0
+    """Wall seconds over which `duty` is kept: CPU time saved while quiet, or owed while busy, is
+    at most `duty * window`, so the budget holds no change back longer than `window`."""
     settle: float | None = None
     """Wall-clock seconds a change waits so that changes arriving with it join its run; None runs
     a due change at once."""
@@ -74,15 +85,56 @@ HEADLESS = Coalescing()
 """Deterministic over a recording; transition timestamps within half a second."""
 
 
-def interactive(refresh_hz: float = 4.0) -> Coalescing:
-    """The TUI's rules: a lone change after 50 ms, bursts at most `refresh_hz` times a second, and
-    what is known after 5 s if some stream is slow to list (a person is looking)."""
+INTERACTIVE_DUTY = 0.22
+"""How busy the TUI's event loop may be (a share of one core, over a second) before its screen
+updates space out: 40 releases at 10 changes a second leave it under (8 updates a second); an
+event storm keeps it busier (down to one update a second, so the events are taken in rather than
+drawn). Measured (bench.latency, bench.ingest): at 0.15 the first trips it, at 0.3 the second
+does not."""
+
+
+def interactive(refresh_hz: float = 8.0) -> Coalescing:
+    """The TUI's rules: a lone change after 50 ms; under sustained change the model at most
+    `refresh_hz` times a second, and once a second while the event loop is busier than
+    `INTERACTIVE_DUTY`; what is known after 5 s if some stream is slow to list (a person is
+    looking)."""
     return Coalescing(
         interval=0.0,
         min_gap=1 / max(refresh_hz, 0.5),
+        duty=INTERACTIVE_DUTY,
         settle=0.05,
         sync_timeout=5.0,
     )
+
+
+class CpuBudget:
+    """The CPU allowance under `Coalescing.duty`, a token bucket: it fills at `duty` CPU seconds
+    per wall second, is spent by the CPU time charged to it, and stays within `duty * window`
+    either side of zero. Time is passed in (wall seconds); without `duty` it never holds a run
+    back."""
+
+    def __init__(self, duty: float | None, window: float) -> None:
+        self.duty = duty
+        self.limit = (duty or 0.0) * window
+        self._balance = self.limit
+        self._at = -math.inf
+
+    def balance(self, at: float) -> float:
+        """CPU seconds that may be spent at wall time `at` before the budget is in debt."""
+        if self.duty is None:
+            return math.inf
+        return min(self.limit, self._balance + self.duty * (at - self._at))
+
+    def spend(self, cost: float, at: float) -> None:
+        """`cost` CPU seconds were spent by wall time `at`."""
+        if self.duty is not None:
+            self._balance, self._at = max(-self.limit, self.balance(at) - cost), at
+
+    def wait(self, at: float) -> float:
+        """Wall seconds from `at` until the debt is paid back (0 when there is none)."""
+        if self.duty is None:
+            return 0.0
+        return max(0.0, -self.balance(at) / self.duty)
 
 
 @dataclass(frozen=True)
@@ -137,15 +189,23 @@ class Pipeline:
         coalescing: Coalescing = HEADLESS,
         logs: LogReader | None = None,
         cached: CachedPicture | None = None,
+        wall: Callable[[], float] = time.monotonic,
+        cpu: Callable[[], float] = time.thread_time,
     ) -> None:
         """`started_at` is when the watch began (the origin of `--timeout`): the clock's first
         reading if not given. `logs` learns after each model run which log tails are wanted.
-        `cached` is shown, stale, until the lists arrive."""
+        `cached` is shown, stale, until the lists arrive. `wall` (seconds, for the gaps between
+        model runs) and `cpu` (this thread's CPU seconds, for `duty`) are for tests."""
         self.store = Store()
         self.rollout = Rollout(settings=settings or ModelSettings(), started_at=started_at)
         self.cluster = cluster or ClusterInfo()
         self.clock = clock
         self.coalescing = coalescing
+        self.wall = wall
+        self.cpu = cpu
+        self.budget = CpuBudget(coalescing.duty, coalescing.window)
+        self._cpu_charged = cpu()
+        """The thread's CPU time when the budget was last charged."""
         self.logs = logs
         self.cached = cached
         self._cached_shown: Snapshot | None = None
@@ -235,9 +295,8 @@ class Pipeline:
             if self._due():
                 self.publish()
         elif self._pending is None:
-            wait = self._last_run_wall + self.coalescing.min_gap - time.monotonic()
             loop = asyncio.get_running_loop()
-            self._pending = loop.call_later(max(wait, settle), self._settled)
+            self._pending = loop.call_later(max(self._wait(), settle), self._settled)
 
     def flush(self) -> None:
         """Publish what changed since the last run now, whatever the gaps; else tick. Before the
@@ -262,14 +321,24 @@ class Pipeline:
     def evaluate(self) -> Snapshot:
         """Run the model now (folding in only what changed) without publishing."""
         self._cancel_pending()
+        began = self.wall()
         now = self.now()
         rollout = self.rollout
         rollout.update(self.store, self.store.drain_changes(), now)
         if self.logs is not None:
             self.logs.want([*rollout.log_targets(self.store), *rollout.controller_log_targets()])
         self.last_run, self._last_revision = now, self.store.revision
-        self._last_run_wall = time.monotonic()
-        return snapshot_of(rollout, self.store, now=now, cluster=self.cluster)
+        snapshot = snapshot_of(rollout, self.store, now=now, cluster=self.cluster)
+        self._last_run_wall = began
+        if self.coalescing.duty is not None:
+            self._charge()
+        return snapshot
+
+    def _charge(self) -> None:
+        """Charge the budget with the CPU time this thread spent since it was last charged."""
+        cpu = self.cpu()
+        self.budget.spend(cpu - self._cpu_charged, self.wall())
+        self._cpu_charged = cpu
 
     def _publish_cached(self, picture: CachedPicture) -> None:
         """Publish the kept picture, stale, from a store and model of its own (unless the
@@ -305,12 +374,21 @@ class Pipeline:
     # -- the rules -------------------------------------------------------------------------------
 
     def _due(self) -> bool:
-        c = self.coalescing
         return (
             self.store.revision != self._last_revision
-            and self.now() - self.last_run >= c.interval
-            and time.monotonic() - self._last_run_wall >= c.min_gap
+            and self.now() - self.last_run >= self.coalescing.interval
+            and self._wait() <= 0
         )
+
+    def _wait(self) -> float:
+        """Wall seconds until the model may run again: `min_gap` after the last run began, and
+        the CPU budget paid back (charged with what the thread spent until now), or `window`
+        after the last run began, whichever is sooner."""
+        c, since = self.coalescing, self.wall() - self._last_run_wall
+        if c.duty is None:
+            return c.min_gap - since
+        self._charge()
+        return max(c.min_gap - since, min(self.budget.wait(self.wall()), c.window - since))
 
     def _all_listed(self) -> bool:
         health = self.store.health

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from itertools import pairwise
+
+import pytest
 
 from sovwatch.model.snapshot import ClusterInfo
-from sovwatch.pipeline import HEADLESS, Coalescing, Pipeline, Update, interactive
+from sovwatch.pipeline import (
+    HEADLESS,
+    Coalescing,
+    CpuBudget,
+    Pipeline,
+    Update,
+    interactive,
+)
 from sovwatch.sources.disk_cache import CachedPicture
 from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
 from sovwatch.views.tui.app import Published
@@ -266,3 +277,111 @@ async def test_a_kept_picture_ticks_and_says_its_age_as_stream_health_changes():
         (HealthState.RECONNECTING, refused)
     ]
     assert seen.states(1) == {"bp-cilium": "ready"}
+
+
+def test_the_cpu_budget_pays_a_debt_back_at_its_duty_within_one_window():
+    budget = CpuBudget(duty=0.1, window=1.0)  # 0.1 CPU s a wall second, 0.1 s saved or owed
+    assert budget.wait(0.0) == 0.0
+    budget.spend(0.05, at=0.0)
+    assert budget.wait(0.0) == 0.0  # paid from what was saved
+    budget.spend(0.1, at=0.0)
+    assert budget.wait(0.0) == pytest.approx(0.5)  # 0.05 s owed, paid at 0.1 a second
+    assert budget.wait(0.3) == pytest.approx(0.2)
+    assert budget.wait(0.5) == 0.0
+    budget.spend(5.0, at=1.0)  # far beyond the window: owed at most one window's worth
+    assert budget.wait(1.0) == pytest.approx(1.0)
+    assert budget.balance(100.0) == pytest.approx(0.1)  # a long quiet saves one window's worth
+    unbounded = CpuBudget(duty=None, window=1.0)
+    unbounded.spend(5.0, at=0.0)
+    assert unbounded.wait(0.0) == 0.0
+
+
+def sustained_change(busy: float, *, seconds: float = 10.0, every: float = 1 / 64) -> list[float]:
+    """Wall times of the model runs while a release changes every `every` wall seconds and the
+    thread is `busy` (a share of a core: taking the changes in, running the model, drawing),
+    on fake clocks, under a 1/8 s gap (binary fractions: no rounding) and a 50 % duty."""
+    wall, cpu = [0.0], [0.0]
+    coalescing = Coalescing(interval=0.0, min_gap=1 / 8, duty=0.5, window=1.0)
+    pipeline = Pipeline(
+        clock=lambda: T0_EPOCH + wall[0],
+        started_at=T0_EPOCH,
+        coalescing=coalescing,
+        wall=lambda: wall[0],
+        cpu=lambda: cpu[0],
+    )
+    runs: list[float] = []
+    pipeline.subscribe(Recorder())
+    pipeline.apply(added(hr_installing("bp-cilium"), T0_EPOCH))
+    pipeline.apply(live(HR, T0_EPOCH))
+    last = pipeline.latest
+    for i in range(1, round(seconds / every)):
+        wall[0] = i * every
+        cpu[0] += busy * every
+        obj = hr_ready("bp-cilium") if i % 2 else hr_installing("bp-cilium")
+        pipeline.apply(modified(obj, T0_EPOCH + wall[0]))
+        if pipeline.latest is not last:
+            runs.append(wall[0])
+            last = pipeline.latest
+    return runs
+
+
+def test_a_loop_with_time_to_spare_runs_the_model_every_min_gap():
+    runs = sustained_change(busy=0.3)
+    assert runs == [k / 8 for k in range(1, 80)]  # 10 s at one run per 1/8 s
+
+
+def test_a_saturated_loop_runs_the_model_once_per_window():
+    """An event storm: the thread is busy all the time, so the 0.5 s saved go first (the first
+    second at the full rate), then the runs come once a second (the window), not eight times."""
+    runs = sustained_change(busy=1.0)
+    gaps = [b - a for a, b in pairwise(runs)]
+    assert gaps == [1 / 8] * 6 + [1.0] * 9  # 16 runs, of the 79 a spare loop gets
+    assert sustained_change(busy=0.45, seconds=30) == [k / 8 for k in range(1, 240)]
+
+
+async def test_interactive_rules_hold_a_change_back_while_the_loop_is_in_debt():
+    """The TUI's settle timer waits for the budget too: 0.5 CPU s spent while listing, against a
+    0.3 s window at full duty, leave 0.2 s owed before the next run, beyond settle and min_gap."""
+    cpu = [0.0]
+    coalescing = replace(interactive(), duty=1.0, window=0.3)
+    pipeline = Pipeline(started_at=T0_EPOCH, coalescing=coalescing, cpu=lambda: cpu[0])
+    seen = Recorder()
+    pipeline.subscribe(seen)
+    pipeline.apply(added(hr_installing("bp-cilium"), T0_EPOCH))
+    cpu[0] += 0.5  # the lists
+    pipeline.apply(live(HR, T0_EPOCH))
+    listed_at = time.monotonic()
+    seen.changed.clear()
+    pipeline.apply(modified(hr_ready("bp-cilium"), T0_EPOCH + 1))
+    await asyncio.wait_for(seen.changed.wait(), 5)
+    assert time.monotonic() - listed_at >= 0.2 - 0.005  # not settle's 0.05 or min_gap's 0.125
+    assert seen.states() == {"bp-cilium": "ready"}
+
+
+def test_what_the_thread_spent_since_the_last_run_counts_before_the_next():
+    """Drawing a snapshot, taking items in: charged with the next run, and counted in the wait
+    before it. 0.15 CPU s spent after the first run under a 10 % duty (0.1 s saved) leave
+    0.05 s owed when the next change comes, at 0.45 s: paid at 0.95 s, though the model itself
+    cost nothing."""
+    wall, cpu = [0.0], [0.0]
+    coalescing = Coalescing(interval=0.0, min_gap=0.1, duty=0.1, window=1.0)
+    pipeline = Pipeline(
+        clock=lambda: T0_EPOCH + wall[0],
+        started_at=T0_EPOCH,
+        coalescing=coalescing,
+        wall=lambda: wall[0],
+        cpu=lambda: cpu[0],
+    )
+    seen = Recorder()
+    pipeline.subscribe(seen)
+    pipeline.apply(added(hr_installing("bp-cilium"), T0_EPOCH))
+    pipeline.apply(live(HR, T0_EPOCH))
+    cpu[0] += 0.15  # the view draws the first snapshot
+    for at in (0.45, 0.6, 0.9):
+        wall[0] = at
+        pipeline.apply(modified(hr_ready("bp-cilium"), T0_EPOCH + at))
+    assert len(seen.updates) == 1
+    wall[0] = 0.96
+    pipeline.apply(modified(hr_ready("bp-cilium"), T0_EPOCH + wall[0]))
+    assert len(seen.updates) == 2
+    assert seen.states() == {"bp-cilium": "ready"}

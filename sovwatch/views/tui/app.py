@@ -2,8 +2,8 @@
 
 Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
 
-    app = SovwatchApp(source_factory, pipeline=Pipeline(..., coalescing=interactive(4.0)),
-                      settings=TuiSettings(ascii=..., expect=..., refresh_hz=4.0),
+    app = SovwatchApp(source_factory, pipeline=Pipeline(..., coalescing=interactive(8.0)),
+                      settings=TuiSettings(ascii=..., expect=..., refresh_hz=8.0),
                       replay_control=None)
     app.run()          # returns when the user quits or a signal arrives
     sys.exit(app.return_code or 0)   # 130 after Ctrl-C, SIGINT, SIGTERM or SIGHUP
@@ -11,8 +11,9 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
 - `source_factory()` returns an async iterator of `SourceItem` (`WatchEvent | StreamHealth`). The app
   feeds it to the pipeline in one worker (`group="source"`, `exit_on_error=False`) on its own event
   loop; the pipeline owns the store, the model and the coalescing (`sovwatch.pipeline`: a lone
-  change after 50 ms, bursts at most `refresh_hz` times a second). Without a `pipeline` the app
-  builds one from `cluster`, `settings.expect`, `clock` and `started_at` (tests do).
+  change after 50 ms, bursts at most `refresh_hz` times a second, fewer, down to one a second,
+  while its event loop is more than 22 % busy). Without a `pipeline` the app builds one from
+  `cluster`, `settings.expect`, `clock` and `started_at` (tests do).
 - The app subscribes to the pipeline: each snapshot arrives as a `Published` message, which Textual
   coalesces (`can_replace`): if the screen is busy, only the newest waiting snapshot is drawn. The
   app hands it down to the main screen, which updates the visible widgets inside `batch_update()`,
@@ -176,7 +177,9 @@ class SovwatchApp(App[None]):
             cluster=ClusterInfo(**(cluster or {})),
             started_at=started_at,
             clock=clock,
-            coalescing=interactive(float(getattr(self.settings, "refresh_hz", 4.0))),
+            coalescing=interactive(
+                float(getattr(self.settings, "refresh_hz", TuiSettings.refresh_hz))
+            ),
         )
         self.pipeline.subscribe(self)
         self.replay_control = replay_control
