@@ -32,8 +32,10 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   (`screens.logs`); without it `l` says the logs are off.
 - With a `fleet` (`sovwatch.fleet.Fleet`, a live one or a replayed recording's) instead of a
   source, the app starts on the fleet screen (`screens.fleet`): it subscribes to the fleet and to
-  each member's pipeline (`fleet_watch.MemberFeed`), and draws the rows (`model.fleet`) at most
-  `refresh_hz` times a second when something changed. `enter` opens a `MemberScreen` over that
+  each member's pipeline (`fleet_watch.MemberFeed`), and draws the rows (`model.fleet`, in
+  `steady_order`) when something changed, at most once every `FLEET_REDRAW_GAP` seconds: fifty
+  clusters change several times a second between them, and each frame costs its own cursor moves
+  and styles on the terminal. `enter` opens a `MemberScreen` over that
   member's pipeline, store and logs (everything above applies to it), `esc` closes it.
 """
 
@@ -57,7 +59,14 @@ from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
 from sovwatch.fleet import Fleet, Member
-from sovwatch.model.fleet import FleetRow, FleetTotals, fleet_rows, fleet_totals, watched
+from sovwatch.model.fleet import (
+    FleetRow,
+    FleetTotals,
+    fleet_rows,
+    fleet_totals,
+    steady_order,
+    watched,
+)
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import ClusterInfo, Snapshot
 from sovwatch.pipeline import Pipeline, Update, interactive
@@ -83,6 +92,8 @@ from sovwatch.views.tui.widgets.calm_static import CalmStatic
 from sovwatch.views.tui.widgets.keyed_table import KeyedTable
 
 SourceFactory = Callable[[], AsyncIterator[Any]]
+FLEET_REDRAW_GAP = 1.0
+"""Seconds between two redraws of the fleet screen at least (or the refresh rate's, if longer)."""
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 SEARCHES = {"change": "state change", "failure": "failure"}
 """Seeks that search the recording (in a thread), and what the position bar says meanwhile."""
@@ -205,6 +216,8 @@ class SovwatchApp(App[None]):
         self._fleet_dirty = False
         self._minutes: dict[str, int] = {}
         """The minute of each member's clock last seen (its elapsed time moves with it)."""
+        self._held_until: dict[str, float] = {}
+        """Members kept among the failing rows, until when (`model.fleet.steady_order`)."""
 
     @property
     def store(self) -> Store:
@@ -259,7 +272,7 @@ class SovwatchApp(App[None]):
             self.fleet.subscribe(self)
             self._follow_members()
             self._fleet_dirty = True
-            self.set_interval(self.min_flush_gap or 0.25, self._draw_fleet)
+            self.set_interval(max(self.min_flush_gap, FLEET_REDRAW_GAP), self._draw_fleet)
         else:
             self.push_screen(self.main)
             self.main.set_class(self.navigator is not None, "replaying")
@@ -420,8 +433,13 @@ class SovwatchApp(App[None]):
         self.flushes += 1
 
     def _fleet_view(self) -> tuple[list[FleetRow], FleetTotals]:
-        rows = fleet_rows(member_states(self.fleet))
-        return rows, fleet_totals(rows)
+        order = steady_order(
+            fleet_rows(member_states(self.fleet)),
+            now=time.monotonic(),
+            held_until=self._held_until,
+        )
+        self._held_until = order.held_until
+        return order.rows, fleet_totals(order.rows)
 
     def on_fleet_screen_opened(self, message: FleetScreen.Opened) -> None:
         member = next((m for m in self.fleet if m.name == message.context), None)
@@ -514,6 +532,7 @@ class SovwatchApp(App[None]):
             self.replay_control.toggle_pause()
             self.rerender()
             self._fleet_dirty = True
+            self._draw_fleet()  # a key's effect shows at once
 
     def action_step(self) -> None:
         if self.replay_control is not None:

@@ -8,6 +8,7 @@ end-to-end path over HTTP is test_fleet_live.py's.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 
 import pytest
@@ -222,6 +223,39 @@ async def test_redrawing_an_unchanged_fleet_writes_nothing(fleet_app):
         app._draw_fleet()
         await pilot.pause()
         assert (table.writes, table.full_repaints) == (writes, repaints)
+
+
+async def test_a_minute_passing_rewrites_only_the_clocks_and_a_wobbling_eta_nothing(fleet_app):
+    """Between two redraws a minute passed on every member and the in-progress ones' estimates
+    moved within their bound (6 to 8 minutes): only the elapsed cells are written, no row moves."""
+    app = fleet_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        fleet_screen = await shown(pilot, app, 7)
+        table = fleet_screen.query_one("#fleet-table")
+        assert {"elapsed", "eta"} <= {c.key for c in table.layout_columns}
+
+        def moved(eta: float, minutes: float) -> list:
+            return [
+                dataclasses.replace(
+                    r,
+                    eta=eta if r.outcome == "in-progress" else r.eta,
+                    elapsed=r.elapsed + minutes * 60,
+                )
+                for r in rows
+            ]
+
+        rows = fleet_screen.rows
+        in_progress = [r for r in rows if r.outcome == "in-progress"]
+        assert in_progress
+        assert all(r.elapsed is not None for r in rows)
+        fleet_screen.show(moved(6 * 60, 0), fleet_screen.totals)
+        await pilot.pause()
+        writes, repaints = table.writes, table.full_repaints
+        fleet_screen.show(moved(8 * 60, 1), fleet_screen.totals)
+        await pilot.pause()
+        assert (table.writes - writes, table.full_repaints) == (len(rows), repaints)
+        cells = [table.get_row(r.context) for r in in_progress]
+        assert all(str(row[-2]) == "<10m" for row in cells), cells
 
 
 async def test_a_fleet_recording_replays_on_the_fleet_screen(tmp_path):
