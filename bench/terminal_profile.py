@@ -53,6 +53,7 @@ class Replay:
         self.columns, self.rows, self.header = columns, rows, header
         self.grid = [[" "] * columns for _ in range(rows)]
         self.x = self.y = 0
+        self.region: tuple[int, int] | None = None
         self.pending: Counter = Counter()
         self.profile = Profile()
         self.frame_start = 0
@@ -174,6 +175,19 @@ class Replay:
                 self.x = max(self.x - n, 0)
             else:
                 self.x = min(n - 1, self.columns - 1)
+        elif final == b"r":
+            self.region = (numbers[0] - 1, numbers[1] - 1) if len(numbers) == 2 else None
+            self.y = self.x = 0
+            self._charge_pending("line shifts", len(seq))
+            return
+        elif final in (b"L", b"M"):
+            top, bottom = self.region or (0, self.rows - 1)
+            block = self.grid[self.y : bottom + 1]
+            blank = [" "] * self.columns
+            block = [blank, *block[:-1]] if final == b"L" else [*block[1:], blank]
+            self.grid[self.y : bottom + 1] = block
+            self._charge_pending("line shifts", len(seq))
+            return
         elif final == b"J":
             self.grid = [[" "] * self.columns for _ in range(self.rows)]
             self._charge_pending("clears", len(seq))

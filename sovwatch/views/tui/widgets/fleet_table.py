@@ -54,7 +54,8 @@ def _column(key: str, label: str, content: int) -> Column:
 def layout(width: int, rows: Sequence[FleetRow]) -> tuple[Column, ...]:
     """The columns for a table `width` cells wide, sized for `rows`; every header stays whole."""
     context = _column("context", "Context", min(max((len(r.context) for r in rows), default=7), 28))
-    counts = max((len(f"{r.ready}/{r.target}") for r in rows), default=5)
+    # sized for the targets, not the counts: a first "10/38" does not widen (and repaint) the table
+    counts = max((len(f"{r.target}/{r.target}") for r in rows), default=5)
     fixed = [
         Column("outcome", "Outcome", OUTCOME_WIDTH),
         context,
