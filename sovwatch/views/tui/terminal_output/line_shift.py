@@ -20,21 +20,25 @@ from collections.abc import Sequence
 
 from sovwatch.views.tui.terminal_output.shadow import Look
 
-MIN_BLOCK = 3
-"""Lines a block must have to be shifted rather than re-sent (a shift costs about one row)."""
+MIN_GAIN = 24
+"""Bytes a shift must spare to be worth its sequence (about 20 bytes)."""
+RUN_COST = 12
+"""What starting a stretch of changed cells costs: a cursor move and a style, roughly."""
 
 
 def shifts(
     old: dict[int, Sequence[Look | None]], new: dict[int, Sequence[Look]]
 ) -> list[tuple[int, int, int]]:
-    """The shifts that turn `old` (the shadow's lines) into `new` (the update's whole lines, by
-    line number): `(top, bottom, step)`, the lines top..bottom (inclusive) scrolled by `step`
-    (+1: down, one line inserted at `top`; -1: up, one deleted at `top`), in the order to apply
-    them. Each region lies within consecutive lines of `new`."""
+    """The shifts that bring `old` (the shadow's lines) closest to `new` (the update's whole
+    lines, by line number): `(top, bottom, step)`, the lines top..bottom (inclusive) scrolled by
+    `step` (+1: down, one line inserted at `top`; -1: up, one deleted at `top`), in the order to
+    apply them. Each region lies within consecutive lines of `new`; each spares at least
+    `MIN_GAIN` bytes that would otherwise be sent (rows that also changed while they moved still
+    count for the cells that did not)."""
     lines = {y: list(cells) for y, cells in old.items()}
     found: list[tuple[int, int, int]] = []
     for _ in range(len(new)):
-        best = _best_block(lines, new)
+        best = _best_shift(lines, new)
         if best is None:
             break
         found.append(best)
@@ -42,34 +46,50 @@ def shifts(
     return found
 
 
-def _best_block(
+def _differ(shown: Sequence[Look | None] | None, wanted: Sequence[Look]) -> int:
+    """About the bytes a line showing `shown` needs to show `wanted`: a byte per cell that
+    differs and `RUN_COST` per stretch of them (a cursor move and a style)."""
+    if shown is None:
+        return len(wanted) + RUN_COST
+    cost, inside = 0, False
+    for index, look in enumerate(wanted):
+        differs = index >= len(shown) or shown[index] is None or shown[index] != look
+        if differs:
+            cost += 1 if inside else 1 + RUN_COST
+        inside = differs
+    return cost
+
+
+def _best_shift(
     old: dict[int, list[Look | None]], new: dict[int, Sequence[Look]]
 ) -> tuple[int, int, int] | None:
-    """The longest run of lines that a one-line shift would show as `new` wants them, and that are
-    not shown so already."""
+    """The one-line shift of a region of consecutive `new` lines that spares the most bytes."""
     best: tuple[int, tuple[int, int, int]] | None = None
-    for step in (1, -1):
-        run: list[int] = []
-        for y in sorted(new) + [None]:
-            fits = (
-                y is not None
-                and old.get(y - step) == new[y]
-                and old.get(y) != new[y]
-                and (not run or run[-1] == y - 1)
-            )
-            if fits:
-                run.append(y)
-                continue
-            if len(run) >= MIN_BLOCK:
-                # down: the region starts a line above the block; up: it ends a line below
-                top, bottom = (run[0] - 1, run[-1]) if step == 1 else (run[0], run[-1] + 1)
-                if top in new and bottom in new and (best is None or len(run) > best[0]):
-                    best = (len(run), (top, bottom, step))
-            run = (
-                [y]
-                if y is not None and old.get(y - step) == new[y] and old.get(y) != new[y]
-                else []
-            )
+    ys = sorted(new)
+    runs: list[list[int]] = []
+    for y in ys:
+        if runs and runs[-1][-1] == y - 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    for run in runs:
+        stay = [_differ(old.get(y), new[y]) for y in run]
+        for step in (1, -1):
+            moved = [_differ(old.get(y - step), new[y]) for y in run]
+            blank = [len(new[y]) + RUN_COST for y in run]
+            for i in range(len(run)):
+                gained = 0
+                for j in range(i + 1, len(run)):
+                    # down: line i comes in blank, i+1..j show old i..j-1; up: i..j-1 show
+                    # old i+1..j, j comes in blank
+                    if step == 1:
+                        gained += stay[j] - moved[j]
+                        total = gained + stay[i] - blank[i]
+                    else:
+                        gained += stay[j - 1] - moved[j - 1]
+                        total = gained + stay[j] - blank[j]
+                    if total >= MIN_GAIN and (best is None or total > best[0]):
+                        best = (total, (run[i], run[j], step))
     return best[1] if best else None
 
 

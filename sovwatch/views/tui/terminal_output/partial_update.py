@@ -80,7 +80,7 @@ def shift_moved_lines(update: ChopsUpdate, writer: StyleWriter, shadow: Shadow) 
     deletion (line_shift.py), and the shadow with them, so the update re-sends only what differs
     after the move."""
     whole = whole_lines(update)
-    if len(whole) <= line_shift.MIN_BLOCK:
+    if len(whole) < 2:
         return
     new = {y: [shadow.look(cell) for cell in cells] for y, cells in whole.items()}
     for top, bottom, step in line_shift.shifts(shadow.lines, new):
