@@ -92,8 +92,9 @@ from sovwatch.views.tui.widgets.calm_static import CalmStatic
 from sovwatch.views.tui.widgets.keyed_table import KeyedTable
 
 SourceFactory = Callable[[], AsyncIterator[Any]]
-FLEET_REDRAW_GAP = 1.0
-"""Seconds between two redraws of the fleet screen at least (or the refresh rate's, if longer)."""
+FLEET_REDRAW_GAP = 2.0
+"""Seconds between two redraws of the fleet screen at least (or the refresh rate's, if longer):
+the pace of `watch -n2 kubectl get hr -A`; a key's effect shows at once."""
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 SEARCHES = {"change": "state change", "failure": "failure"}
 """Seeks that search the recording (in a thread), and what the position bar says meanwhile."""
