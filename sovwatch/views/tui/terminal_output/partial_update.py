@@ -12,8 +12,9 @@ waiting on it (36 rows in one frame during bootstrap-kit).
 `StyleWriter` (a style only when it changes, style_codes.py) and keep a `Shadow` of the terminal
 per console (shadow.py): a partial update sends only the cells of its spans that differ from what
 the terminal shows, so the crop starts at the first changed cell, not at the widget's edge, and
-padding that was already blank stays unsent. A whole-screen update is sent whole and resets the
-shadow. What reaches the screen is the same; only bytes that repeat what the terminal already
+padding that was already blank stays unsent. Before that, blocks of whole lines that moved up or
+down a line (a row of a sorted table moved) are moved by the terminal, shadow included
+(line_shift.py). A whole-screen update is sent whole and resets the shadow. What reaches the screen is the same; only bytes that repeat what the terminal already
 shows are left out.
 
 The app installs it when it mounts and removes it when it unmounts. `install()` first checks that
