@@ -140,14 +140,14 @@ def test_the_terminal_profile_charges_bytes_to_what_they_changed() -> None:
     from bench.terminal_profile import profile
 
     paint = (
-        "\x1b[1;1HOutcome  Context Ready\r\n"
-        "ok       sov-a   1/3  \r\n"
-        "ok       sov-b   2/3  \x1b[0m\x1b[1;1H"
-    ).encode()
+        b"\x1b[1;1HOutcome  Context Ready\r\n"
+        b"ok       sov-a   1/3  \r\n"
+        b"ok       sov-b   2/3  \x1b[0m\x1b[1;1H"
+    )
     update = (
-        "\x1b[2;17H\x1b[31m3\x1b[0m\x1b[1;1H"  # sov-a: 1/3 -> 3/3, in red
-        "\x1b[2;3r\x1b[2;1H\x1b[L\x1b[r\x1b[2;1Hok       sov-c   0/3\x1b[0m\x1b[1;1H"
-    ).encode()
+        b"\x1b[2;17H\x1b[31m3\x1b[0m\x1b[1;1H"  # sov-a: 1/3 -> 3/3, in red
+        b"\x1b[2;3r\x1b[2;1H\x1b[L\x1b[r\x1b[2;1Hok       sov-c   0/3\x1b[0m\x1b[1;1H"
+    )
     found = profile(paint + update, start=len(paint), columns=24, rows=10)
     # the count's move, colour and digit; then the cells under "Ready" of the row shifted in
     assert found.by_area["column Ready"] == len(b"\x1b[2;17H\x1b[31m3") + len(" 0/3")
