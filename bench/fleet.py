@@ -183,7 +183,9 @@ class Subjects:
         return sum(output.size() for output in self.kubectl_outputs)
 
 
-def _start(stack: ExitStack, host: FleetHost, tmpdir: Path) -> Subjects:
+def _start(
+    stack: ExitStack, host: FleetHost, tmpdir: Path, capture: Path | None = None
+) -> Subjects:
     directory = tmpdir / "kubeconfigs"
     directory.mkdir(mode=0o700)
     kubeconfigs = [
@@ -197,7 +199,7 @@ def _start(stack: ExitStack, host: FleetHost, tmpdir: Path) -> Subjects:
     fleet_output = None
     if subjects.missing_fleet_screen() is None:
         fleet: procs.PtyProcess | subprocess.Popen = procs.PtyProcess(
-            fleet_argv, COLUMNS, ROWS, env=env
+            fleet_argv, COLUMNS, ROWS, env=env, capture=capture
         ).start()
         stack.callback(fleet.close)
     else:
@@ -251,14 +253,15 @@ def _wait_for_watches(host: FleetHost, running: Subjects, since: float) -> None:
     procs.wait_until(ready, timeout=300, what="every client to watch every Sovereign")
 
 
-def measure(plan: Plan) -> dict:
-    """Every figure of one run, raw."""
+def measure(plan: Plan, *, capture: Path | None = None) -> dict:
+    """Every figure of one run, raw; with `capture`, the fleet screen's bytes are also written
+    there (the window starts at offset `figures["fleet_window_at"]`)."""
     with ExitStack() as stack:
         tmpdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-fleet-")))
         host = stack.enter_context(FleetHost(plan.members))
         playing = host.play(STAGGER, plan.speed)
         started = time.time()
-        running = _start(stack, host, tmpdir)
+        running = _start(stack, host, tmpdir, capture)
         _wait_for_watches(host, running, started)
         _pump_all(running.terms, plan.warmup)
         kubectl_pids = [p.pid for p in running.kubectls]
@@ -276,6 +279,7 @@ def measure(plan: Plan) -> dict:
         figures = {
             "seconds": seconds,
             "members": plan.members,
+            "fleet_window_at": before["fleet_bytes"],
             "fleet_cores": (procs.tree_cpu_seconds(running.fleet_pid) - before["fleet_cpu"])
             / seconds,
             "kubectl_cores": (

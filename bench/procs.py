@@ -140,6 +140,8 @@ class PtyProcess:
     total: int = 0
     _fd: int = -1
     marks: list[tuple[float, int]] = field(default_factory=list)
+    capture: Path | None = None
+    """A file every byte the child writes is appended to (for `bench.terminal_profile`)."""
 
     def start(self) -> PtyProcess:
         master, slave = pty.openpty()
@@ -166,6 +168,9 @@ class PtyProcess:
             if not chunk:
                 break
             self.total += len(chunk)
+            if self.capture is not None:
+                with open(self.capture, "ab") as out:
+                    out.write(chunk)
         return self.total
 
     def pump(self, seconds: float, *, interval: float = 0.02) -> int:

@@ -132,3 +132,26 @@ def test_ratio_is_against_the_peer() -> None:
     result = _result(4.0, 1.0)
     assert result.ratio("mine") == 0.25
     assert _result(4.0, None).ratio("mine") is None
+
+
+def test_the_terminal_profile_charges_bytes_to_what_they_changed() -> None:
+    """A tiny fleet screen: a header, two rows; then an update that changes one row's count and
+    moves the rows with a line shift. Bytes go to the column they changed; the shift is its own."""
+    from bench.terminal_profile import profile
+
+    paint = (
+        b"\x1b[1;1HOutcome  Context Ready\r\n"
+        b"ok       sov-a   1/3  \r\n"
+        b"ok       sov-b   2/3  \x1b[0m\x1b[1;1H"
+    )
+    update = (
+        b"\x1b[2;17H\x1b[31m3\x1b[0m\x1b[1;1H"  # sov-a: 1/3 -> 3/3, in red
+        b"\x1b[2;3r\x1b[2;1H\x1b[L\x1b[r\x1b[2;1Hok       sov-c   0/3\x1b[0m\x1b[1;1H"
+    )
+    found = profile(paint + update, start=len(paint), columns=24, rows=10)
+    # the count's move, colour and digit; then the cells under "Ready" of the row shifted in
+    assert found.by_area["column Ready"] == len(b"\x1b[2;17H\x1b[31m3") + len(" 0/3")
+    assert found.by_kind["line shifts"] == len(b"\x1b[2;3r\x1b[L\x1b[r")
+    assert found.by_kind["text"] == 1 + len("ok       sov-c   0/3")
+    assert found.frames == 2
+    assert found.total == len(update)

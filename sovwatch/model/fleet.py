@@ -17,8 +17,8 @@ its trouble instead.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from sovwatch.model.outcome import Outcome
 from sovwatch.model.snapshot import Key, ReleaseView, Snapshot
@@ -42,6 +42,10 @@ RANKS = {
     Outcome.READY: 5,
 }
 """Display order, failing first; a rollout in progress with failing releases ranks 2."""
+FAILING_IN_PROGRESS = 2
+HOLD = 300.0
+"""Seconds a rollout in progress keeps its place among the failing ones after its last failed
+release recovered (`steady_order`)."""
 TOTALS_ORDER = (
     (Outcome.READY, "ready"),
     (Outcome.FAILED, "failed"),
@@ -124,6 +128,14 @@ class FleetRow:
     """Display order, failing first (`RANKS`)."""
     warnings: tuple[str, ...] = ()
     """The member's warnings (`MemberState.warnings`)."""
+    held: bool = False
+    """In progress with no failed release now, but kept among the failing ones because one failed
+    less than `HOLD` seconds ago (`steady_order`)."""
+
+    @property
+    def place(self) -> int:
+        """Where the row sorts: its rank, or among the failing ones while it is held there."""
+        return FAILING_IN_PROGRESS if self.held else self.rank
 
     @property
     def cause_text(self) -> str:
@@ -177,7 +189,7 @@ def fleet_row(member: MemberState) -> FleetRow:
     progress = snapshot.progress
     rank = RANKS.get(snapshot.outcome, RANKS[Outcome.IN_PROGRESS])
     if snapshot.outcome == Outcome.IN_PROGRESS and progress.failed:
-        rank = 2
+        rank = FAILING_IN_PROGRESS
     return FleetRow(
         context=member.context,
         server=member.server,
@@ -261,6 +273,39 @@ def _wave(release: ReleaseView) -> int:
 def fleet_rows(members: list[MemberState]) -> list[FleetRow]:
     """Every member's row, failing first, then by context."""
     return sorted((fleet_row(m) for m in members), key=lambda r: (r.rank, r.context))
+
+
+@dataclass(frozen=True)
+class FleetOrder:
+    """The rows in display order and, per member held among the failing ones, until when."""
+
+    rows: list[FleetRow]
+    held_until: dict[str, float]
+
+
+def steady_order(
+    rows: list[FleetRow], *, now: float, held_until: Mapping[str, float]
+) -> FleetOrder:
+    """The rows failing first, then by context, with the order steady while rollouts retry.
+
+    A release of a rollout in progress often fails and recovers on its own (Helm's install
+    retries, a Secret that arrives later); ranking on its failed count alone would move the row
+    to the failing ones and back at each retry, and every move shifts all the rows between.
+    Once a rollout in progress has a failed release it stays among the failing ones (`held`)
+    until `HOLD` seconds after the last one recovered; any other change of outcome (decided,
+    in trouble, ready) moves it at once. `now` and `held_until` are the caller's (the previous
+    call's `held_until`)."""
+    kept: dict[str, float] = {}
+    placed: list[FleetRow] = []
+    for row in rows:
+        if row.outcome == IN_PROGRESS and row.rank == FAILING_IN_PROGRESS:
+            kept[row.context] = now + HOLD
+        elif row.outcome == IN_PROGRESS and held_until.get(row.context, now) > now:
+            kept[row.context] = held_until[row.context]
+            if row.rank > FAILING_IN_PROGRESS:
+                row = replace(row, held=True)
+        placed.append(row)
+    return FleetOrder(sorted(placed, key=lambda r: (r.place, r.context)), kept)
 
 
 @dataclass(frozen=True)

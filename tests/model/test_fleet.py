@@ -7,11 +7,13 @@ import pytest
 
 from sovwatch.kube.resources import WATCHED
 from sovwatch.model.fleet import (
+    HOLD,
     MemberState,
     cause_links,
     fleet_row,
     fleet_rows,
     fleet_totals,
+    steady_order,
     worst_cause,
 )
 from sovwatch.model.settings import ModelSettings
@@ -152,6 +154,40 @@ def test_in_progress_without_failures_sorts_after_failing_ones_by_context():
     rows = fleet_rows([member("b", quiet), member("a", quiet), member("c", snapshot("stuck", 600))])
     assert [r.context for r in rows] == ["c", "a", "b"]
     assert rows[1].eta == quiet.eta
+
+
+def test_a_retrying_rollout_keeps_its_row_until_it_has_been_well_for_a_while(stuck, finished):
+    quiet = snapshot("bootstrap-kit", 450)
+    assert (stuck.outcome, quiet.outcome) == ("in-progress", "in-progress")
+    assert stuck.progress.failed
+    assert not quiet.progress.failed
+
+    def order(b: Snapshot, now: float, held: dict[str, float]):
+        members = [member("a", quiet), member("b", b), member("c", quiet), member("d", quiet)]
+        return steady_order(fleet_rows(members), now=now, held_until=held)
+
+    failing = order(stuck, 0.0, {})
+    assert [r.context for r in failing.rows] == ["b", "a", "c", "d"]
+    # b's failed release recovers (Helm retried): its row stays where it is, marked held
+    recovered = order(quiet, 10.0, failing.held_until)
+    assert [(r.context, r.held) for r in recovered.rows] == [
+        ("b", True),
+        ("a", False),
+        ("c", False),
+        ("d", False),
+    ]
+    assert not recovered.rows[0].failing
+    # fails again, recovers again: still no move, and the hold counts from the last failure
+    again = order(stuck, HOLD - 1, recovered.held_until)
+    well = order(quiet, HOLD + 1, again.held_until)
+    assert [r.context for r in well.rows] == ["b", "a", "c", "d"]
+    # well for HOLD seconds: back among its peers, by context
+    settled = order(quiet, 2 * HOLD, well.held_until)
+    assert [(r.context, r.held) for r in settled.rows][:2] == [("a", False), ("b", False)]
+    assert settled.held_until == {}
+    # another outcome moves it at once: a finished rollout goes to the end, hold or not
+    done = order(finished, 20.0, failing.held_until)
+    assert [r.context for r in done.rows] == ["a", "c", "d", "b"]
 
 
 def test_a_broken_cause_shows_before_its_release_counts_as_failed():

@@ -36,8 +36,10 @@ Contract with the CLI (`sovwatch watch`, `demo`, `replay`):
   (`screens.logs`); without it `l` says the logs are off.
 - With a `fleet` (`sovwatch.fleet.Fleet`, a live one or a replayed recording's) instead of a
   source, the app starts on the fleet screen (`screens.fleet`): it subscribes to the fleet and to
-  each member's pipeline (`fleet_watch.MemberFeed`), and draws the rows (`model.fleet`) at most
-  `refresh_hz` times a second when something changed. `enter` opens a `MemberScreen` over that
+  each member's pipeline (`fleet_watch.MemberFeed`), and draws the rows (`model.fleet`, in
+  `steady_order`) when something changed, at most once every `FLEET_REDRAW_GAP` seconds: fifty
+  clusters change several times a second between them, and each frame costs its own cursor moves
+  and styles on the terminal. `enter` opens a `MemberScreen` over that
   member's pipeline, store and logs (everything above applies to it), `esc` closes it.
 """
 
@@ -61,7 +63,14 @@ from textual.worker import Worker, WorkerState
 
 from sovwatch.exitcodes import ExitCode
 from sovwatch.fleet import Fleet, Member
-from sovwatch.model.fleet import FleetRow, FleetTotals, fleet_rows, fleet_totals, watched
+from sovwatch.model.fleet import (
+    FleetRow,
+    FleetTotals,
+    fleet_rows,
+    fleet_totals,
+    steady_order,
+    watched,
+)
 from sovwatch.model.settings import ModelSettings
 from sovwatch.model.snapshot import ClusterInfo, Snapshot
 from sovwatch.pipeline import Pipeline, Update, interactive
@@ -88,6 +97,9 @@ from sovwatch.views.tui.widgets.calm_static import CalmStatic
 from sovwatch.views.tui.widgets.keyed_table import KeyedTable
 
 SourceFactory = Callable[[], AsyncIterator[Any]]
+FLEET_REDRAW_GAP = 2.0
+"""Seconds between two redraws of the fleet screen at least (or the refresh rate's, if longer):
+the pace of `watch -n2 kubectl get hr -A`; a key's effect shows at once."""
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 SEARCHES = {"change": "state change", "failure": "failure"}
 """Seeks that search the recording (in a thread), and what the position bar says meanwhile."""
@@ -218,6 +230,8 @@ class SovwatchApp(App[None]):
         self._fleet_dirty = False
         self._minutes: dict[str, int] = {}
         """The minute of each member's clock last seen (its elapsed time moves with it)."""
+        self._held_until: dict[str, float] = {}
+        """Members kept among the failing rows, until when (`model.fleet.steady_order`)."""
 
     @property
     def store(self) -> Store:
@@ -272,7 +286,7 @@ class SovwatchApp(App[None]):
             self.fleet.subscribe(self)
             self._follow_members()
             self._fleet_dirty = True
-            self.set_interval(self.min_flush_gap or 0.25, self._draw_fleet)
+            self.set_interval(max(self.min_flush_gap, FLEET_REDRAW_GAP), self._draw_fleet)
         else:
             self.push_screen(self.main)
             self.main.set_class(self.navigator is not None, "replaying")
@@ -446,9 +460,14 @@ class SovwatchApp(App[None]):
         self._draw_fleet()
 
     def _fleet_view(self) -> tuple[list[FleetRow], FleetTotals]:
-        rows = fleet_rows(member_states(self.fleet))
+        order = steady_order(
+            fleet_rows(member_states(self.fleet)),
+            now=time.monotonic(),
+            held_until=self._held_until,
+        )
+        self._held_until = order.held_until
         notice = self.fleet.notice
-        return rows, fleet_totals(rows, notice=gated(notice) if notice else "")
+        return order.rows, fleet_totals(order.rows, notice=gated(notice) if notice else "")
 
     def on_fleet_screen_opened(self, message: FleetScreen.Opened) -> None:
         member = next((m for m in self.fleet if m.name == message.context), None)
@@ -541,6 +560,7 @@ class SovwatchApp(App[None]):
             self.replay_control.toggle_pause()
             self.rerender()
             self._fleet_dirty = True
+            self._draw_fleet()  # a key's effect shows at once
 
     def action_step(self) -> None:
         if self.replay_control is not None:

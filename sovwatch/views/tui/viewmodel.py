@@ -33,6 +33,21 @@ def age(seconds: float | None) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
+def rough_eta(seconds: float | None) -> str:
+    """An estimate as a bound that holds while it wobbles: "<1m", "<5m", "<10m", "<15m" ... "<1h",
+    then "~2h" (nearest hour); a fleet's ETAs change a few times an hour instead of every minute."""
+    if seconds is None:
+        return ""
+    minutes = int(max(seconds, 0) // 60)
+    if minutes == 0:
+        return "<1m"
+    if minutes < 55:
+        return f"<{(minutes // 5 + 1) * 5}m"
+    if minutes < 60:
+        return "<1h"
+    return f"~{round(minutes / 60)}h"
+
+
 def eta_text(snapshot: Snapshot) -> str:
     """The timeline's ETA line: the estimate and what it rests on, or why there is none
     ("" once every release is ready)."""

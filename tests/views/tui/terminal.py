@@ -2,8 +2,9 @@
 
 It keeps the SGR state (attributes, foreground, background) the way a terminal does, across cursor
 moves, and records each cell's character and look. It understands what sovwatch's TUI sends:
-cursor positioning, SGR and newlines; every other CSI sequence (cursor visibility, synchronized
-output) and OSC sequence is read and ignored.
+cursor positioning, SGR, newlines, and lines moved inside a scroll region (`CSI t;b r`, `CSI L`,
+`CSI M`); every other CSI sequence (cursor visibility, synchronized output) and OSC sequence is
+read and ignored.
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ from __future__ import annotations
 import re
 
 SEQUENCE = re.compile(
-    r"\x1b\[(?:(\d+);(\d+)H|([0-9;]*)m|[?0-9;]*[A-Za-z])|(\n)|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"
+    r"\x1b\[(?:(\d+);(\d+)H|([0-9;]*)m|([0-9;]*)([rLM])|[?0-9;]*[A-Za-z])|(\n)"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"
 )
+BLANK = (" ", frozenset(), "39", "49")
 
 
 class Terminal:
     """Cells of (character, attributes, foreground, background) after playing output."""
 
     def __init__(self, height: int, width: int) -> None:
-        blank = (" ", frozenset(), "39", "49")
-        self.cells = [[blank] * width for _ in range(height)]
+        self.cells = [[BLANK] * width for _ in range(height)]
         self.x = self.y = 0
+        self.width = width
+        self.region = (0, height - 1)
+        """The scroll region's first and last line."""
         self.reset()
 
     def reset(self) -> None:
@@ -35,12 +40,29 @@ class Terminal:
             position = match.end()
             if match.group(1):
                 self.y, self.x = int(match.group(1)) - 1, int(match.group(2)) - 1
-            elif match.group(4):
+            elif match.group(6):
                 self.y += 1
             elif match.group(3) is not None:
                 self._sgr(match.group(3).split(";"))
+            elif match.group(5):
+                self._lines(match.group(5), match.group(4))
         self._text(output[position:])
         return self
+
+    def _lines(self, final: str, params: str) -> None:
+        """A scroll region (which moves the cursor home), or a line inserted or deleted in it."""
+        if final == "r":
+            numbers = [int(n) for n in params.split(";") if n]
+            self.region = (numbers[0] - 1, numbers[1] - 1) if numbers else (0, len(self.cells) - 1)
+            self.x = self.y = 0
+            return
+        top, bottom = self.region
+        if not top <= self.y <= bottom:
+            return
+        blank = [(" ", frozenset(), "39", self.bg)] * self.width
+        block = self.cells[self.y : bottom + 1]
+        block = [blank, *block[:-1]] if final == "L" else [*block[1:], blank]
+        self.cells[self.y : bottom + 1] = block
 
     def _text(self, text: str) -> None:
         for char in text:

@@ -50,7 +50,7 @@ async def test_the_demo_fleet_on_the_fleet_screen_and_into_a_member():
             assert all(r.target for r in rows), screen.text(app)
             assert stuck is not None
             assert stuck.failed, screen.text(app)
-            ranks = [r.rank for r in rows]
+            ranks = [r.place for r in rows]
             assert ranks == sorted(ranks)  # failing first
             assert rows[0].failing
             assert screen.lines(app)[0].startswith("sovwatch fleet  4 Sovereigns: ")

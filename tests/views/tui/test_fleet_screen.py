@@ -8,9 +8,13 @@ end-to-end path over HTTP is test_fleet_live.py's.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import io
 import math
 
 import pytest
+from rich.console import Console
+from textual._compositor import ChopsUpdate, LayoutUpdate
 
 from sovsim.objects import ObjectStore
 from sovsim.scenario import ScenarioRunner, load_scenario
@@ -26,8 +30,10 @@ from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 from sovwatch.views.tui.screens.fleet import FleetScreen
 from sovwatch.views.tui.screens.main import MemberScreen
+from sovwatch.views.tui.terminal_output import partial_update
 from tests.views.tui import screen
 from tests.views.tui.conftest import START, Feed, items_of
+from tests.views.tui.terminal import Terminal
 from tests.views.tui.test_snapshots import check
 
 NOW = START + 3600
@@ -222,6 +228,74 @@ async def test_redrawing_an_unchanged_fleet_writes_nothing(fleet_app):
         app._draw_fleet()
         await pilot.pause()
         assert (table.writes, table.full_repaints) == (writes, repaints)
+
+
+async def test_a_minute_passing_rewrites_only_the_clocks_and_a_wobbling_eta_nothing(fleet_app):
+    """Between two redraws a minute passed on every member and the in-progress ones' estimates
+    moved within their bound (6 to 8 minutes): only the elapsed cells are written, no row moves."""
+    app = fleet_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        fleet_screen = await shown(pilot, app, 7)
+        table = fleet_screen.query_one("#fleet-table")
+        assert {"elapsed", "eta"} <= {c.key for c in table.layout_columns}
+
+        def moved(eta: float, minutes: float) -> list:
+            return [
+                dataclasses.replace(
+                    r,
+                    eta=eta if r.outcome == "in-progress" else r.eta,
+                    elapsed=r.elapsed + minutes * 60,
+                )
+                for r in rows
+            ]
+
+        rows = fleet_screen.rows
+        in_progress = [r for r in rows if r.outcome == "in-progress"]
+        assert in_progress
+        assert all(r.elapsed is not None for r in rows)
+        fleet_screen.show(moved(6 * 60, 0), fleet_screen.totals)
+        await pilot.pause()
+        writes, repaints = table.writes, table.full_repaints
+        fleet_screen.show(moved(8 * 60, 1), fleet_screen.totals)
+        await pilot.pause()
+        assert (table.writes - writes, table.full_repaints) == (len(rows), repaints)
+        cells = [table.get_row(r.context) for r in in_progress]
+        assert all(str(row[-2]) == "<10m" for row in cells), cells
+
+
+async def test_rows_moving_leave_the_terminal_as_a_full_repaint_would(fleet_app):
+    """The fleet screen's updates while rows move up and down (a Sovereign starts failing, one
+    finishes) and clocks tick, played into one terminal, end up as a whole paint shows the final
+    state: the terminal's line shifts never leave a stale cell."""
+    app = fleet_app()
+    width, height = 160, 20
+    terminal = Terminal(height, width)
+    output = Console(width=width, file=io.StringIO(), force_terminal=True, color_system="256")
+    sent: list[str] = []
+    async with app.run_test(size=(width, height)) as pilot:
+        fleet_screen = await shown(pilot, app, 7)
+        original = app._display
+
+        def display(screen, renderable) -> None:
+            if isinstance(renderable, (ChopsUpdate, LayoutUpdate)) and not app._batch_count:
+                sent.append(renderable.render_segments(output))
+                terminal.play(sent[-1])
+            original(screen, renderable)
+
+        app._display = display  # type: ignore[method-assign]
+        first = app.screen._compositor.render_update(full=True)
+        terminal.play(first.render_segments(output))
+        rows = fleet_screen.rows
+        orders = [rows, [rows[-1], *rows[:-1]], [*rows[1:], rows[0]], rows[2:] + rows[:2]]
+        for minute, order in enumerate(orders):
+            later = [dataclasses.replace(r, elapsed=r.elapsed + 60 * minute) for r in order]
+            fleet_screen.show(later, fleet_screen.totals)
+            await pilot.pause()
+        full = app.screen._compositor.render_update(full=True)
+        expected = Terminal(height, width).play(partial_update.render_layout(full, output))
+    assert terminal.looks() == expected.looks()
+    assert any("\x1b[L" in s for s in sent)
+    assert any("\x1b[M" in s for s in sent)
 
 
 async def test_a_fleet_recording_replays_on_the_fleet_screen(tmp_path):

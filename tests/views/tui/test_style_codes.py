@@ -192,3 +192,42 @@ async def test_the_real_app_s_updates_leave_the_terminal_as_a_full_repaint_would
         )
     assert ChopsUpdate in updates
     assert terminal.looks() == expected.looks()
+
+
+@pytest.mark.parametrize(
+    ("order", "shifts"),
+    [
+        ([5, 0, 1, 2, 3, 4, 6, 7], "\x1b[1;6r\x1b[1;1H\x1b[L\x1b[r"),  # a row moves to the top
+        ([0, 2, 3, 4, 5, 6, 7, 1], "\x1b[2;8r\x1b[2;1H\x1b[M\x1b[r"),  # a row moves to the end
+        ([1, 0, 2, 3, 4, 5, 6, 7], ""),  # two rows swap: nothing to shift
+    ],
+)
+def test_rows_that_moved_a_line_are_moved_by_the_terminal(order, shifts):
+    """A row of a sorted table moves: the rows between shift by a line. The terminal shifts
+    them (a scroll region, one line inserted or deleted) and only the row that moved is sent;
+    the screen ends up as a whole paint of the new order shows it."""
+    terminal = console("256")
+    rows = [table_row("◷ waiting", WAITING, f"bp-{n}", f"← bp-{n}{n}", WAITING) for n in "abcdefgh"]
+    after = [rows[i] for i in order]
+    screen = Terminal(8, WIDTH).play(
+        partial_update.render_layout(
+            LayoutUpdate([[s] for s in rows], Region(0, 0, WIDTH, 8)), terminal
+        )
+    )
+    chops = ChopsUpdate(
+        [{0: strip} for strip in after], [(y, 0, WIDTH) for y in range(8)], [[WIDTH]] * 8
+    )
+    sent = partial_update.render_segments(chops, terminal)
+    screen.play(sent)
+    expected = Terminal(8, WIDTH).play(
+        partial_update.TEXTUAL_RENDER_LAYOUT(
+            LayoutUpdate([[s] for s in after], Region(0, 0, WIDTH, 8)), console("256")
+        )
+    )
+    assert screen.looks() == expected.looks()
+    assert sent.startswith(shifts)
+    if shifts:  # the shift and the one row that moved in, not the six it displaced
+        one_row = partial_update.render_layout(
+            LayoutUpdate([[rows[0]]], Region(0, 0, WIDTH, 1)), console("256")
+        )
+        assert len(sent) < len(shifts) + 1.5 * len(one_row), sent

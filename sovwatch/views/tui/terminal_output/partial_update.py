@@ -12,8 +12,9 @@ waiting on it (36 rows in one frame during bootstrap-kit).
 `StyleWriter` (a style only when it changes, style_codes.py) and keep a `Shadow` of the terminal
 per console (shadow.py): a partial update sends only the cells of its spans that differ from what
 the terminal shows, so the crop starts at the first changed cell, not at the widget's edge, and
-padding that was already blank stays unsent. A whole-screen update is sent whole and resets the
-shadow. What reaches the screen is the same; only bytes that repeat what the terminal already
+padding that was already blank stays unsent. Before that, blocks of whole lines that moved up or
+down a line (a row of a sorted table moved) are moved by the terminal, shadow included
+(line_shift.py). A whole-screen update is sent whole and resets the shadow. What reaches the screen is the same; only bytes that repeat what the terminal already
 shows are left out.
 
 The app installs it when it mounts and removes it when it unmounts. `install()` first checks that
@@ -32,7 +33,8 @@ import textual
 from rich.console import Console
 from textual._compositor import ChopsUpdate, LayoutUpdate
 
-from sovwatch.views.tui.terminal_output.shadow import TAIL, Shadow, cells_of, write_cells
+from sovwatch.views.tui.terminal_output import line_shift
+from sovwatch.views.tui.terminal_output.shadow import TAIL, Cell, Shadow, cells_of, write_cells
 from sovwatch.views.tui.terminal_output.style_codes import StyleWriter
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ def render_segments(update: ChopsUpdate, console: Console) -> str:
     show yet."""
     writer = StyleWriter(console)
     shadow = shadow_of(console, writer)
+    shift_moved_lines(update, writer, shadow)
     for y, x1, x2 in update.spans:
         for end, (x, strip) in zip(update.chop_ends[y], update.chops[y].items(), strict=False):
             if strip is None or x >= x2 or end <= x1:
@@ -71,6 +74,35 @@ def render_segments(update: ChopsUpdate, console: Console) -> str:
                 write_cells(writer, cells[start:stop])
             shadow.record(y, x + low, cells)
     return writer.text()
+
+
+def shift_moved_lines(update: ChopsUpdate, writer: StyleWriter, shadow: Shadow) -> None:
+    """Move blocks of lines that moved up or down by one with the terminal's line insertion and
+    deletion (line_shift.py), and the shadow with them, so the update re-sends only what differs
+    after the move."""
+    whole = whole_lines(update)
+    if len(whole) < 2:
+        return
+    new = {y: [shadow.look(cell) for cell in cells] for y, cells in whole.items()}
+    for top, bottom, step in line_shift.shifts(shadow.lines, new):
+        writer.control(line_shift.sequence(top, bottom, step))
+        line_shift.apply(shadow.lines, top, bottom, step)
+
+
+def whole_lines(update: ChopsUpdate) -> dict[int, list[Cell]]:
+    """The cells of each line the update repaints from the screen's left edge to its right."""
+    whole: dict[int, list[Cell]] = {}
+    for y, x1, x2 in update.spans:
+        ends = update.chop_ends[y]
+        if x1 != 0 or not ends or x2 < ends[-1]:
+            continue
+        strips = list(update.chops[y].values())
+        if any(strip is None for strip in strips):
+            continue
+        cells = [cell for strip in strips for cell in cells_of(strip)]
+        if len(cells) == ends[-1]:
+            whole[y] = cells
+    return whole
 
 
 def render_layout(update: LayoutUpdate, console: Console) -> str:

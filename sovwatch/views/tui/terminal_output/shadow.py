@@ -45,6 +45,11 @@ class Shadow:
     def clear(self) -> None:
         self._rows.clear()
 
+    @property
+    def lines(self) -> dict[int, list[Look | None]]:
+        """Each line's looks by line number (`line_shift` moves them as the terminal does)."""
+        return self._rows
+
     def look(self, cell: Cell) -> Look:
         text, style = cell
         if cell is TAIL:

@@ -99,6 +99,12 @@ class StyleWriter:
     def new_line(self) -> None:
         self._out.append("\n")
 
+    def control(self, sequence: str) -> None:
+        """A control sequence sent in the default style (lines it inserts are blank, not
+        coloured with the current background)."""
+        self._reset()
+        self._out.append(sequence)
+
     def strip(self, strip: Strip) -> None:
         self.segments((text, style) for text, style, _ in strip)
 

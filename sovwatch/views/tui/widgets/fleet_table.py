@@ -2,7 +2,7 @@
 
 Columns adapt to the width as the release table's do: outcome, context, "31/38" with a bar,
 failed and waiting counts and the worst root cause are always there; stream health, elapsed time,
-ETA and the server join, in that order, while the cause keeps at least `CAUSE_MIN` cells (at 80
+ETA (a bound, `rough_eta`: estimates wobble with every finished release) and the server join, in that order, while the cause keeps at least `CAUSE_MIN` cells (at 80
 columns none of them fit, so a stream in trouble leads the cause instead: "reconnecting: …").
 Every column but the cause has a fixed width or one sized for every member, so data updates
 never rebuild the table; the cells that changed are rewritten (`KeyedTable.sync`).
@@ -20,7 +20,7 @@ from sovwatch.model.outcome import Outcome
 from sovwatch.model.states import State
 from sovwatch.views.tui.glyphs import Glyphs
 from sovwatch.views.tui.palette import Palette
-from sovwatch.views.tui.viewmodel import age, truncate
+from sovwatch.views.tui.viewmodel import age, rough_eta, truncate
 from sovwatch.views.tui.widgets.keyed_table import Column, KeyedTable
 
 OUTCOME_STATE = {
@@ -57,7 +57,8 @@ def layout(width: int, rows: Sequence[FleetRow]) -> tuple[Column, ...]:
     """The columns for a table `width` cells wide, sized for `rows`; every header stays whole."""
     longest = max((len(r.context) + (2 if r.warnings else 0) for r in rows), default=7)
     context = _column("context", "Context", min(longest, 28))
-    counts = max((len(f"{r.ready}/{r.target}") for r in rows), default=5)
+    # sized for the targets, not the counts: a first "10/38" does not widen (and repaint) the table
+    counts = max((len(f"{r.target}/{r.target}") for r in rows), default=5)
     fixed = [
         Column("outcome", "Outcome", OUTCOME_WIDTH),
         context,
@@ -103,7 +104,7 @@ def cells(
     ready = _ready(row, by_key["ready"].width - BAR - 4, glyphs, palette)
     eta = ""
     if row.outcome == Outcome.IN_PROGRESS:
-        eta = age(row.eta) if row.eta is not None else "?"
+        eta = rough_eta(row.eta) if row.eta is not None else "?"
     lead = ""
     if "streams" not in by_key and not row.streams.quiet and row.outcome != TROUBLE:
         lead = f"{row.streams.state}: " if row.cause else row.streams.text
