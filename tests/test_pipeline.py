@@ -296,12 +296,11 @@ def test_the_cpu_budget_pays_a_debt_back_at_its_duty_within_one_window():
     assert unbounded.wait(0.0) == 0.0
 
 
-def sustained_change(busy: float, *, seconds: float = 10.0, every: float = 1 / 64) -> list[float]:
-    """Wall times of the model runs while a release changes every `every` wall seconds and the
-    thread is `busy` (a share of a core: taking the changes in, running the model, drawing),
-    on fake clocks, under a 1/8 s gap (binary fractions: no rounding) and a 50 % duty."""
-    wall, cpu = [0.0], [0.0]
-    coalescing = Coalescing(interval=0.0, min_gap=1 / 8, duty=0.5, window=1.0)
+def listed_on_fake_clocks(
+    coalescing: Coalescing, wall: list[float], cpu: list[float], seen: Recorder
+) -> Pipeline:
+    """A pipeline reading wall time, source time and thread CPU time from `wall[0]` and `cpu[0]`,
+    with `seen` subscribed and one installing release listed (its first run done)."""
     pipeline = Pipeline(
         clock=lambda: T0_EPOCH + wall[0],
         started_at=T0_EPOCH,
@@ -309,10 +308,21 @@ def sustained_change(busy: float, *, seconds: float = 10.0, every: float = 1 / 6
         wall=lambda: wall[0],
         cpu=lambda: cpu[0],
     )
-    runs: list[float] = []
-    pipeline.subscribe(Recorder())
+    pipeline.subscribe(seen)
     pipeline.apply(added(hr_installing("bp-cilium"), T0_EPOCH))
     pipeline.apply(live(HR, T0_EPOCH))
+    return pipeline
+
+
+def sustained_change(busy: float, *, seconds: float = 10.0, every: float = 1 / 64) -> list[float]:
+    """Wall times of the model runs while a release changes every `every` wall seconds and the
+    thread is `busy` (a share of a core: taking the changes in, running the model, drawing),
+    on fake clocks, under a 1/8 s gap (binary fractions: no rounding) and a 50 % duty."""
+    wall, cpu = [0.0], [0.0]
+    pipeline = listed_on_fake_clocks(
+        Coalescing(interval=0.0, min_gap=1 / 8, duty=0.5, window=1.0), wall, cpu, Recorder()
+    )
+    runs: list[float] = []
     last = pipeline.latest
     for i in range(1, round(seconds / every)):
         wall[0] = i * every
@@ -364,18 +374,10 @@ def test_what_the_thread_spent_since_the_last_run_counts_before_the_next():
     0.05 s owed when the next change comes, at 0.45 s: paid at 0.95 s, though the model itself
     cost nothing."""
     wall, cpu = [0.0], [0.0]
-    coalescing = Coalescing(interval=0.0, min_gap=0.1, duty=0.1, window=1.0)
-    pipeline = Pipeline(
-        clock=lambda: T0_EPOCH + wall[0],
-        started_at=T0_EPOCH,
-        coalescing=coalescing,
-        wall=lambda: wall[0],
-        cpu=lambda: cpu[0],
-    )
     seen = Recorder()
-    pipeline.subscribe(seen)
-    pipeline.apply(added(hr_installing("bp-cilium"), T0_EPOCH))
-    pipeline.apply(live(HR, T0_EPOCH))
+    pipeline = listed_on_fake_clocks(
+        Coalescing(interval=0.0, min_gap=0.1, duty=0.1, window=1.0), wall, cpu, seen
+    )
     cpu[0] += 0.15  # the view draws the first snapshot
     for at in (0.45, 0.6, 0.9):
         wall[0] = at
