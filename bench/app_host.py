@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from sovwatch.invocation import Invocation
-from sovwatch.launch import live_session, pipeline_of
 from sovwatch.pipeline import interactive
+from sovwatch.session import live_session, pipeline_of
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 

@@ -66,7 +66,7 @@ class MemberSpec:
 
 
 class Opened(Protocol):
-    """A connected cluster: what `opener` returns (`launch.Session` is one)."""
+    """A connected cluster: what `opener` returns (`session.Session` is one)."""
 
     @property
     def source(self) -> Callable[[], AsyncIterator[SourceItem]]: ...

@@ -1,6 +1,6 @@
 """The one function that keeps credentials out of everything sovwatch writes: `redact`.
 
-Every exit passes through it: fatal errors and warnings on stderr (`launch.diagnose`), stream
+Every exit passes through it: fatal errors and warnings on stderr (`session.diagnose`), stream
 health details (so plain, JSON, the TUI and recordings get them clean), plain and JSON output on
 stdout, recording lines, and every log record (`logs.RedactingFilter`).
 

@@ -55,6 +55,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "sovwatch.fleet_headless",  # many clusters' headless runners, one exit code
         "sovwatch.picture_cache",  # the last picture of a cluster kept on disk, found at start
         "sovwatch.demo",
+        "sovwatch.session",  # one cluster's session: opened live or from a recording, its pipeline
+        "sovwatch.fleet_launch",  # several clusters at once: members, fleet screen, reports, cast
         "sovwatch.launch",
         "sovwatch.cli",
         "sovwatch.__main__",

@@ -8,7 +8,7 @@ import dataclasses
 from contextlib import ExitStack
 
 from sovsim.server import Emulator
-from sovwatch import launch
+from sovwatch import fleet_launch
 from sovwatch.fleet import Fleet, MemberSpec
 from sovwatch.invocation import Invocation
 from sovwatch.kube import api
@@ -25,7 +25,7 @@ from tests.trust.trust_helpers import silent_server
 
 
 def _fleet(watcher: Watcher, connector, settings=FAST) -> Fleet:
-    fleet = launch.fleet_of(
+    fleet = fleet_launch.fleet_of(
         Invocation(command="watch", no_logs=True), interactive(), connector=connector,
         settings=settings,
     )  # fmt: skip

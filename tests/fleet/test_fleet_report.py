@@ -14,7 +14,7 @@ import pytest
 
 from sovsim.server import Emulator
 from sovwatch.cli import parse
-from sovwatch.launch import write_fleet_reports
+from sovwatch.fleet_launch import write_fleet_reports
 from sovwatch.sources.recording import Recorder, TroubleNote
 from sovwatch.views.report import render
 from tests.cli.cli_helpers import Result, sovwatch

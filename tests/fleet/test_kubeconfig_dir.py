@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sovsim.server import Emulator
-from sovwatch import launch
+from sovwatch import fleet_launch
 from sovwatch.fleet import Fleet
 from sovwatch.fleet_directory import DirectoryFleet, open_directory
 from sovwatch.invocation import Invocation
@@ -41,7 +41,7 @@ async def following(directory: Path) -> AsyncIterator[tuple[Fleet, Watcher, list
     watcher = Watcher()
     warnings: list[str] = []
     connector = api.shared_connector()
-    fleet = launch.fleet_of(
+    fleet = fleet_launch.fleet_of(
         Invocation(command="watch", no_logs=True, kubeconfig_dir=directory), interactive(),
         connector=connector,
         settings=FAST,

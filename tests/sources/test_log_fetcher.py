@@ -2,7 +2,7 @@
 budget, a 403 shown once, a 400 quiet, `--no-logs` silent, and an excerpt that replays the same.
 
 Each test watches the emulator the way `sovwatch` does (kubeconfig → connect → `live.stream` with
-a `LogFetcher`) and runs the session's real pipeline model (`launch.pipeline_of`, `evaluate`) after
+a `LogFetcher`) and runs the session's real pipeline model (`session.pipeline_of`, `evaluate`) after
 every item, which is what tells the fetcher which logs the root causes want.
 """
 
@@ -21,8 +21,8 @@ from sovsim.scenario_load import parse_scenario
 from sovsim.server import Emulator
 from sovwatch.cli import Invocation
 from sovwatch.kube import api, config
-from sovwatch.launch import Session, live_session, pipeline_of
 from sovwatch.pipeline import HEADLESS
+from sovwatch.session import Session, live_session, pipeline_of
 from sovwatch.settings import LogSettings
 from sovwatch.sources import live
 from sovwatch.sources.events import (

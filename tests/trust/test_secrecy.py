@@ -26,9 +26,9 @@ import yaml
 
 from sovsim.server import Emulator
 from sovsim.status import status
-from sovwatch import launch
 from sovwatch.invocation import Invocation
 from sovwatch.pipeline import interactive
+from sovwatch.session import live_session, pipeline_of
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.options import TuiSettings
 from tests.cli.cli_helpers import sovwatch
@@ -100,10 +100,10 @@ async def test_no_secret_in_plain_json_record_or_replay(cluster, tmp_path: Path)
 async def _live_tui(kubeconfig: Path) -> SovwatchApp:
     """The terminal UI wired as `sovwatch --kubeconfig PATH` wires it, to run on the test's loop."""
     invocation = Invocation(command="watch", output="tui", kubeconfig=str(kubeconfig))
-    session = await launch.live_session(invocation)
+    session = await live_session(invocation)
     return SovwatchApp(
         session.source,
-        pipeline=launch.pipeline_of(invocation, session, interactive()),
+        pipeline=pipeline_of(invocation, session, interactive()),
         settings=TuiSettings(ascii=True),
     )
 

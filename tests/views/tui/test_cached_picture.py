@@ -1,7 +1,7 @@
 """The TUI on a cold start with a kept picture: shown at once, marked stale in the header, then
 replaced by the cluster's own.
 
-Wired as `sovwatch --kubeconfig` wires it (`launch.live_session`, `launch.tui_app`), over HTTP to
+Wired as `sovwatch --kubeconfig` wires it (`session.live_session`, `launch.tui_app`), over HTTP to
 the emulator through a `FaultFront` that holds the second session's lists back (a slow link). The
 cluster loses a release between the sessions, so the rows tell the two pictures apart.
 """
@@ -18,6 +18,7 @@ from sovsim.scenario import ScenarioRunner, load_scenario
 from sovwatch import launch
 from sovwatch.invocation import Invocation
 from sovwatch.pipeline import Pipeline, interactive
+from sovwatch.session import live_session
 from sovwatch.sources.disk_cache import CachedPicture
 from sovwatch.sources.events import EventType, HealthState, SourceItem, StreamHealth, WatchEvent
 from sovwatch.views.tui.app import SovwatchApp
@@ -41,7 +42,7 @@ async def test_the_header_says_cached_until_the_live_picture_replaces_it(emulato
         kubeconfig = kubeconfigs.write_private(tmp_path / "kubeconfig", document)
         invocation = Invocation(command="watch", output="tui", kubeconfig=str(kubeconfig))
 
-        first = await launch.live_session(invocation, picture=True)
+        first = await live_session(invocation, picture=True)
         assert first.cache is not None
         assert first.cache.found is None
         app = launch.tui_app(invocation, first)
@@ -58,7 +59,7 @@ async def test_the_header_says_cached_until_the_live_picture_replaces_it(emulato
         emulator.store.delete(HR, "flux-system", gone)
         front.lists_open.clear()
         try:
-            second = await launch.live_session(invocation, picture=True)
+            second = await live_session(invocation, picture=True)
             assert second.cache is not None
             assert second.cache.found is not None
             app = launch.tui_app(invocation, second)
@@ -78,7 +79,7 @@ async def test_the_header_says_cached_until_the_live_picture_replaces_it(emulato
 
 async def _keep_a_picture(invocation: Invocation) -> None:
     """A first session until every release shows, its picture kept as the launcher keeps it."""
-    first = await launch.live_session(invocation, picture=True)
+    first = await live_session(invocation, picture=True)
     app = launch.tui_app(invocation, first)
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.main.query_one(ReleaseTable)
@@ -106,7 +107,7 @@ async def test_the_kept_picture_shows_before_the_server_answers_and_while_it_is_
     async with AsyncExitStack() as black_hole:
         await black_hole.enter_async_context(silent_server(emulator.port))
         settings = replace(FAST, preflight_timeout=0.5)
-        second = await launch.live_session(invocation, settings=settings, picture=True)
+        second = await live_session(invocation, settings=settings, picture=True)
         app = launch.tui_app(invocation, second)
         async with app.run_test(size=(80, 24)) as pilot:
             table = app.main.query_one(ReleaseTable)
@@ -139,7 +140,7 @@ async def test_a_rejected_credential_behind_the_kept_picture_ends_the_run_as_at_
     await _keep_a_picture(invocation)
     emulator.tokens.discard(emulator.token)  # revoked meanwhile
 
-    session = await launch.live_session(invocation, settings=FAST, picture=True)
+    session = await live_session(invocation, settings=FAST, picture=True)
     app = launch.tui_app(invocation, session)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.return_code is not None, "the end of the run")

@@ -1,5 +1,5 @@
 """The fleet screen end to end: emulators over HTTP, one kubeconfig with a context each, a real
-`Fleet` of live sessions (`launch.fleet_of`), the app on the fleet screen: `demo --fleet`,
+`Fleet` of live sessions (`fleet_launch.fleet_of`), the app on the fleet screen: `demo --fleet`,
 drilling into a member and back, a context pointing at nothing, members leaving and joining."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from sovsim.scenario import ScenarioRunner, load_scenario
 from sovsim.server import Emulator
 from sovwatch import demo
 from sovwatch.fleet import MemberSpec
+from sovwatch.fleet_launch import fleet_of
 from sovwatch.invocation import Invocation
 from sovwatch.kube import api
-from sovwatch.launch import fleet_of
 from sovwatch.pipeline import interactive
 from sovwatch.views.tui.app import SovwatchApp
 from sovwatch.views.tui.screens.main import MemberScreen

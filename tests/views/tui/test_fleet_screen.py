@@ -21,8 +21,8 @@ from sovsim.scenario import ScenarioRunner, load_scenario
 from sovwatch.fleet import Fleet, MemberSpec
 from sovwatch.fleet_recording import FleetReplay
 from sovwatch.kube.errors import FatalError
-from sovwatch.launch import Session
 from sovwatch.pipeline import Pipeline, interactive
+from sovwatch.session import Session
 from sovwatch.settings import WatchSettings
 from sovwatch.sources.recording import Recorder, RecordingReader, TroubleNote
 from sovwatch.sources.replay import ReplayControl
