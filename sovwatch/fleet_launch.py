@@ -32,12 +32,13 @@ from sovwatch.session import (
     live_session,
     model_settings,
     played_report,
+    played_session,
     report_exit_code,
     report_recording,
     write_cast_file,
 )
 from sovwatch.sources.recording import Recorder, RecordingReader
-from sovwatch.sources.replay import IDLE_LIMIT, ReplayControl, Tape, replay
+from sovwatch.sources.replay import IDLE_LIMIT, ReplayControl, Tape
 
 if TYPE_CHECKING:
     import aiohttp
@@ -132,16 +133,12 @@ async def write_fleet_reports(
                 )
             )
             continue
-        control = ReplayControl(speed=math.inf)
-        tape = Tape.of(cluster.items)
-        session = Session(
-            source=lambda tape=tape, control=control: replay(tape, control=control),
+        session = played_session(
+            Tape.of(cluster.items),
+            ReplayControl(speed=math.inf),
+            header,
             context=cluster.name,
             server=cluster.server,
-            started=header.started,
-            clock=control.now,
-            replay_control=control,
-            recorded_with=header.version,
         )
         snapshot, report = await played_report(invocation, session, exit_code=None)
         played.append(

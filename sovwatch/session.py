@@ -29,7 +29,7 @@ from sovwatch.outfiles import open_private
 from sovwatch.pipeline import HEADLESS, Coalescing, Pipeline
 from sovwatch.redaction import redact
 from sovwatch.sources.events import SourceItem
-from sovwatch.sources.recording import Damage, Recorder, RecordingReader
+from sovwatch.sources.recording import Damage, Header, Recorder, RecordingReader
 from sovwatch.sources.replay import IDLE_LIMIT, ReplayControl, Tape, replay
 
 if TYPE_CHECKING:
@@ -198,21 +198,31 @@ async def replay_session(invocation: Invocation, stack: AsyncExitStack) -> Sessi
     assert invocation.file is not None
     with RecordingReader(invocation.file) as reader:
         tape = Tape.of(reader)
+    header = reader.header
     control = ReplayControl(
         speed=invocation.speed, idle_limit=None if invocation.real_gaps else IDLE_LIMIT
     )
+    session = played_session(tape, control, header, context=header.context, server=header.server)
+    session.navigator = Navigator(
+        tape, control, settings=model_settings(invocation), started_at=header.started
+    )
+    session.tape = tape
+    return session
+
+
+def played_session(
+    tape: Tape, control: ReplayControl, header: Header, *, context: str, server: str
+) -> Session:
+    """A session replaying `tape` (of the recording `header` opens) as `control` paces it: one
+    cluster's recording, or one cluster of a fleet's."""
     return Session(
         source=lambda: replay(tape, control=control),
-        context=reader.header.context,
-        server=reader.header.server,
-        started=reader.header.started,
+        context=context,
+        server=server,
+        started=header.started,
         clock=control.now,
         replay_control=control,
-        recorded_with=reader.header.version,
-        navigator=Navigator(
-            tape, control, settings=model_settings(invocation), started_at=reader.header.started
-        ),
-        tape=tape,
+        recorded_with=header.version,
     )
 
 

@@ -6,7 +6,7 @@ the stream raises `FatalError` (a start-up problem, like a rejected token). The 
 `contextlib.aclosing`, or `aclose()`) cancels every reflector, waits for them, and closes the
 client's session, so no task or socket outlives it.
 
-Typical use (the CLI does this after `api.connect` succeeded)::
+Typical use (the launcher does this after `api.preflight` succeeded)::
 
     async with contextlib.aclosing(live.stream(client, settings=settings)) as items:
         async for item in items:
@@ -49,7 +49,7 @@ async def stream(
     """Events and stream health of every resource, in arrival order, until closed.
 
     Args:
-        client: an open client (from `sovwatch.kube.api.connect`); closed when the stream is.
+        client: an open client (`sovwatch.kube.api.ApiClient`); closed when the stream is.
         settings: timeouts and backoffs.
         namespace: watch namespaced resources in this namespace only (default: all).
         resources: what to watch (default: everything sovwatch shows).
