@@ -56,7 +56,10 @@ class FleetReplay:
         control: ReplayControl,
         pipeline: Callable[[], Pipeline],
         settings: WatchSettings,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        """`clock` is the fleet's (`Fleet.clock`): the replay's (`control.now`) unless given (a
+        cast's frame clock)."""
         items: list[SourceItem] = []
         self._clusters: list[str] = []
         self._notes: list[TroubleNote] = []
@@ -82,7 +85,7 @@ class FleetReplay:
         self._servers = servers
         self._queues: dict[str, asyncio.Queue[SourceItem | None]] = {}
         self.fleet = Fleet(
-            opener=self._open, pipeline=pipeline, settings=settings, clock=control.now
+            opener=self._open, pipeline=pipeline, settings=settings, clock=clock or control.now
         )
 
     async def _open(self, spec: MemberSpec) -> _Played:

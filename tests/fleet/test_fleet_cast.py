@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
+from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
+from sovwatch.sources.recording import Recorder
+from sovwatch.views.tui.widgets.fleet_table import HELD
 from tests.fleet.test_fleet_report import _fleet_run
+from tests.model.builders.common import T0_EPOCH
+from tests.model.builders.flux import hr_install_failed, hr_installing, hr_waiting
+from tests.views.report.recordings import HR
 from tests.views.tui.terminal import Terminal
 from tests.views.tui.test_cast import INSTALL, cast_of, in_a_terminal
 
@@ -49,3 +56,49 @@ async def test_a_fleet_recording_becomes_a_cast_of_the_fleet_screen(tmp_path, re
     code, played = in_a_terminal("asciinema", "cat", str(out))
     assert code == 0, played[-2000:]
     assert Terminal(30, 100).play(played).lines()[0] == lines[0]
+
+
+def _retried_fleet(path: Path) -> Path:
+    """A fleet's recording: z-flaky's bp-a fails at +60 s and installs again at +120 s (its
+    bp-b waits for it), a-calm installs all along; nothing else happens until +1000 s."""
+    t = T0_EPOCH
+    with Recorder(path, context="", server="", fleet=True, started=t) as rec:
+        for name in ("a-calm", "z-flaky"):
+            rec.write(StreamHealth(HR, HealthState.LIVE, t, detail="v2"), cluster=name)
+        rec.write(WatchEvent(HR, EventType.ADDED, hr_installing("bp-x"), t + 1), cluster="a-calm")
+        for item in (
+            WatchEvent(HR, EventType.ADDED, hr_installing("bp-a"), t + 1),
+            WatchEvent(HR, EventType.ADDED, hr_waiting("bp-b", "bp-a"), t + 1),
+            WatchEvent(
+                HR, EventType.MODIFIED, hr_install_failed("bp-a", "boom", failures=1), t + 60
+            ),
+            WatchEvent(HR, EventType.MODIFIED, hr_installing("bp-a"), t + 120),
+        ):
+            rec.write(item, cluster="z-flaky")
+        rec.write(StreamHealth(HR, HealthState.LIVE, t + 1000, detail="v2"), cluster="a-calm")
+    return path
+
+
+def test_a_recovered_cluster_is_held_among_the_failing_for_hold_seconds_of_recorded_time(tmp_path):
+    """The fleet screen's hold (`model.fleet.HOLD`) counts the recording's time, not the wall
+    clock's: at 100x, z-flaky stays above a-calm until 300 recorded seconds after its bp-a
+    recovered (cast time 4.2 s), then the rows are in name order again."""
+    out = tmp_path / "held.cast"
+    done = cast_of(
+        _retried_fleet(tmp_path / "held.ndjson"), out,
+        "--speed", "100", "--real-gaps", "--cast-size", "80x24", term="xterm",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    _, *events = [json.loads(line) for line in out.read_text().splitlines()]
+
+    def rows_at(at: float) -> list[tuple[str, str]]:
+        """(context, failed and waiting counts and cause) of the two rows at cast time `at`."""
+        raw = "".join(data for when, _, data in events if when <= at)
+        lines = Terminal(24, 80).play(raw).lines()[2:4]
+        return [(line.split()[2], " ".join(line.split("▏")[1].split())) for line in lines]
+
+    failed = "1 1 bp-a ← InstallFailed: Helm insta…"
+    assert rows_at(1.0) == [("z-flaky", failed), ("a-calm", "— —")]
+    # recovered 230 recorded seconds ago: held, and marked so
+    assert rows_at(3.5) == [("z-flaky", f"— 1 {HELD}"), ("a-calm", "— —")]
+    assert rows_at(events[-1][0]) == [("a-calm", "— —"), ("z-flaky", "— 1")]  # +1000 s: let go
