@@ -108,9 +108,20 @@ async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
     await app.run_async()
     for warning in session.warnings:  # the alternate screen is gone: say it again where it stays
         diagnose(f"warning: {warning}")
-    if app.fatal is not None:  # a rejected credential behind a kept picture: as at a start
+    return tui_exit_code(app, session)
+
+
+def tui_exit_code(app: SovwatchApp, session: Session) -> ExitCode:
+    """How the TUI's run ends: its own exit code, or `FatalError` as at a start when a rejected
+    credential behind a kept picture ended it, or when the operator quit before the server ever
+    answered (the cluster was never reached; an interrupt stays 130)."""
+    if app.fatal is not None:
         raise app.fatal
-    return ExitCode(app.return_code or 0)
+    code = ExitCode(app.return_code or 0)
+    never_reached = session.contact.unreachable if session.contact is not None else None
+    if never_reached is not None and code == ExitCode.READY:
+        raise never_reached
+    return code
 
 
 async def write_reports(
