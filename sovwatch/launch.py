@@ -19,6 +19,7 @@ import math
 import os
 import signal
 import sys
+import time
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +36,7 @@ from sovwatch.fleet_launch import (
 )
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.invocation import Invocation, StartupError
+from sovwatch.kube.errors import FatalError
 from sovwatch.outfiles import OutputFileError, check_writable
 from sovwatch.pipeline import HEADLESS, interactive
 from sovwatch.redaction import RedactedStream
@@ -87,7 +89,6 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
 
 def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
     """The Textual app over `session`."""
-    from sovwatch.kube.errors import FatalError
     from sovwatch.views.tui.app import SovwatchApp
     from sovwatch.views.tui.options import TuiSettings
 
@@ -227,8 +228,15 @@ async def _main(invocation: Invocation) -> ExitCode:
         if len(names) > 1:
             return await run_fleet(invocation, names)
         invocation = dataclasses.replace(invocation, context=names[0], all_contexts=False)
+    started = time.time()
     async with AsyncExitStack() as stack:
-        session = await _open_session(invocation, stack)
+        try:
+            session = await _open_session(invocation, stack)
+        except FatalError as err:
+            _write_unreached(
+                invocation, err, context=err.context, server=err.server, started=started
+            )
+            raise
         for warning in session.warnings:
             diagnose(f"warning: {warning}")
         recording = report_recording(invocation, stack) or invocation.record
@@ -237,17 +245,52 @@ async def _main(invocation: Invocation) -> ExitCode:
                 session.source, recording, context=session.context, server=session.server
             )
         code: ExitCode | None = None
+        unreached: FatalError | None = None
         try:
             code = await _watch(invocation, session)
         except asyncio.CancelledError:
             code = ExitCode.INTERRUPTED
             raise
+        except FatalError as err:  # behind a kept picture, the start-up check may fail late
+            if session.contact is not None and not session.contact.reached:
+                unreached = err
+            raise
         finally:
             if session.keeper is not None:  # the picture at exit, for the next start
                 session.keeper.save()
-            if invocation.reports and recording is not None:  # also on Ctrl-C and failures
+            if unreached is not None:
+                _write_unreached(
+                    invocation,
+                    unreached,
+                    context=session.context,
+                    server=session.server,
+                    started=started,
+                )
+            elif invocation.reports and recording is not None:  # also on Ctrl-C and failures
                 await _write_reports(invocation, recording, code)
         return code
+
+
+def _write_unreached(
+    invocation: Invocation, err: FatalError, *, context: str, server: str, started: float
+) -> None:
+    """Every `--report` file of a run that never reached its cluster: where it looked and the
+    one line it ended with (gated and, like every report, redacted)."""
+    from sovwatch import __version__
+    from sovwatch.untrusted import neutralise
+    from sovwatch.views.report import render
+    from sovwatch.views.report.facts import Unreached
+
+    unreached = Unreached(
+        context=context,
+        server=server,
+        started=started,
+        why=neutralise(str(err)),
+        code=ExitCode.USAGE,
+        sovwatch=__version__,
+    )
+    for path in invocation.reports:
+        render.write(path, render.render_unreached(unreached, render.format_of(path)))
 
 
 async def _report(invocation: Invocation) -> ExitCode:
@@ -264,7 +307,6 @@ async def _report(invocation: Invocation) -> ExitCode:
 def run(invocation: Invocation) -> int:
     """Run what the command line asked for; returns the process exit code."""
     from sovwatch import logs
-    from sovwatch.kube.errors import FatalError
 
     try:
         logs.configure(

@@ -156,7 +156,7 @@ async def live_session(
         try:
             await api.preflight(client)
         except FatalError as err:
-            err.server = connection.server
+            err.server, err.context = connection.server, connection.context
             raise
     # `--once` prints what the watches listed; log tails come with a running watch.
     logs = None if invocation.no_logs or invocation.once else LogFetcher(client, clock=clock)

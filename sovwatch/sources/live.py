@@ -116,11 +116,14 @@ async def stream(
 
 @dataclass
 class FirstContact:
-    """Whether a source that connects (`preflighted`) has reached its server yet."""
+    """Whether a source that connects (`preflighted`) has reached its server yet, and if not,
+    why not at the last try."""
 
+    reached: bool = False
+    """The server answered the start-up check (for good: later trouble is the watches')."""
     unreachable: errors.FatalError | None = None
-    """Why the server could not be reached at the last try, until it answers (then None for
-    good): a run that ends meanwhile never reached its cluster."""
+    """Why the server could not be reached at the last try (None once `reached`): a run that
+    ends meanwhile never reached its cluster."""
 
 
 async def preflighted(
@@ -156,7 +159,7 @@ async def preflighted(
                 yield StreamHealth(resource.key, HealthState.RECONNECTING, now, attempt, detail)
         await asyncio.sleep(settings.backoff(attempt))
     if contact is not None:
-        contact.unreachable = None
+        contact.reached, contact.unreachable = True, None
     async with aclosing(items()) as stream:
         async for item in stream:
             yield item

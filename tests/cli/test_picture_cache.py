@@ -296,13 +296,15 @@ async def test_quitting_the_tui_before_the_server_ever_answered_exits_2_with_its
 ):
     """The TUI on a kept picture, in a real terminal, while the server refuses connections: `q`
     ends the run as a start that could not reach the cluster does (README, Exit codes): the one
-    line on stderr and exit 2, not 0; the cluster was never watched."""
+    line on stderr and exit 2, not 0, and `--report` says the cluster was never reached."""
     ScenarioRunner(emulator.store, load_scenario("tiny"), seed=1).run_until(400)
     kubeconfig = str(emulator.write_kubeconfig(tmp_path / "kubeconfig"))
     await _keep_a_ready_picture(kubeconfig, picture_cache_home)
     await emulator.stop()
     with _refusing(emulator.port):
-        code, before, after = _quit_the_tui_once(b"reconnecting", "--kubeconfig", kubeconfig)
+        code, before, after = _quit_the_tui_once(
+            b"reconnecting", "--kubeconfig", kubeconfig, "--report", str(tmp_path / "r.md")
+        )
     assert "STALE cached" in before, before[-2000:]
     assert "reconnecting" in before, before[-2000:]
     assert code == 2, after
@@ -313,3 +315,6 @@ async def test_quitting_the_tui_before_the_server_ever_answered_exits_2_with_its
         f"{emulator.url}, context 'sim' in {kubeconfig}): is the API server running and "
         "reachable from here (VPN, firewall, port)?"
     ), after
+    summary = (tmp_path / "r.md").read_text()  # the report says so too
+    assert summary.startswith("## sovwatch: never reached the cluster (exit 2)\n"), summary
+    assert "**Why:** cannot connect to 127.0.0.1:" in summary
