@@ -9,10 +9,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
+from sovsim import kubeconfigs
+from sovsim.server import Emulator
 from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
 from sovwatch.sources.recording import Recorder
 from sovwatch.views.tui.widgets.fleet_table import HELD
+from tests.cli.cli_helpers import sovwatch
+from tests.fleet.fleet_helpers import fleet_kubeconfig, played
 from tests.fleet.test_fleet_report import _fleet_run
 from tests.model.builders.common import T0_EPOCH
 from tests.model.builders.flux import hr_install_failed, hr_installing, hr_waiting
@@ -102,3 +107,43 @@ def test_a_recovered_cluster_is_held_among_the_failing_for_hold_seconds_of_recor
     # recovered 230 recorded seconds ago: held, and marked so
     assert rows_at(3.5) == [("z-flaky", f"— 1 {HELD}"), ("a-calm", "— —")]
     assert rows_at(events[-1][0]) == [("a-calm", "— —"), ("z-flaky", "— 1")]  # +1000 s: let go
+
+
+async def test_a_member_s_connection_warning_is_recorded_and_marked_on_replay(tmp_path):
+    """A fleet watched live, one member's server not verified (insecure-skip-tls-verify over
+    https): its recording notes the warning, and the fleet screen played from it marks the row
+    `!` and counts it in the header, as live."""
+    async with Emulator(tls=True) as insecure, Emulator() as plain:
+        document = played(insecure, "tiny").kubeconfig(context="sov-insecure")
+        cluster = document["clusters"][0]["cluster"]
+        del cluster["certificate-authority-data"]
+        cluster["insecure-skip-tls-verify"] = True
+        path = fleet_kubeconfig(tmp_path / "fleet.yaml", {"sov-plain": played(plain, "tiny")})
+        merged = yaml.safe_load(path.read_text())
+        for section in ("clusters", "users", "contexts"):
+            merged[section] += document[section]
+        kubeconfig = kubeconfigs.write_private(path, merged)
+        recording = tmp_path / "fleet.ndjson"
+        run = await sovwatch(
+            "--kubeconfig", str(kubeconfig), "--all-contexts", "-o", "json", "--exit-on-done",
+            "--no-logs", "--record", str(recording),
+        )  # fmt: skip
+    assert run.code == 0, run.err
+    warning = (
+        f"insecure-skip-tls-verify is set for cluster 'sov-insecure' in {kubeconfig}: the "
+        "server's identity is not verified"
+    )
+    noted = [json.loads(line) for line in recording.read_text().splitlines()[1:]]
+    assert {(n["cluster"], w) for n in noted for w in n.get("warnings", [])} == {
+        ("sov-insecure", warning)
+    }
+    out = tmp_path / "fleet.cast"
+    done = cast_of(recording, out, "--speed", "100", "--cast-size", "80x24", term="xterm")
+    assert done.returncode == 0, done.stderr
+    _, *events = [json.loads(line) for line in out.read_text().splitlines()]
+    lines = Terminal(24, 80).play("".join(data for _, _, data in events)).lines()
+    assert lines[0].rstrip().endswith("2 Sovereigns: 2 ready  ! 1 with warnings"), lines[0]
+    rows = [line.split()[2:4] for line in lines[2:4]]
+    assert rows[0] == ["sov-insecure", "!"], lines
+    assert rows[1][0] == "sov-plain", lines
+    assert rows[1][1] != "!", lines
