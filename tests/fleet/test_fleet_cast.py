@@ -96,10 +96,12 @@ def test_a_recovered_cluster_is_held_among_the_failing_for_hold_seconds_of_recor
     assert done.returncode == 0, done.stderr
     _, *events = [json.loads(line) for line in out.read_text().splitlines()]
 
+    def screen_at(at: float) -> list[str]:
+        return Terminal(24, 80).play("".join(d for when, _, d in events if when <= at)).lines()
+
     def rows_at(at: float) -> list[tuple[str, str]]:
         """(context, failed and waiting counts and cause) of the two rows at cast time `at`."""
-        raw = "".join(data for when, _, data in events if when <= at)
-        lines = Terminal(24, 80).play(raw).lines()[2:4]
+        lines = screen_at(at)[2:4]
         return [(line.split()[2], " ".join(line.split("▏")[1].split())) for line in lines]
 
     failed = "1 1 bp-a ← InstallFailed: Helm insta…"

@@ -33,7 +33,7 @@ from sovwatch.views.tui.widgets.rollout_header import OUTCOME_STYLE
 
 TOTALS_STYLE = {**OUTCOME_STYLE, TROUBLE: "bold $state-failed", CONNECTING: "$state-unknown"}
 WARNING_STYLE = "bold $state-waiting"
-HELD_LINE = f"none now: a failed release recovered; the row stays with the failing ones {age(HOLD)}"
+HELD_LINE = f"none now (a failed release recovered: held with the failing for {age(HOLD)})"
 """The selected row's cause line while it is held (`FleetRow.held`)."""
 
 
