@@ -276,6 +276,8 @@ def _write_unreached(
 ) -> None:
     """Every `--report` file of a run that never reached its cluster: where it looked and the
     one line it ended with (gated and, like every report, redacted)."""
+    if not invocation.reports:
+        return
     from sovwatch import __version__
     from sovwatch.untrusted import neutralise
     from sovwatch.views.report import render
