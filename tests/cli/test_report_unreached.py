@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from markupsafe import escape
 
 from sovsim.scenario import ScenarioRunner, load_scenario
@@ -13,6 +14,8 @@ from sovwatch.views.report import render
 from tests.cli.cli_helpers import sovwatch
 from tests.cli.test_picture_cache import _keep_a_ready_picture, _refusing
 from tests.fleet.fleet_helpers import fleet_kubeconfig, refused_port
+from tests.views.report import chromium
+from tests.views.report.test_chromium import PAYLOADS
 
 HOSTILE = "sov<b>x</b>|y"
 """A context name that is markup in both formats."""
@@ -81,3 +84,34 @@ async def test_a_kept_picture_refused_headless_reports_never_reached_not_an_empt
     assert result.code == 2, result.err
     assert result.err.splitlines() == [f"sovwatch: {line}"]
     _assert_never_reached(out, "sim", emulator.url, line)
+
+
+@pytest.mark.skipif(
+    chromium.executable() is None,
+    reason=f"needs Debian's chromium; install it with: {chromium.INSTALL}",
+)
+async def test_the_never_reached_page_opens_in_chromium_and_runs_nothing(tmp_path):
+    """A context named with markup: the page shows it literally, loads and runs nothing."""
+    out = tmp_path / "out"
+    out.mkdir()
+    with refused_port() as port:
+        kubeconfig = fleet_kubeconfig(
+            tmp_path / "kc.yaml", {PAYLOADS[0]: f"http://127.0.0.1:{port}"}
+        )
+        result = await sovwatch(
+            "--kubeconfig", str(kubeconfig), "-o", "plain", "--no-cache",
+            "--report", str(out / "r.html"),
+        )  # fmt: skip
+    assert result.code == 2, result.err
+    async with chromium.open_page(tmp_path / "profile") as page:
+        await page.load((out / "r.html").as_uri())
+        assert await page.evaluate("typeof window.__pwned") == "undefined"
+        assert await page.evaluate("document.getElementsByTagName('img').length") == 0
+        text = " ".join((await page.evaluate("document.body.innerText")).split())
+        assert text.startswith(
+            "sovwatch: never reached the cluster (exit 2) Context " + PAYLOADS[0]
+        )
+        assert f"Why: cannot connect to 127.0.0.1:{port}: connection refused" in text
+        title = await page.evaluate("document.title")
+        assert title == f"sovwatch report: never reached - {PAYLOADS[0]}"
+        assert page.problems == []
