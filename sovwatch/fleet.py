@@ -146,7 +146,9 @@ class Fleet:
         self._opener = opener
         self._new_pipeline = pipeline
         self._settings = settings
-        self._clock = clock
+        self.clock = clock
+        """The fleet's time (source time): the wall clock live, the scenario's in a demo, the
+        recording's in a replay or cast."""
         self._members: dict[str, Member] = {}
         self._subscribers: list[FleetSubscriber] = []
         self._stopping: set[asyncio.Task[None]] = set()
@@ -178,7 +180,7 @@ class Fleet:
         pipeline = self._new_pipeline()
         pipeline.cluster = ClusterInfo(context=spec.name)
         if pipeline.rollout.started_at is None:
-            pipeline.rollout.started_at = self._clock()  # --timeout counts from joining
+            pipeline.rollout.started_at = self.clock()  # --timeout counts from joining
         member = Member(spec, pipeline)
         self._members[spec.name] = member
         for subscriber in self._subscribers:

@@ -206,6 +206,7 @@ async def write_fleet_cast(invocation: Invocation) -> ExitCode:
                 started_at=started,
             ),
             settings=WatchSettings(),
+            clock=clock,
         )
     shown = frames(
         played.tape,

@@ -56,16 +56,23 @@ class FleetReplay:
         control: ReplayControl,
         pipeline: Callable[[], Pipeline],
         settings: WatchSettings,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        """`clock` is the fleet's (`Fleet.clock`): the replay's (`control.now`) unless given (a
+        cast's frame clock)."""
         items: list[SourceItem] = []
         self._clusters: list[str] = []
         self._notes: list[TroubleNote] = []
         servers: dict[str, str] = {}
+        self._warnings: dict[str, tuple[str, ...]] = {}
+        """Each cluster's latest warnings noted: its connection's, as when it was watched."""
         for entry in reader.fleet_entries():
             if isinstance(entry, TroubleNote):
                 self._notes.append(entry)
                 servers.setdefault(entry.cluster, entry.server)
                 name = entry.cluster
+                if entry.warnings:
+                    self._warnings[name] = entry.warnings
             else:
                 name, item = entry
                 items.append(item)
@@ -82,7 +89,7 @@ class FleetReplay:
         self._servers = servers
         self._queues: dict[str, asyncio.Queue[SourceItem | None]] = {}
         self.fleet = Fleet(
-            opener=self._open, pipeline=pipeline, settings=settings, clock=control.now
+            opener=self._open, pipeline=pipeline, settings=settings, clock=clock or control.now
         )
 
     async def _open(self, spec: MemberSpec) -> _Played:
@@ -92,7 +99,12 @@ class FleetReplay:
             while (item := await queue.get()) is not None:
                 yield item
 
-        return _Played(source=items, context=spec.name, server=self._servers.get(spec.name, ""))
+        return _Played(
+            source=items,
+            context=spec.name,
+            server=self._servers.get(spec.name, ""),
+            warnings=self._warnings.get(spec.name, ()),
+        )
 
     def join(self) -> None:
         """Every cluster of the recording joins the fleet (its source waits for `play`)."""
@@ -206,5 +218,6 @@ class TroubleNotes:
                 server=member.server,
                 trouble=member.trouble,
                 removed=removed,
+                warnings=member.warnings,
             )
         )

@@ -19,6 +19,7 @@ import math
 import os
 import signal
 import sys
+import time
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +36,7 @@ from sovwatch.fleet_launch import (
 )
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.invocation import Invocation, StartupError
+from sovwatch.kube.errors import FatalError
 from sovwatch.outfiles import OutputFileError, check_writable
 from sovwatch.pipeline import HEADLESS, interactive
 from sovwatch.redaction import RedactedStream
@@ -87,7 +89,6 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
 
 def tui_app(invocation: Invocation, session: Session) -> SovwatchApp:
     """The Textual app over `session`."""
-    from sovwatch.kube.errors import FatalError
     from sovwatch.views.tui.app import SovwatchApp
     from sovwatch.views.tui.options import TuiSettings
 
@@ -108,9 +109,20 @@ async def run_tui(invocation: Invocation, session: Session) -> ExitCode:
     await app.run_async()
     for warning in session.warnings:  # the alternate screen is gone: say it again where it stays
         diagnose(f"warning: {warning}")
-    if app.fatal is not None:  # a rejected credential behind a kept picture: as at a start
+    return tui_exit_code(app, session)
+
+
+def tui_exit_code(app: SovwatchApp, session: Session) -> ExitCode:
+    """How the TUI's run ends: its own exit code, or `FatalError` as at a start when a rejected
+    credential behind a kept picture ended it, or when the operator quit before the server ever
+    answered (the cluster was never reached; an interrupt stays 130)."""
+    if app.fatal is not None:
         raise app.fatal
-    return ExitCode(app.return_code or 0)
+    code = ExitCode(app.return_code or 0)
+    never_reached = session.contact.unreachable if session.contact is not None else None
+    if never_reached is not None and code == ExitCode.READY:
+        raise never_reached
+    return code
 
 
 async def write_reports(
@@ -216,8 +228,15 @@ async def _main(invocation: Invocation) -> ExitCode:
         if len(names) > 1:
             return await run_fleet(invocation, names)
         invocation = dataclasses.replace(invocation, context=names[0], all_contexts=False)
+    started = time.time()
     async with AsyncExitStack() as stack:
-        session = await _open_session(invocation, stack)
+        try:
+            session = await _open_session(invocation, stack)
+        except FatalError as err:
+            _write_unreached(
+                invocation, err, context=err.context, server=err.server, started=started
+            )
+            raise
         for warning in session.warnings:
             diagnose(f"warning: {warning}")
         recording = report_recording(invocation, stack) or invocation.record
@@ -226,17 +245,54 @@ async def _main(invocation: Invocation) -> ExitCode:
                 session.source, recording, context=session.context, server=session.server
             )
         code: ExitCode | None = None
+        unreached: FatalError | None = None
         try:
             code = await _watch(invocation, session)
         except asyncio.CancelledError:
             code = ExitCode.INTERRUPTED
             raise
+        except FatalError as err:  # behind a kept picture, the start-up check may fail late
+            if session.contact is not None and not session.contact.reached:
+                unreached = err
+            raise
         finally:
             if session.keeper is not None:  # the picture at exit, for the next start
                 session.keeper.save()
-            if invocation.reports and recording is not None:  # also on Ctrl-C and failures
+            if unreached is not None:
+                _write_unreached(
+                    invocation,
+                    unreached,
+                    context=session.context,
+                    server=session.server,
+                    started=started,
+                )
+            elif invocation.reports and recording is not None:  # also on Ctrl-C and failures
                 await _write_reports(invocation, recording, code)
         return code
+
+
+def _write_unreached(
+    invocation: Invocation, err: FatalError, *, context: str, server: str, started: float
+) -> None:
+    """Every `--report` file of a run that never reached its cluster: where it looked and the
+    one line it ended with (gated and, like every report, redacted)."""
+    if not invocation.reports:
+        return
+    from sovwatch import __version__
+    from sovwatch.untrusted import neutralise
+    from sovwatch.views.report import render
+    from sovwatch.views.report.facts import Unreached
+
+    unreached = Unreached(
+        context=context,
+        server=server,
+        started=started,
+        why=neutralise(str(err)),
+        code=ExitCode.USAGE,
+        sovwatch=__version__,
+    )
+    for path in invocation.reports:
+        render.write(path, render.render_unreached(unreached, render.format_of(path)))
 
 
 async def _report(invocation: Invocation) -> ExitCode:
@@ -253,7 +309,6 @@ async def _report(invocation: Invocation) -> ExitCode:
 def run(invocation: Invocation) -> int:
     """Run what the command line asked for; returns the process exit code."""
     from sovwatch import logs
-    from sovwatch.kube.errors import FatalError
 
     try:
         logs.configure(

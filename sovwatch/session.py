@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from sovwatch.picture_cache import PictureCache, PictureKeeper
     from sovwatch.settings import WatchSettings
     from sovwatch.sources.events import LogStreams
+    from sovwatch.sources.live import FirstContact
     from sovwatch.sources.log_fetcher import LogFetcher
     from sovwatch.views.report.facts import Report
     from sovwatch.views.tui.cast import CastHeader
@@ -77,6 +78,9 @@ class Session:
     """This cluster's picture on disk (live watches without `--no-cache` or `--once`)."""
     keeper: PictureKeeper | None = None
     """Keeps the session's picture in `cache` (set by `pipeline_of`)."""
+    contact: FirstContact | None = None
+    """Whether the server has answered yet, for a live session started on a kept picture (its
+    source checks the server while the picture is shown)."""
 
 
 def diagnose(message: str) -> None:
@@ -152,7 +156,7 @@ async def live_session(
         try:
             await api.preflight(client)
         except FatalError as err:
-            err.server = connection.server
+            err.server, err.context = connection.server, connection.context
             raise
     # `--once` prints what the watches listed; log tails come with a running watch.
     logs = None if invocation.no_logs or invocation.once else LogFetcher(client, clock=clock)
@@ -167,8 +171,10 @@ async def live_session(
             logs=logs,
         )
 
+    contact = live.FirstContact() if shown_first else None
+
     def source() -> AsyncIterator[SourceItem]:
-        if not shown_first:
+        if contact is None:
             return watched()
         return live.preflighted(
             client,
@@ -176,6 +182,7 @@ async def live_session(
             settings=settings,
             retry_unreachable=invocation.output == "tui",
             clock=clock,
+            contact=contact,
         )
 
     return Session(
@@ -189,6 +196,7 @@ async def live_session(
         logs=logs,
         log_streams=None if invocation.no_logs else LiveLogStreams(client),
         cache=cache,
+        contact=contact,
     )
 
 

@@ -28,6 +28,8 @@ class FatalError(Exception):
 
     server: str = ""
     """The API server it concerns, when the kubeconfig named one (a fleet shows it)."""
+    context: str = ""
+    """The kubeconfig context it concerns, once one was chosen (a report shows it)."""
     unreachable: bool = False
     """The server could not be reached (DNS, refused, proxy, no answer): it may be there later,
     where a rejected credential or a failed TLS verification will not be."""

@@ -24,6 +24,7 @@ import gc
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
+from dataclasses import dataclass
 
 from sovwatch.kube import api, errors
 from sovwatch.kube.api import ApiClient
@@ -113,6 +114,18 @@ async def stream(
         await client.close()
 
 
+@dataclass
+class FirstContact:
+    """Whether a source that connects (`preflighted`) has reached its server yet, and if not,
+    why not at the last try."""
+
+    reached: bool = False
+    """The server answered the start-up check (for good: later trouble is the watches')."""
+    unreachable: errors.FatalError | None = None
+    """Why the server could not be reached at the last try (None once `reached`): a run that
+    ends meanwhile never reached its cluster."""
+
+
 async def preflighted(
     client: ApiClient,
     items: Callable[[], AsyncIterator[SourceItem]],
@@ -121,13 +134,15 @@ async def preflighted(
     retry_unreachable: bool = False,
     resources: Sequence[WatchedResource] = WATCHED,
     clock: watching.Clock = time.time,
+    contact: FirstContact | None = None,
 ) -> AsyncIterator[SourceItem]:
     """`items()` (a `stream` over `client`) once the server is proven usable (`api.preflight`):
     a source that connects, for a view already showing something (a picture kept on disk).
 
     `FatalError` ends it, as it ends a start; with `retry_unreachable`, a server that cannot be
     reached is tried again after the watches' backoff instead, each failure said as every one of
-    `resources` reconnecting with its line (`attempt` counting), as the watches say theirs."""
+    `resources` reconnecting with its line (`attempt` counting), as the watches say theirs, and
+    kept in `contact` until the server answers."""
     attempt = 0
     while True:
         try:
@@ -136,11 +151,15 @@ async def preflighted(
         except errors.FatalError as err:
             if not (retry_unreachable and err.unreachable):
                 raise
+            if contact is not None:
+                contact.unreachable = err
             attempt += 1
             now, detail = clock(), neutralise(redact(str(err)))
             for resource in resources:
                 yield StreamHealth(resource.key, HealthState.RECONNECTING, now, attempt, detail)
         await asyncio.sleep(settings.backoff(attempt))
+    if contact is not None:
+        contact.reached, contact.unreachable = True, None
     async with aclosing(items()) as stream:
         async for item in stream:
             yield item

@@ -13,9 +13,12 @@ then one line per item, with its receive time `t` (epoch seconds)::
 
 A fleet's recording (`"fleet": true` in the header) tags every item with its `"cluster"` (the
 context name) and notes each cluster when it joins (`"trouble": null`), when its trouble changes,
-and when it leaves (`"removed": true`)::
+and when it leaves (`"removed": true`), with the cluster's warnings when it has any (`"warnings"`:
+a kubeconfig others may read, insecure-skip-tls-verify)::
 
     {"t": 1764240001.4, "cluster": "sov-c", "server": "https://...", "trouble": "cannot connect ..."}
+    {"t": 1764240002.0, "cluster": "sov-d", "server": "https://...", "trouble": null,
+     "warnings": ["insecure-skip-tls-verify is set for cluster 'sov-d' in ...: ..."]}
 
 The writer flushes every line (through gzip's sync flush when the name ends in `.gz`), so an SSH drop
 loses nothing already received, creates the file with mode 0600 (never through a symbolic link),
@@ -84,6 +87,8 @@ class TroubleNote:
     server: str
     trouble: str | None
     removed: bool = False
+    warnings: tuple[str, ...] = ()
+    """What the operator should know about the cluster then (`Member.warnings`)."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,12 @@ def decode_item(line: dict) -> SourceItem:
     )
 
 
+def _listed(value: object) -> list:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return value
+
+
 def decode_fleet_line(line: dict) -> tuple[str, SourceItem] | TroubleNote:
     """A fleet recording's line: (its cluster, the item), or a trouble note."""
     cluster = neutralise(str(line["cluster"]))
@@ -165,6 +176,7 @@ def decode_fleet_line(line: dict) -> tuple[str, SourceItem] | TroubleNote:
             server=neutralise(str(line.get("server", ""))),
             trouble=None if trouble is None else neutralise(str(trouble)),
             removed=line.get("removed") is True,
+            warnings=tuple(neutralise(str(w)) for w in _listed(line.get("warnings", []))),
         )
     return cluster, decode_item(line)
 
@@ -213,6 +225,8 @@ class Recorder:
             "server": note.server,
             "trouble": note.trouble,
         }
+        if note.warnings:
+            line["warnings"] = list(note.warnings)
         self._write(line | {"removed": True} if note.removed else line)
 
     def close(self) -> None:

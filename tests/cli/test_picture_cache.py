@@ -10,10 +10,17 @@ the cached picture: `--exit-on-done` does not exit on its `ready`, `--once` neve
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import os
 import re
 import signal
+import socket
 import stat
+import struct
+import subprocess
+import sys
+import termios
 import time
 from pathlib import Path
 
@@ -21,9 +28,10 @@ import pytest
 
 from sovsim import kubeconfigs
 from sovsim.scenario import ScenarioRunner, load_scenario
-from tests.cli.cli_helpers import sovwatch, spawn
+from tests.cli.cli_helpers import ROOT, env, sovwatch, spawn
 from tests.sources.fault_front import FaultFront
 from tests.trust.trust_helpers import silent_server
+from tests.views.tui.test_signals import read_until
 
 HR = "helmreleases.helm.toolkit.fluxcd.io"
 TINY = sorted(r.name for r in load_scenario("tiny").releases)
@@ -250,3 +258,63 @@ async def test_a_rejected_credential_behind_the_kept_picture_is_one_line_and_exi
         f"(401 Unauthorized: Unauthorized; server {emulator.url}, context 'sim' in {kubeconfig}): "
         "log in again or refresh the token"
     ]
+
+
+def _refusing(port: int) -> socket.socket:
+    """A socket bound to `port` on loopback, not listening: connections there are refused."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    return s
+
+
+def _quit_the_tui_once(shown: bytes, *args: str) -> tuple[int, str, str]:
+    """`sovwatch ARGS` in an 80x24 pty (TERM=xterm, NO_COLOR), `q` once it has written `shown`:
+    its exit code, what it wrote until then and what it wrote as it ended."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sovwatch", *args],
+        stdin=slave, stdout=slave, stderr=slave,
+        env=env(TERM="xterm", NO_COLOR="1"), cwd=ROOT, start_new_session=True,
+    )  # fmt: skip
+    os.close(slave)
+    try:
+        before = read_until(master, shown, 30)
+        os.write(master, b"q")
+        code = proc.wait(timeout=30)
+        after = read_until(master, b"\0", 1)  # to the end of its output
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        os.close(master)
+    return code, before.decode(errors="replace"), after.decode(errors="replace")
+
+
+async def test_quitting_the_tui_before_the_server_ever_answered_exits_2_with_its_line(
+    emulator, tmp_path, picture_cache_home
+):
+    """The TUI on a kept picture, in a real terminal, while the server refuses connections: `q`
+    ends the run as a start that could not reach the cluster does (README, Exit codes): the one
+    line on stderr and exit 2, not 0, and `--report` says the cluster was never reached."""
+    ScenarioRunner(emulator.store, load_scenario("tiny"), seed=1).run_until(400)
+    kubeconfig = str(emulator.write_kubeconfig(tmp_path / "kubeconfig"))
+    await _keep_a_ready_picture(kubeconfig, picture_cache_home)
+    await emulator.stop()
+    with _refusing(emulator.port):
+        code, before, after = _quit_the_tui_once(
+            b"reconnecting", "--kubeconfig", kubeconfig, "--report", str(tmp_path / "r.md")
+        )
+    assert "STALE cached" in before, before[-2000:]
+    assert "reconnecting" in before, before[-2000:]
+    assert code == 2, after
+    # after the alternate screen is left: the one line, as a start that could not reach it
+    line = after[after.index("\x1b[?1049l") :].split("sovwatch: ", 1)[1]
+    assert line.strip() == (
+        f"cannot connect to 127.0.0.1:{emulator.port}: connection refused (server "
+        f"{emulator.url}, context 'sim' in {kubeconfig}): is the API server running and "
+        "reachable from here (VPN, firewall, port)?"
+    ), after
+    summary = (tmp_path / "r.md").read_text()  # the report says so too
+    assert summary.startswith("## sovwatch: never reached the cluster (exit 2)\n"), summary
+    assert "**Why:** cannot connect to 127.0.0.1:" in summary

@@ -6,10 +6,22 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
+import yaml
 
+from sovsim import kubeconfigs
+from sovsim.server import Emulator
+from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
+from sovwatch.sources.recording import Recorder
+from sovwatch.views.tui.widgets.fleet_table import HELD
+from tests.cli.cli_helpers import sovwatch
+from tests.fleet.fleet_helpers import fleet_kubeconfig, played
 from tests.fleet.test_fleet_report import _fleet_run
+from tests.model.builders.common import T0_EPOCH
+from tests.model.builders.flux import hr_install_failed, hr_installing, hr_waiting
+from tests.views.report.recordings import HR
 from tests.views.tui.terminal import Terminal
 from tests.views.tui.test_cast import INSTALL, cast_of, in_a_terminal
 
@@ -49,3 +61,91 @@ async def test_a_fleet_recording_becomes_a_cast_of_the_fleet_screen(tmp_path, re
     code, played = in_a_terminal("asciinema", "cat", str(out))
     assert code == 0, played[-2000:]
     assert Terminal(30, 100).play(played).lines()[0] == lines[0]
+
+
+def _retried_fleet(path: Path) -> Path:
+    """A fleet's recording: z-flaky's bp-a fails at +60 s and installs again at +120 s (its
+    bp-b waits for it), a-calm installs all along; nothing else happens until +1000 s."""
+    t = T0_EPOCH
+    with Recorder(path, context="", server="", fleet=True, started=t) as rec:
+        for name in ("a-calm", "z-flaky"):
+            rec.write(StreamHealth(HR, HealthState.LIVE, t, detail="v2"), cluster=name)
+        rec.write(WatchEvent(HR, EventType.ADDED, hr_installing("bp-x"), t + 1), cluster="a-calm")
+        for item in (
+            WatchEvent(HR, EventType.ADDED, hr_installing("bp-a"), t + 1),
+            WatchEvent(HR, EventType.ADDED, hr_waiting("bp-b", "bp-a"), t + 1),
+            WatchEvent(
+                HR, EventType.MODIFIED, hr_install_failed("bp-a", "boom", failures=1), t + 60
+            ),
+            WatchEvent(HR, EventType.MODIFIED, hr_installing("bp-a"), t + 120),
+        ):
+            rec.write(item, cluster="z-flaky")
+        rec.write(StreamHealth(HR, HealthState.LIVE, t + 1000, detail="v2"), cluster="a-calm")
+    return path
+
+
+def test_a_recovered_cluster_is_held_among_the_failing_for_hold_seconds_of_recorded_time(tmp_path):
+    """The fleet screen's hold (`model.fleet.HOLD`) counts the recording's time, not the wall
+    clock's: at 100x, z-flaky stays above a-calm until 300 recorded seconds after its bp-a
+    recovered (cast time 4.2 s), then the rows are in name order again."""
+    out = tmp_path / "held.cast"
+    done = cast_of(
+        _retried_fleet(tmp_path / "held.ndjson"), out,
+        "--speed", "100", "--real-gaps", "--cast-size", "80x24", term="xterm",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    _, *events = [json.loads(line) for line in out.read_text().splitlines()]
+
+    def screen_at(at: float) -> list[str]:
+        return Terminal(24, 80).play("".join(d for when, _, d in events if when <= at)).lines()
+
+    def rows_at(at: float) -> list[tuple[str, str]]:
+        """(context, failed and waiting counts and cause) of the two rows at cast time `at`."""
+        lines = screen_at(at)[2:4]
+        return [(line.split()[2], " ".join(line.split("▏")[1].split())) for line in lines]
+
+    failed = "1 1 bp-a ← InstallFailed: Helm insta…"
+    assert rows_at(1.0) == [("z-flaky", failed), ("a-calm", "— —")]
+    # recovered 230 recorded seconds ago: held, and marked so
+    assert rows_at(3.5) == [("z-flaky", f"— 1 {HELD}"), ("a-calm", "— —")]
+    assert rows_at(events[-1][0]) == [("a-calm", "— —"), ("z-flaky", "— 1")]  # +1000 s: let go
+
+
+async def test_a_member_s_connection_warning_is_recorded_and_marked_on_replay(tmp_path):
+    """A fleet watched live, one member's server not verified (insecure-skip-tls-verify over
+    https): its recording notes the warning, and the fleet screen played from it marks the row
+    `!` and counts it in the header, as live."""
+    async with Emulator(tls=True) as insecure, Emulator() as plain:
+        document = played(insecure, "tiny").kubeconfig(context="sov-insecure")
+        cluster = document["clusters"][0]["cluster"]
+        del cluster["certificate-authority-data"]
+        cluster["insecure-skip-tls-verify"] = True
+        path = fleet_kubeconfig(tmp_path / "fleet.yaml", {"sov-plain": played(plain, "tiny")})
+        merged = yaml.safe_load(path.read_text())
+        for section in ("clusters", "users", "contexts"):
+            merged[section] += document[section]
+        kubeconfig = kubeconfigs.write_private(path, merged)
+        recording = tmp_path / "fleet.ndjson"
+        run = await sovwatch(
+            "--kubeconfig", str(kubeconfig), "--all-contexts", "-o", "json", "--exit-on-done",
+            "--no-logs", "--record", str(recording),
+        )  # fmt: skip
+    assert run.code == 0, run.err
+    warning = (
+        f"insecure-skip-tls-verify is set for cluster 'sov-insecure' in {kubeconfig}: the "
+        "server's identity is not verified"
+    )
+    noted = [json.loads(line) for line in recording.read_text().splitlines()[1:]]
+    assert {(n["cluster"], w) for n in noted for w in n.get("warnings", [])} == {
+        ("sov-insecure", warning)
+    }
+    out = tmp_path / "fleet.cast"
+    done = cast_of(recording, out, "--speed", "100", "--cast-size", "80x24", term="xterm")
+    assert done.returncode == 0, done.stderr
+    _, *events = [json.loads(line) for line in out.read_text().splitlines()]
+    lines = Terminal(24, 80).play("".join(data for _, _, data in events)).lines()
+    assert lines[0].rstrip().endswith("2 Sovereigns: 2 ready  ! 1 with warnings"), lines[0]
+    rows = [line.split()[2:4] for line in lines[2:4]]
+    assert rows[0] == ["sov-insecure", "!"], lines
+    assert rows[1][0] == "sov-plain", lines
+    assert rows[1][1] != "!", lines

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
-from sovwatch.sources.recording import SCHEMA, Recorder, RecordingError, RecordingReader
+from sovwatch.sources.recording import (
+    SCHEMA,
+    Recorder,
+    RecordingError,
+    RecordingReader,
+    TroubleNote,
+)
 from sovwatch.sources.slimming import slim
 
 T0 = 1_795_781_071.0  # 2026-11-27T12:04:31Z
@@ -230,3 +236,26 @@ def test_not_a_recording_is_one_clear_error(tmp_path: Path, content: bytes | Non
         path.write_bytes(content)
     with pytest.raises(RecordingError, match=expected):
         RecordingReader(path)
+
+
+def test_a_fleet_note_keeps_its_warnings_neutralised_and_a_wrong_kind_is_damage(tmp_path: Path):
+    """A fleet's note carries the cluster's warnings (only when it has any); read back they pass
+    the untrusted-text gate, and `"warnings"` that is not a list is damage, located."""
+    path = tmp_path / "fleet.ndjson"
+    odd = "kubeconfig /k/sov-\x1b]0;pwned\x07b.yaml can be read by other users"
+    with Recorder(path, context="", server="", fleet=True, started=T0) as rec:
+        rec.note(TroubleNote("sov-a", T0, server="https://a:6443", trouble=None))
+        rec.note(TroubleNote("sov-b", T0, server="https://b:6443", trouble=None, warnings=(odd,)))
+    lines = path.read_text().splitlines()
+    assert "warnings" not in json.loads(lines[1])  # none: the line as before
+    assert json.loads(lines[2])["warnings"] == [odd]
+    with path.open("a") as f:
+        f.write(json.dumps({"t": T0, "cluster": "sov-c", "trouble": None, "warnings": "x"}) + "\n")
+    with RecordingReader(path) as reader:
+        notes = list(reader.fleet_entries())
+        assert [n.warnings for n in notes] == [
+            (),
+            ("kubeconfig /k/sov-␛]0;pwned␇b.yaml can be read by other users",),
+        ]
+        assert reader.damage is not None
+        assert reader.damage.line == 4

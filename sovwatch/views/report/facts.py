@@ -61,6 +61,21 @@ class RunInfo:
 
 
 @dataclass(frozen=True)
+class Unreached:
+    """A run that never reached its cluster (its start-up check failed): there is nothing to
+    report but where it looked and why it could not watch."""
+
+    context: str
+    server: str
+    started: float
+    why: str
+    """The one line the run ended with (`FatalError`), through the untrusted-text gate."""
+    code: int
+    """The run's exit code."""
+    sovwatch: str
+
+
+@dataclass(frozen=True)
 class Cluster:
     context: str
     server: str

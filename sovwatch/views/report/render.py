@@ -22,7 +22,7 @@ from sovwatch.exitcodes import ExitCode
 from sovwatch.outfiles import open_private
 from sovwatch.redaction import redact
 from sovwatch.views.report import gantt
-from sovwatch.views.report.facts import Report
+from sovwatch.views.report.facts import Report, Unreached
 from sovwatch.views.report.fleet import FleetReport
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -45,6 +45,12 @@ def render(report: Report, fmt: str) -> str:
         return page.render(r=report, g=gantt.layout(report))
     summary = _environment("markdown").get_template("summary.md.j2")
     return summary.render(r=report, limit=MARKDOWN_FAILURES)
+
+
+def render_unreached(unreached: Unreached, fmt: str) -> str:
+    """The report of a run that never reached its cluster, as HTML or Markdown (`render`)."""
+    name = "unreached.html.j2" if fmt == "html" else "unreached.md.j2"
+    return _environment(fmt).get_template(name).render(u=unreached)
 
 
 def render_fleet(fleet: FleetReport, fmt: str) -> str:

@@ -462,7 +462,7 @@ class SovwatchApp(App[None]):
     def _fleet_view(self) -> tuple[list[FleetRow], FleetTotals]:
         order = steady_order(
             fleet_rows(member_states(self.fleet)),
-            now=time.monotonic(),
+            now=self.fleet.clock(),
             held_until=self._held_until,
         )
         self._held_until = order.held_until

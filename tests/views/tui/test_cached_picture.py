@@ -128,6 +128,8 @@ async def test_the_kept_picture_shows_before_the_server_answers_and_while_it_is_
             await until(pilot, lambda: table.row_count == len(TINY) - 1, "the release gone")
             assert "cached" not in screen.lines(app)[1]
             assert app.return_code is None  # nothing ended the run
+            await pilot.press("q")
+    assert launch.tui_exit_code(app, second) == 0  # it answered in the end: quitting is 0
 
 
 async def test_a_rejected_credential_behind_the_kept_picture_ends_the_run_as_at_a_start(

@@ -341,3 +341,22 @@ async def test_a_fleet_recording_replays_on_the_fleet_screen(tmp_path):
         finally:
             feeding.cancel()
             await played.fleet.aclose()
+
+
+def test_the_selected_held_row_says_why_it_is_among_the_failing():
+    """A row held among the failing ones with nothing broken now (`FleetRow.held`) says so below
+    the table; once let go (or with a cause of its own) it does not."""
+    from dataclasses import replace
+
+    from sovwatch.model.fleet import IN_PROGRESS, FleetRow, StreamSummary
+    from sovwatch.views.tui.glyphs import UTF8
+    from sovwatch.views.tui.screens.fleet import HELD_LINE, member_lines
+
+    held = FleetRow(
+        context="sov-fra1", server="https://10.20.0.12:6443", outcome=IN_PROGRESS, ready=37,
+        target=38, failed=0, waiting=0, cause=(), streams=StreamSummary("live"), elapsed=600.0,
+        eta=60.0, rank=3, held=True,
+    )  # fmt: skip
+    lines = member_lines(held, glyphs=UTF8).plain.splitlines()
+    assert lines[1:] == [f"cause: {HELD_LINE}"]
+    assert member_lines(replace(held, held=False), glyphs=UTF8).plain.splitlines()[1:] == []

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer
 
 from sovwatch.model.fleet import (
     CONNECTING,
+    HOLD,
     IN_PROGRESS,
     TOTALS_ORDER,
     TROUBLE,
@@ -32,6 +33,8 @@ from sovwatch.views.tui.widgets.rollout_header import OUTCOME_STYLE
 
 TOTALS_STYLE = {**OUTCOME_STYLE, TROUBLE: "bold $state-failed", CONNECTING: "$state-unknown"}
 WARNING_STYLE = "bold $state-waiting"
+HELD_LINE = f"none now (a failed release recovered: held with the failing for {age(HOLD)})"
+"""The selected row's cause line while it is held (`FleetRow.held`)."""
 
 
 def totals_line(totals: FleetTotals, *, width: int, mode: str = "") -> Content:
@@ -76,6 +79,8 @@ def member_lines(row: FleetRow | None, *, glyphs: Glyphs) -> Content:
         label = "trouble: " if row.outcome == TROUBLE else "cause: "
         style = "bold $state-failed" if row.failing else ""
         lines.append(Content.assemble((label, "bold"), (glyphs.chain.join(row.cause), style)))
+    elif row.held:
+        lines.append(Content.assemble(("cause: ", "bold"), (HELD_LINE, "dim")))
     lines += [Content.assemble(("warning: ", WARNING_STYLE), w) for w in row.warnings]
     return Content("\n").join(lines)
 

@@ -46,6 +46,9 @@ SCROLLBAR = 1
 CAUSE_LABELS = ("Worst root cause", "Cause")
 WARNED = "!"
 """After the context of a Sovereign with a warning (the pane below says it)."""
+HELD = "recovered, held with failing"
+"""The cause cell, dimmed, of a row kept among the failing ones with nothing broken now
+(`FleetRow.held`): why it sits there. Constant, so the hold adds no bytes per second."""
 
 
 def _column(key: str, label: str, content: int) -> Column:
@@ -123,12 +126,17 @@ def cells(
         ),
         "elapsed": Text(age(row.elapsed)),
         "eta": Text(eta),
-        "cause": Text(
-            lead + fit_cause(row.cause, by_key["cause"].width - 1 - len(lead), glyphs),
-            style=style if row.failing else "",
-        ),
+        "cause": _cause(row, lead, by_key["cause"].width - 1, glyphs, palette),
     }
     return tuple(values[c.key] for c in columns)
+
+
+def _cause(row: FleetRow, lead: str, width: int, glyphs: Glyphs, palette: Palette) -> Text:
+    """The cause cell: a stream's trouble, then the cause (`HELD` for a held row without one)."""
+    if row.held and not row.cause:
+        return Text.assemble(lead, (truncate(HELD, width - len(lead), glyphs), palette.muted))
+    style = palette.state[OUTCOME_STATE.get(row.outcome, State.UNKNOWN)] if row.failing else ""
+    return Text(lead + fit_cause(row.cause, width - len(lead), glyphs), style=style)
 
 
 def _streams(row: FleetRow, width: int, glyphs: Glyphs) -> str:
