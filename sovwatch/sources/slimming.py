@@ -106,8 +106,10 @@ def _probe(value: Any) -> Any:
     The marks are shared between objects (slim objects are never mutated)."""
     if not isinstance(value, dict) or not value:
         return None
-    handler = next((h for h in _PROBE_HANDLERS if h in value), None)
-    return _PROBE_MARKS[handler] if handler else {"probe": {}}
+    for handler in _PROBE_HANDLERS:
+        if handler in value:
+            return _PROBE_MARKS[handler]
+    return {"probe": {}}
 
 
 CONTAINER: Mapping[str, Shape] = {
@@ -313,7 +315,6 @@ KINDS: Mapping[str, Mapping[str, Shape]] = {
 that slipped through) keeps its metadata only."""
 
 Slimmer = Callable[[Any], Any]
-_ABSENT = object()
 
 
 def _compile(shape: Shape) -> Slimmer:
@@ -333,16 +334,19 @@ def _compile(shape: Shape) -> Slimmer:
             return None if isinstance(value, dict) else _intern(value)
 
         return each
-    fields = tuple((key, sub is KEEP, _compile(sub)) for key, sub in shape.items())
+    # by key: the value's own keys are looked up (a value the schema decoder cut holds only kept
+    # ones), and the allow-list's key string is the one stored (shared by every slim object)
+    fields = {key: (key, sub is KEEP, _compile(sub)) for key, sub in shape.items()}.get
 
     def pick(value: Any) -> Any:
         if type(value) is not dict:
             return None if isinstance(value, list) else _intern(value)  # "ns/name" in dependsOn
         out = {}
-        for key, keep, sub in fields:
-            v = value.get(key, _ABSENT)
-            if v is _ABSENT:
+        for name, v in value.items():
+            field = fields(name)
+            if field is None:
                 continue
+            key, keep, sub = field
             if keep and type(v) is str:
                 out[key] = sys.intern(neutralise(v))
             elif (kept := sub(v)) is not None or v is None:
