@@ -409,19 +409,21 @@ def _compile_clean(shape: Shape) -> Slimmer:
             return value
 
         return each
-    fields = {key: (sub is KEEP, _compile_clean(sub)) for key, sub in shape.items()}
+    # a scalar other than a string (a number, a boolean, null) stays as it is, whatever its shape
+    interned = frozenset(key for key, sub in shape.items() if sub is KEEP)
+    containers = {key: _compile_clean(sub) for key, sub in shape.items()}
 
     def walk(value: Any) -> Any:
         if type(value) is str:
             return sys.intern(value)  # "ns/name" in dependsOn
         dropped = None
         for name, v in value.items():
-            keep, sub = fields[name]
-            if type(v) is str:
-                if keep:
+            kind = type(v)
+            if kind is str:
+                if name in interned:
                     value[name] = sys.intern(v)
-            elif v is not None:
-                if (kept := sub(v)) is None:
+            elif kind is dict or kind is list:
+                if (kept := containers[name](v)) is None:
                     dropped = [*(dropped or ()), name]
                 else:
                     value[name] = kept
