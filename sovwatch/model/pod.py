@@ -251,6 +251,8 @@ def _ready_at(st: dict) -> float | None:
 
 
 def _containers(specs, statuses, init: bool, failures) -> tuple[ContainerHealth, ...]:
+    if not specs:
+        return ()  # most pods' init containers
     by_name = {s.get("name"): s for s in statuses}
     out = []
     for c in specs:

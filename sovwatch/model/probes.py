@@ -61,21 +61,23 @@ def probe_failures(events: Iterable[EventRecord]) -> dict[tuple[str, str], list[
     """Probe failure events by (container name, probe kind)."""
     found: dict[tuple[str, str], list[EventRecord]] = {}
     for ev in events:
-        container = _container_of(ev.field_path)
-        if container is None:
-            continue
-        m = None
         if ev.reason == "Unhealthy":
             m = _UNHEALTHY.match(ev.message)
         elif ev.reason == "Killing":
             m = _KILLING.search(ev.message)
-        if m:
+        else:
+            continue  # most of a pod's Events (Scheduled, Pulled, Started, ...)
+        container = _container_of(ev.field_path)
+        if m and container is not None:
             found.setdefault((container, m.group(1).lower()), []).append(ev)
     return found
 
 
+_CONTAINER_PATH = re.compile(r"spec\.(?:init)?[cC]ontainers\{(.+)\}")
+
+
 def _container_of(field_path: str) -> str | None:
-    m = re.match(r"spec\.(?:init)?[cC]ontainers\{(.+)\}", field_path)
+    m = _CONTAINER_PATH.match(field_path)
     return m.group(1) if m else None
 
 

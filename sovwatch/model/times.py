@@ -27,8 +27,11 @@ def _parse(value: str) -> float | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def format_time(epoch: float | None) -> str | None:
-    """RFC 3339 UTC with second precision (how the API writes metav1.Time), None for None."""
+    """RFC 3339 UTC with second precision (how the API writes metav1.Time), None for None; the
+    same instants are written again and again (every transition of a run, every document's
+    timestamps of objects that did not change)."""
     if epoch is None:
         return None
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

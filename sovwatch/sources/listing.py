@@ -22,7 +22,7 @@ from sovwatch.kube.resources import WatchedResource
 from sovwatch.settings import WatchSettings
 from sovwatch.sources import kept_json
 from sovwatch.sources.events import EventType
-from sovwatch.sources.slimming import slim
+from sovwatch.sources.slimming import slim, slim_clean
 
 ObjectKey = tuple[str, str]
 """(namespace, name) within one resource; namespace is "" for cluster-scoped objects."""
@@ -95,12 +95,13 @@ async def list_pages(
                 upcoming.exception()  # retrieved: its failure is moot
 
 
-def slimmed(obj: dict) -> dict:
-    """`slim(obj)` for an object just received; one nested too deeply to walk (a broken or hostile
+def slimmed(obj: dict, *, clean: bool = False) -> dict:
+    """`slim(obj)` for an object just received (`clean`: `slim_clean(obj)`, for one that
+    `kept_json` decoded as a `CleanEvent`'s); one nested too deeply to walk (a broken or hostile
     server: JSON a few hundred levels deep decodes, but no recursive walk survives it) is a
     `BadResponseError`, never a `RecursionError` escaping the reflector."""
     try:
-        return slim(obj)
+        return slim_clean(obj) if clean else slim(obj)
     except RecursionError:
         namespace, name = object_key(obj)
         raise errors.BadResponseError(

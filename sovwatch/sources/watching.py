@@ -356,7 +356,7 @@ async def _streamed_list(
                 continue
             if state.resource.wanted is not None and not state.resource.wanted(obj):
                 continue  # not read by the model (its tombstone follows if it was held)
-            obj = _completed(state, obj)
+            obj = _completed(state, event)
             listed.add(listing.object_key(obj))
             for type_, change in listing.changes(state.objects, obj):
                 yield state.event(type_, change)
@@ -383,15 +383,16 @@ def _reflected(state: Reflection, event: dict) -> WatchEvent | None:
         if type_ is EventType.ADDED:
             return None
         type_ = EventType.DELETED  # no longer selected: gone, as a field selector's watch says
-    return state.event(type_, _completed(state, obj))
+    return state.event(type_, _completed(state, event))
 
 
-def _completed(state: Reflection, obj: dict) -> dict:
-    """A watched object with the `kind`/`apiVersion` it may lack, slimmed."""
-    resource = state.resource
+def _completed(state: Reflection, event: dict) -> dict:
+    """A watch event's object with the `kind`/`apiVersion` it may lack, slimmed (in place, for a
+    `kept_json.CleanEvent`)."""
+    resource, obj = state.resource, event["object"]
     obj.setdefault("kind", resource.kind)
     obj.setdefault("apiVersion", resource.api_version(state.version or ""))
-    return listing.slimmed(obj)
+    return listing.slimmed(obj, clean=type(event) is kept_json.CleanEvent)
 
 
 def _older(rv: str, than: str | None) -> bool:

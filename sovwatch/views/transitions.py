@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import compress, count
+from operator import is_not
 
 from sovwatch.model.intake import ObjectRow
 from sovwatch.model.snapshot import Snapshot
@@ -71,10 +73,8 @@ def diff(before: Snapshot | None, after: Snapshot, *, ts: float) -> list[Transit
     Two snapshots of one rollout usually hold the same objects in the same (key) order, most of
     them the very same rows (a row is replaced when its object is re-judged): then only the
     replaced rows are compared, not every object (a large cluster has thousands)."""
-    same_length = before is not None and len(before.objects) == len(after.objects)
-    rows = list(zip(before.objects, after.objects, strict=True)) if same_length else []
-    if rows and all(a is b or _row_key(a) == _row_key(b) for a, b in rows):
-        replaced = [(a, b) for a, b in rows if a is not b]
+    replaced = _replaced_rows(before, after)
+    if replaced is not None:
         old = _release_states(before) | _object_states(a for a, _ in replaced)
         new = _release_states(after) | _object_states(b for _, b in replaced)
     else:
@@ -100,6 +100,20 @@ def diff(before: Snapshot | None, after: Snapshot, *, ts: float) -> list[Transit
         if key not in new
     )
     return changes
+
+
+def _replaced_rows(
+    before: Snapshot | None, after: Snapshot
+) -> list[tuple[ObjectRow, ObjectRow]] | None:
+    """The rows `after` replaced, each with the row it replaced, when both snapshots hold the same
+    objects in the same order (None otherwise); the scan for them runs in C (`map`, `compress`)."""
+    if before is None or len(before.objects) != len(after.objects):
+        return None
+    old, new = before.objects, after.objects
+    replaced = [(old[i], new[i]) for i in compress(count(), map(is_not, old, new))]
+    if all(_row_key(a) == _row_key(b) for a, b in replaced):
+        return replaced
+    return None
 
 
 def is_rollout_level(transition: Transition) -> bool:

@@ -1,5 +1,6 @@
 """`live.stream(pause_gc=...)`: the cyclic garbage collector is off while the first lists load,
-and back on (with the first picture frozen) once every stream has listed, or when time is up."""
+and back on (with the first picture frozen, at the steady thresholds) once every stream has
+listed, or when time is up."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ PODS = [r for r in WATCHED if r.key == "pods"]
 @pytest.fixture(autouse=True)
 def _restore_gc() -> Iterator[None]:
     """Whatever a test does, the rest of the run gets the collector as it was."""
-    was = gc.isenabled()
+    was, thresholds = gc.isenabled(), gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
     if was:
         gc.enable()
 
@@ -58,6 +60,7 @@ async def test_off_while_listing_then_on_with_the_first_picture_frozen(emulator,
             pass
         assert gc.isenabled()
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == live.STEADY_GC_THRESHOLDS
     assert during == [False, False, False, False]
 
 
@@ -84,3 +87,4 @@ async def test_left_alone_without_pause_gc(emulator, tmp_path):
             if isinstance(item, StreamHealth) and item.settled:
                 break
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() != live.STEADY_GC_THRESHOLDS

@@ -10,7 +10,7 @@ import pytest
 
 from sovwatch import json_input
 from sovwatch.sources import kept_json
-from sovwatch.sources.slimming import slim
+from sovwatch.sources.slimming import slim, slim_clean
 from tests.test_slimming_contract import CASES, _objects
 
 
@@ -36,6 +36,9 @@ def test_a_watch_line_and_a_list_page_slim_as_the_whole_json_does(scenario, at):
         assert slim(event["object"]) == slim(obj), obj["metadata"]["name"]
         decoded_size += _size(event["object"])
         whole_size += _size(obj)
+        # nothing in these objects for the untrusted gate: slimmed in place, to the same
+        assert type(event) is kept_json.CleanEvent
+        assert slim_clean(event["object"]) == slim(obj), obj["metadata"]["name"]
     # the fields no allow-list names were skipped, not decoded (pods carry env, volumes, ...)
     assert decoded_size < 0.8 * whole_size
     for kind in kinds:
@@ -56,6 +59,18 @@ POD = {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "p", "namespace":
         {"type": "ADDED", "object": {**POD, "spec": {"containers": {"name": "app"}}}},
         {"type": "ADDED", "object": {**POD, "status": 3}},
         {"type": "ADDED", "object": {**POD, "metadata": {**POD["metadata"], "uid": "\ud800"}}},
+        # a BOOKMARK: its annotation ends a streamed list's initial events (no allow-list keeps it)
+        {
+            "type": "BOOKMARK",
+            "object": {
+                "kind": "Pod",
+                "apiVersion": "v1",
+                "metadata": {
+                    "resourceVersion": "12345",
+                    "annotations": {"k8s.io/initial-events-end": "true"},
+                },
+            },
+        },
         # an ERROR event: its Status is no pod
         {
             "type": "ERROR",

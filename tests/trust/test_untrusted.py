@@ -4,16 +4,18 @@ back, a server's error bodies). The bytes a terminal receives are checked in tes
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from sovsim.scenario import load_scenario
 from sovwatch.kube import errors
+from sovwatch.sources import kept_json
 from sovwatch.sources.events import StreamHealth, WatchEvent
 from sovwatch.sources.recording import RecordingReader
 from sovwatch.sources.slimming import slim
-from sovwatch.untrusted import neutralise
+from sovwatch.untrusted import holds_nothing_to_neutralise, neutralise
 from tests.trust import hostile_text as h
 
 CASES = {
@@ -63,6 +65,38 @@ def test_every_code_point_is_either_escaped_or_kept():
             assert shown == chr(cp), hex(cp)
 
 
+def _hex_upper(text: str) -> str:
+    """JSON text with its `\\uXXXX` escapes in capitals (`\\u202E`), as some encoders write them."""
+    return re.sub(r"\\u([0-9a-f]{4})", lambda m: "\\u" + m.group(1).upper(), text)
+
+
+def test_json_that_could_hold_what_neutralise_replaces_is_never_called_clean():
+    """Every character `neutralise` replaces, in a value or a key, raw or escaped in any case:
+    the JSON text is never said to hold nothing to neutralise (slimming would skip the gate)."""
+    replaced = [cp for cp in range(0x3000) if neutralise(chr(cp)) != chr(cp)]
+    assert len(replaced) == 72
+    for cp in replaced:
+        for ascii_only in (True, False):
+            for value in ({"message": f"a{chr(cp)}b"}, {f"k{chr(cp)}": 1}):
+                text = json.dumps(value, ensure_ascii=ascii_only)
+                for variant in (text, _hex_upper(text)):
+                    assert json.loads(variant) == value
+                    assert not holds_nothing_to_neutralise(variant.encode()), (hex(cp), variant)
+
+
+def test_json_of_plain_text_is_clean():
+    value = {"message": "Größe 10 Gi 日本 👩", "tab": "a\tb\nc", "quote": 'say "hi"', "n": 3}
+    for ascii_only in (True, False):
+        assert holds_nothing_to_neutralise(json.dumps(value, ensure_ascii=ascii_only).encode())
+    # Go's encoder writes "&", "<", ">" escaped (\u0026): nothing for the gate
+    assert holds_nothing_to_neutralise(b'{"message":"a \\u0026 b \\u003c"}')
+    # a dash (U+2014), or an escaped backslash before "u202e", holds no control but is taken
+    # for one: the string-by-string way then runs, which is only slower
+    for text in ("a \u2014 b", r"C:\u202e"):
+        data = json.dumps({"message": text}, ensure_ascii=False).encode()
+        assert not holds_nothing_to_neutralise(data), text
+
+
 def test_text_without_controls_is_returned_as_is():
     text = "Helm install succeeded for release loki/loki.v1 with chart bp-loki@1.0.0"
     assert neutralise(text) is text
@@ -92,6 +126,16 @@ def test_slimming_neutralises_every_string_it_keeps(obj: dict):
     assert any("␛]52;c;ZXZpbA==" in s for s in strings)  # payloads were kept, made visible
     assert [s for s in strings if h.FORBIDDEN.search(s)] == []
     assert slim(kept) == kept
+
+
+@pytest.mark.parametrize("obj", _recorded_objects(), ids=lambda o: o["kind"])
+def test_a_hostile_watch_line_is_slimmed_through_the_gate(obj: dict):
+    """Every string of the object carries the payload: the decoder never hands it over as clean,
+    and what slimming keeps of it is neutralised."""
+    line = json.dumps({"type": "MODIFIED", "object": _hostile(obj)}, ensure_ascii=False)
+    event = kept_json.watch_event(obj["kind"])(line.encode())
+    assert type(event) is not kept_json.CleanEvent
+    assert slim(event["object"]) == slim(_hostile(obj))
 
 
 def test_a_hostile_recording_reads_back_neutralised(tmp_path: Path):
