@@ -155,6 +155,9 @@ CONTAINER_STATUS: Mapping[str, Shape] = {
 }
 
 
+_POD_CONDITIONS = ("PodScheduled", "Ready")
+
+
 @_reading([CONDITION])
 def _pod_conditions(value: Any) -> Any:
     """Only PodScheduled (the scheduler's why) and Ready (when the pod became ready)."""
@@ -163,7 +166,7 @@ def _pod_conditions(value: Any) -> Any:
     return [
         _slim_condition(c)
         for c in value
-        if isinstance(c, dict) and c.get("type") in ("PodScheduled", "Ready")
+        if isinstance(c, dict) and c.get("type") in _POD_CONDITIONS
     ]
 
 
@@ -395,11 +398,14 @@ def _interned(value: Any) -> Any:
 def _compile_clean(shape: Shape) -> Slimmer:
     """What `_compile` makes, for a value that holds only what `shape` keeps, shaped as it says,
     and no string the gate would change (see `slim_clean`): kept strings are interned where they
-    are, and the value itself is returned; functions slim what they are given, as always."""
+    are, and the value itself is returned; a function slims what it is given (by its `clean`,
+    where it has one, made for such a value)."""
     if shape is KEEP:
         return _interned
-    if shape is UNIQUE or callable(shape):
-        return shape if callable(shape) else _itself
+    if callable(shape):
+        return getattr(shape, "clean", shape)
+    if shape is UNIQUE:
+        return _itself
     if isinstance(shape, list):
         item = _compile_clean(shape[0])
 
@@ -439,6 +445,10 @@ def _itself(value: Any) -> Any:
 
 
 _slim_condition = _compile(CONDITION)
+_clean_condition = _compile_clean(CONDITION)
+_pod_conditions.clean = lambda value: [  # type: ignore[attr-defined]
+    _clean_condition(c) for c in value if type(c) is dict and c.get("type") in _POD_CONDITIONS
+]
 _SLIMMERS: dict[str, Slimmer] = {kind: _compile(shape) for kind, shape in KINDS.items()}
 _METADATA_ONLY = _compile({"metadata": METADATA})
 _CLEAN_SLIMMERS: dict[str, Slimmer] = {
