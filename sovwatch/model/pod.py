@@ -250,6 +250,18 @@ def _ready_at(st: dict) -> float | None:
     return parse_time(ready.get("lastTransitionTime"))
 
 
+_PROBE_FIELDS = tuple((kind, f"{kind}Probe") for kind in probes.PROBE_KINDS)
+"""Each probe kind with the container field that configures it (`readinessProbe`, ...)."""
+
+
+def _run_phase(state: dict) -> str:
+    if "running" in state:
+        return "running"
+    if "waiting" in state:
+        return "waiting"
+    return "terminated" if "terminated" in state else "pending"
+
+
 def _containers(specs, statuses, init: bool, failures) -> tuple[ContainerHealth, ...]:
     if not specs:
         return ()  # most pods' init containers
@@ -266,14 +278,14 @@ def _containers(specs, statuses, init: bool, failures) -> tuple[ContainerHealth,
         container_probes = {
             kind: probes.assess(
                 kind,
-                configured=bool(c.get(f"{kind}Probe")),
+                configured=bool(c.get(field)),
                 status=s,
                 started_at=started_at,
-                failures=failures.get((name, kind), []),
+                failures=failures.get((name, kind), ()) if failures else (),
             )
-            for kind in probes.PROBE_KINDS
+            for kind, field in _PROBE_FIELDS
         }
-        phase = next((k for k in ("running", "waiting", "terminated") if k in state), "pending")
+        phase = _run_phase(state)
         detail = state.get(phase) or {}
         previous = last.get("terminated")
         restarts = int(s.get("restartCount") or 0)
@@ -298,7 +310,9 @@ def _containers(specs, statuses, init: bool, failures) -> tuple[ContainerHealth,
                 )
                 if previous
                 else None,
-                probe_kill=_probe_kill(name, restarts, previous, failures) if restarts else None,
+                probe_kill=_probe_kill(name, restarts, previous, failures)
+                if restarts and failures
+                else None,
             )
         )
     return tuple(out)

@@ -15,7 +15,7 @@ and last message still report them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sovwatch.model.events import EventRecord
@@ -87,7 +87,7 @@ def assess(
     configured: bool,
     status: dict,
     started_at: float | None,
-    failures: list[EventRecord],
+    failures: Sequence[EventRecord],
 ) -> ProbeStatus:
     """The state of one probe of one container."""
     if not configured:
