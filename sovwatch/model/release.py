@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from sovwatch.model import conditions
 from sovwatch.model.helmrelease import chart_label, dependencies, source_of
@@ -98,6 +99,9 @@ def summarize_workloads(
     return WorkloadSummary(state, ready, total), worst
 
 
+_BY_KEY = attrgetter("key")
+
+
 def assemble_release(
     hr: dict,
     helm: Verdict,
@@ -107,8 +111,8 @@ def assemble_release(
     volumes: Iterable[VolumeHealth],
 ) -> ReleaseCore:
     meta = hr.get("metadata") or {}
-    pods = tuple(sorted(pods, key=lambda p: p.key))
-    volumes = tuple(sorted(volumes, key=lambda v: v.key))
+    pods = tuple(sorted(pods, key=_BY_KEY))
+    volumes = tuple(sorted(volumes, key=_BY_KEY))
     summary, problem = summarize_workloads(workloads, pods, volumes)
     ready_cond = conditions.find(hr, conditions.READY)
     since = parse_time((ready_cond or {}).get("lastTransitionTime")) or parse_time(

@@ -9,11 +9,12 @@ skips what no allow-list names while parsing: on issue 19's foreign population t
 
 It only saves work: `slim` still runs on what comes out (the untrusted gate, interning, the probe
 marks), and every field it keeps is decoded (of a value a function slims, the part its `reads`
-names), so `slim(decode(line))` is `slim(json.loads(line))`. A watch line that holds nothing for the gate comes out as a
-`CleanEvent`, whose object `slimming.slim_clean` slims in place at a third of the cost, to the
-same result. What the schema does not fit (a field of an unexpected JSON type, `NaN`,
-a lone surrogate, nesting too deep) is decoded by `json_input.loads`, whose values and errors
-callers already handle; so is an ERROR or BOOKMARK event, whose object is not the kind's shape.
+names), so `slim(decode(line))` is `slim(json.loads(line))`. A watch line of the kind that holds
+nothing for the gate comes out as a `CleanEvent`, whose object `slimming.slim_clean` slims in
+place at about a third of the cost, to the same result. What the schema does not fit (a field of
+an unexpected JSON type, `NaN`, a lone surrogate, nesting too deep) is decoded by
+`json_input.loads`, whose values and errors callers already handle; so is an ERROR or BOOKMARK
+event, whose object is not the kind's shape.
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ annotation says where a streamed list's initial events end (no allow-list keeps 
 
 class CleanEvent(dict):
     """A watch event decoded against its kind's allow-list from a line that holds nothing for the
-    untrusted gate (`untrusted.holds_nothing_to_neutralise`): its object is ready for
-    `slimming.slim_clean`."""
+    untrusted gate (`untrusted.holds_nothing_to_neutralise`), its object of that kind (or of none
+    said, as the reflector then completes it): ready for `slimming.slim_clean`."""
 
 
 @functools.cache
@@ -96,7 +97,12 @@ def watch_event(kind: str) -> Decode:
             return json_input.loads(data)
         if value.get("type") in _NOT_THE_KIND:
             return json_input.loads(data)
-        if type(value.get("object")) is dict and holds_nothing_to_neutralise(data):
+        obj = value.get("object")
+        if (
+            type(obj) is dict
+            and obj.get("kind", kind) == kind
+            and holds_nothing_to_neutralise(data)
+        ):
             return CleanEvent(value)
         return value
 

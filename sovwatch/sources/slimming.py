@@ -461,7 +461,7 @@ def slim(obj: dict) -> dict:
     """The slim copy of `obj` (see the module docstring); `obj` is not modified."""
     kind = obj.get("kind")
     slimmer = _SLIMMERS.get(kind, _METADATA_ONLY) if type(kind) is str else _METADATA_ONLY
-    out = {k: _intern(obj[k]) for k in ("apiVersion", "kind") if k in obj}
+    out = {k: _interned(obj[k]) for k in ("apiVersion", "kind") if k in obj}
     out.update(slimmer(obj))
     out.setdefault("metadata", {})
     if kind == "Event":

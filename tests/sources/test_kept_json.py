@@ -101,3 +101,33 @@ def test_bad_json_fails_as_json_input_fails():
         "kind": "Pod",
         "status": {"x": pytest.approx(float("nan"), nan_ok=True)},
     }
+
+
+def test_a_clean_line_of_another_kind_is_slimmed_the_usual_way():
+    """A pods watch line whose object says it is a Secret: not a `CleanEvent` (the in-place walk
+    is the Pod's), and slimmed as any unknown kind is, to its metadata."""
+    secret = {
+        "kind": "Secret",
+        "apiVersion": "v1",
+        "metadata": {"name": "ghcr-pull", "namespace": "flux-system"},
+        "data": {".dockerconfigjson": "eyJhdXRocyI6e319"},
+    }
+    event = kept_json.watch_event("Pod")(json.dumps({"type": "ADDED", "object": secret}).encode())
+    assert type(event) is not kept_json.CleanEvent
+    assert (
+        slim(event["object"])
+        == slim(secret)
+        == {
+            "kind": "Secret",
+            "apiVersion": "v1",
+            "metadata": {"name": "ghcr-pull", "namespace": "flux-system"},
+        }
+    )
+
+
+def test_a_clean_line_that_names_no_kind_is_the_watched_kind():
+    pod = {"metadata": {"name": "p", "namespace": "n"}, "spec": {"nodeName": "node-1"}}
+    event = kept_json.watch_event("Pod")(json.dumps({"type": "ADDED", "object": pod}).encode())
+    assert type(event) is kept_json.CleanEvent
+    event["object"].setdefault("kind", "Pod")  # as the reflector completes it
+    assert slim_clean(event["object"]) == slim({**pod, "kind": "Pod"})

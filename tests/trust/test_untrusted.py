@@ -138,6 +138,12 @@ def test_a_hostile_watch_line_is_slimmed_through_the_gate(obj: dict):
     assert slim(event["object"]) == slim(_hostile(obj))
 
 
+def test_slimming_neutralises_an_api_version_that_is_no_string():
+    kept = slim({"kind": "Pod", "apiVersion": {h.OSC52: [h.PAYLOAD]}, "metadata": {"name": "p"}})
+    assert [s for s in h.strings_in(kept) if h.FORBIDDEN.search(s)] == []
+    assert any("␛]52;c;ZXZpbA==" in s for s in h.strings_in(kept["apiVersion"]))
+
+
 def test_a_hostile_recording_reads_back_neutralised(tmp_path: Path):
     path = tmp_path / "hostile.ndjson"
     lines = h.hostile_recording_lines()
