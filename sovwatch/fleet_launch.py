@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
     from sovwatch.fleet import Fleet
     from sovwatch.fleet_headless import HeadlessFleet
+    from sovwatch.fleet_recording import FleetReplay
     from sovwatch.settings import WatchSettings
 
 
@@ -184,30 +185,19 @@ def _cluster_pages(index: Path) -> Callable[[str], str]:
 async def write_fleet_cast(invocation: Invocation) -> ExitCode:
     """`replay --cast FILE` of a fleet's recording: the fleet screen, every cluster fed its own
     items and notes frame by frame, as an asciicast; exit 0."""
-    from sovwatch.fleet_recording import FleetReplay
-    from sovwatch.settings import WatchSettings
     from sovwatch.sources.replay import frames
     from sovwatch.views.tui import cast
     from sovwatch.views.tui.app import SovwatchApp
     from sovwatch.views.tui.options import TuiSettings
 
-    assert invocation.file is not None
     settings = TuiSettings(ascii=invocation.ascii or None, expect=invocation.expect)
     clock = cast.FrameClock()
-    with RecordingReader(invocation.file) as reader:
-        started = reader.header.started
-        played = FleetReplay(
-            reader,
-            control=ReplayControl(speed=math.inf),
-            pipeline=lambda: Pipeline(
-                settings=model_settings(invocation),
-                coalescing=interactive(settings.refresh_hz),
-                clock=clock,
-                started_at=started,
-            ),
-            settings=WatchSettings(),
-            clock=clock,
-        )
+    played, started = _fleet_replay(
+        invocation,
+        ReplayControl(speed=math.inf),
+        coalescing=interactive(settings.refresh_hz),
+        clock=clock,
+    )
     shown = frames(
         played.tape,
         speed=invocation.speed or 1.0,
@@ -379,6 +369,36 @@ async def _follow_directory(
     await stack.enter_async_context(following(directory, fleet, warn=warn))
 
 
+def _fleet_replay(
+    invocation: Invocation,
+    control: ReplayControl,
+    *,
+    coalescing: Coalescing,
+    clock: Callable[[], float],
+) -> tuple[FleetReplay, float]:
+    """The fleet `invocation.file` recorded, to be played as `control` paces it, every member's
+    pipeline on `clock` (the fleet's own clock too), and when the recording began."""
+    from sovwatch.fleet_recording import FleetReplay
+    from sovwatch.settings import WatchSettings
+
+    assert invocation.file is not None
+    with RecordingReader(invocation.file) as reader:
+        started = reader.header.started
+        played = FleetReplay(
+            reader,
+            control=control,
+            pipeline=lambda: Pipeline(
+                settings=model_settings(invocation),
+                coalescing=coalescing,
+                clock=clock,
+                started_at=started,
+            ),
+            settings=WatchSettings(),
+            clock=clock,
+        )
+    return played, started
+
+
 def is_fleet_recording(path: Path) -> bool:
     with RecordingReader(path) as reader:
         return reader.header.fleet
@@ -387,28 +407,18 @@ def is_fleet_recording(path: Path) -> bool:
 async def replay_fleet(invocation: Invocation) -> ExitCode:
     """`replay` of a fleet's recording: every cluster into its own member, on the fleet screen
     (space pauses, `.` steps) or headless."""
-    from sovwatch.fleet_recording import FleetReplay
-    from sovwatch.settings import WatchSettings
-
     assert invocation.file is not None
     if invocation.cast is not None:
         return await write_fleet_cast(invocation)
     control = ReplayControl(
         speed=invocation.speed, idle_limit=None if invocation.real_gaps else IDLE_LIMIT
     )
-    with RecordingReader(invocation.file) as reader:
-        started = reader.header.started
-        played = FleetReplay(
-            reader,
-            control=control,
-            pipeline=lambda: Pipeline(
-                settings=model_settings(invocation),
-                coalescing=interactive() if invocation.output == "tui" else HEADLESS,
-                clock=control.now,
-                started_at=started,
-            ),
-            settings=WatchSettings(),
-        )
+    played, _ = _fleet_replay(
+        invocation,
+        control,
+        coalescing=interactive() if invocation.output == "tui" else HEADLESS,
+        clock=control.now,
+    )
     headless = None
     if invocation.output != "tui":
         headless = _headless_fleet(invocation, played.fleet, timeout=math.inf, clock=control.now)
