@@ -36,11 +36,9 @@ def age(seconds: float | None) -> str:
 def rough_eta(seconds: float | None) -> str:
     """An estimate as a bound that holds while it wobbles: "<1m", "<5m", "<10m", "<15m" ... "<1h",
     then "~2h" (nearest hour); a fleet's ETAs change a few times an hour instead of every minute."""
-    if seconds is None:
-        return ""
-    minutes = int(max(seconds, 0) // 60)
-    if minutes == 0:
-        return "<1m"
+    if seconds is None or seconds < 60:
+        return age(seconds)  # "" or "<1m"
+    minutes = int(seconds // 60)
     if minutes < 55:
         return f"<{(minutes // 5 + 1) * 5}m"
     if minutes < 60:
