@@ -123,6 +123,30 @@ def test_sends_only_what_changes(first, second, text, sent):
     assert writer.text() == f"{opening}{sent}{text}\x1b[0m"
 
 
+def _painted_then_updated(before: list, after: list, terminal) -> tuple[ChopsUpdate, str]:
+    """`before` painted whole on `terminal`'s console, then a partial update to `after` (every
+    row's full width): the update and the text it sent, once the screen it leaves is checked to
+    look as Textual's whole paint of `after` does."""
+    rows = len(before)
+    screen = Terminal(rows, WIDTH).play(
+        partial_update.render_layout(
+            LayoutUpdate([[s] for s in before], Region(0, 0, WIDTH, rows)), terminal
+        )
+    )
+    chops = ChopsUpdate(
+        [{0: strip} for strip in after], [(y, 0, WIDTH) for y in range(rows)], [[WIDTH]] * rows
+    )
+    sent = partial_update.render_segments(chops, terminal)
+    screen.play(sent)
+    expected = Terminal(rows, WIDTH).play(
+        partial_update.TEXTUAL_RENDER_LAYOUT(
+            LayoutUpdate([[s] for s in after], Region(0, 0, WIDTH, rows)), console("256")
+        )
+    )
+    assert screen.looks() == expected.looks()
+    return chops, sent
+
+
 def test_after_a_whole_screen_only_the_changed_cells_are_sent():
     """A partial update on the console that painted the screen sends the cells that differ from
     it: the new blocker's name, not the row or the padding after it."""
@@ -132,22 +156,7 @@ def test_after_a_whole_screen_only_the_changed_cells_are_sent():
         table_row("◷ waiting", WAITING, "bp-a", "← bp-flux", WAITING),
         table_row("✗ failed", FAILED, "bp-b", "← bp-cilium", FAILED),
     ]
-    screen = Terminal(2, WIDTH).play(
-        partial_update.render_layout(
-            LayoutUpdate([[s] for s in before], Region(0, 0, WIDTH, 2)), terminal
-        )
-    )
-    chops = ChopsUpdate(
-        [{0: strip} for strip in after], [(0, 0, WIDTH), (1, 0, WIDTH)], [[WIDTH]] * 2
-    )
-    sent = partial_update.render_segments(chops, terminal)
-    screen.play(sent)
-    expected = Terminal(2, WIDTH).play(
-        partial_update.TEXTUAL_RENDER_LAYOUT(
-            LayoutUpdate([[s] for s in after], Region(0, 0, WIDTH, 2)), console("256")
-        )
-    )
-    assert screen.looks() == expected.looks()
+    chops, sent = _painted_then_updated(before, after, terminal)
     plain = re.sub(r"\x1b\[[0-9;]*[mH]", "", sent)
     # row 0: "← bp-" and the padding stay; row 1: the state and the cause, now red, not the name
     assert plain == "flux  " + "✗ failed " + "← bp-cilium"
@@ -209,22 +218,7 @@ def test_rows_that_moved_a_line_are_moved_by_the_terminal(order, shifts):
     terminal = console("256")
     rows = [table_row("◷ waiting", WAITING, f"bp-{n}", f"← bp-{n}{n}", WAITING) for n in "abcdefgh"]
     after = [rows[i] for i in order]
-    screen = Terminal(8, WIDTH).play(
-        partial_update.render_layout(
-            LayoutUpdate([[s] for s in rows], Region(0, 0, WIDTH, 8)), terminal
-        )
-    )
-    chops = ChopsUpdate(
-        [{0: strip} for strip in after], [(y, 0, WIDTH) for y in range(8)], [[WIDTH]] * 8
-    )
-    sent = partial_update.render_segments(chops, terminal)
-    screen.play(sent)
-    expected = Terminal(8, WIDTH).play(
-        partial_update.TEXTUAL_RENDER_LAYOUT(
-            LayoutUpdate([[s] for s in after], Region(0, 0, WIDTH, 8)), console("256")
-        )
-    )
-    assert screen.looks() == expected.looks()
+    _, sent = _painted_then_updated(rows, after, terminal)
     assert sent.startswith(shifts)
     if shifts:  # the shift and the one row that moved in, not the six it displaced
         one_row = partial_update.render_layout(
