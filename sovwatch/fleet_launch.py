@@ -27,18 +27,20 @@ from sovwatch.pipeline import HEADLESS, Coalescing, Pipeline, interactive
 from sovwatch.redaction import RedactedStream
 from sovwatch.session import (
     Session,
+    cast_frames,
     cast_header,
     diagnose,
     live_session,
     model_settings,
     played_report,
     played_session,
+    replay_control,
     report_exit_code,
     report_recording,
     write_cast_file,
 )
 from sovwatch.sources.recording import Recorder, RecordingReader
-from sovwatch.sources.replay import IDLE_LIMIT, ReplayControl, Tape
+from sovwatch.sources.replay import ReplayControl, Tape
 
 if TYPE_CHECKING:
     import aiohttp
@@ -185,7 +187,6 @@ def _cluster_pages(index: Path) -> Callable[[str], str]:
 async def write_fleet_cast(invocation: Invocation) -> ExitCode:
     """`replay --cast FILE` of a fleet's recording: the fleet screen, every cluster fed its own
     items and notes frame by frame, as an asciicast; exit 0."""
-    from sovwatch.sources.replay import frames
     from sovwatch.views.tui import cast
     from sovwatch.views.tui.app import SovwatchApp
     from sovwatch.views.tui.options import TuiSettings
@@ -198,11 +199,7 @@ async def write_fleet_cast(invocation: Invocation) -> ExitCode:
         coalescing=interactive(settings.refresh_hz),
         clock=clock,
     )
-    shown = frames(
-        played.tape,
-        speed=invocation.speed or 1.0,
-        idle_limit=None if invocation.real_gaps else IDLE_LIMIT,
-    )  # four frames a second, as a single cluster's cast
+    shown = cast_frames(invocation, played.tape)
     clock.now = shown[0].clock if shown else started
     played.join()
     app = SovwatchApp(None, fleet=played.fleet, settings=settings)
@@ -410,9 +407,7 @@ async def replay_fleet(invocation: Invocation) -> ExitCode:
     assert invocation.file is not None
     if invocation.cast is not None:
         return await write_fleet_cast(invocation)
-    control = ReplayControl(
-        speed=invocation.speed, idle_limit=None if invocation.real_gaps else IDLE_LIMIT
-    )
+    control = replay_control(invocation)
     played, _ = _fleet_replay(
         invocation,
         control,

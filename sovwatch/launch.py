@@ -42,6 +42,7 @@ from sovwatch.pipeline import HEADLESS, interactive
 from sovwatch.redaction import RedactedStream
 from sovwatch.session import (
     Session,
+    cast_frames,
     cast_header,
     diagnose,
     live_session,
@@ -54,7 +55,6 @@ from sovwatch.session import (
     write_cast_file,
 )
 from sovwatch.sources.recording import RecordingError
-from sovwatch.sources.replay import IDLE_LIMIT
 from sovwatch.termination import interrupt_on_termination
 
 if TYPE_CHECKING:
@@ -158,16 +158,10 @@ async def report_of(
 
 async def write_cast(invocation: Invocation, session: Session) -> ExitCode:
     """`replay --cast FILE`: the TUI's rendering of the recording as an asciicast; exit 0."""
-    from sovwatch.sources.replay import frames
     from sovwatch.views.tui import cast
 
     assert session.tape is not None
-
-    played = frames(
-        session.tape,
-        speed=invocation.speed or 1.0,
-        idle_limit=None if invocation.real_gaps else IDLE_LIMIT,
-    )  # four frames a second, `frames`' default
+    played = cast_frames(invocation, session.tape)
     header = cast_header(invocation, session.started)
     text = await cast.render_cast(tui_app(invocation, session), played, header=header)
     return write_cast_file(invocation, text, session.tape.damage)

@@ -30,7 +30,7 @@ from sovwatch.pipeline import HEADLESS, Coalescing, Pipeline
 from sovwatch.redaction import redact
 from sovwatch.sources.events import SourceItem
 from sovwatch.sources.recording import Damage, Header, Recorder, RecordingReader
-from sovwatch.sources.replay import IDLE_LIMIT, ReplayControl, Tape, replay
+from sovwatch.sources.replay import IDLE_LIMIT, Frame, ReplayControl, Tape, frames, replay
 
 if TYPE_CHECKING:
     import aiohttp
@@ -207,9 +207,7 @@ async def replay_session(invocation: Invocation, stack: AsyncExitStack) -> Sessi
     with RecordingReader(invocation.file) as reader:
         tape = Tape.of(reader)
     header = reader.header
-    control = ReplayControl(
-        speed=invocation.speed, idle_limit=None if invocation.real_gaps else IDLE_LIMIT
-    )
+    control = replay_control(invocation)
     session = played_session(tape, control, header, context=header.context, server=header.server)
     session.navigator = Navigator(
         tape, control, settings=model_settings(invocation), started_at=header.started
@@ -313,6 +311,22 @@ def report_recording(invocation: Invocation, stack: AsyncExitStack) -> Path | No
     if invocation.record is not None:
         return invocation.record
     return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sovwatch-"))) / "run.ndjson"
+
+
+def idle_limit(invocation: Invocation) -> float | None:
+    """The longest quiet stretch a replay or cast keeps (`IDLE_LIMIT`); None with `--real-gaps`."""
+    return None if invocation.real_gaps else IDLE_LIMIT
+
+
+def replay_control(invocation: Invocation) -> ReplayControl:
+    """A replay paced as the command line says: `--speed`, quiet stretches cut (`idle_limit`)."""
+    return ReplayControl(speed=invocation.speed, idle_limit=idle_limit(invocation))
+
+
+def cast_frames(invocation: Invocation, tape: Tape) -> list[Frame]:
+    """The frames of a `replay --cast` of `tape`: `--speed` (1x by default), quiet stretches cut
+    (`idle_limit`), four frames a second (`frames`' default), for one cluster or a fleet."""
+    return frames(tape, speed=invocation.speed or 1.0, idle_limit=idle_limit(invocation))
 
 
 def cast_header(invocation: Invocation, started: float) -> CastHeader:
