@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import signal
 import stat
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,20 +18,23 @@ from tests.cli.cli_helpers import ROOT, env
 TINY = ["bp-cert-manager", "bp-cilium", "bp-loki"]
 
 
-async def _start_sim(*args: str, lines: int = 2) -> tuple[asyncio.subprocess.Process, list[str]]:
+@contextlib.asynccontextmanager
+async def _sim(*args: str, lines: int = 2) -> AsyncIterator[list[str]]:
+    """`sovwatch sim ARGS` serving, with the first `lines` lines it said; Ctrl-C stops it when
+    the block ends, and it must exit 0 (unless the block failed first)."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "sovwatch", "sim", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env(), cwd=ROOT,
     )  # fmt: skip
-    lines = [
-        (await asyncio.wait_for(proc.stdout.readline(), 20)).decode().strip() for _ in range(lines)
-    ]
-    return proc, lines
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> int:
-    proc.send_signal(signal.SIGINT)
-    return await asyncio.wait_for(proc.wait(), 10)
+    try:
+        yield [
+            (await asyncio.wait_for(proc.stdout.readline(), 20)).decode().strip()
+            for _ in range(lines)
+        ]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        stopped = await asyncio.wait_for(proc.wait(), 10)
+    assert stopped == 0
 
 
 async def _releases(kubeconfig: Path, cache: Path, *args: str) -> list[str]:
@@ -59,26 +64,21 @@ async def _kubectl(kubeconfig: Path, cache: Path, *args: str) -> tuple[int, str,
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 async def test_kubectl_lists_the_scenario_releases(tmp_path: Path):
     kubeconfig = tmp_path / "sim.yaml"
-    proc, lines = await _start_sim(
+    async with _sim(
         "--scenario", "tiny", "--speed", "30", "--write-kubeconfig", str(kubeconfig)
-    )
-    try:
+    ) as lines:
         assert lines[0].startswith("serving https://127.0.0.1:")
         assert lines[1] == f"kubeconfig {kubeconfig}"
         assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
         assert await _releases(kubeconfig, tmp_path / "cache") == TINY
-    finally:
-        stopped = await _stop(proc)
-    assert stopped == 0
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 async def test_a_fleet_is_one_kubeconfig_with_a_context_per_sovereign(tmp_path: Path):
     kubeconfig = tmp_path / "fleet.yaml"
-    proc, lines = await _start_sim(
+    async with _sim(
         "--fleet", "4", "--speed", "30", "--write-kubeconfig", str(kubeconfig), lines=5
-    )
-    try:
+    ) as lines:
         served = [line.split()[1] for line in lines[:4]]
         assert served == ["sov-fra1", "sov-ams1", "sov-par1", "sov-lon1"]
         assert "scenario stuck" in lines[2]
@@ -98,9 +98,6 @@ async def test_a_fleet_is_one_kubeconfig_with_a_context_per_sovereign(tmp_path: 
         }
         assert "bp-loki" in seen["sov-par1"]  # stuck: loki's Multi-Attach
         assert all("bp-cilium" in releases for releases in seen.values())
-    finally:
-        stopped = await _stop(proc)
-    assert stopped == 0
 
 
 async def test_fleet_and_scenario_are_a_usage_error():
@@ -138,11 +135,10 @@ async def test_served_as_an_older_server_without_a_serialization_cache(tmp_path:
     """`--no-watch-list` refuses streamed lists as kube-apiserver without its WatchList gate
     does; `--no-serialization-cache` still serves every list; sovwatch falls back to pages."""
     kubeconfig = tmp_path / "sim.yaml"
-    proc, lines = await _start_sim(
+    async with _sim(
         "--scenario", "tiny", "--speed", "30", "--write-kubeconfig", str(kubeconfig),
         "--no-watch-list", "--no-serialization-cache",
-    )  # fmt: skip
-    try:
+    ) as lines:  # fmt: skip
         assert lines[0].endswith(
             "(scenario tiny, speed 30x, no streamed lists (422, as an older server), "
             "no serialization cache)"
@@ -160,22 +156,15 @@ async def test_served_as_an_older_server_without_a_serialization_cache(tmp_path:
         out, err = await asyncio.wait_for(once.communicate(), 60)
         assert once.returncode == 0, err.decode()[-2000:]
         assert "streamed list refused (422 Invalid" in err.decode(), err.decode()[-2000:]
-    finally:
-        stopped = await _stop(proc)
-    assert stopped == 0
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 async def test_streamed_lists_are_served_by_default(tmp_path: Path):
     kubeconfig = tmp_path / "sim.yaml"
-    proc, lines = await _start_sim(
+    async with _sim(
         "--scenario", "tiny", "--speed", "30", "--write-kubeconfig", str(kubeconfig)
-    )
-    try:
+    ) as lines:
         assert lines[0].endswith("(scenario tiny, speed 30x)"), lines[0]
         code, out, err = await _kubectl(kubeconfig, tmp_path / "cache", "get", "--raw", WATCH_LIST)
         assert code == 0, err
         assert '"k8s.io/initial-events-end":"true"' in out.replace(" ", "")
-    finally:
-        stopped = await _stop(proc)
-    assert stopped == 0
