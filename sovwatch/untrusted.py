@@ -13,6 +13,7 @@ so the operator sees that something odd was there and the rest stays readable:
 | DEL U+007F | `␡` |
 | C1 controls U+0080-U+009F (U+009B is an 8-bit CSI) | `\\x9b` (backslash, x, two hex digits) |
 | bidi overrides and isolates U+202A-U+202E, U+2066-U+2069 | `\\u202e` (backslash, u, four hex digits) |
+| lone surrogates U+D800-U+DFFF (JSON can escape one; no UTF-8 output can write it) | `\\ud800` |
 
 Everything else (any printable text, Rich markup such as `[@click=app.quit]`, which every view
 shows literally) is left as it is. Neutralising twice changes nothing.
@@ -38,11 +39,14 @@ _TABLE: dict[int, str] = {
     **_C0,
     0x7F: "\u2421",
     **{c: f"\\x{c:02x}" for c in range(0x80, 0xA0)},
-    **{c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+    **{
+        c: f"\\u{c:04x}"
+        for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000))
+    },
 }
 """Code point → its visible escape (a `str.translate` table)."""
 
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 """Any character of `_TABLE` (ranges: a class of ranges is several times faster to search)."""
 
 
@@ -59,7 +63,8 @@ _ESCAPED_UNSAFE = re.compile(rb"\\(?:[bfr]|u00[0189]|u007[fF]|u20)")
 """The escapes a character of `_TABLE` can be written with in JSON: `\\b \\f \\r`, `\\u0000`-`\\u001f`
 (tab and newline too), `\\u007f`, `\\u0080`-`\\u009f`, and `\\u20XX` (bidi controls, among all
 of U+2000-U+20FF). An escaped `&` or an escaped backslash before such letters matches too: a false
-alarm costs only the string-by-string way."""
+alarm costs only the string-by-string way. A surrogate escape is not among them: a pair decodes to
+a character the gate keeps, and a lone one is refused by the strict decoder."""
 
 
 def holds_nothing_to_neutralise(data: bytes) -> bool:
@@ -67,7 +72,8 @@ def holds_nothing_to_neutralise(data: bytes) -> bool:
     (a raw C0 control is invalid in a JSON string), can hold a character that `neutralise`
     replaces: then `neutralise` returns every one of them unchanged. Written raw, such a
     character is DEL, or non-ASCII starting with byte C2 (C1 controls) or E2 (bidi controls,
-    among all of U+2000-U+2FFF); escaped, it starts with a backslash. Each check is a scan in C
+    among all of U+2000-U+2FFF); escaped, it starts with a backslash (a lone surrogate, which can
+    only be written escaped, makes a strict decoder refuse the text). Each check is a scan in C
     (a line of a few KB: about a microsecond)."""
     if b"\x7f" in data:
         return False

@@ -27,8 +27,9 @@ PAYLOAD = f"{OSC52} {OSC0} {CSI_COLOUR}red{CSI_RESET} {C1_CSI} {BIDI} {MARKUP}"
 SEEN = "␛]52;c;ZXZpbA==␛\\ ␛]0;pwned␇ ␛[31;1mred␛[0m \\x9b7m \\u202ereversed\\u202c " + MARKUP
 """`PAYLOAD` as every view shows it: the same text with each control made visible."""
 
-FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-"""What text from the cluster may never put on a terminal (tab and newline are fine)."""
+FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""What text from the cluster may never put on a terminal (tab and newline are fine), nor on any
+output (a lone surrogate cannot be written as UTF-8)."""
 
 HOSTILE_SEQUENCES = (
     b"\x1b]52;",

@@ -112,6 +112,35 @@ def test_replay_of_a_hand_written_hostile_recording(hand_written: Path):
     assert "recording is damaged at line 9 (not a valid item: 'NOT-AN-EVENT\\x1b]52;c;ZXZpbA==" in run.text  # fmt: skip
 
 
+def _with_lone_surrogates(lines: list[dict]) -> list[dict]:
+    """The recording's objects, each named and failing with half a UTF-16 pair."""
+    for line in lines:
+        if "object" in line:
+            obj = line["object"]
+            obj["metadata"]["name"] += "\udc01"
+            obj.setdefault("status", {})["message"] = "half \ud800 a pair"
+    return lines
+
+
+@pytest.mark.parametrize("output", ["plain", "json"])
+def test_replay_of_a_recording_with_lone_surrogates(tmp_path: Path, output: str):
+    """JSON can escape a lone surrogate, but no UTF-8 output can write one: every view would
+    stop with a traceback at the first it printed. The gate shows each as an escape instead."""
+    path = tmp_path / "surrogates.ndjson"
+    lines = _with_lone_surrogates(h.hostile_recording_lines())
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))  # escaped: valid UTF-8
+    run = subprocess.run(
+        [sys.executable, "-m", "sovwatch", "replay", str(path), "-o", output, "--speed", "instant"],
+        capture_output=True, env=env(), cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr.decode(errors="replace")
+    assert b"Traceback" not in run.stderr
+    text = run.stdout.decode()  # valid UTF-8
+    if output == "json":
+        text = "\n".join(map(str, h.strings_in([json.loads(line) for line in text.splitlines()])))
+    assert "bp-hostile␛[31;1m\\udc01" in text  # the release's name, made visible
+
+
 WATCH_TIMEOUT = 60.0
 
 

@@ -40,6 +40,8 @@ CASES = {
     "bidi isolates": ("\u2066\u2067\u2068\u2069", "\\u2066\\u2067\\u2068\\u2069"),
     "left-to-right embedding": ("\u202a\u202b\u202d", "\\u202a\\u202b\\u202d"),
     "bidi marks are not overrides": ("\u200e\u200f", "\u200e\u200f"),
+    "lone surrogates": ("half \ud800 and \udfff", "half \\ud800 and \\udfff"),
+    "a character beyond the surrogates stays": ("\U0001f600\ue000", "\U0001f600\ue000"),
     "everything at once": (h.PAYLOAD, h.SEEN),
 }
 
@@ -53,9 +55,9 @@ def test_neutralise(raw: str, shown: str):
 def test_every_code_point_is_either_escaped_or_kept():
     """Exactly the characters the issue names are replaced, each by a visible escape."""
     named = {*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F)}
-    named |= set(range(0x2066, 0x206A))
+    named |= {*range(0x2066, 0x206A), *range(0xD800, 0xE000)}
     named -= {0x09, 0x0A}
-    for cp in range(0x3000):
+    for cp in (*range(0x3000), *range(0xD000, 0xF000)):
         shown = neutralise(chr(cp))
         if cp in named:
             assert shown != chr(cp), hex(cp)
@@ -82,6 +84,38 @@ def test_json_that_could_hold_what_neutralise_replaces_is_never_called_clean():
                 for variant in (text, _hex_upper(text)):
                     assert json.loads(variant) == value
                     assert not holds_nothing_to_neutralise(variant.encode()), (hex(cp), variant)
+
+
+def test_a_watch_line_with_a_lone_surrogate_is_never_clean():
+    """A lone surrogate can only be written escaped (UTF-8 has no bytes for it), in either case,
+    in a value or a key: the strict decoder refuses the line, so it never comes out as clean (a
+    surrogate pair is one character, which the gate keeps)."""
+    decode = kept_json.watch_event("Pod")
+    for cp in range(0xD800, 0xE000):
+        for obj in (
+            {"kind": "Pod", "metadata": {"name": f"a{chr(cp)}b"}},
+            {"kind": "Pod", "metadata": {"labels": {f"k{chr(cp)}": "v"}}},
+        ):
+            text = json.dumps({"type": "MODIFIED", "object": obj})
+            for variant in (text, _hex_upper(text)):
+                assert type(decode(variant.encode())) is not kept_json.CleanEvent, hex(cp)
+
+
+def test_a_watch_line_with_a_lone_surrogate_is_slimmed_through_the_gate():
+    """msgspec refuses a lone surrogate; the line is decoded by `json_input` and its strings
+    go through `neutralise`, so what is kept can be written as UTF-8."""
+    obj = {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": {"name": "half-\ud800", "namespace": "sov"},
+        "status": {"phase": "Failed", "reason": "Evicted", "message": "low on \udfff memory"},
+    }
+    event = kept_json.watch_event("Pod")(json.dumps({"type": "MODIFIED", "object": obj}).encode())
+    assert type(event) is not kept_json.CleanEvent
+    kept = slim(event["object"])
+    assert kept["metadata"]["name"] == "half-\\ud800"
+    assert kept["status"]["message"] == "low on \\udfff memory"
+    json.dumps(kept, ensure_ascii=False).encode()  # a lone surrogate would raise here
 
 
 def test_json_of_plain_text_is_clean():
