@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
 
 Key = tuple[str, str, str]
 
@@ -120,8 +121,7 @@ class RelationIndex:
 
     def pvcs_of_release(self, release: Key, pods: Iterable[Key]) -> set[Key]:
         found = self.pvc_claims.sources_of_all(self.hr_claims.targets(release))
-        for pod in pods:
-            found.update(self.pod_pvcs.targets(pod))
+        found.update(*map(self.pod_pvcs.forward.get, pods, repeat(())))
         return found
 
     def releases_of_pod(self, pod: Key) -> set[Key]:

@@ -134,7 +134,7 @@ class Rollout:
             self.intake.take(store, key, work)
         for key in sorted(self._detaching | {k for k in work.objects if k[0] == VA}):
             self._refresh_attachment(store, key, work, now)
-        for key in sorted(work.pods):
+        for key in work.pods:  # each pod is judged on its own: in any order
             self._refresh_pod(store, key, work)
         for key in sorted(work.pvcs):
             self._refresh_volume(store, key, work)
@@ -256,7 +256,7 @@ class Rollout:
                 for w in sorted(idx.workloads_of_release(key))
                 if w in self.intake.workloads
             ],
-            pods=[self.pods[p] for p in sorted(pods) if p in self.pods],
+            pods=[self.pods[p] for p in pods if p in self.pods],  # put in order there
             volumes=[
                 self.volumes[v] for v in sorted(idx.pvcs_of_release(key, pods)) if v in self.volumes
             ],

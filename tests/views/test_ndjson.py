@@ -9,7 +9,7 @@ import pytest
 
 from sovwatch.sources.events import HealthState, StreamHealth
 from sovwatch.views.ndjson import NdjsonView, encode_pieces
-from sovwatch.views.transitions import diff
+from sovwatch.views.transitions import Transition, diff
 from tests.views.view_snapshots import (
     T0,
     cilium,
@@ -141,6 +141,34 @@ def test_pieces_join_to_the_same_bytes_as_one_encoding(value, depth):
     assert "".join(pieces) == _compact(value)
     if depth and isinstance(value, dict) and len(value) > 1 and None not in value:
         assert len(pieces) > 1  # really split, not encoded whole
+
+
+@pytest.mark.parametrize("cluster", [None, "sov-ams1"])
+def test_small_records_are_written_exactly_as_json_encodes_them(cluster):
+    """Transition and stream records go through a faster encoder than the snapshot's pieces: the
+    same bytes as `json.dumps`, whatever the text (quotes, backslashes, non-ASCII, the gate's
+    visible escapes, a newline)."""
+    texts = [
+        'chart "loki" \\ retries ∞ 日本 👩\u200d💻',
+        "␛]52;c;ZXZpbA==␛\\ \\x9b7m \\u202ereversed \\ud800",
+        "line one\nline two\ttab",
+        "",
+    ]
+    transitions = [
+        Transition("Pod", "loki", f"loki-{i}", None if i else "ready", "failed", text, text, T0)
+        for i, text in enumerate(texts)
+    ]
+    out = io.StringIO()
+    view = NdjsonView(out, cluster=cluster)
+    view.changed(snapshot([cilium()]), transitions, T0)
+    view.stream(StreamHealth("pods", HealthState.RECONNECTING, T0, 3, texts[1]), synced=True)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == len(texts) + 1
+    for line in lines:
+        assert line == _compact(json.loads(line))
+    assert [json.loads(line)["message"] for line in lines[:-1]] == texts
+    assert json.loads(lines[-1])["detail"] == texts[1]
+    assert all(("cluster" in json.loads(line)) == (cluster is not None) for line in lines)
 
 
 def test_a_snapshot_record_is_written_exactly_as_one_encoding():
