@@ -23,6 +23,7 @@ The result has the API object's shape (so recordings stay readable and `slim(sli
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -395,53 +396,98 @@ def _interned(value: Any) -> Any:
     return value
 
 
-def _compile_clean(shape: Shape) -> Slimmer:
+def _compile_clean(shape: Mapping[str, Shape]) -> Slimmer:
     """What `_compile` makes, for a value that holds only what `shape` keeps, shaped as it says,
     and no string the gate would change (see `slim_clean`): kept strings are interned where they
     are, and the value itself is returned; a function slims what it is given (by its `clean`,
-    where it has one, made for such a value)."""
-    if shape is KEEP:
-        return _interned
-    if callable(shape):
-        return getattr(shape, "clean", shape)
-    if shape is UNIQUE:
-        return _itself
-    if isinstance(shape, list):
-        item = _compile_clean(shape[0])
+    where it has one, made for such a value), and a key it returns None for is dropped.
 
-        def each(value: list) -> list:
-            for i, v in enumerate(value):
-                value[i] = item(v)
-            return value
-
-        return each
-    # a scalar other than a string (a number, a boolean, null) stays as it is, whatever its shape
-    interned = frozenset(key for key, sub in shape.items() if sub is KEEP)
-    containers = {key: _compile_clean(sub) for key, sub in shape.items()}
-
-    def walk(value: Any) -> Any:
-        if type(value) is str:
-            return sys.intern(value)  # "ns/name" in dependsOn
-        dropped = None
-        for name, v in value.items():
-            kind = type(v)
-            if kind is str:
-                if name in interned:
-                    value[name] = sys.intern(v)
-            elif kind is dict or kind is list:
-                if (kept := containers[name](v)) is None:
-                    dropped = [*(dropped or ()), name]
-                else:
-                    value[name] = kept
-        for name in dropped or ():
-            del value[name]
-        return value
-
-    return walk
+    Made as the source of one function per allow-list, its nested mappings and lists written out
+    in it (`_CleanSource`), not as a closure per mapping: a pod holds a dozen of them, and a call
+    for each was half the cost of a watch event's slimming."""
+    source = _CleanSource()
+    source.mapping(shape, "value", "        ")
+    code = "\n".join(
+        [
+            "def clean(value):",
+            "    if type(value) is str:",
+            "        return intern(value)",  # "ns/name" in dependsOn
+            "    if type(value) is dict:",
+            *source.lines,
+            "    return value",
+        ]
+    )
+    namespace = {"intern": sys.intern, "_interned": _interned, **source.functions}
+    exec(code, namespace)  # noqa: S102 - our own source, made from the allow-lists above
+    return namespace["clean"]
 
 
-def _itself(value: Any) -> Any:
-    return value
+class _CleanSource:
+    """The lines of `_compile_clean`'s function: each kept key looked up once; a string kept as
+    KEEP interned, a container kept as KEEP interned whole (`_interned`), a nested mapping or
+    list slimmed in place by the lines written for its shape, a function's result stored (None:
+    the key dropped); UNIQUE values and values of a type the shape does not expect left alone."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.functions: dict[str, Callable[[Any], Any]] = {}
+        self._names = itertools.count()
+
+    def _name(self, prefix: str) -> str:
+        return f"{prefix}{next(self._names)}"
+
+    def mapping(self, shape: Mapping[str, Shape], var: str, indent: str) -> None:
+        add = self.lines.append
+        add(f"{indent}pass")
+        for key, sub in shape.items():
+            if sub is UNIQUE:
+                continue
+            v, k = self._name("v"), repr(key)
+            add(f"{indent}{v} = {var}.get({k})")
+            if sub is KEEP:
+                add(f"{indent}if type({v}) is str:")
+                add(f"{indent}    {var}[{k}] = intern({v})")
+                add(f"{indent}elif type({v}) is dict or type({v}) is list:")
+                add(f"{indent}    {var}[{k}] = _interned({v})")
+            elif callable(sub):
+                function, kept = self._function(sub), self._name("kept")
+                add(f"{indent}if type({v}) is dict or type({v}) is list:")
+                add(f"{indent}    {kept} = {function}({v})")
+                add(f"{indent}    if {kept} is None:")
+                add(f"{indent}        del {var}[{k}]")
+                add(f"{indent}    elif {kept} is not {v}:")
+                add(f"{indent}        {var}[{k}] = {kept}")
+            elif isinstance(sub, list):
+                add(f"{indent}if type({v}) is list:")
+                self.items(sub[0], v, indent + "    ")
+            else:
+                add(f"{indent}if type({v}) is dict:")
+                self.mapping(sub, v, indent + "    ")
+
+    def items(self, item: Shape, var: str, indent: str) -> None:
+        add = self.lines.append
+        if item is UNIQUE:
+            add(f"{indent}pass")
+            return
+        i, x = self._name("i"), self._name("x")
+        add(f"{indent}for {i}, {x} in enumerate({var}):")
+        if item is KEEP:
+            add(f"{indent}    {var}[{i}] = _interned({x})")
+        elif callable(item):
+            add(f"{indent}    {var}[{i}] = {self._function(item)}({x})")
+        elif isinstance(item, list):
+            add(f"{indent}    if type({x}) is list:")
+            self.items(item[0], x, indent + "        ")
+        else:
+            add(f"{indent}    if type({x}) is str:")
+            add(f"{indent}        {var}[{i}] = intern({x})")  # "ns/name" in dependsOn
+            add(f"{indent}    elif type({x}) is dict:")
+            self.mapping(item, x, indent + "        ")
+
+    def _function(self, shape: Callable[[Any], Any]) -> str:
+        name = self._name("function")
+        self.functions[name] = getattr(shape, "clean", shape)
+        return name
 
 
 _slim_condition = _compile(CONDITION)
