@@ -23,7 +23,7 @@ from sovwatch import __version__
 from sovwatch.exitcodes import ExitCode
 from sovwatch.headless import HeadlessOptions
 from sovwatch.invocation import Invocation
-from sovwatch.pipeline import HEADLESS, Coalescing, Pipeline, interactive
+from sovwatch.pipeline import HEADLESS, HEADLESS_LIVE, Coalescing, Pipeline, interactive
 from sovwatch.redaction import RedactedStream
 from sovwatch.session import (
     Session,
@@ -316,7 +316,9 @@ async def _watch_fleet(
 
     tui = invocation.output == "tui"
     coalescing = (
-        interactive() if tui else replace(HEADLESS, interval=HEADLESS.interval * time_scale)
+        interactive()
+        if tui
+        else replace(HEADLESS_LIVE, interval=HEADLESS_LIVE.interval * time_scale)
     )
     connector = api.shared_connector()
     async with AsyncExitStack() as stack:

@@ -38,7 +38,7 @@ from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.invocation import Invocation, StartupError
 from sovwatch.kube.errors import FatalError
 from sovwatch.outfiles import OutputFileError, check_writable
-from sovwatch.pipeline import HEADLESS, interactive
+from sovwatch.pipeline import HEADLESS, HEADLESS_LIVE, interactive
 from sovwatch.redaction import RedactedStream
 from sovwatch.session import (
     Session,
@@ -72,7 +72,8 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
     view = (
         NdjsonView(out) if invocation.output == "json" else PlainView(out, color=invocation.color)
     )
-    coalescing = replace(HEADLESS, interval=HEADLESS.interval * session.time_scale)
+    rules = HEADLESS_LIVE if session.live else HEADLESS
+    coalescing = replace(rules, interval=rules.interval * session.time_scale)
     runner = HeadlessRunner(
         view=view,
         pipeline=pipeline_of(invocation, session, coalescing),

@@ -18,8 +18,8 @@ Coalescing (`Coalescing`; the model runs only when the store changed):
   busier than `duty` of a core (an event storm, or a model too costly for the rate) the runs space
   out, to one per `window` at most, and while it is not, a change is not held back by a fixed rate.
 - Without `settle`, a due change runs the model on the item that made it due, so a recording gives
-  the same snapshots every time (headless, which has no `duty`: its runs depend only on source
-  time). With `settle`, the run waits `settle` wall seconds after the change (at least) and until
+  the same snapshots every time (headless over a recording, which has no `duty`: its runs depend
+  only on source time). With `settle`, the run waits `settle` wall seconds after the change (at least) and until
   it is due, so a burst that arrives together lands in one run and a lone change shows at once
   (the TUI).
 - Every `tick` wall seconds a due change runs; otherwise subscribers get `tick(now)`: an outcome can
@@ -83,6 +83,17 @@ CACHED_AFTER = 0.1
 
 HEADLESS = Coalescing()
 """Deterministic over a recording; transition timestamps within half a second."""
+
+HEADLESS_DUTY = 0.25
+"""How busy a live headless session's event loop may be (a share of one core, over a second)
+before its model runs space out: a bootstrap's few changes a second leave it far under (a run
+every half second of changes); an event storm keeps it busier, and the model then runs once a
+second, so the changes are taken in rather than judged twice as often."""
+
+HEADLESS_LIVE = replace(HEADLESS, duty=HEADLESS_DUTY)
+"""`HEADLESS` for a cluster watched now (the demo's included): while its event loop is busier
+than `HEADLESS_DUTY`, its runs space out to one a second (transition timestamps within a second);
+a recording keeps `HEADLESS`, whose runs follow the recording's own time."""
 
 
 INTERACTIVE_DUTY = 0.22

@@ -81,6 +81,9 @@ class Session:
     contact: FirstContact | None = None
     """Whether the server has answered yet, for a live session started on a kept picture (its
     source checks the server while the picture is shown)."""
+    live: bool = False
+    """A cluster watched now (the demo's too), not a recording played: a headless view's model
+    may run less often while the event loop is busy (`pipeline.HEADLESS_LIVE`)."""
 
 
 def diagnose(message: str) -> None:
@@ -197,6 +200,7 @@ async def live_session(
         log_streams=None if invocation.no_logs else LiveLogStreams(client),
         cache=cache,
         contact=contact,
+        live=True,
     )
 
 

@@ -13,6 +13,7 @@ import pytest
 from sovwatch.model.snapshot import ClusterInfo
 from sovwatch.pipeline import (
     HEADLESS,
+    HEADLESS_LIVE,
     Coalescing,
     CpuBudget,
     Pipeline,
@@ -314,14 +315,19 @@ def listed_on_fake_clocks(
     return pipeline
 
 
-def sustained_change(busy: float, *, seconds: float = 10.0, every: float = 1 / 64) -> list[float]:
+def sustained_change(
+    busy: float,
+    *,
+    seconds: float = 10.0,
+    every: float = 1 / 64,
+    coalescing: Coalescing = Coalescing(interval=0.0, min_gap=1 / 8, duty=0.5, window=1.0),  # noqa: B008 - frozen
+) -> list[float]:
     """Wall times of the model runs while a release changes every `every` wall seconds and the
     thread is `busy` (a share of a core: taking the changes in, running the model, drawing),
-    on fake clocks, under a 1/8 s gap (binary fractions: no rounding) and a 50 % duty."""
+    on fake clocks (source time is wall time), by default under a 1/8 s gap (binary fractions:
+    no rounding) and a 50 % duty."""
     wall, cpu = [0.0], [0.0]
-    pipeline = listed_on_fake_clocks(
-        Coalescing(interval=0.0, min_gap=1 / 8, duty=0.5, window=1.0), wall, cpu, Recorder()
-    )
+    pipeline = listed_on_fake_clocks(coalescing, wall, cpu, Recorder())
     runs: list[float] = []
     last = pipeline.latest
     for i in range(1, round(seconds / every)):
@@ -347,6 +353,18 @@ def test_a_saturated_loop_runs_the_model_once_per_window():
     gaps = [b - a for a, b in pairwise(runs)]
     assert gaps == [1 / 8] * 6 + [1.0] * 9  # 16 runs, of the 79 a spare loop gets
     assert sustained_change(busy=0.45, seconds=30) == [k / 8 for k in range(1, 240)]
+
+
+def test_a_live_headless_run_spaces_its_model_runs_out_in_an_event_storm_a_replay_does_not():
+    """Headless over a live cluster: every half second of changes while the loop has time to
+    spare; in a storm, once a second (the window). A recording's runs follow its own time,
+    however busy the loop."""
+    every_half_second = [k / 2 for k in range(1, 20)]
+    assert sustained_change(busy=0.2, coalescing=HEADLESS_LIVE) == every_half_second
+    storm = sustained_change(busy=1.0, coalescing=HEADLESS_LIVE)
+    assert [b - a for a, b in pairwise(storm)] == [1.0] * 8
+    assert storm[0] == 1.0  # the storm spent the quarter second saved in its first quarter
+    assert sustained_change(busy=1.0, coalescing=HEADLESS) == every_half_second
 
 
 async def test_interactive_rules_hold_a_change_back_while_the_loop_is_in_debt():
