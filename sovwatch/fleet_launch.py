@@ -343,8 +343,24 @@ async def _watch_fleet(
         if invocation.kubeconfig_dir is not None:
             await _follow_directory(invocation.kubeconfig_dir, fleet, stack, tui=tui)
         if headless is None:
-            return await run_fleet_tui(invocation, fleet)
+            return _quit_code(await run_fleet_tui(invocation, fleet), fleet)
         return await headless.run()
+
+
+def _quit_code(code: ExitCode, fleet: Fleet) -> ExitCode:
+    """The exit code of the fleet screen the operator left: quitting it (0) while a member was
+    never reached is 2, as quitting one cluster's screen before its server ever answered is,
+    with each such member's line on stderr (the screen that showed it is gone); an interrupt
+    stays 130."""
+    from sovwatch.fleet import NO_ANSWER_YET
+    from sovwatch.untrusted import neutralise
+
+    never_reached = [member for member in fleet if not member.reached]
+    if code != ExitCode.READY or not never_reached:
+        return code
+    for member in never_reached:
+        diagnose(neutralise(f"{member.name}: {member.trouble or NO_ANSWER_YET}"))
+    return ExitCode.USAGE
 
 
 async def _follow_directory(
