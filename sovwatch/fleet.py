@@ -49,9 +49,6 @@ from sovwatch.store.store import Store
 TROUBLE = (FatalError, OSError)
 """What makes a member's trouble (a one-line `str()`); anything else is a bug and propagates."""
 
-NO_ANSWER_YET = "no answer from the API server yet"
-"""Why a member that is not in trouble is not watched: it is still being opened."""
-
 
 @dataclass(frozen=True)
 class MemberSpec:

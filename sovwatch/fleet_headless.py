@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from sovwatch.exitcodes import ExitCode, worst
-from sovwatch.fleet import NO_ANSWER_YET, Fleet, Member
+from sovwatch.fleet import Fleet, Member
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
+from sovwatch.kube.errors import NO_ANSWER_YET
 from sovwatch.model.fleet import TROUBLE, counts_text, outcome_counts
 from sovwatch.model.outcome import Outcome
 from sovwatch.model.snapshot import Snapshot

@@ -352,7 +352,7 @@ def _quit_code(code: ExitCode, fleet: Fleet) -> ExitCode:
     never reached is 2, as quitting one cluster's screen before its server ever answered is,
     with each such member's line on stderr (the screen that showed it is gone); an interrupt
     stays 130."""
-    from sovwatch.fleet import NO_ANSWER_YET
+    from sovwatch.kube.errors import NO_ANSWER_YET
     from sovwatch.untrusted import neutralise
 
     never_reached = [member for member in fleet if not member.reached]
