@@ -252,6 +252,18 @@ def _migrate(line: dict, schema: str) -> dict:
     return line
 
 
+def _header(head: dict) -> Header:
+    """A header line read through the gate (ValueError or TypeError: a field of the wrong kind)."""
+    return Header(
+        schema=SCHEMA,
+        version=neutralise(str(head.get("sovwatch", ""))),
+        context=neutralise(str(head.get("context", ""))),
+        server=neutralise(str(head.get("server", ""))),
+        started=float(head.get("started", 0.0)),
+        fleet=head.get("fleet") is True,
+    )
+
+
 def _open_text(path: Path) -> IO[str]:
     if path.name.endswith(".gz"):
         return gzip.open(path, "rt", encoding="utf-8")  # noqa: SIM115 - the reader closes it
@@ -279,15 +291,11 @@ class RecordingReader:
             self.close()
             raise RecordingError(f"{path} is not a sovwatch recording (no header line)")
         self._schema = str(raw["schema"])
-        head = _migrate(raw, self._schema)
-        self.header = Header(
-            schema=SCHEMA,
-            version=neutralise(str(head.get("sovwatch", ""))),
-            context=neutralise(str(head.get("context", ""))),
-            server=neutralise(str(head.get("server", ""))),
-            started=float(head.get("started", 0.0)),
-            fleet=head.get("fleet") is True,
-        )
+        try:
+            self.header = _header(_migrate(raw, self._schema))
+        except (ValueError, TypeError) as err:
+            self.close()
+            raise RecordingError(f"{path} is not a sovwatch recording (header: {err})") from err
 
     def _next_line(self) -> str | None:
         line = self._file.readline()
