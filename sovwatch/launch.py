@@ -236,7 +236,11 @@ async def _main(invocation: Invocation) -> ExitCode:
         recording = report_recording(invocation, stack) or invocation.record
         if recording is not None and invocation.command != "replay":
             session.source = recorded(
-                session.source, recording, context=session.context, server=session.server
+                session.source,
+                recording,
+                context=session.context,
+                server=session.server,
+                warnings=session.warnings,
             )
         code: ExitCode | None = None
         fatal: FatalError | None = None
