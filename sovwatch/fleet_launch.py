@@ -385,7 +385,8 @@ def _stderr(stack: AsyncExitStack, *, tui: bool) -> Callable[[str], None]:
 class _ConnectionWarnings:
     """Says each member's connection warnings (insecure-skip-tls-verify, a token sent over
     http://) once, after its name, as one cluster's are said when its watch starts (a fleet
-    subscriber). A directory's warnings about its files are the directory's to say."""
+    subscriber). Live, a directory's warnings about its files are the directory's to say; a
+    replayed cluster's connection carries every warning its notes kept."""
 
     def __init__(self, say: Callable[[str], None]) -> None:
         self._say = say
@@ -478,15 +479,17 @@ async def replay_fleet(invocation: Invocation) -> ExitCode:
             headless.decide_troubled()
         await played.end()
 
-    feeding = asyncio.create_task(feed())
-    try:
-        if headless is None:
-            watching = run_fleet_tui(invocation, played.fleet, replay_control=control)
-        else:
-            watching = headless.run()
-        return await _reporting(invocation, invocation.file, watching)
-    finally:
-        feeding.cancel()
-        await played.fleet.aclose()
-        if played.damage is not None:
-            diagnose(played.damage.describe(invocation.file))
+    async with AsyncExitStack() as stack:  # the recorded warnings, said as the live run did
+        played.fleet.subscribe(_ConnectionWarnings(_stderr(stack, tui=headless is None)))
+        feeding = asyncio.create_task(feed())
+        try:
+            if headless is None:
+                watching = run_fleet_tui(invocation, played.fleet, replay_control=control)
+            else:
+                watching = headless.run()
+            return await _reporting(invocation, invocation.file, watching)
+        finally:
+            feeding.cancel()
+            await played.fleet.aclose()
+            if played.damage is not None:
+                diagnose(played.damage.describe(invocation.file))

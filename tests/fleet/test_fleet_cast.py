@@ -115,8 +115,8 @@ def test_a_recovered_cluster_is_held_among_the_failing_for_hold_seconds_of_recor
 
 async def test_a_member_s_connection_warning_is_recorded_and_marked_on_replay(tmp_path):
     """A fleet watched live, one member's server not verified (insecure-skip-tls-verify over
-    https): its recording notes the warning, and the fleet screen played from it marks the row
-    `!` and counts it in the header, as live."""
+    https): its recording notes the warning, a replay says it on stderr as the live run did, and
+    the fleet screen played from it marks the row `!` and counts it in the header, as live."""
     async with Emulator(tls=True) as insecure, Emulator() as plain:
         kubeconfig = with_unverified_member(
             tmp_path / "fleet.yaml",
@@ -135,6 +135,11 @@ async def test_a_member_s_connection_warning_is_recorded_and_marked_on_replay(tm
     assert {(n["cluster"], w) for n in noted for w in n.get("warnings", [])} == {
         ("sov-insecure", warning)
     }
+    said = [f"sovwatch: sov-insecure: warning: {warning}"]
+    assert run.err.splitlines() == said
+    replayed = await sovwatch("replay", str(recording), "--speed", "instant", "-o", "plain")
+    assert replayed.code == 0, replayed.err
+    assert replayed.err.splitlines() == said  # said again, as live
     out = tmp_path / "fleet.cast"
     done = cast_of(recording, out, "--speed", "100", "--cast-size", "80x24", term="xterm")
     assert done.returncode == 0, done.stderr
