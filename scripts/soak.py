@@ -99,7 +99,11 @@ async def _client(kubeconfig: str, record: str, interval: float) -> int:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     session = await launch.live_session(invocation, settings=SOAK_SETTINGS)
     session.source = launch.recorded(
-        session.source, Path(record), context=session.context, server=session.server
+        session.source,
+        Path(record),
+        context=session.context,
+        server=session.server,
+        warnings=session.warnings,
     )
     figures = asyncio.create_task(report_figures(interval))
     try:

@@ -101,6 +101,9 @@ class Member:
     """Failed attempts in a row."""
     opened: Opened | None = None
     """The current connection (its `log_streams` serve the TUI's log view)."""
+    reached: bool = False
+    """It was opened once (its server answered the start-up check): later trouble is a lost
+    connection, not a cluster never watched."""
     ended: bool = False
     """Its source ended (a replay or a scenario played to its end)."""
     task: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -236,7 +239,7 @@ class Fleet:
             began = time.monotonic()
             try:
                 opened = await self._opener(member.spec)
-                member.opened = opened
+                member.opened, member.reached = opened, True
                 member.pipeline.cluster = ClusterInfo(
                     context=opened.context, server=opened.server, warnings=opened.warnings
                 )

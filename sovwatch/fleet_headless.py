@@ -28,6 +28,7 @@ from typing import TextIO
 from sovwatch.exitcodes import ExitCode, worst
 from sovwatch.fleet import Fleet, Member
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
+from sovwatch.kube.errors import NO_ANSWER_YET
 from sovwatch.model.fleet import TROUBLE, counts_text, outcome_counts
 from sovwatch.model.outcome import Outcome
 from sovwatch.model.snapshot import Snapshot
@@ -205,7 +206,7 @@ class HeadlessFleet:
 
     def _decide_in_trouble(self, entry: _Entry) -> None:
         member = entry.member
-        why = member.trouble or "no answer from the API server yet"
+        why = member.trouble or NO_ANSWER_YET
         entry.code, entry.outcome = ExitCode.USAGE, TROUBLE
         if entry.runner is not None:
             entry.runner.settle(ExitCode.USAGE)

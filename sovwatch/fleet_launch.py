@@ -45,7 +45,7 @@ from sovwatch.sources.replay import ReplayControl, Tape
 if TYPE_CHECKING:
     import aiohttp
 
-    from sovwatch.fleet import Fleet
+    from sovwatch.fleet import Fleet, Member
     from sovwatch.fleet_headless import HeadlessFleet
     from sovwatch.fleet_recording import FleetReplay
     from sovwatch.settings import WatchSettings
@@ -340,32 +340,87 @@ async def _watch_fleet(
             headless = _headless_fleet(
                 invocation, fleet, timeout=invocation.timeout or math.inf, clock=clock
             )
+        say = _stderr(stack, tui=tui)
+        fleet.subscribe(_ConnectionWarnings(say))
         for name in names:
             fleet.add(MemberSpec(name, context=name))
         if invocation.kubeconfig_dir is not None:
-            await _follow_directory(invocation.kubeconfig_dir, fleet, stack, tui=tui)
+            await _follow_directory(invocation.kubeconfig_dir, fleet, stack, say=say)
         if headless is None:
-            return await run_fleet_tui(invocation, fleet)
+            return _quit_code(await run_fleet_tui(invocation, fleet), fleet)
         return await headless.run()
 
 
-async def _follow_directory(
-    directory: Path, fleet: Fleet, stack: AsyncExitStack, *, tui: bool
-) -> None:
-    """`--kubeconfig-dir`: the fleet follows the directory until `stack` closes. Warnings go to
-    stderr at once, or (the TUI owning the terminal) when it has closed."""
-    from sovwatch.fleet_directory import following
+def _quit_code(code: ExitCode, fleet: Fleet) -> ExitCode:
+    """The exit code of the fleet screen the operator left: quitting it (0) while a member was
+    never reached is 2, as quitting one cluster's screen before its server ever answered is,
+    with each such member's line on stderr (the screen that showed it is gone); an interrupt
+    stays 130."""
+    from sovwatch.kube.errors import NO_ANSWER_YET
+    from sovwatch.untrusted import neutralise
+
+    never_reached = [member for member in fleet if not member.reached]
+    if code != ExitCode.READY or not never_reached:
+        return code
+    for member in never_reached:
+        diagnose(neutralise(f"{member.name}: {member.trouble or NO_ANSWER_YET}"))
+    return ExitCode.USAGE
+
+
+def _stderr(stack: AsyncExitStack, *, tui: bool) -> Callable[[str], None]:
+    """Says a line on stderr (gated and redacted) at once, or (the TUI owning the terminal) when
+    `stack` closes, after the TUI."""
+    from sovwatch.untrusted import neutralise
 
     held: list[str] = []
 
-    def warn(line: str) -> None:
+    def say(line: str) -> None:
         if tui:
             held.append(line)
         else:
-            diagnose(f"warning: {line}")
+            diagnose(neutralise(line))
 
-    stack.callback(lambda: [diagnose(f"warning: {line}") for line in held])
-    await stack.enter_async_context(following(directory, fleet, warn=warn))
+    stack.callback(lambda: [diagnose(neutralise(line)) for line in held])
+    return say
+
+
+class _ConnectionWarnings:
+    """Says each member's connection warnings (insecure-skip-tls-verify, a token sent over
+    http://) once, after its name, as one cluster's are said when its watch starts (a fleet
+    subscriber). Live, a directory's warnings about its files are the directory's to say; a
+    replayed cluster's connection carries every warning its notes kept."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self._say = say
+        self._said: set[tuple[str, str]] = set()
+
+    def member_added(self, member: Member) -> None:
+        """Not opened yet: no connection, no warnings."""
+
+    def member_removed(self, member: Member) -> None:
+        """What it said stays said."""
+
+    def member_trouble(self, member: Member) -> None:
+        """Opened (or in trouble): its connection's warnings, those not said yet."""
+        for warning in member.pipeline.cluster.warnings:
+            if (member.name, warning) not in self._said:
+                self._said.add((member.name, warning))
+                self._say(f"{member.name}: warning: {warning}")
+
+    def fleet_notice(self, notice: str | None) -> None:
+        """About the directory, not a member."""
+
+
+async def _follow_directory(
+    directory: Path, fleet: Fleet, stack: AsyncExitStack, *, say: Callable[[str], None]
+) -> None:
+    """`--kubeconfig-dir`: the fleet follows the directory until `stack` closes; `say` says its
+    warnings."""
+    from sovwatch.fleet_directory import following
+
+    await stack.enter_async_context(
+        following(directory, fleet, warn=lambda line: say(f"warning: {line}"))
+    )
 
 
 def _fleet_replay(
@@ -426,15 +481,17 @@ async def replay_fleet(invocation: Invocation) -> ExitCode:
             headless.decide_troubled()
         await played.end()
 
-    feeding = asyncio.create_task(feed())
-    try:
-        if headless is None:
-            watching = run_fleet_tui(invocation, played.fleet, replay_control=control)
-        else:
-            watching = headless.run()
-        return await _reporting(invocation, invocation.file, watching)
-    finally:
-        feeding.cancel()
-        await played.fleet.aclose()
-        if played.damage is not None:
-            diagnose(played.damage.describe(invocation.file))
+    async with AsyncExitStack() as stack:  # the recorded warnings, said as the live run did
+        played.fleet.subscribe(_ConnectionWarnings(_stderr(stack, tui=headless is None)))
+        feeding = asyncio.create_task(feed())
+        try:
+            if headless is None:
+                watching = run_fleet_tui(invocation, played.fleet, replay_control=control)
+            else:
+                watching = headless.run()
+            return await _reporting(invocation, invocation.file, watching)
+        finally:
+            feeding.cancel()
+            await played.fleet.aclose()
+            if played.damage is not None:
+                diagnose(played.damage.describe(invocation.file))

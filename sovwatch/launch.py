@@ -36,7 +36,7 @@ from sovwatch.fleet_launch import (
 )
 from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.invocation import Invocation, StartupError
-from sovwatch.kube.errors import FatalError
+from sovwatch.kube.errors import NO_ANSWER_YET, FatalError
 from sovwatch.outfiles import OutputFileError, check_writable
 from sovwatch.pipeline import HEADLESS, HEADLESS_LIVE, interactive
 from sovwatch.redaction import RedactedStream
@@ -237,26 +237,31 @@ async def _main(invocation: Invocation) -> ExitCode:
         recording = report_recording(invocation, stack) or invocation.record
         if recording is not None and invocation.command != "replay":
             session.source = recorded(
-                session.source, recording, context=session.context, server=session.server
+                session.source,
+                recording,
+                context=session.context,
+                server=session.server,
+                warnings=session.warnings,
             )
         code: ExitCode | None = None
-        unreached: FatalError | None = None
+        fatal: FatalError | None = None
         try:
             code = await _watch(invocation, session)
         except asyncio.CancelledError:
             code = ExitCode.INTERRUPTED
             raise
         except FatalError as err:  # behind a kept picture, the start-up check may fail late
-            if session.contact is not None and not session.contact.reached:
-                unreached = err
+            fatal = err
             raise
         finally:
             if session.keeper is not None:  # the picture at exit, for the next start
                 session.keeper.save()
+            unreached = _never_reached(session, code, fatal)
             if unreached is not None:
                 _write_unreached(
                     invocation,
                     unreached,
+                    code=code or ExitCode.USAGE,
                     context=session.context,
                     server=session.server,
                     started=started,
@@ -266,11 +271,35 @@ async def _main(invocation: Invocation) -> ExitCode:
         return code
 
 
+def _never_reached(
+    session: Session, code: ExitCode | None, fatal: FatalError | None
+) -> FatalError | None:
+    """Why a run that ended with `code` (None: with `fatal`) never reached its cluster, or None
+    when it did. Only a session started on a kept picture can end before first contact: when
+    the start-up check failed late (`fatal`), or when it was interrupted while the server did
+    not answer (its last failure, if there was one)."""
+    contact = session.contact
+    if contact is None or contact.reached:
+        return None
+    if fatal is not None:
+        return fatal
+    if code is ExitCode.INTERRUPTED:
+        return contact.unreachable or FatalError(NO_ANSWER_YET)
+    return None
+
+
 def _write_unreached(
-    invocation: Invocation, err: FatalError, *, context: str, server: str, started: float
+    invocation: Invocation,
+    err: FatalError,
+    *,
+    code: ExitCode = ExitCode.USAGE,
+    context: str,
+    server: str,
+    started: float,
 ) -> None:
-    """Every `--report` file of a run that never reached its cluster: where it looked and the
-    one line it ended with (gated and, like every report, redacted)."""
+    """Every `--report` file of a run that never reached its cluster: where it looked, the one
+    line it ended with or its last failure (gated and, like every report, redacted), and its
+    exit code (2, or 130 when interrupted)."""
     if not invocation.reports:
         return
     from sovwatch import __version__
@@ -283,7 +312,7 @@ def _write_unreached(
         server=server,
         started=started,
         why=neutralise(str(err)),
-        code=ExitCode.USAGE,
+        code=code,
         sovwatch=__version__,
     )
     for path in invocation.reports:

@@ -91,9 +91,12 @@ def diagnose(message: str) -> None:
     print(f"sovwatch: {redact(message)}", file=sys.stderr, flush=True)
 
 
-def recorded(source: SourceFactory, path: Path, *, context: str, server: str) -> SourceFactory:
-    """The same source, with every item also appended to a recording at `path`."""
-    recorder = Recorder(path, context=context, server=server)
+def recorded(
+    source: SourceFactory, path: Path, *, context: str, server: str, warnings: tuple[str, ...]
+) -> SourceFactory:
+    """The same source, with every item also appended to a recording at `path` (whose header
+    keeps the connection's `warnings`, for a replay to say again)."""
+    recorder = Recorder(path, context=context, server=server, warnings=warnings)
 
     async def items() -> AsyncIterator[SourceItem]:
         try:
@@ -217,6 +220,7 @@ async def replay_session(invocation: Invocation, stack: AsyncExitStack) -> Sessi
         tape, control, settings=model_settings(invocation), started_at=header.started
     )
     session.tape = tape
+    session.warnings = header.warnings
     return session
 
 

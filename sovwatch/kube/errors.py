@@ -35,6 +35,10 @@ class FatalError(Exception):
     where a rejected credential or a failed TLS verification will not be."""
 
 
+NO_ANSWER_YET = "no answer from the API server yet"
+"""Why a cluster is not watched when nothing failed: its start-up check has not been answered."""
+
+
 class KubeError(Exception):
     """A request or stream failed; recoverable by retrying."""
 

@@ -6,7 +6,9 @@ model as the live run. Line 1 is a header::
     {"schema": "sovwatch.recording/v1", "sovwatch": "0.1.0", "context": "...", "server": "...",
      "started": 1764240000.0}
 
-then one line per item, with its receive time `t` (epoch seconds)::
+and `"warnings"` when the connection had any (`["insecure-skip-tls-verify is set ..."]`, which a
+replay says again; older recordings have none), then one line per item, with its receive time `t`
+(epoch seconds)::
 
     {"t": 1764240001.2, "event": "ADDED", "resource": "pods", "object": {...}}
     {"t": 1764240001.3, "stream": "pods", "state": "live", "since": ..., "attempt": 0, "detail": ""}
@@ -75,6 +77,9 @@ class Header:
     """Epoch seconds when recording began."""
     fleet: bool = False
     """Several clusters' items, each tagged with its cluster (`FleetReader`)."""
+    warnings: tuple[str, ...] = ()
+    """What the operator was warned of about the connection (insecure-skip-tls-verify), for a
+    replay to say again; a fleet's are in its notes."""
 
 
 @dataclass(frozen=True)
@@ -193,6 +198,7 @@ class Recorder:
         server: str,
         started: float | None = None,
         fleet: bool = False,
+        warnings: tuple[str, ...] = (),
     ):
         self.path = path
         self._raw, self._file = _create_private(path)
@@ -205,6 +211,8 @@ class Recorder:
         }
         if fleet:
             header["fleet"] = True
+        if warnings:
+            header["warnings"] = list(warnings)
         self._write(header)
 
     def _write(self, line: dict) -> None:
@@ -252,6 +260,19 @@ def _migrate(line: dict, schema: str) -> dict:
     return line
 
 
+def _header(head: dict) -> Header:
+    """A header line read through the gate (ValueError or TypeError: a field of the wrong kind)."""
+    return Header(
+        schema=SCHEMA,
+        version=neutralise(str(head.get("sovwatch", ""))),
+        context=neutralise(str(head.get("context", ""))),
+        server=neutralise(str(head.get("server", ""))),
+        started=float(head.get("started", 0.0)),
+        fleet=head.get("fleet") is True,
+        warnings=tuple(neutralise(str(w)) for w in _listed(head.get("warnings", []))),
+    )
+
+
 def _open_text(path: Path) -> IO[str]:
     if path.name.endswith(".gz"):
         return gzip.open(path, "rt", encoding="utf-8")  # noqa: SIM115 - the reader closes it
@@ -279,15 +300,11 @@ class RecordingReader:
             self.close()
             raise RecordingError(f"{path} is not a sovwatch recording (no header line)")
         self._schema = str(raw["schema"])
-        head = _migrate(raw, self._schema)
-        self.header = Header(
-            schema=SCHEMA,
-            version=neutralise(str(head.get("sovwatch", ""))),
-            context=neutralise(str(head.get("context", ""))),
-            server=neutralise(str(head.get("server", ""))),
-            started=float(head.get("started", 0.0)),
-            fleet=head.get("fleet") is True,
-        )
+        try:
+            self.header = _header(_migrate(raw, self._schema))
+        except (ValueError, TypeError) as err:
+            self.close()
+            raise RecordingError(f"{path} is not a sovwatch recording (header: {err})") from err
 
     def _next_line(self) -> str | None:
         line = self._file.readline()

@@ -268,9 +268,13 @@ def _refusing(port: int) -> socket.socket:
     return s
 
 
-def _quit_the_tui_once(shown: bytes, *args: str) -> tuple[int, str, str]:
-    """`sovwatch ARGS` in an 80x24 pty (TERM=xterm, NO_COLOR), `q` once it has written `shown`:
-    its exit code, what it wrote until then and what it wrote as it ended."""
+def _quit_the_tui_once(
+    shown: bytes | tuple[bytes, ...], *args: str, key: bytes = b"q"
+) -> tuple[int, str, str]:
+    """`sovwatch ARGS` in an 80x24 pty (TERM=xterm, NO_COLOR), `key` (`q`; Ctrl-C is `\x03`)
+    once it has written `shown` (each of them): its exit code, what it wrote until then and what
+    it wrote as it ended."""
+    needles = shown if isinstance(shown, tuple) else (shown,)
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     proc = subprocess.Popen(
@@ -280,8 +284,10 @@ def _quit_the_tui_once(shown: bytes, *args: str) -> tuple[int, str, str]:
     )  # fmt: skip
     os.close(slave)
     try:
-        before = read_until(master, shown, 30)
-        os.write(master, b"q")
+        before, deadline = b"", time.monotonic() + 30
+        while not all(n in before for n in needles) and time.monotonic() < deadline:
+            before += read_until(master, needles[0], 0.2)
+        os.write(master, key)
         code = proc.wait(timeout=30)
         after = read_until(master, b"\0", 1)  # to the end of its output
     finally:

@@ -5,6 +5,7 @@ for HTML and Markdown, instead of an empty rollout."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from markupsafe import escape
@@ -12,7 +13,7 @@ from markupsafe import escape
 from sovsim.scenario import ScenarioRunner, load_scenario
 from sovwatch.views.report import render
 from tests.cli.cli_helpers import sovwatch
-from tests.cli.test_picture_cache import _keep_a_ready_picture, _refusing
+from tests.cli.test_picture_cache import _keep_a_ready_picture, _quit_the_tui_once, _refusing
 from tests.fleet.fleet_helpers import fleet_kubeconfig, refused_port
 from tests.views.report import chromium
 from tests.views.report.test_chromium import PAYLOADS
@@ -29,10 +30,10 @@ def _refused(port: int, context: str, kubeconfig: str) -> str:
     )
 
 
-def _assert_never_reached(out, context: str, server: str, line: str) -> None:
+def _assert_never_reached(out, context: str, server: str, line: str, code: int = 2) -> None:
     summary = (out / "r.md").read_text()
     lines = summary.splitlines()
-    assert lines[0] == "## sovwatch: never reached the cluster (exit 2)"
+    assert lines[0] == f"## sovwatch: never reached the cluster (exit {code})"
     assert lines[2].startswith(
         f"Context {render.markdown_escape(context)} at {render.markdown_escape(server)}; started "
     ), lines[2]
@@ -65,16 +66,23 @@ async def test_a_refused_start_reports_that_the_cluster_was_never_reached(tmp_pa
     assert f"; started {time.strftime('%Y-%m-%d %H:', began)}" in started  # when it began
 
 
+async def _picture_kept_then_server_gone(emulator, tmp_path, cache_home) -> tuple[str, Path]:
+    """A picture of `tiny` kept by a first watch, then the emulator stopped: (its kubeconfig, an
+    empty directory for the reports)."""
+    ScenarioRunner(emulator.store, load_scenario("tiny"), seed=1).run_until(400)
+    kubeconfig = str(emulator.write_kubeconfig(tmp_path / "kubeconfig"))
+    await _keep_a_ready_picture(kubeconfig, cache_home)
+    await emulator.stop()
+    out = tmp_path / "out"
+    out.mkdir()
+    return kubeconfig, out
+
+
 async def test_a_kept_picture_refused_headless_reports_never_reached_not_an_empty_rollout(
     emulator, tmp_path, picture_cache_home
 ):
     """Before: `in-progress (exit 3 with --exit-on-done), 0/0 ready`, every stream connected."""
-    ScenarioRunner(emulator.store, load_scenario("tiny"), seed=1).run_until(400)
-    kubeconfig = str(emulator.write_kubeconfig(tmp_path / "kubeconfig"))
-    await _keep_a_ready_picture(kubeconfig, picture_cache_home)
-    await emulator.stop()
-    out = tmp_path / "out"
-    out.mkdir()
+    kubeconfig, out = await _picture_kept_then_server_gone(emulator, tmp_path, picture_cache_home)
     with _refusing(emulator.port):
         result = await sovwatch(
             "--kubeconfig", kubeconfig, "-o", "json",
@@ -84,6 +92,22 @@ async def test_a_kept_picture_refused_headless_reports_never_reached_not_an_empt
     assert result.code == 2, result.err
     assert result.err.splitlines() == [f"sovwatch: {line}"]
     _assert_never_reached(out, "sim", emulator.url, line)
+
+
+async def test_ctrl_c_before_the_server_ever_answered_reports_never_reached_with_130(
+    emulator, tmp_path, picture_cache_home
+):
+    """The TUI on a kept picture, the server refusing: Ctrl-C once it says it is reconnecting
+    (the first try failed). Before: the report of an empty rollout."""
+    kubeconfig, out = await _picture_kept_then_server_gone(emulator, tmp_path, picture_cache_home)
+    with _refusing(emulator.port):
+        code, before, after = _quit_the_tui_once(
+            b"reconnecting", "--kubeconfig", kubeconfig,
+            "--report", str(out / "r.md"), "--report", str(out / "r.html"), key=b"\x03",
+        )  # fmt: skip
+    assert "reconnecting" in before, before[-2000:]
+    assert code == 130, after
+    _assert_never_reached(out, "sim", emulator.url, _refused(emulator.port, "sim", kubeconfig), 130)
 
 
 @pytest.mark.skipif(

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
+
 from sovsim import kubeconfigs
 from sovsim.scenario import ScenarioRunner, load_scenario
 from sovsim.server import Emulator
@@ -53,6 +55,29 @@ def fleet_kubeconfig(path: Path, clusters: dict[str, Emulator | str]) -> Path:
             merged[section] += document[section]
     merged["current-context"] = next(iter(clusters))
     return kubeconfigs.write_private(path, merged)
+
+
+def with_unverified_member(
+    path: Path, name: str, emulator: Emulator, others: dict[str, Emulator | str]
+) -> Path:
+    """`fleet_kubeconfig(path, others)` and a context `name` for the TLS `emulator` whose server
+    is not verified (insecure-skip-tls-verify, no CA): a member with a connection warning."""
+    document = emulator.kubeconfig(context=name)
+    cluster = document["clusters"][0]["cluster"]
+    del cluster["certificate-authority-data"]
+    cluster["insecure-skip-tls-verify"] = True
+    merged = yaml.safe_load(fleet_kubeconfig(path, others).read_text())
+    for section in ("clusters", "users", "contexts"):
+        merged[section] += document[section]
+    return kubeconfigs.write_private(path, merged)
+
+
+def unverified_warning(name: str, kubeconfig: Path) -> str:
+    """The connection warning of `with_unverified_member`'s member `name`."""
+    return (
+        f"insecure-skip-tls-verify is set for cluster {name!r} in {kubeconfig}: the server's "
+        "identity is not verified"
+    )
 
 
 def played(emulator: Emulator, scenario: str) -> Emulator:

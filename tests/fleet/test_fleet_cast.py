@@ -9,15 +9,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from sovsim import kubeconfigs
 from sovsim.server import Emulator
 from sovwatch.sources.events import EventType, HealthState, StreamHealth, WatchEvent
 from sovwatch.sources.recording import Recorder
 from sovwatch.views.tui.widgets.fleet_table import HELD
 from tests.cli.cli_helpers import sovwatch
-from tests.fleet.fleet_helpers import fleet_kubeconfig, played
+from tests.fleet.fleet_helpers import (
+    played,
+    unverified_warning,
+    with_unverified_member,
+)
 from tests.fleet.test_fleet_report import _fleet_run
 from tests.model.builders.common import T0_EPOCH
 from tests.model.builders.flux import hr_install_failed, hr_installing, hr_waiting
@@ -113,32 +115,31 @@ def test_a_recovered_cluster_is_held_among_the_failing_for_hold_seconds_of_recor
 
 async def test_a_member_s_connection_warning_is_recorded_and_marked_on_replay(tmp_path):
     """A fleet watched live, one member's server not verified (insecure-skip-tls-verify over
-    https): its recording notes the warning, and the fleet screen played from it marks the row
-    `!` and counts it in the header, as live."""
+    https): its recording notes the warning, a replay says it on stderr as the live run did, and
+    the fleet screen played from it marks the row `!` and counts it in the header, as live."""
     async with Emulator(tls=True) as insecure, Emulator() as plain:
-        document = played(insecure, "tiny").kubeconfig(context="sov-insecure")
-        cluster = document["clusters"][0]["cluster"]
-        del cluster["certificate-authority-data"]
-        cluster["insecure-skip-tls-verify"] = True
-        path = fleet_kubeconfig(tmp_path / "fleet.yaml", {"sov-plain": played(plain, "tiny")})
-        merged = yaml.safe_load(path.read_text())
-        for section in ("clusters", "users", "contexts"):
-            merged[section] += document[section]
-        kubeconfig = kubeconfigs.write_private(path, merged)
+        kubeconfig = with_unverified_member(
+            tmp_path / "fleet.yaml",
+            "sov-insecure",
+            played(insecure, "tiny"),
+            {"sov-plain": played(plain, "tiny")},
+        )
         recording = tmp_path / "fleet.ndjson"
         run = await sovwatch(
             "--kubeconfig", str(kubeconfig), "--all-contexts", "-o", "json", "--exit-on-done",
             "--no-logs", "--record", str(recording),
         )  # fmt: skip
     assert run.code == 0, run.err
-    warning = (
-        f"insecure-skip-tls-verify is set for cluster 'sov-insecure' in {kubeconfig}: the "
-        "server's identity is not verified"
-    )
+    warning = unverified_warning("sov-insecure", kubeconfig)
     noted = [json.loads(line) for line in recording.read_text().splitlines()[1:]]
     assert {(n["cluster"], w) for n in noted for w in n.get("warnings", [])} == {
         ("sov-insecure", warning)
     }
+    said = [f"sovwatch: sov-insecure: warning: {warning}"]
+    assert run.err.splitlines() == said
+    replayed = await sovwatch("replay", str(recording), "--speed", "instant", "-o", "plain")
+    assert replayed.code == 0, replayed.err
+    assert replayed.err.splitlines() == said  # said again, as live
     out = tmp_path / "fleet.cast"
     done = cast_of(recording, out, "--speed", "100", "--cast-size", "80x24", term="xterm")
     assert done.returncode == 0, done.stderr

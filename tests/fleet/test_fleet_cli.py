@@ -10,10 +10,19 @@ import gzip
 import json
 import signal
 
+import pytest
+
 from sovsim.scenario import load_scenario
 from sovsim.server import Emulator
 from tests.cli.cli_helpers import sovwatch, spawn
-from tests.fleet.fleet_helpers import fleet_kubeconfig, played, ready_stuck_gone, refused_line
+from tests.fleet.fleet_helpers import (
+    fleet_kubeconfig,
+    played,
+    ready_stuck_gone,
+    refused_line,
+    unverified_warning,
+    with_unverified_member,
+)
 
 
 async def test_once_json_gives_one_entry_per_context_and_the_error_of_the_unreachable_one(
@@ -199,3 +208,26 @@ async def test_once_plain_prints_each_table_prefixed_and_the_trouble_line(tmp_pa
     assert sorted(row.split()[0] for row in table[1:]) == tiny
     assert all(row.split()[1] == "ready" for row in table[1:])
     assert lines[-1] == f"sov-gone trouble: {refused_line(refused, path)}"
+
+
+@pytest.mark.parametrize("output", ["plain", "json"])
+async def test_a_member_s_connection_warning_is_said_once_on_stderr_after_its_name(
+    tmp_path, output
+):
+    """As one cluster's are (tests/cli/test_warnings.py), gated: the member's name and its
+    cluster's hold a bidi override. Before: not said at all."""
+    name = "sov-\u202einsecure"
+    async with Emulator(tls=True) as insecure, Emulator() as plain:
+        kubeconfig = with_unverified_member(
+            tmp_path / "fleet.yaml", name, played(insecure, "tiny"),
+            {"sov-plain": played(plain, "tiny")},
+        )  # fmt: skip
+        result = await sovwatch(
+            "--kubeconfig", str(kubeconfig), "--all-contexts", "-o", output, "--exit-on-done",
+            "--no-logs",
+        )  # fmt: skip
+    assert result.code == 0, result.err
+    shown = "sov-\\u202einsecure"
+    assert result.err.splitlines() == [
+        f"sovwatch: {shown}: warning: {unverified_warning(name, kubeconfig)}"
+    ]

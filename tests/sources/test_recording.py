@@ -259,3 +259,24 @@ def test_a_fleet_note_keeps_its_warnings_neutralised_and_a_wrong_kind_is_damage(
         ]
         assert reader.damage is not None
         assert reader.damage.line == 4
+
+
+def test_the_header_keeps_the_connection_s_warnings_through_the_gate(tmp_path: Path):
+    """Only when there are any (an older recording, or one without, reads as none); read back
+    they pass the untrusted-text gate; `"warnings"` that is not a list is not a recording."""
+    odd = "insecure-skip-tls-verify is set for cluster 'sov-\x1b]0;pwned\x07' in /k"
+    path = tmp_path / "run.ndjson"
+    with Recorder(path, context="sov", server="https://s:6443", started=T0, warnings=(odd,)):
+        pass
+    assert json.loads(path.read_text().splitlines()[0])["warnings"] == [odd]
+    with RecordingReader(path) as reader:
+        assert reader.header.warnings == (
+            "insecure-skip-tls-verify is set for cluster 'sov-␛]0;pwned␇' in /k",
+        )
+    _record(path, [])
+    assert "warnings" not in json.loads(path.read_text())
+    with RecordingReader(path) as reader:
+        assert reader.header.warnings == ()
+    path.write_text(json.dumps({"schema": SCHEMA, "warnings": "x"}) + "\n")
+    with pytest.raises(RecordingError, match="header: expected a list, got str"):
+        RecordingReader(path)

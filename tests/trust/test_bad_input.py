@@ -428,6 +428,16 @@ CASES: dict[str, Case] = {
         2,
         ("{tmp}/not-a-recording.ndjson is not a sovwatch recording",),
     ),
+    "replay-header-field-of-another-kind": Case(
+        lambda w: [
+            "replay",
+            w.write("odd.ndjson", '{"schema":"sovwatch.recording/v1","started":"x"}\n'),
+        ],
+        2,
+        (
+            "{tmp}/odd.ndjson is not a sovwatch recording (header: could not convert string to float",
+        ),
+    ),
     "replay-truncated": Case(
         lambda w: _recording(w, "truncated.ndjson", lambda data: data[:-25]),
         0,
