@@ -457,12 +457,8 @@ class _CleanSource:
                 add(f"{indent}        del {var}[{k}]")
                 add(f"{indent}    elif {kept} is not {v}:")
                 add(f"{indent}        {var}[{k}] = {kept}")
-            elif isinstance(sub, list):
-                add(f"{indent}if type({v}) is list:")
-                self.items(sub[0], v, indent + "    ")
             else:
-                add(f"{indent}if type({v}) is dict:")
-                self.mapping(sub, v, indent + "    ")
+                self._nested(sub, v, indent)
 
     def items(self, item: Shape, var: str, indent: str) -> None:
         add = self.lines.append
@@ -475,14 +471,20 @@ class _CleanSource:
             add(f"{indent}    {var}[{i}] = _interned({x})")
         elif callable(item):
             add(f"{indent}    {var}[{i}] = {self._function(item)}({x})")
-        elif isinstance(item, list):
-            add(f"{indent}    if type({x}) is list:")
-            self.items(item[0], x, indent + "        ")
         else:
-            add(f"{indent}    if type({x}) is str:")
-            add(f"{indent}        {var}[{i}] = intern({x})")  # "ns/name" in dependsOn
-            add(f"{indent}    elif type({x}) is dict:")
-            self.mapping(item, x, indent + "        ")
+            if not isinstance(item, list):
+                add(f"{indent}    if type({x}) is str:")
+                add(f"{indent}        {var}[{i}] = intern({x})")  # "ns/name" in dependsOn
+            self._nested(item, x, indent + "    ")
+
+    def _nested(self, shape: Shape, var: str, indent: str) -> None:
+        """A list or mapping shape: `var` slimmed in place if it is of that type."""
+        if isinstance(shape, list):
+            self.lines.append(f"{indent}if type({var}) is list:")
+            self.items(shape[0], var, indent + "    ")
+        else:
+            self.lines.append(f"{indent}if type({var}) is dict:")
+            self.mapping(shape, var, indent + "    ")
 
     def _function(self, shape: Callable[[Any], Any]) -> str:
         name = self._name("function")
