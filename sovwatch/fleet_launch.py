@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,7 @@ from sovwatch import __version__
 from sovwatch.exitcodes import ExitCode
 from sovwatch.headless import HeadlessOptions
 from sovwatch.invocation import Invocation
-from sovwatch.pipeline import HEADLESS, HEADLESS_LIVE, Coalescing, Pipeline, interactive
+from sovwatch.pipeline import Coalescing, Pipeline, headless_rules, interactive
 from sovwatch.redaction import RedactedStream
 from sovwatch.session import (
     Session,
@@ -315,11 +314,7 @@ async def _watch_fleet(
     from sovwatch.kube import api
 
     tui = invocation.output == "tui"
-    coalescing = (
-        interactive()
-        if tui
-        else replace(HEADLESS_LIVE, interval=HEADLESS_LIVE.interval * time_scale)
-    )
+    coalescing = interactive() if tui else headless_rules(live=True, time_scale=time_scale)
     connector = api.shared_connector()
     async with AsyncExitStack() as stack:
         stack.push_async_callback(connector.close)
@@ -468,7 +463,7 @@ async def replay_fleet(invocation: Invocation) -> ExitCode:
     played, _ = _fleet_replay(
         invocation,
         control,
-        coalescing=interactive() if invocation.output == "tui" else HEADLESS,
+        coalescing=interactive() if invocation.output == "tui" else headless_rules(live=False),
         clock=control.now,
     )
     headless = None

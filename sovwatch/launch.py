@@ -21,7 +21,6 @@ import signal
 import sys
 import time
 from contextlib import AsyncExitStack, aclosing
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,7 +37,7 @@ from sovwatch.headless import HeadlessOptions, HeadlessRunner
 from sovwatch.invocation import Invocation, StartupError
 from sovwatch.kube.errors import NO_ANSWER_YET, FatalError
 from sovwatch.outfiles import OutputFileError, check_writable
-from sovwatch.pipeline import HEADLESS, HEADLESS_LIVE, interactive
+from sovwatch.pipeline import headless_rules, interactive
 from sovwatch.redaction import RedactedStream
 from sovwatch.session import (
     Session,
@@ -72,8 +71,7 @@ async def run_headless(invocation: Invocation, session: Session) -> ExitCode:
     view = (
         NdjsonView(out) if invocation.output == "json" else PlainView(out, color=invocation.color)
     )
-    rules = HEADLESS_LIVE if session.live else HEADLESS
-    coalescing = replace(rules, interval=rules.interval * session.time_scale)
+    coalescing = headless_rules(live=session.live, time_scale=session.time_scale)
     runner = HeadlessRunner(
         view=view,
         pipeline=pipeline_of(invocation, session, coalescing),

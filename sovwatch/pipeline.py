@@ -96,6 +96,14 @@ than `HEADLESS_DUTY`, its runs space out to one a second (transition timestamps 
 a recording keeps `HEADLESS`, whose runs follow the recording's own time."""
 
 
+def headless_rules(*, live: bool, time_scale: float = 1.0) -> Coalescing:
+    """A headless view's rules: `HEADLESS_LIVE` for a cluster watched now, `HEADLESS` for a
+    recording, its interval in source time scaled by `time_scale` (the demo's speed: half a
+    second of the operator's time)."""
+    rules = HEADLESS_LIVE if live else HEADLESS
+    return replace(rules, interval=rules.interval * time_scale)
+
+
 INTERACTIVE_DUTY = 0.22
 """How busy the TUI's event loop may be (a share of one core, over a second) before its screen
 updates space out: 40 releases at 10 changes a second leave it under (8 updates a second); an

@@ -18,6 +18,7 @@ from sovwatch.pipeline import (
     CpuBudget,
     Pipeline,
     Update,
+    headless_rules,
     interactive,
 )
 from sovwatch.sources.disk_cache import CachedPicture
@@ -365,6 +366,8 @@ def test_a_live_headless_run_spaces_its_model_runs_out_in_an_event_storm_a_repla
     assert [b - a for a, b in pairwise(storm)] == [1.0] * 8
     assert storm[0] == 1.0  # the storm spent the quarter second saved in its first quarter
     assert sustained_change(busy=1.0, coalescing=HEADLESS) == every_half_second
+    assert headless_rules(live=True, time_scale=30) == replace(HEADLESS_LIVE, interval=15.0)
+    assert headless_rules(live=False) == HEADLESS
 
 
 async def test_interactive_rules_hold_a_change_back_while_the_loop_is_in_debt():

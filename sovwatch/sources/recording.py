@@ -164,10 +164,11 @@ def decode_item(line: dict) -> SourceItem:
     )
 
 
-def _listed(value: object) -> list:
+def _texts(value: object) -> tuple[str, ...]:
+    """A list of texts (`warnings`) read through the gate; TypeError when it is not a list."""
     if not isinstance(value, list):
         raise TypeError(f"expected a list, got {type(value).__name__}")
-    return value
+    return tuple(neutralise(str(text)) for text in value)
 
 
 def decode_fleet_line(line: dict) -> tuple[str, SourceItem] | TroubleNote:
@@ -181,7 +182,7 @@ def decode_fleet_line(line: dict) -> tuple[str, SourceItem] | TroubleNote:
             server=neutralise(str(line.get("server", ""))),
             trouble=None if trouble is None else neutralise(str(trouble)),
             removed=line.get("removed") is True,
-            warnings=tuple(neutralise(str(w)) for w in _listed(line.get("warnings", []))),
+            warnings=_texts(line.get("warnings", [])),
         )
     return cluster, decode_item(line)
 
@@ -269,7 +270,7 @@ def _header(head: dict) -> Header:
         server=neutralise(str(head.get("server", ""))),
         started=float(head.get("started", 0.0)),
         fleet=head.get("fleet") is True,
-        warnings=tuple(neutralise(str(w)) for w in _listed(head.get("warnings", []))),
+        warnings=_texts(head.get("warnings", [])),
     )
 
 
